@@ -1,0 +1,3 @@
+module github.com/leadgate/scrm-gateway
+
+go 1.26.8
