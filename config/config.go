@@ -1,0 +1,308 @@
+// Package config loads the gateway's typed configuration: defaults in code, a
+// YAML file on top, GATEWAY_* environment variables on top of that (with _FILE
+// variants for secrets), and Validate() with messages naming the key and why.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultFile is read when no -config flag is given and it exists.
+const DefaultFile = "gateway.yaml"
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Listen is the address the HTTP server binds.
+	Listen string `yaml:"listen"`
+	// PublicURL is how WeCom and customers reach this gateway (landing pages,
+	// callback URL hints). Empty means http://<listen>.
+	PublicURL string `yaml:"public_url"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+
+	DB         DB         `yaml:"db"`
+	WeCom      WeCom      `yaml:"wecom"`
+	Corps      []Corp     `yaml:"corps"`
+	Dispatcher Dispatcher `yaml:"dispatcher"`
+	HTTP       HTTP       `yaml:"http"`
+}
+
+// DB selects and tunes the database.
+type DB struct {
+	// Driver is sqlite (embedded default) or mysql.
+	Driver string `yaml:"driver"`
+	// DSN is a file path for sqlite, a go-sql-driver DSN for mysql.
+	DSN             string        `yaml:"dsn"`
+	MaxOpenConns    int           `yaml:"max_open_conns"`
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
+}
+
+// WeCom holds settings common to every corp.
+type WeCom struct {
+	// APIBase is where the server API lives; tests and the demo point it at the simulator.
+	APIBase string `yaml:"api_base"`
+	// CallsPerMinute is the budget the gateway allows itself per API per corp (WeCom's cap is 10,000).
+	CallsPerMinute int `yaml:"calls_per_minute"`
+}
+
+// Corp is one WeCom tenant served by this gateway.
+type Corp struct {
+	// ID is the CorpID (the callback receiveid); the callback URL is /wecom/callback/<ID>.
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`
+	Secret string `yaml:"secret"`
+	// CallbackToken and CallbackAESKey are the app's callback Token and EncodingAESKey.
+	CallbackToken  string `yaml:"callback_token"`
+	CallbackAESKey string `yaml:"callback_aes_key"`
+}
+
+// Dispatcher tunes how stored events are processed.
+type Dispatcher struct {
+	Workers       int           `yaml:"workers"`
+	BatchSize     int           `yaml:"batch_size"`
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+	Lease         time.Duration `yaml:"lease"`
+	MaxAttempts   int           `yaml:"max_attempts"`
+}
+
+// HTTP tunes the server.
+type HTTP struct {
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	MaxCallbackBody int64         `yaml:"max_callback_body"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Listen:   ":8080",
+		LogLevel: "info",
+		DB:       DB{Driver: "sqlite", DSN: "gateway.db", MaxOpenConns: 20, ConnMaxLifetime: 3 * time.Minute},
+		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallsPerMinute: 9000},
+		Dispatcher: Dispatcher{
+			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
+		},
+		HTTP: HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 1 << 20},
+	}
+}
+
+// Load builds the configuration from defaults, the file at path (or
+// DefaultFile when path is empty and it exists) and the environment.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		if _, err := os.Stat(DefaultFile); err == nil {
+			path = DefaultFile
+		}
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: read %s: %w", path, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file decodes to io.EOF and leaves the defaults.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config: parse %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) error {
+	str := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	secret := func(key string, dst *string) error {
+		if v := getenv(key); v != "" {
+			*dst = v
+			return nil
+		}
+		if f := getenv(key + "_FILE"); f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("config: %s_FILE: %w", key, err)
+			}
+			*dst = strings.TrimRight(string(b), "\r\n")
+		}
+		return nil
+	}
+	str("GATEWAY_LISTEN", &cfg.Listen)
+	str("GATEWAY_PUBLIC_URL", &cfg.PublicURL)
+	str("GATEWAY_LOG_LEVEL", &cfg.LogLevel)
+	str("GATEWAY_DB_DRIVER", &cfg.DB.Driver)
+	if err := secret("GATEWAY_DB_DSN", &cfg.DB.DSN); err != nil {
+		return err
+	}
+	str("GATEWAY_WECOM_API_BASE", &cfg.WeCom.APIBase)
+	if v := getenv("GATEWAY_WECOM_CALLS_PER_MINUTE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config: GATEWAY_WECOM_CALLS_PER_MINUTE: %q is not a number", v)
+		}
+		cfg.WeCom.CallsPerMinute = n
+	}
+
+	id := getenv("GATEWAY_CORP_ID")
+	if id == "" {
+		return nil
+	}
+	// The single-corp variables describe the corp with that id: they override
+	// its entry in the file or add one.
+	idx := -1
+	for i := range cfg.Corps {
+		if cfg.Corps[i].ID == id {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		cfg.Corps = append(cfg.Corps, Corp{ID: id})
+		idx = len(cfg.Corps) - 1
+	}
+	c := &cfg.Corps[idx]
+	for _, s := range []struct {
+		key string
+		dst *string
+	}{
+		{"GATEWAY_CORP_SECRET", &c.Secret},
+		{"GATEWAY_CALLBACK_TOKEN", &c.CallbackToken},
+		{"GATEWAY_CALLBACK_AES_KEY", &c.CallbackAESKey},
+	} {
+		if err := secret(s.key, s.dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FieldError names the configuration key at fault and why.
+type FieldError struct {
+	Key    string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "config: " + e.Key + ": " + e.Reason }
+
+// Validate checks the configuration and returns every problem found.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &FieldError{Key: key, Reason: fmt.Sprintf(format, args...)})
+	}
+	if c.Listen == "" {
+		bad("listen", "must not be empty")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public_url", "must be an absolute http(s) URL, got %q", c.PublicURL)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	switch c.DB.Driver {
+	case "sqlite", "mysql":
+	default:
+		bad("db.driver", "must be sqlite or mysql, got %q", c.DB.Driver)
+	}
+	if c.DB.DSN == "" {
+		bad("db.dsn", "must not be empty")
+	}
+	if c.DB.MaxOpenConns < 1 {
+		bad("db.max_open_conns", "must be at least 1")
+	}
+	if u, err := url.Parse(c.WeCom.APIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("wecom.api_base", "must be an absolute http(s) URL, got %q", c.WeCom.APIBase)
+	}
+	if c.WeCom.CallsPerMinute < 1 || c.WeCom.CallsPerMinute > 10000 {
+		bad("wecom.calls_per_minute", "must be between 1 and 10000 (WeCom's own limit), got %d", c.WeCom.CallsPerMinute)
+	}
+	seen := map[string]bool{}
+	for i, corp := range c.Corps {
+		key := func(f string) string { return fmt.Sprintf("corps[%d].%s", i, f) }
+		switch {
+		case corp.ID == "":
+			bad(key("id"), "must not be empty")
+		case !validCorpID(corp.ID):
+			bad(key("id"), "may hold only letters, digits, '-' and '_' (it is a URL path segment), got %q", corp.ID)
+		case seen[corp.ID]:
+			bad(key("id"), "duplicate corp id %q", corp.ID)
+		}
+		seen[corp.ID] = true
+		if corp.Secret == "" {
+			bad(key("secret"), "must not be empty (GATEWAY_CORP_SECRET or GATEWAY_CORP_SECRET_FILE for a single corp)")
+		}
+		if corp.CallbackToken == "" {
+			bad(key("callback_token"), "must not be empty")
+		} else if len(corp.CallbackToken) > 32 {
+			bad(key("callback_token"), "must be at most 32 characters, got %d", len(corp.CallbackToken))
+		}
+		if n := len(corp.CallbackAESKey); n != 43 {
+			bad(key("callback_aes_key"), "EncodingAESKey must be 43 characters, got %d", n)
+		} else if !validAESKey(corp.CallbackAESKey) {
+			bad(key("callback_aes_key"), "EncodingAESKey may hold only letters and digits")
+		}
+	}
+	d := c.Dispatcher
+	if d.Workers < 1 {
+		bad("dispatcher.workers", "must be at least 1")
+	}
+	if d.BatchSize < 1 {
+		bad("dispatcher.batch_size", "must be at least 1")
+	}
+	if d.SweepInterval <= 0 {
+		bad("dispatcher.sweep_interval", "must be positive")
+	}
+	if d.Lease < time.Second {
+		bad("dispatcher.lease", "must be at least 1s")
+	}
+	if d.MaxAttempts < 1 {
+		bad("dispatcher.max_attempts", "must be at least 1")
+	}
+	if c.HTTP.MaxCallbackBody < 1024 {
+		bad("http.max_callback_body", "must be at least 1024 bytes")
+	}
+	return errors.Join(errs...)
+}
+
+// Demo reports whether no corp is configured, in which case the gateway runs
+// the built-in simulator as corp "demo".
+func (c *Config) Demo() bool { return len(c.Corps) == 0 }
+
+func validCorpID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func validAESKey(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,209 @@
+// Package model owns the gateway's tables: GORM models, versioned migrations
+// and task-shaped store methods. It holds no business rules and never hands a
+// *gorm.DB to its callers.
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+	"gorm.io/gorm/utils"
+)
+
+// ErrNotFound is returned by store methods when the row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options tune Open.
+type Options struct {
+	MaxOpenConns    int
+	ConnMaxLifetime time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Store is the gateway's database.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	now     func() time.Time
+}
+
+// Open connects to sqlite (dsn is a file path, or ":memory:") or mysql (a
+// go-sql-driver DSN). It does not migrate; call Migrate.
+func Open(driver, dsn string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	gcfg := &gorm.Config{
+		TranslateError: true,
+		NowFunc:        func() time.Time { return opts.Now().UTC().Truncate(time.Millisecond) },
+		Logger:         newGormLogger(opts.Logger),
+	}
+	var (
+		dial gorm.Dialector
+		err  error
+	)
+	switch driver {
+	case "sqlite":
+		dial = sqlite.Open(sqliteDSN(dsn))
+	case "mysql":
+		dsn, err = mysqlDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		dial = mysql.Open(dsn)
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q", driver)
+	}
+	db, err := gorm.Open(dial, gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", driver, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		// One connection: SQLite has a single writer, and a pool would turn
+		// lock contention into "database is locked" errors. It also keeps an
+		// in-memory database alive for the life of the store.
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
+		sqlDB.SetConnMaxLifetime(0)
+	} else {
+		if opts.MaxOpenConns > 0 {
+			sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+			sqlDB.SetMaxIdleConns(opts.MaxOpenConns)
+		}
+		// Below MySQL's wait_timeout so the server never closes a pooled connection first.
+		lifetime := opts.ConnMaxLifetime
+		if lifetime <= 0 {
+			lifetime = 3 * time.Minute
+		}
+		sqlDB.SetConnMaxLifetime(lifetime)
+	}
+	return &Store{db: db, dialect: driver, now: opts.Now}, nil
+}
+
+func sqliteDSN(dsn string) string {
+	if dsn == ":memory:" {
+		return "file::memory:?_pragma=foreign_keys(1)"
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn
+	}
+	return "file:" + dsn + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+}
+
+// mysqlDSN makes the settings the store relies on explicit: parsed times in
+// UTC and utf8mb4 (customer names carry emoji).
+func mysqlDSN(dsn string) (string, error) {
+	c, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("store: mysql dsn: %w", err)
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	if _, ok := c.Params["charset"]; !ok {
+		c.Params["charset"] = "utf8mb4"
+	}
+	return c.FormatDSN(), nil
+}
+
+// Dialect is "sqlite" or "mysql".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// lockClause is appended to claim queries: MySQL 8 and MariaDB 10.6+ let
+// concurrent claimers skip each other's rows; SQLite has one writer anyway.
+func (s *Store) lockClause() string {
+	if s.dialect == "mysql" {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// gormLogger routes GORM's messages into slog; SQL text is only logged at
+// debug level and for slow queries, never with bound values.
+type gormLogger struct {
+	log   *slog.Logger
+	level logger.LogLevel
+	slow  time.Duration
+}
+
+func newGormLogger(l *slog.Logger) logger.Interface {
+	return &gormLogger{log: l.With("component", "gorm"), level: logger.Warn, slow: 500 * time.Millisecond}
+}
+
+func (g *gormLogger) LogMode(level logger.LogLevel) logger.Interface {
+	c := *g
+	c.level = level
+	return &c
+}
+
+func (g *gormLogger) Info(ctx context.Context, msg string, args ...any) {
+	if g.level >= logger.Info {
+		g.log.InfoContext(ctx, fmt.Sprintf(msg, args...))
+	}
+}
+
+func (g *gormLogger) Warn(ctx context.Context, msg string, args ...any) {
+	if g.level >= logger.Warn {
+		g.log.WarnContext(ctx, fmt.Sprintf(msg, args...))
+	}
+}
+
+func (g *gormLogger) Error(ctx context.Context, msg string, args ...any) {
+	if g.level >= logger.Error {
+		g.log.ErrorContext(ctx, fmt.Sprintf(msg, args...))
+	}
+}
+
+// Trace logs failed and slow queries with their call site. The SQL text is
+// left out on purpose: GORM renders it with bound values, which include access
+// tokens and customer data.
+func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	switch {
+	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, gorm.ErrDuplicatedKey) && g.level >= logger.Error:
+		g.log.ErrorContext(ctx, "query failed", "err", err, "elapsed", elapsed, "at", utils.FileWithLineNum())
+	case elapsed > g.slow && g.level >= logger.Warn:
+		_, rows := fc()
+		g.log.WarnContext(ctx, "slow query", "elapsed", elapsed, "rows", rows, "at", utils.FileWithLineNum())
+	}
+}

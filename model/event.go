@@ -1,0 +1,226 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Event statuses.
+const (
+	EventPending    = "pending"
+	EventProcessing = "processing"
+	EventProcessed  = "processed"
+	EventIgnored    = "ignored"
+	EventFailed     = "failed"
+)
+
+// Event is a callback stored in the inbox.
+type Event struct {
+	ID             uint64     `json:"id"`
+	CorpID         string     `json:"corp_id"`
+	DedupeKey      string     `json:"-"`
+	Type           string     `json:"type"`
+	OrderKey       string     `json:"-"`
+	UserID         string     `json:"user_id,omitempty"`
+	ExternalUserID string     `json:"external_user_id,omitempty"`
+	ChatID         string     `json:"chat_id,omitempty"`
+	State          string     `json:"state,omitempty"`
+	Payload        string     `json:"payload,omitempty"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	Error          string     `json:"error,omitempty"`
+	AvailableAt    time.Time  `json:"available_at"`
+	LeaseOwner     string     `json:"-"`
+	LeaseUntil     *time.Time `json:"-"`
+	ReceivedAt     time.Time  `json:"received_at"`
+	ProcessedAt    *time.Time `json:"processed_at,omitempty"`
+}
+
+func (Event) TableName() string { return "wecom_events" }
+
+// InsertEvent stores an event unless one with the same (corp, dedupe key)
+// exists. It reports whether the row was new.
+func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err error) {
+	now := s.Now()
+	e.Status = EventPending
+	e.ReceivedAt = now
+	e.AvailableAt = now
+	// A plain insert whose unique-key violation is translated by GORM: an
+	// upsert's affected-row count differs between dialects and driver flags.
+	err = s.db.WithContext(ctx).Create(e).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: unable to insert event: %w", err)
+	}
+	return true, nil
+}
+
+// ClaimEvents leases up to n due events to owner, oldest first. An event
+// whose order key has an earlier unfinished event is left for later, so the
+// events of one contact or group are handled in order of arrival.
+func (s *Store) ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]Event, error) {
+	now := s.Now()
+	var claimed []Event
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ids []uint64
+		q := `SELECT e.id FROM wecom_events e
+WHERE e.status = ? AND e.available_at <= ?
+  AND (e.order_key = '' OR NOT EXISTS (
+    SELECT 1 FROM wecom_events p
+    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
+ORDER BY e.id LIMIT ?` + s.lockClause()
+		if err := tx.Raw(q, EventPending, now, EventPending, EventProcessing, n).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		until := now.Add(lease)
+		if err := tx.Model(&Event{}).Where("id IN ?", ids).Updates(map[string]any{
+			"status": EventProcessing, "lease_owner": owner, "lease_until": until,
+			"attempts": gorm.Expr("attempts + 1"),
+		}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id IN ?", ids).Order("id").Find(&claimed).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to claim events: %w", err)
+	}
+	return claimed, nil
+}
+
+// FinishEvent records the outcome of a claimed event. It only touches the row
+// while owner still holds the lease, so a replica that lost its lease cannot
+// overwrite the outcome of the one that took over.
+func (s *Store) FinishEvent(ctx context.Context, id uint64, owner, status, reason string) error {
+	now := s.Now()
+	res := s.db.WithContext(ctx).Model(&Event{}).
+		Where("id = ? AND status = ? AND lease_owner = ?", id, EventProcessing, owner).
+		Updates(map[string]any{
+			"status": status, "error": truncate(reason, 1024), "processed_at": now,
+			"lease_owner": "", "lease_until": nil,
+		})
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to finish event %d: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: event %d: lease lost", id)
+	}
+	return nil
+}
+
+// RetryEvent hands a claimed event back to the queue, due at `at`.
+func (s *Store) RetryEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
+	res := s.db.WithContext(ctx).Model(&Event{}).
+		Where("id = ? AND status = ? AND lease_owner = ?", id, EventProcessing, owner).
+		Updates(map[string]any{
+			"status": EventPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
+			"lease_owner": "", "lease_until": nil,
+		})
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to requeue event %d: %w", id, res.Error)
+	}
+	return nil
+}
+
+// ReleaseEvents hands back every event owner still holds without counting
+// the attempt (graceful stop).
+func (s *Store) ReleaseEvents(ctx context.Context, owner string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Event{}).
+		Where("status = ? AND lease_owner = ?", EventProcessing, owner).
+		Updates(map[string]any{
+			"status": EventPending, "lease_owner": "", "lease_until": nil,
+			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
+		})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to release events: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// RecoverExpiredEvents returns events whose lease ran out (their owner
+// crashed) to the queue.
+func (s *Store) RecoverExpiredEvents(ctx context.Context) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Event{}).
+		Where("status = ? AND lease_until < ?", EventProcessing, s.Now()).
+		Updates(map[string]any{"status": EventPending, "lease_owner": "", "lease_until": nil})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to recover events: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// EventFilter selects events for the admin API.
+type EventFilter struct {
+	CorpID   string
+	Status   string
+	Type     string
+	BeforeID uint64
+	Limit    int
+}
+
+// ListEvents returns events newest first, without payloads.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) {
+	q := s.db.WithContext(ctx).Model(&Event{}).Omit("payload")
+	if f.CorpID != "" {
+		q = q.Where("corp_id = ?", f.CorpID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Type != "" {
+		q = q.Where("type = ?", f.Type)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	var out []Event
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list events: %w", err)
+	}
+	return out, nil
+}
+
+// GetEvent returns one event with its payload.
+func (s *Store) GetEvent(ctx context.Context, id uint64) (*Event, error) {
+	var e Event
+	err := s.db.WithContext(ctx).First(&e, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to get event %d: %w", id, err)
+	}
+	return &e, nil
+}
+
+// CountEvents counts events by status (tests and readiness).
+func (s *Store) CountEvents(ctx context.Context, status string) (int64, error) {
+	var n int64
+	q := s.db.WithContext(ctx).Model(&Event{})
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: unable to count events: %w", err)
+	}
+	return n, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so MySQL's utf8mb4 column accepts it.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,258 @@
+package model_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
+)
+
+var ctx = context.Background()
+
+func each(t *testing.T, fn func(t *testing.T, st *model.Store, clock *modeltest.Clock)) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			clock := modeltest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+			fn(t, modeltest.Open(t, d, clock.Now), clock)
+		})
+	}
+}
+
+func ev(key, order string) *model.Event {
+	return &model.Event{CorpID: "ww1", DedupeKey: key, Type: "t", OrderKey: order, Payload: "<xml/>"}
+}
+
+func TestMigrateIsIdempotentAndVersioned(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		v, err := st.CurrentVersion(ctx)
+		if err != nil || v != model.SchemaVersion() {
+			t.Fatalf("version = %d, %v; want %d", v, err, model.SchemaVersion())
+		}
+		applied, err := st.Migrate(ctx)
+		if err != nil || len(applied) != 0 {
+			t.Fatalf("second migrate applied %v, %v", applied, err)
+		}
+	})
+}
+
+func TestInsertEventDedupes(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for i := 0; i < 4; i++ {
+			inserted, err := st.InsertEvent(ctx, ev("k1", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inserted != (i == 0) {
+				t.Fatalf("attempt %d: inserted = %v", i, inserted)
+			}
+		}
+		// Same key in another corp is another event.
+		other := ev("k1", "")
+		other.CorpID = "ww2"
+		if ok, err := st.InsertEvent(ctx, other); err != nil || !ok {
+			t.Fatalf("other corp: %v %v", ok, err)
+		}
+		// Keys are case-sensitive (WeCom ids are).
+		if ok, err := st.InsertEvent(ctx, ev("K1", "")); err != nil || !ok {
+			t.Fatalf("case-different key: %v %v", ok, err)
+		}
+		n, _ := st.CountEvents(ctx, "")
+		if n != 3 {
+			t.Fatalf("count = %d, want 3", n)
+		}
+	})
+}
+
+func TestClaimKeepsOrderPerKey(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for i, o := range []string{"a", "a", "b", "", ""} {
+			if _, err := st.InsertEvent(ctx, ev(fmt.Sprint(i), o)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.ClaimEvents(ctx, "w1", time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []uint64{}
+		for _, e := range got {
+			ids = append(ids, e.ID)
+			if e.Status != model.EventProcessing || e.Attempts != 1 {
+				t.Fatalf("claimed row %+v", e)
+			}
+		}
+		// The second "a" waits for the first.
+		if fmt.Sprint(ids) != "[1 3 4 5]" {
+			t.Fatalf("claimed %v, want [1 3 4 5]", ids)
+		}
+		if more, _ := st.ClaimEvents(ctx, "w2", time.Minute, 10); len(more) != 0 {
+			t.Fatalf("claimed %d more while first of key unfinished", len(more))
+		}
+		if err := st.FinishEvent(ctx, 1, "w1", model.EventProcessed, ""); err != nil {
+			t.Fatal(err)
+		}
+		more, _ := st.ClaimEvents(ctx, "w2", time.Minute, 10)
+		if len(more) != 1 || more[0].ID != 2 {
+			t.Fatalf("after finishing 1, claimed %+v", more)
+		}
+		// The wrong owner cannot finish.
+		if err := st.FinishEvent(ctx, 2, "w1", model.EventProcessed, ""); err == nil {
+			t.Fatal("foreign owner finished an event")
+		}
+	})
+}
+
+func TestLeaseExpiryRecoveryAndRelease(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		st.InsertEvent(ctx, ev("x", ""))
+		st.InsertEvent(ctx, ev("y", ""))
+		if got, _ := st.ClaimEvents(ctx, "dead", time.Minute, 1); len(got) != 1 {
+			t.Fatal("claim failed")
+		}
+		if got, _ := st.ClaimEvents(ctx, "alive", time.Minute, 1); len(got) != 1 {
+			t.Fatal("claim failed")
+		}
+		if n, _ := st.RecoverExpiredEvents(ctx); n != 0 {
+			t.Fatalf("recovered %d before expiry", n)
+		}
+		clock.Advance(2 * time.Minute)
+		if n, _ := st.RecoverExpiredEvents(ctx); n != 2 {
+			t.Fatalf("recovered %d, want 2", n)
+		}
+		got, _ := st.ClaimEvents(ctx, "w", time.Minute, 10)
+		if len(got) != 2 {
+			t.Fatalf("reclaimed %d", len(got))
+		}
+		if n, _ := st.ReleaseEvents(ctx, "w"); n != 2 {
+			t.Fatalf("released %d", n)
+		}
+		e, _ := st.GetEvent(ctx, got[0].ID)
+		if e.Status != model.EventPending || e.Attempts != 1 {
+			t.Fatalf("released row: %+v", e)
+		}
+	})
+}
+
+func TestRetryEventWaitsUntilDue(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		st.InsertEvent(ctx, ev("x", "k"))
+		st.InsertEvent(ctx, ev("y", "k"))
+		got, _ := st.ClaimEvents(ctx, "w", time.Minute, 10)
+		if err := st.RetryEvent(ctx, got[0].ID, "w", clock.Now().Add(30*time.Second), "busy"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.ClaimEvents(ctx, "w", time.Minute, 10); len(got) != 0 {
+			t.Fatalf("claimed %d before due (and the next of its key must wait)", len(got))
+		}
+		clock.Advance(31 * time.Second)
+		got, _ = st.ClaimEvents(ctx, "w", time.Minute, 10)
+		if len(got) != 1 || got[0].DedupeKey != "x" || got[0].Attempts != 2 || got[0].Error != "busy" {
+			t.Fatalf("after due: %+v", got)
+		}
+	})
+}
+
+func TestConcurrentClaimersNeverShareAnEvent(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		const n = 200
+		for i := 0; i < n; i++ {
+			st.InsertEvent(ctx, ev(fmt.Sprint(i), ""))
+		}
+		var mu sync.Mutex
+		seen := map[uint64]string{}
+		var wg sync.WaitGroup
+		for w := 0; w < 6; w++ {
+			wg.Add(1)
+			go func(owner string) {
+				defer wg.Done()
+				for {
+					got, err := st.ClaimEvents(ctx, owner, time.Minute, 7)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, e := range got {
+						if prev, dup := seen[e.ID]; dup {
+							t.Errorf("event %d claimed by %s and %s", e.ID, prev, owner)
+						}
+						seen[e.ID] = owner
+					}
+					mu.Unlock()
+					for _, e := range got {
+						if err := st.FinishEvent(ctx, e.ID, owner, model.EventProcessed, ""); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}(fmt.Sprint("w", w))
+		}
+		wg.Wait()
+		if len(seen) != n {
+			t.Fatalf("claimed %d of %d", len(seen), n)
+		}
+	})
+}
+
+func TestListEventsNewestFirstWithFilters(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for i := 0; i < 5; i++ {
+			e := ev(fmt.Sprint(i), "")
+			e.Type = []string{"a", "b"}[i%2]
+			st.InsertEvent(ctx, e)
+		}
+		got, _ := st.ListEvents(ctx, model.EventFilter{Type: "a", Limit: 2})
+		if len(got) != 2 || got[0].ID != 5 || got[1].ID != 3 || got[0].Payload != "" {
+			t.Fatalf("list = %+v", got)
+		}
+		got, _ = st.ListEvents(ctx, model.EventFilter{Type: "a", BeforeID: 3, Limit: 10})
+		if len(got) != 1 || got[0].ID != 1 {
+			t.Fatalf("page 2 = %+v", got)
+		}
+		if _, err := st.GetEvent(ctx, 99); err != model.ErrNotFound {
+			t.Fatalf("missing event err = %v", err)
+		}
+	})
+}
+
+func TestWeComTokenAndLease(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		exp := clock.Now().Add(time.Hour)
+		if err := st.SaveWeComToken(ctx, "k", "old", exp); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveWeComToken(ctx, "k", "new", exp); err != nil {
+			t.Fatal(err)
+		}
+		st.DropWeComToken(ctx, "k", "old") // stale value: no effect
+		v, e, ok, err := st.LoadWeComToken(ctx, "k")
+		if err != nil || !ok || v != "new" || !e.Equal(exp) {
+			t.Fatalf("load = %q %v %v %v", v, e, ok, err)
+		}
+		st.DropWeComToken(ctx, "k", "new")
+		if _, _, ok, _ := st.LoadWeComToken(ctx, "k"); ok {
+			t.Fatal("token survived drop")
+		}
+
+		if ok, err := st.AcquireLease(ctx, "cron", "a", time.Minute); !ok || err != nil {
+			t.Fatalf("a acquire: %v %v", ok, err)
+		}
+		if ok, _ := st.AcquireLease(ctx, "cron", "b", time.Minute); ok {
+			t.Fatal("b took a held lease")
+		}
+		if ok, _ := st.AcquireLease(ctx, "cron", "a", time.Minute); !ok {
+			t.Fatal("a could not renew with identical values")
+		}
+		clock.Advance(2 * time.Minute)
+		if ok, _ := st.AcquireLease(ctx, "cron", "b", time.Minute); !ok {
+			t.Fatal("b could not take an expired lease")
+		}
+	})
+}

@@ -1,0 +1,137 @@
+// Package modeltest opens real databases for tests: in-memory SQLite and a
+// fresh MariaDB/MySQL database per test. MariaDB is found through
+// GATEWAY_TEST_MYSQL_DSN (default root@tcp(127.0.0.1:3306)/); when it is
+// unreachable the MySQL half of a test skips, unless
+// GATEWAY_TEST_MYSQL_REQUIRED=1 (CI sets it), which turns that into a failure.
+package modeltest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// Drivers are the dialects every storage test runs on.
+var Drivers = []string{"sqlite", "mysql"}
+
+// Each runs fn once per dialect, each on a fresh, migrated database.
+func Each(t *testing.T, fn func(t *testing.T, st *model.Store)) {
+	t.Helper()
+	for _, d := range Drivers {
+		t.Run(d, func(t *testing.T) {
+			fn(t, Open(t, d, nil))
+		})
+	}
+}
+
+// Open returns a fresh, migrated store on driver. now may be nil.
+func Open(t testing.TB, driver string, now func() time.Time) *model.Store {
+	t.Helper()
+	dsn := DSN(t, driver)
+	st, err := model.Open(driver, dsn, model.Options{Now: now, MaxOpenConns: 20})
+	if err != nil {
+		t.Fatalf("open %s: %v", driver, err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate %s: %v", driver, err)
+	}
+	return st
+}
+
+// DSN returns a DSN for a fresh, empty database on driver, removed when the
+// test ends.
+func DSN(t testing.TB, driver string) string {
+	t.Helper()
+	switch driver {
+	case "sqlite":
+		return t.TempDir() + "/test.db"
+	case "mysql":
+		return freshMySQL(t)
+	}
+	t.Fatalf("unknown driver %q", driver)
+	return ""
+}
+
+// MySQLRequired reports whether a missing MariaDB must fail the test run.
+func MySQLRequired() bool { return os.Getenv("GATEWAY_TEST_MYSQL_REQUIRED") == "1" }
+
+func freshMySQL(t testing.TB) string {
+	base := os.Getenv("GATEWAY_TEST_MYSQL_DSN")
+	if base == "" {
+		base = "root@tcp(127.0.0.1:3306)/"
+	}
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		t.Fatalf("GATEWAY_TEST_MYSQL_DSN: %v", err)
+	}
+	cfg.DBName = ""
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatalf("mysql: %v", err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := admin.PingContext(ctx); err != nil {
+		if MySQLRequired() {
+			t.Fatalf("MariaDB is required (GATEWAY_TEST_MYSQL_REQUIRED=1) but unreachable: %v", err)
+		}
+		t.Skipf("MariaDB unreachable, skipping the MySQL half (set GATEWAY_TEST_MYSQL_REQUIRED=1 to fail instead): %v", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "gwtest_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.Exec("DROP DATABASE IF EXISTS " + name)
+	})
+	cfg.DBName = name
+	return cfg.FormatDSN()
+}
+
+// Clock is a settable clock for tests, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
