@@ -225,28 +225,47 @@ type CorpTag struct {
 	Deleted   bool
 }
 
-func tagGroupFrom(g externalcontact.TagGroup) TagGroup {
-	out := TagGroup{GroupID: g.GroupID, GroupName: g.GroupName, CreatedAt: unixTime(g.CreateTime), Order: g.GroupOrder, Deleted: g.Deleted}
+// tagGroupJSON is a tag group as WeCom writes it. silenceper's TagGroup reads
+// the group's order from "group_order", which WeCom does not send ("order").
+type tagGroupJSON struct {
+	GroupID    string `json:"group_id"`
+	GroupName  string `json:"group_name"`
+	CreateTime int64  `json:"create_time"`
+	Order      int    `json:"order"`
+	Deleted    bool   `json:"deleted"`
+	Tag        []struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		CreateTime int64  `json:"create_time"`
+		Order      int    `json:"order"`
+		Deleted    bool   `json:"deleted"`
+	} `json:"tag"`
+}
+
+func (g tagGroupJSON) group() TagGroup {
+	out := TagGroup{GroupID: g.GroupID, GroupName: g.GroupName, CreatedAt: unixTime(g.CreateTime), Order: g.Order, Deleted: g.Deleted}
 	for _, t := range g.Tag {
 		out.Tags = append(out.Tags, CorpTag{ID: t.ID, Name: t.Name, CreatedAt: unixTime(t.CreateTime), Order: t.Order, Deleted: t.Deleted})
 	}
 	return out
 }
 
-// GetCorpTags lists corp tags; with no ids it lists them all.
+// GetCorpTags lists corp tags; with no ids it lists them all. Sent as our own
+// request for the group order (see tagGroupJSON).
 func (c *Client) GetCorpTags(ctx context.Context, tagIDs, groupIDs []string) ([]TagGroup, error) {
-	const api = APIGetCorpTags
-	var groups []externalcontact.TagGroup
-	err := c.lib(ctx, api, func() (err error) {
-		groups, err = c.wk.GetExternalContact().GetCropTagList(externalcontact.GetCropTagRequest{TagID: tagIDs, GroupID: groupIDs})
-		return err
-	})
-	if err != nil {
+	req := struct {
+		TagID   []string `json:"tag_id,omitempty"`
+		GroupID []string `json:"group_id,omitempty"`
+	}{tagIDs, groupIDs}
+	var res struct {
+		TagGroup []tagGroupJSON `json:"tag_group"`
+	}
+	if err := c.own(ctx, APIGetCorpTags, req, &res); err != nil {
 		return nil, err
 	}
-	out := make([]TagGroup, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, tagGroupFrom(g))
+	out := make([]TagGroup, 0, len(res.TagGroup))
+	for _, g := range res.TagGroup {
+		out = append(out, g.group())
 	}
 	return out, nil
 }
@@ -290,7 +309,15 @@ func (c *Client) AddCorpTag(ctx context.Context, t NewCorpTags) (*TagGroup, erro
 	if err != nil {
 		return nil, err
 	}
-	g := tagGroupFrom(*group)
+	g := TagGroup{GroupID: group.GroupID, GroupName: group.GroupName, CreatedAt: unixTime(group.CreateTime), Deleted: group.Deleted}
+	if t.GroupID == "" {
+		// silenceper does not read the group's order (see tagGroupJSON); a
+		// group we just created has the order we asked for.
+		g.Order = t.Order
+	}
+	for _, tag := range group.Tag {
+		g.Tags = append(g.Tags, CorpTag{ID: tag.ID, Name: tag.Name, CreatedAt: unixTime(tag.CreateTime), Order: tag.Order, Deleted: tag.Deleted})
+	}
 	return &g, nil
 }
 

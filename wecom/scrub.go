@@ -10,7 +10,8 @@ import (
 // the URL itself sits URL-encoded inside another one (%3D for '='). silenceper
 // puts the full request URL, access_token and, for gettoken, corpsecret included,
 // into its errors; net/http does the same in *url.Error.
-var secretQuery = regexp.MustCompile(`(?i)((?:access_token|corpsecret|secret)(?:=|%3D))[^&\s"'#,;)]+`)
+// The value ends at a separator or at an encoded '&' (%26).
+var secretQuery = regexp.MustCompile(`(?i)((?:access_token|corpsecret|secret)(?:=|%3D))(?:[^&\s"'#,;:)%]|%(?:[013-9a-f][0-9a-f]|2[0-57-9a-f]))+`)
 
 // secretJSON matches a credential written as a JSON member, as in a gettoken
 // answer that ends up in a decode error.

@@ -102,7 +102,29 @@ type tokenSource struct {
 	flight singleflight.Group
 	// local spares a store round trip per API call; replicas converge through
 	// the store when a token nears expiry or WeCom rejects it.
-	local atomic.Pointer[Token]
+	local atomic.Pointer[cachedToken]
+}
+
+// cachedToken is the in-process token and when to look for a new one: the
+// refresh margin before expiry normally, or shortly after a failed refresh
+// while the old token still works, so a failing gettoken is not retried on
+// every call.
+type cachedToken struct {
+	Token
+	refreshAt time.Time
+}
+
+// refreshRetry spaces refresh attempts while gettoken fails and the current
+// token is still valid.
+const refreshRetry = 10 * time.Second
+
+func (s *tokenSource) usable(c *cachedToken) bool {
+	now := s.now()
+	return c != nil && c.Value != "" && now.Before(c.refreshAt) && now.Before(c.ExpiresAt)
+}
+
+func (s *tokenSource) keep(t Token, refreshAt time.Time) {
+	s.local.Store(&cachedToken{Token: t, refreshAt: refreshAt})
 }
 
 // scrubText masks credentials in query or JSON form (Scrub) and, wherever
@@ -131,8 +153,8 @@ func (s *tokenSource) fresh(t Token) bool {
 
 // get returns a usable token, fetching one if needed.
 func (s *tokenSource) get(ctx context.Context) (Token, error) {
-	if t := s.local.Load(); t != nil && s.fresh(*t) {
-		return *t, nil
+	if c := s.local.Load(); s.usable(c) {
+		return c.Token, nil
 	}
 	fetchCtx := context.WithoutCancel(ctx)
 	ch := s.flight.DoChan(s.key, func() (any, error) {
@@ -155,8 +177,8 @@ func (s *tokenSource) get(ctx context.Context) (Token, error) {
 func (s *tokenSource) load(ctx context.Context) (Token, error) {
 	// A flight that finished just before this one started may have left a
 	// fresh token.
-	if t := s.local.Load(); t != nil && s.fresh(*t) {
-		return *t, nil
+	if c := s.local.Load(); s.usable(c) {
+		return c.Token, nil
 	}
 	stored, ok, err := s.store.LoadToken(ctx, s.key)
 	if err != nil {
@@ -165,7 +187,7 @@ func (s *tokenSource) load(ctx context.Context) (Token, error) {
 		ok = false
 	}
 	if ok && s.fresh(stored) {
-		s.local.Store(&stored)
+		s.keep(stored, stored.ExpiresAt.Add(-s.refreshBefore))
 		return stored, nil
 	}
 	t, err := s.fetch(ctx)
@@ -175,6 +197,7 @@ func (s *tokenSource) load(ctx context.Context) (Token, error) {
 			// and try again on the next call.
 			s.log.Warn("wecom: token refresh failed, using the current token until it expires",
 				"corp_id", s.corpID, "expires_at", stored.ExpiresAt, "err", err)
+			s.keep(stored, s.now().Add(refreshRetry))
 			return stored, nil
 		}
 		return Token{}, err
@@ -182,7 +205,7 @@ func (s *tokenSource) load(ctx context.Context) (Token, error) {
 	if err := s.store.SaveToken(ctx, s.key, t); err != nil {
 		s.log.Warn("wecom: token store save failed", "corp_id", s.corpID, "err", s.scrubText(err.Error()))
 	}
-	s.local.Store(&t)
+	s.keep(t, t.ExpiresAt.Add(-s.refreshBefore))
 	s.log.Info("wecom: access token fetched", "corp_id", s.corpID, "expires_at", t.ExpiresAt)
 	return t, nil
 }
