@@ -1,0 +1,230 @@
+package wecomsim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// delivery is one sealed callback. Resends reuse body, signature, timestamp
+// and nonce unchanged, exactly as WeCom does.
+type delivery struct {
+	id        int64
+	typ       string
+	body      []byte
+	signature string
+	timestamp string
+	nonce     string
+}
+
+// newEvent fills the fields every callback carries.
+func (s *Sim) newEvent(event, change string, at time.Time) *wecom.Event {
+	return &wecom.Event{
+		ToUserName:   s.opts.CorpID,
+		FromUserName: "sys",
+		CreateTime:   at.Unix(),
+		MsgType:      "event",
+		Event:        event,
+		ChangeType:   change,
+	}
+}
+
+// emit seals events and delivers them in order on one goroutine, so that
+// "group created" reaches the gateway before "member joined". It returns the
+// event ids. Callers must not hold s.mu: sealing is the expensive part.
+func (s *Sim) emit(evs ...*wecom.Event) []int64 {
+	ids := make([]int64, 0, len(evs))
+	ds := make([]*delivery, 0, len(evs))
+	for _, ev := range evs {
+		now := s.now()
+		plain := wecom.MarshalEvent(ev)
+		id, nonce := s.journal.addEvent(ev, plain, now)
+		ts := strconv.FormatInt(now.Unix(), 10)
+		body, sig, err := s.crypter.SealEvent(ev, ts, nonce)
+		if err != nil {
+			s.log.Error("wecomsim: sealing callback failed", "event", ev.Type(), "err", err)
+			s.journal.finishEvent(id, EventFailed)
+			continue
+		}
+		ids = append(ids, id)
+		ds = append(ds, &delivery{id: id, typ: ev.Type(), body: body, signature: sig, timestamp: ts, nonce: nonce})
+	}
+	if len(ds) == 0 {
+		return ids
+	}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		for _, d := range ds {
+			s.journal.finishEvent(d.id, EventCancelled)
+		}
+		return ids
+	}
+	s.wg.Add(1)
+	s.closeMu.RUnlock()
+	go func() {
+		defer s.wg.Done()
+		for i, d := range ds {
+			if !s.deliver(d) {
+				for _, rest := range ds[i+1:] {
+					s.journal.finishEvent(rest.id, EventCancelled)
+				}
+				return
+			}
+		}
+	}()
+	return ids
+}
+
+// deliver sends one event until it is acknowledged or the resends run out.
+// It returns false when the simulator closed.
+func (s *Sim) deliver(d *delivery) bool {
+	target := s.CallbackURL()
+	if target == "" {
+		s.journal.logAttempt(LogEntry{Time: s.now(), EventID: d.id, Event: d.typ, Attempt: 0,
+			Outcome: OutcomeNoCallbackURL})
+		s.journal.finishEvent(d.id, EventDropped)
+		s.log.Warn("wecomsim: no callback URL, event dropped", "event", d.typ, "event_id", d.id)
+		return true
+	}
+	q := url.Values{"msg_signature": {d.signature}, "timestamp": {d.timestamp}, "nonce": {d.nonce}}
+	if strings.Contains(target, "?") {
+		target += "&" + q.Encode()
+	} else {
+		target += "?" + q.Encode()
+	}
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		status, outcome, err := s.post(target, d.body)
+		if errors.Is(err, errClosed) {
+			s.journal.finishEvent(d.id, EventCancelled)
+			return false
+		}
+		entry := LogEntry{Time: s.now(), EventID: d.id, Event: d.typ, Attempt: attempt, HTTPStatus: status,
+			Outcome: outcome, DurationMS: float64(time.Since(start).Microseconds()) / 1000}
+		if err != nil {
+			entry.Error = err.Error()
+		}
+		s.journal.logAttempt(entry)
+		if outcome == OutcomeOK {
+			s.journal.finishEvent(d.id, EventDelivered)
+			s.log.Debug("wecomsim: callback delivered", "event", d.typ, "event_id", d.id, "attempt", attempt)
+			return true
+		}
+		s.log.Info("wecomsim: callback not acknowledged", "event", d.typ, "event_id", d.id,
+			"attempt", attempt, "outcome", outcome, "status", status)
+		if attempt > s.opts.CallbackRetries {
+			s.journal.finishEvent(d.id, EventFailed)
+			return true
+		}
+		t := time.NewTimer(s.opts.RetryDelay)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			s.journal.finishEvent(d.id, EventCancelled)
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// post makes one delivery attempt. WeCom counts HTTP 200 with an empty body
+// or "success" as acknowledged; anything else, or no answer within the
+// timeout, is resent.
+func (s *Sim) post(target string, body []byte) (int, string, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.ctx.Done():
+		return 0, "", errClosed
+	}
+	defer func() { <-s.sem }()
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.CallbackTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, OutcomeError, err
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		if s.ctx.Err() != nil {
+			return 0, "", errClosed
+		}
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return 0, OutcomeTimeout, err
+		}
+		return 0, OutcomeError, err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if err != nil {
+		if ctx.Err() != nil && s.ctx.Err() == nil {
+			return resp.StatusCode, OutcomeTimeout, err
+		}
+		return resp.StatusCode, OutcomeError, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, OutcomeBadStatus, nil
+	}
+	if a := string(answer); a != "" && a != "success" {
+		return resp.StatusCode, OutcomeBadBody, nil
+	}
+	return resp.StatusCode, OutcomeOK, nil
+}
+
+// verifyCallback performs the URL check WeCom runs when an admin saves the
+// callback URL: a signed GET whose decrypted echostr must come back verbatim.
+func (s *Sim) verifyCallback(ctx context.Context) VerifyResult {
+	target := s.CallbackURL()
+	res := VerifyResult{URL: target}
+	if target == "" {
+		res.Error = "no callback URL set"
+		return res
+	}
+	s.journal.mu.Lock()
+	echo := strconv.FormatUint(s.journal.nonces.Uint64(), 10)
+	nonce := strconv.FormatUint(uint64(s.journal.nonces.Uint32()), 10)
+	s.journal.mu.Unlock()
+	res.Want = echo
+	enc, err := s.crypter.Encrypt([]byte(echo))
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	q := url.Values{"msg_signature": {s.crypter.Sign(ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce},
+		"echostr": {enc}}
+	sep := "?"
+	if strings.Contains(target, "?") {
+		sep = "&"
+	}
+	// WeCom allows one second for the answer.
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+sep+q.Encode(), nil)
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	res.HTTPStatus, res.Body = resp.StatusCode, string(b)
+	res.OK = resp.StatusCode == http.StatusOK && res.Body == echo
+	if !res.OK {
+		res.Error = "answer must be HTTP 200 with the decrypted echostr alone"
+	}
+	return res
+}
