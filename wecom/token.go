@@ -192,13 +192,19 @@ func (s *tokenSource) load(ctx context.Context) (Token, error) {
 	}
 	t, err := s.fetch(ctx)
 	if err != nil {
-		if ok && stored.Value != "" && s.now().Before(stored.ExpiresAt) {
-			// Inside the refresh margin the old token still works; use it
-			// and try again on the next call.
+		// Inside the refresh margin the current token still works: use it
+		// and try the refresh again after refreshRetry.
+		current := stored
+		if !ok {
+			if c := s.local.Load(); c != nil {
+				current = c.Token
+			}
+		}
+		if current.Value != "" && s.now().Before(current.ExpiresAt) {
 			s.log.Warn("wecom: token refresh failed, using the current token until it expires",
-				"corp_id", s.corpID, "expires_at", stored.ExpiresAt, "err", err)
-			s.keep(stored, s.now().Add(refreshRetry))
-			return stored, nil
+				"corp_id", s.corpID, "expires_at", current.ExpiresAt, "err", err)
+			s.keep(current, s.now().Add(refreshRetry))
+			return current, nil
 		}
 		return Token{}, err
 	}
