@@ -51,44 +51,44 @@ type MemChangeList struct {
 // Event is a decrypted callback message. It carries every field the gateway
 // consumes (silenceper's callback struct lacks most of the group and tag ones).
 type Event struct {
-	XMLName      xml.Name `xml:"xml"`
-	ToUserName   string   `xml:"ToUserName"`
-	FromUserName string   `xml:"FromUserName"`
-	CreateTime   int64    `xml:"CreateTime"`
-	MsgType      string   `xml:"MsgType"`
-	Event        string   `xml:"Event"`
-	ChangeType   string   `xml:"ChangeType"`
+	XMLName      xml.Name `xml:"xml" json:"-"`
+	ToUserName   string   `xml:"ToUserName" json:"ToUserName,omitempty"`
+	FromUserName string   `xml:"FromUserName" json:"FromUserName,omitempty"`
+	CreateTime   int64    `xml:"CreateTime" json:"CreateTime,omitempty"`
+	MsgType      string   `xml:"MsgType" json:"MsgType,omitempty"`
+	Event        string   `xml:"Event" json:"Event,omitempty"`
+	ChangeType   string   `xml:"ChangeType" json:"ChangeType,omitempty"`
 
 	// change_external_contact
-	UserID         string `xml:"UserID"`
-	ExternalUserID string `xml:"ExternalUserID"`
-	State          string `xml:"State"`
-	WelcomeCode    string `xml:"WelcomeCode"`
-	Source         string `xml:"Source"`
-	FailReason     string `xml:"FailReason"`
+	UserID         string `xml:"UserID" json:"UserID,omitempty"`
+	ExternalUserID string `xml:"ExternalUserID" json:"ExternalUserID,omitempty"`
+	State          string `xml:"State" json:"State,omitempty"`
+	WelcomeCode    string `xml:"WelcomeCode" json:"WelcomeCode,omitempty"`
+	Source         string `xml:"Source" json:"Source,omitempty"`
+	FailReason     string `xml:"FailReason" json:"FailReason,omitempty"`
 
 	// change_external_chat
-	ChatID        string         `xml:"ChatId"`
-	UpdateDetail  string         `xml:"UpdateDetail"`
-	JoinScene     int            `xml:"JoinScene"`
-	QuitScene     int            `xml:"QuitScene"`
-	MemChangeCnt  int            `xml:"MemChangeCnt"`
-	MemChangeList *MemChangeList `xml:"MemChangeList"`
-	LastMemVer    string         `xml:"LastMemVer"`
-	CurMemVer     string         `xml:"CurMemVer"`
+	ChatID        string         `xml:"ChatId" json:"ChatId,omitempty"`
+	UpdateDetail  string         `xml:"UpdateDetail" json:"UpdateDetail,omitempty"`
+	JoinScene     int            `xml:"JoinScene" json:"JoinScene,omitempty"`
+	QuitScene     int            `xml:"QuitScene" json:"QuitScene,omitempty"`
+	MemChangeCnt  int            `xml:"MemChangeCnt" json:"MemChangeCnt,omitempty"`
+	MemChangeList *MemChangeList `xml:"MemChangeList" json:"MemChangeList,omitempty"`
+	LastMemVer    string         `xml:"LastMemVer" json:"LastMemVer,omitempty"`
+	CurMemVer     string         `xml:"CurMemVer" json:"CurMemVer,omitempty"`
 
 	// change_external_tag
-	ID         string `xml:"Id"`
-	TagType    string `xml:"TagType"`
-	StrategyID string `xml:"StrategyId"`
+	ID         string `xml:"Id" json:"Id,omitempty"`
+	TagType    string `xml:"TagType" json:"TagType,omitempty"`
+	StrategyID string `xml:"StrategyId" json:"StrategyId,omitempty"`
 
 	// customer_acquisition
-	LinkID string `xml:"LinkId"`
+	LinkID string `xml:"LinkId" json:"LinkId,omitempty"`
 
 	// plain messages (the official crypto vector is a text message)
-	AgentID string `xml:"AgentID"`
-	MsgID   string `xml:"MsgId"`
-	Content string `xml:"Content"`
+	AgentID string `xml:"AgentID" json:"AgentID,omitempty"`
+	MsgID   string `xml:"MsgId" json:"MsgId,omitempty"`
+	Content string `xml:"Content" json:"Content,omitempty"`
 }
 
 // ErrMalformed reports a decrypted payload that is not a WeCom message.

@@ -1,0 +1,148 @@
+// Command gateway runs the WeCom SCRM integration gateway.
+//
+//	gateway [-config FILE]                 serve (the default)
+//	gateway migrate [-config FILE]         apply database migrations and exit
+//	gateway token create --role R --name N print a new admin-API token once
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  gateway [serve] [-config FILE]
+  gateway migrate [-config FILE]
+  gateway token create --role admin|staff|viewer|crm --name NAME [-config FILE]
+`
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr, getenv)
+	case "migrate":
+		err = cmdMigrate(ctx, args, stdout, stderr, getenv)
+	case "token":
+		err = cmdToken(ctx, args, stdout, stderr, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 1
+	}
+	return 0
+}
+
+// loadConfig parses -config from args and loads and validates the config.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config.Config, error) {
+	path := fs.String("config", "", "YAML config file (default: "+config.DefaultFile+" if present)")
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	cfg, err := config.Load(*path, getenv)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*model.Store, error) {
+	st, err := model.Open(cfg.DB.Driver, cfg.DB.DSN, model.Options{
+		MaxOpenConns: cfg.DB.MaxOpenConns, ConnMaxLifetime: cfg.DB.ConnMaxLifetime, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Ping(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	return st, nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %d (applied %v)\n", model.SchemaVersion(), applied)
+	return nil
+}
+
+func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("token: expected 'create'\n%s", usage)
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	role := fs.String("role", "", "admin, staff, viewer or crm")
+	name := fs.String("name", "", "who or what the token is for")
+	cfg, err := loadConfig(fs, args[1:], getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	secret, tok, err := service.NewAuth(st, nil).CreateToken(ctx, *name, *role)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "created token %d (%s, role %s); it is shown once:\n", tok.ID, tok.Name, tok.Role)
+	fmt.Fprintln(stdout, secret)
+	return nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/handler"
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	slog.SetDefault(log)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	g, err := newGateway(ctx, cfg, log, ln.Addr().String(), stdout)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return g.serve(ctx, ln)
+}
+
+// gateway is one running replica: store, dispatcher and HTTP server.
+type gateway struct {
+	cfg        config.Config
+	log        *slog.Logger
+	store      *model.Store
+	dispatcher *service.Dispatcher
+	handler    http.Handler
+	demo       *demoEnv
+	closers    []func()
+}
+
+// newGateway wires everything. addr is the listener's address, which the
+// demo needs to tell its simulator where the callback URL is.
+func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr string, stdout io.Writer) (*gateway, error) {
+	g := &gateway{cfg: cfg, log: log}
+	var err error
+	if cfg.Demo() {
+		if g.demo, err = setupDemo(&g.cfg, addr, log); err != nil {
+			return nil, err
+		}
+		cfg = g.cfg
+	}
+
+	g.store, err = openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { g.store.Close() })
+	applied, err := g.store.Migrate(ctx)
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied, "version", model.SchemaVersion())
+	}
+
+	crypters := map[string]*wecom.Crypter{}
+	for _, c := range cfg.Corps {
+		cr, err := wecom.NewCrypter(c.CallbackToken, c.CallbackAESKey, c.ID)
+		if err != nil {
+			g.close()
+			return nil, fmt.Errorf("corp %s: %w", c.ID, err)
+		}
+		crypters[c.ID] = cr
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := service.NewMetrics(reg)
+
+	d := cfg.Dispatcher
+	g.dispatcher = service.NewDispatcher(g.store, service.DispatcherOptions{
+		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
+		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics,
+	})
+	inbox := service.NewInbox(g.store, g.dispatcher.Notify)
+	auth := service.NewAuth(g.store, nil)
+
+	if g.demo != nil {
+		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
+			g.close()
+			return nil, err
+		}
+	}
+
+	var mount func(r *gin.Engine)
+	if g.demo != nil {
+		mount = g.demo.mount
+	}
+	g.handler = handler.New(handler.Deps{
+		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
+		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
+	})
+	return g, nil
+}
+
+func (g *gateway) ready(ctx context.Context) (map[string]any, error) {
+	info := map[string]any{"mode": "production"}
+	if g.demo != nil {
+		info["mode"] = "demo"
+		info["warning"] = "DEMO MODE: no corp configured; serving the built-in WeCom simulator as corp demo"
+	}
+	corps := make([]string, 0, len(g.cfg.Corps))
+	for _, c := range g.cfg.Corps {
+		corps = append(corps, c.ID)
+	}
+	sort.Strings(corps)
+	info["corps"] = corps
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := g.store.Ping(ctx); err != nil {
+		return info, errors.New("database unreachable")
+	}
+	v, err := g.store.CurrentVersion(ctx)
+	if err != nil {
+		return info, errors.New("schema version unreadable")
+	}
+	info["schema_version"] = v
+	if v != model.SchemaVersion() {
+		return info, fmt.Errorf("schema at version %d, this build needs %d (run gateway migrate)", v, model.SchemaVersion())
+	}
+	return info, nil
+}
+
+// serve runs until ctx is cancelled, then stops taking requests, lets the
+// dispatcher finish or hand back its events, and returns nil.
+func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
+	defer g.close()
+	srv := &http.Server{
+		Handler:           g.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
+	}
+	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatchDone := make(chan struct{})
+	go func() {
+		defer close(dispatchDone)
+		_ = g.dispatcher.Run(dctx)
+	}()
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	g.log.Info("gateway listening", "addr", ln.Addr().String(), "corps", len(g.cfg.Corps), "db", g.cfg.DB.Driver, "demo", g.demo != nil)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-srvErr:
+	}
+	g.log.Info("stopping: no new requests; finishing in-flight work")
+	sctx, cancel := context.WithTimeout(context.Background(), g.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		g.log.Warn("http shutdown", "err", serr)
+	}
+	stopDispatch()
+	<-dispatchDone
+	if g.demo != nil {
+		g.demo.close()
+	}
+	g.log.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (g *gateway) close() {
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
+	g.closers = nil
+}

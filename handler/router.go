@@ -1,0 +1,99 @@
+// Package handler is the gateway's HTTP surface: the WeCom callback, the
+// admin API under /api/v1, health and metrics. Handlers bind and validate,
+// call one service, and render; business rules live in service.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// EventReader is what the events API needs.
+type EventReader interface {
+	ListEvents(ctx context.Context, f model.EventFilter) ([]model.Event, error)
+	GetEvent(ctx context.Context, id uint64) (*model.Event, error)
+}
+
+// Deps are the router's collaborators.
+type Deps struct {
+	// Corps maps a corp id (the :corp path segment) to its callback crypter.
+	Corps           map[string]*wecom.Crypter
+	Inbox           *service.Inbox
+	Events          EventReader
+	Auth            *service.Auth
+	Metrics         *service.Metrics
+	Gatherer        prometheus.Gatherer
+	Ready           func(ctx context.Context) (map[string]any, error)
+	Logger          *slog.Logger
+	MaxCallbackBody int64
+	// Mount lets main attach extra routes (the demo simulator) to the same engine.
+	Mount func(r *gin.Engine)
+}
+
+// New builds the gateway's router.
+func New(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.MaxCallbackBody <= 0 {
+		d.MaxCallbackBody = 1 << 20
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(requestID(), accessLog(d.Logger), recovery(d.Logger))
+	r.NoRoute(func(c *gin.Context) { abortError(c, http.StatusNotFound, "not_found", "no such route", "") })
+	r.NoMethod(func(c *gin.Context) {
+		abortError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed", "")
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", readyz(d.Ready))
+	if d.Gatherer != nil {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	}
+
+	cb := &callbackHandler{corps: d.Corps, inbox: d.Inbox, metrics: d.Metrics, log: d.Logger, maxBody: d.MaxCallbackBody}
+	r.GET("/wecom/callback/:corp", cb.verifyURL)
+	r.POST("/wecom/callback/:corp", cb.receive)
+
+	api := r.Group("/api/v1", authenticate(d.Auth))
+	ev := &eventsHandler{events: d.Events}
+	api.GET("/events", requireRole(service.RoleAdmin), ev.list)
+	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)
+
+	if d.Mount != nil {
+		d.Mount(r)
+	}
+	return r
+}
+
+func readyz(ready func(ctx context.Context) (map[string]any, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if ready == nil {
+			c.JSON(http.StatusOK, gin.H{"status": "ready"})
+			return
+		}
+		info, err := ready(c.Request.Context())
+		if info == nil {
+			info = map[string]any{}
+		}
+		if err != nil {
+			info["status"] = "unavailable"
+			info["reason"] = err.Error()
+			c.JSON(http.StatusServiceUnavailable, info)
+			return
+		}
+		info["status"] = "ready"
+		c.JSON(http.StatusOK, info)
+	}
+}

@@ -1,0 +1,60 @@
+// Package service holds the gateway's business: the event inbox and
+// dispatcher, and (as they arrive) rosters, welcomes, tagging, leads, scoring,
+// webhooks and schedules. It speaks to the database through model and to
+// WeCom through wecom, and knows nothing about HTTP.
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the gateway's Prometheus collectors, registered on a registry
+// owned by main (no global registry).
+type Metrics struct {
+	CallbackRequests *prometheus.CounterVec
+	CallbackLatency  *prometheus.HistogramVec
+	Events           *prometheus.CounterVec
+	EventLatency     *prometheus.HistogramVec
+	DispatchInFlight prometheus.Gauge
+}
+
+// Callback results for gateway_callback_requests_total.
+const (
+	ResultAccepted     = "accepted"
+	ResultDuplicate    = "duplicate"
+	ResultBadSignature = "bad_signature"
+	ResultBadRequest   = "bad_request"
+	ResultUnknownCorp  = "unknown_corp"
+	ResultStoreError   = "store_error"
+	ResultVerified     = "url_verified"
+)
+
+// NewMetrics creates and registers the collectors.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		CallbackRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_callback_requests_total",
+			Help: "WeCom callback requests by corp and result.",
+		}, []string{"corp", "result"}),
+		CallbackLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gateway_callback_duration_seconds",
+			Help:    "Time from receiving a WeCom callback to acknowledging it.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method"}),
+		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_events_total",
+			Help: "Stored WeCom events by type and final outcome (processed, ignored, failed, retried).",
+		}, []string{"type", "outcome"}),
+		EventLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gateway_event_processing_seconds",
+			Help:    "Time from storing an event to finishing it.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 20, 60},
+		}, []string{"type"}),
+		DispatchInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_dispatcher_in_flight",
+			Help: "Events currently being handled by this replica.",
+		}),
+	}
+	reg.MustRegister(m.CallbackRequests, m.CallbackLatency, m.Events, m.EventLatency, m.DispatchInFlight)
+	return m
+}
