@@ -168,6 +168,7 @@ func (e *BudgetError) Error() string {
 	return fmt.Sprintf("wecom %s: call budget spent, retry after %s", e.API, e.RetryAfter)
 }
 
+// Is makes every BudgetError match ErrBudgetExhausted.
 func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
 
 // ErrInvalidRequest is wrapped by errors for requests the client refuses to
@@ -195,6 +196,7 @@ func (e *TransportError) Error() string {
 	return fmt.Sprintf("wecom %s: %s", e.API, e.Msg)
 }
 
+// Unwrap exposes the scrubbed cause (context and net errors stay matchable).
 func (e *TransportError) Unwrap() error { return e.cause }
 
 // Classify maps an error from the Client to the action a caller should take.

@@ -55,6 +55,7 @@ type AttachmentImage struct {
 	PicURL  string `json:"pic_url,omitempty"`
 }
 
+// AttachmentLink is a link card.
 type AttachmentLink struct {
 	Title  string `json:"title"`
 	PicURL string `json:"picurl,omitempty"`
@@ -62,6 +63,7 @@ type AttachmentLink struct {
 	URL    string `json:"url"`
 }
 
+// AttachmentMiniProgram is a mini-program card; its cover is an uploaded image.
 type AttachmentMiniProgram struct {
 	Title      string `json:"title"`
 	PicMediaID string `json:"pic_media_id"`
@@ -69,10 +71,12 @@ type AttachmentMiniProgram struct {
 	Page       string `json:"page"`
 }
 
+// AttachmentVideo is an uploaded video.
 type AttachmentVideo struct {
 	MediaID string `json:"media_id"`
 }
 
+// AttachmentFile is an uploaded file.
 type AttachmentFile struct {
 	MediaID string `json:"media_id"`
 }

@@ -33,15 +33,19 @@ type Conclusions struct {
 	MiniProgram *ConclusionMiniProgram `json:"miniprogram,omitempty"`
 }
 
+// ConclusionText is the text of a closing message.
 type ConclusionText struct {
 	Content string `json:"content"`
 }
 
+// ConclusionImage is sent with an uploaded media_id; get_contact_way answers
+// with the picture URL instead.
 type ConclusionImage struct {
 	MediaID string `json:"media_id,omitempty"`
 	PicURL  string `json:"pic_url,omitempty"` // answers carry the URL
 }
 
+// ConclusionLink is a link card in a closing message.
 type ConclusionLink struct {
 	Title  string `json:"title"`
 	PicURL string `json:"picurl,omitempty"`
@@ -49,6 +53,7 @@ type ConclusionLink struct {
 	URL    string `json:"url"`
 }
 
+// ConclusionMiniProgram is a mini-program card in a closing message.
 type ConclusionMiniProgram struct {
 	Title      string `json:"title"`
 	PicMediaID string `json:"pic_media_id"`
@@ -284,9 +289,11 @@ func (c *Client) ListContactWays(ctx context.Context, q ContactWayQuery) (Contac
 
 // JoinWay is a group-chat join way (add/get/update_join_way).
 type JoinWay struct {
-	ConfigID       string // empty on add
-	Scene          int    // SceneMiniProgram or SceneQRCode
-	Remark         string
+	ConfigID string // empty on add
+	Scene    int    // SceneMiniProgram or SceneQRCode
+	Remark   string
+	// AutoCreateRoom is always sent; WeCom's default when it is absent is
+	// true.
 	AutoCreateRoom bool
 	RoomBaseName   string
 	RoomBaseID     int
