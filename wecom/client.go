@@ -372,26 +372,19 @@ func encodeJSON(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// postJSON sends body to api with the token and decodes WeCom's answer into
+// out. It is our equivalent of util.PostJSONContext with typed errors.
 func (c *Client) postJSON(ctx context.Context, api, token string, body, out any) error {
 	buf, err := encodeJSON(body)
 	if err != nil {
 		return invalidf(api, "encoding request: %v", err)
 	}
-	return c.post(ctx, api, token, "application/json; charset=utf-8", buf, nil, out)
-}
-
-// post sends body to api with the token and decodes WeCom's answer into out.
-func (c *Client) post(ctx context.Context, api, token, contentType string, body []byte, query url.Values, out any) error {
-	q := url.Values{}
-	for k, v := range query {
-		q[k] = v
-	}
-	q.Set("access_token", token)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL(api)+"?"+q.Encode(), bytes.NewReader(body))
+	u := apiURL(api) + "?" + url.Values{"access_token": {token}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(buf))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := currentHTTPClient().Do(req)
 	if err != nil {
 		return err
