@@ -19,6 +19,9 @@ func (s *Sim) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]any{"staff": s.Staff()})
 	})
 	mux.HandleFunc("POST /sim/staff", ctl(func(r *http.Request, req *Staff) (any, error) {
+		if req.Name == "" {
+			req.Name = req.UserID
+		}
 		if err := s.AddStaff(*req); err != nil {
 			return nil, err
 		}
