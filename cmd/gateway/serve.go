@@ -81,6 +81,11 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		log.Info("database migrated", "applied", applied, "version", model.SchemaVersion())
 	}
 
+	// silenceper's HTTP hooks are process-wide; point them at the API base once.
+	if err := wecom.SetAPIBase(cfg.WeCom.APIBase, &http.Client{Timeout: 15 * time.Second}); err != nil {
+		g.close()
+		return nil, err
+	}
 	crypters := map[string]*wecom.Crypter{}
 	for _, c := range cfg.Corps {
 		cr, err := wecom.NewCrypter(c.CallbackToken, c.CallbackAESKey, c.ID)

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/wecom"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, envMap(env))
+	return code, out.String(), errb.String()
+}
+
+func TestMigrateAndTokenCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db")}
+	code, out, errs := runCmd(t, env, "migrate")
+	if code != 0 || !strings.Contains(out, "schema at version 1") {
+		t.Fatalf("migrate = %d %q %q", code, out, errs)
+	}
+	code, out, errs = runCmd(t, env, "token", "create", "--role", "admin", "--name", "ops")
+	if code != 0 || !strings.HasPrefix(out, "gw_") || !strings.Contains(errs, "shown once") {
+		t.Fatalf("token create = %d %q %q", code, out, errs)
+	}
+	if code, _, errs = runCmd(t, env, "token", "create", "--role", "root", "--name", "x"); code != 1 || !strings.Contains(errs, "role") {
+		t.Fatalf("bad role = %d %q", code, errs)
+	}
+	if code, _, _ = runCmd(t, env, "frobnicate"); code != 2 {
+		t.Fatalf("unknown command = %d", code)
+	}
+}
+
+func TestInvalidConfigNamesTheKey(t *testing.T) {
+	code, _, errs := runCmd(t, map[string]string{
+		"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": "tooshort",
+	}, "migrate")
+	if code != 1 || !strings.Contains(errs, "corps[0].callback_aes_key") || !strings.Contains(errs, "43") {
+		t.Fatalf("= %d %q", code, errs)
+	}
+}
+
+func TestServeStopsGracefullyOnSignal(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errb bytes.Buffer
+	go func() {
+		done <- run(ctx, nil, &out, &errb, envMap(map[string]string{
+			"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"),
+		}))
+	}()
+	time.Sleep(500 * time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(errb.String(), `"msg":"stopped"`) {
+		t.Fatalf("no stop log: %s", errb.String())
+	}
+}
+
+// TestDemoScanReachesEventsAPI is the newcomer's first run: no corp
+// configured, the built-in simulator as corp "demo"; a simulated scan arrives
+// as an encrypted callback and shows in the events API.
+func TestDemoScanReachesEventsAPI(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Load("", envMap(map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	g, err := newGateway(context.Background(), cfg, log, ln.Addr().String(), &stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	base := "http://" + ln.Addr().String()
+
+	tokBytes, err := os.ReadFile(filepath.Join(dir, demoTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminToken := strings.TrimSpace(string(tokBytes))
+	if !strings.Contains(stdout.String(), adminToken) {
+		t.Fatal("admin token not printed")
+	}
+	var ready map[string]any
+	getJSON(t, base+"/readyz", "", &ready)
+	if ready["mode"] != "demo" {
+		t.Fatalf("readyz = %v", ready)
+	}
+
+	// Create a contact way through WeCom's API, as an admin would.
+	sc := g.demo.sim.Config()
+	client, err := wecom.NewClient(wecom.ClientConfig{CorpID: demoCorp, Secret: sc.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	way, err := client.AddContactWay(ctx, wecom.NewContactWay{Type: wecom.ContactWayMulti, Scene: wecom.SceneQRCode,
+		SkipVerify: true, State: "c:demo1", User: []string{"zhangsan", "lisi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := wecomsim.NewControl(base, nil).Scan(ctx, wecomsim.ScanRequest{ConfigID: way.ConfigID, Customer: wecomsim.Customer{Name: "王小明"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var list struct {
+			Events []struct {
+				Type           string `json:"type"`
+				ExternalUserID string `json:"external_user_id"`
+				State          string `json:"state"`
+			} `json:"events"`
+		}
+		getJSON(t, base+"/api/v1/events?type=change_external_contact/add_external_contact", adminToken, &list)
+		if len(list.Events) == 1 {
+			if list.Events[0].ExternalUserID != res.ExternalUserID || list.Events[0].State != "c:demo1" {
+				t.Fatalf("event = %+v, scan = %+v", list.Events[0], res)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("scan never reached the events API")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
