@@ -370,9 +370,9 @@ func TestWelcomeContentAndAttachments(t *testing.T) {
 	}
 	// What a serializer without omitempty sends: every sub-object, all empty but one.
 	allObjects := map[string]any{"msgtype": "image", "image": map[string]any{"media_id": img, "pic_url": ""},
-		"link": map[string]any{"title": "", "picurl": "", "desc": "", "url": ""},
+		"link":        map[string]any{"title": "", "picurl": "", "desc": "", "url": ""},
 		"miniprogram": map[string]any{"title": "", "pic_media_id": "", "appid": "", "page": ""},
-		"video": map[string]any{"media_id": ""}, "file": map[string]any{"media_id": ""}}
+		"video":       map[string]any{"media_id": ""}, "file": map[string]any{"media_id": ""}}
 
 	cases := []struct {
 		name string

@@ -18,6 +18,7 @@ import (
 // and nonce unchanged, exactly as WeCom does.
 type delivery struct {
 	id        int64
+	key       string
 	typ       string
 	body      []byte
 	signature string
@@ -37,9 +38,14 @@ func (s *Sim) newEvent(event, change string, at time.Time) *wecom.Event {
 	}
 }
 
-// emit seals events and delivers them in order on one goroutine, so that
-// "group created" reaches the gateway before "member joined". It returns the
-// event ids. Callers must not hold s.mu: sealing is the expensive part.
+// emit seals events and queues them for delivery. It returns the event ids.
+// Callers must not hold s.mu: sealing is the expensive part.
+//
+// Events about one customer, one group or the tag catalogue are delivered in
+// order, one at a time, so that "group created" reaches the gateway before
+// "member joined"; events about different ones go out concurrently, as a
+// crowd scanning at once would produce. (WeCom itself promises no order; in
+// practice events for one customer are seconds apart.)
 func (s *Sim) emit(evs ...*wecom.Event) []int64 {
 	ids := make([]int64, 0, len(evs))
 	ds := make([]*delivery, 0, len(evs))
@@ -55,33 +61,67 @@ func (s *Sim) emit(evs ...*wecom.Event) []int64 {
 			continue
 		}
 		ids = append(ids, id)
-		ds = append(ds, &delivery{id: id, typ: ev.Type(), body: body, signature: sig, timestamp: ts, nonce: nonce})
-	}
-	if len(ds) == 0 {
-		return ids
+		ds = append(ds, &delivery{id: id, key: orderKey(ev), typ: ev.Type(), body: body, signature: sig,
+			timestamp: ts, nonce: nonce})
 	}
 	s.closeMu.RLock()
-	if s.closed {
-		s.closeMu.RUnlock()
-		for _, d := range ds {
+	defer s.closeMu.RUnlock()
+	for _, d := range ds {
+		if s.closed {
 			s.journal.finishEvent(d.id, EventCancelled)
+			continue
 		}
-		return ids
+		s.queueMu.Lock()
+		q, running := s.queues[d.key]
+		s.queues[d.key] = append(q, d)
+		if !running {
+			s.wg.Add(1)
+		}
+		s.queueMu.Unlock()
+		if !running {
+			go s.drain(d.key)
+		}
 	}
-	s.wg.Add(1)
-	s.closeMu.RUnlock()
-	go func() {
-		defer s.wg.Done()
-		for i, d := range ds {
-			if !s.deliver(d) {
-				for _, rest := range ds[i+1:] {
-					s.journal.finishEvent(rest.id, EventCancelled)
-				}
-				return
-			}
-		}
-	}()
 	return ids
+}
+
+// orderKey names what an event is about, for in-order delivery.
+func orderKey(ev *wecom.Event) string {
+	switch ev.Event {
+	case wecom.EventExternalChat:
+		return "chat:" + ev.ChatID
+	case wecom.EventExternalTag:
+		return "tags"
+	default:
+		return "contact:" + ev.ExternalUserID
+	}
+}
+
+// drain delivers one key's queue until it is empty.
+func (s *Sim) drain(key string) {
+	defer s.wg.Done()
+	for {
+		s.queueMu.Lock()
+		q := s.queues[key]
+		if len(q) == 0 {
+			delete(s.queues, key)
+			s.queueMu.Unlock()
+			return
+		}
+		d := q[0]
+		q[0] = nil
+		s.queues[key] = q[1:]
+		s.queueMu.Unlock()
+		if !s.deliver(d) {
+			s.queueMu.Lock()
+			for _, rest := range s.queues[key] {
+				s.journal.finishEvent(rest.id, EventCancelled)
+			}
+			delete(s.queues, key)
+			s.queueMu.Unlock()
+			return
+		}
+	}
 }
 
 // deliver sends one event until it is acknowledged or the resends run out.

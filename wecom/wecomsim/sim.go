@@ -101,6 +101,8 @@ type Sim struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	sem       chan struct{}
+	queueMu   sync.Mutex
+	queues    map[string][]*delivery // per order key; present while a drain runs
 
 	mux *http.ServeMux
 }
@@ -128,6 +130,7 @@ func New(opts Options) (*Sim, error) {
 		faults:  newFaultStore(seed),
 		journal: newJournal(opts.LogLimit, seed),
 		sem:     make(chan struct{}, opts.CallbackConcurrency),
+		queues:  map[string][]*delivery{},
 	}
 	s.st = newCorpState(opts)
 	if s.hc == nil {
