@@ -11,11 +11,11 @@ import (
 
 // Event statuses.
 const (
-	EventPending    = "pending"
-	EventProcessing = "processing"
-	EventProcessed  = "processed"
-	EventIgnored    = "ignored"
-	EventFailed     = "failed"
+	EventPending    = StatusPending
+	EventProcessing = StatusProcessing
+	EventProcessed  = StatusProcessed
+	EventIgnored    = StatusIgnored
+	EventFailed     = StatusFailed
 )
 
 // Event is a callback stored in the inbox.
@@ -65,29 +65,8 @@ func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err e
 // whose order key has an earlier unfinished event is left for later, so the
 // events of one contact or group are handled in order of arrival.
 func (s *Store) ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]Event, error) {
-	now := s.Now()
 	var claimed []Event
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []uint64
-		q := `SELECT e.id FROM wecom_events e
-WHERE e.status = ? AND e.available_at <= ?
-  AND (e.order_key = '' OR NOT EXISTS (
-    SELECT 1 FROM wecom_events p
-    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
-ORDER BY e.id LIMIT ?` + s.lockClause()
-		if err := tx.Raw(q, EventPending, now, EventPending, EventProcessing, n).Scan(&ids).Error; err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		until := now.Add(lease)
-		if err := tx.Model(&Event{}).Where("id IN ?", ids).Updates(map[string]any{
-			"status": EventProcessing, "lease_owner": owner, "lease_until": until,
-			"attempts": gorm.Expr("attempts + 1"),
-		}).Error; err != nil {
-			return err
-		}
+	err := s.claim(ctx, "wecom_events", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
 		return tx.Where("id IN ?", ids).Order("id").Find(&claimed).Error
 	})
 	if err != nil {
@@ -100,61 +79,24 @@ ORDER BY e.id LIMIT ?` + s.lockClause()
 // while owner still holds the lease, so a replica that lost its lease cannot
 // overwrite the outcome of the one that took over.
 func (s *Store) FinishEvent(ctx context.Context, id uint64, owner, status, reason string) error {
-	now := s.Now()
-	res := s.db.WithContext(ctx).Model(&Event{}).
-		Where("id = ? AND status = ? AND lease_owner = ?", id, EventProcessing, owner).
-		Updates(map[string]any{
-			"status": status, "error": truncate(reason, 1024), "processed_at": now,
-			"lease_owner": "", "lease_until": nil,
-		})
-	if res.Error != nil {
-		return fmt.Errorf("store: unable to finish event %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: event %d: lease lost", id)
-	}
-	return nil
+	return s.finish(ctx, "wecom_events", id, owner, status, reason)
 }
 
 // RetryEvent hands a claimed event back to the queue, due at `at`.
 func (s *Store) RetryEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
-	res := s.db.WithContext(ctx).Model(&Event{}).
-		Where("id = ? AND status = ? AND lease_owner = ?", id, EventProcessing, owner).
-		Updates(map[string]any{
-			"status": EventPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
-			"lease_owner": "", "lease_until": nil,
-		})
-	if res.Error != nil {
-		return fmt.Errorf("store: unable to requeue event %d: %w", id, res.Error)
-	}
-	return nil
+	return s.retry(ctx, "wecom_events", id, owner, at, reason)
 }
 
 // ReleaseEvents hands back every event owner still holds without counting
 // the attempt (graceful stop).
 func (s *Store) ReleaseEvents(ctx context.Context, owner string) (int64, error) {
-	res := s.db.WithContext(ctx).Model(&Event{}).
-		Where("status = ? AND lease_owner = ?", EventProcessing, owner).
-		Updates(map[string]any{
-			"status": EventPending, "lease_owner": "", "lease_until": nil,
-			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
-		})
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: unable to release events: %w", res.Error)
-	}
-	return res.RowsAffected, nil
+	return s.release(ctx, "wecom_events", owner)
 }
 
 // RecoverExpiredEvents returns events whose lease ran out (their owner
 // crashed) to the queue.
 func (s *Store) RecoverExpiredEvents(ctx context.Context) (int64, error) {
-	res := s.db.WithContext(ctx).Model(&Event{}).
-		Where("status = ? AND lease_until < ?", EventProcessing, s.Now()).
-		Updates(map[string]any{"status": EventPending, "lease_owner": "", "lease_until": nil})
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: unable to recover events: %w", res.Error)
-	}
-	return res.RowsAffected, nil
+	return s.recoverExpired(ctx, "wecom_events")
 }
 
 // EventFilter selects events for the admin API.

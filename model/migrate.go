@@ -28,6 +28,7 @@ func (schemaMigration) TableName() string { return "schema_migrations" }
 // migrations is the ordered history of the schema. Append only.
 var migrations = []migration{
 	{1, "inbox, api tokens, wecom tokens, leases", migrateV1},
+	{2, "jobs, channel codes, contacts, relations, stats, media, corp tags", migrateV2},
 }
 
 // SchemaVersion is the version this build expects.

@@ -256,3 +256,60 @@ func TestWeComTokenAndLease(t *testing.T) {
 		}
 	})
 }
+
+func job(key, order string) *model.Job {
+	return &model.Job{CorpID: "ww1", Kind: "k", Key: key, OrderKey: order, Payload: "{}"}
+}
+
+func TestEnqueueJobsIsIdempotentPerKey(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		if err := st.EnqueueJobs(ctx, job("a", ""), job("b", "")); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EnqueueJobs(ctx, job("a", ""), job("c", "")); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.CountJobs(ctx, "", ""); n != 3 {
+			t.Fatalf("jobs = %d, want 3", n)
+		}
+	})
+}
+
+func TestRearmJobCoalescesAndReruns(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for i := 0; i < 3; i++ {
+			if err := st.RearmJob(ctx, job("sync:1", "way:1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _ := st.CountJobs(ctx, "", model.StatusPending); n != 1 {
+			t.Fatalf("pending = %d, want 1 (coalesced)", n)
+		}
+		got, _ := st.ClaimJobs(ctx, "w", time.Minute, 10)
+		if len(got) != 1 {
+			t.Fatalf("claimed %d", len(got))
+		}
+		// A change arrives while it runs: it must run once more.
+		if err := st.RearmJob(ctx, job("sync:1", "way:1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishJob(ctx, got[0].ID, "w", model.StatusProcessed, ""); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := st.ClaimJobs(ctx, "w", time.Minute, 10)
+		if len(again) != 1 || again[0].ID != got[0].ID {
+			t.Fatalf("rerun not claimed: %+v", again)
+		}
+		if err := st.FinishJob(ctx, again[0].ID, "w", model.StatusProcessed, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.CountJobs(ctx, "", model.StatusProcessed); n != 1 {
+			t.Fatalf("processed = %d", n)
+		}
+		// A finished job is re-armed by the next change.
+		st.RearmJob(ctx, job("sync:1", "way:1"))
+		if n, _ := st.CountJobs(ctx, "", model.StatusPending); n != 1 {
+			t.Fatalf("re-armed pending = %d", n)
+		}
+	})
+}

@@ -15,7 +15,7 @@ type Metrics struct {
 	CallbackLatency  *prometheus.HistogramVec
 	Events           *prometheus.CounterVec
 	EventLatency     *prometheus.HistogramVec
-	DispatchInFlight prometheus.Gauge
+	Jobs             *prometheus.CounterVec
 }
 
 // Callback results for gateway_callback_requests_total.
@@ -50,11 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from storing an event to finishing it.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 20, 60},
 		}, []string{"type"}),
-		DispatchInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "gateway_dispatcher_in_flight",
-			Help: "Events currently being handled by this replica.",
-		}),
+		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_jobs_total",
+			Help: "Side-effect jobs by kind and outcome (processed, ignored, failed, retried).",
+		}, []string{"kind", "outcome"}),
 	}
-	reg.MustRegister(m.CallbackRequests, m.CallbackLatency, m.Events, m.EventLatency, m.DispatchInFlight)
+	reg.MustRegister(m.CallbackRequests, m.CallbackLatency, m.Events, m.EventLatency, m.Jobs)
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -32,7 +34,7 @@ func TestMigrateAndTokenCommands(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db")}
 	code, out, errs := runCmd(t, env, "migrate")
-	if code != 0 || !strings.Contains(out, "schema at version 1") {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("schema at version %d", model.SchemaVersion())) {
 		t.Fatalf("migrate = %d %q %q", code, out, errs)
 	}
 	code, out, errs = runCmd(t, env, "token", "create", "--role", "admin", "--name", "ops")

@@ -1,0 +1,207 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Job is one side effect (mark a tag, set a remark, fetch a profile, rewrite
+// a contact way) with its own idempotency key, retries and a visible outcome.
+type Job struct {
+	ID          uint64     `json:"id"`
+	CorpID      string     `json:"corp_id"`
+	Kind        string     `json:"kind"`
+	Key         string     `gorm:"column:job_key" json:"key"`
+	OrderKey    string     `json:"-"`
+	Payload     string     `json:"payload"`
+	Status      string     `json:"status"`
+	Rerun       bool       `json:"-"`
+	Attempts    int        `json:"attempts"`
+	Error       string     `json:"error,omitempty"`
+	AvailableAt time.Time  `json:"available_at"`
+	LeaseOwner  string     `json:"-"`
+	LeaseUntil  *time.Time `json:"-"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+}
+
+func (Job) TableName() string { return "jobs" }
+
+// EnqueueJobs inserts jobs; a job whose (corp, key) exists already is left
+// as it is, which makes enqueueing from a retried event harmless.
+func (s *Store) EnqueueJobs(ctx context.Context, jobs ...*Job) error {
+	return enqueueJobs(s.db.WithContext(ctx), s.Now(), jobs)
+}
+
+func enqueueJobs(db *gorm.DB, now time.Time, jobs []*Job) error {
+	for _, j := range jobs {
+		j.Status = StatusPending
+		j.CreatedAt = now
+		if j.AvailableAt.IsZero() {
+			j.AvailableAt = now
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	err := db.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "corp_id"}, {Name: "job_key"}},
+		DoUpdates: clause.Assignments(map[string]any{"corp_id": gorm.Expr("jobs.corp_id")}),
+	}).Create(jobs).Error
+	if err != nil {
+		return fmt.Errorf("store: unable to enqueue jobs: %w", err)
+	}
+	return nil
+}
+
+// RearmJob makes sure a coalescing job (one per key, such as "rewrite this
+// contact way") runs again soon: it inserts it, re-arms a finished one, leaves
+// a pending one pending, and flags a running one to run once more after it
+// finishes, because the state it read may already be stale.
+func (s *Store) RearmJob(ctx context.Context, j *Job) error {
+	now := s.Now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for attempt := 0; attempt < 2; attempt++ {
+			var cur Job
+			q := tx.Where("corp_id = ? AND job_key = ?", j.CorpID, j.Key)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			err := q.First(&cur).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				j.Status, j.CreatedAt, j.AvailableAt = StatusPending, now, now
+				err = tx.Create(j).Error
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					continue
+				}
+				return err
+			}
+			if err != nil {
+				return err
+			}
+			switch cur.Status {
+			case StatusProcessing:
+				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"rerun": true, "payload": j.Payload}).Error
+			case StatusPending:
+				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"payload": j.Payload, "available_at": now}).Error
+			default:
+				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{
+					"status": StatusPending, "payload": j.Payload, "available_at": now, "attempts": 0, "error": "",
+				}).Error
+			}
+		}
+		return fmt.Errorf("store: job %s: could not re-arm", j.Key)
+	})
+}
+
+// ClaimJobs leases up to n due jobs, oldest first, one at a time per order key.
+func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int) ([]Job, error) {
+	var claimed []Job
+	err := s.claim(ctx, "jobs", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
+		return tx.Where("id IN ?", ids).Order("id").Find(&claimed).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to claim jobs: %w", err)
+	}
+	return claimed, nil
+}
+
+// FinishJob records a job's outcome; a job flagged to rerun while it ran
+// goes back to pending instead. The row is locked so a concurrent RearmJob is
+// either seen here or sees the finished row.
+func (s *Store) FinishJob(ctx context.Context, id uint64, owner, status, reason string) error {
+	now := s.Now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur Job
+		q := tx.Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner)
+		if s.dialect == "mysql" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.First(&cur).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("store: job %d: lease lost", id)
+			}
+			return err
+		}
+		upd := map[string]any{"status": status, "error": truncate(reason, 1024), "processed_at": now,
+			"lease_owner": "", "lease_until": nil, "rerun": false}
+		if cur.Rerun {
+			upd["status"], upd["available_at"], upd["attempts"] = StatusPending, now, 0
+		}
+		return tx.Model(&Job{}).Where("id = ?", id).Updates(upd).Error
+	})
+}
+
+// RetryJob hands a claimed job back, due at `at`.
+func (s *Store) RetryJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
+	return s.retry(ctx, "jobs", id, owner, at, reason)
+}
+
+// ReleaseJobs hands back every job owner holds (graceful stop).
+func (s *Store) ReleaseJobs(ctx context.Context, owner string) (int64, error) {
+	return s.release(ctx, "jobs", owner)
+}
+
+// RecoverExpiredJobs returns jobs whose lease ran out to the queue.
+func (s *Store) RecoverExpiredJobs(ctx context.Context) (int64, error) {
+	return s.recoverExpired(ctx, "jobs")
+}
+
+// JobFilter selects jobs for the admin API and tests.
+type JobFilter struct {
+	CorpID   string
+	Kind     string
+	Status   string
+	KeyLike  string
+	BeforeID uint64
+	Limit    int
+}
+
+// ListJobs returns jobs newest first.
+func (s *Store) ListJobs(ctx context.Context, f JobFilter) ([]Job, error) {
+	q := s.db.WithContext(ctx).Model(&Job{})
+	if f.CorpID != "" {
+		q = q.Where("corp_id = ?", f.CorpID)
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.KeyLike != "" {
+		q = q.Where("job_key LIKE ?", f.KeyLike)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []Job
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list jobs: %w", err)
+	}
+	return out, nil
+}
+
+// CountJobs counts jobs of a kind (any kind when empty) by status (any when empty).
+func (s *Store) CountJobs(ctx context.Context, kind, status string) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&Job{})
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
+	}
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: unable to count jobs: %w", err)
+	}
+	return n, nil
+}

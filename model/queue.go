@@ -1,0 +1,106 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Queue tables (wecom_events, jobs) share the claim columns: corp_id,
+// order_key, status, attempts, error, available_at, lease_owner, lease_until,
+// processed_at. These helpers implement leasing once for both.
+
+// Statuses shared by queue tables.
+const (
+	StatusPending    = "pending"
+	StatusProcessing = "processing"
+	StatusProcessed  = "processed"
+	StatusIgnored    = "ignored"
+	StatusFailed     = "failed"
+)
+
+// claim leases up to n due rows of table to owner, oldest first, skipping a
+// row whose order key has an earlier unfinished row; it returns their ids.
+func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ids []uint64) error) error {
+	now := s.Now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var ids []uint64
+		q := `SELECT e.id FROM ` + table + ` e
+WHERE e.status = ? AND e.available_at <= ?
+  AND (e.order_key = '' OR NOT EXISTS (
+    SELECT 1 FROM ` + table + ` p
+    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
+ORDER BY e.id LIMIT ?` + s.lockClause()
+		if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
+			"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
+			"attempts": gorm.Expr("attempts + 1"),
+		}).Error; err != nil {
+			return err
+		}
+		return load(tx, ids)
+	})
+}
+
+// finish records a claimed row's outcome while owner still holds its lease.
+func (s *Store) finish(ctx context.Context, table string, id uint64, owner, status, reason string) error {
+	upd := map[string]any{
+		"status": status, "error": truncate(reason, 1024), "processed_at": s.Now(),
+		"lease_owner": "", "lease_until": nil,
+	}
+	res := s.db.WithContext(ctx).Table(table).
+		Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).Updates(upd)
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to finish %s %d: %w", table, id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: %s %d: lease lost", table, id)
+	}
+	return nil
+}
+
+// retry hands a claimed row back to the queue, due at `at`.
+func (s *Store) retry(ctx context.Context, table string, id uint64, owner string, at time.Time, reason string) error {
+	res := s.db.WithContext(ctx).Table(table).
+		Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).
+		Updates(map[string]any{
+			"status": StatusPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
+			"lease_owner": "", "lease_until": nil,
+		})
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to requeue %s %d: %w", table, id, res.Error)
+	}
+	return nil
+}
+
+// release hands back every row owner holds without counting the attempt.
+func (s *Store) release(ctx context.Context, table, owner string) (int64, error) {
+	res := s.db.WithContext(ctx).Table(table).
+		Where("status = ? AND lease_owner = ?", StatusProcessing, owner).
+		Updates(map[string]any{
+			"status": StatusPending, "lease_owner": "", "lease_until": nil,
+			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
+		})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to release %s: %w", table, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// recoverExpired returns rows whose lease ran out (their owner died) to the queue.
+func (s *Store) recoverExpired(ctx context.Context, table string) (int64, error) {
+	res := s.db.WithContext(ctx).Table(table).
+		Where("status = ? AND lease_until < ?", StatusProcessing, s.Now()).
+		Updates(map[string]any{"status": StatusPending, "lease_owner": "", "lease_until": nil})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to recover %s: %w", table, res.Error)
+	}
+	return res.RowsAffected, nil
+}

@@ -1,0 +1,92 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// InboundEvent is a stored event handed to a handler.
+type InboundEvent struct {
+	ID         uint64
+	CorpID     string
+	Attempt    int
+	ReceivedAt time.Time
+	*wecom.Event
+}
+
+// EventHandler handles one event type. Return nil when done, Ignore(reason)
+// when there is nothing to do, Permanent(err) when retrying cannot help; any
+// other error is retried with backoff (or after its RetryAfter).
+type EventHandler func(ctx context.Context, ev *InboundEvent) error
+
+// DispatcherOptions tune a Dispatcher.
+type DispatcherOptions = PoolOptions
+
+// Dispatcher takes stored events in order of arrival and routes them to
+// handlers by "Event/ChangeType". It claims events with leases, so several
+// replicas can run one each, and events left behind by a crash are picked up
+// again when their lease runs out.
+type Dispatcher struct {
+	pool     *pool
+	handlers map[string]EventHandler
+}
+
+// NewDispatcher builds a dispatcher; register handlers before Run.
+func NewDispatcher(store EventStore, opts DispatcherOptions) *Dispatcher {
+	d := &Dispatcher{handlers: map[string]EventHandler{}}
+	d.pool = newPool("dispatcher", queueOps{
+		claim: func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error) {
+			rows, err := store.ClaimEvents(ctx, owner, lease, n)
+			items := make([]queueItem, len(rows))
+			for i := range rows {
+				r := &rows[i]
+				items[i] = queueItem{ID: r.ID, CorpID: r.CorpID, Type: r.Type, Attempts: r.Attempts, CreatedAt: r.ReceivedAt, value: r}
+			}
+			return items, err
+		},
+		finish:         store.FinishEvent,
+		retry:          store.RetryEvent,
+		release:        store.ReleaseEvents,
+		recoverExpired: store.RecoverExpiredEvents,
+		handle:         d.handle,
+		count: func(it queueItem, outcome string) {
+			if m := opts.Metrics; m != nil {
+				m.Events.WithLabelValues(it.Type, outcome).Inc()
+				if outcome != "retried" {
+					m.EventLatency.WithLabelValues(it.Type).Observe(d.pool.opts.Now().Sub(it.CreatedAt).Seconds())
+				}
+			}
+		},
+	}, opts)
+	return d
+}
+
+// Handle registers h for an event type such as
+// "change_external_contact/add_external_contact".
+func (d *Dispatcher) Handle(eventType string, h EventHandler) { d.handlers[eventType] = h }
+
+// Notify wakes the dispatcher; the inbox calls it after each new event.
+func (d *Dispatcher) Notify() { d.pool.notify() }
+
+// Run processes events until ctx is cancelled, then stops claiming, lets
+// in-flight handlers finish, and hands back events it claimed but did not start.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	d.pool.run(ctx)
+	return nil
+}
+
+func (d *Dispatcher) handle(ctx context.Context, it queueItem) error {
+	row := it.value.(*model.Event)
+	ev, err := wecom.ParseEvent([]byte(row.Payload))
+	if err != nil {
+		return Permanent(err)
+	}
+	h, ok := d.handlers[row.Type]
+	if !ok {
+		return Ignore("no handler for " + row.Type)
+	}
+	return h(ctx, &InboundEvent{ID: row.ID, CorpID: row.CorpID, Attempt: row.Attempts, ReceivedAt: row.ReceivedAt, Event: ev})
+}

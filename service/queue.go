@@ -1,0 +1,295 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// queueItem is a claimed row of a queue table (wecom_events or jobs).
+type queueItem struct {
+	ID        uint64
+	CorpID    string
+	Type      string
+	Attempts  int
+	CreatedAt time.Time
+	value     any // the typed row
+}
+
+// queueOps adapts one queue table to the pool.
+type queueOps struct {
+	claim          func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error)
+	finish         func(ctx context.Context, id uint64, owner, status, reason string) error
+	retry          func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	release        func(ctx context.Context, owner string) (int64, error)
+	recoverExpired func(ctx context.Context) (int64, error)
+	// handle runs one item; see EventHandler for the meaning of its error.
+	handle func(ctx context.Context, it queueItem) error
+	// count observes a final or retried outcome.
+	count func(it queueItem, outcome string)
+}
+
+// PoolOptions tune a queue's workers.
+type PoolOptions struct {
+	Workers       int
+	BatchSize     int
+	SweepInterval time.Duration
+	Lease         time.Duration
+	MaxAttempts   int
+	Now           func() time.Time
+	Logger        *slog.Logger
+	Metrics       *Metrics
+	// DrainTimeout bounds how long a stop waits for in-flight handlers.
+	DrainTimeout time.Duration
+}
+
+func (o *PoolOptions) defaults() {
+	if o.Workers < 1 {
+		o.Workers = 8
+	}
+	if o.BatchSize < 1 {
+		o.BatchSize = 64
+	}
+	if o.SweepInterval <= 0 {
+		o.SweepInterval = 3 * time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.MaxAttempts < 1 {
+		o.MaxAttempts = 8
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 10 * time.Second
+	}
+}
+
+// pool claims items from one queue table with leases and runs them on a
+// fixed set of workers. Several replicas can each run a pool on one table.
+type pool struct {
+	ops   queueOps
+	opts  PoolOptions
+	owner string
+	log   *slog.Logger
+
+	wake     chan struct{}
+	inFlight atomic.Int64
+	stopping atomic.Bool
+}
+
+func newPool(name string, ops queueOps, opts PoolOptions) *pool {
+	opts.defaults()
+	host, _ := os.Hostname()
+	return &pool{
+		ops:   ops,
+		opts:  opts,
+		owner: clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
+		log:   opts.Logger.With("component", name),
+		wake:  make(chan struct{}, 1),
+	}
+}
+
+func (p *pool) notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run processes items until ctx is cancelled, then stops claiming, lets
+// in-flight handlers finish (up to DrainTimeout), and hands back any item it
+// claimed but did not start.
+func (p *pool) run(ctx context.Context) {
+	work := make(chan queueItem, p.opts.Workers)
+	// Handlers get their own context so a stop does not cut a welcome in half.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hcancel()
+	var wg sync.WaitGroup
+	for i := 0; i < p.opts.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				if !p.stopping.Load() {
+					p.process(hctx, it)
+				}
+				p.inFlight.Add(-1)
+				p.notify()
+			}
+		}()
+	}
+
+	p.sweep(ctx)
+	ticker := time.NewTicker(p.opts.SweepInterval)
+	defer ticker.Stop()
+loop:
+	for {
+		p.claimAndDispatch(ctx, work)
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-p.wake:
+		case <-ticker.C:
+			p.sweep(ctx)
+		}
+	}
+
+	close(work)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(p.opts.DrainTimeout):
+		p.log.Warn("in-flight handlers did not finish in time; their items will be retried", "timeout", p.opts.DrainTimeout)
+		p.stopping.Store(true)
+		hcancel()
+		<-done
+	}
+	p.stopping.Store(true)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if n, err := p.ops.release(rctx, p.owner); err != nil {
+		p.log.Error("release claimed items", "err", err)
+	} else if n > 0 {
+		p.log.Info("handed back claimed items", "count", n)
+	}
+}
+
+func (p *pool) sweep(ctx context.Context) {
+	n, err := p.ops.recoverExpired(ctx)
+	if err != nil && ctx.Err() == nil {
+		p.log.Error("recover expired items", "err", err)
+		return
+	}
+	if n > 0 {
+		p.log.Warn("recovered items whose lease ran out", "count", n)
+	}
+}
+
+// claimAndDispatch claims as many items as there are idle workers (and a
+// batch's worth queued behind them).
+func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
+	for ctx.Err() == nil {
+		free := int64(p.opts.Workers)*2 - p.inFlight.Load()
+		if free <= 0 {
+			return
+		}
+		n := min(int(free), p.opts.BatchSize)
+		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("claim", "err", err)
+			}
+			return
+		}
+		for _, it := range batch {
+			p.inFlight.Add(1)
+			work <- it
+		}
+		if len(batch) < n {
+			return
+		}
+	}
+}
+
+func (p *pool) process(ctx context.Context, it queueItem) {
+	status, reason := StatusProcessed, ""
+	var retryErr error
+	err := p.safeHandle(ctx, it)
+	var ign *ignoreError
+	var perm *permanentError
+	switch {
+	case err == nil:
+	case errors.As(err, &ign):
+		status, reason = StatusIgnored, ign.reason
+	case errors.As(err, &perm):
+		status, reason = StatusFailed, err.Error()
+	case it.Attempts >= p.opts.MaxAttempts:
+		status, reason = StatusFailed, fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)
+	default:
+		retryErr = err
+	}
+
+	log := p.log.With("id", it.ID, "type", it.Type, "corp", it.CorpID)
+	// The outcome is written even when the process is stopping.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if retryErr != nil {
+		at := p.opts.Now().Add(retryDelay(retryErr, it.Attempts))
+		log.Warn("handler failed; will retry", "attempt", it.Attempts, "retry_at", at, "err", retryErr)
+		if err := p.ops.retry(wctx, it.ID, p.owner, at, retryErr.Error()); err != nil {
+			log.Error("requeue", "err", err)
+		}
+		p.ops.count(it, "retried")
+		return
+	}
+	if err := p.ops.finish(wctx, it.ID, p.owner, status, reason); err != nil {
+		log.Error("record outcome", "err", err)
+		return
+	}
+	if status == StatusFailed {
+		log.Error("failed", "reason", reason)
+	}
+	p.ops.count(it, status)
+}
+
+// safeHandle turns a handler panic into a retryable error, so one bad item
+// cannot take the process down.
+func (p *pool) safeHandle(ctx context.Context, it queueItem) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return p.ops.handle(ctx, it)
+}
+
+// retryDelay honours WeCom's retry-after (rate limits, our own budget),
+// else backs off 2^attempt seconds capped at 5 minutes, with ±25% jitter.
+func retryDelay(err error, attempt int) time.Duration {
+	if d, ok := wecom.RetryAfter(err); ok && d > 0 {
+		return d
+	}
+	b := time.Second << min(attempt, 9)
+	if b > 5*time.Minute {
+		b = 5 * time.Minute
+	}
+	return b + time.Duration(rand.Int64N(int64(b)/2)) - b/4
+}
+
+type ignoreError struct{ reason string }
+
+func (e *ignoreError) Error() string { return e.reason }
+
+// Ignore marks an item as deliberately not handled.
+func Ignore(reason string) error { return &ignoreError{reason: reason} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks an error that retrying cannot fix.
+func Permanent(err error) error { return &permanentError{err: err} }
+
+// Outcome statuses, as the model stores them.
+const (
+	StatusProcessed = "processed"
+	StatusIgnored   = "ignored"
+	StatusFailed    = "failed"
+)
