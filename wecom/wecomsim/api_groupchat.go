@@ -29,7 +29,9 @@ func (r *joinWayReq) apply(w *JoinWay) {
 	if r.RoomBaseName != nil {
 		w.RoomBaseName = *r.RoomBaseName
 	}
-	if r.RoomBaseID != nil {
+	// Numbering restarts only when room_base_id really changes: clients that
+	// resend the whole config on every update must not get duplicate names.
+	if r.RoomBaseID != nil && *r.RoomBaseID != w.RoomBaseID {
 		w.RoomBaseID = *r.RoomBaseID
 		w.NextRoomID = 0
 	}

@@ -101,6 +101,7 @@ func (s *Sim) apiSendWelcomeMsg(c *apiCall) (any, *apiError) {
 	for i, a := range req.Attachments {
 		atts[i] = slices.Clone(a)
 	}
+	s.st.welcomeCount++
 	s.st.welcomes = append(s.st.welcomes, Welcome{
 		WelcomeCode:    wc.code,
 		UserID:         wc.userID,
@@ -112,6 +113,7 @@ func (s *Sim) apiSendWelcomeMsg(c *apiCall) (any, *apiError) {
 		SentTime:       now,
 		LatencyMS:      float64(now.Sub(wc.eventTime).Microseconds()) / 1000,
 	})
+	s.st.welcomes, _ = trim(s.st.welcomes, s.opts.LogLimit)
 	return nil, nil
 }
 

@@ -112,6 +112,10 @@ func (s *Sim) routes() *http.ServeMux {
 	mux.HandleFunc("GET /sim/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
+	// Cheaper than /sim/stats for polling while callbacks drain.
+	mux.HandleFunc("GET /sim/pending", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]int{"pending": s.PendingCallbacks()})
+	})
 
 	mux.HandleFunc("GET /sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list()})
@@ -400,7 +404,8 @@ func (s *Sim) Media(mediaID string) (Media, bool) {
 	return *m, true
 }
 
-// Welcomes lists the welcome messages sent, oldest first.
+// Welcomes lists the welcome messages sent, oldest first (the newest
+// LogLimit of them).
 func (s *Sim) Welcomes(q WelcomeQuery) []Welcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -434,7 +439,7 @@ func (s *Sim) Stats() Stats {
 			groups++
 		}
 	}
-	return Stats{APIs: apis, Callbacks: cb, Welcomes: len(s.st.welcomes), Contacts: len(s.st.customers),
+	return Stats{APIs: apis, Callbacks: cb, Welcomes: s.st.welcomeCount, Contacts: len(s.st.customers),
 		Relations: s.st.activeRelations(), Groups: groups, ContactWays: len(s.st.ways), JoinWays: len(s.st.joinWays)}
 }
 

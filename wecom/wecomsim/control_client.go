@@ -315,11 +315,13 @@ func (c *Control) Stats(ctx context.Context) (Stats, error) {
 // dropped), or ctx ends.
 func (c *Control) WaitCallbacks(ctx context.Context) error {
 	for {
-		st, err := c.Stats(ctx)
-		if err != nil {
+		var st struct {
+			Pending int `json:"pending"`
+		}
+		if err := c.do(ctx, http.MethodGet, "/sim/pending", nil, &st); err != nil {
 			return err
 		}
-		if st.Callbacks.Pending == 0 {
+		if st.Pending == 0 {
 			return nil
 		}
 		t := time.NewTimer(10 * time.Millisecond)

@@ -119,9 +119,26 @@ func (s *Sim) wayUsers(w *ContactWay) []string {
 // newWelcomeCode issues a single-use code valid for the welcome window from
 // the event; callers hold s.mu.
 func (s *Sim) newWelcomeCode(uid, ext, state string, at time.Time) string {
+	s.sweepWelcomeCodes(at)
 	code := s.newID("", 43)
 	s.st.welcomeCodes[code] = &welcomeCode{code: code, userID: uid, extID: ext, state: state, eventTime: at}
 	return code
+}
+
+// sweepWelcomeCodes forgets codes long past their window once the map has
+// doubled, so that a long load run does not keep every code ever issued. A
+// forgotten code answers 41050 (invalid or expired), which is what it is.
+func (s *Sim) sweepWelcomeCodes(now time.Time) {
+	if len(s.st.welcomeCodes) < 4096 || len(s.st.welcomeCodes) < 2*s.st.codesSwept {
+		return
+	}
+	cutoff := now.Add(-s.opts.WelcomeWindow - 10*time.Minute)
+	for code, wc := range s.st.welcomeCodes {
+		if wc.eventTime.Before(cutoff) {
+			delete(s.st.welcomeCodes, code)
+		}
+	}
+	s.st.codesSwept = len(s.st.welcomeCodes)
 }
 
 // Scan plays a customer scanning a contact way: WeCom picks the staff member
@@ -170,13 +187,13 @@ func (s *Sim) Scan(req ScanRequest) (ScanResult, error) {
 	if !w.SkipVerify {
 		change, status = wecom.ChangeAddHalfContact, RelationHalf
 	}
-	cu.setRelation(&relation{userID: uid, createTime: now.Unix(), operUserID: ext, addWay: 1, state: w.State,
-		status: status, configID: w.ConfigID})
-	w.Scans++
 	res := ScanResult{UserID: uid, ExternalUserID: ext, State: w.State, ChangeType: change}
 	if !req.NoWelcomeCode {
 		res.WelcomeCode = s.newWelcomeCode(uid, ext, w.State, now)
 	}
+	cu.setRelation(&relation{userID: uid, createTime: now.Unix(), operUserID: ext, addWay: 1, state: w.State,
+		status: status, configID: w.ConfigID, welcomeCode: res.WelcomeCode})
+	w.Scans++
 	ev := s.newEvent(wecom.EventExternalContact, change, now)
 	ev.UserID, ev.ExternalUserID, ev.State, ev.WelcomeCode = uid, ext, w.State, res.WelcomeCode
 	s.mu.Unlock()
@@ -199,16 +216,15 @@ func (s *Sim) Accept(req AcceptRequest) (ScanResult, error) {
 	now := s.now()
 	r.status = RelationActive
 	usedOnHalf := false
-	for _, wc := range s.st.welcomeCodes {
-		if wc.userID == r.userID && wc.extID == req.ExternalUserID {
-			usedOnHalf = usedOnHalf || wc.used
-			wc.used = true // the half add's code is spent either way
-		}
+	if wc := s.st.welcomeCodes[r.welcomeCode]; wc != nil {
+		usedOnHalf = wc.used
+		wc.used = true // the half add's code is spent either way
 	}
 	res := ScanResult{UserID: r.userID, ExternalUserID: req.ExternalUserID, State: r.state,
 		ChangeType: wecom.ChangeAddContact}
-	if !usedOnHalf {
+	if !usedOnHalf && r.welcomeCode != "" {
 		res.WelcomeCode = s.newWelcomeCode(r.userID, req.ExternalUserID, r.state, now)
+		r.welcomeCode = res.WelcomeCode
 	}
 	ev := s.newEvent(wecom.EventExternalContact, wecom.ChangeAddContact, now)
 	ev.UserID, ev.ExternalUserID, ev.State, ev.WelcomeCode = r.userID, req.ExternalUserID, r.state, res.WelcomeCode

@@ -47,7 +47,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // env is a simulator served over a real socket, a control client, an API
 // client and, when asked, a callback receiver.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	sim   *Sim
 	srv   *httptest.Server
 	ctl   *Control
@@ -56,7 +56,7 @@ type env struct {
 	rcv   *receiver
 }
 
-func newEnv(t *testing.T, opts Options) *env {
+func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
 	clock := &fakeClock{now: t0}
 	if opts.Now == nil {
@@ -109,7 +109,7 @@ type received struct {
 // receiver is a stand-in gateway: it verifies and decrypts each callback
 // with the wecom package, records it, and answers as respond says.
 type receiver struct {
-	t       *testing.T
+	t       testing.TB
 	crypter *wecom.Crypter
 	respond func(n int, r *http.Request) (status int, body string, hang bool)
 	srv     *httptest.Server
@@ -200,7 +200,7 @@ func (e *env) waitEvents(n int) []*wecom.Event {
 	return e.rcv.events()
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -214,7 +214,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // apiClient calls /cgi-bin/ like a WeCom client would, with no knowledge of
 // the gateway's own client.
 type apiClient struct {
-	t            *testing.T
+	t            testing.TB
 	base         string
 	hc           *http.Client
 	corp, secret string
@@ -296,7 +296,7 @@ func (a *apiClient) post(api string, body any) resp {
 	return r
 }
 
-func mustCode(t *testing.T, r resp, want int) {
+func mustCode(t testing.TB, r resp, want int) {
 	t.Helper()
 	if r.code() != want {
 		t.Fatalf("errcode = %d, want %d (%v)", r.code(), want, r)

@@ -30,7 +30,9 @@ type corpState struct {
 	tagOwner  map[string]*TagGroup // tag id -> its group
 
 	welcomeCodes map[string]*welcomeCode
+	codesSwept   int // len(welcomeCodes) after the last sweep
 	welcomes     []Welcome
+	welcomeCount int
 	media        map[string]*Media
 
 	capacity int
@@ -61,6 +63,7 @@ type relation struct {
 	state          string
 	status         string
 	configID       string
+	welcomeCode    string // issued with the add event, if any
 }
 
 type group struct {
