@@ -123,11 +123,13 @@ type v2TimelineEntry struct {
 	CorpID    string    `gorm:"size:64;not null"`
 	ContactID uint64    `gorm:"not null;index:idx_timeline_contact,priority:1"`
 	At        time.Time `gorm:"not null;index:idx_timeline_contact,priority:2"`
-	Kind      string    `gorm:"size:32;not null"`
+	Kind      string    `gorm:"size:32;not null;uniqueIndex:uk_timeline_event,priority:2"`
 	UserID    string    `gorm:"size:64;not null"`
 	CodeID    uint64    `gorm:"not null"`
 	Detail    string    `gorm:"size:1024;not null"`
-	EventID   uint64    `gorm:"not null"`
+	// EventID is set for entries made by a callback; unique with Kind so a
+	// re-run event applies its effects once. NULLs never collide.
+	EventID *uint64 `gorm:"uniqueIndex:uk_timeline_event,priority:1"`
 }
 
 func (v2TimelineEntry) TableName() string { return "contact_timeline" }

@@ -1,0 +1,261 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ErrConflict is returned when a unique value (a state, a slug) is taken.
+var ErrConflict = errors.New("conflict")
+
+// ChannelCode is a channel live code: one WeCom contact way with a duty
+// roster. JSON-shaped settings are stored as text and owned by service.
+type ChannelCode struct {
+	ID             uint64
+	CorpID         string
+	Name           string
+	Folder         string
+	State          string
+	Slug           string
+	ConfigID       string
+	QRCode         string
+	SkipVerify     bool
+	RemarkTemplate string
+	Description    string
+	Tags           string
+	Welcome        string
+	Roster         string
+	Mode           string
+	Strategy       string
+	WeComUsers     string `gorm:"column:wecom_users"`
+	MemberWays     string
+	LastPick       string
+	Alert          string
+	SyncedAt       *time.Time
+	CreatedBy      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
+}
+
+func (ChannelCode) TableName() string { return "channel_codes" }
+
+// CreateChannelCode inserts a code; a taken state or slug is ErrConflict.
+func (s *Store) CreateChannelCode(ctx context.Context, c *ChannelCode) error {
+	now := s.Now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	err := s.db.WithContext(ctx).Create(c).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to create channel code: %w", err)
+	}
+	return nil
+}
+
+// SaveChannelCode writes every column of a code.
+func (s *Store) SaveChannelCode(ctx context.Context, c *ChannelCode) error {
+	c.UpdatedAt = s.Now()
+	if err := s.db.WithContext(ctx).Save(c).Error; err != nil {
+		return fmt.Errorf("store: unable to save channel code %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// UpdateChannelCodeSync records what the contact way now holds.
+func (s *Store) UpdateChannelCodeSync(ctx context.Context, id uint64, wecomUsers, alert string) error {
+	now := s.Now()
+	err := s.db.WithContext(ctx).Model(&ChannelCode{}).Where("id = ?", id).
+		Updates(map[string]any{"wecom_users": wecomUsers, "alert": truncate(alert, 512), "synced_at": now}).Error
+	if err != nil {
+		return fmt.Errorf("store: unable to record sync of channel code %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetChannelCodeAlert records (or clears) the problem an admin should see.
+func (s *Store) SetChannelCodeAlert(ctx context.Context, id uint64, alert string) error {
+	return s.db.WithContext(ctx).Model(&ChannelCode{}).Where("id = ?", id).Update("alert", truncate(alert, 512)).Error
+}
+
+// DeleteChannelCode marks a code deleted; its stats and contacts stay.
+func (s *Store) DeleteChannelCode(ctx context.Context, id uint64) error {
+	now := s.Now()
+	return s.db.WithContext(ctx).Model(&ChannelCode{}).Where("id = ? AND deleted_at IS NULL", id).
+		Updates(map[string]any{"deleted_at": now, "updated_at": now}).Error
+}
+
+// GetChannelCode returns a live code of corp.
+func (s *Store) GetChannelCode(ctx context.Context, corpID string, id uint64) (*ChannelCode, error) {
+	var c ChannelCode
+	err := s.db.WithContext(ctx).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).First(&c).Error
+	return &c, notFound(err, "channel code")
+}
+
+// ChannelCodeBySlug returns a live code by its landing slug.
+func (s *Store) ChannelCodeBySlug(ctx context.Context, slug string) (*ChannelCode, error) {
+	var c ChannelCode
+	err := s.db.WithContext(ctx).Where("slug = ? AND deleted_at IS NULL", slug).First(&c).Error
+	return &c, notFound(err, "channel code")
+}
+
+// ChannelCodeFilter selects codes for the admin API.
+type ChannelCodeFilter struct {
+	CorpID  string
+	Folder  string
+	Q       string
+	AfterID uint64
+	Limit   int
+}
+
+// ListChannelCodes returns live codes by id.
+func (s *Store) ListChannelCodes(ctx context.Context, f ChannelCodeFilter) ([]ChannelCode, error) {
+	q := s.db.WithContext(ctx).Where("deleted_at IS NULL")
+	if f.CorpID != "" {
+		q = q.Where("corp_id = ?", f.CorpID)
+	}
+	if f.Folder != "" {
+		q = q.Where("folder = ?", f.Folder)
+	}
+	if f.Q != "" {
+		q = q.Where("name LIKE ?", "%"+escapeLike(f.Q)+"%")
+	}
+	if f.AfterID > 0 {
+		q = q.Where("id > ?", f.AfterID)
+	}
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var out []ChannelCode
+	if err := q.Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list channel codes: %w", err)
+	}
+	return out, nil
+}
+
+// ActiveChannelCodes returns every live code (caches and the roster tick).
+func (s *Store) ActiveChannelCodes(ctx context.Context) ([]ChannelCode, error) {
+	return s.ListChannelCodes(ctx, ChannelCodeFilter{})
+}
+
+// ChannelCodesChangedSince returns codes (deleted ones too) updated after t.
+func (s *Store) ChannelCodesChangedSince(ctx context.Context, t time.Time) ([]ChannelCode, error) {
+	var out []ChannelCode
+	if err := s.db.WithContext(ctx).Where("updated_at >= ?", t).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read changed channel codes: %w", err)
+	}
+	return out, nil
+}
+
+// DayCounts returns a code's adds per staff member on a local day.
+func (s *Store) DayCounts(ctx context.Context, codeID uint64, day string) (map[string]int, error) {
+	var rows []staffDayCount
+	if err := s.db.WithContext(ctx).Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read day counts: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r.Count
+	}
+	return out, nil
+}
+
+type staffDayCount struct {
+	CodeID uint64 `gorm:"primaryKey"`
+	Day    string `gorm:"primaryKey"`
+	UserID string `gorm:"primaryKey"`
+	CorpID string
+	Count  int
+}
+
+func (staffDayCount) TableName() string { return "staff_day_counts" }
+
+// CodeDailyStat is one row of a code's daily statistics.
+type CodeDailyStat struct {
+	CodeID uint64 `gorm:"primaryKey" json:"-"`
+	Day    string `gorm:"primaryKey" json:"day"`
+	UserID string `gorm:"primaryKey" json:"userid"`
+	CorpID string `json:"-"`
+	Adds   int    `json:"adds"`
+	Losses int    `json:"losses"`
+}
+
+func (CodeDailyStat) TableName() string { return "code_daily_stats" }
+
+// CodeStats returns a code's daily rows between two days (inclusive).
+func (s *Store) CodeStats(ctx context.Context, codeID uint64, from, to string) ([]CodeDailyStat, error) {
+	var out []CodeDailyStat
+	err := s.db.WithContext(ctx).Where("code_id = ? AND day >= ? AND day <= ?", codeID, from, to).
+		Order("day, user_id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read code stats: %w", err)
+	}
+	return out, nil
+}
+
+// bump adds delta to a counter row keyed by its primary key, creating it.
+func (s *Store) bump(tx *gorm.DB, row any, keys []string, column string, delta int) error {
+	cols := make([]clause.Column, len(keys))
+	for i, k := range keys {
+		cols[i] = clause.Column{Name: k}
+	}
+	return tx.Clauses(clause.OnConflict{
+		Columns:   cols,
+		DoUpdates: clause.Assignments(map[string]any{column: gorm.Expr(column+" + ?", delta)}),
+	}).Create(row).Error
+}
+
+// LockChannelCode runs fn while holding the code's row lock (MySQL) or the
+// single writer (SQLite), so precise-mode picks across replicas are serialized.
+func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *ChannelCode, counts func(day string) (map[string]int, error), reserve func(day, userID string) error) error) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c ChannelCode
+		q := tx.Where("id = ? AND deleted_at IS NULL", codeID)
+		if s.dialect == "mysql" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.First(&c).Error; err != nil {
+			return notFound(err, "channel code")
+		}
+		counts := func(day string) (map[string]int, error) {
+			var rows []staffDayCount
+			if err := tx.Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
+				return nil, err
+			}
+			out := make(map[string]int, len(rows))
+			for _, r := range rows {
+				out[r.UserID] = r.Count
+			}
+			return out, nil
+		}
+		reserve := func(day, userID string) error {
+			if err := s.bump(tx, &staffDayCount{CodeID: codeID, Day: day, UserID: userID, CorpID: c.CorpID, Count: 1},
+				[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+				return err
+			}
+			return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
+		}
+		return fn(&c, counts, reserve)
+	})
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to read %s: %w", what, err)
+	}
+	return nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,368 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Relation statuses.
+const (
+	RelationActive      = "active"
+	RelationLost        = "lost"        // the customer deleted the staff member
+	RelationDeleted     = "deleted"     // the staff member deleted the customer
+	RelationTransferred = "transferred" // handed over to another staff member
+)
+
+// Contact is an external contact (a customer) of a corp.
+type Contact struct {
+	ID               uint64     `json:"id"`
+	CorpID           string     `json:"corp_id"`
+	ExternalUserID   string     `json:"external_userid"`
+	Name             string     `json:"name"`
+	Avatar           string     `json:"avatar,omitempty"`
+	Type             int        `json:"type"`
+	Gender           int        `json:"gender"`
+	UnionID          string     `json:"unionid,omitempty"`
+	CorpName         string     `json:"corp_name,omitempty"`
+	Source           string     `json:"source"`
+	SourceCodeID     uint64     `json:"source_code_id,omitempty"`
+	State            string     `json:"state,omitempty"`
+	FirstSeenAt      time.Time  `json:"first_seen_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	ProfileFetchedAt *time.Time `json:"profile_fetched_at,omitempty"`
+}
+
+func (Contact) TableName() string { return "contacts" }
+
+// Relation is one staff member's follow of a contact.
+type Relation struct {
+	ID             uint64     `json:"id"`
+	CorpID         string     `json:"-"`
+	UserID         string     `json:"userid"`
+	ExternalUserID string     `json:"external_userid"`
+	ContactID      uint64     `json:"contact_id"`
+	CodeID         uint64     `json:"code_id,omitempty"`
+	State          string     `json:"state,omitempty"`
+	Remark         string     `json:"remark,omitempty"`
+	Tags           string     `json:"-"`
+	Status         string     `json:"status"`
+	HalfAdded      bool       `json:"half_added,omitempty"`
+	AddedAt        time.Time  `json:"added_at"`
+	LostAt         *time.Time `json:"lost_at,omitempty"`
+	LossReason     string     `json:"loss_reason,omitempty"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+func (Relation) TableName() string { return "relations" }
+
+// TimelineEntry is one thing that happened to a contact.
+type TimelineEntry struct {
+	ID        uint64    `json:"id"`
+	CorpID    string    `json:"-"`
+	ContactID uint64    `json:"-"`
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	UserID    string    `json:"userid,omitempty"`
+	CodeID    uint64    `json:"code_id,omitempty"`
+	Detail    string    `json:"detail,omitempty"`
+	EventID   *uint64   `json:"event_id,omitempty"`
+}
+
+func (TimelineEntry) TableName() string { return "contact_timeline" }
+
+// AddRecord is everything an add event changes, applied in one transaction.
+type AddRecord struct {
+	CorpID         string
+	EventID        uint64
+	UserID         string
+	ExternalUserID string
+	State          string
+	CodeID         uint64 // 0 when the state is not one of our codes
+	Source         string
+	HalfAdded      bool
+	At             time.Time
+	// CountDay is the roster-local day whose count this add raises; empty
+	// means it does not count toward a cap (precise mode counted it at the pick).
+	CountDay string
+	// StatDay is the roster-local day of the code's statistics.
+	StatDay string
+	Detail  string
+	Jobs    []*Job
+}
+
+// RecordAdd applies an add event once: a second call for the same event
+// changes nothing and reports applied=false. It returns the staff member's
+// count for CountDay after the add.
+func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count int, contactID uint64, err error) {
+	now := s.Now()
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var c Contact
+		err := tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			c = Contact{CorpID: r.CorpID, ExternalUserID: r.ExternalUserID, Source: r.Source, SourceCodeID: r.CodeID,
+				State: r.State, FirstSeenAt: r.At, UpdatedAt: now}
+			err = tx.Create(&c).Error
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				err = tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
+			}
+		}
+		if err != nil {
+			return err
+		}
+		contactID = c.ID
+		evID := r.EventID
+		entry := TimelineEntry{CorpID: r.CorpID, ContactID: c.ID, At: r.At, Kind: "added", UserID: r.UserID,
+			CodeID: r.CodeID, Detail: truncate(r.Detail, 1024)}
+		if evID > 0 {
+			entry.EventID = &evID
+		}
+		if err := tx.Create(&entry).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return errAlreadyApplied
+			}
+			return err
+		}
+		rel := Relation{CorpID: r.CorpID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: c.ID,
+			CodeID: r.CodeID, State: r.State, Tags: "[]", Status: RelationActive, HalfAdded: r.HalfAdded, AddedAt: r.At, UpdatedAt: now}
+		if err := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "corp_id"}, {Name: "user_id"}, {Name: "external_user_id"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"code_id": r.CodeID, "state": r.State, "status": RelationActive, "half_added": r.HalfAdded,
+				"added_at": r.At, "lost_at": nil, "loss_reason": "", "updated_at": now,
+			}),
+		}).Create(&rel).Error; err != nil {
+			return err
+		}
+		if r.CodeID > 0 && r.CountDay != "" {
+			if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
+				[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+				return err
+			}
+			if err := tx.Model(&staffDayCount{}).Select("count").
+				Where("code_id = ? AND day = ? AND user_id = ?", r.CodeID, r.CountDay, r.UserID).Scan(&count).Error; err != nil {
+				return err
+			}
+		}
+		if r.CodeID > 0 && r.StatDay != "" {
+			if err := s.bump(tx, &CodeDailyStat{CodeID: r.CodeID, Day: r.StatDay, UserID: r.UserID, CorpID: r.CorpID, Adds: 1},
+				[]string{"code_id", "day", "user_id"}, "adds", 1); err != nil {
+				return err
+			}
+		}
+		return enqueueJobs(tx, now, r.Jobs)
+	})
+	if errors.Is(err, errAlreadyApplied) {
+		return false, 0, contactID, nil
+	}
+	if err != nil {
+		return false, 0, 0, fmt.Errorf("store: unable to record add: %w", err)
+	}
+	return true, count, contactID, nil
+}
+
+var errAlreadyApplied = errors.New("already applied")
+
+// LossRecord is a relation ending.
+type LossRecord struct {
+	CorpID         string
+	EventID        uint64
+	UserID         string
+	ExternalUserID string
+	Status         string // RelationLost, RelationDeleted or RelationTransferred
+	Reason         string
+	At             time.Time
+	// StatDay maps the relation's code to the code-local day to count a loss
+	// on; nil or "" counts none (a transfer is not a loss).
+	StatDay func(codeID uint64) string
+}
+
+// RecordLoss applies a relation's end once. It reports whether a relation
+// was found and changed.
+func (s *Store) RecordLoss(ctx context.Context, r LossRecord) (bool, error) {
+	now := s.Now()
+	changed := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var rel Relation
+		err := tx.Where("corp_id = ? AND user_id = ? AND external_user_id = ?", r.CorpID, r.UserID, r.ExternalUserID).First(&rel).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		evID := r.EventID
+		entry := TimelineEntry{CorpID: r.CorpID, ContactID: rel.ContactID, At: r.At, Kind: r.Status, UserID: r.UserID,
+			CodeID: rel.CodeID, Detail: truncate(r.Reason, 1024)}
+		if evID > 0 {
+			entry.EventID = &evID
+		}
+		if err := tx.Create(&entry).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return nil
+			}
+			return err
+		}
+		if err := tx.Model(&Relation{}).Where("id = ?", rel.ID).Updates(map[string]any{
+			"status": r.Status, "lost_at": r.At, "loss_reason": truncate(r.Reason, 32), "updated_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		changed = true
+		if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
+			if day := r.StatDay(rel.CodeID); day != "" {
+				return s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},
+					[]string{"code_id", "day", "user_id"}, "losses", 1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: unable to record loss: %w", err)
+	}
+	return changed, nil
+}
+
+// ContactProfile is what externalcontact/get tells about a contact.
+type ContactProfile struct {
+	Name, Avatar, UnionID, CorpName string
+	Type, Gender                    int
+}
+
+// UpdateContactProfile stores a fetched profile and the staff member's view
+// (remark, tags) of the relation.
+func (s *Store) UpdateContactProfile(ctx context.Context, corpID, externalUserID string, p ContactProfile, userID, remark, tagsJSON string) error {
+	now := s.Now()
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Contact{}).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).Updates(map[string]any{
+			"name": truncate(p.Name, 128), "avatar": truncate(p.Avatar, 512), "union_id": truncate(p.UnionID, 64),
+			"corp_name": truncate(p.CorpName, 128), "type": p.Type, "gender": p.Gender,
+			"profile_fetched_at": now, "updated_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		if userID == "" {
+			return nil
+		}
+		return tx.Model(&Relation{}).Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
+			Updates(map[string]any{"remark": truncate(remark, 64), "tags": tagsJSON, "updated_at": now}).Error
+	})
+}
+
+// SetRelationRemark records the remark the gateway set.
+func (s *Store) SetRelationRemark(ctx context.Context, corpID, userID, externalUserID, remark string) error {
+	return s.db.WithContext(ctx).Model(&Relation{}).
+		Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
+		Updates(map[string]any{"remark": truncate(remark, 64), "updated_at": s.Now()}).Error
+}
+
+// SetRelationTags records the relation's tags (JSON list of names).
+func (s *Store) SetRelationTags(ctx context.Context, corpID, userID, externalUserID, tagsJSON string) error {
+	return s.db.WithContext(ctx).Model(&Relation{}).
+		Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
+		Updates(map[string]any{"tags": tagsJSON, "updated_at": s.Now()}).Error
+}
+
+// ContactByExternalID returns a contact.
+func (s *Store) ContactByExternalID(ctx context.Context, corpID, externalUserID string) (*Contact, error) {
+	var c Contact
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).First(&c).Error
+	return &c, notFound(err, "contact")
+}
+
+// AddTimeline appends an entry (welcome outcomes, job outcomes).
+func (s *Store) AddTimeline(ctx context.Context, e *TimelineEntry) error {
+	if e.At.IsZero() {
+		e.At = s.Now()
+	}
+	e.Detail = truncate(e.Detail, 1024)
+	err := s.db.WithContext(ctx).Create(e).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil
+	}
+	return err
+}
+
+// ContactFilter selects contacts for the admin API.
+type ContactFilter struct {
+	CorpID  string
+	CodeID  uint64
+	UserID  string
+	Tag     string
+	Q       string
+	AfterID uint64
+	Limit   int
+}
+
+// ListContacts returns contacts by id, filtered through their relations.
+func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]Contact, error) {
+	q := s.db.WithContext(ctx).Model(&Contact{})
+	if f.CorpID != "" {
+		q = q.Where("contacts.corp_id = ?", f.CorpID)
+	}
+	if f.CodeID > 0 || f.UserID != "" || f.Tag != "" {
+		sub := s.db.Model(&Relation{}).Select("contact_id")
+		if f.CodeID > 0 {
+			sub = sub.Where("code_id = ?", f.CodeID)
+		}
+		if f.UserID != "" {
+			sub = sub.Where("user_id = ?", f.UserID)
+		}
+		if f.Tag != "" {
+			sub = sub.Where("tags LIKE ?", `%"`+escapeLike(f.Tag)+`"%`)
+		}
+		q = q.Where("contacts.id IN (?)", sub)
+	}
+	if f.Q != "" {
+		like := "%" + escapeLike(f.Q) + "%"
+		q = q.Where("(contacts.name LIKE ? OR contacts.corp_name LIKE ? OR contacts.external_user_id = ?)", like, like, f.Q)
+	}
+	if f.AfterID > 0 {
+		q = q.Where("contacts.id > ?", f.AfterID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var out []Contact
+	if err := q.Order("contacts.id").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list contacts: %w", err)
+	}
+	return out, nil
+}
+
+// ContactDetail is a contact with its relations and timeline.
+type ContactDetail struct {
+	Contact   Contact
+	Relations []Relation
+	Timeline  []TimelineEntry
+}
+
+// GetContact returns a contact of corp with relations and timeline.
+func (s *Store) GetContact(ctx context.Context, corpID string, id uint64) (*ContactDetail, error) {
+	var d ContactDetail
+	db := s.db.WithContext(ctx)
+	if err := notFound(db.Where("id = ? AND corp_id = ?", id, corpID).First(&d.Contact).Error, "contact"); err != nil {
+		return nil, err
+	}
+	if err := db.Where("contact_id = ?", id).Order("added_at").Find(&d.Relations).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read relations: %w", err)
+	}
+	if err := db.Where("contact_id = ?", id).Order("at, id").Limit(500).Find(&d.Timeline).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read timeline: %w", err)
+	}
+	return &d, nil
+}
+
+// RelationsOf returns a contact's relations.
+func (s *Store) RelationsOf(ctx context.Context, corpID, externalUserID string) ([]Relation, error) {
+	var out []Relation
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read relations: %w", err)
+	}
+	return out, nil
+}
