@@ -39,7 +39,8 @@ func (s *Sim) newEvent(event, change string, at time.Time) *wecom.Event {
 }
 
 // emit seals events and queues them for delivery. It returns the event ids.
-// Callers must not hold s.mu: sealing is the expensive part.
+// Callers hold s.mu, so that two changes to one group queue in the order
+// they were made (sealing takes microseconds; delivery happens elsewhere).
 //
 // Events about one customer, one group or the tag catalogue are delivered in
 // order, one at a time, so that "group created" reaches the gateway before

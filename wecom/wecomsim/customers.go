@@ -12,8 +12,9 @@ import (
 )
 
 // The customer side: what people do in WeChat and staff do in the WeCom
-// client or admin console. Each action changes the corp's state under s.mu,
-// then emits the callbacks WeCom would send, outside the lock.
+// client or admin console. Each action changes the corp's state and queues
+// the callbacks WeCom would send, both under s.mu, so that events about one
+// subject queue in the order the state changed.
 
 // ctlError is a control API failure, rendered in the project's one error shape.
 type ctlError struct {
@@ -148,23 +149,20 @@ func (s *Sim) sweepWelcomeCodes(now time.Time) {
 // and a fresh WelcomeCode.
 func (s *Sim) Scan(req ScanRequest) (ScanResult, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	id, ce := s.resolveWay(req.ConfigID, req.QRCode, "contact")
 	if ce != nil {
-		s.mu.Unlock()
 		return ScanResult{}, ce
 	}
 	w := s.st.ways[id]
 	if w == nil {
-		s.mu.Unlock()
 		return ScanResult{}, notFound("config_id", "unknown contact way")
 	}
 	if s.wayExpired(w) {
-		s.mu.Unlock()
 		return ScanResult{}, &ctlError{status: http.StatusGone, code: "expired", msg: "the temporary contact way has expired"}
 	}
 	users := s.wayUsers(w)
 	if len(users) == 0 {
-		s.mu.Unlock()
 		return ScanResult{}, conflict("no_staff", "the contact way has no staff to add")
 	}
 	uid := users[0]
@@ -173,12 +171,10 @@ func (s *Sim) Scan(req ScanRequest) (ScanResult, error) {
 	}
 	cu, ce := s.customerFor(req.Customer)
 	if ce != nil {
-		s.mu.Unlock()
 		return ScanResult{}, ce
 	}
 	ext := cu.profile.ExternalUserID
 	if r := cu.follows[uid]; r != nil && (r.status == RelationActive || r.status == RelationHalf) {
-		s.mu.Unlock()
 		// Already connected: WeCom just opens the chat and sends nothing.
 		return ScanResult{UserID: uid, ExternalUserID: ext, State: r.state, AlreadyFriends: true}, nil
 	}
@@ -196,7 +192,6 @@ func (s *Sim) Scan(req ScanRequest) (ScanResult, error) {
 	w.Scans++
 	ev := s.newEvent(wecom.EventExternalContact, change, now)
 	ev.UserID, ev.ExternalUserID, ev.State, ev.WelcomeCode = uid, ext, w.State, res.WelcomeCode
-	s.mu.Unlock()
 	if ids := s.emit(ev); len(ids) > 0 {
 		res.EventID = ids[0]
 	}
@@ -208,9 +203,9 @@ func (s *Sim) Scan(req ScanRequest) (ScanResult, error) {
 // from the half add was already used.
 func (s *Sim) Accept(req AcceptRequest) (ScanResult, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.st.relation(req.UserID, req.ExternalUserID)
 	if r == nil || r.status != RelationHalf {
-		s.mu.Unlock()
 		return ScanResult{}, conflict("not_half", "no pending (half) relation between them")
 	}
 	now := s.now()
@@ -228,7 +223,6 @@ func (s *Sim) Accept(req AcceptRequest) (ScanResult, error) {
 	}
 	ev := s.newEvent(wecom.EventExternalContact, wecom.ChangeAddContact, now)
 	ev.UserID, ev.ExternalUserID, ev.State, ev.WelcomeCode = r.userID, req.ExternalUserID, r.state, res.WelcomeCode
-	s.mu.Unlock()
 	if ids := s.emit(ev); len(ids) > 0 {
 		res.EventID = ids[0]
 	}
@@ -258,13 +252,12 @@ func (s *Sim) createGroup(name, owner string, members []string, at time.Time) *g
 // client, and sends change_external_chat/create unless Silent.
 func (s *Sim) CreateGroup(req CreateGroupRequest) (Group, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.st.staff[req.Owner] == nil {
-		s.mu.Unlock()
 		return Group{}, notFound("owner", "unknown staff userid "+strconv.Quote(req.Owner))
 	}
 	for _, m := range req.Members {
 		if s.st.staff[m] == nil {
-			s.mu.Unlock()
 			return Group{}, notFound("members", "unknown staff userid "+strconv.Quote(m))
 		}
 	}
@@ -277,7 +270,6 @@ func (s *Sim) CreateGroup(req CreateGroupRequest) (Group, error) {
 	v := g.view(s.st.capacity)
 	ev := s.newEvent(wecom.EventExternalChat, wecom.ChangeChatCreate, now)
 	ev.ChatID = g.ChatID
-	s.mu.Unlock()
 	if !req.Silent {
 		s.emit(ev)
 	}
@@ -290,19 +282,17 @@ func (s *Sim) CreateGroup(req CreateGroupRequest) (Group, error) {
 // (N from room_base_id up) and adds it to the way.
 func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	id, ce := s.resolveWay(req.ConfigID, req.QRCode, "join")
 	if ce != nil {
-		s.mu.Unlock()
 		return JoinResult{}, ce
 	}
 	jw := s.st.joinWays[id]
 	if jw == nil {
-		s.mu.Unlock()
 		return JoinResult{}, notFound("config_id", "unknown join way")
 	}
 	cu, ce := s.customerFor(req.Customer)
 	if ce != nil {
-		s.mu.Unlock()
 		return JoinResult{}, ce
 	}
 	ext := cu.profile.ExternalUserID
@@ -316,7 +306,6 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 			first = g
 		}
 		if g.member(ext) >= 0 {
-			s.mu.Unlock()
 			return JoinResult{}, conflict("already_member", "the customer is already in "+cid)
 		}
 		if target == nil && len(g.MemberList) < s.st.capacity {
@@ -328,7 +317,6 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 	created := false
 	if target == nil {
 		if jw.AutoCreateRoom != 1 {
-			s.mu.Unlock()
 			return JoinResult{}, conflict("groups_full", "every group of the join way is full and auto_create_room is off")
 		}
 		owner := s.st.staffOrder[0]
@@ -362,7 +350,6 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 	evs = append(evs, ev)
 	res := JoinResult{ChatID: target.ChatID, ExternalUserID: ext, State: jw.State, JoinScene: 3,
 		CreatedChat: created, MemberVersion: cur, MemberCount: len(target.MemberList)}
-	s.mu.Unlock()
 	ids := s.emit(evs...)
 	if len(ids) > 0 {
 		res.EventID = ids[len(ids)-1]
@@ -373,18 +360,16 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 // LeaveGroup removes a member and sends del_member with QuitScene.
 func (s *Sim) LeaveGroup(req LeaveGroupRequest) (GroupChangeResult, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	g := s.st.groups[req.ChatID]
 	if g == nil || g.Dismissed {
-		s.mu.Unlock()
 		return GroupChangeResult{}, notFound("chat_id", "unknown group")
 	}
 	i := g.member(req.ExternalUserID)
 	if i < 0 {
-		s.mu.Unlock()
 		return GroupChangeResult{}, notFound("external_userid", "not a member of the group")
 	}
 	if req.ExternalUserID == g.Owner {
-		s.mu.Unlock()
 		return GroupChangeResult{}, conflict("owner", "the owner cannot leave; dismiss the group instead")
 	}
 	g.MemberList = slices.Delete(g.MemberList, i, i+1)
@@ -394,7 +379,6 @@ func (s *Sim) LeaveGroup(req LeaveGroupRequest) (GroupChangeResult, error) {
 	ev.MemChangeCnt, ev.MemChangeList = 1, &wecom.MemChangeList{Item: []string{req.ExternalUserID}}
 	ev.LastMemVer, ev.CurMemVer = last, cur
 	res := GroupChangeResult{ChatID: g.ChatID, MemberVersion: cur, MemberCount: len(g.MemberList)}
-	s.mu.Unlock()
 	if ids := s.emit(ev); len(ids) > 0 {
 		res.EventID = ids[0]
 	}
@@ -425,15 +409,14 @@ func (s *Sim) FillGroup(chatID string, req FillGroupRequest) (Group, error) {
 // DismissGroup dismisses a group and sends change_external_chat/dismiss.
 func (s *Sim) DismissGroup(chatID string) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	g := s.st.groups[chatID]
 	if g == nil || g.Dismissed {
-		s.mu.Unlock()
 		return notFound("chat_id", "unknown group")
 	}
 	g.Dismissed = true
 	ev := s.newEvent(wecom.EventExternalChat, wecom.ChangeChatDismiss, s.now())
 	ev.ChatID = chatID
-	s.mu.Unlock()
 	s.emit(ev)
 	return nil
 }
@@ -441,15 +424,14 @@ func (s *Sim) DismissGroup(chatID string) error {
 // DeleteStaff plays a customer deleting a staff member: del_follow_user.
 func (s *Sim) DeleteStaff(req RelationRequest) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.st.relation(req.UserID, req.ExternalUserID)
 	if r == nil || (r.status != RelationActive && r.status != RelationHalf) {
-		s.mu.Unlock()
 		return notFound("external_userid", "no live relation between them")
 	}
 	r.status = RelationDeletedByCustomer
 	ev := s.newEvent(wecom.EventExternalContact, wecom.ChangeDelFollowUser, s.now())
 	ev.UserID, ev.ExternalUserID = req.UserID, req.ExternalUserID
-	s.mu.Unlock()
 	s.emit(ev)
 	return nil
 }
@@ -457,15 +439,14 @@ func (s *Sim) DeleteStaff(req RelationRequest) error {
 // StaffDeletes plays a staff member deleting a customer: del_external_contact.
 func (s *Sim) StaffDeletes(req StaffDeletesRequest) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.st.relation(req.UserID, req.ExternalUserID)
 	if r == nil || r.status == RelationDeletedByStaff {
-		s.mu.Unlock()
 		return notFound("external_userid", "no relation between them")
 	}
 	r.status = RelationDeletedByStaff
 	ev := s.newEvent(wecom.EventExternalContact, wecom.ChangeDelContact, s.now())
 	ev.UserID, ev.ExternalUserID, ev.Source = req.UserID, req.ExternalUserID, req.Source
-	s.mu.Unlock()
 	s.emit(ev)
 	return nil
 }
@@ -480,15 +461,14 @@ func (s *Sim) EditContact(req EditContactRequest) error {
 		return badRequest("description", "description exceeds 150 characters")
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	r := s.st.relation(req.UserID, req.ExternalUserID)
 	if r == nil || r.status != RelationActive {
-		s.mu.Unlock()
 		return notFound("external_userid", "no active relation between them")
 	}
 	next := *r
 	next.tagIDs = slices.Clone(r.tagIDs)
 	if e := s.applyTags(&next, req.AddTag, req.RemoveTag); e != nil {
-		s.mu.Unlock()
 		return badRequest("add_tag", e.msg)
 	}
 	if req.Remark != nil {
@@ -500,7 +480,6 @@ func (s *Sim) EditContact(req EditContactRequest) error {
 	*r = next
 	ev := s.newEvent(wecom.EventExternalContact, wecom.ChangeEditContact, s.now())
 	ev.UserID, ev.ExternalUserID = req.UserID, req.ExternalUserID
-	s.mu.Unlock()
 	s.emit(ev)
 	return nil
 }
@@ -509,18 +488,17 @@ func (s *Sim) EditContact(req EditContactRequest) error {
 // change_external_tag.
 func (s *Sim) TagChange(req TagChangeRequest) (TagChangeResult, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.now()
 	res := TagChangeResult{ChangeType: req.ChangeType, TagType: req.TagType}
 	switch req.ChangeType {
 	case wecom.ChangeTagCreate:
 		if req.Name == "" || runes(req.Name) > 30 {
-			s.mu.Unlock()
 			return res, badRequest("name", "name must be 1..30 characters")
 		}
 		switch req.TagType {
 		case TagTypeGroup:
 			if req.GroupName == "" || runes(req.GroupName) > 30 || s.tagGroupByName(req.GroupName) != nil {
-				s.mu.Unlock()
 				return res, badRequest("group_name", "group_name must be new and 1..30 characters")
 			}
 			g := s.newTagGroup(req.GroupName, 0, now.Unix())
@@ -535,33 +513,27 @@ func (s *Sim) TagChange(req TagChangeRequest) (TagChangeResult, error) {
 				}
 			}
 			if g == nil {
-				s.mu.Unlock()
 				return res, notFound("group_id", "unknown tag group")
 			}
 			if slices.ContainsFunc(g.Tag, func(t Tag) bool { return t.Name == req.Name }) {
-				s.mu.Unlock()
 				return res, conflict("exists", "a tag with that name exists in the group")
 			}
 			res.ID = s.newTag(g, req.Name, 0, now.Unix()).ID
 		default:
-			s.mu.Unlock()
 			return res, badRequest("tag_type", "tag_type must be tag or tag_group")
 		}
 	case wecom.ChangeTagUpdate:
 		if req.Name == "" {
-			s.mu.Unlock()
 			return res, badRequest("name", "name is required")
 		}
 		typ, e := s.renameTag(req.ID, req.Name, nil)
 		if e != nil {
-			s.mu.Unlock()
 			return res, badRequest("id", e.msg)
 		}
 		res.ID, res.TagType = req.ID, typ
 	case wecom.ChangeTagDelete:
 		typ, e := s.deleteTag(req.ID)
 		if e != nil {
-			s.mu.Unlock()
 			return res, notFound("id", e.msg)
 		}
 		res.ID, res.TagType = req.ID, typ
@@ -574,7 +546,6 @@ func (s *Sim) TagChange(req TagChangeRequest) (TagChangeResult, error) {
 		} else {
 			g := s.st.tagGroup[req.ID]
 			if g == nil {
-				s.mu.Unlock()
 				return res, notFound("id", "unknown tag group")
 			}
 			slices.Reverse(g.Tag)
@@ -585,12 +556,10 @@ func (s *Sim) TagChange(req TagChangeRequest) (TagChangeResult, error) {
 		// A shuffle event names the group only; WeCom sends no TagType.
 		res.ID, res.TagType = req.ID, ""
 	default:
-		s.mu.Unlock()
 		return res, badRequest("change_type", "change_type must be create, update, delete or shuffle")
 	}
 	ev := s.newEvent(wecom.EventExternalTag, req.ChangeType, now)
 	ev.ID, ev.TagType, ev.StrategyID = res.ID, res.TagType, req.StrategyID
-	s.mu.Unlock()
 	if ids := s.emit(ev); len(ids) > 0 {
 		res.EventID = ids[0]
 	}

@@ -3,6 +3,7 @@ package wecomsim
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -480,5 +481,52 @@ func TestDefaultsAndGeneratedCredentials(t *testing.T) {
 	}
 	if _, err := New(Options{Token: "t", EncodingAESKey: "short", CorpID: "c"}); err == nil {
 		t.Fatal("accepted a bad EncodingAESKey")
+	}
+}
+
+// Concurrent joins still reach the gateway in version order per group.
+func TestConcurrentJoinsKeepVersionChains(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.withReceiver(nil)
+	a, _ := e.ctl.CreateGroup(ctx(), CreateGroupRequest{Owner: "zhangsan", Silent: true})
+	e.ctl.SetLimits(ctx(), Limits{GroupCapacity: 40})
+	r := e.api.post("externalcontact/groupchat/add_join_way", map[string]any{"scene": 2, "room_base_name": "hall",
+		"chat_id_list": []string{a.ChatID}, "state": "g:c"})
+	mustCode(t, r, 0)
+	id := r.str("config_id")
+	const n = 150
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.ctl.Join(ctx(), JoinRequest{ConfigID: id}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	groups, _ := e.ctl.Groups(ctx())
+	evs := e.waitEvents(n + len(groups) - 1)
+	last := map[string]string{a.ChatID: a.MemberVersion}
+	joins := 0
+	for _, ev := range evs {
+		if ev.ChangeType == wecom.ChangeChatCreate {
+			last[ev.ChatID] = memberVersion(ev.ChatID, 1)
+			continue
+		}
+		joins++
+		if ev.LastMemVer != last[ev.ChatID] {
+			t.Fatalf("group %s: event from %s, want from %s", ev.ChatID, ev.LastMemVer, last[ev.ChatID])
+		}
+		last[ev.ChatID] = ev.CurMemVer
+	}
+	if joins != n || len(groups) != 4 {
+		t.Fatalf("%d joins over %d groups", joins, len(groups))
+	}
+	for _, g := range groups {
+		if last[g.ChatID] != g.MemberVersion {
+			t.Fatalf("group %s ends at %s, callbacks at %s", g.ChatID, g.MemberVersion, last[g.ChatID])
+		}
 	}
 }
