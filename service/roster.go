@@ -129,7 +129,7 @@ func (r Roster) location() *time.Location {
 // LocalDay is the roster-local date of now, "YYYY-MM-DD": the key under
 // which the caller keeps daily counts, so caps reset at local midnight.
 func (r Roster) LocalDay(now time.Time) string {
-	return dateOf(now.In(r.location())).String()
+	return civilDateOf(now.In(r.location())).String()
 }
 
 // MemberIDs returns every member's userid, sorted and deduplicated.
@@ -157,7 +157,7 @@ func (r Roster) MemberIDs() []string {
 // saying they cannot answer.
 func (r Roster) Eligible(now time.Time, counts map[string]int) Eligibility {
 	loc := r.location()
-	today := dateOf(now.In(loc))
+	today := civilDateOf(now.In(loc))
 	ov := r.overrideIndex()
 
 	e := Eligibility{Reasons: map[string]string{}}
@@ -207,13 +207,13 @@ func (r Roster) Eligible(now time.Time, counts map[string]int) Eligibility {
 	return e
 }
 
-func (r Roster) ineligibility(m *RosterMember, now time.Time, today date, loc *time.Location, ov overrideIndex, counts map[string]int) string {
+func (r Roster) ineligibility(m *RosterMember, now time.Time, today civilDate, loc *time.Location, ov overrideIndex, counts map[string]int) string {
 	if m.Offline {
 		return ReasonOffline
 	}
 	yesterday := today.add(-1)
 	onDuty := false
-	for _, d := range [...]date{yesterday, today} {
+	for _, d := range [...]civilDate{yesterday, today} {
 		for _, w := range memberWindows(m, d, ov.lookup(d, m.UserID), loc) {
 			if w.contains(now) {
 				onDuty = true
@@ -236,7 +236,7 @@ func (r Roster) ineligibility(m *RosterMember, now time.Time, today date, loc *t
 // that the member is off because of a date override rather than the
 // weekly plan: today is a holiday for them, or yesterday was and a weekly
 // shift starting yesterday would still be running.
-func (r Roster) holidayExplains(m *RosterMember, now time.Time, today date, loc *time.Location, ov overrideIndex) bool {
+func (r Roster) holidayExplains(m *RosterMember, now time.Time, today civilDate, loc *time.Location, ov overrideIndex) bool {
 	if o := ov.lookup(today, m.UserID); o != nil && o.Off {
 		return true
 	}
@@ -252,8 +252,9 @@ func (r Roster) holidayExplains(m *RosterMember, now time.Time, today date, loc 
 }
 
 // NextChange returns the next instant after now at which Eligible may
-// change for reasons of time alone: a shift start or end, or local
-// midnight, which both ends override days and resets caps. It is never
+// change for reasons of time alone: a shift start or end, the end of a
+// shift a holiday removed (the reason changes there), or local midnight,
+// which both ends override days and resets caps. It is never
 // later than 25 hours after now (the longest DST day), so a scheduler
 // that sleeps until NextChange also notices cap resets.
 //
@@ -262,7 +263,7 @@ func (r Roster) holidayExplains(m *RosterMember, now time.Time, today date, loc 
 // comes back online would leave the way wrong until the next one.
 func (r Roster) NextChange(now time.Time) time.Time {
 	loc := r.location()
-	today := dateOf(now.In(loc))
+	today := civilDateOf(now.In(loc))
 	ov := r.overrideIndex()
 
 	limit := now.Add(25 * time.Hour)
@@ -278,10 +279,22 @@ func (r Roster) NextChange(now time.Time) time.Time {
 	consider(today.add(2).at(0, loc))
 	for i := range r.Members {
 		m := &r.Members[i]
-		for _, d := range [...]date{today.add(-1), today, today.add(1)} {
-			for _, w := range memberWindows(m, d, ov.lookup(d, m.UserID), loc) {
+		for _, d := range [...]civilDate{today.add(-1), today, today.add(1)} {
+			o := ov.lookup(d, m.UserID)
+			for _, w := range memberWindows(m, d, o, loc) {
 				consider(w.start)
 				consider(w.end)
+			}
+			// A holiday that removed a shift crossing midnight still
+			// explains the absence until that shift would have ended; there
+			// the reason turns from "holiday" to "off shift".
+			if o != nil && o.Off {
+				dayEnd := d.add(1).at(0, loc)
+				for _, w := range memberWindows(m, d, nil, loc) {
+					if w.end.After(dayEnd) {
+						consider(w.end)
+					}
+				}
 			}
 		}
 	}
@@ -342,7 +355,7 @@ func (r Roster) Validate() error {
 	forUser := map[[2]string]int{}
 	for i, o := range r.Overrides {
 		p := fmt.Sprintf("roster.overrides[%d]", i)
-		if _, err := parseDate(o.Date); err != nil {
+		if _, err := parseCivilDate(o.Date); err != nil {
 			fail(p+".date", "must be a date YYYY-MM-DD")
 		} else if len(o.UserIDs) == 0 {
 			if j, dup := forAll[o.Date]; dup {
@@ -388,10 +401,10 @@ func (r Roster) Validate() error {
 }
 
 func validateShift(fail func(field, format string, args ...any), p string, s Shift, weekly bool) {
-	if _, ok := parseClock(s.Start, false); !ok {
+	if _, ok := parseShiftClock(s.Start, false); !ok {
 		fail(p+".start", "must be a time HH:MM from 00:00 to 23:59")
 	}
-	if _, ok := parseClock(s.End, true); !ok {
+	if _, ok := parseShiftClock(s.End, true); !ok {
 		fail(p+".end", "must be a time HH:MM from 00:00 to 24:00")
 	}
 	if !weekly {
@@ -517,7 +530,7 @@ func (r Roster) overrideIndex() overrideIndex {
 	return ix
 }
 
-func (ix overrideIndex) lookup(d date, userID string) *DateOverride {
+func (ix overrideIndex) lookup(d civilDate, userID string) *DateOverride {
 	key := d.String()
 	if o := ix.user[[2]string{key, userID}]; o != nil {
 		return o
@@ -525,16 +538,16 @@ func (ix overrideIndex) lookup(d date, userID string) *DateOverride {
 	return ix.all[key]
 }
 
-// window is a half-open interval of real time [start, end).
-type window struct{ start, end time.Time }
+// dutyWindow is a half-open interval of real time [start, end).
+type dutyWindow struct{ start, end time.Time }
 
-func (w window) contains(t time.Time) bool { return !t.Before(w.start) && t.Before(w.end) }
+func (w dutyWindow) contains(t time.Time) bool { return !t.Before(w.start) && t.Before(w.end) }
 
 // memberWindows lists the windows of m's shifts that start on day d, with
 // the override for that day (nil for none) already applied. Malformed
 // times and weekdays are skipped rather than guessed at; Validate reports
 // them.
-func memberWindows(m *RosterMember, d date, o *DateOverride, loc *time.Location) []window {
+func memberWindows(m *RosterMember, d civilDate, o *DateOverride, loc *time.Location) []dutyWindow {
 	var shifts []Shift
 	switch {
 	case o != nil && o.Off:
@@ -542,7 +555,7 @@ func memberWindows(m *RosterMember, d date, o *DateOverride, loc *time.Location)
 	case o != nil:
 		shifts = o.Shifts
 	case len(m.Shifts) == 0:
-		return []window{{d.at(0, loc), d.add(1).at(0, loc)}}
+		return []dutyWindow{{d.at(0, loc), d.add(1).at(0, loc)}}
 	default:
 		wd := int(d.weekday())
 		for _, s := range m.Shifts {
@@ -551,10 +564,10 @@ func memberWindows(m *RosterMember, d date, o *DateOverride, loc *time.Location)
 			}
 		}
 	}
-	var ws []window
+	var ws []dutyWindow
 	for _, s := range shifts {
-		start, ok1 := parseClock(s.Start, false)
-		end, ok2 := parseClock(s.End, true)
+		start, ok1 := parseShiftClock(s.Start, false)
+		end, ok2 := parseShiftClock(s.End, true)
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -562,7 +575,7 @@ func memberWindows(m *RosterMember, d date, o *DateOverride, loc *time.Location)
 		if end <= start {
 			endDay = d.add(1)
 		}
-		w := window{d.at(start, loc), endDay.at(end, loc)}
+		w := dutyWindow{d.at(start, loc), endDay.at(end, loc)}
 		// A shift lying wholly inside a spring-forward gap has no real
 		// time; keep it out so it cannot yield a boundary either.
 		if w.start.Before(w.end) {
@@ -572,9 +585,9 @@ func memberWindows(m *RosterMember, d date, o *DateOverride, loc *time.Location)
 	return ws
 }
 
-// parseClock reads "HH:MM" as minutes after midnight. Exactly two digits
+// parseShiftClock reads "HH:MM" as minutes after midnight. Exactly two digits
 // each, so "9:00" and "09:00:00" are refused instead of half-understood.
-func parseClock(s string, allow24 bool) (int, bool) {
+func parseShiftClock(s string, allow24 bool) (int, bool) {
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
@@ -594,37 +607,37 @@ func parseClock(s string, allow24 bool) (int, bool) {
 	return h*60 + m, true
 }
 
-// date is a civil date. Arithmetic on it goes through UTC, where every
+// civilDate is a calendar date. Arithmetic on it goes through UTC, where every
 // day has 24 hours, so adding days never lands on the wrong date the way
 // adding 24h to a local time can across DST.
-type date struct {
+type civilDate struct {
 	y int
 	m time.Month
 	d int
 }
 
-func dateOf(t time.Time) date {
+func civilDateOf(t time.Time) civilDate {
 	y, m, d := t.Date()
-	return date{y, m, d}
+	return civilDate{y, m, d}
 }
 
-func parseDate(s string) (date, error) {
+func parseCivilDate(s string) (civilDate, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return date{}, err
+		return civilDate{}, err
 	}
-	return dateOf(t), nil
+	return civilDateOf(t), nil
 }
 
-func (d date) add(days int) date {
-	return dateOf(time.Date(d.y, d.m, d.d+days, 0, 0, 0, 0, time.UTC))
+func (d civilDate) add(days int) civilDate {
+	return civilDateOf(time.Date(d.y, d.m, d.d+days, 0, 0, 0, 0, time.UTC))
 }
 
-func (d date) weekday() time.Weekday {
+func (d civilDate) weekday() time.Weekday {
 	return time.Date(d.y, d.m, d.d, 0, 0, 0, 0, time.UTC).Weekday()
 }
 
-func (d date) String() string {
+func (d civilDate) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.y, d.m, d.d)
 }
 
@@ -637,7 +650,7 @@ func (d date) String() string {
 // comes back as 01:30 EST, on Berlin's as 03:30 CEST). RFC 5545's rule is
 // applied instead: a repeated time means its first occurrence and a
 // skipped time is read with the offset in effect before the gap.
-func (d date) at(minute int, loc *time.Location) time.Time {
+func (d civilDate) at(minute int, loc *time.Location) time.Time {
 	naive := time.Date(d.y, d.m, d.d, 0, minute, 0, 0, time.UTC)
 	var first, latest time.Time
 	// Every offset the zone uses within a day and a bit of the wall time;
