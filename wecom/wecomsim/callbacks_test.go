@@ -128,7 +128,7 @@ func TestCallbackGivesUpAfterRetriesAndRejectsOtherBodies(t *testing.T) {
 }
 
 func TestHangingReceiverGetsResend(t *testing.T) {
-	e := newEnv(t, Options{CallbackTimeout: 150 * time.Millisecond})
+	e := newEnv(t, Options{CallbackTimeout: 400 * time.Millisecond})
 	e.withReceiver(func(n int, r *http.Request) (int, string, bool) {
 		return http.StatusOK, "success", n == 1
 	})
@@ -139,7 +139,7 @@ func TestHangingReceiverGetsResend(t *testing.T) {
 	if n := len(e.rcv.deliveries()); n != 2 {
 		t.Fatalf("%d deliveries, want 2", n)
 	}
-	if time.Since(start) < 150*time.Millisecond {
+	if time.Since(start) < 400*time.Millisecond {
 		t.Fatal("resent before the timeout")
 	}
 	log, _ := e.ctl.Log(ctx(), LogQuery{Kind: KindCallback})

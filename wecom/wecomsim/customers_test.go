@@ -376,6 +376,11 @@ func TestTagCatalogueChanges(t *testing.T) {
 	if len(tg) != 1 || len(resp(tg[0].(map[string]any)).list("tag")) != 1 {
 		t.Fatalf("%v", list)
 	}
+	// Deleting a tag removes it from every relation.
+	way := e.addWay(map[string]any{"type": 1, "scene": 2, "user": []string{"lisi"}})
+	sc, _ := e.ctl.Scan(ctx(), ScanRequest{ConfigID: way})
+	mustCode(t, e.api.post("externalcontact/mark_tag", map[string]any{"userid": "lisi", "external_userid": sc.ExternalUserID,
+		"add_tag": []string{low.ID}}), 0)
 	if _, err := e.ctl.TagChange(ctx(), TagChangeRequest{ChangeType: "delete", ID: low.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +390,15 @@ func TestTagCatalogueChanges(t *testing.T) {
 	if _, err := e.ctl.TagChange(ctx(), TagChangeRequest{ChangeType: "rename"}); err == nil {
 		t.Fatal("accepted an unknown change_type")
 	}
-	evs := e.waitEvents(6)
+	if c, _ := e.ctl.Contact(ctx(), sc.ExternalUserID); len(c.FollowUser[0].Tags) != 0 {
+		t.Fatalf("deleted tag still on the relation: %+v", c.FollowUser[0].Tags)
+	}
+	var evs []*wecom.Event
+	for _, ev := range e.waitEvents(7) {
+		if ev.Event == wecom.EventExternalTag {
+			evs = append(evs, ev)
+		}
+	}
 	want := []struct{ change, typ, id string }{
 		{"create", "tag_group", g.ID}, {"create", "tag", low.ID}, {"update", "tag", low.ID},
 		{"shuffle", "", g.ID}, {"delete", "tag", low.ID}, {"delete", "tag_group", g.ID},
@@ -408,7 +421,7 @@ func TestTagCatalogueChanges(t *testing.T) {
 	mustCode(t, e.api.post("externalcontact/del_corp_tag", map[string]any{}), CodeInvalidParam)
 	mustCode(t, e.api.post("externalcontact/del_corp_tag", map[string]any{"group_id": []string{gid}}), 0)
 	time.Sleep(20 * time.Millisecond)
-	if n := len(e.rcv.events()); n != 6 {
+	if n := len(e.rcv.events()); n != 7 {
 		t.Fatalf("%d events after API-made changes", n)
 	}
 	if cat, _ := e.ctl.Tags(ctx()); len(cat) != 0 {

@@ -64,13 +64,15 @@ type Options struct {
 	Logger                                *slog.Logger
 }
 
-// DefaultStaff is the roster a Sim starts with when Options.Staff is empty.
-var DefaultStaff = []Staff{
-	{UserID: "zhangsan", Name: "张三"},
-	{UserID: "lisi", Name: "李四"},
-	{UserID: "wangwu", Name: "王五"},
-	{UserID: "zhaoliu", Name: "赵六"},
-	{UserID: "sunqi", Name: "孙七"},
+// defaultStaff is the roster a Sim starts with when Options.Staff is empty.
+func defaultStaff() []Staff {
+	return []Staff{
+		{UserID: "zhangsan", Name: "张三"},
+		{UserID: "lisi", Name: "李四"},
+		{UserID: "wangwu", Name: "王五"},
+		{UserID: "zhaoliu", Name: "赵六"},
+		{UserID: "sunqi", Name: "孙七"},
+	}
 }
 
 // Sim is one simulated WeCom corp. It is safe for concurrent use.
@@ -177,9 +179,10 @@ func withDefaults(o Options) Options {
 		o.CallbackConcurrency = 256
 	}
 	if len(o.Staff) == 0 {
-		o.Staff = DefaultStaff
+		o.Staff = defaultStaff()
+	} else {
+		o.Staff = append([]Staff(nil), o.Staff...)
 	}
-	o.Staff = append([]Staff(nil), o.Staff...)
 	if o.GroupCapacity <= 0 {
 		o.GroupCapacity = 200
 	}
