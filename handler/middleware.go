@@ -99,11 +99,17 @@ func abortError(c *gin.Context, status int, code, message, field string) {
 // renderError maps a service error to a status and the error shape.
 func renderError(c *gin.Context, err error) {
 	var ve *service.ValidationError
+	var ue *service.UpstreamError
 	switch {
 	case errors.As(err, &ve):
 		abortError(c, http.StatusBadRequest, "invalid", ve.Reason, ve.Field)
 	case errors.Is(err, model.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
+	case errors.Is(err, model.ErrConflict):
+		abortError(c, http.StatusConflict, "conflict", "already exists", "")
+	case errors.As(err, &ue):
+		slog.Default().Warn("upstream failure", "request_id", c.GetString(ctxRequestID), "err", err)
+		abortError(c, http.StatusBadGateway, "upstream", ue.Error(), "")
 	default:
 		slog.Default().Error("request failed", "request_id", c.GetString(ctxRequestID), "err", err)
 		abortError(c, http.StatusInternalServerError, "internal", "internal error", "")

@@ -5,8 +5,12 @@ package handler
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"sort"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +39,12 @@ type Deps struct {
 	Ready           func(ctx context.Context) (map[string]any, error)
 	Logger          *slog.Logger
 	MaxCallbackBody int64
+	// Channel codes, contacts and jobs (nil leaves their routes out).
+	Codes    *service.ChannelCodes
+	Contacts *service.Contacts
+	Jobs     JobReader
+	// FetchQR downloads a WeCom QR image (nil: a plain HTTP GET).
+	FetchQR func(ctx context.Context, url string) ([]byte, error)
 	// Mount lets main attach extra routes (the demo simulator) to the same engine.
 	Mount func(r *gin.Engine)
 }
@@ -71,6 +81,20 @@ func New(d Deps) *gin.Engine {
 	api.GET("/events", requireRole(service.RoleAdmin), ev.list)
 	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)
 
+	if d.Codes != nil {
+		corps := make([]string, 0, len(d.Corps))
+		for id := range d.Corps {
+			corps = append(corps, id)
+		}
+		sort.Strings(corps)
+		fetch := d.FetchQR
+		if fetch == nil {
+			fetch = fetchImage
+		}
+		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: fetch}
+		ch.routes(api, r)
+	}
+
 	if d.Mount != nil {
 		d.Mount(r)
 	}
@@ -96,4 +120,23 @@ func readyz(ready func(ctx context.Context) (map[string]any, error)) gin.Handler
 		info["status"] = "ready"
 		c.JSON(http.StatusOK, info)
 	}
+}
+
+var qrHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// fetchImage downloads a QR image WeCom serves, at most 2 MB.
+func fetchImage(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := qrHTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 2<<20))
 }

@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/robfig/cron/v3"
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/handler"
@@ -50,6 +53,9 @@ type gateway struct {
 	log        *slog.Logger
 	store      *model.Store
 	dispatcher *service.Dispatcher
+	jobs       *service.JobRunner
+	cache      *service.CodeCache
+	codes      *service.ChannelCodes
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -100,13 +106,37 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := service.NewMetrics(reg)
 
+	clients := map[string]*wecom.Client{}
+	for _, c := range cfg.Corps {
+		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store},
+			Logger: log.With("component", "wecom", "corp", c.ID),
+			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute}})
+		if err != nil {
+			g.close()
+			return nil, fmt.Errorf("corp %s: %w", c.ID, err)
+		}
+		clients[c.ID] = cl
+	}
+	lookup := func(corpID string) (*wecom.Client, error) {
+		if cl, ok := clients[corpID]; ok {
+			return cl, nil
+		}
+		return nil, fmt.Errorf("no WeCom client for corp %q", corpID)
+	}
+
 	d := cfg.Dispatcher
-	g.dispatcher = service.NewDispatcher(g.store, service.DispatcherOptions{
+	pool := service.PoolOptions{
 		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
 		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics,
-	})
+	}
+	g.dispatcher = service.NewDispatcher(g.store, pool)
+	g.jobs = service.NewJobRunner(g.store, pool)
 	inbox := service.NewInbox(g.store, g.dispatcher.Notify)
 	auth := service.NewAuth(g.store, nil)
+	g.cache = service.NewCodeCache(g.store, log)
+	g.cache.Reload(ctx)
+	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, nil, log, cfg.PublicURL)
+	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
 
 	if g.demo != nil {
 		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
@@ -122,6 +152,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.handler = handler.New(handler.Deps{
 		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
 		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
+		Codes: g.codes, Contacts: contacts, Jobs: g.store,
 	})
 	return g, nil
 }
@@ -166,12 +197,19 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
+	// Background work runs on its own context: it stops after the HTTP
+	// server, so a request already accepted is still handled.
 	dctx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
-	dispatchDone := make(chan struct{})
-	go func() {
-		defer close(dispatchDone)
-		_ = g.dispatcher.Run(dctx)
-	}()
+	var bg sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(c context.Context) { _ = g.dispatcher.Run(c) },
+		func(c context.Context) { _ = g.jobs.Run(c) },
+		func(c context.Context) { g.cache.Run(c, 15*time.Second) },
+		g.runCron,
+	} {
+		bg.Add(1)
+		go func() { defer bg.Done(); run(dctx) }()
+	}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	g.log.Info("gateway listening", "addr", ln.Addr().String(), "corps", len(g.cfg.Corps), "db", g.cfg.DB.Driver, "demo", g.demo != nil)
@@ -188,7 +226,7 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		g.log.Warn("http shutdown", "err", serr)
 	}
 	stopDispatch()
-	<-dispatchDone
+	bg.Wait()
 	if g.demo != nil {
 		g.demo.close()
 	}
@@ -197,6 +235,34 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// runCron runs the per-minute roster tick at second 0 under a database
+// lease, so with several replicas exactly one runs it each minute.
+func (g *gateway) runCron(ctx context.Context) {
+	holder := fmt.Sprintf("%s:%d", hostname(), os.Getpid())
+	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC))
+	_, err := c.AddFunc("0 * * * * *", func() {
+		ok, err := g.store.AcquireLease(ctx, "cron:roster-tick", holder, 50*time.Second)
+		if err != nil || !ok {
+			return
+		}
+		if err := g.codes.Tick(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("roster tick", "err", err)
+		}
+	})
+	if err != nil {
+		g.log.Error("schedule roster tick", "err", err)
+		return
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 func (g *gateway) close() {

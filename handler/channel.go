@@ -1,0 +1,437 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// channelHandler serves channel codes, media, contacts, jobs and the
+// precise-mode landing page.
+type channelHandler struct {
+	codes    *service.ChannelCodes
+	contacts *service.Contacts
+	jobs     JobReader
+	corps    []string
+	fetchQR  func(ctx context.Context, url string) ([]byte, error)
+}
+
+// JobReader is what the jobs API needs.
+type JobReader interface {
+	ListJobs(ctx context.Context, f model.JobFilter) ([]model.Job, error)
+}
+
+func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
+	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	writers := requireRole(service.RoleAdmin, service.RoleStaff)
+	admin := requireRole(service.RoleAdmin)
+	api.POST("/channel-codes", writers, h.create)
+	api.GET("/channel-codes", all, h.list)
+	api.GET("/channel-codes/:id", all, h.get)
+	api.PATCH("/channel-codes/:id", admin, h.update)
+	api.DELETE("/channel-codes/:id", admin, h.delete)
+	api.GET("/channel-codes/:id/qr.png", all, h.qr)
+	api.GET("/channel-codes/:id/stats", all, h.stats)
+	api.POST("/channel-codes/:id/sync", admin, h.sync)
+	api.POST("/media", writers, h.upload)
+	api.GET("/contacts", all, h.listContacts)
+	api.GET("/contacts/:id", all, h.getContact)
+	api.GET("/jobs", admin, h.listJobs)
+	r.GET("/c/:slug", h.landing)
+}
+
+// corp picks the corp a request is about: ?corp=, or the only one configured.
+func (h *channelHandler) corp(c *gin.Context) (string, bool) {
+	id := c.Query("corp")
+	if id == "" && len(h.corps) == 1 {
+		return h.corps[0], true
+	}
+	for _, k := range h.corps {
+		if k == id {
+			return id, true
+		}
+	}
+	if id == "" {
+		abortError(c, http.StatusBadRequest, "invalid", "several corps are configured; say which with ?corp=", "corp")
+	} else {
+		abortError(c, http.StatusBadRequest, "invalid", "no such corp", "corp")
+	}
+	return "", false
+}
+
+func pathID(c *gin.Context) (uint64, bool) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil || id == 0 {
+		abortError(c, http.StatusBadRequest, "invalid", "must be a positive integer id", "id")
+		return 0, false
+	}
+	return id, true
+}
+
+func bindSpec(c *gin.Context) (service.ChannelCodeSpec, bool) {
+	var spec service.ChannelCodeSpec
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	if err := c.ShouldBindJSON(&spec); err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON channel code: "+err.Error(), "")
+		return spec, false
+	}
+	return spec, true
+}
+
+func (h *channelHandler) create(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	spec, ok := bindSpec(c)
+	if !ok {
+		return
+	}
+	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, code)
+}
+
+func (h *channelHandler) list(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	f := model.ChannelCodeFilter{CorpID: corp, Folder: c.Query("folder"), Q: c.Query("q"), Limit: 100}
+	if !pageParams(c, &f.AfterID, &f.Limit) {
+		return
+	}
+	codes, err := h.codes.List(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"channel_codes": codes}
+	if len(codes) == f.Limit {
+		resp["next_after"] = codes[len(codes)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// pageParams reads ?after= and ?limit= (1..500).
+func pageParams(c *gin.Context, after *uint64, limit *int) bool {
+	if v := c.Query("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an id", "after")
+			return false
+		}
+		*after = n
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
+			return false
+		}
+		*limit = n
+	}
+	return true
+}
+
+func (h *channelHandler) get(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	code, err := h.codes.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *channelHandler) update(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	spec, ok := bindSpec(c)
+	if !ok {
+		return
+	}
+	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *channelHandler) delete(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if err := h.codes.Delete(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *channelHandler) sync(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if _, err := h.codes.Get(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	if err := h.codes.RequestSync(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "sync requested"})
+}
+
+// qr serves the poster QR: WeCom's own code image for random mode, a QR of
+// the landing URL for precise mode.
+func (h *channelHandler) qr(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	code, err := h.codes.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	var png []byte
+	if code.Mode == service.ModePrecise {
+		png, err = qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
+	} else {
+		png, err = h.fetchQR(c.Request.Context(), code.QRCode)
+	}
+	if err != nil {
+		abortError(c, http.StatusBadGateway, "upstream", "could not get the QR image: "+err.Error(), "")
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="channel-code-%d.png"`, id))
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func (h *channelHandler) stats(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	to := time.Now().Format("2006-01-02")
+	from := time.Now().AddDate(0, 0, -29).Format("2006-01-02")
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.Query(p.name); v != "" {
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				abortError(c, http.StatusBadRequest, "invalid", "must be a date YYYY-MM-DD", p.name)
+				return
+			}
+			*p.dst = v
+		}
+	}
+	if from > to {
+		abortError(c, http.StatusBadRequest, "invalid", "must not be after to", "from")
+		return
+	}
+	st, err := h.codes.Stats(c.Request.Context(), corp, id, from, to)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *channelHandler) upload(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 3<<20)
+	fh, err := c.FormFile("file")
+	if err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "send the image as multipart form field 'file' (at most 2 MB)", "file")
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "unreadable upload", "file")
+		return
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 2<<20+1))
+	if err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "unreadable upload", "file")
+		return
+	}
+	a, err := h.codes.UploadImage(c.Request.Context(), corp, fh.Filename, http.DetectContentType(data), data)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, a)
+}
+
+func (h *channelHandler) listContacts(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	f := model.ContactFilter{CorpID: corp, UserID: c.Query("staff"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	if v := c.Query("code"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a channel code id", "code")
+			return
+		}
+		f.CodeID = n
+	}
+	if !pageParams(c, &f.AfterID, &f.Limit) {
+		return
+	}
+	list, err := h.contacts.List(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"contacts": list}
+	if len(list) == f.Limit {
+		resp["next_after"] = list[len(list)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *channelHandler) getContact(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	d, err := h.contacts.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	rels := make([]gin.H, 0, len(d.Relations))
+	for _, r := range d.Relations {
+		rels = append(rels, gin.H{"relation": r, "tags": jsonRaw(r.Tags)})
+	}
+	c.JSON(http.StatusOK, gin.H{"contact": d.Contact, "relations": rels, "timeline": d.Timeline})
+}
+
+type jsonRaw string
+
+func (j jsonRaw) MarshalJSON() ([]byte, error) {
+	if j == "" {
+		return []byte("[]"), nil
+	}
+	return []byte(j), nil
+}
+
+func (h *channelHandler) listJobs(c *gin.Context) {
+	f := model.JobFilter{CorpID: c.Query("corp"), Kind: c.Query("kind"), Status: c.Query("status"), Limit: 100}
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a job id", "before")
+			return
+		}
+		f.BeforeID = n
+	}
+	var after uint64
+	if !pageParams(c, &after, &f.Limit) {
+		return
+	}
+	list, err := h.jobs.ListJobs(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"jobs": list})
+}
+
+var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f6f8;color:#1f2329;text-align:center}
+main{max-width:420px;margin:0 auto;padding:32px 20px}
+h1{font-size:20px;margin:0 0 8px}
+p{color:#646a73;font-size:15px;margin:0 0 24px}
+img{width:min(72vw,280px);height:auto;background:#fff;padding:12px;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
+.hint{margin-top:20px;font-size:13px;color:#8f959e}
+</style></head>
+<body><main>
+<h1>{{.Title}}</h1>
+{{if .QR}}<p>长按识别二维码，添加您的专属顾问</p>
+<img src="{{.QR}}" alt="添加顾问的二维码">
+<div class="hint">顾问：{{.Staff}}</div>
+{{else}}<p>{{.Message}}</p>{{end}}
+</main></body></html>`))
+
+// landing serves /c/:slug: the precise-mode page that shows one staff
+// member's own code. A visitor keeps their assignment for the day (cookie),
+// so reloading the page does not use up another staff member's capacity.
+func (h *channelHandler) landing(c *gin.Context) {
+	slug := c.Param("slug")
+	if len(slug) > 32 {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	cookie := "gw_c_" + slug
+	if v, err := c.Cookie(cookie); err == nil {
+		if uid, qr, ok := strings.Cut(v, "|"); ok && strings.HasPrefix(qr, "http") {
+			c.Status(http.StatusOK)
+			_ = landingPage.Execute(c.Writer, gin.H{"Title": "添加顾问", "QR": qr, "Staff": uid})
+			return
+		}
+	}
+	a, err := h.codes.Pick(c.Request.Context(), slug)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		c.Status(http.StatusNotFound)
+		_ = landingPage.Execute(c.Writer, gin.H{"Title": "二维码已失效", "Message": "这个活码不存在或已停用。"})
+		return
+	case errors.Is(err, service.ErrNobodyOnDuty):
+		c.Status(http.StatusServiceUnavailable)
+		_ = landingPage.Execute(c.Writer, gin.H{"Title": "暂无顾问在线", "Message": "当前没有顾问值班，请稍后再试。"})
+		return
+	case err != nil:
+		renderError(c, err)
+		return
+	}
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(cookie, a.UserID+"|"+a.QRCode, int((12 * time.Hour).Seconds()), "/c/"+slug, "", false, true)
+	c.Status(http.StatusOK)
+	_ = landingPage.Execute(c.Writer, gin.H{"Title": a.CodeName, "QR": a.QRCode, "Staff": a.UserID})
+}

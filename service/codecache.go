@@ -1,0 +1,240 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// CodeView is the in-memory view of a channel code that the welcome path
+// reads, so that no database or WeCom call stands between an add event and
+// its welcome message.
+type CodeView struct {
+	ID             uint64
+	CorpID         string
+	Name           string
+	State          string
+	Mode           string
+	Tags           []TagRef
+	RemarkTemplate string
+	Roster         Roster
+	welcome        WelcomeSpec
+	media          map[uint64]string // asset id → current media_id
+}
+
+// Welcome builds the welcome message for an add at `at`: the first variant
+// whose weekdays and window match (in the roster's zone), else the default.
+// name fills {name}. ok is false when the code has no welcome.
+func (v *CodeView) Welcome(at time.Time, name string) (msg wecom.WelcomeMessage, ok bool) {
+	text, atts := v.welcome.Text, v.welcome.Attachments
+	local := at.In(v.Roster.location())
+	for _, vr := range v.welcome.Variants {
+		if variantMatches(vr, local) {
+			text, atts = vr.Text, vr.Attachments
+			break
+		}
+	}
+	if text == "" && len(atts) == 0 {
+		return msg, false
+	}
+	if text != "" {
+		msg.Text = &wecom.WelcomeText{Content: strings.ReplaceAll(text, "{name}", name)}
+	}
+	for _, a := range atts {
+		switch a.Type {
+		case AttachImage:
+			if id := v.media[a.MediaAssetID]; id != "" {
+				msg.Attachments = append(msg.Attachments, wecom.Attachment{Image: &wecom.AttachmentImage{MediaID: id}})
+			}
+		case AttachLink:
+			msg.Attachments = append(msg.Attachments, wecom.Attachment{Link: &wecom.AttachmentLink{Title: a.Title, URL: a.URL, Desc: a.Description, PicURL: a.PicURL}})
+		case AttachMiniProgram:
+			if id := v.media[a.MediaAssetID]; id != "" {
+				msg.Attachments = append(msg.Attachments, wecom.Attachment{MiniProgram: &wecom.AttachmentMiniProgram{Title: a.Title, PicMediaID: id, AppID: a.AppID, Page: a.Page}})
+			}
+		}
+	}
+	return msg, msg.Text != nil || len(msg.Attachments) > 0
+}
+
+// NeedsName reports whether any welcome text of the code uses {name}.
+func (v *CodeView) NeedsName() bool {
+	if strings.Contains(v.welcome.Text, "{name}") {
+		return true
+	}
+	for _, vr := range v.welcome.Variants {
+		if strings.Contains(vr.Text, "{name}") {
+			return true
+		}
+	}
+	return false
+}
+
+func variantMatches(v WelcomeVariant, local time.Time) bool {
+	if len(v.Weekdays) > 0 {
+		hit := false
+		for _, d := range v.Weekdays {
+			if time.Weekday(d) == local.Weekday() {
+				hit = true
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	if v.Start == "" {
+		return true
+	}
+	start, _ := parseHHMM(v.Start, false)
+	end, _ := parseHHMM(v.End, true)
+	m := local.Hour()*60 + local.Minute()
+	if end <= start { // crosses midnight
+		return m >= start || m < end
+	}
+	return m >= start && m < end
+}
+
+// CodeCache holds every live channel code by (corp, state). Each replica
+// reloads it after its own changes and every RefreshInterval for the others'.
+type CodeCache struct {
+	store *model.Store
+	log   *slog.Logger
+
+	mu      sync.RWMutex
+	byState map[string]*CodeView
+	loaded  bool
+}
+
+// NewCodeCache builds an empty cache; call Reload before use.
+func NewCodeCache(store *model.Store, log *slog.Logger) *CodeCache {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &CodeCache{store: store, log: log.With("component", "code_cache"), byState: map[string]*CodeView{}}
+}
+
+// ByState returns the code a callback's State names, or nil.
+func (c *CodeCache) ByState(corpID, state string) *CodeView {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.byState[corpID+"\x00"+state]
+}
+
+// snapshot returns every cached code.
+func (c *CodeCache) snapshot() []*CodeView {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*CodeView, 0, len(c.byState))
+	for _, v := range c.byState {
+		out = append(out, v)
+	}
+	return out
+}
+
+// Reload rebuilds the cache from the database. A failure keeps the old view.
+func (c *CodeCache) Reload(ctx context.Context) {
+	if err := c.reload(ctx); err != nil {
+		c.log.Error("reload channel codes", "err", err)
+	}
+}
+
+func (c *CodeCache) reload(ctx context.Context) error {
+	codes, err := c.store.ActiveChannelCodes(ctx)
+	if err != nil {
+		return err
+	}
+	views := make(map[string]*CodeView, len(codes))
+	var assetIDs []uint64
+	for i := range codes {
+		m := &codes[i]
+		s, err := decodeCode(m)
+		if err != nil {
+			c.log.Error("skip corrupt channel code", "id", m.ID, "err", err)
+			continue
+		}
+		v := &CodeView{ID: m.ID, CorpID: m.CorpID, Name: m.Name, State: m.State, Mode: m.Mode, Tags: s.tags,
+			RemarkTemplate: m.RemarkTemplate, Roster: s.roster, welcome: s.welcome, media: map[uint64]string{}}
+		views[m.CorpID+"\x00"+m.State] = v
+		for _, a := range allAttachments(s.welcome) {
+			if a.MediaAssetID > 0 {
+				assetIDs = append(assetIDs, a.MediaAssetID)
+			}
+		}
+	}
+	assets, err := c.store.MediaAssetsByID(ctx, assetIDs)
+	if err != nil {
+		return err
+	}
+	media := map[uint64]string{}
+	for _, a := range assets {
+		media[a.ID] = a.MediaID
+	}
+	for _, v := range views {
+		for _, a := range allAttachments(v.welcome) {
+			if id, ok := media[a.MediaAssetID]; ok {
+				v.media[a.MediaAssetID] = id
+			}
+		}
+	}
+	c.mu.Lock()
+	c.byState = views
+	c.loaded = true
+	c.mu.Unlock()
+	return nil
+}
+
+// Run reloads every interval until ctx ends.
+func (c *CodeCache) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.Reload(ctx)
+		}
+	}
+}
+
+func allAttachments(w WelcomeSpec) []AttachmentSpec {
+	out := append([]AttachmentSpec(nil), w.Attachments...)
+	for _, v := range w.Variants {
+		out = append(out, v.Attachments...)
+	}
+	return out
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// parseHHMM reads "HH:MM" as minutes after midnight; "24:00" only when
+// allow24 (an end of day).
+func parseHHMM(s string, allow24 bool) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	h := int(s[0]-'0')*10 + int(s[1]-'0')
+	m := int(s[3]-'0')*10 + int(s[4]-'0')
+	for _, c := range []byte{s[0], s[1], s[3], s[4]} {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	if h == 24 && m == 0 && allow24 {
+		return 24 * 60, true
+	}
+	if h > 23 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
+}

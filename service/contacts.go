@@ -1,0 +1,422 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// Contact sources.
+const (
+	SourceChannel = "channel"
+	SourceUnknown = "unknown"
+)
+
+// welcomeWindow is WeCom's: a welcome_code is good for 20 s after the event.
+const welcomeWindow = 20 * time.Second
+
+// Contacts handles external-contact events: the welcome first, then one
+// transaction that records the contact, relation, counts and stats and
+// enqueues each side effect (profile, remark, tags) as its own job.
+type Contacts struct {
+	store   *model.Store
+	clients Clients
+	cache   *CodeCache
+	codes   *ChannelCodes
+	jobs    *JobRunner
+	now     func() time.Time
+	log     *slog.Logger
+
+	welcomes       *prometheus.CounterVec
+	welcomeLatency prometheus.Histogram
+}
+
+// NewContacts builds the service and registers its event and job handlers.
+func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, d *Dispatcher, jobs *JobRunner,
+	reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *Contacts {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	c := &Contacts{store: store, clients: clients, cache: cache, codes: codes, jobs: jobs, now: now,
+		log: log.With("component", "contacts"),
+		welcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_welcomes_total",
+			Help: "Welcome messages by outcome (sent, failed, expired, no_code, no_welcome).",
+		}, []string{"outcome"}),
+		welcomeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_welcome_latency_seconds",
+			Help:    "Time from the add event's CreateTime to WeCom accepting the welcome.",
+			Buckets: []float64{.05, .1, .25, .5, 1, 2, 3, 5, 8, 13, 20},
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(c.welcomes, c.welcomeLatency)
+	}
+	add := wecom.EventExternalContact + "/"
+	d.Handle(add+wecom.ChangeAddContact, c.onAdd)
+	d.Handle(add+wecom.ChangeAddHalfContact, c.onAdd)
+	d.Handle(add+wecom.ChangeDelFollowUser, c.onDelFollowUser)
+	d.Handle(add+wecom.ChangeDelContact, c.onDelContact)
+	d.Handle(add+wecom.ChangeEditContact, c.onEdit)
+	jobs.Handle(JobFetchProfile, c.runFetchProfile)
+	jobs.Handle(JobRemark, c.runRemark)
+	jobs.Handle(JobMarkTag, c.runMarkTag)
+	return c
+}
+
+func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
+	if ev.UserID == "" || ev.ExternalUserID == "" {
+		return Permanent(errors.New("add event without UserID or ExternalUserID"))
+	}
+	var code *CodeView
+	if strings.HasPrefix(ev.State, "c:") {
+		code = c.cache.ByState(ev.CorpID, ev.State)
+	}
+	at := eventTime(ev)
+
+	// 1. The welcome, before anything else touches the database or WeCom.
+	welcome := c.sendWelcome(ctx, ev, code, at)
+
+	// 2. Everything else, once, in one transaction.
+	rec := model.AddRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
+		State: clip(ev.State, 64), Source: SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
+		Detail: welcome}
+	orderKey := "c:" + ev.ExternalUserID
+	job := func(kind string, p any) *model.Job {
+		return &model.Job{CorpID: ev.CorpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, ev.ID), OrderKey: orderKey, Payload: encodePayload(p)}
+	}
+	rp := relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID}
+	// The profile first: the remark's {name} needs it (jobs of one contact run in order).
+	rec.Jobs = append(rec.Jobs, job(JobFetchProfile, rp))
+	if code != nil {
+		rec.CodeID, rec.Source = code.ID, SourceChannel
+		day := code.Roster.LocalDay(at)
+		rec.StatDay = day
+		if code.Mode == ModeRandom {
+			rec.CountDay = day
+		}
+		if code.RemarkTemplate != "" {
+			rec.Jobs = append(rec.Jobs, job(JobRemark, remarkPayload{relPayload: rp, Template: code.RemarkTemplate, CodeName: code.Name, Day: day}))
+		}
+		if len(code.Tags) > 0 {
+			rec.Jobs = append(rec.Jobs, job(JobMarkTag, tagPayload{relPayload: rp, Tags: code.Tags}))
+		}
+	}
+	applied, count, _, err := c.store.RecordAdd(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if !applied {
+		return nil
+	}
+	c.jobs.Notify()
+	if code != nil && code.Mode == ModeRandom && capReached(code.Roster, ev.UserID, count) {
+		// Take them off the contact way now rather than at the next tick.
+		if err := c.codes.RequestSync(ctx, ev.CorpID, code.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func capReached(r Roster, userID string, count int) bool {
+	for _, m := range r.Members {
+		if m.UserID == userID {
+			return m.DailyCap > 0 && count >= m.DailyCap
+		}
+	}
+	return false
+}
+
+// eventTime is when WeCom created the event (the welcome window starts
+// then), falling back to when we received it.
+func eventTime(ev *InboundEvent) time.Time {
+	if ev.CreateTime > 0 {
+		return time.Unix(ev.CreateTime, 0).UTC()
+	}
+	return ev.ReceivedAt
+}
+
+// sendWelcome sends the code's welcome within WeCom's window and returns a
+// one-line outcome for the contact's timeline. It never fails the event: a
+// welcome that cannot be sent in time can never be sent.
+func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *CodeView, at time.Time) string {
+	switch {
+	case ev.WelcomeCode == "":
+		c.welcomes.WithLabelValues("no_code").Inc()
+		return "no welcome code (a console welcome applies, or they chatted before)"
+	case code == nil:
+		c.welcomes.WithLabelValues("no_welcome").Inc()
+		return "no welcome: the state is not one of our channel codes"
+	}
+	// Keep a second in hand for the request itself.
+	deadline := at.Add(welcomeWindow - time.Second)
+	if !c.now().Before(deadline) {
+		c.welcomes.WithLabelValues("expired").Inc()
+		return "welcome not sent: the 20 s window had passed when the event was handled"
+	}
+	name := ""
+	if code.NeedsName() {
+		name = c.customerName(ctx, ev, deadline)
+	}
+	msg, ok := code.Welcome(at, name)
+	if !ok {
+		c.welcomes.WithLabelValues("no_welcome").Inc()
+		return "no welcome configured"
+	}
+	msg.WelcomeCode = ev.WelcomeCode
+	client, err := c.clients(ev.CorpID)
+	if err != nil {
+		c.welcomes.WithLabelValues("failed").Inc()
+		return "welcome failed: " + err.Error()
+	}
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err = client.SendWelcome(wctx, msg)
+		if err == nil {
+			c.welcomes.WithLabelValues("sent").Inc()
+			c.welcomeLatency.Observe(c.now().Sub(at).Seconds())
+			return "welcome sent"
+		}
+		var ae *wecom.APIError
+		if errors.As(err, &ae) && ae.Code == wecom.CodeWelcomeAlreadySent {
+			// A re-run of this event after a crash: WeCom already has it.
+			c.welcomes.WithLabelValues("sent").Inc()
+			return "welcome already delivered"
+		}
+		action := wecom.Classify(err)
+		if action != wecom.ActionRetry && action != wecom.ActionDefer {
+			break
+		}
+		wait := 200 * time.Millisecond << min(attempt, 4)
+		if d, ok := wecom.RetryAfter(err); ok && d > wait {
+			wait = d
+		}
+		if !c.now().Add(wait).Before(deadline) {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-wctx.Done():
+		}
+		if wctx.Err() != nil {
+			break
+		}
+	}
+	c.welcomes.WithLabelValues("failed").Inc()
+	c.log.Warn("welcome failed", "event_id", ev.ID, "code", code.ID, "err", err)
+	return "welcome failed: " + err.Error()
+}
+
+// customerName fetches the customer's name for {name}, giving up early
+// enough that the welcome still goes out in time (with the name left blank).
+func (c *Contacts) customerName(ctx context.Context, ev *InboundEvent, deadline time.Time) string {
+	client, err := c.clients(ev.CorpID)
+	if err != nil {
+		return ""
+	}
+	limit := min(3*time.Second, deadline.Sub(c.now())-2*time.Second)
+	if limit <= 0 {
+		return ""
+	}
+	fctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	d, err := client.GetExternalContact(fctx, ev.ExternalUserID, "")
+	if err != nil {
+		return ""
+	}
+	return clipRunes(d.Contact.Name, 20)
+}
+
+func (c *Contacts) onDelFollowUser(ctx context.Context, ev *InboundEvent) error {
+	return c.recordLoss(ctx, ev, model.RelationLost, "customer_deleted")
+}
+
+func (c *Contacts) onDelContact(ctx context.Context, ev *InboundEvent) error {
+	if ev.Source == "DELETE_BY_TRANSFER" {
+		return c.recordLoss(ctx, ev, model.RelationTransferred, "transferred")
+	}
+	return c.recordLoss(ctx, ev, model.RelationDeleted, "staff_deleted")
+}
+
+func (c *Contacts) recordLoss(ctx context.Context, ev *InboundEvent, status, reason string) error {
+	if ev.UserID == "" || ev.ExternalUserID == "" {
+		return Permanent(errors.New("event without UserID or ExternalUserID"))
+	}
+	at := eventTime(ev)
+	rec := model.LossRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
+		Status: status, Reason: reason, At: at}
+	if status != model.RelationTransferred {
+		rec.StatDay = func(codeID uint64) string {
+			for _, v := range c.cache.snapshot() {
+				if v.ID == codeID {
+					return v.Roster.LocalDay(at)
+				}
+			}
+			return Roster{}.LocalDay(at)
+		}
+	}
+	changed, err := c.store.RecordLoss(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if !changed {
+		return Ignore("no such relation on record")
+	}
+	return nil
+}
+
+// onEdit refreshes the profile after a change made in the WeCom client.
+func (c *Contacts) onEdit(ctx context.Context, ev *InboundEvent) error {
+	if ev.ExternalUserID == "" {
+		return Permanent(errors.New("edit event without ExternalUserID"))
+	}
+	err := c.store.EnqueueJobs(ctx, &model.Job{CorpID: ev.CorpID, Kind: JobFetchProfile, Key: fmt.Sprintf("%s:%d", JobFetchProfile, ev.ID),
+		OrderKey: "c:" + ev.ExternalUserID, Payload: encodePayload(relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID})})
+	if err != nil {
+		return err
+	}
+	c.jobs.Notify()
+	return nil
+}
+
+type relPayload struct {
+	UserID         string `json:"userid"`
+	ExternalUserID string `json:"external_userid"`
+}
+
+type remarkPayload struct {
+	relPayload
+	Template string `json:"template"`
+	CodeName string `json:"code_name"`
+	Day      string `json:"day"`
+}
+
+type tagPayload struct {
+	relPayload
+	Tags []TagRef `json:"tags"`
+}
+
+func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
+	var p relPayload
+	if err := decodePayload(j, &p); err != nil {
+		return err
+	}
+	client, err := c.clients(j.CorpID)
+	if err != nil {
+		return Permanent(err)
+	}
+	d, err := client.GetExternalContact(ctx, p.ExternalUserID, "")
+	if err != nil {
+		return jobError(err)
+	}
+	prof := model.ContactProfile{Name: d.Contact.Name, Avatar: d.Contact.Avatar, UnionID: d.Contact.UnionID,
+		CorpName: d.Contact.CorpName, Type: d.Contact.Type, Gender: d.Contact.Gender}
+	remark, tags := "", "[]"
+	for _, f := range d.FollowUsers {
+		if f.UserID == p.UserID {
+			names := make([]string, 0, len(f.Tags))
+			for _, t := range f.Tags {
+				names = append(names, t.TagName)
+			}
+			sort.Strings(names)
+			b, _ := json.Marshal(names)
+			remark, tags = f.Remark, string(b)
+		}
+	}
+	return c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tags)
+}
+
+func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
+	var p remarkPayload
+	if err := decodePayload(j, &p); err != nil {
+		return err
+	}
+	name := ""
+	if ct, err := c.store.ContactByExternalID(ctx, j.CorpID, p.ExternalUserID); err == nil {
+		name = ct.Name
+	}
+	remark := fillRemark(p.Template, name, p.CodeName, p.Day)
+	client, err := c.clients(j.CorpID)
+	if err != nil {
+		return Permanent(err)
+	}
+	if err := client.Remark(ctx, wecom.RemarkUpdate{UserID: p.UserID, ExternalUserID: p.ExternalUserID, Remark: &remark}); err != nil {
+		return jobError(err)
+	}
+	return c.store.SetRelationRemark(ctx, j.CorpID, p.UserID, p.ExternalUserID, remark)
+}
+
+func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
+	var p tagPayload
+	if err := decodePayload(j, &p); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(p.Tags))
+	names := make([]string, 0, len(p.Tags))
+	for _, t := range p.Tags {
+		if t.ID != "" {
+			ids = append(ids, t.ID)
+			names = append(names, t.Name)
+		}
+	}
+	if len(ids) == 0 {
+		return Ignore("no tag ids")
+	}
+	client, err := c.clients(j.CorpID)
+	if err != nil {
+		return Permanent(err)
+	}
+	if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, ids, nil); err != nil {
+		return jobError(err)
+	}
+	// Merge with what the relation already carries.
+	rels, err := c.store.RelationsOf(ctx, j.CorpID, p.ExternalUserID)
+	if err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	for _, r := range rels {
+		if r.UserID == p.UserID {
+			var cur []string
+			_ = json.Unmarshal([]byte(r.Tags), &cur)
+			for _, n := range cur {
+				set[n] = true
+			}
+		}
+	}
+	for _, n := range names {
+		set[n] = true
+	}
+	all := make([]string, 0, len(set))
+	for n := range set {
+		all = append(all, n)
+	}
+	sort.Strings(all)
+	b, _ := json.Marshal(all)
+	return c.store.SetRelationTags(ctx, j.CorpID, p.UserID, p.ExternalUserID, string(b))
+}
+
+// List returns contacts.
+func (c *Contacts) List(ctx context.Context, f model.ContactFilter) ([]model.Contact, error) {
+	return c.store.ListContacts(ctx, f)
+}
+
+// Get returns a contact with relations and timeline.
+func (c *Contacts) Get(ctx context.Context, corpID string, id uint64) (*model.ContactDetail, error) {
+	return c.store.GetContact(ctx, corpID, id)
+}
