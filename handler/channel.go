@@ -244,8 +244,8 @@ func (h *channelHandler) stats(c *gin.Context) {
 	if !ok || !ok2 {
 		return
 	}
-	to := time.Now().Format("2006-01-02")
-	from := time.Now().AddDate(0, 0, -29).Format("2006-01-02")
+	// Empty means the last 30 days in the code's roster time zone.
+	var from, to string
 	for _, p := range []struct {
 		name string
 		dst  *string
@@ -258,7 +258,7 @@ func (h *channelHandler) stats(c *gin.Context) {
 			*p.dst = v
 		}
 	}
-	if from > to {
+	if from != "" && to != "" && from > to {
 		abortError(c, http.StatusBadRequest, "invalid", "must not be after to", "from")
 		return
 	}

@@ -46,6 +46,7 @@ type v2ChannelCode struct {
 	Mode           string `gorm:"size:16;not null"`
 	Strategy       string `gorm:"size:16;not null"`
 	WeComUsers     string `gorm:"column:wecom_users;type:text;not null"` // JSON list last written to the contact way
+	MemberWays     string `gorm:"type:mediumtext;not null"`              // JSON {userid: {config_id, qr_code}} for precise mode
 	LastPick       string `gorm:"size:64;not null"`
 	Alert          string `gorm:"size:512;not null"`
 	SyncedAt       *time.Time

@@ -869,10 +869,27 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 	return a, nil
 }
 
-// Stats returns a code's daily adds and losses per staff member.
+// Stats returns a code's daily adds and losses per staff member between two
+// days (YYYY-MM-DD, inclusive); an empty bound means the last 30 days as
+// counted in the roster's time zone.
 func (cc *ChannelCodes) Stats(ctx context.Context, corpID string, id uint64, from, to string) (*CodeStats, error) {
-	if _, err := cc.store.GetChannelCode(ctx, corpID, id); err != nil {
+	c, err := cc.store.GetChannelCode(ctx, corpID, id)
+	if err != nil {
 		return nil, err
+	}
+	if to == "" || from == "" {
+		s, err := decodeCode(c)
+		if err != nil {
+			return nil, err
+		}
+		today := s.roster.LocalDay(cc.now())
+		if to == "" {
+			to = today
+		}
+		if from == "" {
+			t, _ := time.Parse("2006-01-02", to)
+			from = t.AddDate(0, 0, -29).Format("2006-01-02")
+		}
 	}
 	rows, err := cc.store.CodeStats(ctx, id, from, to)
 	if err != nil {

@@ -50,6 +50,9 @@ type PoolOptions struct {
 	Metrics       *Metrics
 	// DrainTimeout bounds how long a stop waits for in-flight handlers.
 	DrainTimeout time.Duration
+	// RetryBase is the first retry delay; it doubles per attempt up to
+	// 5 minutes (default 1s).
+	RetryBase time.Duration
 }
 
 func (o *PoolOptions) defaults() {
@@ -76,6 +79,9 @@ func (o *PoolOptions) defaults() {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Second
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = time.Second
 	}
 }
 
@@ -230,7 +236,7 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if retryErr != nil {
-		at := p.opts.Now().Add(retryDelay(retryErr, it.Attempts))
+		at := p.opts.Now().Add(retryDelay(retryErr, it.Attempts, p.opts.RetryBase))
 		log.Warn("handler failed; will retry", "attempt", it.Attempts, "retry_at", at, "err", retryErr)
 		if err := p.ops.retry(wctx, it.ID, p.owner, at, retryErr.Error()); err != nil {
 			log.Error("requeue", "err", err)
@@ -260,12 +266,12 @@ func (p *pool) safeHandle(ctx context.Context, it queueItem) (err error) {
 }
 
 // retryDelay honours WeCom's retry-after (rate limits, our own budget),
-// else backs off 2^attempt seconds capped at 5 minutes, with ±25% jitter.
-func retryDelay(err error, attempt int) time.Duration {
+// else backs off base·2^attempt capped at 5 minutes, with ±25% jitter.
+func retryDelay(err error, attempt int, base time.Duration) time.Duration {
 	if d, ok := wecom.RetryAfter(err); ok && d > 0 {
 		return d
 	}
-	b := time.Second << min(attempt, 9)
+	b := base << min(attempt, 9)
 	if b > 5*time.Minute {
 		b = 5 * time.Minute
 	}

@@ -61,9 +61,22 @@ type gateway struct {
 	closers    []func()
 }
 
+// gatewayOption adjusts wiring that has no configuration key (tests).
+type gatewayOption func(*wiring)
+
+type wiring struct {
+	now       func() time.Time // the roster clock
+	retryBase time.Duration
+	holdFor   time.Duration
+}
+
 // newGateway wires everything. addr is the listener's address, which the
 // demo needs to tell its simulator where the callback URL is.
-func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr string, stdout io.Writer) (*gateway, error) {
+func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr string, stdout io.Writer, opts ...gatewayOption) (*gateway, error) {
+	w := wiring{}
+	for _, o := range opts {
+		o(&w)
+	}
 	g := &gateway{cfg: cfg, log: log}
 	var err error
 	if cfg.Demo() {
@@ -110,7 +123,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	for _, c := range cfg.Corps {
 		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store},
 			Logger: log.With("component", "wecom", "corp", c.ID),
-			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute}})
+			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute, HoldFor: w.holdFor}})
 		if err != nil {
 			g.close()
 			return nil, fmt.Errorf("corp %s: %w", c.ID, err)
@@ -127,7 +140,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	d := cfg.Dispatcher
 	pool := service.PoolOptions{
 		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
-		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics,
+		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics, RetryBase: w.retryBase,
 	}
 	g.dispatcher = service.NewDispatcher(g.store, pool)
 	g.jobs = service.NewJobRunner(g.store, pool)
@@ -135,7 +148,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	auth := service.NewAuth(g.store, nil)
 	g.cache = service.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
-	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, nil, log, cfg.PublicURL)
+	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
 	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
 
 	if g.demo != nil {
