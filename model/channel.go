@@ -215,34 +215,36 @@ func (s *Store) bump(tx *gorm.DB, row any, keys []string, column string, delta i
 // LockChannelCode runs fn while holding the code's row lock (MySQL) or the
 // single writer (SQLite), so precise-mode picks across replicas are serialized.
 func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *ChannelCode, counts func(day string) (map[string]int, error), reserve func(day, userID string) error) error) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var c ChannelCode
-		q := tx.Where("id = ? AND deleted_at IS NULL", codeID)
-		if s.dialect == "mysql" {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.First(&c).Error; err != nil {
-			return notFound(err, "channel code")
-		}
-		counts := func(day string) (map[string]int, error) {
-			var rows []staffDayCount
-			if err := tx.Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
-				return nil, err
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var c ChannelCode
+			q := tx.Where("id = ? AND deleted_at IS NULL", codeID)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 			}
-			out := make(map[string]int, len(rows))
-			for _, r := range rows {
-				out[r.UserID] = r.Count
+			if err := q.First(&c).Error; err != nil {
+				return notFound(err, "channel code")
 			}
-			return out, nil
-		}
-		reserve := func(day, userID string) error {
-			if err := s.bump(tx, &staffDayCount{CodeID: codeID, Day: day, UserID: userID, CorpID: c.CorpID, Count: 1},
-				[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
-				return err
+			counts := func(day string) (map[string]int, error) {
+				var rows []staffDayCount
+				if err := tx.Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
+					return nil, err
+				}
+				out := make(map[string]int, len(rows))
+				for _, r := range rows {
+					out[r.UserID] = r.Count
+				}
+				return out, nil
 			}
-			return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
-		}
-		return fn(&c, counts, reserve)
+			reserve := func(day, userID string) error {
+				if err := s.bump(tx, &staffDayCount{CodeID: codeID, Day: day, UserID: userID, CorpID: c.CorpID, Count: 1},
+					[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+					return err
+				}
+				return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
+			}
+			return fn(&c, counts, reserve)
+		})
 	})
 }
 

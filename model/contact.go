@@ -100,61 +100,63 @@ type AddRecord struct {
 // count for CountDay after the add.
 func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count int, contactID uint64, err error) {
 	now := s.Now()
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var c Contact
-		err := tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			c = Contact{CorpID: r.CorpID, ExternalUserID: r.ExternalUserID, Source: r.Source, SourceCodeID: r.CodeID,
-				State: r.State, FirstSeenAt: r.At, UpdatedAt: now}
-			err = tx.Create(&c).Error
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				err = tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
+	err = retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var c Contact
+			err := tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				c = Contact{CorpID: r.CorpID, ExternalUserID: r.ExternalUserID, Source: r.Source, SourceCodeID: r.CodeID,
+					State: r.State, FirstSeenAt: r.At, UpdatedAt: now}
+				err = tx.Create(&c).Error
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					err = tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
+				}
 			}
-		}
-		if err != nil {
-			return err
-		}
-		contactID = c.ID
-		evID := r.EventID
-		entry := TimelineEntry{CorpID: r.CorpID, ContactID: c.ID, At: r.At, Kind: "added", UserID: r.UserID,
-			CodeID: r.CodeID, Detail: truncate(r.Detail, 1024)}
-		if evID > 0 {
-			entry.EventID = &evID
-		}
-		if err := tx.Create(&entry).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return errAlreadyApplied
-			}
-			return err
-		}
-		rel := Relation{CorpID: r.CorpID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: c.ID,
-			CodeID: r.CodeID, State: r.State, Tags: "[]", Status: RelationActive, HalfAdded: r.HalfAdded, AddedAt: r.At, UpdatedAt: now}
-		if err := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "corp_id"}, {Name: "user_id"}, {Name: "external_user_id"}},
-			DoUpdates: clause.Assignments(map[string]any{
-				"code_id": r.CodeID, "state": r.State, "status": RelationActive, "half_added": r.HalfAdded,
-				"added_at": r.At, "lost_at": nil, "loss_reason": "", "updated_at": now,
-			}),
-		}).Create(&rel).Error; err != nil {
-			return err
-		}
-		if r.CodeID > 0 && r.CountDay != "" {
-			if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
-				[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+			if err != nil {
 				return err
 			}
-			if err := tx.Model(&staffDayCount{}).Select("count").
-				Where("code_id = ? AND day = ? AND user_id = ?", r.CodeID, r.CountDay, r.UserID).Scan(&count).Error; err != nil {
+			contactID = c.ID
+			evID := r.EventID
+			entry := TimelineEntry{CorpID: r.CorpID, ContactID: c.ID, At: r.At, Kind: "added", UserID: r.UserID,
+				CodeID: r.CodeID, Detail: truncate(r.Detail, 1024)}
+			if evID > 0 {
+				entry.EventID = &evID
+			}
+			if err := tx.Create(&entry).Error; err != nil {
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					return errAlreadyApplied
+				}
 				return err
 			}
-		}
-		if r.CodeID > 0 && r.StatDay != "" {
-			if err := s.bump(tx, &CodeDailyStat{CodeID: r.CodeID, Day: r.StatDay, UserID: r.UserID, CorpID: r.CorpID, Adds: 1},
-				[]string{"code_id", "day", "user_id"}, "adds", 1); err != nil {
+			rel := Relation{CorpID: r.CorpID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: c.ID,
+				CodeID: r.CodeID, State: r.State, Tags: "[]", Status: RelationActive, HalfAdded: r.HalfAdded, AddedAt: r.At, UpdatedAt: now}
+			if err := tx.Clauses(clause.OnConflict{
+				Columns: []clause.Column{{Name: "corp_id"}, {Name: "user_id"}, {Name: "external_user_id"}},
+				DoUpdates: clause.Assignments(map[string]any{
+					"code_id": r.CodeID, "state": r.State, "status": RelationActive, "half_added": r.HalfAdded,
+					"added_at": r.At, "lost_at": nil, "loss_reason": "", "updated_at": now,
+				}),
+			}).Create(&rel).Error; err != nil {
 				return err
 			}
-		}
-		return enqueueJobs(tx, now, r.Jobs)
+			if r.CodeID > 0 && r.CountDay != "" {
+				if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
+					[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+					return err
+				}
+				if err := tx.Model(&staffDayCount{}).Select("count").
+					Where("code_id = ? AND day = ? AND user_id = ?", r.CodeID, r.CountDay, r.UserID).Scan(&count).Error; err != nil {
+					return err
+				}
+			}
+			if r.CodeID > 0 && r.StatDay != "" {
+				if err := s.bump(tx, &CodeDailyStat{CodeID: r.CodeID, Day: r.StatDay, UserID: r.UserID, CorpID: r.CorpID, Adds: 1},
+					[]string{"code_id", "day", "user_id"}, "adds", 1); err != nil {
+					return err
+				}
+			}
+			return enqueueJobs(tx, now, r.Jobs)
+		})
 	})
 	if errors.Is(err, errAlreadyApplied) {
 		return false, 0, contactID, nil
@@ -186,40 +188,43 @@ type LossRecord struct {
 func (s *Store) RecordLoss(ctx context.Context, r LossRecord) (bool, error) {
 	now := s.Now()
 	changed := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var rel Relation
-		err := tx.Where("corp_id = ? AND user_id = ? AND external_user_id = ?", r.CorpID, r.UserID, r.ExternalUserID).First(&rel).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		evID := r.EventID
-		entry := TimelineEntry{CorpID: r.CorpID, ContactID: rel.ContactID, At: r.At, Kind: r.Status, UserID: r.UserID,
-			CodeID: rel.CodeID, Detail: truncate(r.Reason, 1024)}
-		if evID > 0 {
-			entry.EventID = &evID
-		}
-		if err := tx.Create(&entry).Error; err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
+	err := retryable(func() error {
+		changed = false
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var rel Relation
+			err := tx.Where("corp_id = ? AND user_id = ? AND external_user_id = ?", r.CorpID, r.UserID, r.ExternalUserID).First(&rel).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return nil
 			}
-			return err
-		}
-		if err := tx.Model(&Relation{}).Where("id = ?", rel.ID).Updates(map[string]any{
-			"status": r.Status, "lost_at": r.At, "loss_reason": truncate(r.Reason, 32), "updated_at": now,
-		}).Error; err != nil {
-			return err
-		}
-		changed = true
-		if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
-			if day := r.StatDay(rel.CodeID); day != "" {
-				return s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},
-					[]string{"code_id", "day", "user_id"}, "losses", 1)
+			if err != nil {
+				return err
 			}
-		}
-		return nil
+			evID := r.EventID
+			entry := TimelineEntry{CorpID: r.CorpID, ContactID: rel.ContactID, At: r.At, Kind: r.Status, UserID: r.UserID,
+				CodeID: rel.CodeID, Detail: truncate(r.Reason, 1024)}
+			if evID > 0 {
+				entry.EventID = &evID
+			}
+			if err := tx.Create(&entry).Error; err != nil {
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					return nil
+				}
+				return err
+			}
+			if err := tx.Model(&Relation{}).Where("id = ?", rel.ID).Updates(map[string]any{
+				"status": r.Status, "lost_at": r.At, "loss_reason": truncate(r.Reason, 32), "updated_at": now,
+			}).Error; err != nil {
+				return err
+			}
+			changed = true
+			if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
+				if day := r.StatDay(rel.CodeID); day != "" {
+					return s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},
+						[]string{"code_id", "day", "user_id"}, "losses", 1)
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: unable to record loss: %w", err)

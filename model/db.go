@@ -5,6 +5,8 @@ package model
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,11 +61,11 @@ func Open(driver, dsn string, opts Options) (*Store, error) {
 	case "sqlite":
 		dial = sqlite.Open(sqliteDSN(dsn))
 	case "mysql":
-		dsn, err = mysqlDSN(dsn)
+		conn, err := mysqlConnector(dsn)
 		if err != nil {
 			return nil, err
 		}
-		dial = mysql.Open(dsn)
+		dial = mysql.New(mysql.Config{Conn: sql.OpenDB(conn)})
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", driver)
 	}
@@ -107,12 +109,18 @@ func sqliteDSN(dsn string) string {
 	return "file:" + dsn + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 }
 
-// mysqlDSN makes the settings the store relies on explicit: parsed times in
-// UTC and utf8mb4 (customer names carry emoji).
-func mysqlDSN(dsn string) (string, error) {
+// mysqlConnector makes the settings the store relies on explicit: parsed
+// times in UTC, utf8mb4 (customer names carry emoji), and READ COMMITTED on
+// every connection. Under InnoDB's default REPEATABLE READ the queue's
+// locking claim takes next-key locks that stall inserts of new events behind
+// it (hundreds of milliseconds under a burst) and deadlock with lease
+// recovery; READ COMMITTED locks only the rows a statement touches. The
+// SET runs per connection because MySQL 8 and MariaDB spell the DSN
+// variable differently.
+func mysqlConnector(dsn string) (driver.Connector, error) {
 	c, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		return "", fmt.Errorf("store: mysql dsn: %w", err)
+		return nil, fmt.Errorf("store: mysql dsn: %w", err)
 	}
 	c.ParseTime = true
 	c.Loc = time.UTC
@@ -122,7 +130,30 @@ func mysqlDSN(dsn string) (string, error) {
 	if _, ok := c.Params["charset"]; !ok {
 		c.Params["charset"] = "utf8mb4"
 	}
-	return c.FormatDSN(), nil
+	base, err := mysqldrv.NewConnector(c)
+	if err != nil {
+		return nil, fmt.Errorf("store: mysql dsn: %w", err)
+	}
+	return readCommitted{base}, nil
+}
+
+type readCommitted struct{ driver.Connector }
+
+func (rc readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := rc.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, errors.New("store: mysql connection cannot execute statements")
+	}
+	if _, err := ex.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: set isolation level: %w", err)
+	}
+	return conn, nil
 }
 
 // Dialect is "sqlite" or "mysql".

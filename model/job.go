@@ -65,37 +65,39 @@ func enqueueJobs(db *gorm.DB, now time.Time, jobs []*Job) error {
 // finishes, because the state it read may already be stale.
 func (s *Store) RearmJob(ctx context.Context, j *Job) error {
 	now := s.Now()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for attempt := 0; attempt < 2; attempt++ {
-			var cur Job
-			q := tx.Where("corp_id = ? AND job_key = ?", j.CorpID, j.Key)
-			if s.dialect == "mysql" {
-				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-			}
-			err := q.First(&cur).Error
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				j.Status, j.CreatedAt, j.AvailableAt = StatusPending, now, now
-				err = tx.Create(j).Error
-				if errors.Is(err, gorm.ErrDuplicatedKey) {
-					continue
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for attempt := 0; attempt < 2; attempt++ {
+				var cur Job
+				q := tx.Where("corp_id = ? AND job_key = ?", j.CorpID, j.Key)
+				if s.dialect == "mysql" {
+					q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 				}
-				return err
+				err := q.First(&cur).Error
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					j.Status, j.CreatedAt, j.AvailableAt = StatusPending, now, now
+					err = tx.Create(j).Error
+					if errors.Is(err, gorm.ErrDuplicatedKey) {
+						continue
+					}
+					return err
+				}
+				if err != nil {
+					return err
+				}
+				switch cur.Status {
+				case StatusProcessing:
+					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"rerun": true, "payload": j.Payload}).Error
+				case StatusPending:
+					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"payload": j.Payload, "available_at": now}).Error
+				default:
+					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{
+						"status": StatusPending, "payload": j.Payload, "available_at": now, "attempts": 0, "error": "",
+					}).Error
+				}
 			}
-			if err != nil {
-				return err
-			}
-			switch cur.Status {
-			case StatusProcessing:
-				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"rerun": true, "payload": j.Payload}).Error
-			case StatusPending:
-				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"payload": j.Payload, "available_at": now}).Error
-			default:
-				return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{
-					"status": StatusPending, "payload": j.Payload, "available_at": now, "attempts": 0, "error": "",
-				}).Error
-			}
-		}
-		return fmt.Errorf("store: job %s: could not re-arm", j.Key)
+			return fmt.Errorf("store: job %s: could not re-arm", j.Key)
+		})
 	})
 }
 
@@ -116,24 +118,26 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration
 // either seen here or sees the finished row.
 func (s *Store) FinishJob(ctx context.Context, id uint64, owner, status, reason string) error {
 	now := s.Now()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var cur Job
-		q := tx.Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner)
-		if s.dialect == "mysql" {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.First(&cur).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("store: job %d: lease lost", id)
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var cur Job
+			q := tx.Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 			}
-			return err
-		}
-		upd := map[string]any{"status": status, "error": truncate(reason, 1024), "processed_at": now,
-			"lease_owner": "", "lease_until": nil, "rerun": false}
-		if cur.Rerun {
-			upd["status"], upd["available_at"], upd["attempts"] = StatusPending, now, 0
-		}
-		return tx.Model(&Job{}).Where("id = ?", id).Updates(upd).Error
+			if err := q.First(&cur).Error; err != nil {
+				if errors.Is(err, gorm.ErrRecordNotFound) {
+					return fmt.Errorf("store: job %d: lease lost", id)
+				}
+				return err
+			}
+			upd := map[string]any{"status": status, "error": truncate(reason, 1024), "processed_at": now,
+				"lease_owner": "", "lease_until": nil, "rerun": false}
+			if cur.Rerun {
+				upd["status"], upd["available_at"], upd["attempts"] = StatusPending, now, 0
+			}
+			return tx.Model(&Job{}).Where("id = ?", id).Updates(upd).Error
+		})
 	})
 }
 

@@ -2,8 +2,11 @@ package model
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"gorm.io/gorm"
 )
@@ -25,27 +28,29 @@ const (
 // row whose order key has an earlier unfinished row; it returns their ids.
 func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ids []uint64) error) error {
 	now := s.Now()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []uint64
-		q := `SELECT e.id FROM ` + table + ` e
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var ids []uint64
+			q := `SELECT e.id FROM ` + table + ` e
 WHERE e.status = ? AND e.available_at <= ?
   AND (e.order_key = '' OR NOT EXISTS (
     SELECT 1 FROM ` + table + ` p
     WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
 ORDER BY e.id LIMIT ?` + s.lockClause()
-		if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
-			"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
-			"attempts": gorm.Expr("attempts + 1"),
-		}).Error; err != nil {
-			return err
-		}
-		return load(tx, ids)
+			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
+				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
+				"attempts": gorm.Expr("attempts + 1"),
+			}).Error; err != nil {
+				return err
+			}
+			return load(tx, ids)
+		})
 	})
 }
 
@@ -55,10 +60,14 @@ func (s *Store) finish(ctx context.Context, table string, id uint64, owner, stat
 		"status": status, "error": truncate(reason, 1024), "processed_at": s.Now(),
 		"lease_owner": "", "lease_until": nil,
 	}
-	res := s.db.WithContext(ctx).Table(table).
-		Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).Updates(upd)
-	if res.Error != nil {
-		return fmt.Errorf("store: unable to finish %s %d: %w", table, id, res.Error)
+	var res *gorm.DB
+	err := retryable(func() error {
+		res = s.db.WithContext(ctx).Table(table).
+			Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).Updates(upd)
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: unable to finish %s %d: %w", table, id, err)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("store: %s %d: lease lost", table, id)
@@ -68,12 +77,16 @@ func (s *Store) finish(ctx context.Context, table string, id uint64, owner, stat
 
 // retry hands a claimed row back to the queue, due at `at`.
 func (s *Store) retry(ctx context.Context, table string, id uint64, owner string, at time.Time, reason string) error {
-	res := s.db.WithContext(ctx).Table(table).
-		Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).
-		Updates(map[string]any{
-			"status": StatusPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
-			"lease_owner": "", "lease_until": nil,
-		})
+	var res *gorm.DB
+	_ = retryable(func() error {
+		res = s.db.WithContext(ctx).Table(table).
+			Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).
+			Updates(map[string]any{
+				"status": StatusPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
+				"lease_owner": "", "lease_until": nil,
+			})
+		return res.Error
+	})
 	if res.Error != nil {
 		return fmt.Errorf("store: unable to requeue %s %d: %w", table, id, res.Error)
 	}
@@ -82,25 +95,62 @@ func (s *Store) retry(ctx context.Context, table string, id uint64, owner string
 
 // release hands back every row owner holds without counting the attempt.
 func (s *Store) release(ctx context.Context, table, owner string) (int64, error) {
-	res := s.db.WithContext(ctx).Table(table).
-		Where("status = ? AND lease_owner = ?", StatusProcessing, owner).
-		Updates(map[string]any{
-			"status": StatusPending, "lease_owner": "", "lease_until": nil,
-			"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
-		})
+	var res *gorm.DB
+	_ = retryable(func() error {
+		res = s.db.WithContext(ctx).Table(table).
+			Where("status = ? AND lease_owner = ?", StatusProcessing, owner).
+			Updates(map[string]any{
+				"status": StatusPending, "lease_owner": "", "lease_until": nil,
+				"attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"),
+			})
+		return res.Error
+	})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: unable to release %s: %w", table, res.Error)
 	}
 	return res.RowsAffected, nil
 }
 
-// recoverExpired returns rows whose lease ran out (their owner died) to the queue.
+// recoverExpired returns rows whose lease ran out (their owner died) to the
+// queue. The ids are read first without locks and then updated by primary
+// key with the condition checked again: an UPDATE driven by the lease_until
+// index would lock index entries before rows, the opposite order of a worker
+// finishing a row, and deadlock with it.
 func (s *Store) recoverExpired(ctx context.Context, table string) (int64, error) {
-	res := s.db.WithContext(ctx).Table(table).
-		Where("status = ? AND lease_until < ?", StatusProcessing, s.Now()).
-		Updates(map[string]any{"status": StatusPending, "lease_owner": "", "lease_until": nil})
+	now := s.Now()
+	var ids []uint64
+	if err := s.db.WithContext(ctx).Table(table).Where("status = ? AND lease_until < ?", StatusProcessing, now).
+		Limit(1000).Pluck("id", &ids).Error; err != nil {
+		return 0, fmt.Errorf("store: unable to recover %s: %w", table, err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var res *gorm.DB
+	_ = retryable(func() error {
+		res = s.db.WithContext(ctx).Table(table).
+			Where("id IN ? AND status = ? AND lease_until < ?", ids, StatusProcessing, now).
+			Updates(map[string]any{"status": StatusPending, "lease_owner": "", "lease_until": nil})
+		return res.Error
+	})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: unable to recover %s: %w", table, res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// retryable runs fn again when MySQL picked it as a deadlock victim (1213)
+// or a lock wait timed out (1205): the standard answer to both is to restart
+// the transaction, which is safe because fn is one whole transaction.
+func retryable(fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = fn()
+		var me *mysqldrv.MySQLError
+		if err == nil || !errors.As(err, &me) || (me.Number != 1213 && me.Number != 1205) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
 }

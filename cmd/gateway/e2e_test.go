@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -105,9 +106,17 @@ func startE2E(t *testing.T, driver string) *e2e {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logw io.Writer = io.Discard
+	if os.Getenv("E2E_LOG") != "" {
+		logw = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	g, err := newGateway(context.Background(), cfg, log, ln.Addr().String(), io.Discard,
-		func(w *wiring) { w.now = clock.Now; w.retryBase = 30 * time.Millisecond; w.holdFor = 300 * time.Millisecond })
+		func(w *wiring) {
+			w.now = clock.Now
+			w.retryBase = 30 * time.Millisecond
+			w.holdFor = 300 * time.Millisecond
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,8 +209,18 @@ func (e *e2e) idle() {
 			return
 		}
 		if time.Now().After(deadline) {
-			jobs, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Limit: 10})
-			e.t.Fatalf("not idle: %d callbacks pending, %d events/jobs busy; jobs: %+v", pendingCB, busy, jobs)
+			var stuck []string
+			for _, st := range []string{model.StatusPending, model.StatusProcessing} {
+				jobs, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Status: st, Limit: 5})
+				for _, j := range jobs {
+					stuck = append(stuck, fmt.Sprintf("job %d %s %s attempts=%d err=%q", j.ID, j.Kind, j.Status, j.Attempts, j.Error))
+				}
+				evs, _ := e.gw.store.ListEvents(ctx, model.EventFilter{Status: st, Limit: 5})
+				for _, ev := range evs {
+					stuck = append(stuck, fmt.Sprintf("event %d %s %s attempts=%d err=%q", ev.ID, ev.Type, ev.Status, ev.Attempts, ev.Error))
+				}
+			}
+			e.t.Fatalf("not idle: %d callbacks pending, %d events/jobs busy: %v", pendingCB, busy, stuck)
 		}
 		time.Sleep(15 * time.Millisecond)
 	}
