@@ -445,7 +445,8 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 	if spec.RemarkTemplate != nil {
 		t := *spec.RemarkTemplate
 		// The fixed part alone must fit WeCom's 20; the customer's name is cut to fit.
-		if n := utf8.RuneCountInString(fillRemark(t, "", c.Name, "2006-01-02")); n > 20 {
+		fixed := strings.NewReplacer("{name}", "", "{code}", c.Name, "{date}", "2006-01-02").Replace(t)
+		if n := utf8.RuneCountInString(fixed); n > 20 {
 			bad("remark_template", "is %d characters without the customer's name; WeCom allows 20", n)
 		}
 		for _, p := range placeholders(t) {

@@ -354,3 +354,5 @@ func TestDailyCapTakesStaffOffTheWay(t *testing.T) {
 		}
 	})
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+func TestWeComFaultsDelaySideEffectsButLoseNone(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "故障", "tags": []string{"重试"}, "remark_template": "{name}",
+			"welcome": map[string]any{"text": "欢迎"}, "roster": roster(member("zhangsan"), member("lisi"))})
+		if _, err := e.ctl.AddFault(ctx,
+			wecomsim.Fault{API: "mark_tag", ErrCode: -1, Count: 3},
+			wecomsim.Fault{API: "remark", ErrCode: 45009, Count: 2},
+			wecomsim.Fault{API: "externalcontact/get", ErrCode: -1, Count: 2},
+		); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ctl.InvalidateTokens(ctx, 42001); err != nil {
+			t.Fatal(err)
+		}
+		var ext []string
+		for i := 0; i < 5; i++ {
+			ext = append(ext, e.scan(code, fmt.Sprint("客户", i)).ExternalUserID)
+		}
+		e.idle()
+		for i, id := range ext {
+			c, err := e.ctl.Contact(ctx, id)
+			if err != nil || len(c.FollowUser) != 1 {
+				t.Fatalf("contact %d: %+v %v", i, c, err)
+			}
+			if f := c.FollowUser[0]; len(f.Tags) != 1 || f.Remark != fmt.Sprint("客户", i) {
+				t.Fatalf("contact %d side effects lost: %+v", i, f)
+			}
+		}
+		if w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{}); len(w) != 5 {
+			t.Fatalf("welcomes = %d, want 5", len(w))
+		}
+		if n, _ := e.gw.store.CountJobs(ctx, "", model.StatusFailed); n != 0 {
+			jobs, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Status: model.StatusFailed})
+			t.Fatalf("%d jobs failed: %+v", n, jobs)
+		}
+		// The faults really fired and were retried.
+		retried, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Kind: service.JobMarkTag})
+		maxAttempts := 0
+		for _, j := range retried {
+			maxAttempts = max(maxAttempts, j.Attempts)
+		}
+		if maxAttempts < 2 {
+			t.Fatalf("no mark_tag job was retried (max attempts %d)", maxAttempts)
+		}
+	})
+}
+
+func TestLossesHandoverUnknownStateAndNoWelcomeCode(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "流失", "welcome": map[string]any{"text": "hi"},
+			"roster": roster(member("zhangsan"))})
+		a := e.scan(code, "甲")
+		b := e.scan(code, "乙")
+		noCode, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "丙"}, NoWelcomeCode: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A contact way the gateway did not make: its state is not ours.
+		client, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign, err := client.AddContactWay(ctx, wecom.NewContactWay{Type: wecom.ContactWaySingle, Scene: wecom.SceneQRCode,
+			SkipVerify: true, State: "x:console", User: []string{"lisi"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: foreign.ConfigID, Customer: wecomsim.Customer{Name: "丁"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+
+		if err := e.ctl.DeleteStaff(ctx, wecomsim.RelationRequest{UserID: a.UserID, ExternalUserID: a.ExternalUserID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ctl.StaffDeletes(ctx, wecomsim.StaffDeletesRequest{UserID: b.UserID, ExternalUserID: b.ExternalUserID, Source: "DELETE_BY_TRANSFER"}); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+
+		status := func(ext string) (model.Relation, model.Contact) {
+			c, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, ext)
+			if err != nil {
+				t.Fatalf("contact %s: %v", ext, err)
+			}
+			rels, _ := e.gw.store.RelationsOf(ctx, e2eCorp, ext)
+			if len(rels) != 1 {
+				t.Fatalf("relations of %s = %+v", ext, rels)
+			}
+			return rels[0], *c
+		}
+		if r, _ := status(a.ExternalUserID); r.Status != model.RelationLost || r.LostAt == nil || r.LossReason != "customer_deleted" {
+			t.Fatalf("customer left: %+v", r)
+		}
+		if r, _ := status(b.ExternalUserID); r.Status != model.RelationTransferred {
+			t.Fatalf("handover: %+v", r)
+		}
+		if _, c := status(u.ExternalUserID); c.Source != service.SourceUnknown || c.State != "x:console" || c.SourceCodeID != 0 {
+			t.Fatalf("unknown state contact: %+v", c)
+		}
+		if _, c := status(noCode.ExternalUserID); c.Source != service.SourceChannel {
+			t.Fatalf("no-welcome-code contact: %+v", c)
+		}
+		w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{})
+		if len(w) != 2 {
+			t.Fatalf("welcomes = %d, want 2 (none for the unknown state or the missing code)", len(w))
+		}
+		var stats service.CodeStats
+		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", code.ID), nil, &stats)
+		if stats.Total.Adds != 3 || stats.Total.Losses != 1 || stats.Total.Net != 2 {
+			t.Fatalf("stats = %+v (a handover is not a loss)", stats.Total)
+		}
+	})
+}
+
+func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		bad := []struct {
+			spec  map[string]any
+			field string
+		}{
+			{map[string]any{"roster": roster(member("zhangsan"))}, "name"},
+			{map[string]any{"name": "x"}, "roster"},
+			{map[string]any{"name": "x", "roster": map[string]any{"members": []any{}}}, "roster.members"},
+			{map[string]any{"name": "x", "roster": roster(member("zhangsan", "shifts", []map[string]any{{"weekdays": []int{9}, "start": "09:00", "end": "10:00"}}))}, "roster.members[0].shifts[0].weekdays[0]"},
+			{map[string]any{"name": "x", "roster": map[string]any{"time_zone": "Mars/Base", "members": []any{member("zhangsan")}}}, "roster.time_zone"},
+			{map[string]any{"name": "x", "remark_template": "这是一个超过二十个字符的备注模板啊啊啊啊啊", "roster": roster(member("zhangsan"))}, "remark_template"},
+			{map[string]any{"name": "x", "remark_template": "{phone}", "roster": roster(member("zhangsan"))}, "remark_template"},
+			{map[string]any{"name": "x", "tags": []string{strings.Repeat("长", 31)}, "roster": roster(member("zhangsan"))}, "tags[0]"},
+			{map[string]any{"name": "x", "mode": "lottery", "roster": roster(member("zhangsan"))}, "mode"},
+			{map[string]any{"name": "x", "welcome": map[string]any{"text": "hi", "attachments": []map[string]any{{"type": "image", "media_asset_id": 999}}}, "roster": roster(member("zhangsan"))}, "welcome.attachments[0].media_asset_id"},
+			{map[string]any{"name": "x", "welcome": map[string]any{"text": "hi", "attachments": []map[string]any{{"type": "link", "title": "t", "url": "javascript:alert(1)"}}}, "roster": roster(member("zhangsan"))}, "welcome.attachments[0].url"},
+			{map[string]any{"name": "x", "welcome": map[string]any{"text": strings.Repeat("a", 4001)}, "roster": roster(member("zhangsan"))}, "welcome.text"},
+		}
+		for _, b := range bad {
+			var out map[string]map[string]string
+			st := e.api("POST", "/api/v1/channel-codes", b.spec, &out)
+			if st != 400 || out["error"]["field"] != b.field {
+				t.Errorf("spec %v: %d %v, want 400 on %s", b.spec, st, out, b.field)
+			}
+		}
+		if ways, _ := e.ctl.ContactWays(ctx); len(ways) != 0 {
+			t.Fatalf("invalid specs made %d contact ways", len(ways))
+		}
+		// WeCom refuses an unknown staff member: 502 with WeCom's reason, nothing stored.
+		var out map[string]map[string]string
+		if st := e.api("POST", "/api/v1/channel-codes", map[string]any{"name": "x", "roster": roster(member("nobody"))}, &out); st != 502 {
+			t.Fatalf("unknown staff: %d %v", st, out)
+		}
+
+		auth := service.NewAuth(e.gw.store, nil)
+		staff, _, _ := auth.CreateToken(ctx, "event staff", service.RoleStaff)
+		viewer, _, _ := auth.CreateToken(ctx, "dashboard", service.RoleViewer)
+		spec := map[string]any{"name": "员工建的码", "roster": roster(member("zhangsan"))}
+		var code service.ChannelCode
+		if st := e.api("POST", "/api/v1/channel-codes", spec, &code, staff); st != 201 {
+			t.Fatalf("staff create: %d", st)
+		}
+		if st := e.api("POST", "/api/v1/channel-codes", spec, nil, viewer); st != 403 {
+			t.Fatalf("viewer create: %d", st)
+		}
+		path := fmt.Sprintf("/api/v1/channel-codes/%d", code.ID)
+		if st := e.api("GET", path, nil, nil, viewer); st != 200 {
+			t.Fatalf("viewer read: %d", st)
+		}
+		if st := e.api("PATCH", path, map[string]any{"name": "改名"}, nil, staff); st != 403 {
+			t.Fatalf("staff patch: %d", st)
+		}
+		if st := e.api("DELETE", path, nil, nil, staff); st != 403 {
+			t.Fatalf("staff delete: %d", st)
+		}
+		if st := e.api("GET", "/api/v1/channel-codes/99999", nil, nil); st != 404 {
+			t.Fatalf("missing: %d", st)
+		}
+		// The poster.
+		req, _ := http.NewRequest("GET", e.base+path+"/qr.png", nil)
+		req.Header.Set("Authorization", "Bearer "+viewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err != nil || img.Bounds().Dx() < 100 {
+			t.Fatalf("qr.png: %d %v", resp.StatusCode, err)
+		}
+		// PATCH by the admin renames the way in WeCom.
+		var patched service.ChannelCode
+		if st := e.api("PATCH", path, map[string]any{"name": "改名", "skip_verify": false}, &patched); st != 200 || patched.Name != "改名" {
+			t.Fatalf("admin patch: %d %+v", st, patched)
+		}
+		if way, _ := e.ctl.ContactWay(ctx, code.ConfigID); way.Remark != "改名" || way.SkipVerify {
+			t.Fatalf("way after patch = %+v", way)
+		}
+		if st := e.api("DELETE", path, nil, nil); st != 204 {
+			t.Fatalf("admin delete: %d", st)
+		}
+		if _, err := e.ctl.ContactWay(ctx, code.ConfigID); err == nil {
+			t.Fatal("contact way survived the code's deletion")
+		}
+		if st := e.api("GET", path, nil, nil); st != 404 {
+			t.Fatalf("deleted code still served: %d", st)
+		}
+	})
+}
+
+func pngBytes(t *testing.T, shade uint8) []byte {
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = shade
+	}
+	img.Set(0, 0, color.White)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func (e *e2e) upload(data []byte) model.MediaAsset {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "poster.png")
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.base+"/api/v1/media", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 201 {
+		e.t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var a model.MediaAsset
+	if err := jsonUnmarshal(b, &a); err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+func TestWelcomeImageIsUploadedAheadAndRefreshedBeforeExpiry(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		asset := e.upload(pngBytes(t, 80))
+		if asset.MediaID == "" || asset.ExpiresAt == nil {
+			t.Fatalf("asset = %+v", asset)
+		}
+		code := e.createCode(map[string]any{"name": "图片欢迎语",
+			"welcome": map[string]any{"text": "欢迎", "attachments": []map[string]any{{"type": "image", "media_asset_id": asset.ID}}},
+			"roster":  roster(member("zhangsan"))})
+		res := e.scan(code, "客户")
+		e.idle()
+		w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res.ExternalUserID})
+		if len(w) != 1 || !strings.Contains(string(w[0].Attachments[0]), asset.MediaID) {
+			t.Fatalf("welcome = %+v", w)
+		}
+		// The upload's media_id lasts 3 days; two and a half days on, the
+		// tick re-uploads it and welcomes carry the new id.
+		e.clock.Set(time.Now().Add(60 * time.Hour))
+		if err := e.gw.codes.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		fresh, err := e.gw.store.GetMediaAsset(ctx, e2eCorp, asset.ID)
+		if err != nil || fresh.MediaID == asset.MediaID || fresh.MediaID == "" {
+			t.Fatalf("media not refreshed: %+v %v", fresh, err)
+		}
+		e.gw.cache.Reload(ctx)
+		res = e.scan(code, "客户2")
+		e.idle()
+		w, _ = e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res.ExternalUserID})
+		if len(w) != 1 || !strings.Contains(string(w[0].Attachments[0]), fresh.MediaID) {
+			t.Fatalf("welcome after refresh = %+v", w)
+		}
+		// Not an image: refused with the field.
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "x.png")
+		fw.Write([]byte("not an image at all"))
+		mw.Close()
+		req, _ := http.NewRequest("POST", e.base+"/api/v1/media", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Fatalf("non-image upload: %d", resp.StatusCode)
+		}
+	})
+}
