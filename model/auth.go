@@ -17,6 +17,7 @@ type APIToken struct {
 	Role       string     `json:"role"`
 	Hash       string     `json:"-"`
 	Prefix     string     `json:"prefix"`
+	UserID     string     `json:"userid,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
