@@ -139,6 +139,9 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 			}).Create(&rel).Error; err != nil {
 				return err
 			}
+			if err := s.emitContactAdded(tx, r, &c); err != nil {
+				return err
+			}
 			if r.CodeID > 0 && r.CountDay != "" {
 				if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
 					[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
@@ -181,6 +184,8 @@ type LossRecord struct {
 	// StatDay maps the relation's code to the code-local day to count a loss
 	// on; nil or "" counts none (a transfer is not a loss).
 	StatDay func(codeID uint64) string
+	// Jobs are enqueued with the change (only when there was one).
+	Jobs []*Job
 }
 
 // RecordLoss applies a relation's end once. It reports whether a relation
@@ -217,6 +222,9 @@ func (s *Store) RecordLoss(ctx context.Context, r LossRecord) (bool, error) {
 				return err
 			}
 			changed = true
+			if err := s.emitContactLost(tx, r, &rel); err != nil {
+				return err
+			}
 			if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
 				if day := r.StatDay(rel.CodeID); day != "" {
 					return s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{1, "inbox, api tokens, wecom tokens, leases", migrateV1},
 	{2, "jobs, channel codes, contacts, relations, stats, media, corp tags", migrateV2},
 	{3, "leads, transitions, tag rules, scoring, crm statuses", migrateV3},
+	{4, "webhook endpoints, outbox, deliveries", migrateV4},
 	{5, "group codes, stores, store codes", migrateV5},
 }
 

@@ -1,0 +1,843 @@
+package model
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Webhook event types. The type names are part of the published contract
+// (docs/WEBHOOKS.md and the JSON Schemas in docs/webhooks).
+const (
+	WebhookLeadCreated      = "lead.created"
+	WebhookLeadStageChanged = "lead.stage_changed"
+	WebhookLeadQualified    = "lead.qualified"
+	WebhookContactAdded     = "contact.added"
+	WebhookContactLost      = "contact.lost"
+	WebhookGroupJoined      = "group.joined"
+)
+
+// WebhookEventTypes lists every type an endpoint may subscribe to.
+var WebhookEventTypes = []string{
+	WebhookLeadCreated, WebhookLeadStageChanged, WebhookLeadQualified,
+	WebhookContactAdded, WebhookContactLost, WebhookGroupJoined,
+}
+
+// DeliveryDelivered is a delivery the endpoint answered 2xx. Deliveries
+// otherwise use the shared queue statuses: pending, processing, failed.
+const DeliveryDelivered = "delivered"
+
+var (
+	// ErrEndpointDisabled refuses to replay to an endpoint that would not be sent to.
+	ErrEndpointDisabled = errors.New("webhook endpoint is disabled")
+	// ErrDeliveryInFlight refuses to replay a delivery a sender holds right now.
+	ErrDeliveryInFlight = errors.New("delivery is being sent")
+)
+
+// WebhookEvent is a domain change to announce to the CRM endpoints.
+type WebhookEvent struct {
+	CorpID string
+	Type   string
+	// Subject is the ordering key, such as "lead:42" or
+	// "contact:<external_userid>": one endpoint receives the events of one
+	// subject in the order they were emitted. Empty means unordered.
+	Subject string
+	// Data is marshalled as the payload's data.
+	Data any
+	// At is when the change happened (the payload's timestamp); zero means now.
+	At time.Time
+}
+
+// WebhookEndpoint is a CRM URL that receives signed events.
+type WebhookEndpoint struct {
+	ID                  uint64
+	CorpID              string
+	URL                 string `gorm:"column:url"`
+	Description         string
+	EventTypes          string // JSON list; [] subscribes to every type
+	Enabled             bool
+	Secret              string
+	PreviousSecret      string
+	PreviousSecretUntil *time.Time
+	FailingSince        *time.Time
+	DisabledAt          *time.Time
+	DisabledReason      string
+	CreatedBy           string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	DeletedAt           *time.Time
+}
+
+func (WebhookEndpoint) TableName() string { return "webhook_endpoints" }
+
+// Types returns the subscribed event types; empty means every type.
+func (e *WebhookEndpoint) Types() []string {
+	var out []string
+	if e.EventTypes != "" {
+		_ = json.Unmarshal([]byte(e.EventTypes), &out)
+	}
+	return out
+}
+
+// Subscribes reports whether the endpoint receives events of type t.
+func (e *WebhookEndpoint) Subscribes(t string) bool {
+	types := e.Types()
+	if len(types) == 0 {
+		return true
+	}
+	for _, x := range types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookMessage is one emitted event with its frozen body.
+type WebhookMessage struct {
+	ID         uint64    `json:"-"`
+	CorpID     string    `json:"corp_id"`
+	MsgID      string    `json:"webhook_id"`
+	Type       string    `json:"type"`
+	Subject    string    `json:"subject,omitempty"`
+	Body       string    `json:"-"`
+	OccurredAt time.Time `json:"occurred_at"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+func (WebhookMessage) TableName() string { return "webhook_messages" }
+
+// WebhookDelivery is one message on its way to one endpoint.
+type WebhookDelivery struct {
+	ID             uint64     `json:"id"`
+	CorpID         string     `json:"corp_id"`
+	EndpointID     uint64     `json:"endpoint_id"`
+	MessageID      uint64     `json:"-"`
+	EventType      string     `json:"event_type"`
+	Subject        string     `json:"subject,omitempty"`
+	OrderKey       string     `json:"-"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts_made"`
+	Error          string     `json:"error,omitempty"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	AvailableAt    time.Time  `json:"next_attempt_at"`
+	LeaseOwner     string     `json:"-"`
+	LeaseUntil     *time.Time `json:"-"`
+	CreatedAt      time.Time  `json:"created_at"`
+	ProcessedAt    *time.Time `json:"finished_at,omitempty"`
+}
+
+func (WebhookDelivery) TableName() string { return "webhook_deliveries" }
+
+// WebhookAttempt is one HTTP request of a delivery and what came back.
+type WebhookAttempt struct {
+	ID         uint64    `json:"-"`
+	DeliveryID uint64    `json:"-"`
+	EndpointID uint64    `json:"-"`
+	Attempt    int       `json:"attempt"`
+	At         time.Time `json:"at"`
+	StatusCode int       `json:"status_code"`
+	LatencyMS  int64     `gorm:"column:latency_ms" json:"latency_ms"`
+	Response   string    `json:"response,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+func (WebhookAttempt) TableName() string { return "webhook_attempts" }
+
+// webhookPayload is the body every endpoint receives; field order is the
+// documented one.
+type webhookPayload struct {
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Data      any       `json:"data"`
+}
+
+// EmitWebhook writes an event to the outbox inside the caller's transaction:
+// the message and one pending delivery per enabled endpoint of the corp
+// subscribed to its type. Nothing is written when no endpoint subscribes.
+// The delivery commits or rolls back with the domain change that caused it.
+func (s *Store) EmitWebhook(tx *gorm.DB, e WebhookEvent) error {
+	data := e.Data
+	return s.emitWebhook(tx, e.CorpID, e.Type, e.Subject, e.At, func(*gorm.DB) (any, error) { return data, nil })
+}
+
+// EmitWebhookNow is EmitWebhook in a transaction of its own, for callers
+// that change nothing else.
+func (s *Store) EmitWebhookNow(ctx context.Context, e WebhookEvent) error {
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.EmitWebhook(tx, e) })
+	})
+}
+
+// emitWebhook builds the data only when an endpoint subscribes, so the
+// domain transactions of a corp without endpoints pay one indexed read.
+func (s *Store) emitWebhook(tx *gorm.DB, corpID, typ, subject string, at time.Time, data func(tx *gorm.DB) (any, error)) error {
+	if corpID == "" || typ == "" {
+		return errors.New("store: webhook event needs a corp and a type")
+	}
+	var eps []WebhookEndpoint
+	if err := tx.Select("id", "event_types").Where("corp_id = ? AND enabled = ? AND deleted_at IS NULL", corpID, true).
+		Order("id").Find(&eps).Error; err != nil {
+		return fmt.Errorf("store: unable to read webhook endpoints: %w", err)
+	}
+	var targets []uint64
+	for i := range eps {
+		if eps[i].Subscribes(typ) {
+			targets = append(targets, eps[i].ID)
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	d, err := data(tx)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	if at.IsZero() {
+		at = now
+	}
+	body, err := json.Marshal(webhookPayload{Type: typ, Timestamp: at.UTC(), Data: d})
+	if err != nil {
+		return fmt.Errorf("store: webhook %s: data does not marshal: %w", typ, err)
+	}
+	subject = truncate(subject, 128)
+	msg := WebhookMessage{CorpID: corpID, MsgID: NewWebhookMsgID(now), Type: typ, Subject: subject, Body: string(body),
+		OccurredAt: at.UTC(), CreatedAt: now}
+	if err := tx.Create(&msg).Error; err != nil {
+		return fmt.Errorf("store: unable to store webhook message: %w", err)
+	}
+	rows := make([]WebhookDelivery, len(targets))
+	for i, id := range targets {
+		rows[i] = WebhookDelivery{CorpID: corpID, EndpointID: id, MessageID: msg.ID, EventType: typ, Subject: subject,
+			OrderKey: deliveryOrderKey(id, subject), Status: StatusPending, AvailableAt: now, CreatedAt: now}
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return fmt.Errorf("store: unable to store webhook deliveries: %w", err)
+	}
+	return nil
+}
+
+func deliveryOrderKey(endpointID uint64, subject string) string {
+	if subject == "" {
+		return ""
+	}
+	return strconv.FormatUint(endpointID, 10) + "|" + subject
+}
+
+var msgIDEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// NewWebhookMsgID makes a webhook-id: "msg_" and 26 characters that sort by
+// creation time (milliseconds) and then by 80 random bits.
+func NewWebhookMsgID(now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return "msg_" + msgIDEncoding.EncodeToString(b[:])
+}
+
+// --- the outbox's own data for contact events ------------------------------
+
+// WebhookContact is the contact as contact events describe it.
+type WebhookContact struct {
+	ID             uint64    `json:"id"`
+	ExternalUserID string    `json:"external_userid"`
+	Name           string    `json:"name"`
+	CorpName       string    `json:"corp_name"`
+	UnionID        string    `json:"unionid,omitempty"`
+	Type           int       `json:"type"`
+	Gender         int       `json:"gender"`
+	FirstSeenAt    time.Time `json:"first_seen_at"`
+}
+
+// WebhookContactSource is where a contact came from.
+type WebhookContactSource struct {
+	Kind       string `json:"kind"`
+	State      string `json:"state,omitempty"`
+	CodeID     uint64 `json:"code_id,omitempty"`
+	CodeName   string `json:"code_name,omitempty"`
+	CodeFolder string `json:"code_folder,omitempty"`
+}
+
+// ContactAddedData is the data of contact.added.
+type ContactAddedData struct {
+	CorpID      string               `json:"corp_id"`
+	Contact     WebhookContact       `json:"contact"`
+	StaffUserID string               `json:"staff_userid"`
+	Source      WebhookContactSource `json:"source"`
+	HalfAdded   bool                 `json:"half_added"`
+	AddedAt     time.Time            `json:"added_at"`
+}
+
+// ContactLostData is the data of contact.lost.
+type ContactLostData struct {
+	CorpID      string               `json:"corp_id"`
+	Contact     WebhookContact       `json:"contact"`
+	StaffUserID string               `json:"staff_userid"`
+	Source      WebhookContactSource `json:"source"`
+	// Status is lost (the customer deleted the staff member), deleted (the
+	// staff member deleted the customer) or transferred (handed over).
+	Status  string    `json:"status"`
+	Reason  string    `json:"reason"`
+	AddedAt time.Time `json:"added_at"`
+	LostAt  time.Time `json:"lost_at"`
+}
+
+func webhookContact(c *Contact) WebhookContact {
+	return WebhookContact{ID: c.ID, ExternalUserID: c.ExternalUserID, Name: c.Name, CorpName: c.CorpName,
+		UnionID: c.UnionID, Type: c.Type, Gender: c.Gender, FirstSeenAt: c.FirstSeenAt.UTC()}
+}
+
+func contactSource(tx *gorm.DB, codeID uint64, state string) (WebhookContactSource, error) {
+	src := WebhookContactSource{Kind: "unknown", State: state, CodeID: codeID}
+	if codeID == 0 {
+		return src, nil
+	}
+	src.Kind = "channel"
+	var code ChannelCode
+	err := tx.Select("name", "folder").Where("id = ?", codeID).Take(&code).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return src, err
+	}
+	src.CodeName, src.CodeFolder = code.Name, code.Folder
+	return src, nil
+}
+
+// emitContactAdded is called by RecordAdd inside its transaction.
+func (s *Store) emitContactAdded(tx *gorm.DB, r AddRecord, c *Contact) error {
+	return s.emitWebhook(tx, r.CorpID, WebhookContactAdded, "contact:"+r.ExternalUserID, r.At, func(tx *gorm.DB) (any, error) {
+		src, err := contactSource(tx, r.CodeID, r.State)
+		if err != nil {
+			return nil, err
+		}
+		if r.Source != "" {
+			src.Kind = r.Source
+		}
+		return ContactAddedData{CorpID: r.CorpID, Contact: webhookContact(c), StaffUserID: r.UserID, Source: src,
+			HalfAdded: r.HalfAdded, AddedAt: r.At.UTC()}, nil
+	})
+}
+
+// emitContactLost is called by RecordLoss inside its transaction.
+func (s *Store) emitContactLost(tx *gorm.DB, r LossRecord, rel *Relation) error {
+	return s.emitWebhook(tx, r.CorpID, WebhookContactLost, "contact:"+r.ExternalUserID, r.At, func(tx *gorm.DB) (any, error) {
+		var c Contact
+		if err := tx.Where("id = ?", rel.ContactID).Take(&c).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, err
+		}
+		src, err := contactSource(tx, rel.CodeID, rel.State)
+		if err != nil {
+			return nil, err
+		}
+		return ContactLostData{CorpID: r.CorpID, Contact: webhookContact(&c), StaffUserID: r.UserID, Source: src,
+			Status: r.Status, Reason: r.Reason, AddedAt: rel.AddedAt.UTC(), LostAt: r.At.UTC()}, nil
+	})
+}
+
+// --- endpoints ----------------------------------------------------------------
+
+// CreateWebhookEndpoint stores a new endpoint.
+func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error {
+	now := s.Now()
+	e.CreatedAt, e.UpdatedAt = now, now
+	if e.EventTypes == "" {
+		e.EventTypes = "[]"
+	}
+	if err := s.db.WithContext(ctx).Create(e).Error; err != nil {
+		return fmt.Errorf("store: unable to create webhook endpoint: %w", err)
+	}
+	return nil
+}
+
+// WebhookEndpoint returns a corp's endpoint that has not been deleted.
+func (s *Store) WebhookEndpoint(ctx context.Context, corpID string, id uint64) (*WebhookEndpoint, error) {
+	var e WebhookEndpoint
+	err := s.db.WithContext(ctx).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).Take(&e).Error
+	if err := notFound(err, "webhook endpoint"); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// ListWebhookEndpoints returns a corp's endpoints by id.
+func (s *Store) ListWebhookEndpoints(ctx context.Context, corpID string) ([]WebhookEndpoint, error) {
+	var out []WebhookEndpoint
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND deleted_at IS NULL", corpID).Order("id").Limit(1000).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list webhook endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateWebhookEndpoint changes an endpoint under its row lock with fn.
+// Disabling it fails its pending deliveries (they can be replayed once it is
+// enabled again); enabling it clears the record of why it was disabled.
+func (s *Store) UpdateWebhookEndpoint(ctx context.Context, corpID string, id uint64, fn func(e *WebhookEndpoint) error) (*WebhookEndpoint, error) {
+	var out WebhookEndpoint
+	err := retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			q := tx.Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			var cur WebhookEndpoint
+			if err := q.Take(&cur).Error; err != nil {
+				return err
+			}
+			next := cur
+			if err := fn(&next); err != nil {
+				return err
+			}
+			switch {
+			case cur.Enabled && !next.Enabled:
+				next.DisabledAt = &now
+				if next.DisabledReason == "" {
+					next.DisabledReason = "disabled by an admin"
+				}
+			case !cur.Enabled && next.Enabled:
+				next.DisabledAt, next.DisabledReason, next.FailingSince = nil, "", nil
+			}
+			next.UpdatedAt = now
+			if err := tx.Model(&WebhookEndpoint{}).Where("id = ?", id).Select("*").Omit("id", "created_at").Updates(&next).Error; err != nil {
+				return err
+			}
+			if cur.Enabled && !next.Enabled {
+				if err := failPendingDeliveries(tx, id, "endpoint disabled: "+next.DisabledReason, now); err != nil {
+					return err
+				}
+			}
+			out = next
+			return nil
+		})
+	})
+	if err := notFound(err, "webhook endpoint"); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DeleteWebhookEndpoint hides an endpoint and fails its pending deliveries;
+// the rows stay so the delivery history keeps its meaning.
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, corpID string, id uint64) error {
+	err := retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			res := tx.Model(&WebhookEndpoint{}).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).
+				Updates(map[string]any{"deleted_at": now, "enabled": false, "updated_at": now})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return gorm.ErrRecordNotFound
+			}
+			return failPendingDeliveries(tx, id, "endpoint deleted", now)
+		})
+	})
+	return notFound(err, "webhook endpoint")
+}
+
+func failPendingDeliveries(tx *gorm.DB, endpointID uint64, reason string, now time.Time) error {
+	return tx.Model(&WebhookDelivery{}).Where("endpoint_id = ? AND status = ?", endpointID, StatusPending).
+		Updates(map[string]any{"status": StatusFailed, "error": truncate(reason, 1024), "processed_at": now}).Error
+}
+
+// CountDisabledWebhookEndpoints counts endpoints that are switched off but
+// not deleted, for the admin's alert.
+func (s *Store) CountDisabledWebhookEndpoints(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&WebhookEndpoint{}).Where("enabled = ? AND deleted_at IS NULL", false).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to count webhook endpoints: %w", err)
+	}
+	return n, nil
+}
+
+// --- sending ---------------------------------------------------------------
+
+// ClaimedDelivery is a leased delivery with what it takes to send it.
+type ClaimedDelivery struct {
+	Delivery WebhookDelivery
+	Message  WebhookMessage
+	// Endpoint is nil when its row is gone; it may be disabled or deleted.
+	Endpoint *WebhookEndpoint
+}
+
+// ClaimWebhookDeliveries leases up to n due deliveries to owner, oldest
+// first, at most one at a time per (endpoint, subject).
+func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, n int) ([]ClaimedDelivery, error) {
+	var out []ClaimedDelivery
+	err := s.claim(ctx, "webhook_deliveries", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
+		out = out[:0]
+		var ds []WebhookDelivery
+		if err := tx.Where("id IN ?", ids).Order("id").Find(&ds).Error; err != nil {
+			return err
+		}
+		msgIDs := make([]uint64, 0, len(ds))
+		epSet := map[uint64]bool{}
+		var epIDs []uint64
+		for _, d := range ds {
+			msgIDs = append(msgIDs, d.MessageID)
+			if !epSet[d.EndpointID] {
+				epSet[d.EndpointID] = true
+				epIDs = append(epIDs, d.EndpointID)
+			}
+		}
+		var msgs []WebhookMessage
+		if err := tx.Where("id IN ?", msgIDs).Find(&msgs).Error; err != nil {
+			return err
+		}
+		var eps []WebhookEndpoint
+		if err := tx.Where("id IN ?", epIDs).Find(&eps).Error; err != nil {
+			return err
+		}
+		byMsg := make(map[uint64]*WebhookMessage, len(msgs))
+		for i := range msgs {
+			byMsg[msgs[i].ID] = &msgs[i]
+		}
+		byEP := make(map[uint64]*WebhookEndpoint, len(eps))
+		for i := range eps {
+			byEP[eps[i].ID] = &eps[i]
+		}
+		for _, d := range ds {
+			c := ClaimedDelivery{Delivery: d, Endpoint: byEP[d.EndpointID]}
+			if m := byMsg[d.MessageID]; m != nil {
+				c.Message = *m
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to claim webhook deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// WebhookAttemptRecord is the outcome of one attempt and what it changes.
+type WebhookAttemptRecord struct {
+	DeliveryID uint64
+	EndpointID uint64
+	Owner      string
+	// Attempt is the attempt's number; 0 records no attempt row (the
+	// delivery was settled without a request, e.g. its endpoint is gone).
+	Attempt    int
+	At         time.Time
+	StatusCode int
+	Latency    time.Duration
+	Response   string
+	AttemptErr string
+
+	// Status is DeliveryDelivered, StatusFailed, or StatusPending to retry at NextAt.
+	Status string
+	NextAt time.Time
+	Reason string
+
+	// EndpointHealthy clears the endpoint's failing_since.
+	EndpointHealthy bool
+	// EndpointFailing sets failing_since to At unless already set.
+	EndpointFailing bool
+	// Disable switches the endpoint off with this reason: at once, or,
+	// with DisableIfFailingSince, only if it has been failing since then or earlier.
+	Disable               string
+	DisableIfFailingSince *time.Time
+}
+
+// RecordWebhookAttempt writes an attempt and the delivery's outcome in one
+// transaction, only while owner still holds the lease. It reports whether
+// the endpoint was disabled by this call (its pending deliveries are then failed).
+func (s *Store) RecordWebhookAttempt(ctx context.Context, r WebhookAttemptRecord) (disabled bool, err error) {
+	err = retryable(func() error {
+		disabled = false
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			upd := map[string]any{"status": r.Status, "error": truncate(r.Reason, 1024), "lease_owner": "", "lease_until": nil}
+			if r.Attempt > 0 {
+				upd["last_status_code"] = r.StatusCode
+			}
+			if r.Status == StatusPending {
+				upd["available_at"] = r.NextAt.UTC()
+			} else {
+				upd["processed_at"] = now
+			}
+			res := tx.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND lease_owner = ?", r.DeliveryID, StatusProcessing, r.Owner).Updates(upd)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return errLeaseLost
+			}
+			if r.Attempt > 0 {
+				a := WebhookAttempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, Attempt: r.Attempt, At: r.At.UTC(),
+					StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Response, Error: truncate(r.AttemptErr, 512)}
+				if err := tx.Create(&a).Error; err != nil {
+					return err
+				}
+			}
+			ep := tx.Model(&WebhookEndpoint{})
+			switch {
+			case r.EndpointHealthy:
+				if err := ep.Where("id = ? AND failing_since IS NOT NULL", r.EndpointID).Update("failing_since", nil).Error; err != nil {
+					return err
+				}
+			case r.EndpointFailing:
+				if err := ep.Where("id = ? AND failing_since IS NULL", r.EndpointID).Update("failing_since", r.At.UTC()).Error; err != nil {
+					return err
+				}
+			}
+			if r.Disable == "" {
+				return nil
+			}
+			q := tx.Model(&WebhookEndpoint{}).Where("id = ? AND enabled = ?", r.EndpointID, true)
+			if r.DisableIfFailingSince != nil {
+				q = q.Where("failing_since IS NOT NULL AND failing_since <= ?", r.DisableIfFailingSince.UTC())
+			}
+			res = q.Updates(map[string]any{"enabled": false, "disabled_at": now, "disabled_reason": truncate(r.Disable, 512), "updated_at": now})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				return nil
+			}
+			disabled = true
+			return failPendingDeliveries(tx, r.EndpointID, "endpoint disabled: "+r.Disable, now)
+		})
+	})
+	if errors.Is(err, errLeaseLost) {
+		return false, fmt.Errorf("store: webhook delivery %d: lease lost", r.DeliveryID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: unable to record webhook attempt: %w", err)
+	}
+	return disabled, nil
+}
+
+var errLeaseLost = errors.New("lease lost")
+
+// FinishWebhookDelivery records a claimed delivery's final status.
+func (s *Store) FinishWebhookDelivery(ctx context.Context, id uint64, owner, status, reason string) error {
+	return s.finish(ctx, "webhook_deliveries", id, owner, status, reason)
+}
+
+// RetryWebhookDelivery hands a claimed delivery back, due at `at`.
+func (s *Store) RetryWebhookDelivery(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
+	return s.retry(ctx, "webhook_deliveries", id, owner, at, reason)
+}
+
+// ReleaseWebhookDeliveries hands back every delivery owner holds (graceful stop).
+func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, owner string) (int64, error) {
+	return s.release(ctx, "webhook_deliveries", owner)
+}
+
+// RecoverExpiredWebhookDeliveries returns deliveries whose lease ran out to the queue.
+func (s *Store) RecoverExpiredWebhookDeliveries(ctx context.Context) (int64, error) {
+	return s.recoverExpired(ctx, "webhook_deliveries")
+}
+
+// --- history and replay ------------------------------------------------------
+
+// WebhookDeliveryFilter selects deliveries.
+type WebhookDeliveryFilter struct {
+	CorpID     string
+	EndpointID uint64
+	Status     string
+	Subject    string
+	EventType  string
+	BeforeID   uint64
+	Limit      int
+}
+
+func (f WebhookDeliveryFilter) apply(q *gorm.DB) *gorm.DB {
+	if f.CorpID != "" {
+		q = q.Where("corp_id = ?", f.CorpID)
+	}
+	if f.EndpointID > 0 {
+		q = q.Where("endpoint_id = ?", f.EndpointID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Subject != "" {
+		q = q.Where("subject = ?", f.Subject)
+	}
+	if f.EventType != "" {
+		q = q.Where("event_type = ?", f.EventType)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	return q
+}
+
+// DeliveryWithAttempts is a delivery with its message id and attempts.
+type DeliveryWithAttempts struct {
+	WebhookDelivery
+	WebhookID string           `json:"webhook_id"`
+	Attempts  []WebhookAttempt `json:"attempts"`
+}
+
+// ListWebhookDeliveries returns deliveries newest first with their attempts.
+func (s *Store) ListWebhookDeliveries(ctx context.Context, f WebhookDeliveryFilter) ([]DeliveryWithAttempts, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	db := s.db.WithContext(ctx)
+	var ds []WebhookDelivery
+	if err := f.apply(db.Model(&WebhookDelivery{})).Order("id DESC").Limit(f.Limit).Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list webhook deliveries: %w", err)
+	}
+	return s.withAttempts(db, ds)
+}
+
+// WebhookDelivery returns one delivery of a corp with its attempts and message.
+func (s *Store) WebhookDelivery(ctx context.Context, corpID string, id uint64) (*DeliveryWithAttempts, *WebhookMessage, error) {
+	db := s.db.WithContext(ctx)
+	var d WebhookDelivery
+	if err := notFound(db.Where("id = ? AND corp_id = ?", id, corpID).Take(&d).Error, "webhook delivery"); err != nil {
+		return nil, nil, err
+	}
+	out, err := s.withAttempts(db, []WebhookDelivery{d})
+	if err != nil {
+		return nil, nil, err
+	}
+	var m WebhookMessage
+	if err := notFound(db.Where("id = ?", d.MessageID).Take(&m).Error, "webhook message"); err != nil {
+		return nil, nil, err
+	}
+	return &out[0], &m, nil
+}
+
+func (s *Store) withAttempts(db *gorm.DB, ds []WebhookDelivery) ([]DeliveryWithAttempts, error) {
+	out := make([]DeliveryWithAttempts, len(ds))
+	if len(ds) == 0 {
+		return out, nil
+	}
+	ids := make([]uint64, len(ds))
+	msgIDs := make([]uint64, len(ds))
+	for i, d := range ds {
+		ids[i], msgIDs[i] = d.ID, d.MessageID
+	}
+	var as []WebhookAttempt
+	if err := db.Where("delivery_id IN ?", ids).Order("id").Find(&as).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read webhook attempts: %w", err)
+	}
+	var msgs []WebhookMessage
+	if err := db.Select("id", "msg_id").Where("id IN ?", msgIDs).Find(&msgs).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read webhook messages: %w", err)
+	}
+	byDelivery := map[uint64][]WebhookAttempt{}
+	for _, a := range as {
+		byDelivery[a.DeliveryID] = append(byDelivery[a.DeliveryID], a)
+	}
+	msgID := map[uint64]string{}
+	for _, m := range msgs {
+		msgID[m.ID] = m.MsgID
+	}
+	for i, d := range ds {
+		out[i] = DeliveryWithAttempts{WebhookDelivery: d, WebhookID: msgID[d.MessageID], Attempts: byDelivery[d.ID]}
+		if out[i].Attempts == nil {
+			out[i].Attempts = []WebhookAttempt{}
+		}
+	}
+	return out, nil
+}
+
+// replayable is the set of deliveries a replay may touch: finished ones
+// whose endpoint is enabled.
+func replayable(tx *gorm.DB) *gorm.DB {
+	return tx.Where("status IN ? AND endpoint_id IN (?)", []string{DeliveryDelivered, StatusFailed},
+		tx.Session(&gorm.Session{NewDB: true}).Model(&WebhookEndpoint{}).Select("id").Where("enabled = ? AND deleted_at IS NULL", true))
+}
+
+func replayUpdate(now time.Time) map[string]any {
+	// Attempts start over so the replay gets the whole retry schedule; the
+	// attempt history is kept.
+	return map[string]any{"status": StatusPending, "available_at": now, "attempts": 0, "error": "",
+		"processed_at": nil, "lease_owner": "", "lease_until": nil}
+}
+
+// ReplayWebhookDelivery sends a finished delivery again, with the same
+// webhook-id and body; a pending one is made due now.
+func (s *Store) ReplayWebhookDelivery(ctx context.Context, corpID string, id uint64) error {
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			res := replayable(tx.Model(&WebhookDelivery{}).Where("id = ? AND corp_id = ?", id, corpID)).Updates(replayUpdate(now))
+			if res.Error != nil || res.RowsAffected > 0 {
+				return res.Error
+			}
+			var d WebhookDelivery
+			if err := tx.Where("id = ? AND corp_id = ?", id, corpID).Take(&d).Error; err != nil {
+				return notFound(err, "webhook delivery")
+			}
+			switch d.Status {
+			case StatusProcessing:
+				return ErrDeliveryInFlight
+			case StatusPending:
+				return tx.Model(&WebhookDelivery{}).Where("id = ? AND status = ?", id, StatusPending).Update("available_at", now).Error
+			}
+			return ErrEndpointDisabled
+		})
+	})
+}
+
+// ReplayWebhookDeliveries replays every finished delivery matching f whose
+// endpoint is enabled, in chunks so no statement locks the whole table.
+func (s *Store) ReplayWebhookDeliveries(ctx context.Context, f WebhookDeliveryFilter) (int64, error) {
+	var total int64
+	var after uint64
+	f.BeforeID = 0
+	for {
+		var ids []uint64
+		db := s.db.WithContext(ctx)
+		q := replayable(f.apply(db.Model(&WebhookDelivery{})))
+		if err := q.Where("id > ?", after).Order("id").Limit(1000).Pluck("id", &ids).Error; err != nil {
+			return total, fmt.Errorf("store: unable to select deliveries to replay: %w", err)
+		}
+		if len(ids) == 0 {
+			return total, nil
+		}
+		after = ids[len(ids)-1]
+		var res *gorm.DB
+		err := retryable(func() error {
+			res = replayable(db.Model(&WebhookDelivery{}).Where("id IN ?", ids)).Updates(replayUpdate(s.Now()))
+			return res.Error
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: unable to replay deliveries: %w", err)
+		}
+		total += res.RowsAffected
+	}
+}
+
+// CountWebhookDeliveries counts deliveries by status (any when empty).
+func (s *Store) CountWebhookDeliveries(ctx context.Context, status string) (int64, error) {
+	var n int64
+	q := s.db.WithContext(ctx).Model(&WebhookDelivery{})
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: unable to count webhook deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// ValidWebhookEventType reports whether t is a known event type.
+func ValidWebhookEventType(t string) bool {
+	for _, x := range WebhookEventTypes {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,44 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"gorm.io/gorm"
+)
+
+// Internal: only a domain transaction inside model can hand EmitWebhook its tx.
+func TestEmitWebhookRollsBackWithTheCaller(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateWebhookEndpoint(ctx, &WebhookEndpoint{CorpID: "ww1", URL: "https://crm.example.com", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = st.db.Transaction(func(tx *gorm.DB) error {
+		if err := st.EmitWebhook(tx, WebhookEvent{CorpID: "ww1", Type: WebhookLeadQualified, Subject: "lead:1"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if n, _ := st.CountWebhookDeliveries(ctx, ""); n != 0 {
+		t.Fatalf("deliveries after rollback = %d", n)
+	}
+	err = st.db.Transaction(func(tx *gorm.DB) error {
+		return st.EmitWebhook(tx, WebhookEvent{CorpID: "ww1", Type: WebhookLeadQualified, Subject: "lead:1"})
+	})
+	if n, _ := st.CountWebhookDeliveries(ctx, ""); err != nil || n != 1 {
+		t.Fatalf("deliveries after commit = %d, %v", n, err)
+	}
+}
