@@ -43,6 +43,9 @@ type Deps struct {
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
 	Jobs     JobReader
+	// Group codes and store codes (nil leaves their routes out).
+	Groups *service.GroupCodes
+	Stores *service.StoreCodes
 	// FetchQR downloads a WeCom QR image (nil: a plain HTTP GET).
 	FetchQR func(ctx context.Context, url string) ([]byte, error)
 	// Mount lets main attach extra routes (the demo simulator) to the same engine.
@@ -94,6 +97,8 @@ func New(d Deps) *gin.Engine {
 		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: fetch}
 		ch.routes(api, r)
 	}
+
+	mountLiveCodes(api, r, d)
 
 	if d.Mount != nil {
 		d.Mount(r)

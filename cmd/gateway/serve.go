@@ -56,6 +56,8 @@ type gateway struct {
 	jobs       *service.JobRunner
 	cache      *service.CodeCache
 	codes      *service.ChannelCodes
+	groups     *service.GroupCodes
+	stores     *service.StoreCodes
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -150,6 +152,8 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.cache.Reload(ctx)
 	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
 	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
+	g.groups = service.NewGroupCodes(g.store, lookup, g.dispatcher, g.jobs, reg, w.now, log, cfg.PublicURL)
+	g.stores = service.NewStoreCodes(g.store, lookup, g.jobs, g.groups, w.now, log, cfg.PublicURL)
 
 	if g.demo != nil {
 		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
@@ -165,6 +169,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.handler = handler.New(handler.Deps{
 		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
 		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
+		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Jobs: g.store,
 	})
 	return g, nil
@@ -262,6 +267,12 @@ func (g *gateway) runCron(ctx context.Context) {
 		}
 		if err := g.codes.Tick(ctx); err != nil && ctx.Err() == nil {
 			g.log.Error("roster tick", "err", err)
+		}
+		if err := g.groups.Tick(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("group code reconcile", "err", err)
+		}
+		if err := g.stores.Tick(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("store staff tick", "err", err)
 		}
 	})
 	if err != nil {

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+var landingChat = regexp.MustCompile(`data-chat-id="([^"]*)"`)
+
+// groupLanding fetches /g/:slug and returns the chat id it shows.
+func (e *e2e) groupLanding(slug string) (string, string) {
+	e.t.Helper()
+	resp, err := http.Get(e.base + "/g/" + slug)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("landing: %d %s", resp.StatusCode, b)
+	}
+	m := landingChat.FindSubmatch(b)
+	if m == nil {
+		e.t.Fatalf("landing has no data-chat-id: %s", b)
+	}
+	return string(m[1]), string(b)
+}
+
+func (e *e2e) customers(chatID string) int {
+	e.t.Helper()
+	g, err := e.ctl.Group(context.Background(), chatID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, m := range g.MemberList {
+		if m.Type == 2 {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *e2e) groupCode(id uint64) service.GroupCode {
+	e.t.Helper()
+	var v service.GroupCode
+	if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d", id), nil, &v); st != 200 {
+		e.t.Fatalf("get group code: %d", st)
+	}
+	return v
+}
+
+// The issue's scenario: a pool of 8 groups with threshold 3. 24 joins fill
+// them in order while the join way's list always names the first five with
+// room; the 25th join lands in a group WeCom creates, which joins the pool.
+func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		// WeCom's capacity agrees with the threshold: owner + 3 customers.
+		if _, err := e.ctl.SetLimits(ctx, wecomsim.Limits{GroupCapacity: 4}); err != nil {
+			t.Fatal(err)
+		}
+		var pool []string
+		for i := 1; i <= 8; i++ {
+			g, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: fmt.Sprintf("展会%d群", i), Owner: "zhangsan"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool = append(pool, g.ChatID)
+		}
+		e.idle()
+		var code service.GroupCode
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{
+			"name": "秋季展会群", "title": "加入展会交流群", "text": "扫码进群，领取展会资料", "chat_ids": pool, "threshold": 3,
+			"auto_create": map[string]any{"enabled": true, "room_base_name": "展会新群", "room_base_id": 1},
+			"welcome":     "欢迎加入展会群",
+		}, &code); st != 201 {
+			t.Fatalf("create: %d %+v", st, code)
+		}
+		if !strings.HasPrefix(code.State, "g:") || len(code.State) > 30 || code.QRCode == "" || len(code.Pool) != 8 {
+			t.Fatalf("code = %+v", code)
+		}
+
+		expected := func(counts []int) []string {
+			var out []string
+			for i, n := range counts {
+				if n < 3 && len(out) < 5 {
+					out = append(out, pool[i])
+				}
+			}
+			if out == nil {
+				out = []string{pool[7]} // dry: WeCom keeps the last group and creates the next
+			}
+			return out
+		}
+		counts := make([]int, 8)
+		check := func(step int) {
+			t.Helper()
+			jw, err := e.ctl.JoinWay(ctx, code.ConfigID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := expected(counts); !slices.Equal(jw.ChatIDList, want) {
+				t.Fatalf("after %d joins the join way lists %v, want %v", step, jw.ChatIDList, want)
+			}
+			shown, _ := e.groupLanding(code.Slug)
+			if shown != "" && e.customers(shown) >= 3 {
+				t.Fatalf("after %d joins the landing page shows %s, which is full", step, shown)
+			}
+			if want := expected(counts)[0]; step < 24 && shown != want {
+				t.Fatalf("after %d joins the landing page shows %q, want %q", step, shown, want)
+			}
+		}
+		check(0)
+		for i := 0; i < 24; i++ {
+			res, err := e.ctl.Join(ctx, wecomsim.JoinRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: fmt.Sprint("客户", i)}})
+			if err != nil {
+				t.Fatalf("join %d: %v", i+1, err)
+			}
+			if want := pool[i/3]; res.ChatID != want {
+				t.Fatalf("join %d landed in %s, want %s (groups fill in order)", i+1, res.ChatID, want)
+			}
+			counts[i/3]++
+			e.idle()
+			check(i + 1)
+		}
+		v := e.groupCode(code.ID)
+		if !v.Dry || v.Alert != "" || v.Current != "" {
+			t.Fatalf("after 24 joins: dry=%v alert=%q current=%q", v.Dry, v.Alert, v.Current)
+		}
+		if m := e.metrics(); !strings.Contains(m, fmt.Sprintf(`gateway_group_code_pool_dry{auto_create="true",code_id="%d"} 1`, code.ID)) {
+			t.Fatalf("metrics lack the dry gauge:\n%s", grepLines(m, "group_code"))
+		}
+
+		last, err := e.ctl.Join(ctx, wecomsim.JoinRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "第二十五位"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !last.CreatedChat || slices.Contains(pool, last.ChatID) {
+			t.Fatalf("25th join = %+v, want a new group", last)
+		}
+		e.idle()
+		jw, _ := e.ctl.JoinWay(ctx, code.ConfigID)
+		if !slices.Equal(jw.ChatIDList, []string{last.ChatID}) {
+			t.Fatalf("join way after auto-create lists %v, want only %s", jw.ChatIDList, last.ChatID)
+		}
+		v = e.groupCode(code.ID)
+		if v.Dry || len(v.Pool) != 9 || v.Pool[8].ChatID != last.ChatID || !v.Pool[8].AutoCreated || v.Pool[8].Customers != 1 ||
+			v.Current != last.ChatID || v.Pool[8].Name != "展会新群1" {
+			t.Fatalf("after auto-create: %+v", v)
+		}
+		if shown, _ := e.groupLanding(code.Slug); shown != last.ChatID {
+			t.Fatalf("landing shows %s, want the new group", shown)
+		}
+		if m := e.metrics(); !strings.Contains(m, fmt.Sprintf(`gateway_group_code_pool_dry{auto_create="true",code_id="%d"} 0`, code.ID)) {
+			t.Fatalf("dry gauge not cleared:\n%s", grepLines(m, "group_code"))
+		}
+
+		// A member leaving the first group gives it room again: it is listed first.
+		first, _ := e.ctl.Group(ctx, pool[0])
+		var leaver string
+		for _, m := range first.MemberList {
+			if m.Type == 2 {
+				leaver = m.UserID
+				break
+			}
+		}
+		if _, err := e.ctl.LeaveGroup(ctx, wecomsim.LeaveGroupRequest{ChatID: pool[0], ExternalUserID: leaver}); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		jw, _ = e.ctl.JoinWay(ctx, code.ConfigID)
+		if !slices.Equal(jw.ChatIDList, []string{pool[0], last.ChatID}) {
+			t.Fatalf("after a leave the join way lists %v", jw.ChatIDList)
+		}
+
+		// Joins through the code are on the contacts' timelines.
+		c, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, last.ExternalUserID)
+		if err != nil || c.Source != service.SourceGroup || c.Name != "第二十五位" || c.State != code.State {
+			t.Fatalf("contact = %+v, %v", c, err)
+		}
+		var detail struct {
+			Timeline []model.TimelineEntry `json:"timeline"`
+		}
+		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, &detail)
+		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "joined_group" || detail.Timeline[0].CodeID != code.ID ||
+			!strings.Contains(detail.Timeline[0].Detail, last.ChatID) || detail.Timeline[0].EventID == nil {
+			t.Fatalf("timeline = %+v", detail.Timeline)
+		}
+
+		var stats service.GroupCodeStats
+		if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d/stats", code.ID), nil, &stats); st != 200 {
+			t.Fatalf("stats: %d", st)
+		}
+		if stats.Total.Joins != 25 || stats.Total.Leaves != 1 || stats.Chats[pool[3]].Joins != 3 ||
+			stats.Chats[last.ChatID].Joins != 1 || stats.Chats[pool[0]].Leaves != 1 || len(stats.Days) != 1 {
+			t.Fatalf("stats = %+v", stats)
+		}
+
+		// The poster: the landing URL by default, WeCom's join QR on request.
+		for _, target := range []string{"", "?target=join_way"} {
+			resp, err := e.get(fmt.Sprintf("/api/v1/group-codes/%d/qr.png%s", code.ID, target))
+			if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+				t.Fatalf("qr%s: %v %+v", target, err, resp)
+			}
+			resp.Body.Close()
+		}
+	})
+}
+
+// Without auto-create a dry pool keeps serving its last group and tells
+// the admin; a dismissed group leaves the list; bad input is a 400 naming
+// the field.
+func TestGroupCodeDryAlertDismissAndValidation(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		a, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "一群", Owner: "lisi"})
+		b, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "二群", Owner: "lisi"})
+		e.idle()
+
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"chat_ids": []string{a.ChatID}}, "name"},
+			{map[string]any{"name": "x"}, "chat_ids"},
+			{map[string]any{"name": "x", "chat_ids": []string{"wrnope"}}, "chat_ids[0]"},
+			{map[string]any{"name": "x", "chat_ids": []string{a.ChatID, a.ChatID}}, "chat_ids[1]"},
+			{map[string]any{"name": "x", "chat_ids": []string{a.ChatID}, "threshold": 0}, "threshold"},
+			{map[string]any{"name": "x", "chat_ids": []string{a.ChatID}, "threshold": 201}, "threshold"},
+			{map[string]any{"name": "x", "chat_ids": []string{a.ChatID}, "auto_create": map[string]any{"enabled": true,
+				"room_base_name": strings.Repeat("群", 41)}}, "auto_create.room_base_name"},
+		} {
+			var er struct {
+				Error struct{ Field string } `json:"error"`
+			}
+			if st := e.api("POST", "/api/v1/group-codes", tc.body, &er); st != 400 || er.Error.Field != tc.field {
+				t.Fatalf("%v: %d field %q, want 400 %q", tc.body, st, er.Error.Field, tc.field)
+			}
+		}
+
+		var code service.GroupCode
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "小群", "chat_ids": []string{a.ChatID, b.ChatID},
+			"threshold": 1, "auto_create": map[string]any{"enabled": false}}, &code); st != 201 {
+			t.Fatalf("create: %d", st)
+		}
+		var er struct {
+			Error struct{ Field, Message string } `json:"error"`
+		}
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "抢群", "chat_ids": []string{b.ChatID}}, &er); st != 400 ||
+			er.Error.Field != "chat_ids[0]" {
+			t.Fatalf("a pooled chat in a second code: %d %+v", st, er)
+		}
+		for i := 0; i < 2; i++ {
+			if _, err := e.ctl.Join(ctx, wecomsim.JoinRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: fmt.Sprint("甲", i)}}); err != nil {
+				t.Fatal(err)
+			}
+			e.idle()
+		}
+		v := e.groupCode(code.ID)
+		if !v.Dry || !strings.Contains(v.Alert, b.ChatID) || !slices.Equal(v.ChatList, []string{b.ChatID}) {
+			t.Fatalf("dry code = %+v", v)
+		}
+		shown, page := e.groupLanding(code.Slug)
+		if shown != b.ChatID || !strings.Contains(page, `data-full="true"`) {
+			t.Fatalf("landing of a dry code shows %q", shown)
+		}
+
+		// Raising the threshold gives both groups room again.
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/group-codes/%d", code.ID), map[string]any{"threshold": 5}, &v); st != 200 {
+			t.Fatalf("patch: %d", st)
+		}
+		e.idle()
+		jw, _ := e.ctl.JoinWay(ctx, code.ConfigID)
+		if v = e.groupCode(code.ID); v.Dry || v.Alert != "" || !slices.Equal(jw.ChatIDList, []string{a.ChatID, b.ChatID}) {
+			t.Fatalf("after raising the threshold: %+v, way %v", v, jw.ChatIDList)
+		}
+
+		// A dismissed group leaves the join way.
+		if err := e.ctl.DismissGroup(ctx, a.ChatID); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		jw, _ = e.ctl.JoinWay(ctx, code.ConfigID)
+		if v = e.groupCode(code.ID); !slices.Equal(jw.ChatIDList, []string{b.ChatID}) || !v.Pool[0].Dismissed {
+			t.Fatalf("after dismiss: way %v, pool %+v", jw.ChatIDList, v.Pool)
+		}
+
+		if st := e.api("DELETE", fmt.Sprintf("/api/v1/group-codes/%d", code.ID), nil, nil); st != 204 {
+			t.Fatalf("delete: %d", st)
+		}
+		if _, err := e.ctl.JoinWay(ctx, code.ConfigID); err == nil {
+			t.Fatal("join way survived the delete")
+		}
+		if resp, _ := http.Get(e.base + "/g/" + code.Slug); resp.StatusCode != 404 {
+			t.Fatalf("landing of a deleted code: %d", resp.StatusCode)
+		}
+	})
+}
+
+func (e *e2e) get(path string) (*http.Response, error) {
+	req, _ := http.NewRequest("GET", e.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	return http.DefaultClient.Do(req)
+}
+
+func (e *e2e) metrics() string {
+	e.t.Helper()
+	resp, err := http.Get(e.base + "/metrics")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

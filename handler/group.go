@@ -1,0 +1,323 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// mountLiveCodes mounts the group-code and store-code routes that Deps
+// carries services for.
+func mountLiveCodes(api *gin.RouterGroup, r *gin.Engine, d Deps) {
+	corps := make([]string, 0, len(d.Corps))
+	for id := range d.Corps {
+		corps = append(corps, id)
+	}
+	sort.Strings(corps)
+	fetch := d.FetchQR
+	if fetch == nil {
+		fetch = fetchImage
+	}
+	if d.Groups != nil {
+		(&groupHandler{groups: d.Groups, corps: corps, fetchQR: fetch}).routes(api, r)
+	}
+	if d.Stores != nil {
+		(&storeHandler{stores: d.Stores, corps: corps}).routes(api, r)
+	}
+}
+
+// groupHandler serves group codes and their landing page.
+type groupHandler struct {
+	groups  *service.GroupCodes
+	corps   []string
+	fetchQR func(ctx context.Context, url string) ([]byte, error)
+}
+
+func (h *groupHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
+	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	writers := requireRole(service.RoleAdmin, service.RoleStaff)
+	admin := requireRole(service.RoleAdmin)
+	api.POST("/group-codes", writers, h.create)
+	api.GET("/group-codes", all, h.list)
+	api.GET("/group-codes/:id", all, h.get)
+	api.PATCH("/group-codes/:id", admin, h.update)
+	api.DELETE("/group-codes/:id", admin, h.delete)
+	api.GET("/group-codes/:id/qr.png", all, h.qr)
+	api.GET("/group-codes/:id/stats", all, h.stats)
+	api.POST("/group-codes/:id/sync", admin, h.sync)
+	r.GET("/g/:slug", h.landing)
+}
+
+// liveCorp picks the corp a request is about: ?corp=, or the only one
+// configured.
+func liveCorp(c *gin.Context, corps []string) (string, bool) {
+	id := c.Query("corp")
+	if id == "" && len(corps) == 1 {
+		return corps[0], true
+	}
+	for _, k := range corps {
+		if k == id {
+			return id, true
+		}
+	}
+	if id == "" {
+		abortError(c, http.StatusBadRequest, "invalid", "several corps are configured; say which with ?corp=", "corp")
+	} else {
+		abortError(c, http.StatusBadRequest, "invalid", "no such corp", "corp")
+	}
+	return "", false
+}
+
+// bindLiveJSON decodes a JSON body of at most 1 MiB into v.
+func bindLiveJSON(c *gin.Context, v any, what string) bool {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	if err := c.ShouldBindJSON(v); err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON "+what+": "+err.Error(), "")
+		return false
+	}
+	return true
+}
+
+// liveDays reads ?from= and ?to= (YYYY-MM-DD).
+func liveDays(c *gin.Context) (from, to string, ok bool) {
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.Query(p.name); v != "" {
+			if _, err := time.Parse("2006-01-02", v); err != nil {
+				abortError(c, http.StatusBadRequest, "invalid", "must be a date YYYY-MM-DD", p.name)
+				return "", "", false
+			}
+			*p.dst = v
+		}
+	}
+	if from != "" && to != "" && from > to {
+		abortError(c, http.StatusBadRequest, "invalid", "must not be after to", "from")
+		return "", "", false
+	}
+	return from, to, true
+}
+
+func (h *groupHandler) create(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	var spec service.GroupCodeSpec
+	if !bindLiveJSON(c, &spec, "group code") {
+		return
+	}
+	code, err := h.groups.Create(c.Request.Context(), corp, principal(c).Name, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, code)
+}
+
+func (h *groupHandler) list(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	f := model.GroupCodeFilter{CorpID: corp, Q: c.Query("q"), Limit: 100}
+	if !pageParams(c, &f.AfterID, &f.Limit) {
+		return
+	}
+	codes, err := h.groups.List(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"group_codes": codes}
+	if len(codes) == f.Limit {
+		resp["next_after"] = codes[len(codes)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *groupHandler) get(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	code, err := h.groups.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *groupHandler) update(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var spec service.GroupCodeSpec
+	if !bindLiveJSON(c, &spec, "group code") {
+		return
+	}
+	code, err := h.groups.Update(c.Request.Context(), corp, id, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *groupHandler) delete(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if err := h.groups.Delete(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *groupHandler) sync(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if _, err := h.groups.Get(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	if err := h.groups.RequestSync(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "sync requested"})
+}
+
+// qr serves the poster QR: by default a QR of the stable landing URL (it
+// survives any change of groups); ?target=join_way gives WeCom's own join
+// QR, which customers can scan without the landing page.
+func (h *groupHandler) qr(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	target := c.DefaultQuery("target", "landing")
+	if target != "landing" && target != "join_way" {
+		abortError(c, http.StatusBadRequest, "invalid", "must be landing or join_way", "target")
+		return
+	}
+	code, err := h.groups.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	var png []byte
+	if target == "landing" {
+		png, err = qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
+	} else {
+		png, err = h.fetchQR(c.Request.Context(), code.QRCode)
+	}
+	if err != nil {
+		abortError(c, http.StatusBadGateway, "upstream", "could not get the QR image: "+err.Error(), "")
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="group-code-%d.png"`, id))
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func (h *groupHandler) stats(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	from, to, ok := liveDays(c)
+	if !ok {
+		return
+	}
+	st, err := h.groups.Stats(c.Request.Context(), corp, id, from, to)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// landingStyle is shared by the group and store landing pages: a phone
+// page in WeChat's browser, system fonts, nothing to download but the QR.
+const landingStyle = `
+body{margin:0;font-family:-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f6f8;color:#1f2329;text-align:center}
+main{max-width:420px;margin:0 auto;padding:28px 20px 40px}
+h1{font-size:21px;margin:0 0 8px}
+p{color:#646a73;font-size:15px;line-height:1.5;margin:0 0 18px}
+.card{background:#fff;border-radius:14px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:20px 16px;margin:0 0 16px}
+.qr{width:min(68vw,260px);height:auto;display:block;margin:0 auto}
+.group{font-size:16px;font-weight:600;margin:12px 0 4px;color:#1f2329}
+.hint{margin:6px 0 0;font-size:13px;color:#8f959e}
+.note{font-size:13px;color:#b26a00;background:#fff7e6;border-radius:8px;padding:8px 10px;margin:0 0 14px}
+`
+
+var groupLandingPage = template.Must(template.New("group").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}}</title>
+<style>` + landingStyle + `</style></head>
+<body><main id="group-landing" data-chat-id="{{.ChatID}}" data-full="{{.Full}}" data-waiting="{{.Waiting}}">
+<h1>{{.Title}}</h1>
+{{if .Text}}<p>{{.Text}}</p>{{end}}
+<div class="card">
+{{if .Waiting}}<div class="note">当前群已满，扫码将自动为您建立新群</div>{{end}}
+<img class="qr" src="{{.QRCode}}" alt="加入群聊的二维码">
+{{if .ChatName}}<div class="group">{{.ChatName}}</div>{{end}}
+<div class="hint">长按识别二维码，加入群聊</div>
+</div>
+</main></body></html>`))
+
+var goneLandingPage = template.Must(template.New("gone").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>二维码已失效</title>
+<style>` + landingStyle + `</style></head>
+<body><main><h1>二维码已失效</h1><p>这个活码不存在或已停用。</p></main></body></html>`))
+
+// landing serves /g/:slug: the current group's join QR. It is never
+// cached: the group behind it changes as groups fill.
+func (h *groupHandler) landing(c *gin.Context) {
+	slug := c.Param("slug")
+	c.Header("Cache-Control", "no-store")
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	if len(slug) > 32 {
+		c.Status(http.StatusNotFound)
+		_ = goneLandingPage.Execute(c.Writer, nil)
+		return
+	}
+	l, err := h.groups.Landing(c.Request.Context(), slug)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		c.Status(http.StatusNotFound)
+		_ = goneLandingPage.Execute(c.Writer, nil)
+		return
+	case err != nil:
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusOK)
+	_ = groupLandingPage.Execute(c.Writer, l)
+}

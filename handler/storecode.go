@@ -1,0 +1,473 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// storeHandler serves stores, store codes and the store landing page.
+type storeHandler struct {
+	stores *service.StoreCodes
+	corps  []string
+}
+
+func (h *storeHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
+	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	writers := requireRole(service.RoleAdmin, service.RoleStaff)
+	admin := requireRole(service.RoleAdmin)
+	api.POST("/stores", writers, h.createStore)
+	api.POST("/stores/import", writers, h.importStores)
+	api.GET("/stores", all, h.listStores)
+	api.GET("/stores/:id", all, h.getStore)
+	api.PATCH("/stores/:id", admin, h.updateStore)
+	api.DELETE("/stores/:id", admin, h.deleteStore)
+	api.POST("/store-codes", writers, h.createCode)
+	api.GET("/store-codes", all, h.listCodes)
+	api.GET("/store-codes/:id", all, h.getCode)
+	api.PATCH("/store-codes/:id", admin, h.updateCode)
+	api.DELETE("/store-codes/:id", admin, h.deleteCode)
+	api.GET("/store-codes/:id/stats", all, h.stats)
+	api.GET("/store-codes/:id/qr.png", all, h.qr)
+	r.GET("/s/:slug", h.landing)
+	r.GET("/s/:slug/nearest", h.nearest)
+	r.GET("/s/:slug/stores", h.inCity)
+}
+
+func (h *storeHandler) createStore(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	var spec service.StoreSpec
+	if !bindLiveJSON(c, &spec, "store") {
+		return
+	}
+	st, err := h.stores.CreateStore(c.Request.Context(), corp, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, st)
+}
+
+// importStores takes CSV as the body (text/csv) or as multipart field "file".
+func (h *storeHandler) importStores(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 8<<20)
+	var body io.Reader = c.Request.Body
+	if strings.HasPrefix(c.ContentType(), "multipart/") {
+		fh, err := c.FormFile("file")
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "send the CSV as multipart form field 'file' (at most 8 MB)", "file")
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "unreadable upload", "file")
+			return
+		}
+		defer f.Close()
+		body = f
+	}
+	res, err := h.stores.ImportStores(c.Request.Context(), corp, body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			abortError(c, http.StatusRequestEntityTooLarge, "invalid", "the CSV may be at most 8 MB", "file")
+			return
+		}
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func (h *storeHandler) listStores(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	f := model.RetailStoreFilter{CorpID: corp, City: c.Query("city"), Q: c.Query("q"), Limit: 100}
+	if !pageParams(c, &f.AfterID, &f.Limit) {
+		return
+	}
+	list, err := h.stores.ListStores(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"stores": list}
+	if len(list) == f.Limit {
+		resp["next_after"] = list[len(list)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *storeHandler) getStore(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	st, err := h.stores.GetStore(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *storeHandler) updateStore(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var spec service.StoreSpec
+	if !bindLiveJSON(c, &spec, "store") {
+		return
+	}
+	st, err := h.stores.UpdateStore(c.Request.Context(), corp, id, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (h *storeHandler) deleteStore(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if err := h.stores.DeleteStore(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *storeHandler) createCode(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	var spec service.StoreCodeSpec
+	if !bindLiveJSON(c, &spec, "store code") {
+		return
+	}
+	code, err := h.stores.CreateCode(c.Request.Context(), corp, principal(c).Name, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, code)
+}
+
+func (h *storeHandler) listCodes(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	var after uint64
+	limit := 100
+	if !pageParams(c, &after, &limit) {
+		return
+	}
+	codes, err := h.stores.ListCodes(c.Request.Context(), corp, after, limit)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"store_codes": codes}
+	if len(codes) == limit {
+		resp["next_after"] = codes[len(codes)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *storeHandler) getCode(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *storeHandler) updateCode(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var spec service.StoreCodeSpec
+	if !bindLiveJSON(c, &spec, "store code") {
+		return
+	}
+	code, err := h.stores.UpdateCode(c.Request.Context(), corp, id, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, code)
+}
+
+func (h *storeHandler) deleteCode(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if err := h.stores.DeleteCode(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *storeHandler) stats(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	from, to, ok := liveDays(c)
+	if !ok {
+		return
+	}
+	st, err := h.stores.Stats(c.Request.Context(), corp, id, from, to)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// qr serves the poster: a QR of the landing URL (each store's own code is
+// shown by the page once it knows where the customer is).
+func (h *storeHandler) qr(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	png, err := qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="store-code-%d.png"`, id))
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+// coordinate parses one of ?lat= / ?lng= strictly: present, a finite
+// number, and within range.
+func coordinate(c *gin.Context, name string, limit float64) (float64, bool) {
+	raw := c.Query(name)
+	if raw == "" {
+		abortError(c, http.StatusBadRequest, "invalid", "is required (the browser's position, or pick a city)", name)
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		abortError(c, http.StatusBadRequest, "invalid", "must be a number in degrees", name)
+		return 0, false
+	}
+	if v < -limit || v > limit {
+		abortError(c, http.StatusBadRequest, "invalid", fmt.Sprintf("must be from %v to %v degrees", -limit, limit), name)
+		return 0, false
+	}
+	return v, true
+}
+
+func validSlug(c *gin.Context) (string, bool) {
+	slug := c.Param("slug")
+	if slug == "" || len(slug) > 32 {
+		abortError(c, http.StatusNotFound, "not_found", "no such store code", "")
+		return "", false
+	}
+	return slug, true
+}
+
+// nearest answers GET /s/:slug/nearest?lat=&lng=[&coord=wgs84|gcj02]: the
+// code's stores within its radius, nearest first, or its fallback store.
+func (h *storeHandler) nearest(c *gin.Context) {
+	slug, ok := validSlug(c)
+	if !ok {
+		return
+	}
+	lat, ok := coordinate(c, "lat", 90)
+	if !ok {
+		return
+	}
+	lng, ok := coordinate(c, "lng", 180)
+	if !ok {
+		return
+	}
+	coord := c.DefaultQuery("coord", "gcj02")
+	if coord != "gcj02" && coord != "wgs84" {
+		abortError(c, http.StatusBadRequest, "invalid", "must be gcj02 (WeChat's positions, the default) or wgs84 (a browser's GPS)", "coord")
+		return
+	}
+	res, err := h.stores.Nearest(c.Request.Context(), slug, lat, lng, coord == "wgs84")
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, res)
+}
+
+// inCity answers GET /s/:slug/stores?city=: the city picker's stores.
+func (h *storeHandler) inCity(c *gin.Context) {
+	slug, ok := validSlug(c)
+	if !ok {
+		return
+	}
+	city := strings.TrimSpace(c.Query("city"))
+	if city == "" || len(city) > 128 {
+		abortError(c, http.StatusBadRequest, "invalid", "is required: one of the landing page's cities", "city")
+		return
+	}
+	res, err := h.stores.InCity(c.Request.Context(), slug, city)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, res)
+}
+
+// storeLandingPage asks the browser for its position, shows the nearest
+// store's own code, and falls back to a city picker when the position is
+// refused, unavailable, or the gateway rejects it. Plain ES5 for WeChat's
+// older in-app browsers.
+var storeLandingPage = template.Must(template.New("store").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{.Title}}</title>
+<style>` + landingStyle + `
+select{font-size:16px;padding:10px;border-radius:8px;border:1px solid #d0d3d6;background:#fff;width:100%;max-width:320px}
+ul{list-style:none;padding:0;margin:0;text-align:left}
+li{background:#fff;border-radius:10px;padding:10px 14px;margin:0 0 8px;font-size:14px;display:flex;justify-content:space-between;cursor:pointer}
+li span{color:#8f959e}
+.store{font-size:18px;font-weight:600;margin:0 0 4px}
+.addr{font-size:13px;color:#646a73;margin:0 0 12px}
+</style></head>
+<body><main id="store-landing" data-slug="{{.Slug}}">
+<h1>{{.Title}}</h1>
+<p id="status">正在获取您的位置，为您推荐最近的门店…</p>
+<section id="result" hidden>
+<div class="card">
+<div class="store" id="store-name"></div>
+<div class="addr" id="store-addr"></div>
+<img class="qr" id="qr" alt="门店二维码">
+<div class="hint" id="qr-hint">长按识别二维码，添加门店顾问</div>
+</div>
+<ul id="others"></ul>
+</section>
+<section id="picker" hidden>
+<p id="picker-why">无法获取您的位置，请选择您所在的城市</p>
+<select id="city"><option value="">选择城市</option>{{range .Cities}}<option value="{{.City}}">{{.Province}} {{.City}}（{{.Stores}}家）</option>{{end}}</select>
+</section>
+</main>
+<script>
+(function () {
+  var base = location.pathname.replace(/\/+$/, '');
+  var $ = function (id) { return document.getElementById(id); };
+  function km(m) { return m < 1000 ? Math.round(m) + ' 米' : (m / 1000).toFixed(1) + ' 公里'; }
+  function show(s, res) {
+    $('result').hidden = false;
+    $('store-name').textContent = s.name;
+    $('store-addr').textContent = (s.address || s.city || '') + (s.distance_m != null ? ' · ' + km(s.distance_m) : '');
+    $('qr').src = s.qr_code;
+    $('qr-hint').textContent = s.offer === 'group' ? '长按识别二维码，加入门店群' : '长按识别二维码，添加门店顾问';
+    $('status').textContent = res.fallback ? '附近没有门店，为您推荐：' : (s.distance_m != null ? '离您最近的门店：' : '');
+  }
+  function render(res) {
+    var list = res.stores || [];
+    if (!list.length) { pick('附近没有门店，请选择城市'); return; }
+    show(list[0], res);
+    var ul = $('others'); ul.innerHTML = '';
+    for (var i = 1; i < list.length && i < 6; i++) (function (s) {
+      var li = document.createElement('li');
+      var name = document.createElement('b'); name.textContent = s.name;
+      var d = document.createElement('span'); d.textContent = s.distance_m != null ? km(s.distance_m) : (s.city || '');
+      li.appendChild(name); li.appendChild(d);
+      li.onclick = function () { show(s, res); window.scrollTo(0, 0); };
+      ul.appendChild(li);
+    })(list[i]);
+  }
+  function get(url) {
+    return fetch(url, {credentials: 'same-origin'}).then(function (r) {
+      if (!r.ok) { throw new Error('status ' + r.status); }
+      return r.json();
+    });
+  }
+  function pick(why) {
+    $('status').textContent = '';
+    $('picker-why').textContent = why || '无法获取您的位置，请选择您所在的城市';
+    $('picker').hidden = false;
+  }
+  $('city').onchange = function () {
+    if (!this.value) { return; }
+    get(base + '/stores?city=' + encodeURIComponent(this.value)).then(render, function () { pick('加载失败，请重试'); });
+  };
+  if (!navigator.geolocation) { pick(); return; }
+  navigator.geolocation.getCurrentPosition(function (p) {
+    get(base + '/nearest?coord=wgs84&lat=' + p.coords.latitude + '&lng=' + p.coords.longitude).then(render, function () { pick(); });
+  }, function () { pick(); }, {timeout: 10000, maximumAge: 300000});
+})();
+</script>
+</body></html>`))
+
+// landing serves /s/:slug.
+func (h *storeHandler) landing(c *gin.Context) {
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	slug := c.Param("slug")
+	if len(slug) > 32 {
+		c.Status(http.StatusNotFound)
+		_ = goneLandingPage.Execute(c.Writer, nil)
+		return
+	}
+	l, err := h.stores.Landing(c.Request.Context(), slug)
+	switch {
+	case errors.Is(err, model.ErrNotFound):
+		c.Status(http.StatusNotFound)
+		_ = goneLandingPage.Execute(c.Writer, nil)
+		return
+	case err != nil:
+		renderError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	_ = storeLandingPage.Execute(c.Writer, l)
+}
