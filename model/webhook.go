@@ -594,22 +594,35 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, r WebhookAttemptRecord
 					return err
 				}
 			}
-			if r.Disable == "" {
+			if r.Disable != "" {
+				q := tx.Model(&WebhookEndpoint{}).Where("id = ? AND enabled = ?", r.EndpointID, true)
+				if r.DisableIfFailingSince != nil {
+					q = q.Where("failing_since IS NOT NULL AND failing_since <= ?", r.DisableIfFailingSince.UTC())
+				}
+				res = q.Updates(map[string]any{"enabled": false, "disabled_at": now, "disabled_reason": truncate(r.Disable, 512), "updated_at": now})
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected > 0 {
+					disabled = true
+					return failPendingDeliveries(tx, r.EndpointID, "endpoint disabled: "+r.Disable, now)
+				}
+			}
+			if r.Status != StatusPending {
 				return nil
 			}
-			q := tx.Model(&WebhookEndpoint{}).Where("id = ? AND enabled = ?", r.EndpointID, true)
-			if r.DisableIfFailingSince != nil {
-				q = q.Where("failing_since IS NOT NULL AND failing_since <= ?", r.DisableIfFailingSince.UTC())
+			// The endpoint may have been disabled while this attempt was in
+			// flight, after its pending deliveries were failed: fail this one
+			// too rather than leave it waiting for nothing.
+			var cur WebhookEndpoint
+			if err := tx.Select("enabled", "disabled_reason").Where("id = ?", r.EndpointID).Take(&cur).Error; err != nil {
+				return err
 			}
-			res = q.Updates(map[string]any{"enabled": false, "disabled_at": now, "disabled_reason": truncate(r.Disable, 512), "updated_at": now})
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
+			if cur.Enabled {
 				return nil
 			}
-			disabled = true
-			return failPendingDeliveries(tx, r.EndpointID, "endpoint disabled: "+r.Disable, now)
+			return tx.Model(&WebhookDelivery{}).Where("id = ?", r.DeliveryID).Updates(map[string]any{
+				"status": StatusFailed, "error": truncate("endpoint disabled: "+cur.DisabledReason, 1024), "processed_at": now}).Error
 		})
 	})
 	if errors.Is(err, errLeaseLost) {

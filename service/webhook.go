@@ -1,0 +1,483 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// WebhookOptions tune the webhook sender.
+type WebhookOptions struct {
+	Policy WebhookNetworkPolicy
+	// Timeout bounds one request, connection to last byte (default 15 s).
+	Timeout time.Duration
+	// Workers is how many requests this replica has in flight (default 16).
+	Workers int
+	// PollInterval is how often the outbox is looked at for deliveries
+	// written by other transactions and replicas (default 1 s).
+	PollInterval time.Duration
+	// Lease is how long a claimed delivery is held (default 4×Timeout, at least 1 min).
+	Lease time.Duration
+	// Now is the clock of schedules and signatures.
+	Now func() time.Time
+	// Jitter spreads a scheduled wait (default ±10 %).
+	Jitter     func(time.Duration) time.Duration
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+func (o *WebhookOptions) defaults() {
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.Workers < 1 {
+		o.Workers = 16
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = max(4*o.Timeout, time.Minute)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Jitter == nil {
+		o.Jitter = defaultJitter
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+type webhookMetrics struct {
+	deliveries    *prometheus.CounterVec
+	latency       prometheus.Histogram
+	lag           prometheus.Histogram
+	disabled      *prometheus.CounterVec
+	disabledNow   prometheus.Gauge
+	collectorList []prometheus.Collector
+}
+
+func newWebhookMetrics(reg prometheus.Registerer) *webhookMetrics {
+	m := &webhookMetrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_webhook_deliveries_total",
+			Help: "Webhook delivery attempts by outcome: delivered, retried (will be sent again), failed (final).",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_webhook_request_duration_seconds",
+			Help:    "Time for one webhook request, connection to the end of the answer's first KiB.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gateway_webhook_delivery_lag_seconds",
+			Help:    "Time from an event entering the outbox to its endpoint accepting it.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 30, 300, 1800, 7200, 36000, 100000},
+		}),
+		disabled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_webhook_endpoints_disabled_total",
+			Help: "Webhook endpoints the sender disabled, by reason: gone (HTTP 410), failing (no success for 3 days).",
+		}, []string{"reason"}),
+		disabledNow: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_webhook_endpoints_disabled",
+			Help: "Webhook endpoints that are disabled now (by the sender or an admin); alert on > 0.",
+		}),
+	}
+	m.collectorList = []prometheus.Collector{m.deliveries, m.latency, m.lag, m.disabled, m.disabledNow}
+	if reg != nil {
+		reg.MustRegister(m.collectorList...)
+	}
+	return m
+}
+
+// Webhooks owns CRM webhook endpoints and delivers the outbox to them:
+// signed per Standard Webhooks, retried on a published schedule, in order
+// per subject, claimed with leases so replicas never send one delivery twice
+// at once.
+type Webhooks struct {
+	store   *model.Store
+	client  *webhookClient
+	pool    *pool
+	now     func() time.Time
+	jitter  func(time.Duration) time.Duration
+	poll    time.Duration
+	log     *slog.Logger
+	metrics *webhookMetrics
+}
+
+// NewWebhooks builds the service; Run starts sending.
+func NewWebhooks(store *model.Store, opts WebhookOptions) *Webhooks {
+	opts.defaults()
+	w := &Webhooks{
+		store:   store,
+		client:  newWebhookClient(opts.Policy, opts.Timeout, opts.Workers),
+		now:     opts.Now,
+		jitter:  opts.Jitter,
+		poll:    opts.PollInterval,
+		log:     opts.Logger.With("component", "webhooks"),
+		metrics: newWebhookMetrics(opts.Registerer),
+	}
+	// The shared pool claims, leases, recovers and hands back; the handler
+	// writes the delivery's outcome itself, because a webhook's next attempt
+	// follows its own schedule and the answer can disable the endpoint.
+	w.pool = newPool("webhooks", queueOps{
+		claim: func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error) {
+			rows, err := store.ClaimWebhookDeliveries(ctx, owner, lease, n)
+			items := make([]queueItem, len(rows))
+			for i := range rows {
+				c := &rows[i]
+				items[i] = queueItem{ID: c.Delivery.ID, CorpID: c.Delivery.CorpID, Type: c.Delivery.EventType,
+					Attempts: c.Delivery.Attempts, CreatedAt: c.Delivery.CreatedAt, value: c}
+			}
+			return items, err
+		},
+		finish: func(ctx context.Context, id uint64, owner, status, reason string) error {
+			if status == StatusProcessed {
+				return nil // deliver recorded it
+			}
+			return store.FinishWebhookDelivery(ctx, id, owner, status, reason)
+		},
+		retry:          store.RetryWebhookDelivery,
+		release:        store.ReleaseWebhookDeliveries,
+		recoverExpired: store.RecoverExpiredWebhookDeliveries,
+		handle: func(ctx context.Context, it queueItem) error {
+			return w.deliver(ctx, w.pool.owner, it.value.(*model.ClaimedDelivery))
+		},
+		count: func(queueItem, string) {},
+	}, PoolOptions{
+		Workers: opts.Workers, BatchSize: opts.Workers * 2, SweepInterval: opts.PollInterval, Lease: opts.Lease,
+		MaxAttempts: 1000, Now: opts.Now, Logger: opts.Logger, DrainTimeout: opts.Timeout + 5*time.Second,
+	})
+	return w
+}
+
+// Run sends deliveries until ctx is cancelled, then finishes the requests in
+// flight and hands back the rest.
+func (w *Webhooks) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			w.refreshDisabled(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	w.pool.run(ctx)
+	<-done
+	return nil
+}
+
+// Notify wakes the sender after deliveries were written in this process.
+func (w *Webhooks) Notify() { w.pool.notify() }
+
+// SetNetworkPolicy replaces the network policy of new endpoints and of
+// every later connection.
+func (w *Webhooks) SetNetworkPolicy(p WebhookNetworkPolicy) { w.client.policy.Store(&p) }
+
+func (w *Webhooks) refreshDisabled(ctx context.Context) {
+	if n, err := w.store.CountDisabledWebhookEndpoints(ctx); err == nil {
+		w.metrics.disabledNow.Set(float64(n))
+	}
+}
+
+// --- endpoints -----------------------------------------------------------------
+
+// WebhookEndpointSpec is an endpoint as an admin writes it; nil fields are
+// left as they are on update.
+type WebhookEndpointSpec struct {
+	URL         *string   `json:"url"`
+	Description *string   `json:"description"`
+	EventTypes  *[]string `json:"event_types"`
+	Enabled     *bool     `json:"enabled"`
+}
+
+// WebhookEndpoint is an endpoint as the API shows it. The secret is shown
+// only when it is made (create, rotate-secret).
+type WebhookEndpoint struct {
+	ID                      uint64     `json:"id"`
+	CorpID                  string     `json:"corp_id"`
+	URL                     string     `json:"url"`
+	Description             string     `json:"description"`
+	EventTypes              []string   `json:"event_types"`
+	Enabled                 bool       `json:"enabled"`
+	DisabledAt              *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason          string     `json:"disabled_reason,omitempty"`
+	FailingSince            *time.Time `json:"failing_since,omitempty"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	CreatedBy               string     `json:"created_by,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+	Secret                  string     `json:"secret,omitempty"`
+}
+
+func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
+	v := &WebhookEndpoint{ID: e.ID, CorpID: e.CorpID, URL: e.URL, Description: e.Description, EventTypes: e.Types(),
+		Enabled: e.Enabled, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason, FailingSince: e.FailingSince,
+		CreatedBy: e.CreatedBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	if v.EventTypes == nil {
+		v.EventTypes = []string{}
+	}
+	if e.PreviousSecretUntil != nil && w.now().Before(*e.PreviousSecretUntil) {
+		v.PreviousSecretExpiresAt = e.PreviousSecretUntil
+	}
+	return v
+}
+
+func validateEventTypes(types []string) (string, error) {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, t := range types {
+		if !model.ValidWebhookEventType(t) {
+			return "", &ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(model.WebhookEventTypes, ", "))}
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b), nil
+}
+
+func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s WebhookEndpointSpec) error {
+	if s.URL != nil {
+		u := strings.TrimSpace(*s.URL)
+		if err := checkWebhookURL(ctx, *w.client.policy.Load(), u); err != nil {
+			return err
+		}
+		e.URL = u
+	}
+	if s.Description != nil {
+		if len(*s.Description) > 512 {
+			return &ValidationError{Field: "description", Reason: "must be at most 512 bytes"}
+		}
+		e.Description = *s.Description
+	}
+	if s.EventTypes != nil {
+		types, err := validateEventTypes(*s.EventTypes)
+		if err != nil {
+			return err
+		}
+		e.EventTypes = types
+	}
+	if s.Enabled != nil {
+		e.Enabled = *s.Enabled
+	}
+	return nil
+}
+
+// CreateEndpoint validates and stores an endpoint and returns it with its
+// secret, which is never shown again.
+func (w *Webhooks) CreateEndpoint(ctx context.Context, corpID, createdBy string, s WebhookEndpointSpec) (*WebhookEndpoint, error) {
+	if s.URL == nil {
+		return nil, &ValidationError{Field: "url", Reason: "is required"}
+	}
+	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Enabled: true, Secret: NewWebhookSecret(), CreatedBy: createdBy}
+	if err := w.applySpec(ctx, e, s); err != nil {
+		return nil, err
+	}
+	if err := w.store.CreateWebhookEndpoint(ctx, e); err != nil {
+		return nil, err
+	}
+	v := w.view(e)
+	v.Secret = e.Secret
+	return v, nil
+}
+
+// ListEndpoints returns a corp's endpoints.
+func (w *Webhooks) ListEndpoints(ctx context.Context, corpID string) ([]*WebhookEndpoint, error) {
+	eps, err := w.store.ListWebhookEndpoints(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*WebhookEndpoint, len(eps))
+	for i := range eps {
+		out[i] = w.view(&eps[i])
+	}
+	return out, nil
+}
+
+// GetEndpoint returns one endpoint.
+func (w *Webhooks) GetEndpoint(ctx context.Context, corpID string, id uint64) (*WebhookEndpoint, error) {
+	e, err := w.store.WebhookEndpoint(ctx, corpID, id)
+	if err != nil {
+		return nil, err
+	}
+	return w.view(e), nil
+}
+
+// UpdateEndpoint changes the fields the spec sets. Disabling fails the
+// endpoint's pending deliveries; enabling clears why it was disabled.
+func (w *Webhooks) UpdateEndpoint(ctx context.Context, corpID string, id uint64, s WebhookEndpointSpec) (*WebhookEndpoint, error) {
+	// Validate (and resolve the URL) before the row lock is taken.
+	var probe model.WebhookEndpoint
+	if err := w.applySpec(ctx, &probe, s); err != nil {
+		return nil, err
+	}
+	e, err := w.store.UpdateWebhookEndpoint(ctx, corpID, id, func(e *model.WebhookEndpoint) error {
+		if s.URL != nil {
+			e.URL = probe.URL
+		}
+		if s.Description != nil {
+			e.Description = probe.Description
+		}
+		if s.EventTypes != nil {
+			e.EventTypes = probe.EventTypes
+		}
+		if s.Enabled != nil {
+			e.Enabled = *s.Enabled
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w.view(e), nil
+}
+
+// DeleteEndpoint removes an endpoint; its pending deliveries fail.
+func (w *Webhooks) DeleteEndpoint(ctx context.Context, corpID string, id uint64) error {
+	return w.store.DeleteWebhookEndpoint(ctx, corpID, id)
+}
+
+// SecretGrace is how long a rotated-out secret keeps signing.
+const SecretGrace = 24 * time.Hour
+
+// RotateSecret gives an endpoint a new secret and keeps signing with the old
+// one for SecretGrace, so the CRM can switch without losing a delivery.
+func (w *Webhooks) RotateSecret(ctx context.Context, corpID string, id uint64) (*WebhookEndpoint, error) {
+	secret := NewWebhookSecret()
+	until := w.now().Add(SecretGrace).UTC()
+	e, err := w.store.UpdateWebhookEndpoint(ctx, corpID, id, func(e *model.WebhookEndpoint) error {
+		e.PreviousSecret, e.PreviousSecretUntil, e.Secret = e.Secret, &until, secret
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := w.view(e)
+	v.Secret = secret
+	return v, nil
+}
+
+// --- deliveries --------------------------------------------------------------
+
+// Delivery statuses an admin may filter by.
+var deliveryStatuses = []string{model.StatusPending, model.StatusProcessing, model.DeliveryDelivered, model.StatusFailed}
+
+// CheckDeliveryFilter validates a filter's status and event type.
+func CheckDeliveryFilter(f model.WebhookDeliveryFilter) error {
+	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
+		return &ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
+	}
+	if f.EventType != "" && !model.ValidWebhookEventType(f.EventType) {
+		return &ValidationError{Field: "type", Reason: "unknown event type"}
+	}
+	return nil
+}
+
+// ListDeliveries returns deliveries newest first, each with its attempts.
+func (w *Webhooks) ListDeliveries(ctx context.Context, f model.WebhookDeliveryFilter) ([]model.DeliveryWithAttempts, error) {
+	if err := CheckDeliveryFilter(f); err != nil {
+		return nil, err
+	}
+	return w.store.ListWebhookDeliveries(ctx, f)
+}
+
+// WebhookDeliveryDetail is one delivery with the exact body it sends.
+type WebhookDeliveryDetail struct {
+	model.DeliveryWithAttempts
+	Payload json.RawMessage `json:"payload"`
+}
+
+// GetDelivery returns one delivery with its attempts and payload.
+func (w *Webhooks) GetDelivery(ctx context.Context, corpID string, id uint64) (*WebhookDeliveryDetail, error) {
+	d, m, err := w.store.WebhookDelivery(ctx, corpID, id)
+	if err != nil {
+		return nil, err
+	}
+	return &WebhookDeliveryDetail{DeliveryWithAttempts: *d, Payload: json.RawMessage(m.Body)}, nil
+}
+
+// Replay errors, rendered as 409.
+var (
+	ErrEndpointDisabled = model.ErrEndpointDisabled
+	ErrDeliveryInFlight = model.ErrDeliveryInFlight
+)
+
+// Replay sends a delivered or failed delivery again (same webhook-id, same
+// body, a fresh retry schedule); a pending one is made due now.
+func (w *Webhooks) Replay(ctx context.Context, corpID string, id uint64) error {
+	if err := w.store.ReplayWebhookDelivery(ctx, corpID, id); err != nil {
+		return err
+	}
+	w.Notify()
+	return nil
+}
+
+// ReplayMatching replays every finished delivery matching f whose endpoint
+// is enabled. Without a status it replays the failed ones.
+func (w *Webhooks) ReplayMatching(ctx context.Context, f model.WebhookDeliveryFilter) (int64, error) {
+	if f.Status == "" {
+		f.Status = model.StatusFailed
+	}
+	if f.Status != model.StatusFailed && f.Status != model.DeliveryDelivered {
+		return 0, &ValidationError{Field: "status", Reason: "only failed or delivered deliveries can be replayed"}
+	}
+	if err := CheckDeliveryFilter(f); err != nil {
+		return 0, err
+	}
+	n, err := w.store.ReplayWebhookDeliveries(ctx, f)
+	if n > 0 {
+		w.Notify()
+	}
+	return n, err
+}
+
+// IsReplayConflict reports a replay refused because of the delivery's or
+// endpoint's state.
+func IsReplayConflict(err error) bool {
+	return errors.Is(err, ErrEndpointDisabled) || errors.Is(err, ErrDeliveryInFlight)
+}
+
+// --- the test event ------------------------------------------------------------
+
+// WebhookTestEventType is the type of the event `gateway webhook-test` sends.
+const WebhookTestEventType = "webhook.test"
+
+// SendTestWebhook sends one signed webhook.test event to url, under the same
+// network policy and timeout as real deliveries.
+func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, now time.Time) (WebhookAttemptResult, []byte, error) {
+	if err := checkWebhookURL(ctx, p, url); err != nil {
+		return WebhookAttemptResult{}, nil, err
+	}
+	if _, err := decodeWebhookSecret(secret); err != nil {
+		return WebhookAttemptResult{}, nil, &ValidationError{Field: "secret", Reason: err.Error()}
+	}
+	body, err := json.Marshal(struct {
+		Type      string         `json:"type"`
+		Timestamp time.Time      `json:"timestamp"`
+		Data      map[string]any `json:"data"`
+	}{WebhookTestEventType, now.UTC(), map[string]any{"message": "a test event from the SCRM gateway; answer 2xx once the signature verifies"}})
+	if err != nil {
+		return WebhookAttemptResult{}, nil, err
+	}
+	c := newWebhookClient(p, timeout, 1)
+	return c.post(ctx, url, []string{secret}, model.NewWebhookMsgID(now), now, body), body, nil
+}

@@ -1,0 +1,203 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// WebhookNetworkPolicy says which URLs the gateway may send webhooks to.
+// An admin who can create an endpoint must not be able to make the gateway
+// POST into its own network (cloud metadata, the database, an internal admin
+// page): that is server-side request forgery.
+type WebhookNetworkPolicy struct {
+	// AllowHTTP permits plain http:// URLs (a local CRM, tests).
+	AllowHTTP bool
+	// AllowPrivateNetworks permits loopback, private, link-local and other
+	// non-public addresses.
+	AllowPrivateNetworks bool
+}
+
+var (
+	cgnat      = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet    = netip.MustParsePrefix("0.0.0.0/8")
+	ietf       = netip.MustParsePrefix("192.0.0.0/24")
+	benchmark  = netip.MustParsePrefix("198.18.0.0/15")
+	reserved   = netip.MustParsePrefix("240.0.0.0/4")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+	docs4      = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24"), netip.MustParsePrefix("203.0.113.0/24")}
+	siteLocal6 = netip.MustParsePrefix("fec0::/10")
+)
+
+// nonPublic names why ip is not a public unicast address, or returns "".
+func nonPublic(ip netip.Addr) string {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid():
+		return "invalid"
+	case ip.IsUnspecified():
+		return "unspecified"
+	case ip.IsLoopback():
+		return "loopback"
+	case ip.IsPrivate():
+		return "private"
+	case ip.IsLinkLocalUnicast():
+		return "link-local"
+	case ip.IsMulticast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
+		return "multicast"
+	case cgnat.Contains(ip):
+		return "shared address space"
+	case thisNet.Contains(ip), ietf.Contains(ip), benchmark.Contains(ip), reserved.Contains(ip), siteLocal6.Contains(ip):
+		return "reserved"
+	case ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "broadcast"
+	}
+	for _, p := range docs4 {
+		if p.Contains(ip) {
+			return "reserved"
+		}
+	}
+	// Addresses that embed an IPv4 address reach that address through a
+	// translator: judge the embedded one.
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		if r := nonPublic(netip.AddrFrom4([4]byte(b[12:16]))); r != "" {
+			return r + " (NAT64)"
+		}
+	}
+	if sixToFour.Contains(ip) {
+		b := ip.As16()
+		if r := nonPublic(netip.AddrFrom4([4]byte(b[2:6]))); r != "" {
+			return r + " (6to4)"
+		}
+	}
+	return ""
+}
+
+// checkWebhookURL validates an endpoint URL against the policy and, unless
+// private networks are allowed, resolves its host and refuses it when any
+// address is not public. The check is repeated on every connection (see
+// dialControl), because DNS can change after the endpoint was saved.
+func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) error {
+	bad := func(format string, args ...any) error {
+		return &ValidationError{Field: "url", Reason: fmt.Sprintf(format, args...)}
+	}
+	if raw == "" {
+		return bad("is required")
+	}
+	if len(raw) > 2048 {
+		return bad("must be at most 2048 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return bad("must be an absolute https URL")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !p.AllowHTTP {
+			return bad("must use https (plain http is allowed only when webhooks.allow_http is set)")
+		}
+	default:
+		return bad("must use https, got %q", u.Scheme)
+	}
+	if u.User != nil {
+		return bad("must not carry credentials; the receiver verifies the signature instead")
+	}
+	if u.Fragment != "" {
+		return bad("must not have a #fragment")
+	}
+	if p.AllowPrivateNetworks {
+		return nil
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		if r := nonPublic(ip); r != "" {
+			return bad("points to a %s address (%s); allowed only when webhooks.allow_private_networks is set", r, ip)
+		}
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
+	if err != nil || len(addrs) == 0 {
+		return bad("host %q does not resolve", host)
+	}
+	for _, ip := range addrs {
+		if r := nonPublic(ip); r != "" {
+			return bad("host %q resolves to a %s address (%s); allowed only when webhooks.allow_private_networks is set", host, r, ip.Unmap())
+		}
+	}
+	return nil
+}
+
+// errRefusedAddress marks a connection the policy refused.
+var errRefusedAddress = errors.New("refused address")
+
+// webhookClient sends webhooks: no proxy from the environment (the policy
+// must see the real peer), every dialled address checked against the policy,
+// redirects returned as they are (a redirect is a failed attempt: following
+// it would let a public URL bounce the request into a private network), and
+// one deadline for the whole exchange.
+type webhookClient struct {
+	policy atomic.Pointer[WebhookNetworkPolicy]
+	http   *http.Client
+}
+
+func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int) *webhookClient {
+	c := &webhookClient{}
+	c.policy.Store(&p)
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: c.dialControl}
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          max(conns*4, 64),
+		MaxIdleConnsPerHost:   max(conns, 2),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	c.http = &http.Client{
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c
+}
+
+func (c *webhookClient) dialControl(network, address string, _ syscall.RawConn) error {
+	if c.policy.Load().AllowPrivateNetworks {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: %s", errRefusedAddress, address)
+	}
+	if r := nonPublic(ap.Addr()); r != "" {
+		return fmt.Errorf("%w: %s is a %s address", errRefusedAddress, ap.Addr().Unmap(), r)
+	}
+	return nil
+}
+
+// schemeAllowed re-checks the scheme at send time: the policy may have been
+// tightened since the endpoint was saved.
+func (c *webhookClient) schemeAllowed(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme == "https" || (u.Scheme == "http" && c.policy.Load().AllowHTTP) {
+		return nil
+	}
+	return fmt.Errorf("%w: scheme %q is not allowed", errRefusedAddress, u.Scheme)
+}
