@@ -43,6 +43,8 @@ type Deps struct {
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
 	Jobs     JobReader
+	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
+	Webhooks *service.Webhooks
 	// Group codes and store codes (nil leaves their routes out).
 	Groups *service.GroupCodes
 	Stores *service.StoreCodes
@@ -99,6 +101,8 @@ func New(d Deps) *gin.Engine {
 	}
 
 	mountLiveCodes(api, r, d)
+
+	mountWebhooks(api, d)
 
 	if d.Mount != nil {
 		d.Mount(r)

@@ -1,0 +1,345 @@
+package handler
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// webhookHandler serves webhook endpoints and the delivery log (admin only).
+type webhookHandler struct {
+	hooks *service.Webhooks
+	corps []string
+}
+
+// mountWebhooks adds the webhook routes when the service is wired.
+func mountWebhooks(api *gin.RouterGroup, d Deps) {
+	if d.Webhooks == nil {
+		return
+	}
+	h := &webhookHandler{hooks: d.Webhooks}
+	for id := range d.Corps {
+		h.corps = append(h.corps, id)
+	}
+	sort.Strings(h.corps)
+	admin := requireRole(service.RoleAdmin)
+	api.POST("/webhook-endpoints", admin, h.create)
+	api.GET("/webhook-endpoints", admin, h.list)
+	api.GET("/webhook-endpoints/:id", admin, h.get)
+	api.PATCH("/webhook-endpoints/:id", admin, h.update)
+	api.DELETE("/webhook-endpoints/:id", admin, h.delete)
+	api.POST("/webhook-endpoints/:id/rotate-secret", admin, h.rotate)
+	api.GET("/webhook-deliveries", admin, h.deliveries)
+	api.GET("/webhook-deliveries/:id", admin, h.delivery)
+	api.POST("/webhook-deliveries/:id/replay", admin, h.replay)
+	api.POST("/webhook-deliveries/replay", admin, h.replayMatching)
+}
+
+// corp picks the corp a request is about: ?corp=, or the only one configured.
+func (h *webhookHandler) corp(c *gin.Context) (string, bool) {
+	id := c.Query("corp")
+	if id == "" && len(h.corps) == 1 {
+		return h.corps[0], true
+	}
+	for _, k := range h.corps {
+		if k == id {
+			return id, true
+		}
+	}
+	if id == "" {
+		abortError(c, http.StatusBadRequest, "invalid", "several corps are configured; say which with ?corp=", "corp")
+	} else {
+		abortError(c, http.StatusBadRequest, "invalid", "no such corp", "corp")
+	}
+	return "", false
+}
+
+func (h *webhookHandler) corpAndID(c *gin.Context) (string, uint64, bool) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return "", 0, false
+	}
+	id, ok := pathID(c)
+	return corp, id, ok
+}
+
+func bindEndpoint(c *gin.Context) (service.WebhookEndpointSpec, bool) {
+	var spec service.WebhookEndpointSpec
+	if field, err := decodeStrict(c, &spec); err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON webhook endpoint: "+err.Error(), field)
+		return spec, false
+	}
+	return spec, true
+}
+
+func (h *webhookHandler) create(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	spec, ok := bindEndpoint(c)
+	if !ok {
+		return
+	}
+	ep, err := h.hooks.CreateEndpoint(c.Request.Context(), corp, principal(c).Name, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, ep)
+}
+
+func (h *webhookHandler) list(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	eps, err := h.hooks.ListEndpoints(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"webhook_endpoints": eps})
+}
+
+func (h *webhookHandler) get(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	ep, err := h.hooks.GetEndpoint(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ep)
+}
+
+func (h *webhookHandler) update(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	spec, ok := bindEndpoint(c)
+	if !ok {
+		return
+	}
+	ep, err := h.hooks.UpdateEndpoint(c.Request.Context(), corp, id, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ep)
+}
+
+func (h *webhookHandler) delete(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	if err := h.hooks.DeleteEndpoint(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (h *webhookHandler) rotate(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	ep, err := h.hooks.RotateSecret(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ep)
+}
+
+// deliveryFilterParams are the delivery filter's names, read from the query
+// (GET) or, for a bulk replay, from a JSON body.
+type deliveryFilterParams struct {
+	Endpoint idParam `json:"endpoint"`
+	Status   string  `json:"status"`
+	Lead     idParam `json:"lead"`
+	Contact  string  `json:"contact"`
+	Subject  string  `json:"subject"`
+	Type     string  `json:"type"`
+}
+
+// idParam is an id given as a JSON number or string.
+type idParam string
+
+func (p *idParam) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*p = idParam(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*p = idParam(n.String())
+	return nil
+}
+
+func queryFilter(c *gin.Context) deliveryFilterParams {
+	return deliveryFilterParams{Endpoint: idParam(c.Query("endpoint")), Status: c.Query("status"), Lead: idParam(c.Query("lead")),
+		Contact: c.Query("contact"), Subject: c.Query("subject"), Type: c.Query("type")}
+}
+
+func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (model.WebhookDeliveryFilter, bool) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return model.WebhookDeliveryFilter{}, false
+	}
+	f := model.WebhookDeliveryFilter{CorpID: corp, Status: p.Status, EventType: p.Type, Subject: p.Subject}
+	if p.Endpoint != "" {
+		n, err := strconv.ParseUint(string(p.Endpoint), 10, 64)
+		if err != nil || n == 0 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an endpoint id", "endpoint")
+			return f, false
+		}
+		f.EndpointID = n
+	}
+	subjects := 0
+	if p.Subject != "" {
+		subjects++
+	}
+	if p.Lead != "" {
+		n, err := strconv.ParseUint(string(p.Lead), 10, 64)
+		if err != nil || n == 0 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a lead id", "lead")
+			return f, false
+		}
+		f.Subject = "lead:" + string(p.Lead)
+		subjects++
+	}
+	if p.Contact != "" {
+		f.Subject = "contact:" + p.Contact
+		subjects++
+	}
+	if subjects > 1 {
+		abortError(c, http.StatusBadRequest, "invalid", "give at most one of lead, contact and subject", "subject")
+		return f, false
+	}
+	if err := service.CheckDeliveryFilter(f); err != nil {
+		renderError(c, err)
+		return f, false
+	}
+	return f, true
+}
+
+func (h *webhookHandler) deliveries(c *gin.Context) {
+	f, ok := h.filter(c, queryFilter(c))
+	if !ok {
+		return
+	}
+	f.Limit = 50
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
+			return
+		}
+		f.Limit = n
+	}
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a delivery id", "before")
+			return
+		}
+		f.BeforeID = n
+	}
+	ds, err := h.hooks.ListDeliveries(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	resp := gin.H{"deliveries": ds}
+	if len(ds) == f.Limit {
+		resp["next_before"] = ds[len(ds)-1].ID
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *webhookHandler) delivery(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	d, err := h.hooks.GetDelivery(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+func (h *webhookHandler) replay(c *gin.Context) {
+	corp, id, ok := h.corpAndID(c)
+	if !ok {
+		return
+	}
+	err := h.hooks.Replay(c.Request.Context(), corp, id)
+	if service.IsReplayConflict(err) {
+		abortError(c, http.StatusConflict, "conflict", err.Error(), "")
+		return
+	}
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "queued"})
+}
+
+func (h *webhookHandler) replayMatching(c *gin.Context) {
+	p := queryFilter(c)
+	if c.Request.ContentLength != 0 {
+		if field, err := decodeStrict(c, &p); err != nil && !errors.Is(err, io.EOF) {
+			abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON delivery filter: "+err.Error(), field)
+			return
+		}
+	}
+	f, ok := h.filter(c, p)
+	if !ok {
+		return
+	}
+	n, err := h.hooks.ReplayMatching(c.Request.Context(), f)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"replayed": n})
+}
+
+// decodeStrict decodes a JSON body, refusing unknown fields so a typo is a
+// 400 naming the field rather than a silent no-op. It returns the field at fault.
+func decodeStrict(c *gin.Context, v any) (string, error) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return "", nil
+	case errors.As(err, &te):
+		return te.Field, err
+	case strings.HasPrefix(err.Error(), `json: unknown field "`):
+		return strings.TrimSuffix(strings.TrimPrefix(err.Error(), `json: unknown field "`), `"`), err
+	}
+	return "", err
+}
