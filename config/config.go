@@ -35,6 +35,7 @@ type Config struct {
 	Corps      []Corp     `yaml:"corps"`
 	Dispatcher Dispatcher `yaml:"dispatcher"`
 	HTTP       HTTP       `yaml:"http"`
+	Webhooks   Webhooks   `yaml:"webhooks"`
 }
 
 // DB selects and tunes the database.
@@ -75,6 +76,21 @@ type Dispatcher struct {
 	MaxAttempts   int           `yaml:"max_attempts"`
 }
 
+// Webhooks tunes delivery to CRM endpoints.
+type Webhooks struct {
+	// AllowHTTP permits plain http:// endpoint URLs (a CRM on the same host, tests).
+	AllowHTTP bool `yaml:"allow_http"`
+	// AllowPrivateNetworks permits endpoints on loopback, private and
+	// link-local addresses; off, such URLs are refused to stop SSRF.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// Workers is how many requests this replica has in flight.
+	Workers int `yaml:"workers"`
+	// Timeout bounds one request, connection to answer.
+	Timeout time.Duration `yaml:"timeout"`
+	// PollInterval is how often the outbox is checked for new deliveries.
+	PollInterval time.Duration `yaml:"poll_interval"`
+}
+
 // HTTP tunes the server.
 type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -91,7 +107,8 @@ func Default() Config {
 		Dispatcher: Dispatcher{
 			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
 		},
-		HTTP: HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 1 << 20},
+		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 1 << 20},
+		Webhooks: Webhooks{Workers: 16, Timeout: 15 * time.Second, PollInterval: time.Second},
 	}
 }
 
@@ -156,6 +173,22 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return fmt.Errorf("config: GATEWAY_WECOM_CALLS_PER_MINUTE: %q is not a number", v)
 		}
 		cfg.WeCom.CallsPerMinute = n
+	}
+
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{
+		{"GATEWAY_WEBHOOKS_ALLOW_HTTP", &cfg.Webhooks.AllowHTTP},
+		{"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", &cfg.Webhooks.AllowPrivateNetworks},
+	} {
+		if v := getenv(b.key); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("config: %s: %q is not true or false", b.key, v)
+			}
+			*b.dst = on
+		}
 	}
 
 	id := getenv("GATEWAY_CORP_ID")
@@ -278,6 +311,15 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxCallbackBody < 1024 {
 		bad("http.max_callback_body", "must be at least 1024 bytes")
+	}
+	if w := c.Webhooks; w.Workers < 1 || w.Workers > 256 {
+		bad("webhooks.workers", "must be between 1 and 256, got %d", w.Workers)
+	}
+	if t := c.Webhooks.Timeout; t < time.Second || t > time.Minute {
+		bad("webhooks.timeout", "must be between 1s and 1m (receivers are told to answer within 15s), got %s", t)
+	}
+	if c.Webhooks.PollInterval < 10*time.Millisecond {
+		bad("webhooks.poll_interval", "must be at least 10ms")
 	}
 	return errors.Join(errs...)
 }
