@@ -2,6 +2,7 @@
 //
 //	gateway [-config FILE]                 serve (the default)
 //	gateway migrate [-config FILE]         apply database migrations and exit
+//	gateway webhook-test --url URL         send a signed test event to a CRM endpoint
 //	gateway token create --role R --name N print a new admin-API token once
 package main
 
@@ -31,6 +32,7 @@ func main() {
 const usage = `usage:
   gateway [serve] [-config FILE]
   gateway migrate [-config FILE]
+  gateway webhook-test --url URL [--secret whsec_...] [-config FILE]
   gateway token create --role admin|staff|viewer|crm --name NAME [-config FILE]
 `
 
@@ -48,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdMigrate(ctx, args, stdout, stderr, getenv)
 	case "token":
 		err = cmdToken(ctx, args, stdout, stderr, getenv)
+	case "webhook-test":
+		err = cmdWebhookTest(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

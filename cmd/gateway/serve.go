@@ -56,6 +56,7 @@ type gateway struct {
 	jobs       *service.JobRunner
 	cache      *service.CodeCache
 	codes      *service.ChannelCodes
+	webhooks   *service.Webhooks
 	groups     *service.GroupCodes
 	stores     *service.StoreCodes
 	handler    http.Handler
@@ -152,6 +153,11 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.cache.Reload(ctx)
 	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
 	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
+	wh := cfg.Webhooks
+	g.webhooks = service.NewWebhooks(g.store, service.WebhookOptions{
+		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks},
+		Workers: wh.Workers, Timeout: wh.Timeout, PollInterval: wh.PollInterval, Logger: log, Registerer: reg,
+	})
 	g.groups = service.NewGroupCodes(g.store, lookup, g.dispatcher, g.jobs, reg, w.now, log, cfg.PublicURL)
 	g.stores = service.NewStoreCodes(g.store, lookup, g.jobs, g.groups, w.now, log, cfg.PublicURL)
 
@@ -170,7 +176,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
 		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: contacts, Jobs: g.store,
+		Codes: g.codes, Contacts: contacts, Jobs: g.store, Webhooks: g.webhooks,
 	})
 	return g, nil
 }
@@ -222,6 +228,7 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 	for _, run := range []func(context.Context){
 		func(c context.Context) { _ = g.dispatcher.Run(c) },
 		func(c context.Context) { _ = g.jobs.Run(c) },
+		func(c context.Context) { _ = g.webhooks.Run(c) },
 		func(c context.Context) { g.cache.Run(c, 15*time.Second) },
 		g.runCron,
 	} {

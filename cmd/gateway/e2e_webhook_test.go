@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+// crmReceiver is a CRM endpoint that verifies every request with the
+// Standard Webhooks library and keeps what it verified.
+type crmReceiver struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	secret string
+	got    []map[string]any
+	bad    []string
+}
+
+func newCRMReceiver(t *testing.T) *crmReceiver {
+	c := &crmReceiver{}
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		wh, err := standardwebhooks.NewWebhook(c.secret)
+		if err == nil {
+			err = wh.Verify(body, r.Header)
+		}
+		if err != nil {
+			c.bad = append(c.bad, err.Error())
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var p map[string]any
+		_ = json.Unmarshal(body, &p)
+		p["webhook-id"] = r.Header.Get("webhook-id")
+		c.got = append(c.got, p)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *crmReceiver) ofType(typ string) []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []map[string]any
+	for _, p := range c.got {
+		if p["type"] == typ {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		// The receiver is an httptest server on loopback over http.
+		e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+		crm := newCRMReceiver(t)
+		var ep map[string]any
+		if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.srv.URL + "/wecom-leads",
+			"event_types": []string{model.WebhookContactAdded, model.WebhookContactLost}}, &ep); st != 201 {
+			t.Fatalf("create endpoint: %d %v", st, ep)
+		}
+		crm.mu.Lock()
+		crm.secret = ep["secret"].(string)
+		crm.mu.Unlock()
+
+		code := e.createCode(map[string]any{"name": "春季展会", "folder": "展会", "roster": roster(member("zhangsan"))})
+		res := e.scan(code, "王小明")
+		e.idle()
+		deadline := time.Now().Add(20 * time.Second)
+		for len(crm.ofType(model.WebhookContactAdded)) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no contact.added arrived; refused: %v", crm.bad)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		got := crm.ofType(model.WebhookContactAdded)
+		if len(got) != 1 || len(crm.bad) != 0 {
+			t.Fatalf("contact.added arrived %d times; refused %v", len(got), crm.bad)
+		}
+		var data model.ContactAddedData
+		b, _ := json.Marshal(got[0]["data"])
+		if err := json.Unmarshal(b, &data); err != nil {
+			t.Fatal(err)
+		}
+		if data.CorpID != e2eCorp || data.Contact.ExternalUserID != res.ExternalUserID || data.StaffUserID != res.UserID ||
+			data.Source.Kind != "channel" || data.Source.CodeID != code.ID || data.Source.CodeName != "春季展会" ||
+			data.Source.CodeFolder != "展会" || data.Source.State != code.State || data.AddedAt.IsZero() {
+			t.Fatalf("data = %+v (%s)", data, b)
+		}
+
+		var list struct {
+			Deliveries []model.DeliveryWithAttempts `json:"deliveries"`
+		}
+		if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered&contact="+res.ExternalUserID, nil, &list); st != 200 {
+			t.Fatalf("deliveries: %d", st)
+		}
+		if len(list.Deliveries) != 1 || list.Deliveries[0].WebhookID != got[0]["webhook-id"] ||
+			len(list.Deliveries[0].Attempts) != 1 || list.Deliveries[0].Attempts[0].StatusCode != 204 {
+			t.Fatalf("deliveries = %+v", list.Deliveries)
+		}
+
+		// The customer deletes the staff member: contact.lost follows, in order.
+		if err := e.ctl.DeleteStaff(context.Background(), wecomsim.RelationRequest{UserID: res.UserID, ExternalUserID: res.ExternalUserID}); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		deadline = time.Now().Add(20 * time.Second)
+		for len(crm.ofType(model.WebhookContactLost)) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no contact.lost arrived; refused: %v", crm.bad)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		lost := crm.ofType(model.WebhookContactLost)[0]["data"].(map[string]any)
+		if lost["status"] != model.RelationLost || lost["staff_userid"] != res.UserID {
+			t.Fatalf("contact.lost = %v", lost)
+		}
+	})
+}
+
+func TestWebhookTestCommandSendsASignedEvent(t *testing.T) {
+	t.Chdir(t.TempDir()) // no gateway.yaml: the demo defaults
+	crm := newCRMReceiver(t)
+	crm.secret = service.NewWebhookSecret()
+	allow := func(k string) string {
+		switch k {
+		case "GATEWAY_WEBHOOKS_ALLOW_HTTP", "GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS":
+			return "true"
+		}
+		return ""
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"webhook-test", "--url", crm.srv.URL, "--secret", crm.secret}, &out, &errOut, allow)
+	if code != 0 || len(crm.ofType(service.WebhookTestEventType)) != 1 {
+		t.Fatalf("exit %d, received %d, refused %v\n%s%s", code, len(crm.got), crm.bad, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "webhook-signature: v1,") || !strings.Contains(out.String(), "HTTP 204") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+
+	// A receiver that rejects the signature fails the command.
+	out.Reset()
+	errOut.Reset()
+	code = run(context.Background(), []string{"webhook-test", "--url", crm.srv.URL}, &out, &errOut, allow)
+	if code != 1 || !strings.Contains(errOut.String(), "HTTP 401") || !strings.Contains(out.String(), "secret:    whsec_") {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+
+	// Without the switches a loopback URL is refused before anything is sent.
+	errOut.Reset()
+	n := len(crm.got)
+	code = run(context.Background(), []string{"webhook-test", "--url", crm.srv.URL}, &out, &errOut, func(string) string { return "" })
+	if code != 1 || !strings.Contains(errOut.String(), "--url") || len(crm.got) != n {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if code := run(context.Background(), []string{"webhook-test"}, &out, &errOut, allow); code != 1 {
+		t.Fatalf("no --url: exit %d", code)
+	}
+}
