@@ -43,6 +43,9 @@ type Deps struct {
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
 	Jobs     JobReader
+	Leads    *service.Leads
+	TagRules *service.TagRules
+	Tags     *service.TagCatalogue
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
 	Webhooks *service.Webhooks
 	// Group codes and store codes (nil leaves their routes out).
@@ -98,6 +101,9 @@ func New(d Deps) *gin.Engine {
 		}
 		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: fetch}
 		ch.routes(api, r)
+		if d.Leads != nil {
+			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, corp: ch.corp}).routes(api)
+		}
 	}
 
 	mountLiveCodes(api, r, d)

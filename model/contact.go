@@ -227,11 +227,13 @@ func (s *Store) RecordLoss(ctx context.Context, r LossRecord) (bool, error) {
 			}
 			if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
 				if day := r.StatDay(rel.CodeID); day != "" {
-					return s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},
-						[]string{"code_id", "day", "user_id"}, "losses", 1)
+					if err := s.bump(tx, &CodeDailyStat{CodeID: rel.CodeID, Day: day, UserID: r.UserID, CorpID: r.CorpID, Losses: 1},
+						[]string{"code_id", "day", "user_id"}, "losses", 1); err != nil {
+						return err
+					}
 				}
 			}
-			return nil
+			return enqueueJobs(tx, now, r.Jobs)
 		})
 	})
 	if err != nil {

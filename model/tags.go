@@ -126,3 +126,42 @@ func (s *Store) MediaAssetsExpiringBefore(ctx context.Context, t time.Time) ([]M
 	}
 	return out, nil
 }
+
+// ReplaceCorpTags makes a corp's catalogue exactly tags (a full reconcile
+// with WeCom): entries not in tags are removed.
+func (s *Store) ReplaceCorpTags(ctx context.Context, corpID string, tags []CorpTag) error {
+	now := s.Now()
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			ids := make([]string, 0, len(tags))
+			for i := range tags {
+				tags[i].CorpID, tags[i].UpdatedAt = corpID, now
+				ids = append(ids, tags[i].TagID)
+			}
+			del := tx.Where("corp_id = ?", corpID)
+			if len(ids) > 0 {
+				del = del.Where("tag_id NOT IN ?", ids)
+			}
+			if err := del.Delete(&CorpTag{}).Error; err != nil {
+				return err
+			}
+			if len(tags) == 0 {
+				return nil
+			}
+			return tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "corp_id"}, {Name: "tag_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"name", "group_id", "group_name", "updated_at"}),
+			}).CreateInBatches(&tags, 200).Error
+		})
+	})
+}
+
+// ListCorpTags returns a corp's catalogue.
+func (s *Store) ListCorpTags(ctx context.Context, corpID string) ([]CorpTag, error) {
+	var out []CorpTag
+	err := s.db.WithContext(ctx).Where("corp_id = ?", corpID).Order("group_name, name").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list corp tags: %w", err)
+	}
+	return out, nil
+}

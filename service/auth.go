@@ -47,6 +47,9 @@ type Principal struct {
 	TokenID uint64
 	Name    string
 	Role    string
+	// UserID is the WeCom staff member a staff token acts for (sales see
+	// only their own leads).
+	UserID string
 }
 
 // Auth issues and checks admin-API tokens. Tokens are "gw_" + 32 random
@@ -72,6 +75,15 @@ const tokenPrefix = "gw_"
 
 // CreateToken issues a token and returns its secret, shown once.
 func (a *Auth) CreateToken(ctx context.Context, name, role string) (string, *model.APIToken, error) {
+	return a.CreateTokenFor(ctx, name, role, "")
+}
+
+// CreateTokenFor issues a token acting for a WeCom staff member (userID may
+// be empty for tokens that are not a person's).
+func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (string, *model.APIToken, error) {
+	if len(userID) > 64 {
+		return "", nil, &ValidationError{Field: "userid", Reason: "must be at most 64 characters"}
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 128 {
 		return "", nil, &ValidationError{Field: "name", Reason: "must be 1 to 128 characters"}
@@ -84,7 +96,7 @@ func (a *Auth) CreateToken(ctx context.Context, name, role string) (string, *mod
 		return "", nil, err
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	t := &model.APIToken{Name: name, Role: role, Hash: hashToken(secret), Prefix: secret[:9]}
+	t := &model.APIToken{Name: name, Role: role, Hash: hashToken(secret), Prefix: secret[:9], UserID: userID}
 	if err := a.store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
@@ -104,7 +116,7 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (*Principal, err
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	a.touch(ctx, t.ID)
-	return &Principal{TokenID: t.ID, Name: t.Name, Role: t.Role}, nil
+	return &Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, UserID: t.UserID}, nil
 }
 
 // touch records last use at most once a minute per token, keeping a write

@@ -99,8 +99,15 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		return &model.Job{CorpID: ev.CorpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, ev.ID), OrderKey: orderKey, Payload: encodePayload(p)}
 	}
 	rp := relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID}
-	// The profile first: the remark's {name} needs it (jobs of one contact run in order).
+	// The profile first: the remark's {name} and the lead's rules need it
+	// (jobs of one contact run in order).
 	rec.Jobs = append(rec.Jobs, job(JobFetchProfile, rp))
+	activity := Activity{Trigger: TriggerContactAdded, Key: fmt.Sprintf("event:%d", ev.ID), ExternalUserID: ev.ExternalUserID,
+		UserID: ev.UserID, State: clip(ev.State, 64), At: at}
+	if code != nil {
+		activity.CodeID = code.ID
+	}
+	rec.Jobs = append(rec.Jobs, ActivityJob(ev.CorpID, activity))
 	if code != nil {
 		rec.CodeID, rec.Source = code.ID, SourceChannel
 		day := code.Roster.LocalDay(at)
@@ -261,6 +268,8 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *InboundEvent, status, rea
 	rec := model.LossRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
 		Status: status, Reason: reason, At: at}
 	if status != model.RelationTransferred {
+		rec.Jobs = []*model.Job{ActivityJob(ev.CorpID, Activity{Trigger: TriggerLost, Key: fmt.Sprintf("event:%d", ev.ID),
+			ExternalUserID: ev.ExternalUserID, UserID: ev.UserID, At: at})}
 		rec.StatDay = func(codeID uint64) string {
 			for _, v := range c.cache.snapshot() {
 				if v.ID == codeID {
@@ -306,9 +315,12 @@ type remarkPayload struct {
 	Day      string `json:"day"`
 }
 
+// tagPayload adds Tags to and removes Remove from a relation, in WeCom and
+// in the relation's record.
 type tagPayload struct {
 	relPayload
-	Tags []TagRef `json:"tags"`
+	Tags   []TagRef `json:"tags"`
+	Remove []TagRef `json:"remove,omitempty"`
 }
 
 func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
@@ -366,25 +378,27 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	if err := decodePayload(j, &p); err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(p.Tags))
-	names := make([]string, 0, len(p.Tags))
-	for _, t := range p.Tags {
-		if t.ID != "" {
-			ids = append(ids, t.ID)
-			names = append(names, t.Name)
+	ids := func(refs []TagRef) []string {
+		out := make([]string, 0, len(refs))
+		for _, t := range refs {
+			if t.ID != "" {
+				out = append(out, t.ID)
+			}
 		}
+		return out
 	}
-	if len(ids) == 0 {
+	add, remove := ids(p.Tags), ids(p.Remove)
+	if len(add)+len(remove) == 0 {
 		return Ignore("no tag ids")
 	}
 	client, err := c.clients(j.CorpID)
 	if err != nil {
 		return Permanent(err)
 	}
-	if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, ids, nil); err != nil {
+	if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, add, remove); err != nil {
 		return jobError(err)
 	}
-	// Merge with what the relation already carries.
+	// Mirror the change on the relation's record.
 	rels, err := c.store.RelationsOf(ctx, j.CorpID, p.ExternalUserID)
 	if err != nil {
 		return err
@@ -399,8 +413,11 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 			}
 		}
 	}
-	for _, n := range names {
-		set[n] = true
+	for _, t := range p.Tags {
+		set[t.Name] = true
+	}
+	for _, t := range p.Remove {
+		delete(set, t.Name)
 	}
 	all := make([]string, 0, len(set))
 	for n := range set {

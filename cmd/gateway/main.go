@@ -33,7 +33,7 @@ const usage = `usage:
   gateway [serve] [-config FILE]
   gateway migrate [-config FILE]
   gateway webhook-test --url URL [--secret whsec_...] [-config FILE]
-  gateway token create --role admin|staff|viewer|crm --name NAME [-config FILE]
+  gateway token create --role admin|staff|viewer|crm --name NAME [--userid WECOM_USERID] [-config FILE]
 `
 
 // run is main without the process: it returns the exit code.
@@ -130,6 +130,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fs.SetOutput(stderr)
 	role := fs.String("role", "", "admin, staff, viewer or crm")
 	name := fs.String("name", "", "who or what the token is for")
+	userID := fs.String("userid", "", "the WeCom userid a staff token acts for (sales see only their own leads)")
 	cfg, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
 		return err
@@ -142,7 +143,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	secret, tok, err := service.NewAuth(st, nil).CreateToken(ctx, *name, *role)
+	secret, tok, err := service.NewAuth(st, nil).CreateTokenFor(ctx, *name, *role, *userID)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ type gateway struct {
 	jobs       *service.JobRunner
 	cache      *service.CodeCache
 	codes      *service.ChannelCodes
+	tags       *service.TagCatalogue
 	webhooks   *service.Webhooks
 	groups     *service.GroupCodes
 	stores     *service.StoreCodes
@@ -153,6 +154,8 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.cache.Reload(ctx)
 	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
 	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
+	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
+	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
 	wh := cfg.Webhooks
 	g.webhooks = service.NewWebhooks(g.store, service.WebhookOptions{
 		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks},
@@ -176,7 +179,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
 		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: contacts, Jobs: g.store, Webhooks: g.webhooks,
+		Codes: g.codes, Contacts: contacts, Jobs: g.store, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags, Webhooks: g.webhooks,
 	})
 	return g, nil
 }
@@ -284,6 +287,22 @@ func (g *gateway) runCron(ctx context.Context) {
 	})
 	if err != nil {
 		g.log.Error("schedule roster tick", "err", err)
+		return
+	}
+	// Tag events can be missed; reconcile each corp's catalogue hourly.
+	_, err = c.AddFunc("30 7 * * * *", func() {
+		ok, err := g.store.AcquireLease(ctx, "cron:tag-reconcile", holder, 50*time.Second)
+		if err != nil || !ok {
+			return
+		}
+		for _, corp := range g.cfg.Corps {
+			if err := g.tags.RequestSync(ctx, corp.ID); err != nil && ctx.Err() == nil {
+				g.log.Error("tag reconcile", "corp", corp.ID, "err", err)
+			}
+		}
+	})
+	if err != nil {
+		g.log.Error("schedule tag reconcile", "err", err)
 		return
 	}
 	c.Start()

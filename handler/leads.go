@@ -1,0 +1,364 @@
+package handler
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// leadsHandler serves leads, the funnel, scoring, tag rules and the CRM's answers.
+type leadsHandler struct {
+	leads *service.Leads
+	rules *service.TagRules
+	tags  *service.TagCatalogue
+	corp  func(c *gin.Context) (string, bool)
+}
+
+func (h *leadsHandler) routes(api *gin.RouterGroup) {
+	read := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	admin := requireRole(service.RoleAdmin)
+	api.GET("/leads", read, h.list)
+	api.GET("/leads/:id", read, h.get)
+	api.PATCH("/leads/:id", admin, h.patch)
+	api.POST("/leads/:id/stage", admin, h.stage)
+	api.GET("/funnel", requireRole(service.RoleAdmin, service.RoleViewer), h.funnel)
+	api.GET("/scoring", read, h.getScoring)
+	api.PUT("/scoring", admin, h.putScoring)
+	api.POST("/tag-rules", admin, h.createRule)
+	api.GET("/tag-rules", requireRole(service.RoleAdmin, service.RoleViewer), h.listRules)
+	api.GET("/tag-rules/:id", requireRole(service.RoleAdmin, service.RoleViewer), h.getRule)
+	api.PATCH("/tag-rules/:id", admin, h.patchRule)
+	api.DELETE("/tag-rules/:id", admin, h.deleteRule)
+	api.POST("/crm/leads/:id/status", requireRole(service.RoleCRM), h.crmStatus)
+	api.GET("/tags", read, h.listTags)
+	api.POST("/tags", admin, h.createTags)
+}
+
+func (h *leadsHandler) listTags(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	list, err := h.tags.List(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"tags": list})
+}
+
+func (h *leadsHandler) createTags(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	var body struct {
+		Group string   `json:"group"`
+		Names []string `json:"names"`
+	}
+	if !bindJSON(c, &body) {
+		return
+	}
+	list, err := h.tags.Create(c.Request.Context(), corp, body.Group, body.Names)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"tags": list})
+}
+
+func bindJSON(c *gin.Context, v any) bool {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	if err := c.ShouldBindJSON(v); err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "body must be JSON of the documented shape: "+err.Error(), "")
+		return false
+	}
+	return true
+}
+
+func renderLeadError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, service.ErrNotLinked):
+		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
+	case errors.Is(err, model.ErrLeadMerged):
+		abortError(c, http.StatusConflict, "merged", "the lead was merged into another (same person)", "")
+	default:
+		renderError(c, err)
+	}
+}
+
+func (h *leadsHandler) list(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	f := model.LeadFilter{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	if f.Stage != "" && !service.ValidStage(f.Stage) {
+		abortError(c, http.StatusBadRequest, "invalid", "unknown stage", "stage")
+		return
+	}
+	if v := c.Query("min_score"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an integer", "min_score")
+			return
+		}
+		f.MinScore = &n
+	}
+	if v := c.Query("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be the next_cursor of the previous page", "cursor")
+			return
+		}
+		f.BeforeID = n
+	}
+	var after uint64
+	if !pageParams(c, &after, &f.Limit) {
+		return
+	}
+	list, err := h.leads.List(c.Request.Context(), principal(c), f)
+	if err != nil {
+		renderLeadError(c, err)
+		return
+	}
+	resp := gin.H{"leads": list}
+	if len(list) == f.Limit {
+		resp["next_cursor"] = strconv.FormatUint(list[len(list)-1].ID, 10)
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func (h *leadsHandler) get(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	l, err := h.leads.Get(c.Request.Context(), principal(c), corp, id)
+	if err != nil {
+		renderLeadError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (h *leadsHandler) patch(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var p service.LeadPatch
+	if !bindJSON(c, &p) {
+		return
+	}
+	l, err := h.leads.Patch(c.Request.Context(), corp, id, p, principal(c).Name)
+	if err != nil {
+		renderLeadError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (h *leadsHandler) stage(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var body struct {
+		Stage  string `json:"stage"`
+		Reason string `json:"reason"`
+	}
+	if !bindJSON(c, &body) {
+		return
+	}
+	l, err := h.leads.SetStage(c.Request.Context(), corp, id, body.Stage, body.Reason, principal(c).Name)
+	if err != nil {
+		renderLeadError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, l)
+}
+
+func (h *leadsHandler) crmStatus(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	var a service.CRMAnswer
+	if !bindJSON(c, &a) {
+		return
+	}
+	res, err := h.leads.ApplyCRMAnswer(c.Request.Context(), corp, id, a, principal(c).Name)
+	if err != nil {
+		renderLeadError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+func (h *leadsHandler) funnel(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	to := time.Now().UTC()
+	from := to.AddDate(0, 0, -30)
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.Query(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				if d, err2 := time.Parse("2006-01-02", v); err2 == nil {
+					t = d
+				} else {
+					abortError(c, http.StatusBadRequest, "invalid", "must be a date (YYYY-MM-DD) or RFC 3339 time", p.name)
+					return
+				}
+			}
+			*p.dst = t
+		}
+	}
+	if !from.Before(to) {
+		abortError(c, http.StatusBadRequest, "invalid", "must be before to", "from")
+		return
+	}
+	var code uint64
+	if v := c.Query("code"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a channel code id", "code")
+			return
+		}
+		code = n
+	}
+	f, err := h.leads.Funnel(c.Request.Context(), corp, from, to, code)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+func (h *leadsHandler) getScoring(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	cfg, version, err := h.leads.Scoring(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"version": version, "config": cfg})
+}
+
+func (h *leadsHandler) putScoring(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	cfg := service.DefaultScoring()
+	if !bindJSON(c, &cfg) {
+		return
+	}
+	version, err := h.leads.SetScoring(c.Request.Context(), corp, cfg)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"version": version, "config": cfg, "rescoring": "started in the background"})
+}
+
+func (h *leadsHandler) createRule(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	var spec service.TagRuleSpec
+	if !bindJSON(c, &spec) {
+		return
+	}
+	spec.ID = 0
+	r, err := h.rules.Save(c.Request.Context(), corp, spec)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (h *leadsHandler) listRules(c *gin.Context) {
+	corp, ok := h.corp(c)
+	if !ok {
+		return
+	}
+	list, err := h.rules.List(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"tag_rules": list})
+}
+
+func (h *leadsHandler) getRule(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	r, err := h.rules.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+// patchRule replaces the fields given; the rule is validated whole.
+func (h *leadsHandler) patchRule(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	cur, err := h.rules.Get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	if !bindJSON(c, cur) {
+		return
+	}
+	cur.ID = id
+	r, err := h.rules.Save(c.Request.Context(), corp, *cur)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (h *leadsHandler) deleteRule(c *gin.Context) {
+	corp, ok := h.corp(c)
+	id, ok2 := pathID(c)
+	if !ok || !ok2 {
+		return
+	}
+	if err := h.rules.Delete(c.Request.Context(), corp, id); err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,457 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Lead is a contact on its way to the CRM. JSON-shaped fields are owned by
+// service (source, tags, BANT, behaviour, rule points, score breakdown).
+type Lead struct {
+	ID             uint64
+	CorpID         string
+	ContactID      uint64
+	ExternalUserID string
+	UnionID        string
+	Name           string
+	CorpName       string
+	Mobile         string
+	MobileValid    bool
+	Gender         int
+	Source         string
+	SourceCodeID   uint64
+	Owner          string
+	Tags           string
+	BANT           string `gorm:"column:bant"`
+	Behaviour      string
+	RulePoints     string
+	Score          int
+	Breakdown      string
+	ScoringVersion int
+	Stage          string
+	StageChangedAt time.Time
+	MergedInto     uint64
+	LastActivityAt time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
+}
+
+func (Lead) TableName() string { return "leads" }
+
+// LeadTransition records a stage change with its reason and actor.
+type LeadTransition struct {
+	ID      uint64    `json:"id"`
+	CorpID  string    `json:"-"`
+	LeadID  uint64    `json:"lead_id"`
+	From    string    `gorm:"column:from_stage" json:"from"`
+	To      string    `gorm:"column:to_stage" json:"to"`
+	Reason  string    `json:"reason"`
+	Actor   string    `json:"actor"`
+	ActorID string    `json:"actor_id,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+func (LeadTransition) TableName() string { return "lead_transitions" }
+
+type tagRuleRun struct {
+	RuleID     uint64 `gorm:"primaryKey"`
+	LeadID     uint64 `gorm:"primaryKey"`
+	TriggerKey string `gorm:"primaryKey"`
+	At         time.Time
+}
+
+func (tagRuleRun) TableName() string { return "tag_rule_runs" }
+
+// LeadTx is one transaction on one locked lead.
+type LeadTx struct {
+	s       *Store
+	tx      *gorm.DB
+	Lead    *Lead
+	Created bool
+}
+
+// Transition records a stage change of the lead (the caller sets Lead.Stage).
+func (lt *LeadTx) Transition(from, to, reason, actor, actorID string, at time.Time) error {
+	return lt.tx.Create(&LeadTransition{CorpID: lt.Lead.CorpID, LeadID: lt.Lead.ID, From: from, To: to,
+		Reason: truncate(reason, 512), Actor: actor, ActorID: truncate(actorID, 128), At: at.UTC()}).Error
+}
+
+// FirstRun records that a rule ran for this lead and trigger, and reports
+// whether this is the first time (rules are idempotent per rule, lead and
+// triggering event).
+func (lt *LeadTx) FirstRun(ruleID uint64, triggerKey string) (bool, error) {
+	res := lt.tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&tagRuleRun{RuleID: ruleID, LeadID: lt.Lead.ID,
+		TriggerKey: truncate(triggerKey, 128), At: lt.s.Now()})
+	if res.Error != nil && !errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+		return false, res.Error
+	}
+	return res.Error == nil && res.RowsAffected == 1, nil
+}
+
+// EnqueueJobs adds side-effect jobs in the same transaction.
+func (lt *LeadTx) EnqueueJobs(jobs ...*Job) error { return enqueueJobs(lt.tx, lt.s.Now(), jobs) }
+
+// Contact returns the lead's contact.
+func (lt *LeadTx) Contact() (*Contact, error) {
+	var c Contact
+	err := lt.tx.First(&c, lt.Lead.ContactID).Error
+	return &c, notFound(err, "contact")
+}
+
+// ActiveRelations returns the lead's live relations (for tagging in WeCom).
+func (lt *LeadTx) ActiveRelations() ([]Relation, error) {
+	var out []Relation
+	err := lt.tx.Where("contact_id = ? AND status = ?", lt.Lead.ContactID, RelationActive).Find(&out).Error
+	return out, err
+}
+
+// ErrLeadMerged is returned when a lead was merged into another.
+var ErrLeadMerged = errors.New("lead was merged into another")
+
+// UpdateLeadOfContact locks (or, with init, creates) the lead of a contact
+// and runs fn on it in one transaction; the lead is saved after fn.
+func (s *Store) UpdateLeadOfContact(ctx context.Context, corpID string, contactID uint64, init func(c *Contact) *Lead, fn func(lt *LeadTx) error) error {
+	return s.updateLead(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("corp_id = ? AND contact_id = ?", corpID, contactID)
+	}, func(tx *gorm.DB) (*Lead, error) {
+		if init == nil {
+			return nil, ErrNotFound
+		}
+		var c Contact
+		if err := tx.Where("id = ? AND corp_id = ?", contactID, corpID).First(&c).Error; err != nil {
+			return nil, notFound(err, "contact")
+		}
+		return init(&c), nil
+	}, fn)
+}
+
+// UpdateLead locks a lead by id and runs fn on it; the lead is saved after fn.
+func (s *Store) UpdateLead(ctx context.Context, corpID string, id uint64, fn func(lt *LeadTx) error) error {
+	return s.updateLead(ctx, func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("corp_id = ? AND id = ?", corpID, id)
+	}, nil, fn)
+}
+
+func (s *Store) updateLead(ctx context.Context, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), fn func(lt *LeadTx) error) error {
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			lt := &LeadTx{s: s, tx: tx}
+			for attempt := 0; attempt < 2 && lt.Lead == nil; attempt++ {
+				var l Lead
+				q := where(tx).Where("deleted_at IS NULL")
+				if s.dialect == "mysql" {
+					q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+				}
+				err := q.First(&l).Error
+				switch {
+				case err == nil:
+					lt.Lead = &l
+				case !errors.Is(err, gorm.ErrRecordNotFound):
+					return err
+				case create == nil:
+					return ErrNotFound
+				default:
+					nl, err := create(tx)
+					if err != nil {
+						return err
+					}
+					now := s.Now()
+					nl.CreatedAt, nl.UpdatedAt = now, now
+					err = tx.Create(nl).Error
+					if errors.Is(err, gorm.ErrDuplicatedKey) {
+						continue // created concurrently: lock that one
+					}
+					if err != nil {
+						return err
+					}
+					lt.Lead, lt.Created = nl, true
+				}
+			}
+			if lt.Lead == nil {
+				return fmt.Errorf("store: lead could not be locked")
+			}
+			if lt.Lead.MergedInto != 0 {
+				return ErrLeadMerged
+			}
+			if err := fn(lt); err != nil {
+				return err
+			}
+			lt.Lead.UpdatedAt = s.Now()
+			return tx.Save(lt.Lead).Error
+		})
+	})
+}
+
+// MergeLeads folds lead `from` into `into` (same person reached through
+// several contacts, found by unionid): the absorbed lead is marked merged.
+func (s *Store) MergeLeads(ctx context.Context, corpID string, from, into uint64, reason string) error {
+	now := s.Now()
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			res := tx.Model(&Lead{}).Where("id = ? AND corp_id = ? AND merged_into = 0", from, corpID).
+				Updates(map[string]any{"merged_into": into, "updated_at": now})
+			if res.Error != nil || res.RowsAffected == 0 {
+				return res.Error
+			}
+			return tx.Create(&LeadTransition{CorpID: corpID, LeadID: from, From: "", To: "merged",
+				Reason: truncate(reason, 512), Actor: "system", At: now}).Error
+		})
+	})
+}
+
+// LeadsByUnionID returns live, unmerged leads of a corp with this unionid, oldest first.
+func (s *Store) LeadsByUnionID(ctx context.Context, corpID, unionID string) ([]Lead, error) {
+	var out []Lead
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND union_id = ? AND merged_into = 0 AND deleted_at IS NULL", corpID, unionID).
+		Order("id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read leads by unionid: %w", err)
+	}
+	return out, nil
+}
+
+// LeadFilter selects leads for the API; pages go by descending id.
+type LeadFilter struct {
+	CorpID   string
+	Stage    string
+	Owner    string
+	Tag      string
+	MinScore *int
+	Q        string
+	BeforeID uint64
+	Limit    int
+}
+
+// ListLeads returns unmerged leads, newest first.
+func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, error) {
+	q := s.db.WithContext(ctx).Where("corp_id = ? AND merged_into = 0 AND deleted_at IS NULL", f.CorpID)
+	if f.Stage != "" {
+		q = q.Where("stage = ?", f.Stage)
+	}
+	if f.Owner != "" {
+		q = q.Where("owner = ?", f.Owner)
+	}
+	if f.Tag != "" {
+		q = q.Where("tags LIKE ?", `%"`+escapeLike(f.Tag)+`"%`)
+	}
+	if f.MinScore != nil {
+		q = q.Where("score >= ?", *f.MinScore)
+	}
+	if f.Q != "" {
+		like := "%" + escapeLike(f.Q) + "%"
+		q = q.Where("(name LIKE ? OR corp_name LIKE ? OR mobile LIKE ?)", like, like, like)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var out []Lead
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list leads: %w", err)
+	}
+	return out, nil
+}
+
+// GetLead returns a lead with its transitions.
+func (s *Store) GetLead(ctx context.Context, corpID string, id uint64) (*Lead, []LeadTransition, error) {
+	var l Lead
+	db := s.db.WithContext(ctx)
+	if err := notFound(db.Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).First(&l).Error, "lead"); err != nil {
+		return nil, nil, err
+	}
+	var tr []LeadTransition
+	if err := db.Where("lead_id = ?", id).Order("at, id").Find(&tr).Error; err != nil {
+		return nil, nil, fmt.Errorf("store: unable to read transitions: %w", err)
+	}
+	return &l, tr, nil
+}
+
+// LeadIDsAfter pages through a corp's unmerged lead ids (background rescoring).
+func (s *Store) LeadIDsAfter(ctx context.Context, corpID string, after uint64, n int) ([]uint64, error) {
+	var ids []uint64
+	err := s.db.WithContext(ctx).Model(&Lead{}).Where("corp_id = ? AND id > ? AND merged_into = 0 AND deleted_at IS NULL", corpID, after).
+		Order("id").Limit(n).Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to page leads: %w", err)
+	}
+	return ids, nil
+}
+
+// FunnelCounts counts the leads that reached each stage in [from, to),
+// optionally only those from one channel code.
+func (s *Store) FunnelCounts(ctx context.Context, corpID string, from, to time.Time, codeID uint64) (map[string]int, error) {
+	type row struct {
+		Stage string
+		N     int
+	}
+	var rows []row
+	q := s.db.WithContext(ctx).Table("lead_transitions t").
+		Select("t.to_stage AS stage, COUNT(DISTINCT t.lead_id) AS n").
+		Where("t.corp_id = ? AND t.at >= ? AND t.at < ?", corpID, from.UTC(), to.UTC())
+	if codeID > 0 {
+		q = q.Joins("JOIN leads l ON l.id = t.lead_id").Where("l.source_code_id = ?", codeID)
+	}
+	if err := q.Group("t.to_stage").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to count funnel: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Stage] = r.N
+	}
+	return out, nil
+}
+
+// TagRule is an admin's "when ... if ... then ..." rule; conditions and
+// actions are JSON owned by service.
+type TagRule struct {
+	ID         uint64     `json:"id"`
+	CorpID     string     `json:"corp_id"`
+	Name       string     `json:"name"`
+	Priority   int        `json:"priority"`
+	Enabled    bool       `json:"enabled"`
+	Trigger    string     `gorm:"column:trigger_event" json:"trigger"`
+	Conditions string     `json:"-"`
+	Actions    string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	DeletedAt  *time.Time `json:"-"`
+}
+
+func (TagRule) TableName() string { return "tag_rules" }
+
+// SaveTagRule inserts or updates a rule.
+func (s *Store) SaveTagRule(ctx context.Context, r *TagRule) error {
+	now := s.Now()
+	if r.ID == 0 {
+		r.CreatedAt = now
+	}
+	r.UpdatedAt = now
+	if err := s.db.WithContext(ctx).Save(r).Error; err != nil {
+		return fmt.Errorf("store: unable to save tag rule: %w", err)
+	}
+	return nil
+}
+
+// GetTagRule returns a live rule.
+func (s *Store) GetTagRule(ctx context.Context, corpID string, id uint64) (*TagRule, error) {
+	var r TagRule
+	err := s.db.WithContext(ctx).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).First(&r).Error
+	return &r, notFound(err, "tag rule")
+}
+
+// DeleteTagRule retires a rule.
+func (s *Store) DeleteTagRule(ctx context.Context, corpID string, id uint64) error {
+	res := s.db.WithContext(ctx).Model(&TagRule{}).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).
+		Update("deleted_at", s.Now())
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to delete tag rule: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ListTagRules returns a corp's live rules in priority order.
+func (s *Store) ListTagRules(ctx context.Context, corpID string) ([]TagRule, error) {
+	var out []TagRule
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND deleted_at IS NULL", corpID).Order("priority, id").Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list tag rules: %w", err)
+	}
+	return out, nil
+}
+
+// ScoringConfig is a corp's scoring settings (JSON owned by service).
+type ScoringConfig struct {
+	CorpID    string `gorm:"primaryKey"`
+	Config    string
+	Version   int
+	UpdatedAt time.Time
+}
+
+func (ScoringConfig) TableName() string { return "scoring_configs" }
+
+// GetScoringConfig returns the corp's config, or ok=false for defaults.
+func (s *Store) GetScoringConfig(ctx context.Context, corpID string) (cfg string, version int, ok bool, err error) {
+	var c ScoringConfig
+	err = s.db.WithContext(ctx).Where("corp_id = ?", corpID).First(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, fmt.Errorf("store: unable to read scoring config: %w", err)
+	}
+	return c.Config, c.Version, true, nil
+}
+
+// SaveScoringConfig stores a new config and returns its version.
+func (s *Store) SaveScoringConfig(ctx context.Context, corpID, cfg string) (int, error) {
+	var version int
+	err := retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var c ScoringConfig
+			q := tx.Where("corp_id = ?", corpID)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			err := q.First(&c).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				version = 1
+				return tx.Create(&ScoringConfig{CorpID: corpID, Config: cfg, Version: 1, UpdatedAt: s.Now()}).Error
+			}
+			if err != nil {
+				return err
+			}
+			version = c.Version + 1
+			return tx.Model(&ScoringConfig{}).Where("corp_id = ?", corpID).
+				Updates(map[string]any{"config": cfg, "version": version, "updated_at": s.Now()}).Error
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to save scoring config: %w", err)
+	}
+	return version, nil
+}
+
+// CRMStatus is a CRM's answer about a lead, kept by the CRM's event id so a
+// repeated answer is recognised.
+type CRMStatus struct {
+	CorpID     string `gorm:"primaryKey"`
+	CRMEventID string `gorm:"column:crm_event_id;primaryKey"`
+	LeadID     uint64
+	Status     string
+	Result     string
+	At         time.Time
+}
+
+func (CRMStatus) TableName() string { return "crm_statuses" }
+
+// CRMStatusByEvent returns an answer already received, if any.
+func (s *Store) CRMStatusByEvent(ctx context.Context, corpID, eventID string) (*CRMStatus, error) {
+	var c CRMStatus
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND crm_event_id = ?", corpID, eventID).First(&c).Error
+	return &c, notFound(err, "crm status")
+}
+
+// RecordCRMStatus stores an answer in the lead's transaction; a repeat of the
+// event id is ErrConflict.
+func (lt *LeadTx) RecordCRMStatus(eventID, status, result string) error {
+	err := lt.tx.Create(&CRMStatus{CorpID: lt.Lead.CorpID, CRMEventID: eventID, LeadID: lt.Lead.ID, Status: status,
+		Result: truncate(result, 512), At: lt.s.Now()}).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return ErrConflict
+	}
+	return err
+}
+
+// Emit writes a webhook event in the lead's transaction (outbox).
+func (lt *LeadTx) Emit(e WebhookEvent) error { return lt.s.EmitWebhook(lt.tx, e) }

@@ -1,0 +1,547 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// Job kinds of the leads domain.
+const (
+	JobLeadActivity = "lead_activity"
+	JobRescore      = "rescore"
+)
+
+// Webhook event types the leads domain emits.
+const (
+	EventLeadCreated      = "lead.created"
+	EventLeadStageChanged = "lead.stage_changed"
+	EventLeadQualified    = "lead.qualified"
+)
+
+// LeadSource is where a lead came from.
+type LeadSource struct {
+	Kind     string            `json:"kind"` // channel, store, group or unknown
+	CodeID   uint64            `json:"code_id,omitempty"`
+	CodeName string            `json:"code_name,omitempty"`
+	StoreID  uint64            `json:"store_id,omitempty"`
+	ChatID   string            `json:"chat_id,omitempty"`
+	State    string            `json:"state,omitempty"`
+	Staff    string            `json:"staff,omitempty"`
+	UTM      map[string]string `json:"utm,omitempty"`
+}
+
+// Lead is a lead as the API and the CRM see it.
+type Lead struct {
+	ID             uint64                 `json:"id"`
+	CorpID         string                 `json:"corp_id"`
+	ContactID      uint64                 `json:"contact_id"`
+	ExternalUserID string                 `json:"external_userid"`
+	UnionID        string                 `json:"unionid,omitempty"`
+	Name           string                 `json:"name"`
+	CorpName       string                 `json:"corp_name,omitempty"`
+	Mobile         string                 `json:"mobile,omitempty"`
+	MobileValid    bool                   `json:"mobile_valid"`
+	Gender         int                    `json:"gender"`
+	Source         LeadSource             `json:"source"`
+	Owner          string                 `json:"owner"`
+	Tags           []string               `json:"tags"`
+	BANT           BANT                   `json:"bant"`
+	Behaviour      Behaviour              `json:"behaviour"`
+	Score          int                    `json:"score"`
+	Breakdown      []ScoreLine            `json:"score_breakdown"`
+	Stage          string                 `json:"stage"`
+	StageChangedAt time.Time              `json:"stage_changed_at"`
+	LastActivityAt time.Time              `json:"last_activity_at"`
+	CreatedAt      time.Time              `json:"created_at"`
+	UpdatedAt      time.Time              `json:"updated_at"`
+	Transitions    []model.LeadTransition `json:"transitions,omitempty"`
+}
+
+// leadState is a lead's decoded JSON columns.
+type leadState struct {
+	source     LeadSource
+	tags       []string
+	bant       BANT
+	behaviour  Behaviour
+	rulePoints map[string]int
+}
+
+func decodeLead(l *model.Lead) (leadState, error) {
+	st := leadState{bant: BANT{}, rulePoints: map[string]int{}, tags: []string{}}
+	for _, f := range []struct {
+		src string
+		dst any
+	}{{l.Source, &st.source}, {l.Tags, &st.tags}, {l.BANT, &st.bant}, {l.Behaviour, &st.behaviour}, {l.RulePoints, &st.rulePoints}} {
+		if f.src == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
+			return st, fmt.Errorf("lead %d: corrupt column: %w", l.ID, err)
+		}
+	}
+	for _, f := range BANTFields {
+		if st.bant[f].Value == "" {
+			st.bant[f] = BANTAnswer{Value: BANTUnknown}
+		}
+	}
+	return st, nil
+}
+
+func (st *leadState) encode(l *model.Lead) {
+	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	sort.Strings(st.tags)
+	l.Source, l.Tags, l.BANT, l.Behaviour, l.RulePoints = enc(st.source), enc(st.tags), enc(st.bant), enc(st.behaviour), enc(st.rulePoints)
+}
+
+func viewLead(l *model.Lead, tr []model.LeadTransition) (*Lead, error) {
+	st, err := decodeLead(l)
+	if err != nil {
+		return nil, err
+	}
+	var lines []ScoreLine
+	_ = json.Unmarshal([]byte(l.Breakdown), &lines)
+	if lines == nil {
+		lines = []ScoreLine{}
+	}
+	return &Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
+		Name: l.Name, CorpName: l.CorpName, Mobile: l.Mobile, MobileValid: l.MobileValid, Gender: l.Gender, Source: st.source,
+		Owner: l.Owner, Tags: st.tags, BANT: st.bant, Behaviour: st.behaviour, Score: l.Score, Breakdown: lines, Stage: l.Stage,
+		StageChangedAt: l.StageChangedAt, LastActivityAt: l.LastActivityAt, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+		Transitions: tr}, nil
+}
+
+// mainlandMobile is an 11-digit mainland China mobile number.
+var mainlandMobile = regexp.MustCompile(`^1[3-9]\d{9}$`)
+
+// normalizeMobile strips spaces, dashes and a +86/0086 prefix and reports
+// whether what is left is a mainland mobile number. Other values are kept
+// (a Hong Kong or overseas number is still a way to reach someone) but flagged.
+func normalizeMobile(s string) (string, bool) {
+	m := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
+	for _, p := range []string{"+86", "0086"} {
+		if strings.HasPrefix(m, p) {
+			m = m[len(p):]
+		}
+	}
+	if mainlandMobile.MatchString(m) {
+		return m, true
+	}
+	return strings.TrimSpace(s), false
+}
+
+// Leads runs the lead lifecycle: creation from contacts, tag rules,
+// scoring, stage changes, and the CRM's answers.
+type Leads struct {
+	store *model.Store
+	jobs  *JobRunner
+	cache *CodeCache
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewLeads builds the service and registers its jobs.
+func NewLeads(store *model.Store, jobs *JobRunner, cache *CodeCache, now func() time.Time, log *slog.Logger) *Leads {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	l := &Leads{store: store, jobs: jobs, cache: cache, now: now, log: log.With("component", "leads")}
+	jobs.Handle(JobLeadActivity, l.runActivity)
+	jobs.Handle(JobRescore, l.runRescore)
+	return l
+}
+
+// Activity is a lead event queued as a job (so it is applied once, after
+// the contact's profile is fetched, in order with the contact's other jobs).
+type Activity struct {
+	Trigger        string    `json:"trigger"`
+	Key            string    `json:"key"`
+	ExternalUserID string    `json:"external_userid"`
+	UserID         string    `json:"userid,omitempty"`
+	CodeID         uint64    `json:"code_id,omitempty"`
+	StoreID        uint64    `json:"store_id,omitempty"`
+	ChatID         string    `json:"chat_id,omitempty"`
+	State          string    `json:"state,omitempty"`
+	At             time.Time `json:"at"`
+}
+
+// ActivityJob wraps an activity as a job for the contact's queue.
+func ActivityJob(corpID string, a Activity) *model.Job {
+	return &model.Job{CorpID: corpID, Kind: JobLeadActivity, Key: JobLeadActivity + ":" + a.Key,
+		OrderKey: "c:" + a.ExternalUserID, Payload: encodePayload(a)}
+}
+
+func (s *Leads) scoring(ctx context.Context, corpID string) (ScoringConfig, int, error) {
+	raw, version, ok, err := s.store.GetScoringConfig(ctx, corpID)
+	if err != nil || !ok {
+		return DefaultScoring(), 0, err
+	}
+	cfg := DefaultScoring()
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		return DefaultScoring(), 0, fmt.Errorf("scoring config of %s is corrupt: %w", corpID, err)
+	}
+	return cfg, version, nil
+}
+
+// ruleSet is a corp's enabled rules with the tag ids their actions need,
+// loaded before the lead's transaction.
+type ruleSet struct {
+	rules  []*TagRuleSpec
+	tagIDs map[string]string
+}
+
+func (s *Leads) loadRules(ctx context.Context, corpID string) (ruleSet, error) {
+	rows, err := s.store.ListTagRules(ctx, corpID)
+	if err != nil {
+		return ruleSet{}, err
+	}
+	rs := ruleSet{tagIDs: map[string]string{}}
+	var names []string
+	for i := range rows {
+		if !rows[i].Enabled {
+			continue
+		}
+		v, err := ruleView(&rows[i])
+		if err != nil {
+			s.log.Error("skip corrupt rule", "rule", rows[i].ID, "err", err)
+			continue
+		}
+		rs.rules = append(rs.rules, v)
+		names = append(append(names, v.Actions.AddTags...), v.Actions.RemoveTags...)
+	}
+	tags, err := s.store.CorpTagsByName(ctx, corpID, names)
+	if err != nil {
+		return ruleSet{}, err
+	}
+	for _, t := range tags {
+		rs.tagIDs[t.Name] = t.TagID
+	}
+	return rs, nil
+}
+
+func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
+	var a Activity
+	if err := decodePayload(j, &a); err != nil {
+		return err
+	}
+	contact, err := s.store.ContactByExternalID(ctx, j.CorpID, a.ExternalUserID)
+	if errors.Is(err, model.ErrNotFound) {
+		return Ignore("no such contact")
+	}
+	if err != nil {
+		return err
+	}
+	cfg, version, err := s.scoring(ctx, j.CorpID)
+	if err != nil {
+		return err
+	}
+	rs, err := s.loadRules(ctx, j.CorpID)
+	if err != nil {
+		return err
+	}
+	codeName, codeTags := "", []TagRef(nil)
+	if a.CodeID > 0 {
+		for _, v := range s.cache.snapshot() {
+			if v.ID == a.CodeID {
+				codeName, codeTags = v.Name, v.Tags
+			}
+		}
+	}
+	init := func(c *model.Contact) *model.Lead {
+		kind := SourceUnknown
+		switch {
+		case a.CodeID > 0:
+			kind = SourceChannel
+		case a.StoreID > 0:
+			kind = "store"
+		case a.ChatID != "":
+			kind = "group"
+		}
+		l := &model.Lead{CorpID: j.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, Stage: StageRaw,
+			SourceCodeID: a.CodeID, Owner: a.UserID, Breakdown: "[]", StageChangedAt: a.At, LastActivityAt: a.At}
+		st := leadState{source: LeadSource{Kind: kind, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
+			State: a.State, Staff: a.UserID}, tags: []string{}, bant: BANT{}, rulePoints: map[string]int{}}
+		for _, f := range BANTFields {
+			st.bant[f] = BANTAnswer{Value: BANTUnknown}
+		}
+		st.encode(l)
+		return l
+	}
+	var unionID string
+	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, func(lt *model.LeadTx) error {
+		l := lt.Lead
+		st, err := decodeLead(l)
+		if err != nil {
+			return Permanent(err)
+		}
+		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: s.now()}
+		if lt.Created {
+			if err := u.transition("", StageRaw, "created from a new contact", "system", "", a.At); err != nil {
+				return err
+			}
+			if err := u.emit(EventLeadCreated, a.At); err != nil {
+				return err
+			}
+		}
+		// The contact's profile, as last fetched from WeCom.
+		l.Name, l.CorpName, l.UnionID, l.Gender = contact.Name, contact.CorpName, contact.UnionID, contact.Gender
+		unionID = l.UnionID
+		if a.At.After(l.LastActivityAt) {
+			l.LastActivityAt = a.At
+		}
+		switch a.Trigger {
+		case TriggerContactAdded:
+			st.behaviour.Adds++
+			if codeName != "" && !contains(st.behaviour.Codes, codeName) {
+				st.behaviour.Codes = append(st.behaviour.Codes, codeName)
+			}
+			if l.Owner == "" {
+				l.Owner = a.UserID
+			}
+			// The code's own tags (its mark_tag job puts them on in WeCom).
+			for _, t := range codeTags {
+				if !contains(st.tags, t.Name) {
+					st.tags = append(st.tags, t.Name)
+				}
+			}
+		case TriggerJoinedGroup:
+			st.behaviour.GroupsJoined++
+		case TriggerLost:
+			rels, err := lt.ActiveRelations()
+			if err != nil {
+				return err
+			}
+			if len(rels) == 0 && l.Stage != StageLost {
+				if err := u.transition(l.Stage, StageLost, "the customer left every staff member", "system", "", a.At); err != nil {
+					return err
+				}
+			}
+		}
+		ev := RuleEvent{Trigger: a.Trigger, Key: a.Key, At: a.At, CodeID: a.CodeID, StoreID: a.StoreID, ChatID: a.ChatID}
+		if err := u.applyRules(ev, 0); err != nil {
+			return err
+		}
+		l.ScoringVersion = version
+		return u.rescore("score", a.At, 0)
+	})
+	if errors.Is(err, model.ErrLeadMerged) {
+		return Ignore("lead was merged into another")
+	}
+	if err != nil {
+		return err
+	}
+	s.jobs.Notify()
+	if unionID != "" {
+		return s.mergeByUnionID(ctx, j.CorpID, unionID)
+	}
+	return nil
+}
+
+// mergeByUnionID folds newer leads of the same person into the oldest one.
+func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) error {
+	leads, err := s.store.LeadsByUnionID(ctx, corpID, unionID)
+	if err != nil || len(leads) < 2 {
+		return err
+	}
+	keep := leads[0]
+	// Read outside the lead's transaction: SQLite has one connection, and
+	// the transaction holds it.
+	cfg, _, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return err
+	}
+	for _, other := range leads[1:] {
+		if err := s.store.MergeLeads(ctx, corpID, other.ID, keep.ID, fmt.Sprintf("same person (unionid) as lead %d", keep.ID)); err != nil {
+			return err
+		}
+		ost, err := decodeLead(&other)
+		if err != nil {
+			return Permanent(err)
+		}
+		err = s.store.UpdateLead(ctx, corpID, keep.ID, func(lt *model.LeadTx) error {
+			st, err := decodeLead(lt.Lead)
+			if err != nil {
+				return err
+			}
+			for _, t := range ost.tags {
+				if !contains(st.tags, t) {
+					st.tags = append(st.tags, t)
+				}
+			}
+			st.behaviour.Adds += ost.behaviour.Adds
+			st.behaviour.GroupsJoined += ost.behaviour.GroupsJoined
+			for _, c := range ost.behaviour.Codes {
+				if !contains(st.behaviour.Codes, c) {
+					st.behaviour.Codes = append(st.behaviour.Codes, c)
+				}
+			}
+			for _, f := range BANTFields {
+				if st.bant[f].Value == BANTUnknown && ost.bant[f].Value != BANTUnknown {
+					st.bant[f] = ost.bant[f]
+				}
+			}
+			u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: s.now()}
+			return u.rescore("score", s.now(), 0)
+		})
+		if err != nil && !errors.Is(err, model.ErrLeadMerged) {
+			return err
+		}
+	}
+	return nil
+}
+
+// leadUpdate is the work on one locked lead inside its transaction.
+type leadUpdate struct {
+	s     *Leads
+	lt    *model.LeadTx
+	st    *leadState
+	cfg   ScoringConfig
+	rules ruleSet
+	now   time.Time
+}
+
+func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time.Time) error {
+	l := u.lt.Lead
+	l.Stage, l.StageChangedAt = to, at
+	if to == StageNurturing {
+		floor := l.Score
+		u.st.behaviour.NurtureFloor = &floor
+	} else {
+		u.st.behaviour.NurtureFloor = nil
+	}
+	if err := u.lt.Transition(from, to, reason, actor, actorID, at); err != nil {
+		return err
+	}
+	if from == "" {
+		return nil
+	}
+	if err := u.emit(EventLeadStageChanged, at); err != nil {
+		return err
+	}
+	if to == StageSQL {
+		return u.emit(EventLeadQualified, at)
+	}
+	return nil
+}
+
+// emit writes a webhook event for the lead in the same transaction (outbox).
+func (u *leadUpdate) emit(eventType string, at time.Time) error {
+	u.st.encode(u.lt.Lead)
+	v, err := viewLead(u.lt.Lead, nil)
+	if err != nil {
+		return err
+	}
+	return u.lt.Emit(model.WebhookEvent{CorpID: u.lt.Lead.CorpID, Type: eventType,
+		Subject: fmt.Sprintf("lead:%d", u.lt.Lead.ID), Data: v, At: at})
+}
+
+// applyRules runs the rules for one event in priority order. depth bounds
+// cascades (a rule's stage change firing stage_changed rules).
+func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
+	l := u.lt.Lead
+	var add, remove []TagRef
+	for _, r := range u.rules.rules {
+		tags := map[string]bool{}
+		for _, t := range u.st.tags {
+			tags[t] = true
+		}
+		if !r.matches(ev, ruleLead{Tags: tags, CorpName: l.CorpName, Gender: l.Gender, Score: l.Score}) {
+			continue
+		}
+		first, err := u.lt.FirstRun(r.ID, ev.Trigger+":"+ev.Key)
+		if err != nil {
+			return err
+		}
+		if !first {
+			continue
+		}
+		for _, t := range r.Actions.AddTags {
+			if !contains(u.st.tags, t) {
+				u.st.tags = append(u.st.tags, t)
+				add = append(add, TagRef{Name: t, ID: u.rules.tagIDs[t]})
+			}
+		}
+		for _, t := range r.Actions.RemoveTags {
+			if i := indexOf(u.st.tags, t); i >= 0 {
+				u.st.tags = append(u.st.tags[:i], u.st.tags[i+1:]...)
+				remove = append(remove, TagRef{Name: t, ID: u.rules.tagIDs[t]})
+			}
+		}
+		if r.Actions.ScoreDelta != 0 {
+			u.st.rulePoints[r.Name] += r.Actions.ScoreDelta
+		}
+		for f, v := range r.Actions.SetBANT {
+			u.st.bant[f] = v
+		}
+	}
+	if len(add)+len(remove) == 0 {
+		return nil
+	}
+	// Mirror the tag changes in WeCom on every live relation.
+	rels, err := u.lt.ActiveRelations()
+	if err != nil {
+		return err
+	}
+	for _, r := range rels {
+		p := tagPayload{relPayload: relPayload{UserID: r.UserID, ExternalUserID: r.ExternalUserID}, Tags: add, Remove: remove}
+		if err := u.lt.EnqueueJobs(&model.Job{CorpID: l.CorpID, Kind: JobMarkTag,
+			Key: fmt.Sprintf("%s:rule:%d:%s:%s", JobMarkTag, l.ID, r.UserID, ev.Trigger+":"+ev.Key), OrderKey: "c:" + r.ExternalUserID,
+			Payload: encodePayload(p)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rescore recomputes the score and moves the stage when a threshold is
+// crossed; a stage change runs the stage_changed rules (bounded).
+func (u *leadUpdate) rescore(actor string, at time.Time, depth int) error {
+	l := u.lt.Lead
+	score, lines := u.cfg.Score(ScoreInput{BANT: u.st.bant, Behaviour: u.st.behaviour, Tags: u.st.tags,
+		RulePoints: u.st.rulePoints, LastActivityAt: l.LastActivityAt}, u.now)
+	b, _ := json.Marshal(lines)
+	l.Score, l.Breakdown = score, string(b)
+	u.st.encode(l)
+	to, reason := u.cfg.Qualify(l.Stage, score, u.st.bant, u.st.behaviour.NurtureFloor)
+	if to == "" {
+		return nil
+	}
+	from := l.Stage
+	if err := u.transition(from, to, reason, actor, "", at); err != nil {
+		return err
+	}
+	if to == StageSQL {
+		// A qualified lead goes to the CRM: the lead.qualified delivery is in
+		// the outbox with this transaction.
+		if err := u.transition(StageSQL, StageHandedOff, "pushed to the CRM", "system", "", at); err != nil {
+			return err
+		}
+	}
+	if depth >= 3 {
+		return nil
+	}
+	if err := u.applyRules(RuleEvent{Trigger: TriggerStageChanged, Key: fmt.Sprintf("%s>%s@%d", from, l.Stage, at.UnixMilli()), At: at, ToStage: l.Stage}, depth+1); err != nil {
+		return err
+	}
+	return u.rescore(actor, at, depth+1)
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

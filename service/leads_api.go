@@ -1,0 +1,410 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// List returns leads; a staff principal sees only their own.
+func (s *Leads) List(ctx context.Context, p *Principal, f model.LeadFilter) ([]*Lead, error) {
+	if p != nil && p.Role == RoleStaff {
+		if p.UserID == "" {
+			return nil, ErrNotLinked
+		}
+		f.Owner = p.UserID
+	}
+	rows, err := s.store.ListLeads(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Lead, 0, len(rows))
+	for i := range rows {
+		v, err := viewLead(&rows[i], nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ErrNotLinked is returned for a staff token that acts for no WeCom userid.
+var ErrNotLinked = errors.New("this staff token is not linked to a WeCom userid (gateway token create --userid)")
+
+// ErrForbidden is returned when a principal may not see a resource.
+var ErrForbidden = errors.New("forbidden")
+
+// Get returns one lead with its score breakdown and transitions.
+func (s *Leads) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*Lead, error) {
+	l, tr, err := s.store.GetLead(ctx, corpID, id)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil && p.Role == RoleStaff && (p.UserID == "" || l.Owner != p.UserID) {
+		// Not another seller's lead, not even its existence.
+		return nil, model.ErrNotFound
+	}
+	return viewLead(l, tr)
+}
+
+// LeadPatch is what an admin may change on a lead; absent fields stay.
+type LeadPatch struct {
+	Name     *string               `json:"name"`
+	CorpName *string               `json:"corp_name"`
+	Mobile   *string               `json:"mobile"`
+	Owner    *string               `json:"owner"`
+	BANT     map[string]BANTAnswer `json:"bant"`
+}
+
+// Patch changes fields of a lead, rescoring it and running the
+// field_changed rules.
+func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch, actor string) (*Lead, error) {
+	if p.Name != nil && utf8.RuneCountInString(*p.Name) > 128 {
+		return nil, &ValidationError{Field: "name", Reason: "must be at most 128 characters"}
+	}
+	if p.CorpName != nil && utf8.RuneCountInString(*p.CorpName) > 128 {
+		return nil, &ValidationError{Field: "corp_name", Reason: "must be at most 128 characters"}
+	}
+	if p.Mobile != nil && len(*p.Mobile) > 32 {
+		return nil, &ValidationError{Field: "mobile", Reason: "must be at most 32 characters"}
+	}
+	if p.Owner != nil && (*p.Owner == "" || len(*p.Owner) > 64) {
+		return nil, &ValidationError{Field: "owner", Reason: "must be a WeCom userid"}
+	}
+	for f, v := range p.BANT {
+		if !contains(BANTFields, f) {
+			return nil, &ValidationError{Field: "bant." + f, Reason: "is not a BANT field (budget, authority, need, timeline)"}
+		}
+		if v.Value != BANTYes && v.Value != BANTNo && v.Value != BANTUnknown {
+			return nil, &ValidationError{Field: "bant." + f + ".value", Reason: "must be yes, no or unknown"}
+		}
+		if utf8.RuneCountInString(v.Note) > 500 {
+			return nil, &ValidationError{Field: "bant." + f + ".note", Reason: "must be at most 500 characters"}
+		}
+	}
+	cfg, _, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.loadRules(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
+		st, err := decodeLead(lt.Lead)
+		if err != nil {
+			return err
+		}
+		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: now}
+		l := lt.Lead
+		var changed []string
+		if p.Name != nil && *p.Name != l.Name {
+			l.Name, changed = *p.Name, append(changed, "name")
+		}
+		if p.CorpName != nil && *p.CorpName != l.CorpName {
+			l.CorpName, changed = *p.CorpName, append(changed, "corp_name")
+		}
+		if p.Mobile != nil {
+			m, ok := normalizeMobile(*p.Mobile)
+			if m != l.Mobile {
+				l.Mobile, l.MobileValid, changed = m, ok, append(changed, "mobile")
+			}
+		}
+		if p.Owner != nil && *p.Owner != l.Owner {
+			l.Owner, changed = *p.Owner, append(changed, "owner")
+		}
+		for _, f := range BANTFields {
+			if v, ok := p.BANT[f]; ok && v != st.bant[f] {
+				st.bant[f], changed = v, append(changed, "bant."+f)
+			}
+		}
+		for _, f := range changed {
+			key := fmt.Sprintf("%s@%d", f, now.UnixNano())
+			if err := u.applyRules(RuleEvent{Trigger: TriggerFieldChanged, Key: key, At: now, Field: f}, 0); err != nil {
+				return err
+			}
+		}
+		return u.rescore("score", now, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.jobs.Notify()
+	return s.Get(ctx, nil, corpID, id)
+}
+
+// stageMoves lists the moves an admin may make by hand; the CRM's answers
+// and the score make the others.
+var stageMoves = map[string][]string{
+	StageRaw:       {StageMQL, StageSQL, StageLost},
+	StageMQL:       {StageSQL, StageNurturing, StageLost},
+	StageSQL:       {StageHandedOff, StageNurturing, StageLost},
+	StageHandedOff: {StageAccepted, StageRejected, StageNurturing, StageLost},
+	StageAccepted:  {StageWon, StageLost, StageNurturing},
+	StageRejected:  {StageNurturing},
+	StageNurturing: {StageMQL, StageSQL, StageLost},
+	StageWon:       {},
+	StageLost:      {StageNurturing},
+}
+
+// SetStage moves a lead by an admin's decision, with the reason recorded.
+func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reason, actor string) (*Lead, error) {
+	if !ValidStage(to) {
+		return nil, &ValidationError{Field: "stage", Reason: "must be one of " + strings.Join(Stages, ", ")}
+	}
+	if strings.TrimSpace(reason) == "" || utf8.RuneCountInString(reason) > 500 {
+		return nil, &ValidationError{Field: "reason", Reason: "a reason of 1 to 500 characters is required"}
+	}
+	cfg, _, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.loadRules(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
+		from := lt.Lead.Stage
+		if !contains(stageMoves[from], to) {
+			return &ValidationError{Field: "stage", Reason: fmt.Sprintf("a lead cannot move from %s to %s", from, to)}
+		}
+		st, err := decodeLead(lt.Lead)
+		if err != nil {
+			return err
+		}
+		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: now}
+		if err := u.transition(from, to, reason, "admin", actor, now); err != nil {
+			return err
+		}
+		if to == StageSQL {
+			if err := u.transition(StageSQL, StageHandedOff, "pushed to the CRM", "system", "", now); err != nil {
+				return err
+			}
+		}
+		if err := u.applyRules(RuleEvent{Trigger: TriggerStageChanged, Key: fmt.Sprintf("admin:%d", now.UnixNano()), At: now, ToStage: lt.Lead.Stage}, 0); err != nil {
+			return err
+		}
+		st.encode(lt.Lead)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.jobs.Notify()
+	return s.Get(ctx, nil, corpID, id)
+}
+
+// CRM answers.
+const (
+	CRMAccepted = "accepted"
+	CRMRejected = "rejected"
+	CRMWon      = "won"
+	CRMLost     = "lost"
+)
+
+// CRMAnswer is the CRM's verdict on a lead it received.
+type CRMAnswer struct {
+	EventID string `json:"event_id"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+}
+
+// CRMResult tells the CRM what its answer did.
+type CRMResult struct {
+	LeadID    uint64 `json:"lead_id"`
+	Stage     string `json:"stage"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+// ApplyCRMAnswer takes the CRM's answer: accepted, rejected (the lead goes
+// back to nurturing), won or lost. A repeated event id changes nothing and
+// answers as the first time did.
+func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a CRMAnswer, actor string) (*CRMResult, error) {
+	if a.EventID == "" || len(a.EventID) > 128 {
+		return nil, &ValidationError{Field: "event_id", Reason: "the CRM's own event id (1 to 128 characters) is required"}
+	}
+	var to []string
+	switch a.Status {
+	case CRMAccepted:
+		to = []string{StageAccepted}
+	case CRMRejected:
+		if strings.TrimSpace(a.Reason) == "" {
+			return nil, &ValidationError{Field: "reason", Reason: "a rejection needs a reason"}
+		}
+		to = []string{StageRejected, StageNurturing}
+	case CRMWon:
+		to = []string{StageWon}
+	case CRMLost:
+		to = []string{StageLost}
+	default:
+		return nil, &ValidationError{Field: "status", Reason: "must be accepted, rejected, won or lost"}
+	}
+	if utf8.RuneCountInString(a.Reason) > 500 {
+		return nil, &ValidationError{Field: "reason", Reason: "must be at most 500 characters"}
+	}
+	if prev, err := s.store.CRMStatusByEvent(ctx, corpID, a.EventID); err == nil {
+		if prev.LeadID != id {
+			return nil, &ValidationError{Field: "event_id", Reason: "this event id was already used for another lead"}
+		}
+		return &CRMResult{LeadID: id, Stage: prev.Result, Duplicate: true}, nil
+	} else if !errors.Is(err, model.ErrNotFound) {
+		return nil, err
+	}
+	cfg, _, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var stage string
+	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
+		st, err := decodeLead(lt.Lead)
+		if err != nil {
+			return err
+		}
+		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: now}
+		from := lt.Lead.Stage
+		switch from {
+		case StageHandedOff, StageAccepted:
+		default:
+			if a.Status != CRMLost && a.Status != CRMWon {
+				return &ValidationError{Field: "status", Reason: fmt.Sprintf("the lead is %s, not with the CRM", from)}
+			}
+		}
+		reason := "CRM: " + a.Status
+		if a.Reason != "" {
+			reason += " (" + a.Reason + ")"
+		}
+		for _, t := range to {
+			if err := u.transition(lt.Lead.Stage, t, reason, "crm", actor, now); err != nil {
+				return err
+			}
+		}
+		stage = lt.Lead.Stage
+		if err := lt.RecordCRMStatus(a.EventID, a.Status, stage); err != nil {
+			return err
+		}
+		st.encode(lt.Lead)
+		return nil
+	})
+	if errors.Is(err, model.ErrConflict) {
+		// The same answer arrived twice at once: the other one won.
+		return s.ApplyCRMAnswer(ctx, corpID, id, a, actor)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.jobs.Notify()
+	return &CRMResult{LeadID: id, Stage: stage}, nil
+}
+
+// Funnel is lead counts per stage over a period and conversion between
+// consecutive stages.
+type Funnel struct {
+	From        time.Time          `json:"from"`
+	To          time.Time          `json:"to"`
+	CodeID      uint64             `json:"code_id,omitempty"`
+	Counts      map[string]int     `json:"counts"`
+	Conversions map[string]float64 `json:"conversions"`
+}
+
+// Funnel counts the leads that reached each stage in [from, to).
+func (s *Leads) Funnel(ctx context.Context, corpID string, from, to time.Time, codeID uint64) (*Funnel, error) {
+	counts, err := s.store.FunnelCounts(ctx, corpID, from, to, codeID)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range Stages {
+		if _, ok := counts[st]; !ok {
+			counts[st] = 0
+		}
+	}
+	conv := map[string]float64{}
+	path := []string{StageRaw, StageMQL, StageSQL, StageHandedOff, StageAccepted, StageWon}
+	for i := 1; i < len(path); i++ {
+		a, b := counts[path[i-1]], counts[path[i]]
+		r := 0.0
+		if a > 0 {
+			r = float64(b) / float64(a)
+		}
+		conv[path[i-1]+"_to_"+path[i]] = r
+	}
+	return &Funnel{From: from, To: to, CodeID: codeID, Counts: counts, Conversions: conv}, nil
+}
+
+// Scoring returns the corp's scoring config and its version.
+func (s *Leads) Scoring(ctx context.Context, corpID string) (ScoringConfig, int, error) {
+	return s.scoring(ctx, corpID)
+}
+
+// SetScoring stores a scoring config and re-scores every lead in the
+// background, in batches, without holding up the API.
+func (s *Leads) SetScoring(ctx context.Context, corpID string, cfg ScoringConfig) (int, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	b, _ := json.Marshal(cfg)
+	version, err := s.store.SaveScoringConfig(ctx, corpID, string(b))
+	if err != nil {
+		return 0, err
+	}
+	if err := s.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobRescore, Key: JobRescore,
+		OrderKey: "rescore", Payload: encodePayload(rescorePayload{Version: version})}); err != nil {
+		return 0, err
+	}
+	s.jobs.Notify()
+	return version, nil
+}
+
+type rescorePayload struct {
+	Version int    `json:"version"`
+	After   uint64 `json:"after"`
+}
+
+// rescoreBatch is how many leads one rescore job step handles; the job
+// re-arms itself for the next batch so other jobs run in between.
+const rescoreBatch = 500
+
+func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
+	var p rescorePayload
+	if err := decodePayload(j, &p); err != nil {
+		return err
+	}
+	cfg, version, err := s.scoring(ctx, j.CorpID)
+	if err != nil {
+		return err
+	}
+	ids, err := s.store.LeadIDsAfter(ctx, j.CorpID, p.After, rescoreBatch)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, id := range ids {
+		err := s.store.UpdateLead(ctx, j.CorpID, id, func(lt *model.LeadTx) error {
+			st, err := decodeLead(lt.Lead)
+			if err != nil {
+				return err
+			}
+			u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: now}
+			lt.Lead.ScoringVersion = version
+			return u.rescore("score", now, 3)
+		})
+		if err != nil && !errors.Is(err, model.ErrLeadMerged) && !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
+	}
+	if len(ids) == rescoreBatch {
+		// More to do: continue after this batch (a rerun of the same job).
+		return s.store.RearmJob(ctx, &model.Job{CorpID: j.CorpID, Kind: JobRescore, Key: JobRescore, OrderKey: "rescore",
+			Payload: encodePayload(rescorePayload{Version: version, After: ids[len(ids)-1]})})
+	}
+	return nil
+}

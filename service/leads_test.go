@@ -1,0 +1,176 @@
+package service
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
+)
+
+// Two contacts of one corp can carry one unionid (for example after WeCom
+// converts an app's external_userids); their leads are merged into the
+// oldest, which takes the other's tags, visits and BANT answers.
+func TestLeadsMergeByUnionID(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st := modeltest.Open(t, d, nil)
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			jobs := NewJobRunner(st, PoolOptions{Logger: log})
+			leads := NewLeads(st, jobs, NewCodeCache(st, log), nil, log)
+			now := time.Now().UTC().Truncate(time.Second)
+			for i, ext := range []string{"wmOld", "wmNew"} {
+				if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww", EventID: uint64(i + 1), UserID: "zhangsan",
+					ExternalUserID: ext, Source: SourceUnknown, At: now}); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.UpdateContactProfile(ctx, "ww", ext, model.ContactProfile{Name: "同一人", UnionID: "u-1"}, "", "", "[]"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run := func(ext, key string) {
+				j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: key, ExternalUserID: ext, UserID: "zhangsan", At: now})
+				if err := leads.runActivity(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run("wmOld", "a")
+			// The old lead has a BANT answer the new one lacks.
+			old, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww"})
+			if err != nil || len(old) != 1 {
+				t.Fatalf("leads = %+v %v", old, err)
+			}
+			if _, err := leads.Patch(ctx, "ww", old[0].ID, LeadPatch{BANT: map[string]BANTAnswer{"need": {Value: BANTYes}}}, "admin"); err != nil {
+				t.Fatal(err)
+			}
+			run("wmNew", "b")
+			left, _ := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww"})
+			if len(left) != 1 || left[0].ID != old[0].ID {
+				t.Fatalf("after merge: %+v", left)
+			}
+			v, err := leads.Get(ctx, nil, "ww", left[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Behaviour.Adds != 2 || v.BANT["need"].Value != BANTYes {
+				t.Fatalf("merged lead = %+v", v)
+			}
+			// The absorbed lead answers as merged and records why.
+			newID := old[0].ID + 1
+			if _, tr, err := st.GetLead(ctx, "ww", newID); err != nil || tr[len(tr)-1].To != "merged" {
+				t.Fatalf("absorbed lead transitions = %+v %v", tr, err)
+			}
+			// Activity on the absorbed contact is not lost silently: it is ignored with a reason.
+			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "c", ExternalUserID: "wmNew", At: now})
+			if err := leads.runActivity(ctx, j); err == nil || err.Error() != "lead was merged into another" {
+				t.Fatalf("activity on a merged lead = %v", err)
+			}
+		})
+	}
+}
+
+func TestNormalizeMobile(t *testing.T) {
+	cases := []struct {
+		in, out string
+		ok      bool
+	}{
+		{"13800138000", "13800138000", true},
+		{"+86 138-0013-8000", "13800138000", true},
+		{"0086 19912345678", "19912345678", true},
+		{"12800138000", "12800138000", false},
+		{"1380013800", "1380013800", false},
+		{"+852 9123 4567", "+852 9123 4567", false},
+		{"", "", false},
+	}
+	for _, c := range cases {
+		out, ok := normalizeMobile(c.in)
+		if out != c.out || ok != c.ok {
+			t.Errorf("normalizeMobile(%q) = %q %v", c.in, out, ok)
+		}
+	}
+}
+
+func TestScoreBreakdownAndQualify(t *testing.T) {
+	cfg := DefaultScoring()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	in := ScoreInput{
+		BANT:           BANT{"need": {Value: BANTYes}, "budget": {Value: BANTNo}},
+		Behaviour:      Behaviour{Adds: 1, GroupsJoined: 2},
+		Tags:           []string{"b", "a"},
+		RulePoints:     map[string]int{"vip": 15},
+		LastActivityAt: now.Add(-14 * 24 * time.Hour), // one half-life ago
+	}
+	score, lines := cfg.Score(in, now)
+	want := []ScoreLine{{"BANT need: yes", 20}, {"added via a live code", 10}, {"joined a customer group", 10},
+		{"tag a", 5}, {"tag b", 5}, {"rule vip", 15}, {"recency: last activity 14 days ago", 5}}
+	if score != 70 || len(lines) != len(want) {
+		t.Fatalf("score %d lines %+v", score, lines)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Errorf("line %d = %+v, want %+v", i, lines[i], want[i])
+		}
+	}
+	floor := 80
+	cases := []struct {
+		stage string
+		score int
+		bant  BANT
+		floor *int
+		want  string
+	}{
+		{StageRaw, 29, nil, nil, ""},
+		{StageRaw, 30, nil, nil, StageMQL},
+		{StageRaw, 60, nil, nil, StageSQL},
+		{StageMQL, 45, nil, nil, ""},
+		{StageMQL, 10, BANT{"budget": {Value: BANTYes}, "need": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil, StageSQL},
+		{StageHandedOff, 500, nil, nil, ""},
+		{StageNurturing, 80, nil, &floor, ""},
+		{StageNurturing, 81, nil, &floor, StageSQL},
+		{StageLost, 100, nil, nil, ""},
+	}
+	for _, c := range cases {
+		if got, _ := cfg.Qualify(c.stage, c.score, c.bant, c.floor); got != c.want {
+			t.Errorf("Qualify(%s, %d) = %q, want %q", c.stage, c.score, got, c.want)
+		}
+	}
+}
+
+func TestRuleMatching(t *testing.T) {
+	sh := time.FixedZone("CST", 8*3600)
+	monday10 := time.Date(2026, 11, 23, 10, 0, 0, 0, sh)
+	i := func(n int) *int { return &n }
+	yes := true
+	cases := []struct {
+		name string
+		rule TagRuleSpec
+		ev   RuleEvent
+		lead ruleLead
+		want bool
+	}{
+		{"trigger differs", TagRuleSpec{Trigger: TriggerJoinedGroup}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{}, false},
+		{"any", TagRuleSpec{Trigger: TriggerContactAdded}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{}, true},
+		{"code hit", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{CodeIDs: []uint64{3}}}, RuleEvent{Trigger: TriggerContactAdded, CodeID: 3, At: monday10}, ruleLead{}, true},
+		{"code miss", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{CodeIDs: []uint64{3}}}, RuleEvent{Trigger: TriggerContactAdded, CodeID: 4, At: monday10}, ruleLead{}, false},
+		{"weekday", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{Weekdays: []int{1}}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{}, true},
+		{"weekend only", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{Weekdays: []int{0, 6}}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{}, false},
+		{"window in zone", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{Start: "09:00", End: "12:00"}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10.UTC()}, ruleLead{}, true},
+		{"window other zone", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{Start: "09:00", End: "12:00", TimeZone: "Europe/Berlin"}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{}, false},
+		{"tags all", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{TagsAll: []string{"a", "b"}}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{Tags: map[string]bool{"a": true}}, false},
+		{"tags none", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{TagsNone: []string{"x"}}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{Tags: map[string]bool{"x": true}}, false},
+		{"corp name set", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{CorpName: &yes}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{CorpName: "ACME"}, true},
+		{"gender", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{Gender: i(2)}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{Gender: 1}, false},
+		{"score range", TagRuleSpec{Trigger: TriggerContactAdded, Conditions: RuleConditions{MinScore: i(10), MaxScore: i(20)}}, RuleEvent{Trigger: TriggerContactAdded, At: monday10}, ruleLead{Score: 20}, true},
+		{"stage", TagRuleSpec{Trigger: TriggerStageChanged, Conditions: RuleConditions{ToStage: StageSQL}}, RuleEvent{Trigger: TriggerStageChanged, ToStage: StageMQL, At: monday10}, ruleLead{}, false},
+		{"field", TagRuleSpec{Trigger: TriggerFieldChanged, Conditions: RuleConditions{Field: "mobile"}}, RuleEvent{Trigger: TriggerFieldChanged, Field: "mobile", At: monday10}, ruleLead{}, true},
+	}
+	for _, c := range cases {
+		if got := c.rule.matches(c.ev, c.lead); got != c.want {
+			t.Errorf("%s: matches = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

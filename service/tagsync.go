@@ -1,0 +1,97 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// JobSyncTags refreshes a corp's tag catalogue from WeCom.
+const JobSyncTags = "sync_tags"
+
+// TagCatalogue keeps each corp's WeCom tag catalogue in step in both
+// directions: admins create tags through the API (into WeCom), and changes
+// made in the WeCom console arrive as change_external_tag events (plus a
+// periodic reconcile, since events can be missed).
+type TagCatalogue struct {
+	store   *model.Store
+	clients Clients
+	jobs    *JobRunner
+}
+
+// NewTagCatalogue builds the service and registers its event and job handlers.
+func NewTagCatalogue(store *model.Store, clients Clients, d *Dispatcher, jobs *JobRunner) *TagCatalogue {
+	t := &TagCatalogue{store: store, clients: clients, jobs: jobs}
+	for _, ch := range []string{wecom.ChangeTagCreate, wecom.ChangeTagUpdate, wecom.ChangeTagDelete, wecom.ChangeTagShuffle} {
+		d.Handle(wecom.EventExternalTag+"/"+ch, t.onTagEvent)
+	}
+	jobs.Handle(JobSyncTags, t.runSync)
+	return t
+}
+
+func (t *TagCatalogue) onTagEvent(ctx context.Context, ev *InboundEvent) error {
+	return t.RequestSync(ctx, ev.CorpID)
+}
+
+// RequestSync asks for a full catalogue refresh (coalesced).
+func (t *TagCatalogue) RequestSync(ctx context.Context, corpID string) error {
+	if err := t.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncTags, Key: JobSyncTags, OrderKey: "tags",
+		Payload: "{}"}); err != nil {
+		return err
+	}
+	t.jobs.Notify()
+	return nil
+}
+
+func (t *TagCatalogue) runSync(ctx context.Context, j *model.Job) error {
+	client, err := t.clients(j.CorpID)
+	if err != nil {
+		return Permanent(err)
+	}
+	groups, err := client.GetCorpTags(ctx, nil, nil)
+	if err != nil {
+		return jobError(err)
+	}
+	return t.store.ReplaceCorpTags(ctx, j.CorpID, catalogue(j.CorpID, groups))
+}
+
+// List returns the catalogue.
+func (t *TagCatalogue) List(ctx context.Context, corpID string) ([]model.CorpTag, error) {
+	return t.store.ListCorpTags(ctx, corpID)
+}
+
+// Create adds tags to a group (made if missing) in WeCom and the catalogue.
+func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names []string) ([]model.CorpTag, error) {
+	group = strings.TrimSpace(group)
+	if group == "" || utf8.RuneCountInString(group) > 30 {
+		return nil, &ValidationError{Field: "group", Reason: "must be 1 to 30 characters"}
+	}
+	if len(names) == 0 || len(names) > 100 {
+		return nil, &ValidationError{Field: "names", Reason: "give 1 to 100 tag names"}
+	}
+	var tags []wecom.NewCorpTag
+	for i, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" || utf8.RuneCountInString(n) > 30 {
+			return nil, &ValidationError{Field: fmt.Sprintf("names[%d]", i), Reason: "must be 1 to 30 characters"}
+		}
+		tags = append(tags, wecom.NewCorpTag{Name: n})
+	}
+	client, err := t.clients(corpID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := client.AddCorpTag(ctx, wecom.NewCorpTags{GroupName: group, Tags: tags})
+	if err != nil {
+		return nil, wecomAdminError(err)
+	}
+	rows := catalogue(corpID, []wecom.TagGroup{*g})
+	if err := t.store.UpsertCorpTags(ctx, rows); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
