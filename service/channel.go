@@ -321,7 +321,7 @@ func (cc *ChannelCodes) Update(ctx context.Context, corpID string, id uint64, sp
 	}
 	if c.Mode == ModePrecise && (spec.Roster != nil || c.SkipVerify != oldSkip) {
 		if c.SkipVerify != oldSkip {
-			// Rewrite every member way's skip_verify by recreating none: update in place.
+			// Member ways keep their config_id (posters point at the landing page); update them in place.
 			for _, w := range s.memberWays {
 				if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: w.ConfigID, SkipVerify: &c.SkipVerify}); err != nil {
 					return nil, wecomAdminError(err)
