@@ -342,11 +342,11 @@ func (s *Store) GetStoreCodeWay(ctx context.Context, id uint64) (*StoreCodeWay, 
 	return &w, notFound(err, "store code way")
 }
 
-// CountStoreScan counts one landing-page visit that showed a store.
-func (s *Store) CountStoreScan(ctx context.Context, corpID string, codeID, storeID uint64, day string) error {
+// CountStoreScans adds n landing-page visits that showed a store.
+func (s *Store) CountStoreScans(ctx context.Context, corpID string, codeID, storeID uint64, day string, n int) error {
 	return retryable(func() error {
-		return s.bump(s.db.WithContext(ctx), &storeDailyStat{CodeID: codeID, StoreID: storeID, Day: day, CorpID: corpID, Scans: 1},
-			[]string{"code_id", "store_id", "day"}, "scans", 1)
+		return s.bump(s.db.WithContext(ctx), &storeDailyStat{CodeID: codeID, StoreID: storeID, Day: day, CorpID: corpID, Scans: n},
+			[]string{"code_id", "store_id", "day"}, "scans", n)
 	})
 }
 

@@ -127,6 +127,42 @@ type StoreCodes struct {
 
 	mu     sync.RWMutex
 	states map[string]stateRef // corp + "\x00" + state
+
+	// Landing pages read a code's stores from memory: a poster's scanners
+	// would otherwise reload hundreds of rows per request. A change made
+	// here drops the cache at once; one made on another replica shows
+	// within landingTTL.
+	cacheMu  sync.Mutex
+	cacheGen uint64
+	landing  map[string]cachedStores
+
+	// Scans are counted in memory and added to the database at most once a
+	// second, so a burst of scanners costs one write per store, not one each.
+	scanMu    sync.Mutex
+	scans     map[scanKey]int
+	scanFlush time.Time
+}
+
+const landingTTL = 10 * time.Second
+
+type cachedStores struct {
+	cs  *codeStores
+	gen uint64
+	at  time.Time
+}
+
+type scanKey struct {
+	corpID          string
+	codeID, storeID uint64
+	day             string
+}
+
+// invalidate drops every cached landing after a change.
+func (s *StoreCodes) invalidate() {
+	s.cacheMu.Lock()
+	s.cacheGen++
+	clear(s.landing)
+	s.cacheMu.Unlock()
 }
 
 type stateRef struct{ codeID, storeID uint64 }
@@ -142,7 +178,8 @@ func NewStoreCodes(store *model.Store, clients Clients, jobs *JobRunner, groups 
 		log = slog.Default()
 	}
 	s := &StoreCodes{store: store, clients: clients, jobs: jobs, now: now, log: log.With("component", "store_codes"),
-		publicURL: strings.TrimRight(publicURL, "/"), states: map[string]stateRef{}}
+		publicURL: strings.TrimRight(publicURL, "/"), states: map[string]stateRef{},
+		landing: map[string]cachedStores{}, scans: map[scanKey]int{}}
 	jobs.Handle(JobSyncStoreWay, s.runSyncWay)
 	if groups != nil {
 		groups.stores = s
@@ -362,6 +399,7 @@ func (s *StoreCodes) ListStores(ctx context.Context, f model.RetailStoreFilter) 
 // UpdateStore applies a PATCH; new staff or a new group reach the store's
 // contact ways through their sync jobs.
 func (s *StoreCodes) UpdateStore(ctx context.Context, corpID string, id uint64, spec StoreSpec) (*RetailStore, error) {
+	defer s.invalidate()
 	st, err := s.store.GetRetailStore(ctx, corpID, id)
 	if err != nil {
 		return nil, err
@@ -395,6 +433,7 @@ func (s *StoreCodes) UpdateStore(ctx context.Context, corpID string, id uint64, 
 // DeleteStore takes a store off every code (their WeCom ways go) and
 // retires it.
 func (s *StoreCodes) DeleteStore(ctx context.Context, corpID string, id uint64) error {
+	defer s.invalidate()
 	st, err := s.store.GetRetailStore(ctx, corpID, id)
 	if err != nil {
 		return err
@@ -783,6 +822,7 @@ func (s *StoreCodes) CreateCode(ctx context.Context, corpID, actor string, spec 
 // UpdateCode applies a PATCH: stores added get their ways, stores removed
 // lose them (their past adds stay attributed).
 func (s *StoreCodes) UpdateCode(ctx context.Context, corpID string, id uint64, spec StoreCodeSpec) (*StoreCode, error) {
+	defer s.invalidate()
 	client, err := s.clients(corpID)
 	if err != nil {
 		return nil, err
@@ -845,6 +885,7 @@ func (s *StoreCodes) UpdateCode(ctx context.Context, corpID string, id uint64, s
 
 // DeleteCode removes every WeCom way of the code and retires it.
 func (s *StoreCodes) DeleteCode(ctx context.Context, corpID string, id uint64) error {
+	defer s.invalidate()
 	client, err := s.clients(corpID)
 	if err != nil {
 		return err
@@ -966,6 +1007,7 @@ type storeWayPayload struct {
 }
 
 func (s *StoreCodes) runSyncWay(ctx context.Context, j *model.Job) error {
+	defer s.invalidate()
 	var p storeWayPayload
 	if err := decodePayload(j, &p); err != nil {
 		return err
@@ -1088,6 +1130,26 @@ type codeStores struct {
 }
 
 func (s *StoreCodes) bySlug(ctx context.Context, slug string) (*codeStores, error) {
+	s.cacheMu.Lock()
+	hit, ok := s.landing[slug]
+	gen := s.cacheGen
+	s.cacheMu.Unlock()
+	if ok && hit.gen == gen && time.Since(hit.at) < landingTTL {
+		return hit.cs, nil
+	}
+	cs, err := s.loadStores(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	s.cacheMu.Lock()
+	if s.cacheGen == gen {
+		s.landing[slug] = cachedStores{cs: cs, gen: gen, at: time.Now()}
+	}
+	s.cacheMu.Unlock()
+	return cs, nil
+}
+
+func (s *StoreCodes) loadStores(ctx context.Context, slug string) (*codeStores, error) {
 	c, err := s.store.StoreCodeBySlug(ctx, slug)
 	if err != nil {
 		return nil, err
@@ -1227,9 +1289,30 @@ func (s *StoreCodes) countScan(ctx context.Context, cs *codeStores, hits []Store
 	if len(hits) == 0 {
 		return
 	}
-	day := Roster{}.LocalDay(s.now())
-	if err := s.store.CountStoreScan(ctx, cs.code.CorpID, cs.code.ID, hits[0].StoreID, day); err != nil {
-		s.log.Warn("could not count a store scan", "code", cs.code.ID, "err", err)
+	k := scanKey{corpID: cs.code.CorpID, codeID: cs.code.ID, storeID: hits[0].StoreID, day: Roster{}.LocalDay(s.now())}
+	s.scanMu.Lock()
+	s.scans[k]++
+	due := time.Since(s.scanFlush) >= time.Second
+	s.scanMu.Unlock()
+	if due {
+		s.flushScans(ctx)
+	}
+}
+
+// flushScans adds the scans counted in memory to the database; counts that
+// fail to write are kept for the next flush.
+func (s *StoreCodes) flushScans(ctx context.Context) {
+	s.scanMu.Lock()
+	pending := s.scans
+	s.scans, s.scanFlush = map[scanKey]int{}, time.Now()
+	s.scanMu.Unlock()
+	for k, n := range pending {
+		if err := s.store.CountStoreScans(ctx, k.corpID, k.codeID, k.storeID, k.day, n); err != nil {
+			s.log.Warn("could not count store scans", "code", k.codeID, "err", err)
+			s.scanMu.Lock()
+			s.scans[k] += n
+			s.scanMu.Unlock()
+		}
 	}
 }
 
@@ -1265,6 +1348,7 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 	if err != nil {
 		return nil, err
 	}
+	s.flushScans(ctx)
 	from, to = dayRange(s.now(), from, to)
 	out := &StoreCodeStats{CodeID: id, From: from, To: to, Stores: map[uint64]*StoreTotals{}, Days: []StoreDayStat{}}
 	days := map[string]*StoreDayStat{}
