@@ -376,6 +376,8 @@ type ChatChange struct {
 	Detail string
 	// Source is the contact source for a contact first seen in a group.
 	Source string
+	// Jobs are enqueued with the change (their keys make a re-run harmless).
+	Jobs []*Job
 }
 
 // RecordChatChange applies a membership change once per member: a re-run
@@ -435,7 +437,7 @@ func (s *Store) RecordChatChange(ctx context.Context, ch ChatChange) (int, error
 					return err
 				}
 			}
-			return nil
+			return enqueueJobs(tx, now, ch.Jobs)
 		})
 	})
 	if err != nil {

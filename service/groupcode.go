@@ -109,7 +109,25 @@ type GroupCodes struct {
 	publicURL string
 	stores    *StoreCodes // set by NewStoreCodes: joins into store groups
 	dry       *prometheus.GaugeVec
+	onJoin    func(corpID string, j GroupJoin) *model.Job
 }
+
+// GroupJoin is a customer joining a group through one of our codes.
+type GroupJoin struct {
+	EventID        uint64
+	ExternalUserID string
+	ChatID         string
+	State          string
+	GroupCodeID    uint64 // 0 for a store's group
+	StoreCodeID    uint64
+	StoreID        uint64
+	At             time.Time
+}
+
+// OnJoin makes each attributed join also enqueue the job f returns (lead
+// scoring counts joins as behaviour), in the transaction that records the
+// join. Call it before the dispatcher runs.
+func (g *GroupCodes) OnJoin(f func(corpID string, j GroupJoin) *model.Job) { g.onJoin = f }
 
 // NewGroupCodes builds the service and registers its event and job handlers.
 func NewGroupCodes(store *model.Store, clients Clients, d *Dispatcher, jobs *JobRunner, reg prometheus.Registerer,
@@ -601,11 +619,11 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 	written := decodeChats(c.ChatList)
 	if p.Reconcile {
 		want, _ := desiredChats(pool, c.Threshold, written)
-		for _, p := range pool {
-			if p.Dismissed || !(slices.Contains(written, p.ChatID) || slices.Contains(want, p.ChatID)) {
+		for _, pc := range pool {
+			if pc.Dismissed || !(slices.Contains(written, pc.ChatID) || slices.Contains(want, pc.ChatID)) {
 				continue
 			}
-			if err := g.refresh(ctx, client, c.CorpID, p.ChatID); err != nil {
+			if err := g.refresh(ctx, client, c.CorpID, pc.ChatID); err != nil {
 				return err
 			}
 		}
@@ -890,6 +908,17 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 			}
 			if pooled || m.StoreCodeID != 0 {
 				ch.Members = append(ch.Members, m)
+			}
+		}
+	}
+	if g.onJoin != nil && kind == model.MemberJoin {
+		for _, m := range ch.Members {
+			if !m.Attributed {
+				continue
+			}
+			if j := g.onJoin(ev.CorpID, GroupJoin{EventID: ev.ID, ExternalUserID: m.MemberID, ChatID: ev.ChatID, State: m.State,
+				GroupCodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID, StoreID: m.StoreID, At: at}); j != nil {
+				ch.Jobs = append(ch.Jobs, j)
 			}
 		}
 	}
