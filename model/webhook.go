@@ -178,6 +178,69 @@ func (s *Store) EmitWebhookNow(ctx context.Context, e WebhookEvent) error {
 	})
 }
 
+// EmitWebhooksNow writes many events in one transaction (imports, backfills):
+// it reads the endpoints once and inserts in batches.
+func (s *Store) EmitWebhooksNow(ctx context.Context, es []WebhookEvent) error {
+	if len(es) == 0 {
+		return nil
+	}
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			byCorp := map[string][]WebhookEndpoint{}
+			var msgs []WebhookMessage
+			var targets [][]uint64
+			for _, e := range es {
+				if e.CorpID == "" || e.Type == "" {
+					return errors.New("store: webhook event needs a corp and a type")
+				}
+				eps, ok := byCorp[e.CorpID]
+				if !ok {
+					if err := tx.Select("id", "event_types").Where("corp_id = ? AND enabled = ? AND deleted_at IS NULL", e.CorpID, true).
+						Order("id").Find(&eps).Error; err != nil {
+						return err
+					}
+					byCorp[e.CorpID] = eps
+				}
+				var ids []uint64
+				for i := range eps {
+					if eps[i].Subscribes(e.Type) {
+						ids = append(ids, eps[i].ID)
+					}
+				}
+				if len(ids) == 0 {
+					continue
+				}
+				at := e.At
+				if at.IsZero() {
+					at = now
+				}
+				body, err := json.Marshal(webhookPayload{Type: e.Type, Timestamp: at.UTC(), Data: e.Data})
+				if err != nil {
+					return fmt.Errorf("store: webhook %s: data does not marshal: %w", e.Type, err)
+				}
+				msgs = append(msgs, WebhookMessage{CorpID: e.CorpID, MsgID: NewWebhookMsgID(now), Type: e.Type,
+					Subject: truncate(e.Subject, 128), Body: string(body), OccurredAt: at.UTC(), CreatedAt: now})
+				targets = append(targets, ids)
+			}
+			if len(msgs) == 0 {
+				return nil
+			}
+			if err := tx.CreateInBatches(&msgs, 500).Error; err != nil {
+				return err
+			}
+			var rows []WebhookDelivery
+			for i, m := range msgs {
+				for _, id := range targets[i] {
+					rows = append(rows, WebhookDelivery{CorpID: m.CorpID, EndpointID: id, MessageID: m.ID, EventType: m.Type,
+						Subject: m.Subject, OrderKey: deliveryOrderKey(id, m.Subject), Status: StatusPending, AvailableAt: now, CreatedAt: now})
+				}
+			}
+			return tx.CreateInBatches(&rows, 500).Error
+		})
+	})
+}
+
 // emitWebhook builds the data only when an endpoint subscribes, so the
 // domain transactions of a corp without endpoints pay one indexed read.
 func (s *Store) emitWebhook(tx *gorm.DB, corpID, typ, subject string, at time.Time, data func(tx *gorm.DB) (any, error)) error {

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,32 @@ func TestContactEventsShareTheDomainTransaction(t *testing.T) {
 		if err := json.Unmarshal([]byte(msg.Body), &p); err != nil || p.Type != "contact.added" ||
 			p.Data.Contact.ExternalUserID != "wmA" || p.Data.StaffUserID != "zhangsan" || p.Data.Source.State != "c:x" {
 			t.Fatalf("payload = %s (%v)", msg.Body, err)
+		}
+	})
+}
+
+func TestEmitWebhooksNowInBatches(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		a := endpoint(t, st, "ww1")
+		endpoint(t, st, "ww1", model.WebhookContactLost)
+		var es []model.WebhookEvent
+		for i := 0; i < 1200; i++ {
+			es = append(es, model.WebhookEvent{CorpID: "ww1", Type: model.WebhookLeadCreated, Subject: fmt.Sprint("lead:", i), Data: i})
+		}
+		es = append(es, model.WebhookEvent{CorpID: "ww9", Type: model.WebhookLeadCreated})
+		if err := st.EmitWebhooksNow(ctx, es); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.CountWebhookDeliveries(ctx, model.StatusPending); n != 1200 {
+			t.Fatalf("deliveries = %d", n)
+		}
+		ds, _ := st.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{Subject: "lead:1199"})
+		if len(ds) != 1 || ds[0].EndpointID != a.ID {
+			t.Fatalf("%+v", ds)
+		}
+		_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[0].ID)
+		if !strings.HasSuffix(msg.Body, `"data":1199}`) {
+			t.Fatal(msg.Body)
 		}
 	})
 }

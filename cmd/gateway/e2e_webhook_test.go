@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,6 +99,13 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 		if len(got) != 1 || len(crm.bad) != 0 {
 			t.Fatalf("contact.added arrived %d times; refused %v", len(got), crm.bad)
 		}
+		payload := map[string]any{}
+		for k, v := range got[0] {
+			if k != "webhook-id" {
+				payload[k] = v
+			}
+		}
+		conforms(t, "contact.added.v1.json", payload)
 		var data model.ContactAddedData
 		b, _ := json.Marshal(got[0]["data"])
 		if err := json.Unmarshal(b, &data); err != nil {
@@ -129,7 +140,10 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		lost := crm.ofType(model.WebhookContactLost)[0]["data"].(map[string]any)
+		lostPayload := crm.ofType(model.WebhookContactLost)[0]
+		delete(lostPayload, "webhook-id")
+		conforms(t, "contact.lost.v1.json", lostPayload)
+		lost := lostPayload["data"].(map[string]any)
 		if lost["status"] != model.RelationLost || lost["staff_userid"] != res.UserID {
 			t.Fatalf("contact.lost = %v", lost)
 		}
@@ -155,6 +169,9 @@ func TestWebhookTestCommandSendsASignedEvent(t *testing.T) {
 	if !strings.Contains(out.String(), "webhook-signature: v1,") || !strings.Contains(out.String(), "HTTP 204") {
 		t.Fatalf("output:\n%s", out.String())
 	}
+	test := crm.ofType(service.WebhookTestEventType)[0]
+	delete(test, "webhook-id")
+	conforms(t, "webhook.test.v1.json", test)
 
 	// A receiver that rejects the signature fails the command.
 	out.Reset()
@@ -174,4 +191,89 @@ func TestWebhookTestCommandSendsASignedEvent(t *testing.T) {
 	if code := run(context.Background(), []string{"webhook-test"}, &out, &errOut, allow); code != 1 {
 		t.Fatalf("no --url: exit %d", code)
 	}
+}
+
+// schemaDir is resolved before any test changes directory.
+var schemaDir, _ = filepath.Abs(filepath.Join("..", "..", "docs", "webhooks"))
+
+// conforms checks v against a JSON Schema in docs/webhooks: type, const,
+// enum, required, properties, items and $ref. It is stricter than the
+// schema on one point: a property the schema does not document is an error,
+// so the sender never ships a field the published contract lacks.
+func conforms(t *testing.T, file string, v any) {
+	t.Helper()
+	load := func(name string) map[string]any {
+		b, err := os.ReadFile(filepath.Join(schemaDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s map[string]any
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return s
+	}
+	var check func(root, s map[string]any, v any, path string)
+	check = func(root, s map[string]any, v any, path string) {
+		if ref, ok := s["$ref"].(string); ok {
+			if name, frag, _ := strings.Cut(ref, "#"); name != "" {
+				root = load(name)
+				s = root
+				ref = "#" + frag
+			}
+			if ref != "#" {
+				s = root["$defs"].(map[string]any)[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
+			}
+		}
+		if c, ok := s["const"]; ok && c != v {
+			t.Errorf("%s = %v, want %v", path, v, c)
+		}
+		if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
+			t.Errorf("%s = %v, not in %v", path, v, enum)
+		}
+		switch s["type"] {
+		case "object":
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Errorf("%s is %T, want an object", path, v)
+				return
+			}
+			for _, r := range s["required"].([]any) {
+				if _, ok := m[r.(string)]; !ok {
+					t.Errorf("%s.%s is required", path, r)
+				}
+			}
+			props, _ := s["properties"].(map[string]any)
+			for k, pv := range m {
+				ps, ok := props[k].(map[string]any)
+				if !ok {
+					if extra, ok := s["additionalProperties"].(map[string]any); ok {
+						check(root, extra, pv, path+"."+k)
+					} else {
+						t.Errorf("%s.%s is not in the schema", path, k)
+					}
+					continue
+				}
+				check(root, ps, pv, path+"."+k)
+			}
+		case "array":
+			for i, it := range v.([]any) {
+				check(root, s["items"].(map[string]any), it, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case "string":
+			if _, ok := v.(string); !ok {
+				t.Errorf("%s is %T, want a string", path, v)
+			}
+		case "integer":
+			if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+				t.Errorf("%s is %v, want an integer", path, v)
+			}
+		case "boolean":
+			if _, ok := v.(bool); !ok {
+				t.Errorf("%s is %T, want a boolean", path, v)
+			}
+		}
+	}
+	root := load(file)
+	check(root, root, v, "payload")
 }
