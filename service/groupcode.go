@@ -124,9 +124,9 @@ type GroupJoin struct {
 	At             time.Time
 }
 
-// OnJoin makes each attributed join also enqueue the job f returns (lead
-// scoring counts joins as behaviour), in the transaction that records the
-// join. Call it before the dispatcher runs.
+// OnJoin replaces the job each attributed join enqueues, in the
+// transaction that records it (by default a lead activity; nil enqueues
+// none). Call it before the dispatcher runs.
 func (g *GroupCodes) OnJoin(f func(corpID string, j GroupJoin) *model.Job) { g.onJoin = f }
 
 // NewGroupCodes builds the service and registers its event and job handlers.
@@ -147,6 +147,12 @@ func NewGroupCodes(store *model.Store, clients Clients, d *Dispatcher, jobs *Job
 	}
 	if reg != nil {
 		reg.MustRegister(g.dry)
+	}
+	// A join through our codes is lead behaviour. The activity carries no
+	// code id: for leads that names a channel code; the state names ours.
+	g.onJoin = func(corpID string, j GroupJoin) *model.Job {
+		return ActivityJob(corpID, Activity{Trigger: TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
+			ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, State: j.State, At: j.At})
 	}
 	chat := wecom.EventExternalChat + "/"
 	d.Handle(chat+wecom.ChangeChatUpdate, g.onChatUpdate)

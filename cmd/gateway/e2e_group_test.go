@@ -198,6 +198,15 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 			t.Fatalf("timeline = %+v", detail.Timeline)
 		}
 
+		// Each join through the code was lead behaviour, and no side effect failed.
+		if n, _ := e.gw.store.CountJobs(ctx, service.JobLeadActivity, model.StatusProcessed); n != 25 {
+			t.Fatalf("%d lead activities processed, want one per join (25)", n)
+		}
+		if n, _ := e.gw.store.CountJobs(ctx, "", model.StatusFailed); n != 0 {
+			jobs, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Status: model.StatusFailed})
+			t.Fatalf("%d jobs failed: %+v", n, jobs)
+		}
+
 		var stats service.GroupCodeStats
 		if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d/stats", code.ID), nil, &stats); st != 200 {
 			t.Fatalf("stats: %d", st)
