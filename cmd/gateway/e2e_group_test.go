@@ -343,3 +343,36 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Members added without any event (a lost callback) are found by the
+// periodic reconcile, which re-reads the listed groups from WeCom.
+func TestGroupCodeReconcileCatchesSilentChanges(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		a, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "甲群", Owner: "wangwu"})
+		b, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "乙群", Owner: "wangwu"})
+		e.idle()
+		var code service.GroupCode
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "对账", "chat_ids": []string{a.ChatID, b.ChatID},
+			"threshold": 2}, &code); st != 201 {
+			t.Fatalf("create: %d", st)
+		}
+		if _, err := e.ctl.FillGroup(ctx, a.ChatID, 2); err != nil { // silently: no callback
+			t.Fatal(err)
+		}
+		e.idle()
+		if jw, _ := e.ctl.JoinWay(ctx, code.ConfigID); !slices.Equal(jw.ChatIDList, []string{a.ChatID, b.ChatID}) {
+			t.Fatalf("the way changed without an event: %v", jw.ChatIDList)
+		}
+		if err := e.gw.groups.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		if jw, _ := e.ctl.JoinWay(ctx, code.ConfigID); !slices.Equal(jw.ChatIDList, []string{b.ChatID}) {
+			t.Fatalf("after the reconcile the way lists %v, want only %s", jw.ChatIDList, b.ChatID)
+		}
+		if v := e.groupCode(code.ID); v.Pool[0].Customers != 2 || !v.Pool[0].Full {
+			t.Fatalf("pool after the reconcile = %+v", v.Pool)
+		}
+	})
+}
