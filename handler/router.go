@@ -43,11 +43,11 @@ type Deps struct {
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
 	Jobs     JobReader
+	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
+	Webhooks *service.Webhooks
 	Leads    *service.Leads
 	TagRules *service.TagRules
 	Tags     *service.TagCatalogue
-	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
-	Webhooks *service.Webhooks
 	// Group codes and store codes (nil leaves their routes out).
 	Groups *service.GroupCodes
 	Stores *service.StoreCodes

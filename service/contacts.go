@@ -39,7 +39,14 @@ type Contacts struct {
 
 	welcomes       *prometheus.CounterVec
 	welcomeLatency prometheus.Histogram
+
+	// stores attributes adds through store codes (s: states).
+	stores *StoreCodes
 }
+
+// AttributeStores lets adds through a store code's ways carry their code and
+// store (the store service is built after this one).
+func (c *Contacts) AttributeStores(s *StoreCodes) { c.stores = s }
 
 // NewContacts builds the service and registers its event and job handlers.
 func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, d *Dispatcher, jobs *JobRunner,
@@ -106,6 +113,10 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		UserID: ev.UserID, State: clip(ev.State, 64), At: at}
 	if code != nil {
 		activity.CodeID = code.ID
+	} else if c.stores != nil {
+		if _, storeID, ok := c.stores.ByState(ev.CorpID, ev.State); ok {
+			rec.Source, activity.StoreID = SourceStore, storeID
+		}
 	}
 	rec.Jobs = append(rec.Jobs, ActivityJob(ev.CorpID, activity))
 	if code != nil {

@@ -182,6 +182,12 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 		if len(rels) != 1 || rels[0].State != city.Stores[1].State {
 			t.Fatalf("relation = %+v, want state %s", rels, city.Stores[1].State)
 		}
+		if ct, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, add.ExternalUserID); err != nil || ct.Source != service.SourceStore {
+			t.Fatalf("store add contact = %+v %v, want source store", ct, err)
+		}
+		if l := e.leadOf(add.ExternalUserID); l.Source.Kind != service.SourceStore || l.Source.StoreID != lujiazui.ID {
+			t.Fatalf("store add lead source = %+v", l.Source)
+		}
 
 		// Offering groups: the store with a group shows its join QR; the
 		// others still show their staff.

@@ -56,10 +56,10 @@ type gateway struct {
 	jobs       *service.JobRunner
 	cache      *service.CodeCache
 	codes      *service.ChannelCodes
-	tags       *service.TagCatalogue
 	webhooks   *service.Webhooks
 	groups     *service.GroupCodes
 	stores     *service.StoreCodes
+	tags       *service.TagCatalogue
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -154,8 +154,6 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.cache.Reload(ctx)
 	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
 	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
-	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
-	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
 	wh := cfg.Webhooks
 	g.webhooks = service.NewWebhooks(g.store, service.WebhookOptions{
 		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks},
@@ -163,6 +161,9 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	})
 	g.groups = service.NewGroupCodes(g.store, lookup, g.dispatcher, g.jobs, reg, w.now, log, cfg.PublicURL)
 	g.stores = service.NewStoreCodes(g.store, lookup, g.jobs, g.groups, w.now, log, cfg.PublicURL)
+	contacts.AttributeStores(g.stores)
+	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
+	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
 
 	if g.demo != nil {
 		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
@@ -179,7 +180,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
 		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: contacts, Jobs: g.store, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags, Webhooks: g.webhooks,
+		Codes: g.codes, Contacts: contacts, Jobs: g.store, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 	})
 	return g, nil
 }
