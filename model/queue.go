@@ -154,3 +154,20 @@ func retryable(fn func() error) error {
 	}
 	return err
 }
+
+// Unfinished counts events, then jobs, that are pending or processing. The
+// order matters to a caller waiting for quiet: an event's jobs are committed
+// before the event is finished, and a job's follow-up jobs before the job,
+// so an empty answer cannot miss work spawned between the two counts.
+func (s *Store) Unfinished(ctx context.Context) (int64, error) {
+	var total int64
+	for _, table := range []string{"wecom_events", "jobs"} {
+		var n int64
+		if err := s.db.WithContext(ctx).Table(table).Where("status IN ?", []string{StatusPending, StatusProcessing}).
+			Count(&n).Error; err != nil {
+			return 0, fmt.Errorf("store: unable to count unfinished %s: %w", table, err)
+		}
+		total += n
+	}
+	return total, nil
+}

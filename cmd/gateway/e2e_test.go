@@ -193,17 +193,9 @@ func (e *e2e) idle() {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		pendingCB := e.sim.PendingCallbacks()
-		var busy int64
-		for _, st := range []string{model.StatusPending, model.StatusProcessing} {
-			n, err := e.gw.store.CountEvents(ctx, st)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			m, err := e.gw.store.CountJobs(ctx, "", st)
-			if err != nil {
-				e.t.Fatal(err)
-			}
-			busy += n + m
+		busy, err := e.gw.store.Unfinished(ctx)
+		if err != nil {
+			e.t.Fatal(err)
 		}
 		if pendingCB == 0 && busy == 0 {
 			return
