@@ -535,11 +535,11 @@ type ClaimedDelivery struct {
 	Endpoint *WebhookEndpoint
 }
 
-// ClaimWebhookDeliveries leases up to n due deliveries to owner, oldest
-// first, at most one at a time per (endpoint, subject).
+// ClaimWebhookDeliveries leases up to n due deliveries to owner, earliest
+// due first, at most one at a time per (endpoint, subject).
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, n int) ([]ClaimedDelivery, error) {
 	var out []ClaimedDelivery
-	err := s.claim(ctx, "webhook_deliveries", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
+	err := s.claimDeliveries(ctx, owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
 		out = out[:0]
 		var ds []WebhookDelivery
 		if err := tx.Where("id IN ?", ids).Order("id").Find(&ds).Error; err != nil {
@@ -584,6 +584,41 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease 
 		return nil, fmt.Errorf("store: unable to claim webhook deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// claimDeliveries is the shared claim (see queue.go) shaped for a backlog:
+// it walks due deliveries in (available_at, id) order, which the claim index
+// (status, available_at, id) yields without sorting, and stops at n. The
+// shared claim orders by id alone, which on SQLite sorts every pending row
+// for each claim and turns draining a CRM outage's backlog quadratic. Order
+// per (endpoint, subject) is kept the same way: a delivery is skipped while
+// an earlier one of its order key is unfinished.
+func (s *Store) claimDeliveries(ctx context.Context, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ids []uint64) error) error {
+	now := s.Now()
+	return retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var ids []uint64
+			q := `SELECT e.id FROM webhook_deliveries e
+WHERE e.status = ? AND e.available_at <= ?
+  AND (e.order_key = '' OR NOT EXISTS (
+    SELECT 1 FROM webhook_deliveries p
+    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.status IN (?, ?) AND p.id < e.id))
+ORDER BY e.available_at, e.id LIMIT ?` + s.lockClause()
+			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			if err := tx.Table("webhook_deliveries").Where("id IN ?", ids).Updates(map[string]any{
+				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
+				"attempts": gorm.Expr("attempts + 1"),
+			}).Error; err != nil {
+				return err
+			}
+			return load(tx, ids)
+		})
+	})
 }
 
 // WebhookAttemptRecord is the outcome of one attempt and what it changes.
