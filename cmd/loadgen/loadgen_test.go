@@ -64,6 +64,25 @@ func TestSummarizeSortsACopy(t *testing.T) {
 	}
 }
 
+func TestScanSummaryText(t *testing.T) {
+	s := &ScanSummary{Mode: modeRandom, CodeID: 3, CodeName: "loadgen-caps x", Requested: 4, Sent: 4, WelcomesSeen: 3,
+		WelcomesMissing: 1, ExpiredCodes: 1, WelcomeErrors: map[string]int{"41050": 1},
+		Latency: Latency{Count: 3, P50: 12, P90: 30, P99: 30, Max: 30},
+		Staff:   []StaffCount{{UserID: "zhangsan", Cap: 2, Scans: 3, Welcomes: 2}, {UserID: "lisi", Scans: 1, Welcomes: 1}}}
+	var b bytes.Buffer
+	s.text(&b)
+	out := b.String()
+	for _, want := range []string{"4 of 4 sent", "3 seen, 1 missing, 1 expired", "41050×1", "p50 12.0 ms",
+		"userid    cap  scans  welcomes", "zhangsan  2    3      2", "lisi      -    1      1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary text lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "landings") || s.ok() {
+		t.Errorf("random-mode text shows landings, or a run with a missing welcome is ok:\n%s", out)
+	}
+}
+
 func TestPaceSpacesStarts(t *testing.T) {
 	out := make(chan int)
 	t0 := time.Now()
@@ -229,6 +248,19 @@ func TestAgainstDemoGateway(t *testing.T) {
 		stderr := runJSON(t, 0, &again, append(common, "-scans", "5", "-rate", "50")...)
 		if again.CodeID != s.CodeID || again.WelcomesSeen != 5 || !strings.Contains(stderr, "reusing") {
 			t.Fatalf("second run %+v; stderr %s", again, stderr)
+		}
+	})
+
+	t.Run("random mode with caps gets a fresh code", func(t *testing.T) {
+		var s ScanSummary
+		runJSON(t, 0, &s, append(common, "-scans", "10", "-caps", "1", "-rate", "20")...)
+		if s.Mode != modeRandom || s.Sent != 10 || s.WelcomesSeen != 10 || !strings.HasPrefix(s.CodeName, "loadgen-caps ") {
+			t.Fatalf("summary %+v", s)
+		}
+		for _, c := range s.Staff {
+			if c.Cap != 1 {
+				t.Errorf("staff %+v: want cap 1", c)
+			}
 		}
 	})
 

@@ -46,6 +46,8 @@ split across staff.
 
 -precise creates a precise-mode code and, for each customer, first opens its
 landing page /c/<slug> as a fresh visitor, then scans the QR code it shows.
+-caps gives the staff daily caps on a fresh code of either mode; the staff
+table then shows each member's cap beside what they received.
 
 -callbacks posts N signed, encrypted add_external_contact events, each with
 its own ExternalUserID, to a callback URL and reports acknowledgement latency
@@ -100,7 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 16, "requests in flight at once")
 	fs.DurationVar(&o.wait, "wait", 30*time.Second, "how long to wait after the last scan for welcomes still missing")
 	fs.BoolVar(&o.precise, "precise", false, "create a precise-mode code and go through its landing page for each scan")
-	capsFlag := fs.String("caps", "", "precise mode: daily caps per staff member in staff order, e.g. 100,150,200,250,300\n(the last one repeats for further staff; empty = no caps)")
+	capsFlag := fs.String("caps", "", "daily caps per staff member in staff order, e.g. 100,150,200,250,300, on a fresh code\n(the last one repeats for further staff; empty = no caps). Exact in precise mode; in random\nmode WeCom picks, so the figures show how far adds run past a cap before the way is rewritten")
 	fs.StringVar(&o.strategy, "strategy", "", "precise mode: round_robin (default), least_loaded or weighted")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON")
 	fs.IntVar(&o.callbacks, "callbacks", 0, "post this many signed callbacks to -url instead of scanning")

@@ -159,7 +159,7 @@ func prepareCode(ctx context.Context, o options, api *adminAPI, ctl *wecomsim.Co
 	if o.code != 0 {
 		return api.code(ctx, o.code)
 	}
-	if !o.precise {
+	if !o.precise && len(o.caps) == 0 {
 		// Reuse the code of an earlier run while the simulator still knows
 		// its contact way: the demo's simulator starts empty on every
 		// restart while the database keeps the old code.
@@ -184,17 +184,20 @@ func prepareCode(ctx context.Context, o options, api *adminAPI, ctl *wecomsim.Co
 	spec.Roster.Backups = []string{}
 	for i, s := range staff {
 		m := rosterMember{UserID: s.UserID}
-		if o.precise && len(o.caps) > 0 {
+		if len(o.caps) > 0 {
 			m.DailyCap = o.caps[min(i, len(o.caps)-1)]
 		}
 		spec.Roster.Members = append(spec.Roster.Members, m)
 	}
-	if o.precise {
-		// A fresh code each run: caps count per code and day, so a reused
-		// one would start with this morning's counts.
+	// A fresh code for every run with caps: caps count per code and day, so
+	// a reused one would start with this morning's counts.
+	switch {
+	case o.precise:
 		spec.Name = fmt.Sprintf("%s-precise %s", codeName, time.Now().Format("0102-150405"))
 		spec.Mode = modePrecise
 		spec.Strategy = o.strategy
+	case len(o.caps) > 0:
+		spec.Name = fmt.Sprintf("%s-caps %s", codeName, time.Now().Format("0102-150405"))
 	}
 	c, err := api.createCode(ctx, spec)
 	if err != nil {

@@ -143,21 +143,32 @@ func (s *ScanSummary) text(w io.Writer) {
 
 	fmt.Fprintln(w, "\nstaff")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if s.Mode == modePrecise {
-		fmt.Fprintln(tw, "  userid\tcap\tlandings\tscans\twelcomes")
-	} else {
-		fmt.Fprintln(tw, "  userid\tscans\twelcomes")
-	}
+	precise := s.Mode == modePrecise
+	withCaps := precise
 	for _, c := range s.Staff {
-		if s.Mode == modePrecise {
+		withCaps = withCaps || c.Cap > 0
+	}
+	head := "  userid"
+	if withCaps {
+		head += "\tcap"
+	}
+	if precise {
+		head += "\tlandings"
+	}
+	fmt.Fprintln(tw, head+"\tscans\twelcomes")
+	for _, c := range s.Staff {
+		row := "  " + c.UserID
+		if withCaps {
 			capText := "-"
 			if c.Cap > 0 {
 				capText = fmt.Sprint(c.Cap)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%d\n", c.UserID, capText, c.Landings, c.Scans, c.Welcomes)
-		} else {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\n", c.UserID, c.Scans, c.Welcomes)
+			row += "\t" + capText
 		}
+		if precise {
+			row += fmt.Sprintf("\t%d", c.Landings)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\n", row, c.Scans, c.Welcomes)
 	}
 	tw.Flush()
 	if len(s.Errors) > 0 {
