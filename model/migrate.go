@@ -32,6 +32,7 @@ var migrations = []migration{
 	{3, "leads, transitions, tag rules, scoring, crm statuses", migrateV3},
 	{4, "webhook endpoints, outbox, deliveries", migrateV4},
 	{5, "group codes, stores, store codes", migrateV5},
+	{6, "queue indexes in claim order", migrateV6},
 }
 
 // SchemaVersion is the version this build expects.

@@ -313,3 +313,22 @@ func TestRearmJobCoalescesAndReruns(t *testing.T) {
 		}
 	})
 }
+
+// Version 6 replaced the (status, available_at) claim indexes with
+// (status, id): a claim reads pending rows in arrival order without sorting
+// the whole backlog.
+func TestQueueIndexesFollowClaimOrder(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for _, c := range []struct{ table, want, gone string }{
+			{"wecom_events", "idx_events_queue", "idx_events_claim"},
+			{"jobs", "idx_jobs_queue", "idx_jobs_claim"},
+		} {
+			if !st.HasIndex(c.table, c.want) {
+				t.Errorf("%s: index %s missing", c.table, c.want)
+			}
+			if st.HasIndex(c.table, c.gone) {
+				t.Errorf("%s: index %s still present", c.table, c.gone)
+			}
+		}
+	})
+}

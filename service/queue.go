@@ -190,9 +190,14 @@ func (p *pool) sweep(ctx context.Context) {
 // claimAndDispatch claims as many items as there are idle workers (and a
 // batch's worth queued behind them).
 func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
+	capacity := int64(p.opts.Workers) * 2
 	for ctx.Err() == nil {
-		free := int64(p.opts.Workers)*2 - p.inFlight.Load()
-		if free <= 0 {
+		busy := p.inFlight.Load()
+		free := capacity - busy
+		// A claim is a transaction: while workers are busy, wait until half
+		// the capacity is free and claim a batch, rather than one row per
+		// finished item.
+		if free <= 0 || (busy > 0 && free < capacity/2) {
 			return
 		}
 		n := min(int(free), p.opts.BatchSize)
