@@ -37,6 +37,7 @@ type ChannelCode struct {
 	MemberWays     string
 	LastPick       string
 	Alert          string
+	UTM            string `gorm:"column:utm"`
 	SyncedAt       *time.Time
 	CreatedBy      string
 	CreatedAt      time.Time

@@ -13,29 +13,31 @@ import (
 // GroupCode is a group live code: one WeCom join way in front of a pool of
 // customer groups. ChatList is the JSON list last written to the join way.
 type GroupCode struct {
-	ID           uint64
-	CorpID       string
-	Name         string
-	Title        string
-	Text         string
-	State        string
-	Slug         string
-	ConfigID     string
-	QRCode       string
-	Threshold    int
-	AutoCreate   bool
-	RoomBaseName string
-	RoomBaseID   int
-	Welcome      string
-	ChatList     string
-	Dry          bool
-	Alert        string
-	SyncedAt     *time.Time
-	ReconciledAt *time.Time
-	CreatedBy    string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	DeletedAt    *time.Time
+	ID                uint64
+	CorpID            string
+	Name              string
+	Title             string
+	Text              string
+	State             string
+	Slug              string
+	ConfigID          string
+	QRCode            string
+	Threshold         int
+	AutoCreate        bool
+	RoomBaseName      string
+	RoomBaseID        int
+	Welcome           string
+	WelcomeTemplateID string
+	UTM               string `gorm:"column:utm"`
+	ChatList          string
+	Dry               bool
+	Alert             string
+	SyncedAt          *time.Time
+	ReconciledAt      *time.Time
+	CreatedBy         string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	DeletedAt         *time.Time
 }
 
 func (GroupCode) TableName() string { return "group_codes" }

@@ -33,6 +33,7 @@ var migrations = []migration{
 	{4, "webhook endpoints, outbox, deliveries", migrateV4},
 	{5, "group codes, stores, store codes", migrateV5},
 	{6, "queue indexes in claim order", migrateV6},
+	{7, "relations by state, code UTM fields, group welcome template", migrateV7},
 }
 
 // SchemaVersion is the version this build expects.

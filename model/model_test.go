@@ -332,3 +332,16 @@ func TestQueueIndexesFollowClaimOrder(t *testing.T) {
 		}
 	})
 }
+
+func TestV7ColumnsAndIndex(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		if !st.HasIndex("relations", "idx_relations_state") {
+			t.Error("relations: idx_relations_state missing")
+		}
+		for _, c := range [][2]string{{"channel_codes", "utm"}, {"store_codes", "utm"}, {"group_codes", "utm"}, {"group_codes", "welcome_template_id"}} {
+			if !st.HasColumn(c[0], c[1]) {
+				t.Errorf("%s.%s missing", c[0], c[1])
+			}
+		}
+	})
+}

@@ -41,6 +41,7 @@ type StoreCode struct {
 	RadiusM       int
 	FallbackStore uint64
 	Offer         string
+	UTM           string `gorm:"column:utm"`
 	CreatedBy     string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
