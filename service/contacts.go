@@ -61,11 +61,11 @@ func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *C
 		log: log.With("component", "contacts"),
 		welcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_welcomes_total",
-			Help: "Welcome messages by outcome (sent, failed, expired, no_code, no_welcome).",
+			Help: "Welcome messages by outcome (sent, failed, unknown, expired, no_code, no_welcome). unknown: WeCom did not answer before the window closed; it may have delivered.",
 		}, []string{"outcome"}),
 		welcomeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "gateway_welcome_latency_seconds",
-			Help:    "Time from the add event's CreateTime to WeCom accepting the welcome.",
+			Help:    "Time from the add event's CreateTime to WeCom accepting the welcome. CreateTime has whole seconds, so this reads up to 1 s high.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2, 3, 5, 8, 13, 20},
 		}),
 	}
@@ -180,8 +180,13 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 		c.welcomes.WithLabelValues("no_welcome").Inc()
 		return "no welcome: the state is not one of our channel codes"
 	}
-	// Keep a second in hand for the request itself.
+	// CreateTime has whole seconds: the code was issued in [at, at+1s). An
+	// attempt starts only with a second in hand before the earliest possible
+	// expiry; once sent, a request may run until the latest possible expiry,
+	// because cutting it short cannot take back a welcome WeCom accepted,
+	// it only loses the answer.
 	deadline := at.Add(welcomeWindow - time.Second)
+	hardStop := at.Add(welcomeWindow + time.Second)
 	if !c.now().Before(deadline) {
 		c.welcomes.WithLabelValues("expired").Inc()
 		return "welcome not sent: the 20 s window had passed when the event was handled"
@@ -201,7 +206,7 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 		c.welcomes.WithLabelValues("failed").Inc()
 		return "welcome failed: " + err.Error()
 	}
-	wctx, cancel := context.WithDeadline(ctx, deadline)
+	wctx, cancel := context.WithDeadline(ctx, hardStop)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		err = client.SendWelcome(wctx, msg)
@@ -234,6 +239,13 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 		if wctx.Err() != nil {
 			break
 		}
+	}
+	if wctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		// The request was on its way when the window closed: WeCom may
+		// have delivered it. Say so rather than report a failure.
+		c.welcomes.WithLabelValues("unknown").Inc()
+		c.log.Warn("welcome outcome unknown: no answer before the window closed", "event_id", ev.ID, "code", code.ID, "err", err)
+		return "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)"
 	}
 	c.welcomes.WithLabelValues("failed").Inc()
 	c.log.Warn("welcome failed", "event_id", ev.ID, "code", code.ID, "err", err)

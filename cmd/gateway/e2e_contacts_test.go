@@ -322,3 +322,61 @@ func TestWelcomeImageIsUploadedAheadAndRefreshedBeforeExpiry(t *testing.T) {
 		}
 	})
 }
+
+// A welcome request that is on its way when the last safe moment to start
+// one passes runs to WeCom's answer: cutting it short cannot take back a
+// welcome WeCom accepted. One that outlives even the latest possible expiry
+// is recorded as unknown, not failed, because WeCom may have delivered it.
+func TestWelcomeInFlightAtTheWindowsEndIsNotCutShort(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "窗口", "welcome": map[string]any{"text": "欢迎"},
+			"roster": roster(member("zhangsan"))})
+		// The callback reaches us 18 s after WeCom created the event (the
+		// simulator's clock runs 18 s behind the gateway's).
+		e.sim.Advance(-18 * time.Second)
+		timeline := func(ext string) string {
+			t.Helper()
+			var list struct {
+				Contacts []model.Contact `json:"contacts"`
+			}
+			e.api("GET", "/api/v1/contacts?q="+ext, nil, &list)
+			if len(list.Contacts) != 1 {
+				t.Fatalf("contacts for %s = %+v", ext, list.Contacts)
+			}
+			var detail struct {
+				Timeline []model.TimelineEntry `json:"timeline"`
+			}
+			e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
+			if len(detail.Timeline) != 1 {
+				t.Fatalf("timeline = %+v", detail.Timeline)
+			}
+			return detail.Timeline[0].Detail
+		}
+		for _, c := range []struct {
+			latencyMS int
+			want      string
+		}{
+			{1000, "welcome sent"},
+			{6000, "welcome outcome unknown"},
+		} {
+			if _, err := e.ctl.SetFaults(ctx, wecomsim.Fault{API: "send_welcome_msg", LatencyMS: c.latencyMS, Count: 1}); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Set(time.Now())
+			res := e.scan(code, "王小明")
+			e.idle()
+			if got := timeline(res.ExternalUserID); !strings.HasPrefix(got, c.want) {
+				t.Fatalf("latency %d ms: timeline says %q, want %q", c.latencyMS, got, c.want)
+			}
+			// WeCom delivered it either way.
+			if w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res.ExternalUserID}); len(w) != 1 {
+				t.Fatalf("latency %d ms: %d welcomes delivered, want 1", c.latencyMS, len(w))
+			}
+		}
+		if m := e.metrics(); !strings.Contains(m, `gateway_welcomes_total{outcome="unknown"} 1`) ||
+			!strings.Contains(m, `gateway_welcomes_total{outcome="sent"} 1`) {
+			t.Fatalf("welcome metrics:\n%s", grepLines(m, "gateway_welcomes_total"))
+		}
+	})
+}

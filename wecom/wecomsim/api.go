@@ -183,6 +183,11 @@ func (s *Sim) serveAPI(specs map[string]apiSpec) http.HandlerFunc {
 
 		if f := s.faults.fire(name); f != nil {
 			if f.latency > 0 {
+				// WeCom has the whole request before it is slow: a client that
+				// gives up while waiting does not undo the call.
+				if body, err := io.ReadAll(io.LimitReader(r.Body, maxMultipartBody+1)); err == nil {
+					r.Body = io.NopCloser(bytes.NewReader(body))
+				}
 				t := time.NewTimer(f.latency)
 				select {
 				case <-t.C:
