@@ -159,6 +159,11 @@ func (s *Sim) apis() map[string]apiSpec {
 		"externalcontact/del_corp_tag":         {method: http.MethodPost, fn: s.apiDelCorpTag},
 		"externalcontact/send_welcome_msg":     {method: http.MethodPost, fn: s.apiSendWelcomeMsg},
 
+		"externalcontact/group_welcome_template/add":  {method: http.MethodPost, fn: s.apiAddGroupWelcome},
+		"externalcontact/group_welcome_template/edit": {method: http.MethodPost, fn: s.apiEditGroupWelcome},
+		"externalcontact/group_welcome_template/get":  {method: http.MethodPost, fn: s.apiGetGroupWelcome},
+		"externalcontact/group_welcome_template/del":  {method: http.MethodPost, fn: s.apiDelGroupWelcome},
+
 		"media/upload": {method: http.MethodPost, fn: s.apiMediaUpload},
 	}
 }

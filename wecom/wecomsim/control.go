@@ -82,6 +82,13 @@ func (s *Sim) routes() *http.ServeMux {
 		c, ok := s.JoinWay(r.PathValue("config_id"))
 		found(w, c, ok, "config_id")
 	})
+	mux.HandleFunc("GET /sim/group-welcome-templates", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"templates": s.GroupWelcomeTemplates()})
+	})
+	mux.HandleFunc("GET /sim/group-welcome-templates/{template_id}", func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.GroupWelcomeTemplate(r.PathValue("template_id"))
+		found(w, t, ok, "template_id")
+	})
 	mux.HandleFunc("GET /sim/tags", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"tag_group": s.Tags()})
 	})

@@ -235,6 +235,22 @@ func (c *Control) JoinWay(ctx context.Context, configID string) (JoinWay, error)
 	return out, err
 }
 
+// GroupWelcomeTemplates returns the live group welcome templates.
+func (c *Control) GroupWelcomeTemplates(ctx context.Context) ([]GroupWelcomeTemplate, error) {
+	var out struct {
+		Templates []GroupWelcomeTemplate `json:"templates"`
+	}
+	err := c.do(ctx, http.MethodGet, "/sim/group-welcome-templates", nil, &out)
+	return out.Templates, err
+}
+
+// GroupWelcomeTemplate returns one live group welcome template.
+func (c *Control) GroupWelcomeTemplate(ctx context.Context, templateID string) (GroupWelcomeTemplate, error) {
+	var out GroupWelcomeTemplate
+	err := c.do(ctx, http.MethodGet, "/sim/group-welcome-templates/"+url.PathEscape(templateID), nil, &out)
+	return out, err
+}
+
 // Media returns an uploaded media file's metadata.
 func (c *Control) Media(ctx context.Context, mediaID string) (Media, error) {
 	var out Media

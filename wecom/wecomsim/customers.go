@@ -291,11 +291,21 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 	if jw == nil {
 		return JoinResult{}, notFound("config_id", "unknown join way")
 	}
-	cu, ce := s.customerFor(req.Customer)
-	if ce != nil {
-		return JoinResult{}, ce
+	member := GroupMember{Type: 2, JoinScene: 3, State: jw.State}
+	if req.UserID != "" {
+		sf := s.st.staff[req.UserID]
+		if sf == nil {
+			return JoinResult{}, notFound("userid", "unknown staff member")
+		}
+		member.UserID, member.Type, member.Name = sf.UserID, 1, sf.Name
+	} else {
+		cu, ce := s.customerFor(req.Customer)
+		if ce != nil {
+			return JoinResult{}, ce
+		}
+		member.UserID, member.UnionID, member.Name = cu.profile.ExternalUserID, cu.profile.UnionID, cu.profile.Name
 	}
-	ext := cu.profile.ExternalUserID
+	ext := member.UserID
 	var target, first *group
 	for _, cid := range jw.ChatIDList {
 		g := s.st.groups[cid]
@@ -339,8 +349,8 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 		ev.ChatID = target.ChatID
 		evs = append(evs, ev)
 	}
-	target.MemberList = append(target.MemberList, GroupMember{UserID: ext, Type: 2, UnionID: cu.profile.UnionID,
-		JoinTime: now.Unix(), JoinScene: 3, Name: cu.profile.Name, State: jw.State})
+	member.JoinTime = now.Unix()
+	target.MemberList = append(target.MemberList, member)
 	last, cur := target.bump()
 	jw.Joins++
 	ev := s.newEvent(wecom.EventExternalChat, wecom.ChangeChatUpdate, now)
@@ -350,6 +360,9 @@ func (s *Sim) Join(req JoinRequest) (JoinResult, error) {
 	evs = append(evs, ev)
 	res := JoinResult{ChatID: target.ChatID, ExternalUserID: ext, State: jw.State, JoinScene: 3,
 		CreatedChat: created, MemberVersion: cur, MemberCount: len(target.MemberList)}
+	if member.Type == 1 {
+		res.ExternalUserID, res.UserID = "", ext
+	}
 	ids := s.emit(evs...)
 	if len(ids) > 0 {
 		res.EventID = ids[len(ids)-1]

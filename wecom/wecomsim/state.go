@@ -35,6 +35,9 @@ type corpState struct {
 	welcomeCount int
 	media        map[string]*Media
 
+	templates     map[string]*GroupWelcomeTemplate // group welcome templates by id
+	templateOrder []string
+
 	capacity int
 	quota    int
 }
@@ -93,6 +96,7 @@ func newCorpState(o Options) *corpState {
 		tagOwner:     map[string]*TagGroup{},
 		welcomeCodes: map[string]*welcomeCode{},
 		media:        map[string]*Media{},
+		templates:    map[string]*GroupWelcomeTemplate{},
 		capacity:     o.GroupCapacity,
 		quota:        o.ContactWayQuota,
 	}

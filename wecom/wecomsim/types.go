@@ -346,12 +346,16 @@ type JoinRequest struct {
 	ConfigID string   `json:"config_id,omitempty"`
 	QRCode   string   `json:"qr_code,omitempty"`
 	Customer Customer `json:"customer"`
+	// UserID, when set, is a staff member scanning the join way instead of
+	// a customer: they join as a type-1 member with the way's state.
+	UserID string `json:"userid,omitempty"`
 }
 
 // JoinResult says which group the customer landed in.
 type JoinResult struct {
 	ChatID         string `json:"chat_id"`
-	ExternalUserID string `json:"external_userid"`
+	ExternalUserID string `json:"external_userid,omitempty"`
+	UserID         string `json:"userid,omitempty"` // a staff member's join
 	State          string `json:"state"`
 	JoinScene      int    `json:"join_scene"`
 	CreatedChat    bool   `json:"created_chat,omitempty"` // auto_create_room made a new group
