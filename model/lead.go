@@ -76,10 +76,15 @@ type LeadTx struct {
 	Created bool
 }
 
-// Transition records a stage change of the lead (the caller sets Lead.Stage).
-func (lt *LeadTx) Transition(from, to, reason, actor, actorID string, at time.Time) error {
-	return lt.tx.Create(&LeadTransition{CorpID: lt.Lead.CorpID, LeadID: lt.Lead.ID, From: from, To: to,
-		Reason: truncate(reason, 512), Actor: actor, ActorID: truncate(actorID, 128), At: at.UTC()}).Error
+// Transition records a stage change of the lead (the caller sets Lead.Stage)
+// and returns the record, for the lead.stage_changed payload.
+func (lt *LeadTx) Transition(from, to, reason, actor, actorID string, at time.Time) (*LeadTransition, error) {
+	tr := &LeadTransition{CorpID: lt.Lead.CorpID, LeadID: lt.Lead.ID, From: from, To: to,
+		Reason: truncate(reason, 512), Actor: actor, ActorID: truncate(actorID, 128), At: at.UTC()}
+	if err := lt.tx.Create(tr).Error; err != nil {
+		return nil, err
+	}
+	return tr, nil
 }
 
 // FirstRun records that a rule ran for this lead and trigger, and reports

@@ -64,6 +64,10 @@ type Lead struct {
 	CreatedAt      time.Time              `json:"created_at"`
 	UpdatedAt      time.Time              `json:"updated_at"`
 	Transitions    []model.LeadTransition `json:"transitions,omitempty"`
+	// PreviousStage and Transition are set in lead.stage_changed payloads
+	// only: the stage the lead left and the move's reason and actor.
+	PreviousStage string                `json:"previous_stage,omitempty"`
+	Transition    *model.LeadTransition `json:"transition,omitempty"`
 }
 
 // leadState is a lead's decoded JSON columns.
@@ -290,7 +294,7 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 			if err := u.transition("", StageRaw, "created from a new contact", "system", "", a.At); err != nil {
 				return err
 			}
-			if err := u.emit(EventLeadCreated, a.At); err != nil {
+			if err := u.emit(EventLeadCreated, a.At, nil); err != nil {
 				return err
 			}
 		}
@@ -420,27 +424,32 @@ func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time
 	} else {
 		u.st.behaviour.NurtureFloor = nil
 	}
-	if err := u.lt.Transition(from, to, reason, actor, actorID, at); err != nil {
+	tr, err := u.lt.Transition(from, to, reason, actor, actorID, at)
+	if err != nil {
 		return err
 	}
 	if from == "" {
 		return nil
 	}
-	if err := u.emit(EventLeadStageChanged, at); err != nil {
+	if err := u.emit(EventLeadStageChanged, at, tr); err != nil {
 		return err
 	}
 	if to == StageSQL {
-		return u.emit(EventLeadQualified, at)
+		return u.emit(EventLeadQualified, at, nil)
 	}
 	return nil
 }
 
 // emit writes a webhook event for the lead in the same transaction (outbox).
-func (u *leadUpdate) emit(eventType string, at time.Time) error {
+// A stage change (tr) adds the previous stage and the transition to the lead.
+func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransition) error {
 	u.st.encode(u.lt.Lead)
 	v, err := viewLead(u.lt.Lead, nil)
 	if err != nil {
 		return err
+	}
+	if tr != nil {
+		v.PreviousStage, v.Transition = tr.From, tr
 	}
 	return u.lt.Emit(model.WebhookEvent{CorpID: u.lt.Lead.CorpID, Type: eventType,
 		Subject: fmt.Sprintf("lead:%d", u.lt.Lead.ID), Data: v, At: at})

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"testing"
@@ -18,19 +19,10 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			st := modeltest.Open(t, d, nil)
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			jobs := NewJobRunner(st, PoolOptions{Logger: log})
-			leads := NewLeads(st, jobs, NewCodeCache(st, log), nil, log)
+			st, leads := newLeadsEnv(t, d)
 			now := time.Now().UTC().Truncate(time.Second)
 			for i, ext := range []string{"wmOld", "wmNew"} {
-				if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww", EventID: uint64(i + 1), UserID: "zhangsan",
-					ExternalUserID: ext, Source: SourceUnknown, At: now}); err != nil {
-					t.Fatal(err)
-				}
-				if err := st.UpdateContactProfile(ctx, "ww", ext, model.ContactProfile{Name: "同一人", UnionID: "u-1"}, "", "", "[]"); err != nil {
-					t.Fatal(err)
-				}
+				addContact(t, st, uint64(i+1), ext, model.ContactProfile{Name: "同一人", UnionID: "u-1"}, now)
 			}
 			run := func(ext, key string) {
 				j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: key, ExternalUserID: ext, UserID: "zhangsan", At: now})
@@ -68,6 +60,99 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "c", ExternalUserID: "wmNew", At: now})
 			if err := leads.runActivity(ctx, j); err == nil || err.Error() != "lead was merged into another" {
 				t.Fatalf("activity on a merged lead = %v", err)
+			}
+		})
+	}
+}
+
+func newLeadsEnv(t *testing.T, driver string) (*model.Store, *Leads) {
+	st := modeltest.Open(t, driver, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	jobs := NewJobRunner(st, PoolOptions{Logger: log})
+	return st, NewLeads(st, jobs, NewCodeCache(st, log), nil, log)
+}
+
+// addContact records an add of ext by zhangsan, with its profile fetched.
+func addContact(t *testing.T, st *model.Store, eventID uint64, ext string, p model.ContactProfile, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww", EventID: eventID, UserID: "zhangsan",
+		ExternalUserID: ext, Source: SourceUnknown, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateContactProfile(ctx, "ww", ext, p, "", "", "[]"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// emitted returns the data of the webhook events of one type in the outbox,
+// oldest first.
+func emitted(t *testing.T, st *model.Store, typ string) []map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := st.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{CorpID: "ww", EventType: typ, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]map[string]any, len(ds))
+	for i, d := range ds {
+		_, m, err := st.WebhookDelivery(ctx, "ww", d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Data map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(m.Body), &body); err != nil {
+			t.Fatal(err)
+		}
+		out[len(ds)-1-i] = body.Data
+	}
+	return out
+}
+
+// A lead.stage_changed payload says which stage the lead left, and why and
+// by whom it moved; lead.created carries neither.
+func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, leads := newLeadsEnv(t, d)
+			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
+				Enabled: true, Secret: NewWebhookSecret()}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC().Truncate(time.Second)
+			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "李雷"}, now)
+			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "a", ExternalUserID: "wmA", UserID: "zhangsan", At: now})
+			if err := leads.runActivity(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			list, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww"})
+			if err != nil || len(list) != 1 || list[0].Stage != StageRaw {
+				t.Fatalf("leads = %+v %v", list, err)
+			}
+			if _, err := leads.SetStage(ctx, "ww", list[0].ID, StageLost, "moved abroad", "ops"); err != nil {
+				t.Fatal(err)
+			}
+			created := emitted(t, st, EventLeadCreated)
+			if len(created) != 1 || created[0]["previous_stage"] != nil || created[0]["transition"] != nil {
+				t.Fatalf("lead.created = %v", created)
+			}
+			changed := emitted(t, st, EventLeadStageChanged)
+			if len(changed) != 1 {
+				t.Fatalf("lead.stage_changed emitted %d times", len(changed))
+			}
+			data := changed[0]
+			tr, _ := data["transition"].(map[string]any)
+			if data["stage"] != StageLost || data["previous_stage"] != StageRaw || tr == nil ||
+				tr["from"] != StageRaw || tr["to"] != StageLost || tr["reason"] != "moved abroad" ||
+				tr["actor"] != "admin" || tr["actor_id"] != "ops" || tr["id"] == nil || tr["at"] == nil {
+				t.Fatalf("lead.stage_changed data = %v", data)
+			}
+			schema := loadSchema(t, leadSchema)
+			for _, d := range append(schemaDrift(schema, schema, created[0], "lead.created"), schemaDrift(schema, schema, data, "lead.stage_changed")...) {
+				t.Error(d)
 			}
 		})
 	}
