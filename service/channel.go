@@ -53,6 +53,10 @@ type ChannelCodeSpec struct {
 	Roster         *Roster      `json:"roster"`
 	Mode           *string      `json:"mode"`
 	Strategy       *string      `json:"strategy"`
+	// UTM is the campaign of the code's poster (utm_source, utm_medium,
+	// utm_campaign, utm_term, utm_content); leads it brings in carry it.
+	// Absent or null keeps it; {} clears it.
+	UTM map[string]string `json:"utm"`
 }
 
 // WelcomeSpec is a code's welcome message. Text may use {name} for the
@@ -121,6 +125,7 @@ type ChannelCode struct {
 	WeComUsers     []string             `json:"wecom_users"`
 	MemberWays     map[string]MemberWay `json:"member_ways,omitempty"`
 	Alert          string               `json:"alert,omitempty"`
+	UTM            map[string]string    `json:"utm"`
 	SyncedAt       *time.Time           `json:"synced_at,omitempty"`
 	CreatedBy      string               `json:"created_by,omitempty"`
 	CreatedAt      time.Time            `json:"created_at"`
@@ -196,7 +201,7 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy,
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, UTM: utmView(c.UTM), SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug
@@ -466,7 +471,21 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 		}
 		s.roster = *spec.Roster
 	}
+	if spec.UTM != nil {
+		if err := ValidateUTM(spec.UTM); err != nil {
+			errs = append(errs, err)
+		}
+		c.UTM = EncodeUTM(spec.UTM)
+	}
 	return errors.Join(errs...)
+}
+
+// utmView shows a code's utm column as an object, {} when it has none.
+func utmView(col string) map[string]string {
+	if m := DecodeUTM(col); m != nil {
+		return m
+	}
+	return map[string]string{}
 }
 
 func (cc *ChannelCodes) validateWelcome(ctx context.Context, corpID string, w WelcomeSpec, bad func(string, string, ...any)) {

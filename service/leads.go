@@ -262,20 +262,14 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 			}
 		}
 	}
+	src, err := s.sourceOf(ctx, j.CorpID, a, codeName)
+	if err != nil {
+		return err
+	}
 	init := func(c *model.Contact) *model.Lead {
-		kind := SourceUnknown
-		switch {
-		case a.CodeID > 0:
-			kind = SourceChannel
-		case a.StoreID > 0:
-			kind = "store"
-		case a.ChatID != "":
-			kind = "group"
-		}
 		l := &model.Lead{CorpID: j.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, Stage: StageRaw,
 			SourceCodeID: a.CodeID, Owner: a.UserID, Breakdown: "[]", StageChangedAt: a.At, LastActivityAt: a.At}
-		st := leadState{source: LeadSource{Kind: kind, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
-			State: a.State, Staff: a.UserID}, tags: []string{}, bant: BANT{}, rulePoints: map[string]int{}}
+		st := leadState{source: src, tags: []string{}, bant: BANT{}, rulePoints: map[string]int{}}
 		for _, f := range BANTFields {
 			st.bant[f] = BANTAnswer{Value: BANTUnknown}
 		}
@@ -350,6 +344,54 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 		return s.mergeByUnionID(ctx, j.CorpID, unionID)
 	}
 	return nil
+}
+
+// sourceOf is where a lead first seen in activity a comes from. A lead
+// sourced from a channel code or a store code carries the code's UTM
+// parameters; a store source also names its store code. A code deleted
+// since leaves them out.
+func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, codeName string) (LeadSource, error) {
+	src := LeadSource{Kind: SourceUnknown, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
+		State: a.State, Staff: a.UserID}
+	var utm string
+	switch {
+	case a.CodeID > 0:
+		src.Kind = SourceChannel
+		c, err := s.store.GetChannelCode(ctx, corpID, a.CodeID)
+		if err != nil && !errors.Is(err, model.ErrNotFound) {
+			return src, err
+		}
+		if err == nil {
+			utm = c.UTM
+			if src.CodeName == "" {
+				src.CodeName = c.Name // made on another replica since the cache was loaded
+			}
+		}
+	case a.StoreID > 0:
+		src.Kind = SourceStore
+		if a.State == "" {
+			break
+		}
+		w, err := s.store.StoreCodeWayByState(ctx, corpID, a.State)
+		if errors.Is(err, model.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return src, err
+		}
+		c, err := s.store.GetStoreCode(ctx, corpID, w.CodeID)
+		if errors.Is(err, model.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return src, err
+		}
+		src.CodeID, src.CodeName, utm = c.ID, c.Name, c.UTM
+	case a.ChatID != "":
+		src.Kind = SourceGroup
+	}
+	src.UTM = DecodeUTM(utm)
+	return src, nil
 }
 
 // mergeByUnionID folds newer leads of the same person into the oldest one.

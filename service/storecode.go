@@ -82,6 +82,9 @@ type StoreCodeSpec struct {
 	RadiusM         *int      `json:"radius_m"`
 	FallbackStoreID *uint64   `json:"fallback_store_id"`
 	Offer           *string   `json:"offer"`
+	// UTM is the campaign of the code's poster, as on channel codes: absent
+	// or null keeps it, {} clears it.
+	UTM map[string]string `json:"utm"`
 }
 
 // StoreCodeStore is one store of a code with that pair's codes.
@@ -99,19 +102,20 @@ type StoreCodeStore struct {
 
 // StoreCode is a store code as the API shows it.
 type StoreCode struct {
-	ID              uint64           `json:"id"`
-	CorpID          string           `json:"corp_id"`
-	Name            string           `json:"name"`
-	Title           string           `json:"title"`
-	Slug            string           `json:"slug"`
-	LandingURL      string           `json:"landing_url"`
-	RadiusM         int              `json:"radius_m"`
-	FallbackStoreID uint64           `json:"fallback_store_id,omitempty"`
-	Offer           string           `json:"offer"`
-	Stores          []StoreCodeStore `json:"stores"`
-	CreatedBy       string           `json:"created_by,omitempty"`
-	CreatedAt       time.Time        `json:"created_at"`
-	UpdatedAt       time.Time        `json:"updated_at"`
+	ID              uint64            `json:"id"`
+	CorpID          string            `json:"corp_id"`
+	Name            string            `json:"name"`
+	Title           string            `json:"title"`
+	Slug            string            `json:"slug"`
+	LandingURL      string            `json:"landing_url"`
+	RadiusM         int               `json:"radius_m"`
+	FallbackStoreID uint64            `json:"fallback_store_id,omitempty"`
+	Offer           string            `json:"offer"`
+	UTM             map[string]string `json:"utm"`
+	Stores          []StoreCodeStore  `json:"stores"`
+	CreatedBy       string            `json:"created_by,omitempty"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 // StoreCodes manages stores and store live codes. Each store of a code
@@ -620,7 +624,7 @@ func flatten(err error) []*ValidationError {
 
 func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, names map[uint64]string) *StoreCode {
 	v := &StoreCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Slug: c.Slug, LandingURL: s.publicURL + "/s/" + c.Slug,
-		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, Stores: make([]StoreCodeStore, 0, len(ways)),
+		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, UTM: utmView(c.UTM), Stores: make([]StoreCodeStore, 0, len(ways)),
 		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
@@ -710,6 +714,12 @@ func (s *StoreCodes) applyCode(ctx context.Context, c *model.StoreCode, spec Sto
 	}
 	if spec.FallbackStoreID != nil {
 		c.FallbackStore = *spec.FallbackStoreID
+	}
+	if spec.UTM != nil {
+		if err := ValidateUTM(spec.UTM); err != nil {
+			errs = append(errs, err)
+		}
+		c.UTM = EncodeUTM(spec.UTM)
 	}
 	var stores []model.RetailStore
 	if spec.StoreIDs != nil {
