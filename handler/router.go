@@ -109,6 +109,7 @@ func New(d Deps) *gin.Engine {
 	mountLiveCodes(api, r, d)
 
 	mountWebhooks(api, d)
+	registerConsole(r)
 
 	if d.Mount != nil {
 		d.Mount(r)

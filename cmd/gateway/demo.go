@@ -62,6 +62,7 @@ func setupDemo(cfg *config.Config, addr string, log *slog.Logger) (*demoEnv, err
 	}
 	log.Warn("DEMO MODE: no corp is configured, so the gateway is serving a built-in WeCom simulator as corp \"demo\" " +
 		"under /cgi-bin/ and /sim/. Nothing reaches real WeCom. Configure a corp (see README) for production.")
+	log.Info("web console: sign in with the demo admin token", "url", cfg.PublicURL+"/console/")
 	return &demoEnv{sim: sim, log: log}, nil
 }
 

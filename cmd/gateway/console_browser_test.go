@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// TestConsoleInHeadlessChromium drives the web console in a real browser:
+// an admin signs in, creates a channel code through the form (an invalid
+// first try highlights the field the API names), downloads its poster, and
+// sees the lead of a simulated scan, whose hostile name stays text; a viewer
+// gets no create button; a revoked session returns to sign-in. Screenshots at
+// a phone's and a desktop's size go to $GATEWAY_TEST_SCREENSHOTS (or the
+// test's temporary directory).
+func TestConsoleInHeadlessChromium(t *testing.T) {
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("GATEWAY_TEST_BROWSER_REQUIRED") == "1" {
+			t.Fatal("no Chromium found (install the chromium package or set GATEWAY_TEST_CHROMIUM)")
+		}
+		t.Skip("no Chromium found; set GATEWAY_TEST_BROWSER_REQUIRED=1 to make this a failure")
+	}
+	shots := os.Getenv("GATEWAY_TEST_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	downloads := t.TempDir()
+	e := startE2E(t, "sqlite")
+	ctx := context.Background()
+	viewer, _, err := service.NewAuth(e.gw.store, nil).CreateToken(ctx, "console viewer", service.RoleViewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(1280, 900))...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil { // starts the browser on a context without a deadline
+		t.Fatal(err)
+	}
+
+	// tab opens a fresh tab (its own sessionStorage) at a viewport.
+	tab := func(w, h int64, mobile bool) context.Context {
+		tctx, cancel := chromedp.NewContext(bctx)
+		t.Cleanup(cancel)
+		tctx, cancelT := context.WithTimeout(tctx, 120*time.Second)
+		t.Cleanup(cancelT)
+		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+		if mobile {
+			opts = []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)}
+		}
+		if err := chromedp.Do(tctx, chromedp.EmulateViewport(w, h, opts...)); err != nil {
+			t.Fatal(err)
+		}
+		return tctx
+	}
+	// until waits for a JavaScript condition, and shows the page when it
+	// does not come true.
+	until := func(tctx context.Context, what, cond string) {
+		t.Helper()
+		ok, err := chromedp.Run(tctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second)))
+		if err != nil || !ok {
+			body, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			t.Fatalf("%s: waiting for %s: %v (page: %q)", what, cond, err, body)
+		}
+	}
+	eval := func(tctx context.Context, what, js string) string {
+		t.Helper()
+		v, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+	run := func(tctx context.Context, what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](js)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do := func(tctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tctx, steps...); err != nil {
+			body, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+			t.Fatalf("%s: %v (page: %q)", what, err, body)
+		}
+	}
+	shoot := func(tctx context.Context, name string) {
+		t.Helper()
+		png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("%s: screenshot: %v", name, err)
+		}
+		if len(png) < 1000 || string(png[1:4]) != "PNG" {
+			t.Fatalf("%s: screenshot of %d bytes", name, len(png))
+		}
+		file := filepath.Join(shots, name+".png")
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", file)
+	}
+	signIn := func(tctx context.Context, token string) {
+		t.Helper()
+		do(tctx, "open the console", chromedp.Navigate(e.base+"/console"))
+		do(tctx, "sign in", chromedp.WaitVisible(chromedp.ID("f-token")), chromedp.SendKeys(chromedp.ID("f-token"), token),
+			chromedp.Click(chromedp.CSS(`#sign-in button[type="submit"]`)))
+		until(tctx, "signed in", `!!document.querySelector('#channels') && !document.getElementById('who').hidden`)
+	}
+
+	// An admin at a desktop: sign in, and the shell shows the role.
+	admin := tab(1280, 900, false)
+	signIn(admin, e.token)
+	if role := eval(admin, "role", `document.getElementById('who-role').textContent`); !strings.Contains(role, "admin") {
+		t.Fatalf("role shown = %q", role)
+	}
+	shoot(admin, "console-desktop-empty")
+
+	// Create a channel code through the form. Without a name the API says
+	// which field is wrong, and the form shows it there.
+	do(admin, "new code", chromedp.Click(chromedp.ID("new-channel")), chromedp.WaitVisible(chromedp.ID("channel-form")))
+	do(admin, "roster member", chromedp.SendKeys(chromedp.CSS(`.member [data-role="userid"]`), "zhangsan"))
+	do(admin, "save without a name", chromedp.Click(chromedp.ID("save-channel")))
+	until(admin, "name error", `document.getElementById('f-name').classList.contains('invalid') &&
+		!document.querySelector('#channel-form .error-box').hidden &&
+		document.querySelector('#channel-form .error-box').textContent.includes('name')`)
+	do(admin, "fill the form",
+		chromedp.SendKeys(chromedp.ID("f-name"), "秋季展会"),
+		chromedp.SendKeys(chromedp.ID("f-folder"), "展会"),
+		chromedp.SendKeys(chromedp.ID("f-tags"), "展会，2026秋"),
+		chromedp.SendKeys(chromedp.ID("f-remark_template"), "{name}-{code}"),
+		chromedp.SendKeys(chromedp.ID("f-welcome-text"), "您好{name}，欢迎来到秋季展会"),
+		chromedp.Click(chromedp.ID("add-member")),
+		chromedp.SendKeys(chromedp.CSS(`.member:nth-of-type(2) [data-role="userid"]`), "lisi"),
+		chromedp.SendKeys(chromedp.CSS(`.member:nth-of-type(2) [data-role="cap"]`), "30"),
+	)
+	shoot(admin, "console-desktop-channel-form")
+	do(admin, "save", chromedp.Click(chromedp.ID("save-channel")))
+	until(admin, "code listed", `!!document.querySelector('#channels') &&
+		[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === '秋季展会')`)
+
+	var list struct {
+		Codes []service.ChannelCode `json:"channel_codes"`
+	}
+	if st := e.api("GET", "/api/v1/channel-codes", nil, &list); st != 200 || len(list.Codes) != 1 {
+		t.Fatalf("codes: %d %+v", st, list.Codes)
+	}
+	code := list.Codes[0]
+	if code.Folder != "展会" || len(code.Tags) != 2 || len(code.Roster.Members) != 2 || code.Roster.Members[1].DailyCap != 30 ||
+		code.Welcome.Text != "您好{name}，欢迎来到秋季展会" {
+		t.Fatalf("code made by the form = %+v", code)
+	}
+
+	// The poster downloads as a PNG file.
+	do(admin, "allow downloads", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, chromedp.FromContext(ctx).Browser, browser.SetDownloadBehavior,
+			browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}))
+	do(admin, "download poster", chromedp.Click(chromedp.CSS(`#channels td.row-actions button`)))
+	poster := waitForFile(t, downloads, ".png")
+	if b, err := os.ReadFile(poster); err != nil || len(b) < 100 || string(b[1:4]) != "PNG" {
+		t.Fatalf("poster %s: %d bytes, %v", poster, len(b), err)
+	}
+
+	// A customer with a hostile name scans; their lead shows the name as text.
+	const hostile = `<img src=x onerror=alert(1)>`
+	e.scan(code, hostile)
+	e.scan(code, "王小明")
+	e.idle()
+	run(admin, "trap dialogs", `window.__alerts = 0; window.alert = () => { window.__alerts++; }; location.hash = '#/channels?again=1'; 0`)
+	until(admin, "today's adds", `[...document.querySelectorAll('#channels td.num')].some(td => td.textContent === '2')`)
+	shoot(admin, "console-desktop-channels")
+	run(admin, "leads", `location.hash = '#/leads'; 0`)
+	until(admin, "leads listed", `document.querySelectorAll('#leads td a.name').length === 2`)
+	got := eval(admin, "lead names", `JSON.stringify([[...document.querySelectorAll('#leads td a.name')].map(a => a.textContent),
+		document.querySelectorAll('img').length, window.__alerts])`)
+	if !strings.Contains(got, `"\u003cimg src=x onerror=alert(1)\u003e"`) && !strings.Contains(got, `"<img src=x onerror=alert(1)>"`) ||
+		!strings.Contains(got, "王小明") || !strings.HasSuffix(got, ",0,0]") {
+		t.Fatalf("leads page: %s (want the hostile name as text, no img element, no alert)", got)
+	}
+	shoot(admin, "console-desktop-leads")
+
+	// The lead's detail, with its score lines; an admin may change the stage.
+	run(admin, "open lead", `[...document.querySelectorAll('#leads td a.name')].find(a => a.textContent.startsWith('<img')).click(); 0`)
+	until(admin, "lead detail", `!!document.querySelector('#lead') && !!document.querySelector('#stage-form') &&
+		document.querySelector('#lead h1 .name').textContent === `+"`"+hostile+"`"+` && document.querySelectorAll('img').length === 0`)
+	run(admin, "stage without reason", `(() => { const f = document.getElementById('stage-form');
+		f.querySelector('select').value = 'nurturing'; f.querySelector('button[type=submit]').click(); return 0; })()`)
+	until(admin, "reason error", `!document.querySelector('#stage-form .error-box').hidden`)
+	shoot(admin, "console-desktop-lead")
+
+	// The same console on a phone.
+	phone := tab(390, 844, true)
+	signIn(phone, e.token)
+	until(phone, "phone list", `[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === '秋季展会')`)
+	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+		t.Fatalf("phone page scrolls sideways")
+	}
+	shoot(phone, "console-phone-channels")
+	run(phone, "phone leads", `location.hash = '#/leads'; 0`)
+	until(phone, "phone leads", `document.querySelectorAll('#leads td a.name').length === 2`)
+	shoot(phone, "console-phone-leads")
+	run(phone, "phone form", `location.hash = '#/channels/new'; 0`)
+	until(phone, "phone form", `!!document.querySelector('#channel-form')`)
+	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+		t.Fatalf("phone form scrolls sideways")
+	}
+	shoot(phone, "console-phone-channel-form")
+
+	// A viewer sees the codes but no create button, and no admin screens.
+	view := tab(1280, 900, false)
+	signIn(view, viewer)
+	got = eval(view, "viewer", fmt.Sprintf(`JSON.stringify([document.getElementById('who-role').textContent,
+		!!document.getElementById('new-channel'), [...document.querySelectorAll('#nav a')].map(a => a.textContent).join(','),
+		[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === %q)])`, "秋季展会"))
+	if got != `["只读 viewer",false,"渠道活码,群活码,门店活码,线索,漏斗",true]` {
+		t.Fatalf("viewer console = %s", got)
+	}
+
+	// A token that stops working returns to sign-in.
+	run(view, "bad token", `sessionStorage.setItem('scrm-console.token', 'revoked'); location.hash = '#/leads'; 0`)
+	until(view, "back to sign-in", `!!document.getElementById('sign-in') && document.getElementById('who').hidden &&
+		!document.querySelector('#sign-in .error-box').hidden`)
+}
+
+// waitForFile waits for a finished download with the suffix in dir.
+func waitForFile(t *testing.T, dir, suffix string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), suffix) {
+				return filepath.Join(dir, e.Name())
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %s file appeared in %s", suffix, dir)
+	return ""
+}

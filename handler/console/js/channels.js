@@ -1,0 +1,240 @@
+// 渠道活码: list, create, edit, delete, poster download.
+
+import { get, post, patch, del, download } from './api.js';
+import { h, field, val, list, errorBox, showError, clearErrors, badge, toast } from './dom.js';
+import { pagedTable } from './list.js';
+
+const MODES = { random: '随机（企业微信分配）', precise: '精准（落地页分配）' };
+const STRATEGIES = [['round_robin', '轮流 round_robin'], ['least_loaded', '最少接待 least_loaded'], ['weighted', '按权重 weighted']];
+const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
+
+// today is the date (YYYY-MM-DD) now in a time zone.
+function today(tz) {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: tz || 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
+}
+
+export function posterButton(path, filename) {
+  const btn = h('button', { type: 'button', class: 'small', text: '下载海报' });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      await download(path, filename);
+      toast('海报已下载');
+    } catch (e) {
+      toast('下载失败：' + e.message);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return btn;
+}
+
+export async function listPage(ctx) {
+  const filter = h('form', { class: 'filters' },
+    field({ label: '分组', name: 'folder', value: ctx.query.get('folder') || '' }),
+    field({ label: '搜索', name: 'q', placeholder: '名称' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
+  const list = pagedTable({
+    filter, empty: '还没有渠道活码',
+    columns: [
+      { label: '名称', render: (c) => h('a', { href: '#/channels/' + c.id, class: 'name', text: c.name }) },
+      { label: '分组', render: (c) => c.folder || '—' },
+      { label: '模式', render: (c) => MODES[c.mode] || c.mode },
+      { label: '今日添加', cls: 'num', render: (c) => c._today },
+      { label: '告警', render: (c) => (c.alert ? badge(c.alert, 'warn') : '—') },
+      { label: '', cls: 'row-actions', render: (c) => posterButton(`/channel-codes/${c.id}/qr.png`, `渠道活码-${c.name}-${c.id}.png`) },
+    ],
+    fetch: async (after) => {
+      const res = await get('/channel-codes', { folder: val(filter, 'folder'), q: val(filter, 'q'), after, limit: 50 });
+      return [(res.channel_codes || []).map((c) => ({ ...c, _today: h('span', { class: 'today', text: '…' }) })), res.next_after];
+    },
+    onRows: fillToday,
+  });
+  await list.load();
+  return h('section', { class: 'page', id: 'channels' },
+    h('div', { class: 'page-head' }, h('h1', { text: '渠道活码' }),
+      ctx.can('createCode') ? h('a', { href: '#/channels/new', class: 'button primary', id: 'new-channel', text: '新建渠道活码' }) : null),
+    list.nodes);
+}
+
+// fillToday fetches today's adds of each code, a few at a time (the list
+// does not carry them).
+async function fillToday(codes) {
+  const queue = codes.slice();
+  const worker = async () => {
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const d = today(c.roster && c.roster.time_zone);
+      try {
+        const st = await get(`/channel-codes/${c.id}/stats`, { from: d, to: d });
+        c._today.textContent = String((st.total && st.total.adds) || 0);
+      } catch {
+        c._today.textContent = '?';
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+// ---- the form ----
+
+function shiftRow(s, disabled) {
+  const days = new Set(s.weekdays || []);
+  const row = h('div', { class: 'shift' },
+    h('div', { class: 'weekdays', role: 'group', 'aria-label': '星期' }, WEEKDAYS.map((d, i) =>
+      h('label', { class: 'day' }, h('input', { type: 'checkbox', value: i, checked: days.has(i), disabled, data: { role: 'day' } }), d))),
+    h('input', { type: 'text', class: 'time', placeholder: '09:00', value: s.start || '', inputmode: 'numeric', disabled, data: { role: 'start' }, 'aria-label': '开始' }),
+    h('span', { text: '–' }),
+    h('input', { type: 'text', class: 'time', placeholder: '18:00', value: s.end || '', inputmode: 'numeric', disabled, data: { role: 'end' }, 'aria-label': '结束' }),
+    disabled ? null : h('button', { type: 'button', class: 'small link', text: '删除班次', on: { click: () => row.remove() } }));
+  return row;
+}
+
+function memberRow(m, disabled) {
+  const shifts = h('div', { class: 'shifts' }, (m.shifts || []).map((s) => shiftRow(s, disabled)));
+  const row = h('fieldset', { class: 'member' },
+    h('div', { class: 'member-line' },
+      h('label', null, '成员 userid', h('input', { type: 'text', value: m.userid || '', disabled, data: { role: 'userid' }, placeholder: 'zhangsan' })),
+      h('label', null, '每日上限', h('input', { type: 'number', min: 0, value: m.daily_cap || '', disabled, data: { role: 'cap' }, placeholder: '不限' })),
+      h('label', null, '权重', h('input', { type: 'number', min: 0, value: m.weight || '', disabled, data: { role: 'weight' }, placeholder: '1' })),
+      h('label', { class: 'switch' }, h('input', { type: 'checkbox', checked: !m.offline, disabled, data: { role: 'online' } }), '在线'),
+      disabled ? null : h('button', { type: 'button', class: 'small link', text: '移除成员', on: { click: () => row.remove() } })),
+    h('div', { class: 'shift-head' }, h('span', { class: 'muted', text: '每周班次（不填：全天在岗）' }),
+      disabled ? null : h('button', { type: 'button', class: 'small', text: '+ 班次', on: { click: () => shifts.append(shiftRow({ weekdays: [1, 2, 3, 4, 5], start: '09:00', end: '18:00' })) } })),
+    shifts);
+  return row;
+}
+
+// collectRoster reads the roster editor, naming each control by its API
+// field path so errors can point at it.
+function collectRoster(form, orig) {
+  const members = [];
+  form.querySelectorAll('.member').forEach((row, i) => {
+    const p = `roster.members[${i}]`;
+    row.dataset.field = p;
+    const q = (r) => row.querySelector(`[data-role="${r}"]`);
+    q('userid').dataset.field = p + '.userid';
+    q('cap').dataset.field = p + '.daily_cap';
+    q('weight').dataset.field = p + '.weight';
+    q('online').dataset.field = p + '.offline';
+    const m = { userid: q('userid').value.trim() };
+    const cap = parseInt(q('cap').value, 10);
+    if (cap > 0) m.daily_cap = cap;
+    const w = parseInt(q('weight').value, 10);
+    if (w > 0) m.weight = w;
+    if (!q('online').checked) m.offline = true;
+    const shifts = [];
+    row.querySelectorAll('.shift').forEach((s, j) => {
+      const sp = `${p}.shifts[${j}]`;
+      s.dataset.field = sp;
+      s.querySelector('.weekdays').dataset.field = sp + '.weekdays';
+      s.querySelector('[data-role="start"]').dataset.field = sp + '.start';
+      s.querySelector('[data-role="end"]').dataset.field = sp + '.end';
+      shifts.push({
+        weekdays: [...s.querySelectorAll('[data-role="day"]:checked')].map((x) => Number(x.value)),
+        start: s.querySelector('[data-role="start"]').value.trim(),
+        end: s.querySelector('[data-role="end"]').value.trim(),
+      });
+    });
+    if (shifts.length) m.shifts = shifts;
+    members.push(m);
+  });
+  const roster = { time_zone: val(form, 'roster.time_zone') || 'Asia/Shanghai', members, backups: list(val(form, 'roster.backups')) };
+  if (orig && orig.overrides) roster.overrides = orig.overrides; // not edited here; kept as they are
+  return roster;
+}
+
+export async function formPage(ctx) {
+  const id = ctx.params[0];
+  const code = id ? await get('/channel-codes/' + id) : null;
+  const editable = code ? ctx.can('editCode') : ctx.can('createCode');
+  const ro = !editable;
+  const r = (code && code.roster) || { time_zone: 'Asia/Shanghai', members: [{ userid: '', shifts: [] }] };
+  const w = (code && code.welcome) || { text: '' };
+  const box = errorBox();
+  const members = h('div', { class: 'members' }, (r.members || []).map((m) => memberRow(m, ro)));
+  const modeField = field({ label: '分配模式', name: 'mode', type: 'select', value: code ? code.mode : 'random', disabled: ro || !!code,
+    options: Object.entries(MODES), hint: code ? '创建后不能更改' : '精准模式：每位成员一个码，落地页按策略分配，上限精确' });
+  const strategyField = field({ label: '精准分配策略', name: 'strategy', type: 'select', value: (code && code.strategy) || 'round_robin', disabled: ro, options: STRATEGIES });
+  const syncStrategy = () => { strategyField.hidden = modeField.querySelector('select').value !== 'precise'; };
+  modeField.querySelector('select').addEventListener('change', syncStrategy);
+
+  const form = h('form', { class: 'card form', id: 'channel-form', on: { submit: onSubmit } },
+    box,
+    h('div', { class: 'grid2' },
+      field({ label: '名称', name: 'name', value: code ? code.name : '', required: true, disabled: ro, placeholder: '如：秋季展会 3 号展位' }),
+      field({ label: '分组', name: 'folder', value: code ? code.folder : '', disabled: ro, placeholder: '如：展会' }),
+      field({ label: '标签', name: 'tags', value: code ? (code.tags || []).map((t) => t.name).join('，') : '', disabled: ro, hint: '逗号分隔；企业微信中没有的标签会自动创建' }),
+      field({ label: '备注模板', name: 'remark_template', value: code ? code.remark_template : '', disabled: ro, placeholder: '{name}-{code}', hint: '可用 {name} 客户名、{code} 活码名、{date} 日期' }),
+      modeField, strategyField,
+      field({ label: '说明', name: 'description', value: code ? code.description : '', disabled: ro }),
+      field({ label: '客户添加时无需验证', name: 'skip_verify', type: 'checkbox', value: code ? code.skip_verify : true, disabled: ro })),
+    field({ label: '欢迎语', name: 'welcome.text', type: 'textarea', rows: 3, value: w.text, disabled: ro, wide: true, hint: '{name} 会替换为客户昵称' }),
+    (w.attachments && w.attachments.length) || (w.variants && w.variants.length)
+      ? h('p', { class: 'muted', text: `另有 ${(w.attachments || []).length} 个附件、${(w.variants || []).length} 个时段欢迎语（在此保留不变）` }) : null,
+    h('h2', { text: '接待排班' }),
+    h('div', { class: 'grid2' },
+      field({ label: '时区', name: 'roster.time_zone', value: r.time_zone || 'Asia/Shanghai', disabled: ro }),
+      field({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
+    h('div', { data: { field: 'roster.members' } }, members),
+    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' })) } }),
+    r.overrides && r.overrides.length ? h('p', { class: 'muted', text: `另有 ${r.overrides.length} 条按日期的排班调整（在此保留不变）` }) : null,
+    ro ? null : h('div', { class: 'actions sticky' },
+      h('button', { type: 'submit', class: 'primary', id: 'save-channel', text: code ? '保存' : '创建' }),
+      h('a', { href: '#/channels', class: 'button', text: '取消' })));
+  syncStrategy();
+
+  async function onSubmit(ev) {
+    ev.preventDefault();
+    clearErrors(form, box);
+    const spec = {
+      name: val(form, 'name'), folder: val(form, 'folder'), description: val(form, 'description'),
+      tags: list(val(form, 'tags')), remark_template: val(form, 'remark_template'), skip_verify: val(form, 'skip_verify'),
+      welcome: { ...w, text: val(form, 'welcome.text') },
+      roster: collectRoster(form, code && code.roster),
+    };
+    if (!code) spec.mode = val(form, 'mode');
+    if ((code ? code.mode : spec.mode) === 'precise') spec.strategy = val(form, 'strategy');
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const saved = code ? await patch('/channel-codes/' + code.id, spec) : await post('/channel-codes', spec);
+      toast(code ? '已保存' : `已创建：${saved.name}`);
+      ctx.go('#/channels');
+    } catch (e) {
+      showError(form, box, e);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  const head = h('div', { class: 'page-head' }, h('h1', { text: code ? code.name : '新建渠道活码' }),
+    code ? posterButton(`/channel-codes/${code.id}/qr.png`, `渠道活码-${code.name}-${code.id}.png`) : null);
+  const info = code ? h('dl', { class: 'facts' },
+    h('dt', { text: '当前接待' }), h('dd', { text: (code.wecom_users || []).join('，') || '—' }),
+    h('dt', { text: '落地页' }), h('dd', { text: code.landing_url || '—' }),
+    code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(code.alert, 'warn'))] : null) : null;
+  return h('section', { class: 'page', id: 'channel-edit' }, head, info, form, code && ctx.can('deleteCode') ? deleteBar(code, ctx) : null);
+}
+
+function deleteBar(code, ctx) {
+  const box = errorBox();
+  const confirmRow = h('div', { class: 'confirm', hidden: true },
+    h('span', { text: `确定删除“${code.name}”？企业微信中的联系我方式会被删除，客户与统计保留。` }),
+    h('button', { type: 'button', class: 'danger', id: 'confirm-delete', text: '确认删除', on: { click: doDelete } }),
+    h('button', { type: 'button', text: '取消', on: { click: () => { confirmRow.hidden = true; ask.hidden = false; } } }));
+  const ask = h('button', { type: 'button', class: 'danger', id: 'delete-channel', text: '删除活码', on: { click: () => { confirmRow.hidden = false; ask.hidden = true; } } });
+  async function doDelete() {
+    try {
+      await del('/channel-codes/' + code.id);
+      toast('已删除');
+      ctx.go('#/channels');
+    } catch (e) {
+      showError(null, box, e);
+    }
+  }
+  return h('div', { class: 'card danger-zone' }, box, ask, confirmRow);
+}

@@ -1,0 +1,35 @@
+// A list screen's body: an optional filter form over a list endpoint, the
+// rows in a table, and a "more" button that follows the endpoint's cursor.
+
+import { h, errorBox, showError, clearErrors, table } from './dom.js';
+
+// pagedTable wires it up. fetch(cursor) returns [rows, nextCursor] for the
+// filter's current values; onRows sees each page as it arrives. Call load()
+// once before showing `nodes`.
+export function pagedTable({ filter, columns, empty, fetch, onRows, moreId }) {
+  const box = errorBox();
+  const holder = h('div');
+  const more = h('button', { type: 'button', class: 'more', id: moreId, text: '加载更多', hidden: true });
+  let cursor = '';
+  let t;
+  async function load(next) {
+    clearErrors(filter, box);
+    if (!next) {
+      cursor = '';
+      t = table(columns, empty);
+      holder.replaceChildren(t.el);
+    }
+    try {
+      const [rows, nextCursor] = await fetch(cursor);
+      t.add(rows);
+      if (onRows) onRows(rows);
+      cursor = nextCursor || '';
+      more.hidden = !cursor;
+    } catch (e) {
+      showError(filter, box, e);
+    }
+  }
+  if (filter) filter.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  more.addEventListener('click', () => load(true));
+  return { load, nodes: [box, filter, holder, more] };
+}

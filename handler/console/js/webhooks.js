@@ -1,0 +1,137 @@
+// Webhooks: endpoints (the secret shown once), deliveries, replay.
+
+import { get, post } from './api.js';
+import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast } from './dom.js';
+import { pagedTable } from './list.js';
+
+const TYPES = ['lead.created', 'lead.stage_changed', 'lead.qualified', 'contact.added', 'contact.lost', 'group.joined'];
+const STATUS = [['', '全部'], ['pending', '待发送 pending'], ['processing', '发送中 processing'], ['delivered', '已送达 delivered'], ['failed', '失败 failed']];
+const STATUS_KIND = { delivered: 'ok', failed: 'warn' };
+
+export async function page() {
+  const section = h('section', { class: 'page', id: 'webhooks' });
+  section.append(h('div', { class: 'page-head' }, h('h1', { text: 'Webhooks' })));
+  section.append(await endpoints(), await deliveries());
+  return section;
+}
+
+function endpointStatus(e) {
+  if (!e.enabled) return badge('已停用' + (e.disabled_reason ? '：' + e.disabled_reason : ''), 'warn');
+  if (e.failing_since) return badge('失败中，自 ' + fmtTime(e.failing_since), 'warn');
+  return badge('启用', 'ok');
+}
+
+async function endpoints() {
+  const box = errorBox();
+  const t = table([
+    { label: 'ID', cls: 'num', render: (e) => String(e.id) },
+    { label: 'URL', render: (e) => h('code', { class: 'url', text: e.url }) },
+    { label: '说明', render: (e) => e.description || '—' },
+    { label: '事件', render: (e) => (e.event_types && e.event_types.length ? e.event_types.map((x) => badge(x, 'tag')) : '全部') },
+    { label: '状态', render: endpointStatus },
+  ], '还没有端点');
+  const secret = h('div', { class: 'secret card', id: 'webhook-secret', role: 'alert', hidden: true });
+  const form = h('form', { class: 'card form', id: 'endpoint-form', hidden: true },
+    h('h2', { text: '新建端点' }), h('div', { class: 'error-slot' }),
+    field({ label: 'URL', name: 'url', type: 'url', placeholder: 'https://crm.example.com/hooks/scrm', required: true, wide: true }),
+    field({ label: '说明', name: 'description', wide: true }),
+    h('fieldset', { class: 'types', data: { field: 'event_types' } }, h('legend', { text: '订阅事件（都不选：全部）' }),
+      TYPES.map((x) => h('label', { class: 'pick' }, h('input', { type: 'checkbox', value: x, data: { role: 'type' } }), ' ', x))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: '创建' }),
+      h('button', { type: 'button', text: '取消', on: { click: () => { form.hidden = true; } } })));
+  const formBox = errorBox();
+  form.querySelector('.error-slot').replaceWith(formBox);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form, formBox);
+    try {
+      const ep = await post('/webhook-endpoints', { url: val(form, 'url'), description: val(form, 'description'),
+        event_types: [...form.querySelectorAll('[data-role="type"]:checked')].map((x) => x.value) });
+      form.hidden = true;
+      form.reset();
+      t.add([ep]);
+      showSecret(secret, ep);
+    } catch (e) {
+      showError(form, formBox, e);
+    }
+  });
+  try {
+    const res = await get('/webhook-endpoints');
+    t.add(res.webhook_endpoints || []);
+  } catch (e) {
+    showError(null, box, e);
+  }
+  return h('div', null,
+    h('div', { class: 'page-head' }, h('h2', { text: '端点' }),
+      h('button', { type: 'button', class: 'primary', id: 'new-endpoint', text: '新建端点', on: { click: () => { form.hidden = false; secret.hidden = true; } } })),
+    box, secret, form, t.el);
+}
+
+function showSecret(el, ep) {
+  const code = h('code', { class: 'secret-value', text: ep.secret || '' });
+  const copy = h('button', { type: 'button', class: 'small', text: '复制' });
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(ep.secret);
+      toast('已复制');
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      toast('请手动复制选中的密钥');
+    }
+  });
+  el.replaceChildren(
+    h('strong', { text: `端点 ${ep.id} 的签名密钥只显示这一次，请立即保存到 CRM。` }),
+    h('div', { class: 'secret-line' }, code, copy),
+    h('small', { class: 'muted', text: '用它校验 webhook-signature（见 docs/WEBHOOKS.md）。丢失后只能轮换密钥。' }),
+    h('div', null, h('button', { type: 'button', class: 'small', text: '我已保存', on: { click: () => { el.hidden = true; el.replaceChildren(); } } })));
+  el.hidden = false;
+  el.scrollIntoView({ block: 'nearest' });
+}
+
+async function deliveries() {
+  const filter = h('form', { class: 'filters', id: 'delivery-filters' },
+    field({ label: '状态', name: 'status', type: 'select', value: '', options: STATUS }),
+    field({ label: '端点 ID', name: 'endpoint', type: 'number' }),
+    field({ label: '事件类型', name: 'type', type: 'select', value: '', options: [['', '全部'], ...TYPES.map((x) => [x, x])] }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
+  const replayButton = (d) => {
+    if (d.status !== 'delivered' && d.status !== 'failed') return '';
+    const b = h('button', { type: 'button', class: 'small', text: '重发' });
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        await post(`/webhook-deliveries/${d.id}/replay`);
+        toast(`投递 ${d.id} 已排队重发`);
+        b.textContent = '已排队';
+      } catch (e) {
+        toast('重发失败：' + e.message);
+        b.disabled = false;
+      }
+    });
+    return b;
+  };
+  const list = pagedTable({
+    filter, empty: '没有投递记录',
+    columns: [
+      { label: 'ID', cls: 'num', render: (d) => String(d.id) },
+      { label: '端点', cls: 'num', render: (d) => String(d.endpoint_id) },
+      { label: '事件', render: (d) => d.event_type },
+      { label: '对象', render: (d) => d.subject || '—' },
+      { label: '状态', render: (d) => badge(d.status, STATUS_KIND[d.status]) },
+      { label: '次数', cls: 'num', render: (d) => String(d.attempts_made) },
+      { label: '结果', render: (d) => [d.last_status_code ? `HTTP ${d.last_status_code} ` : '', d.error || ''].join('') || '—' },
+      { label: '时间', render: (d) => fmtTime(d.finished_at || d.created_at) },
+      { label: '', cls: 'row-actions', render: replayButton },
+    ],
+    fetch: async (before) => {
+      const res = await get('/webhook-deliveries', { status: val(filter, 'status'), endpoint: val(filter, 'endpoint'), type: val(filter, 'type'), before, limit: 50 });
+      return [res.deliveries || [], res.next_before];
+    },
+  });
+  await list.load();
+  return h('div', null, h('h2', { text: '投递记录' }), list.nodes);
+}
