@@ -206,6 +206,29 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	until(admin, "reason error", `!document.querySelector('#stage-form .error-box').hidden`)
 	shoot(admin, "console-desktop-lead")
 
+	// The other screens load without an error.
+	for _, s := range []struct{ hash, section, ready string }{
+		{"#/funnel", "funnel", `document.querySelectorAll('#funnel .funnel-row').length === 6`},
+		{"#/events", "events", `document.querySelectorAll('#events tbody tr:not(.empty)').length > 0`},
+		{"#/groups", "groups", `!!document.querySelector('#groups table')`},
+		{"#/stores", "stores", `document.querySelectorAll('#stores table').length === 2`},
+		{"#/webhooks", "webhooks", `document.querySelectorAll('#webhooks table').length === 2`},
+	} {
+		run(admin, s.hash, `location.hash = '`+s.hash+`'; 0`)
+		until(admin, s.hash, `!!document.getElementById('`+s.section+`') && `+s.ready+` &&
+			[...document.querySelectorAll('.error-box')].every(b => b.hidden)`)
+	}
+	shoot(admin, "console-desktop-funnel-webhooks")
+
+	// A new webhook endpoint's secret is shown once (the receiver is on loopback).
+	e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	do(admin, "new endpoint", chromedp.Click(chromedp.ID("new-endpoint")), chromedp.WaitVisible(chromedp.ID("endpoint-form")),
+		chromedp.SendKeys(chromedp.ID("f-url"), "http://127.0.0.1:9/crm-hooks"),
+		chromedp.Click(chromedp.CSS(`#endpoint-form button[type="submit"]`)))
+	until(admin, "secret shown", `!document.getElementById('webhook-secret').hidden &&
+		document.querySelector('#webhook-secret .secret-value').textContent.startsWith('whsec_')`)
+	shoot(admin, "console-desktop-webhook-secret")
+
 	// The same console on a phone.
 	phone := tab(390, 844, true)
 	signIn(phone, e.token)
