@@ -463,3 +463,20 @@ func TestHealthAndReady(t *testing.T) {
 		t.Fatalf("readyz with db down %d %v", code, body)
 	}
 }
+
+func TestMeTellsATokenItsRole(t *testing.T) {
+	eachDriver(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		staff, _, err := e.auth.CreateTokenFor(ctx, "张三的手机", service.RoleStaff, "zhangsan")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := apiGet(t, e, "/api/v1/me", staff)
+		if code != 200 || body["role"] != "staff" || body["name"] != "张三的手机" || body["userid"] != "zhangsan" || body["token_id"] == nil {
+			t.Fatalf("me = %d %v", code, body)
+		}
+		if code, _ := apiGet(t, e, "/api/v1/me", ""); code != 401 {
+			t.Fatalf("no token: %d", code)
+		}
+	})
+}

@@ -85,6 +85,7 @@ func New(d Deps) *gin.Engine {
 	r.POST("/wecom/callback/:corp", cb.receive)
 
 	api := r.Group("/api/v1", authenticate(d.Auth))
+	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
 	ev := &eventsHandler{events: d.Events}
 	api.GET("/events", requireRole(service.RoleAdmin), ev.list)
 	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)

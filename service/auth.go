@@ -44,12 +44,12 @@ type TokenStore interface {
 
 // Principal is the caller of an admin-API request.
 type Principal struct {
-	TokenID uint64
-	Name    string
-	Role    string
+	TokenID uint64 `json:"token_id"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
 	// UserID is the WeCom staff member a staff token acts for (sales see
 	// only their own leads).
-	UserID string
+	UserID string `json:"userid,omitempty"`
 }
 
 // Auth issues and checks admin-API tokens. Tokens are "gw_" + 32 random

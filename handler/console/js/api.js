@@ -94,21 +94,8 @@ export async function download(path, filename) {
   return blob;
 }
 
-// detectRole finds a token's role from what it may call (the API has no
-// "who am I"): events are admin-only, the funnel admin and viewer, channel
-// codes everyone but the CRM. 401 throws.
+// detectRole asks the API who the token is (GET /api/v1/me). 401 throws.
 export async function detectRole(token) {
-  const allowed = async (path) => {
-    try {
-      await send('GET', path, { token, query: { limit: 1 } });
-      return true;
-    } catch (e) {
-      if (e.status === 401 || e.status === 0) throw e;
-      return e.status !== 403;
-    }
-  };
-  if (await allowed('/events')) return 'admin';
-  if (await allowed('/funnel')) return 'viewer';
-  if (await allowed('/channel-codes')) return 'staff';
-  return 'crm';
+  const me = await (await send('GET', '/me', { token })).json();
+  return me.role;
 }
