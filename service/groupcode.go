@@ -53,7 +53,14 @@ type GroupCodeSpec struct {
 	ChatIDs    *[]string       `json:"chat_ids"`
 	Threshold  *int            `json:"threshold"`
 	AutoCreate *AutoCreateSpec `json:"auto_create"`
-	Welcome    *string         `json:"welcome"`
+	// Welcome is the text of the code's group welcome template in WeCom;
+	// "" removes the template.
+	Welcome *string `json:"welcome"`
+	// UTM is the campaign of the code's poster (utm_source, utm_medium,
+	// utm_campaign, utm_term, utm_content), as on channel codes: absent or
+	// null keeps it, {} clears it. Leads first seen joining through the
+	// code carry it.
+	UTM map[string]string `json:"utm"`
 }
 
 // AutoCreateSpec lets WeCom create a new group (room_base_name + N, N from
@@ -86,15 +93,18 @@ type GroupCode struct {
 	Threshold  int            `json:"threshold"`
 	AutoCreate AutoCreateSpec `json:"auto_create"`
 	Welcome    string         `json:"welcome,omitempty"`
-	Pool       []PoolGroup    `json:"pool"`
-	ChatList   []string       `json:"chat_list"`
-	Current    string         `json:"current_chat_id,omitempty"`
-	Dry        bool           `json:"dry"`
-	Alert      string         `json:"alert,omitempty"`
-	SyncedAt   *time.Time     `json:"synced_at,omitempty"`
-	CreatedBy  string         `json:"created_by,omitempty"`
-	CreatedAt  time.Time      `json:"created_at"`
-	UpdatedAt  time.Time      `json:"updated_at"`
+	// WelcomeTemplateID is WeCom's group welcome template made from Welcome.
+	WelcomeTemplateID string            `json:"welcome_template_id,omitempty"`
+	UTM               map[string]string `json:"utm"`
+	Pool              []PoolGroup       `json:"pool"`
+	ChatList          []string          `json:"chat_list"`
+	Current           string            `json:"current_chat_id,omitempty"`
+	Dry               bool              `json:"dry"`
+	Alert             string            `json:"alert,omitempty"`
+	SyncedAt          *time.Time        `json:"synced_at,omitempty"`
+	CreatedBy         string            `json:"created_by,omitempty"`
+	CreatedAt         time.Time         `json:"created_at"`
+	UpdatedAt         time.Time         `json:"updated_at"`
 }
 
 // GroupCodes manages group live codes: a pool of customer groups behind
@@ -233,7 +243,8 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 	v := &GroupCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Text: c.Text, State: c.State, Slug: c.Slug,
 		ConfigID: c.ConfigID, QRCode: c.QRCode, LandingURL: g.publicURL + "/g/" + c.Slug, Threshold: c.Threshold,
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
-		Welcome:    c.Welcome, Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert,
+		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: utmView(c.UTM),
+		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert,
 		SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for _, p := range pool {
 		v.Pool = append(v.Pool, PoolGroup{GroupCodeChat: p, Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})
@@ -330,6 +341,12 @@ func (g *GroupCodes) apply(c *model.GroupCode, spec GroupCodeSpec) ([]string, er
 			bad("welcome", "must be at most 4000 bytes (WeCom's limit)")
 		}
 		c.Welcome = *spec.Welcome
+	}
+	if spec.UTM != nil {
+		if err := ValidateUTM(spec.UTM); err != nil {
+			errs = append(errs, err)
+		}
+		c.UTM = EncodeUTM(spec.UTM)
 	}
 	if a := spec.AutoCreate; a != nil {
 		c.AutoCreate = a.Enabled
@@ -460,13 +477,27 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	if len(list) == 0 {
 		return nil, &ValidationError{Field: "chat_ids", Reason: "no listed group exists"}
 	}
+	// WeCom's objects are made before the row; any failure takes back what
+	// was made, so a refused create leaves nothing behind in WeCom.
+	if c.Welcome != "" {
+		if c.WelcomeTemplateID, err = client.AddGroupWelcome(ctx, wecom.GroupWelcome{Text: c.Welcome}, true); err != nil {
+			return nil, wecomAdminError(err)
+		}
+	}
+	undo := func() {
+		g.dropWelcome(context.WithoutCancel(ctx), client, c.WelcomeTemplateID)
+		if c.ConfigID != "" {
+			g.dropJoinWay(context.WithoutCancel(ctx), client, c.ConfigID)
+		}
+	}
 	c.ConfigID, err = client.AddJoinWay(ctx, g.joinWay(c, list))
 	if err != nil {
+		undo()
 		return nil, wecomAdminError(err)
 	}
 	jw, err := client.GetJoinWay(ctx, c.ConfigID)
 	if err != nil {
-		g.dropJoinWay(context.WithoutCancel(ctx), client, c.ConfigID)
+		undo()
 		return nil, wecomAdminError(err)
 	}
 	now := g.now()
@@ -475,8 +506,8 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 		c.Alert = dryAlert(c, list)
 	}
 	if err := g.store.CreateGroupCode(ctx, c, pool); err != nil {
-		// Do not leave an orphan join way behind in WeCom.
-		g.dropJoinWay(context.WithoutCancel(ctx), client, c.ConfigID)
+		// Do not leave an orphan join way or template behind in WeCom.
+		undo()
 		if errors.Is(err, model.ErrConflict) {
 			return nil, &ValidationError{Field: "chat_ids", Reason: "a group was just added to another code's pool"}
 		}
@@ -485,6 +516,47 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	g.setGauge(c)
 	g.log.Info("group code created", "id", c.ID, "corp", corpID, "pool", len(pool), "actor", actor)
 	return g.Get(ctx, corpID, c.ID)
+}
+
+// dropWelcome deletes a group welcome template; one WeCom no longer has is
+// fine.
+func (g *GroupCodes) dropWelcome(ctx context.Context, client *wecom.Client, templateID string) {
+	if templateID == "" {
+		return
+	}
+	if err := client.DeleteGroupWelcome(ctx, templateID); err != nil && !wecom.GroupWelcomeGone(err) {
+		g.log.Warn("could not delete group welcome template", "template_id", templateID, "err", err)
+	}
+}
+
+// syncWelcome brings the code's group welcome template in step with its
+// welcome text: added when the text is set, edited when it changed (added
+// anew when WeCom lost it), deleted when it is cleared. It sets
+// c.WelcomeTemplateID; on a WeCom failure it changes nothing and the
+// caller keeps the old code.
+func (g *GroupCodes) syncWelcome(ctx context.Context, client *wecom.Client, c *model.GroupCode, old string) error {
+	id := c.WelcomeTemplateID
+	switch {
+	case c.Welcome == "" && id != "":
+		if err := client.DeleteGroupWelcome(ctx, id); err != nil && !wecom.GroupWelcomeGone(err) {
+			return err
+		}
+		c.WelcomeTemplateID = ""
+		return nil
+	case c.Welcome == "" || c.Welcome == old && id != "":
+		return nil
+	case id != "":
+		err := client.EditGroupWelcome(ctx, id, wecom.GroupWelcome{Text: c.Welcome})
+		if !wecom.GroupWelcomeGone(err) {
+			return err
+		}
+	}
+	id, err := client.AddGroupWelcome(ctx, wecom.GroupWelcome{Text: c.Welcome}, true)
+	if err != nil {
+		return err
+	}
+	c.WelcomeTemplateID = id
+	return nil
 }
 
 func (g *GroupCodes) dropJoinWay(ctx context.Context, client *wecom.Client, configID string) {
@@ -534,7 +606,15 @@ func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec 
 			return nil, wecomAdminError(err)
 		}
 	}
+	if spec.Welcome != nil {
+		if err := g.syncWelcome(ctx, client, c, old.Welcome); err != nil {
+			return nil, wecomAdminError(err)
+		}
+	}
 	if err := g.store.SaveGroupCode(ctx, c); err != nil {
+		if c.WelcomeTemplateID != old.WelcomeTemplateID {
+			g.dropWelcome(context.WithoutCancel(ctx), client, c.WelcomeTemplateID)
+		}
 		return nil, err
 	}
 	if spec.ChatIDs != nil || c.Threshold != old.Threshold || c.AutoCreate != old.AutoCreate {
@@ -555,6 +635,11 @@ func (g *GroupCodes) Delete(ctx context.Context, corpID string, id uint64) error
 	c, err := g.store.GetGroupCode(ctx, corpID, id)
 	if err != nil {
 		return err
+	}
+	if c.WelcomeTemplateID != "" {
+		if err := client.DeleteGroupWelcome(ctx, c.WelcomeTemplateID); err != nil && !wecom.GroupWelcomeGone(err) {
+			return wecomAdminError(err)
+		}
 	}
 	if err := client.DeleteJoinWay(ctx, c.ConfigID); err != nil && !isGone(err) {
 		return wecomAdminError(err)
@@ -885,6 +970,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 			ch.Counts = &cnt
 		}
 		ch.Detail = "group " + gc.Name + " (" + ev.ChatID + ")"
+		ch.ChatName, ch.Owner = gc.Name, gc.Owner
 	} else {
 		ch.Detail = "group " + ev.ChatID
 	}
@@ -895,7 +981,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 				if gm.Type != wecom.MemberExternal {
 					continue // staff joining their own groups are neither joins nor leads
 				}
-				m.State, m.Name = gm.State, gm.Name
+				m.State, m.Name, m.External, m.JoinScene, m.JoinedAt = gm.State, gm.Name, true, gm.JoinScene, gm.JoinTime
 			}
 			if kind == model.MemberLeave {
 				if pooled {
@@ -912,7 +998,10 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 					m.StoreCodeID, m.StoreID, m.Attributed = w.CodeID, w.StoreID, true
 				}
 			}
-			if pooled || m.StoreCodeID != 0 {
+			// Every customer joining a watched group is recorded (and
+			// announced as group.joined); only attributed ones become
+			// contacts.
+			if pooled || len(storeWays) > 0 {
 				ch.Members = append(ch.Members, m)
 			}
 		}

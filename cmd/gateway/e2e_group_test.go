@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -373,6 +374,134 @@ func TestGroupCodeReconcileCatchesSilentChanges(t *testing.T) {
 		}
 		if v := e.groupCode(code.ID); v.Pool[0].Customers != 2 || !v.Pool[0].Full {
 			t.Fatalf("pool after the reconcile = %+v", v.Pool)
+		}
+	})
+}
+
+// A code's welcome becomes a WeCom group welcome template that follows every
+// change of the text and goes with the code; a WeCom refusal keeps the code
+// as it was. The code's UTM is validated and shown.
+func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		g, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "活动群", Owner: "zhangsan"})
+		e.idle()
+		utm := map[string]any{"utm_source": "poster", "utm_campaign": "autumn"}
+		var code service.GroupCode
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "活动", "chat_ids": []string{g.ChatID},
+			"welcome": "欢迎入群", "utm": utm}, &code); st != 201 {
+			t.Fatalf("create: %d %+v", st, code)
+		}
+		tpl, err := e.ctl.GroupWelcomeTemplate(ctx, code.WelcomeTemplateID)
+		if err != nil || tpl.Text == nil || tpl.Text.Content != "欢迎入群" || tpl.Notify != 1 {
+			t.Fatalf("template %q: %+v %v", code.WelcomeTemplateID, tpl, err)
+		}
+		if code.UTM["utm_source"] != "poster" || code.UTM["utm_campaign"] != "autumn" || len(code.UTM) != 2 {
+			t.Fatalf("utm = %v", code.UTM)
+		}
+		path := fmt.Sprintf("/api/v1/group-codes/%d", code.ID)
+		patch := func(body map[string]any) (int, service.GroupCode) {
+			t.Helper()
+			var v service.GroupCode
+			st := e.api("PATCH", path, body, &v)
+			return st, v
+		}
+
+		// A new text edits the template in place.
+		if st, v := patch(map[string]any{"welcome": "欢迎新朋友"}); st != 200 || v.WelcomeTemplateID != code.WelcomeTemplateID {
+			t.Fatalf("patch welcome: %d %+v", st, v)
+		}
+		tpl, _ = e.ctl.GroupWelcomeTemplate(ctx, code.WelcomeTemplateID)
+		if tpl.Text.Content != "欢迎新朋友" || tpl.Edits != 1 {
+			t.Fatalf("after edit: %+v", tpl)
+		}
+		// WeCom refusing the edit: 502, and the code keeps its text.
+		if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "group_welcome_template/edit", ErrCode: -1, Count: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := patch(map[string]any{"welcome": "不会生效"}); st != 502 {
+			t.Fatalf("patch under a WeCom fault: %d", st)
+		}
+		e.ctl.ClearFaults(ctx)
+		if v := e.groupCode(code.ID); v.Welcome != "欢迎新朋友" || v.WelcomeTemplateID != code.WelcomeTemplateID {
+			t.Fatalf("after a refused edit: %q %q", v.Welcome, v.WelcomeTemplateID)
+		}
+		// Cleared: the template goes; set again: a new one.
+		if st, v := patch(map[string]any{"welcome": ""}); st != 200 || v.WelcomeTemplateID != "" {
+			t.Fatalf("clear welcome: %d %+v", st, v)
+		}
+		if all, _ := e.ctl.GroupWelcomeTemplates(ctx); len(all) != 0 {
+			t.Fatalf("templates after clearing: %+v", all)
+		}
+		st, v := patch(map[string]any{"welcome": "再次欢迎"})
+		if st != 200 || v.WelcomeTemplateID == "" || v.WelcomeTemplateID == code.WelcomeTemplateID {
+			t.Fatalf("set welcome again: %d %+v", st, v)
+		}
+		// A template deleted in WeCom behind our back is made anew on the next edit.
+		other, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret", Store: wecom.NewMemoryTokenStore()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := other.DeleteGroupWelcome(ctx, v.WelcomeTemplateID); err != nil {
+			t.Fatal(err)
+		}
+		st, v2 := patch(map[string]any{"welcome": "第三版"})
+		if tpl, err := e.ctl.GroupWelcomeTemplate(ctx, v2.WelcomeTemplateID); st != 200 || err != nil || tpl.Text.Content != "第三版" {
+			t.Fatalf("edit of a lost template: %d %+v %v", st, tpl, err)
+		}
+
+		// UTM: validated with the field named, replaced by a PATCH, kept when absent.
+		for _, tc := range []struct {
+			utm   map[string]any
+			field string
+		}{
+			{map[string]any{"utm_source": "x", "gclid": "y"}, "utm"},
+			{map[string]any{"utm_medium": strings.Repeat("m", 129)}, "utm.utm_medium"},
+		} {
+			var er struct {
+				Error struct{ Field string } `json:"error"`
+			}
+			if st := e.api("PATCH", path, map[string]any{"utm": tc.utm}, &er); st != 400 || er.Error.Field != tc.field {
+				t.Fatalf("utm %v: %d field %q", tc.utm, st, er.Error.Field)
+			}
+			if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "x", "chat_ids": []string{g.ChatID}, "utm": tc.utm}, &er); st != 400 || er.Error.Field != tc.field {
+				t.Fatalf("create with utm %v: %d field %q", tc.utm, st, er.Error.Field)
+			}
+		}
+		if st, v := patch(map[string]any{"name": "活动二"}); st != 200 || v.UTM["utm_source"] != "poster" {
+			t.Fatalf("utm lost by a PATCH without it: %v", v.UTM)
+		}
+		if st, v := patch(map[string]any{"utm": map[string]any{"utm_source": "moments", "utm_medium": "qr"}}); st != 200 ||
+			len(v.UTM) != 2 || v.UTM["utm_source"] != "moments" || v.UTM["utm_medium"] != "qr" {
+			t.Fatalf("patch utm: %d %v", st, v.UTM)
+		}
+
+		// A customer first seen joining through the code: the lead's source
+		// is the group. (Its UTM comes from Leads.sourceOf, which looks the
+		// code up by state.)
+		res, err := e.ctl.Join(ctx, wecomsim.JoinRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "李雷"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		var leads struct {
+			Leads []service.Lead `json:"leads"`
+		}
+		if st := e.api("GET", "/api/v1/leads", nil, &leads); st != 200 || len(leads.Leads) != 1 {
+			t.Fatalf("leads: %d %+v", st, leads)
+		}
+		src := leads.Leads[0].Source
+		if leads.Leads[0].ExternalUserID != res.ExternalUserID || src.Kind != service.SourceGroup || src.ChatID != g.ChatID ||
+			src.State != code.State {
+			t.Fatalf("lead source = %+v", src)
+		}
+
+		// Deleting the code deletes its template.
+		if st := e.api("DELETE", path, nil, nil); st != 204 {
+			t.Fatalf("delete: %d", st)
+		}
+		if all, _ := e.ctl.GroupWelcomeTemplates(ctx); len(all) != 0 {
+			t.Fatalf("templates after delete: %+v", all)
 		}
 	})
 }
