@@ -66,6 +66,16 @@ func NewJobRunner(store JobStore, opts PoolOptions) *JobRunner {
 // Handle registers h for a job kind.
 func (r *JobRunner) Handle(kind string, h JobHandler) { r.handlers[kind] = h }
 
+// YieldTo makes the runner give way to the dispatcher while it has a backlog
+// of ready events (for at most 30 s in a row): under a burst of scans the
+// machine goes to the welcomes, which must be sent within WeCom's 20 s, and
+// the follow-up jobs (profile, tags, remark, lead) run as soon as the burst
+// has been worked off. Call before Run.
+func (r *JobRunner) YieldTo(d *Dispatcher) {
+	r.pool.yieldTo = d.pool
+	d.pool.drained = r.pool.notify
+}
+
 // Notify wakes the runner after jobs were enqueued.
 func (r *JobRunner) Notify() { r.pool.notify() }
 

@@ -96,6 +96,35 @@ type pool struct {
 	wake     chan struct{}
 	inFlight atomic.Int64
 	stopping atomic.Bool
+
+	// backlog: the last claim came back full, so ready items are waiting.
+	backlog atomic.Bool
+	// drained is called when a backlog clears (set before run).
+	drained func()
+	// yieldTo is another pool whose backlog this one gives way to, for at
+	// most maxYield in a row (set before run).
+	yieldTo      *pool
+	yieldingFrom atomic.Int64 // unix nanoseconds; 0 while not yielding
+}
+
+// maxYield bounds how long a pool gives way to another's backlog, so a
+// sustained overload delays its work but never starves it.
+const maxYield = 30 * time.Second
+
+// yielding reports whether the pool should leave the machine to the pool it
+// gives way to.
+func (p *pool) yielding() bool {
+	if p.yieldTo == nil || !p.yieldTo.backlog.Load() {
+		p.yieldingFrom.Store(0)
+		return false
+	}
+	now := time.Now().UnixNano()
+	since := p.yieldingFrom.Load()
+	if since == 0 {
+		p.yieldingFrom.Store(now)
+		return true
+	}
+	return time.Duration(now-since) < maxYield
 }
 
 func newPool(name string, ops queueOps, opts PoolOptions) *pool {
@@ -197,7 +226,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		// A claim is a transaction: while workers are busy, wait until half
 		// the capacity is free and claim a batch, rather than one row per
 		// finished item.
-		if free <= 0 || (busy > 0 && free < capacity/2) {
+		if free <= 0 || (busy > 0 && free < capacity/2) || p.yielding() {
 			return
 		}
 		n := min(int(free), p.opts.BatchSize)
@@ -207,6 +236,9 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 				p.log.Error("claim", "err", err)
 			}
 			return
+		}
+		if full := len(batch) == n; p.backlog.Swap(full) && !full && p.drained != nil {
+			p.drained()
 		}
 		for _, it := range batch {
 			p.inFlight.Add(1)

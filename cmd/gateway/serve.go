@@ -148,6 +148,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	}
 	g.dispatcher = service.NewDispatcher(g.store, pool)
 	g.jobs = service.NewJobRunner(g.store, pool)
+	g.jobs.YieldTo(g.dispatcher)
 	inbox := service.NewInbox(g.store, g.dispatcher.Notify)
 	auth := service.NewAuth(g.store, nil)
 	g.cache = service.NewCodeCache(g.store, log)

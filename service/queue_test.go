@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// Under a backlog of events the job runner waits: the machine goes to the
+// welcomes. It starts once the backlog is worked off, woken by the
+// dispatcher rather than its sweep timer.
+func TestJobsGiveWayToAnEventBacklog(t *testing.T) {
+	for _, driver := range modeltest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			st := modeltest.Open(t, driver, nil)
+			ctx := context.Background()
+			const events, jobs = 120, 5
+			for i := range events {
+				ext := fmt.Sprintf("wmYield%04d", i)
+				if _, err := st.InsertEvent(ctx, &model.Event{CorpID: "ww1", DedupeKey: ext, Type: "t", OrderKey: "c:" + ext,
+					Payload: string(wecom.MarshalEvent(&wecom.Event{ToUserName: "ww1", MsgType: "event", Event: "t", ExternalUserID: ext}))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range jobs {
+				if err := st.EnqueueJobs(ctx, &model.Job{CorpID: "ww1", Kind: "k", Key: fmt.Sprint("k", i), Payload: "{}"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			opts := PoolOptions{Workers: 2, BatchSize: 4, SweepInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			d := NewDispatcher(st, opts)
+			r := NewJobRunner(st, opts)
+			r.YieldTo(d)
+			var handled atomic.Int64
+			d.Handle("t", func(context.Context, *InboundEvent) error {
+				time.Sleep(time.Millisecond)
+				handled.Add(1)
+				return nil
+			})
+			var mu sync.Mutex
+			var seen []int64
+			done := make(chan struct{})
+			r.Handle("k", func(context.Context, *model.Job) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if seen = append(seen, handled.Load()); len(seen) == jobs {
+					close(done)
+				}
+				return nil
+			})
+			rctx, cancel := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); d.Run(rctx) }()
+			defer func() { cancel(); wg.Wait() }()
+			// The burst is being worked on when the runner looks for jobs.
+			for start := time.Now(); handled.Load() == 0; time.Sleep(time.Millisecond) {
+				if time.Since(start) > 10*time.Second {
+					t.Fatal("the dispatcher handled no event")
+				}
+			}
+			go func() { defer wg.Done(); r.Run(rctx) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				// The sweep timer is an hour: only the dispatcher's
+				// drained signal can have started the jobs.
+				t.Fatalf("jobs did not run after the backlog cleared (%d of %d events handled)", handled.Load(), events)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			// The backlog clears when a claim comes back short: at most a
+			// claim's worth plus the in-flight ones were still to finish.
+			for _, n := range seen {
+				if n < events-2*int64(opts.Workers)-int64(opts.BatchSize) {
+					t.Fatalf("a job ran with only %d of %d events handled: %v", n, events, seen)
+				}
+			}
+		})
+	}
+}
+
+func TestYieldingIsBounded(t *testing.T) {
+	events := &pool{}
+	jobs := &pool{yieldTo: events}
+	if jobs.yielding() {
+		t.Fatal("yields with no backlog")
+	}
+	events.backlog.Store(true)
+	if !jobs.yielding() {
+		t.Fatal("does not yield to a backlog")
+	}
+	jobs.yieldingFrom.Store(time.Now().Add(-maxYield - time.Second).UnixNano())
+	if jobs.yielding() {
+		t.Fatalf("still yields after %v", maxYield)
+	}
+	events.backlog.Store(false)
+	if jobs.yielding() || jobs.yieldingFrom.Load() != 0 {
+		t.Fatal("yield not reset once the backlog cleared")
+	}
+}
