@@ -34,6 +34,50 @@ func chromiumPath() string {
 	return ""
 }
 
+// requireChromium returns Chromium's path, or skips the test when there is
+// none, unless GATEWAY_TEST_BROWSER_REQUIRED=1 (CI) makes that a failure.
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("GATEWAY_TEST_BROWSER_REQUIRED") == "1" {
+			t.Fatal("no Chromium found (install the chromium package or set GATEWAY_TEST_CHROMIUM)")
+		}
+		t.Skip("no Chromium found; set GATEWAY_TEST_BROWSER_REQUIRED=1 to make this a failure")
+	}
+	return path
+}
+
+// screenshotDir is $GATEWAY_TEST_SCREENSHOTS, or the test's temporary
+// directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	shots := os.Getenv("GATEWAY_TEST_SCREENSHOTS")
+	if shots == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return shots
+}
+
+// startBrowser starts a headless Chromium with a window of w×h for the
+// length of the test and returns its context.
+func startBrowser(t *testing.T, path string, w, h int) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(w, h))...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser on a context without a deadline
+		t.Fatal(err)
+	}
+	return bctx
+}
+
 // TestLandingPagesInHeadlessChromium renders the group and store landing
 // pages at a phone's viewport in a real browser, as WeChat's in-app browser
 // would: the QR images load, the store page asks for the position and shows
@@ -42,19 +86,8 @@ func chromiumPath() string {
 // temporary directory). CI sets GATEWAY_TEST_BROWSER_REQUIRED=1, which turns
 // a missing Chromium into a failure.
 func TestLandingPagesInHeadlessChromium(t *testing.T) {
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("GATEWAY_TEST_BROWSER_REQUIRED") == "1" {
-			t.Fatal("no Chromium found (install the chromium package or set GATEWAY_TEST_CHROMIUM)")
-		}
-		t.Skip("no Chromium found; set GATEWAY_TEST_BROWSER_REQUIRED=1 to make this a failure")
-	}
-	shots := os.Getenv("GATEWAY_TEST_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	path := requireChromium(t)
+	shots := screenshotDir(t)
 	e := startE2E(t, "sqlite")
 	ctx := context.Background()
 
@@ -79,15 +112,7 @@ func TestLandingPagesInHeadlessChromium(t *testing.T) {
 	sc := e.createStoreCode(map[string]any{"name": "门店活码", "title": "添加离您最近的门店顾问",
 		"store_ids": []uint64{square.ID, lujiazui.ID, beijing.ID}, "radius_m": 20000, "fallback_store_id": square.ID})
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(390, 844))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser on a context without a deadline
-		t.Fatal(err)
-	}
+	bctx := startBrowser(t, path, 390, 844)
 	origin := (&url.URL{Scheme: "http", Host: strings.TrimPrefix(e.base, "http://")}).String()
 
 	// page opens a fresh tab at a phone's viewport (iPhone 12-14: 390×844 at 3×,

@@ -24,19 +24,8 @@ import (
 // a phone's and a desktop's size go to $GATEWAY_TEST_SCREENSHOTS (or the
 // test's temporary directory).
 func TestConsoleInHeadlessChromium(t *testing.T) {
-	path := chromiumPath()
-	if path == "" {
-		if os.Getenv("GATEWAY_TEST_BROWSER_REQUIRED") == "1" {
-			t.Fatal("no Chromium found (install the chromium package or set GATEWAY_TEST_CHROMIUM)")
-		}
-		t.Skip("no Chromium found; set GATEWAY_TEST_BROWSER_REQUIRED=1 to make this a failure")
-	}
-	shots := os.Getenv("GATEWAY_TEST_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	path := requireChromium(t)
+	shots := screenshotDir(t)
 	downloads := t.TempDir()
 	e := startE2E(t, "sqlite")
 	ctx := context.Background()
@@ -45,15 +34,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("lang", "zh-CN"), chromedp.WindowSize(1280, 900))...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser on a context without a deadline
-		t.Fatal(err)
-	}
+	bctx := startBrowser(t, path, 1280, 900)
 
 	// tab opens a fresh tab (its own sessionStorage) at a viewport.
 	tab := func(w, h int64, mobile bool) context.Context {
