@@ -162,7 +162,7 @@ func NewGroupCodes(store *model.Store, clients Clients, d *Dispatcher, jobs *Job
 	// code id: for leads that names a channel code; the state names ours.
 	g.onJoin = func(corpID string, j GroupJoin) *model.Job {
 		return ActivityJob(corpID, Activity{Trigger: TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
-			ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, State: j.State, At: j.At})
+			ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, GroupCodeID: j.GroupCodeID, State: j.State, At: j.At})
 	}
 	chat := wecom.EventExternalChat + "/"
 	d.Handle(chat+wecom.ChangeChatUpdate, g.onChatUpdate)

@@ -176,6 +176,7 @@ type Activity struct {
 	CodeID         uint64    `json:"code_id,omitempty"`
 	StoreID        uint64    `json:"store_id,omitempty"`
 	ChatID         string    `json:"chat_id,omitempty"`
+	GroupCodeID    uint64    `json:"group_code_id,omitempty"`
 	State          string    `json:"state,omitempty"`
 	At             time.Time `json:"at"`
 }
@@ -389,6 +390,17 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, codeNam
 		src.CodeID, src.CodeName, utm = c.ID, c.Name, c.UTM
 	case a.ChatID != "":
 		src.Kind = SourceGroup
+		if a.GroupCodeID == 0 {
+			break
+		}
+		c, err := s.store.GetGroupCode(ctx, corpID, a.GroupCodeID)
+		if errors.Is(err, model.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return src, err
+		}
+		src.CodeID, src.CodeName, utm = c.ID, c.Name, c.UTM
 	}
 	src.UTM = DecodeUTM(utm)
 	return src, nil

@@ -477,8 +477,7 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 		}
 
 		// A customer first seen joining through the code: the lead's source
-		// is the group. (Its UTM comes from Leads.sourceOf, which looks the
-		// code up by state.)
+		// is the group code, with the code's UTM.
 		res, err := e.ctl.Join(ctx, wecomsim.JoinRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "李雷"}})
 		if err != nil {
 			t.Fatal(err)
@@ -492,7 +491,8 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 		}
 		src := leads.Leads[0].Source
 		if leads.Leads[0].ExternalUserID != res.ExternalUserID || src.Kind != service.SourceGroup || src.ChatID != g.ChatID ||
-			src.State != code.State {
+			src.State != code.State || src.CodeID != code.ID || src.CodeName != "活动二" ||
+			len(src.UTM) != 2 || src.UTM["utm_source"] != "moments" || src.UTM["utm_medium"] != "qr" {
 			t.Fatalf("lead source = %+v", src)
 		}
 
