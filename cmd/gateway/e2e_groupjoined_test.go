@@ -19,16 +19,7 @@ import (
 func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
-		crm := newCRMReceiver(t)
-		var ep map[string]any
-		if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.srv.URL + "/scrm",
-			"event_types": []string{model.WebhookGroupJoined}}, &ep); st != 201 {
-			t.Fatalf("create endpoint: %d %v", st, ep)
-		}
-		crm.mu.Lock()
-		crm.secret = ep["secret"].(string)
-		crm.mu.Unlock()
+		crm := e.crmEndpoint("/scrm", model.WebhookGroupJoined)
 
 		g, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "展会一群", Owner: "zhangsan"})
 		if err != nil {
@@ -52,13 +43,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		deadline := time.Now().Add(20 * time.Second)
-		for len(crm.ofType(model.WebhookGroupJoined)) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no group.joined arrived; refused: %v", crm.bad)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		crm.await(t, model.WebhookGroupJoined, 1)
 		time.Sleep(200 * time.Millisecond) // room for a duplicate to show up
 		if evs := e.sim.Events(wecomsim.EventQuery{Type: "change_external_chat"}); len(evs) == 0 || evs[len(evs)-1].Attempts < 2 {
 			t.Fatalf("the join callback was not resent: %+v", evs)
@@ -103,14 +88,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		deadline = time.Now().Add(20 * time.Second)
-		for len(crm.ofType(model.WebhookGroupJoined)) < 2 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no second group.joined; refused: %v", crm.bad)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		second := crm.ofType(model.WebhookGroupJoined)[1]
+		second := crm.await(t, model.WebhookGroupJoined, 2)[1]
 		delete(second, "webhook-id")
 		conforms(t, "group.joined.v1.json", second)
 		leads, err := e.gw.store.ListLeads(ctx, model.LeadFilter{CorpID: e2eCorp})

@@ -65,16 +65,7 @@ func (e *e2e) apiError(method, path string, body any) (int, string) {
 func TestUTMOnCodesReachesTheLead(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
-		crm := newCRMReceiver(t)
-		var ep map[string]any
-		if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.srv.URL,
-			"event_types": []string{model.WebhookLeadCreated}}, &ep); st != 201 {
-			t.Fatalf("create endpoint: %d %v", st, ep)
-		}
-		crm.mu.Lock()
-		crm.secret = ep["secret"].(string)
-		crm.mu.Unlock()
+		crm := e.crmEndpoint("", model.WebhookLeadCreated)
 
 		// Refused with the field; no code and no contact way made.
 		ways := func() int {

@@ -58,6 +58,43 @@ func newCRMReceiver(t *testing.T) *crmReceiver {
 	return c
 }
 
+// crmEndpoint registers a verifying CRM receiver (an httptest server on
+// loopback over http, which the network policy is opened for) as a webhook
+// endpoint subscribed to types.
+func (e *e2e) crmEndpoint(path string, types ...string) *crmReceiver {
+	e.t.Helper()
+	e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	crm := newCRMReceiver(e.t)
+	var ep map[string]any
+	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.srv.URL + path, "event_types": types}, &ep); st != 201 {
+		e.t.Fatalf("create endpoint: %d %v", st, ep)
+	}
+	crm.mu.Lock()
+	crm.secret = ep["secret"].(string)
+	crm.mu.Unlock()
+	return crm
+}
+
+// await waits until at least n verified payloads of typ have arrived and
+// returns them.
+func (c *crmReceiver) await(t *testing.T, typ string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := c.ofType(typ)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			c.mu.Lock()
+			bad := slices.Clone(c.bad)
+			c.mu.Unlock()
+			t.Fatalf("%d %s wanted, %d arrived; refused: %v", n, typ, len(got), bad)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (c *crmReceiver) ofType(typ string) []map[string]any {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -72,28 +109,12 @@ func (c *crmReceiver) ofType(typ string) []map[string]any {
 
 func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
-		// The receiver is an httptest server on loopback over http.
-		e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
-		crm := newCRMReceiver(t)
-		var ep map[string]any
-		if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.srv.URL + "/wecom-leads",
-			"event_types": []string{model.WebhookContactAdded, model.WebhookContactLost}}, &ep); st != 201 {
-			t.Fatalf("create endpoint: %d %v", st, ep)
-		}
-		crm.mu.Lock()
-		crm.secret = ep["secret"].(string)
-		crm.mu.Unlock()
+		crm := e.crmEndpoint("/wecom-leads", model.WebhookContactAdded, model.WebhookContactLost)
 
 		code := e.createCode(map[string]any{"name": "春季展会", "folder": "展会", "roster": roster(member("zhangsan"))})
 		res := e.scan(code, "王小明")
 		e.idle()
-		deadline := time.Now().Add(20 * time.Second)
-		for len(crm.ofType(model.WebhookContactAdded)) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no contact.added arrived; refused: %v", crm.bad)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		crm.await(t, model.WebhookContactAdded, 1)
 		time.Sleep(100 * time.Millisecond)
 		got := crm.ofType(model.WebhookContactAdded)
 		if len(got) != 1 || len(crm.bad) != 0 {
@@ -133,14 +154,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		deadline = time.Now().Add(20 * time.Second)
-		for len(crm.ofType(model.WebhookContactLost)) == 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("no contact.lost arrived; refused: %v", crm.bad)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		lostPayload := crm.ofType(model.WebhookContactLost)[0]
+		lostPayload := crm.await(t, model.WebhookContactLost, 1)[0]
 		delete(lostPayload, "webhook-id")
 		conforms(t, "contact.lost.v1.json", lostPayload)
 		lost := lostPayload["data"].(map[string]any)
