@@ -52,25 +52,6 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	r.GET("/c/:slug", h.landing)
 }
 
-// corp picks the corp a request is about: ?corp=, or the only one configured.
-func (h *channelHandler) corp(c *gin.Context) (string, bool) {
-	id := c.Query("corp")
-	if id == "" && len(h.corps) == 1 {
-		return h.corps[0], true
-	}
-	for _, k := range h.corps {
-		if k == id {
-			return id, true
-		}
-	}
-	if id == "" {
-		abortError(c, http.StatusBadRequest, "invalid", "several corps are configured; say which with ?corp=", "corp")
-	} else {
-		abortError(c, http.StatusBadRequest, "invalid", "no such corp", "corp")
-	}
-	return "", false
-}
-
 func pathID(c *gin.Context) (uint64, bool) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil || id == 0 {
@@ -91,7 +72,7 @@ func bindSpec(c *gin.Context) (service.ChannelCodeSpec, bool) {
 }
 
 func (h *channelHandler) create(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -108,7 +89,7 @@ func (h *channelHandler) create(c *gin.Context) {
 }
 
 func (h *channelHandler) list(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -150,7 +131,7 @@ func pageParams(c *gin.Context, after *uint64, limit *int) bool {
 }
 
 func (h *channelHandler) get(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -164,7 +145,7 @@ func (h *channelHandler) get(c *gin.Context) {
 }
 
 func (h *channelHandler) update(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -182,7 +163,7 @@ func (h *channelHandler) update(c *gin.Context) {
 }
 
 func (h *channelHandler) delete(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -195,7 +176,7 @@ func (h *channelHandler) delete(c *gin.Context) {
 }
 
 func (h *channelHandler) sync(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -214,7 +195,7 @@ func (h *channelHandler) sync(c *gin.Context) {
 // qr serves the poster QR: WeCom's own code image for random mode, a QR of
 // the landing URL for precise mode.
 func (h *channelHandler) qr(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -239,7 +220,7 @@ func (h *channelHandler) qr(c *gin.Context) {
 }
 
 func (h *channelHandler) stats(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -271,7 +252,7 @@ func (h *channelHandler) stats(c *gin.Context) {
 }
 
 func (h *channelHandler) upload(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -301,7 +282,7 @@ func (h *channelHandler) upload(c *gin.Context) {
 }
 
 func (h *channelHandler) listContacts(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -330,7 +311,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 }
 
 func (h *channelHandler) getContact(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,17 +18,9 @@ import (
 // mountLiveCodes mounts the group-code and store-code routes that Deps
 // carries services for.
 func mountLiveCodes(api *gin.RouterGroup, r *gin.Engine, d Deps) {
-	corps := make([]string, 0, len(d.Corps))
-	for id := range d.Corps {
-		corps = append(corps, id)
-	}
-	sort.Strings(corps)
-	fetch := d.FetchQR
-	if fetch == nil {
-		fetch = fetchImage
-	}
+	corps := corpIDs(d.Corps)
 	if d.Groups != nil {
-		(&groupHandler{groups: d.Groups, corps: corps, fetchQR: fetch}).routes(api, r)
+		(&groupHandler{groups: d.Groups, corps: corps, fetchQR: d.fetchQR()}).routes(api, r)
 	}
 	if d.Stores != nil {
 		(&storeHandler{stores: d.Stores, corps: corps}).routes(api, r)

@@ -17,7 +17,7 @@ type leadsHandler struct {
 	leads *service.Leads
 	rules *service.TagRules
 	tags  *service.TagCatalogue
-	corp  func(c *gin.Context) (string, bool)
+	corps []string
 }
 
 func (h *leadsHandler) routes(api *gin.RouterGroup) {
@@ -41,7 +41,7 @@ func (h *leadsHandler) routes(api *gin.RouterGroup) {
 }
 
 func (h *leadsHandler) listTags(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -54,7 +54,7 @@ func (h *leadsHandler) listTags(c *gin.Context) {
 }
 
 func (h *leadsHandler) createTags(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -94,7 +94,7 @@ func renderLeadError(c *gin.Context, err error) {
 }
 
 func (h *leadsHandler) list(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -136,7 +136,7 @@ func (h *leadsHandler) list(c *gin.Context) {
 }
 
 func (h *leadsHandler) get(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -150,7 +150,7 @@ func (h *leadsHandler) get(c *gin.Context) {
 }
 
 func (h *leadsHandler) patch(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -168,7 +168,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 }
 
 func (h *leadsHandler) stage(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -189,7 +189,7 @@ func (h *leadsHandler) stage(c *gin.Context) {
 }
 
 func (h *leadsHandler) crmStatus(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -207,7 +207,7 @@ func (h *leadsHandler) crmStatus(c *gin.Context) {
 }
 
 func (h *leadsHandler) funnel(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -252,7 +252,7 @@ func (h *leadsHandler) funnel(c *gin.Context) {
 }
 
 func (h *leadsHandler) getScoring(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -265,7 +265,7 @@ func (h *leadsHandler) getScoring(c *gin.Context) {
 }
 
 func (h *leadsHandler) putScoring(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -282,7 +282,7 @@ func (h *leadsHandler) putScoring(c *gin.Context) {
 }
 
 func (h *leadsHandler) createRule(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -300,7 +300,7 @@ func (h *leadsHandler) createRule(c *gin.Context) {
 }
 
 func (h *leadsHandler) listRules(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -313,7 +313,7 @@ func (h *leadsHandler) listRules(c *gin.Context) {
 }
 
 func (h *leadsHandler) getRule(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -328,7 +328,7 @@ func (h *leadsHandler) getRule(c *gin.Context) {
 
 // patchRule replaces the fields given; the rule is validated whole.
 func (h *leadsHandler) patchRule(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return
@@ -351,7 +351,7 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 }
 
 func (h *leadsHandler) deleteRule(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	id, ok2 := pathID(c)
 	if !ok || !ok2 {
 		return

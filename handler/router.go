@@ -91,19 +91,11 @@ func New(d Deps) *gin.Engine {
 	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)
 
 	if d.Codes != nil {
-		corps := make([]string, 0, len(d.Corps))
-		for id := range d.Corps {
-			corps = append(corps, id)
-		}
-		sort.Strings(corps)
-		fetch := d.FetchQR
-		if fetch == nil {
-			fetch = fetchImage
-		}
-		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: fetch}
+		corps := corpIDs(d.Corps)
+		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
-			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, corp: ch.corp}).routes(api)
+			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, corps: corps}).routes(api)
 		}
 	}
 
@@ -116,6 +108,25 @@ func New(d Deps) *gin.Engine {
 		d.Mount(r)
 	}
 	return r
+}
+
+// corpIDs lists the configured corps' ids in order: the corps liveCorp
+// chooses from.
+func corpIDs(corps map[string]*wecom.Crypter) []string {
+	ids := make([]string, 0, len(corps))
+	for id := range corps {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// fetchQR is the QR image download to use: Deps.FetchQR, or a plain HTTP GET.
+func (d Deps) fetchQR() func(ctx context.Context, url string) ([]byte, error) {
+	if d.FetchQR != nil {
+		return d.FetchQR
+	}
+	return fetchImage
 }
 
 func readyz(ready func(ctx context.Context) (map[string]any, error)) gin.HandlerFunc {

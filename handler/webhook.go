@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -26,11 +25,7 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	if d.Webhooks == nil {
 		return
 	}
-	h := &webhookHandler{hooks: d.Webhooks}
-	for id := range d.Corps {
-		h.corps = append(h.corps, id)
-	}
-	sort.Strings(h.corps)
+	h := &webhookHandler{hooks: d.Webhooks, corps: corpIDs(d.Corps)}
 	admin := requireRole(service.RoleAdmin)
 	api.POST("/webhook-endpoints", admin, h.create)
 	api.GET("/webhook-endpoints", admin, h.list)
@@ -44,27 +39,8 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	api.POST("/webhook-deliveries/replay", admin, h.replayMatching)
 }
 
-// corp picks the corp a request is about: ?corp=, or the only one configured.
-func (h *webhookHandler) corp(c *gin.Context) (string, bool) {
-	id := c.Query("corp")
-	if id == "" && len(h.corps) == 1 {
-		return h.corps[0], true
-	}
-	for _, k := range h.corps {
-		if k == id {
-			return id, true
-		}
-	}
-	if id == "" {
-		abortError(c, http.StatusBadRequest, "invalid", "several corps are configured; say which with ?corp=", "corp")
-	} else {
-		abortError(c, http.StatusBadRequest, "invalid", "no such corp", "corp")
-	}
-	return "", false
-}
-
 func (h *webhookHandler) corpAndID(c *gin.Context) (string, uint64, bool) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return "", 0, false
 	}
@@ -82,7 +58,7 @@ func bindEndpoint(c *gin.Context) (service.WebhookEndpointSpec, bool) {
 }
 
 func (h *webhookHandler) create(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -99,7 +75,7 @@ func (h *webhookHandler) create(c *gin.Context) {
 }
 
 func (h *webhookHandler) list(c *gin.Context) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
@@ -200,7 +176,7 @@ func queryFilter(c *gin.Context) deliveryFilterParams {
 }
 
 func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (model.WebhookDeliveryFilter, bool) {
-	corp, ok := h.corp(c)
+	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return model.WebhookDeliveryFilter{}, false
 	}
