@@ -131,9 +131,8 @@ func pageParams(c *gin.Context, after *uint64, limit *int) bool {
 }
 
 func (h *channelHandler) get(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	code, err := h.codes.Get(c.Request.Context(), corp, id)
@@ -145,9 +144,8 @@ func (h *channelHandler) get(c *gin.Context) {
 }
 
 func (h *channelHandler) update(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	spec, ok := bindSpec(c)
@@ -163,9 +161,8 @@ func (h *channelHandler) update(c *gin.Context) {
 }
 
 func (h *channelHandler) delete(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if err := h.codes.Delete(c.Request.Context(), corp, id); err != nil {
@@ -176,9 +173,8 @@ func (h *channelHandler) delete(c *gin.Context) {
 }
 
 func (h *channelHandler) sync(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if _, err := h.codes.Get(c.Request.Context(), corp, id); err != nil {
@@ -195,9 +191,8 @@ func (h *channelHandler) sync(c *gin.Context) {
 // qr serves the poster QR: WeCom's own code image for random mode, a QR of
 // the landing URL for precise mode.
 func (h *channelHandler) qr(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	code, err := h.codes.Get(c.Request.Context(), corp, id)
@@ -220,9 +215,8 @@ func (h *channelHandler) qr(c *gin.Context) {
 }
 
 func (h *channelHandler) stats(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	// Empty means the last 30 days in the code's roster time zone.
@@ -311,9 +305,8 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 }
 
 func (h *channelHandler) getContact(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	d, err := h.contacts.Get(c.Request.Context(), corp, id)

@@ -139,9 +139,8 @@ func (h *groupHandler) list(c *gin.Context) {
 }
 
 func (h *groupHandler) get(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	code, err := h.groups.Get(c.Request.Context(), corp, id)
@@ -153,9 +152,8 @@ func (h *groupHandler) get(c *gin.Context) {
 }
 
 func (h *groupHandler) update(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var spec service.GroupCodeSpec
@@ -171,9 +169,8 @@ func (h *groupHandler) update(c *gin.Context) {
 }
 
 func (h *groupHandler) delete(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if err := h.groups.Delete(c.Request.Context(), corp, id); err != nil {
@@ -184,9 +181,8 @@ func (h *groupHandler) delete(c *gin.Context) {
 }
 
 func (h *groupHandler) sync(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if _, err := h.groups.Get(c.Request.Context(), corp, id); err != nil {
@@ -204,9 +200,8 @@ func (h *groupHandler) sync(c *gin.Context) {
 // survives any change of groups); ?target=join_way gives WeCom's own join
 // QR, which customers can scan without the landing page.
 func (h *groupHandler) qr(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	target := c.DefaultQuery("target", "landing")
@@ -234,9 +229,8 @@ func (h *groupHandler) qr(c *gin.Context) {
 }
 
 func (h *groupHandler) stats(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	from, to, ok := liveDays(c)

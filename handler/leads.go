@@ -136,9 +136,8 @@ func (h *leadsHandler) list(c *gin.Context) {
 }
 
 func (h *leadsHandler) get(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	l, err := h.leads.Get(c.Request.Context(), principal(c), corp, id)
@@ -150,9 +149,8 @@ func (h *leadsHandler) get(c *gin.Context) {
 }
 
 func (h *leadsHandler) patch(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var p service.LeadPatch
@@ -168,9 +166,8 @@ func (h *leadsHandler) patch(c *gin.Context) {
 }
 
 func (h *leadsHandler) stage(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var body struct {
@@ -189,9 +186,8 @@ func (h *leadsHandler) stage(c *gin.Context) {
 }
 
 func (h *leadsHandler) crmStatus(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var a service.CRMAnswer
@@ -313,9 +309,8 @@ func (h *leadsHandler) listRules(c *gin.Context) {
 }
 
 func (h *leadsHandler) getRule(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	r, err := h.rules.Get(c.Request.Context(), corp, id)
@@ -328,9 +323,8 @@ func (h *leadsHandler) getRule(c *gin.Context) {
 
 // patchRule replaces the fields given; the rule is validated whole.
 func (h *leadsHandler) patchRule(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	cur, err := h.rules.Get(c.Request.Context(), corp, id)
@@ -351,9 +345,8 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 }
 
 func (h *leadsHandler) deleteRule(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if err := h.rules.Delete(c.Request.Context(), corp, id); err != nil {

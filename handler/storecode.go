@@ -119,9 +119,8 @@ func (h *storeHandler) listStores(c *gin.Context) {
 }
 
 func (h *storeHandler) getStore(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	st, err := h.stores.GetStore(c.Request.Context(), corp, id)
@@ -133,9 +132,8 @@ func (h *storeHandler) getStore(c *gin.Context) {
 }
 
 func (h *storeHandler) updateStore(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var spec service.StoreSpec
@@ -151,9 +149,8 @@ func (h *storeHandler) updateStore(c *gin.Context) {
 }
 
 func (h *storeHandler) deleteStore(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if err := h.stores.DeleteStore(c.Request.Context(), corp, id); err != nil {
@@ -203,9 +200,8 @@ func (h *storeHandler) listCodes(c *gin.Context) {
 }
 
 func (h *storeHandler) getCode(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
@@ -217,9 +213,8 @@ func (h *storeHandler) getCode(c *gin.Context) {
 }
 
 func (h *storeHandler) updateCode(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	var spec service.StoreCodeSpec
@@ -235,9 +230,8 @@ func (h *storeHandler) updateCode(c *gin.Context) {
 }
 
 func (h *storeHandler) deleteCode(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	if err := h.stores.DeleteCode(c.Request.Context(), corp, id); err != nil {
@@ -248,9 +242,8 @@ func (h *storeHandler) deleteCode(c *gin.Context) {
 }
 
 func (h *storeHandler) stats(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	from, to, ok := liveDays(c)
@@ -268,9 +261,8 @@ func (h *storeHandler) stats(c *gin.Context) {
 // qr serves the poster: a QR of the landing URL (each store's own code is
 // shown by the page once it knows where the customer is).
 func (h *storeHandler) qr(c *gin.Context) {
-	corp, ok := liveCorp(c, h.corps)
-	id, ok2 := pathID(c)
-	if !ok || !ok2 {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
 		return
 	}
 	code, err := h.stores.GetCode(c.Request.Context(), corp, id)

@@ -39,15 +39,6 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	api.POST("/webhook-deliveries/replay", admin, h.replayMatching)
 }
 
-func (h *webhookHandler) corpAndID(c *gin.Context) (string, uint64, bool) {
-	corp, ok := liveCorp(c, h.corps)
-	if !ok {
-		return "", 0, false
-	}
-	id, ok := pathID(c)
-	return corp, id, ok
-}
-
 func bindEndpoint(c *gin.Context) (service.WebhookEndpointSpec, bool) {
 	var spec service.WebhookEndpointSpec
 	if field, err := decodeStrict(c, &spec); err != nil {
@@ -88,7 +79,7 @@ func (h *webhookHandler) list(c *gin.Context) {
 }
 
 func (h *webhookHandler) get(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
@@ -101,7 +92,7 @@ func (h *webhookHandler) get(c *gin.Context) {
 }
 
 func (h *webhookHandler) update(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
@@ -118,7 +109,7 @@ func (h *webhookHandler) update(c *gin.Context) {
 }
 
 func (h *webhookHandler) delete(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
@@ -130,7 +121,7 @@ func (h *webhookHandler) delete(c *gin.Context) {
 }
 
 func (h *webhookHandler) rotate(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
@@ -252,7 +243,7 @@ func (h *webhookHandler) deliveries(c *gin.Context) {
 }
 
 func (h *webhookHandler) delivery(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
@@ -265,7 +256,7 @@ func (h *webhookHandler) delivery(c *gin.Context) {
 }
 
 func (h *webhookHandler) replay(c *gin.Context) {
-	corp, id, ok := h.corpAndID(c)
+	corp, id, ok := corpAndID(c, h.corps)
 	if !ok {
 		return
 	}
