@@ -81,11 +81,7 @@ func (h *channelHandler) create(c *gin.Context) {
 		return
 	}
 	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, code)
+	reply(c, http.StatusCreated, code, err)
 }
 
 func (h *channelHandler) list(c *gin.Context) {
@@ -136,11 +132,7 @@ func (h *channelHandler) get(c *gin.Context) {
 		return
 	}
 	code, err := h.codes.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *channelHandler) update(c *gin.Context) {
@@ -153,11 +145,7 @@ func (h *channelHandler) update(c *gin.Context) {
 		return
 	}
 	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *channelHandler) delete(c *gin.Context) {
@@ -165,11 +153,7 @@ func (h *channelHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.codes.Delete(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.codes.Delete(c.Request.Context(), corp, id))
 }
 
 func (h *channelHandler) sync(c *gin.Context) {
@@ -238,11 +222,7 @@ func (h *channelHandler) stats(c *gin.Context) {
 		return
 	}
 	st, err := h.codes.Stats(c.Request.Context(), corp, id, from, to)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	reply(c, http.StatusOK, st, err)
 }
 
 func (h *channelHandler) upload(c *gin.Context) {
@@ -268,11 +248,7 @@ func (h *channelHandler) upload(c *gin.Context) {
 		return
 	}
 	a, err := h.codes.UploadImage(c.Request.Context(), corp, fh.Filename, http.DetectContentType(data), data)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, a)
+	reply(c, http.StatusCreated, a, err)
 }
 
 func (h *channelHandler) listContacts(c *gin.Context) {
@@ -345,11 +321,7 @@ func (h *channelHandler) listJobs(c *gin.Context) {
 		return
 	}
 	list, err := h.jobs.ListJobs(c.Request.Context(), f)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"jobs": list})
+	reply(c, http.StatusOK, gin.H{"jobs": list}, err)
 }
 
 var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>

@@ -110,11 +110,7 @@ func (h *groupHandler) create(c *gin.Context) {
 		return
 	}
 	code, err := h.groups.Create(c.Request.Context(), corp, principal(c).Name, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, code)
+	reply(c, http.StatusCreated, code, err)
 }
 
 func (h *groupHandler) list(c *gin.Context) {
@@ -144,11 +140,7 @@ func (h *groupHandler) get(c *gin.Context) {
 		return
 	}
 	code, err := h.groups.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *groupHandler) update(c *gin.Context) {
@@ -161,11 +153,7 @@ func (h *groupHandler) update(c *gin.Context) {
 		return
 	}
 	code, err := h.groups.Update(c.Request.Context(), corp, id, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *groupHandler) delete(c *gin.Context) {
@@ -173,11 +161,7 @@ func (h *groupHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.groups.Delete(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.groups.Delete(c.Request.Context(), corp, id))
 }
 
 func (h *groupHandler) sync(c *gin.Context) {
@@ -238,11 +222,7 @@ func (h *groupHandler) stats(c *gin.Context) {
 		return
 	}
 	st, err := h.groups.Stats(c.Request.Context(), corp, id, from, to)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	reply(c, http.StatusOK, st, err)
 }
 
 // landingStyle is shared by the group and store landing pages: a phone

@@ -46,11 +46,7 @@ func (h *leadsHandler) listTags(c *gin.Context) {
 		return
 	}
 	list, err := h.tags.List(c.Request.Context(), corp)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"tags": list})
+	reply(c, http.StatusOK, gin.H{"tags": list}, err)
 }
 
 func (h *leadsHandler) createTags(c *gin.Context) {
@@ -66,11 +62,7 @@ func (h *leadsHandler) createTags(c *gin.Context) {
 		return
 	}
 	list, err := h.tags.Create(c.Request.Context(), corp, body.Group, body.Names)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, gin.H{"tags": list})
+	reply(c, http.StatusCreated, gin.H{"tags": list}, err)
 }
 
 func bindJSON(c *gin.Context, v any) bool {
@@ -240,11 +232,7 @@ func (h *leadsHandler) funnel(c *gin.Context) {
 		code = n
 	}
 	f, err := h.leads.Funnel(c.Request.Context(), corp, from, to, code)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, f)
+	reply(c, http.StatusOK, f, err)
 }
 
 func (h *leadsHandler) getScoring(c *gin.Context) {
@@ -270,11 +258,7 @@ func (h *leadsHandler) putScoring(c *gin.Context) {
 		return
 	}
 	version, err := h.leads.SetScoring(c.Request.Context(), corp, cfg)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, gin.H{"version": version, "config": cfg, "rescoring": "started in the background"})
+	reply(c, http.StatusAccepted, gin.H{"version": version, "config": cfg, "rescoring": "started in the background"}, err)
 }
 
 func (h *leadsHandler) createRule(c *gin.Context) {
@@ -288,11 +272,7 @@ func (h *leadsHandler) createRule(c *gin.Context) {
 	}
 	spec.ID = 0
 	r, err := h.rules.Save(c.Request.Context(), corp, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, r)
+	reply(c, http.StatusCreated, r, err)
 }
 
 func (h *leadsHandler) listRules(c *gin.Context) {
@@ -301,11 +281,7 @@ func (h *leadsHandler) listRules(c *gin.Context) {
 		return
 	}
 	list, err := h.rules.List(c.Request.Context(), corp)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"tag_rules": list})
+	reply(c, http.StatusOK, gin.H{"tag_rules": list}, err)
 }
 
 func (h *leadsHandler) getRule(c *gin.Context) {
@@ -314,11 +290,7 @@ func (h *leadsHandler) getRule(c *gin.Context) {
 		return
 	}
 	r, err := h.rules.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, r)
+	reply(c, http.StatusOK, r, err)
 }
 
 // patchRule replaces the fields given; the rule is validated whole.
@@ -337,11 +309,7 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 	}
 	cur.ID = id
 	r, err := h.rules.Save(c.Request.Context(), corp, *cur)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, r)
+	reply(c, http.StatusOK, r, err)
 }
 
 func (h *leadsHandler) deleteRule(c *gin.Context) {
@@ -349,9 +317,5 @@ func (h *leadsHandler) deleteRule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.rules.Delete(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.rules.Delete(c.Request.Context(), corp, id))
 }

@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 )
 
@@ -14,4 +16,24 @@ func corpAndID(c *gin.Context, corps []string) (string, uint64, bool) {
 	}
 	id, ok := pathID(c)
 	return corp, id, ok
+}
+
+// reply renders the outcome of a service call: err in the API's error shape
+// (see renderError), or else v as JSON with status.
+func reply(c *gin.Context, status int, v any, err error) {
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.JSON(status, v)
+}
+
+// noContent renders the outcome of a service call that returns nothing: err
+// in the API's error shape, or else 204 No Content with no body.
+func noContent(c *gin.Context, err error) {
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

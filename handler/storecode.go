@@ -55,11 +55,7 @@ func (h *storeHandler) createStore(c *gin.Context) {
 		return
 	}
 	st, err := h.stores.CreateStore(c.Request.Context(), corp, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, st)
+	reply(c, http.StatusCreated, st, err)
 }
 
 // importStores takes CSV as the body (text/csv) or as multipart field "file".
@@ -124,11 +120,7 @@ func (h *storeHandler) getStore(c *gin.Context) {
 		return
 	}
 	st, err := h.stores.GetStore(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	reply(c, http.StatusOK, st, err)
 }
 
 func (h *storeHandler) updateStore(c *gin.Context) {
@@ -141,11 +133,7 @@ func (h *storeHandler) updateStore(c *gin.Context) {
 		return
 	}
 	st, err := h.stores.UpdateStore(c.Request.Context(), corp, id, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	reply(c, http.StatusOK, st, err)
 }
 
 func (h *storeHandler) deleteStore(c *gin.Context) {
@@ -153,11 +141,7 @@ func (h *storeHandler) deleteStore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.stores.DeleteStore(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.stores.DeleteStore(c.Request.Context(), corp, id))
 }
 
 func (h *storeHandler) createCode(c *gin.Context) {
@@ -170,11 +154,7 @@ func (h *storeHandler) createCode(c *gin.Context) {
 		return
 	}
 	code, err := h.stores.CreateCode(c.Request.Context(), corp, principal(c).Name, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, code)
+	reply(c, http.StatusCreated, code, err)
 }
 
 func (h *storeHandler) listCodes(c *gin.Context) {
@@ -205,11 +185,7 @@ func (h *storeHandler) getCode(c *gin.Context) {
 		return
 	}
 	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *storeHandler) updateCode(c *gin.Context) {
@@ -222,11 +198,7 @@ func (h *storeHandler) updateCode(c *gin.Context) {
 		return
 	}
 	code, err := h.stores.UpdateCode(c.Request.Context(), corp, id, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, code)
+	reply(c, http.StatusOK, code, err)
 }
 
 func (h *storeHandler) deleteCode(c *gin.Context) {
@@ -234,11 +206,7 @@ func (h *storeHandler) deleteCode(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.stores.DeleteCode(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.stores.DeleteCode(c.Request.Context(), corp, id))
 }
 
 func (h *storeHandler) stats(c *gin.Context) {
@@ -251,11 +219,7 @@ func (h *storeHandler) stats(c *gin.Context) {
 		return
 	}
 	st, err := h.stores.Stats(c.Request.Context(), corp, id, from, to)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, st)
+	reply(c, http.StatusOK, st, err)
 }
 
 // qr serves the poster: a QR of the landing URL (each store's own code is

@@ -58,11 +58,7 @@ func (h *webhookHandler) create(c *gin.Context) {
 		return
 	}
 	ep, err := h.hooks.CreateEndpoint(c.Request.Context(), corp, principal(c).Name, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, ep)
+	reply(c, http.StatusCreated, ep, err)
 }
 
 func (h *webhookHandler) list(c *gin.Context) {
@@ -71,11 +67,7 @@ func (h *webhookHandler) list(c *gin.Context) {
 		return
 	}
 	eps, err := h.hooks.ListEndpoints(c.Request.Context(), corp)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"webhook_endpoints": eps})
+	reply(c, http.StatusOK, gin.H{"webhook_endpoints": eps}, err)
 }
 
 func (h *webhookHandler) get(c *gin.Context) {
@@ -84,11 +76,7 @@ func (h *webhookHandler) get(c *gin.Context) {
 		return
 	}
 	ep, err := h.hooks.GetEndpoint(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ep)
+	reply(c, http.StatusOK, ep, err)
 }
 
 func (h *webhookHandler) update(c *gin.Context) {
@@ -101,11 +89,7 @@ func (h *webhookHandler) update(c *gin.Context) {
 		return
 	}
 	ep, err := h.hooks.UpdateEndpoint(c.Request.Context(), corp, id, spec)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ep)
+	reply(c, http.StatusOK, ep, err)
 }
 
 func (h *webhookHandler) delete(c *gin.Context) {
@@ -113,11 +97,7 @@ func (h *webhookHandler) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.hooks.DeleteEndpoint(c.Request.Context(), corp, id); err != nil {
-		renderError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	noContent(c, h.hooks.DeleteEndpoint(c.Request.Context(), corp, id))
 }
 
 func (h *webhookHandler) rotate(c *gin.Context) {
@@ -126,11 +106,7 @@ func (h *webhookHandler) rotate(c *gin.Context) {
 		return
 	}
 	ep, err := h.hooks.RotateSecret(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ep)
+	reply(c, http.StatusOK, ep, err)
 }
 
 // deliveryFilterParams are the delivery filter's names, read from the query
@@ -248,11 +224,7 @@ func (h *webhookHandler) delivery(c *gin.Context) {
 		return
 	}
 	d, err := h.hooks.GetDelivery(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
+	reply(c, http.StatusOK, d, err)
 }
 
 func (h *webhookHandler) replay(c *gin.Context) {
@@ -285,11 +257,7 @@ func (h *webhookHandler) replayMatching(c *gin.Context) {
 		return
 	}
 	n, err := h.hooks.ReplayMatching(c.Request.Context(), f)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	c.JSON(http.StatusAccepted, gin.H{"replayed": n})
+	reply(c, http.StatusAccepted, gin.H{"replayed": n}, err)
 }
 
 // decodeStrict decodes a JSON body, refusing unknown fields so a typo is a
