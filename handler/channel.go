@@ -98,11 +98,7 @@ func (h *channelHandler) list(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"channel_codes": codes}
-	if len(codes) == f.Limit {
-		resp["next_after"] = codes[len(codes)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "channel_codes", codes, f.Limit, "next_after", func(v *service.ChannelCode) uint64 { return v.ID })
 }
 
 // pageParams reads ?after= and ?limit= (1..500).
@@ -273,11 +269,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"contacts": list}
-	if len(list) == f.Limit {
-		resp["next_after"] = list[len(list)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "contacts", list, f.Limit, "next_after", func(v model.Contact) uint64 { return v.ID })
 }
 
 func (h *channelHandler) getContact(c *gin.Context) {

@@ -52,11 +52,7 @@ func (h *eventsHandler) list(c *gin.Context) {
 	for i := range rows {
 		out = append(out, viewEvent(&rows[i], false))
 	}
-	resp := gin.H{"events": out}
-	if len(rows) == f.Limit {
-		resp["next_before"] = rows[len(rows)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "events", out, f.Limit, "next_before", func(v eventView) uint64 { return v.ID })
 }
 
 // get serves GET /api/v1/events/:id with the decrypted XML and the outcome.

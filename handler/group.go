@@ -127,11 +127,7 @@ func (h *groupHandler) list(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"group_codes": codes}
-	if len(codes) == f.Limit {
-		resp["next_after"] = codes[len(codes)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "group_codes", codes, f.Limit, "next_after", func(v *service.GroupCode) uint64 { return v.ID })
 }
 
 func (h *groupHandler) get(c *gin.Context) {

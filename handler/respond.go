@@ -37,3 +37,14 @@ func noContent(c *gin.Context, err error) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// renderPage renders one page of a keyset-paged list: {key: items}, and,
+// when the page is full (limit items), the cursor named next ("next_after"
+// or "next_before") set to the id of its last item, for the next page.
+func renderPage[T any](c *gin.Context, key string, items []T, limit int, next string, id func(T) uint64) {
+	resp := gin.H{key: items}
+	if len(items) == limit {
+		resp[next] = id(items[len(items)-1])
+	}
+	c.JSON(http.StatusOK, resp)
+}

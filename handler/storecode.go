@@ -107,11 +107,7 @@ func (h *storeHandler) listStores(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"stores": list}
-	if len(list) == f.Limit {
-		resp["next_after"] = list[len(list)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "stores", list, f.Limit, "next_after", func(v *service.RetailStore) uint64 { return v.ID })
 }
 
 func (h *storeHandler) getStore(c *gin.Context) {
@@ -172,11 +168,7 @@ func (h *storeHandler) listCodes(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"store_codes": codes}
-	if len(codes) == limit {
-		resp["next_after"] = codes[len(codes)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "store_codes", codes, limit, "next_after", func(v *service.StoreCode) uint64 { return v.ID })
 }
 
 func (h *storeHandler) getCode(c *gin.Context) {

@@ -211,11 +211,7 @@ func (h *webhookHandler) deliveries(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	resp := gin.H{"deliveries": ds}
-	if len(ds) == f.Limit {
-		resp["next_before"] = ds[len(ds)-1].ID
-	}
-	c.JSON(http.StatusOK, resp)
+	renderPage(c, "deliveries", ds, f.Limit, "next_before", func(v model.DeliveryWithAttempts) uint64 { return v.ID })
 }
 
 func (h *webhookHandler) delivery(c *gin.Context) {
