@@ -61,23 +61,13 @@ func pathID(c *gin.Context) (uint64, bool) {
 	return id, true
 }
 
-func bindSpec(c *gin.Context) (service.ChannelCodeSpec, bool) {
-	var spec service.ChannelCodeSpec
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
-	if err := c.ShouldBindJSON(&spec); err != nil {
-		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON channel code: "+err.Error(), "")
-		return spec, false
-	}
-	return spec, true
-}
-
 func (h *channelHandler) create(c *gin.Context) {
 	corp, ok := liveCorp(c, h.corps)
 	if !ok {
 		return
 	}
-	spec, ok := bindSpec(c)
-	if !ok {
+	var spec service.ChannelCodeSpec
+	if !bindLiveJSON(c, &spec, "channel code") {
 		return
 	}
 	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
@@ -111,15 +101,7 @@ func pageParams(c *gin.Context, after *uint64, limit *int) bool {
 		}
 		*after = n
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
-			return false
-		}
-		*limit = n
-	}
-	return true
+	return limitParam(c, limit)
 }
 
 func (h *channelHandler) get(c *gin.Context) {
@@ -136,8 +118,8 @@ func (h *channelHandler) update(c *gin.Context) {
 	if !ok {
 		return
 	}
-	spec, ok := bindSpec(c)
-	if !ok {
+	var spec service.ChannelCodeSpec
+	if !bindLiveJSON(c, &spec, "channel code") {
 		return
 	}
 	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)
@@ -200,21 +182,8 @@ func (h *channelHandler) stats(c *gin.Context) {
 		return
 	}
 	// Empty means the last 30 days in the code's roster time zone.
-	var from, to string
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{{"from", &from}, {"to", &to}} {
-		if v := c.Query(p.name); v != "" {
-			if _, err := time.Parse("2006-01-02", v); err != nil {
-				abortError(c, http.StatusBadRequest, "invalid", "must be a date YYYY-MM-DD", p.name)
-				return
-			}
-			*p.dst = v
-		}
-	}
-	if from != "" && to != "" && from > to {
-		abortError(c, http.StatusBadRequest, "invalid", "must not be after to", "from")
+	from, to, ok := liveDays(c)
+	if !ok {
 		return
 	}
 	st, err := h.codes.Stats(c.Request.Context(), corp, id, from, to)
@@ -300,13 +269,8 @@ func (j jsonRaw) MarshalJSON() ([]byte, error) {
 
 func (h *channelHandler) listJobs(c *gin.Context) {
 	f := model.JobFilter{CorpID: c.Query("corp"), Kind: c.Query("kind"), Status: c.Query("status"), Limit: 100}
-	if v := c.Query("before"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			abortError(c, http.StatusBadRequest, "invalid", "must be a job id", "before")
-			return
-		}
-		f.BeforeID = n
+	if !beforeParam(c, "a job id", &f.BeforeID) {
+		return
 	}
 	var after uint64
 	if !pageParams(c, &after, &f.Limit) {

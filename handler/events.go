@@ -27,21 +27,8 @@ func (h *eventsHandler) list(c *gin.Context) {
 		abortError(c, http.StatusBadRequest, "invalid", "must be one of pending, processing, processed, ignored, failed", "status")
 		return
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
-			return
-		}
-		f.Limit = n
-	}
-	if v := c.Query("before"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			abortError(c, http.StatusBadRequest, "invalid", "must be an event id", "before")
-			return
-		}
-		f.BeforeID = n
+	if !limitParam(c, &f.Limit) || !beforeParam(c, "an event id", &f.BeforeID) {
+		return
 	}
 	rows, err := h.events.ListEvents(c.Request.Context(), f)
 	if err != nil {

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 )
@@ -47,4 +48,32 @@ func renderPage[T any](c *gin.Context, key string, items []T, limit int, next st
 		resp[next] = id(items[len(items)-1])
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// limitParam reads ?limit=, an integer from 1 to 500, into limit; without
+// it limit keeps its default.
+func limitParam(c *gin.Context, limit *int) bool {
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
+			return false
+		}
+		*limit = n
+	}
+	return true
+}
+
+// beforeParam reads ?before=, the id that a newest-first page starts below,
+// into before; what names the id in the error ("an event id").
+func beforeParam(c *gin.Context, what string, before *uint64) bool {
+	if v := c.Query("before"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be "+what, "before")
+			return false
+		}
+		*before = n
+	}
+	return true
 }

@@ -190,21 +190,8 @@ func (h *webhookHandler) deliveries(c *gin.Context) {
 		return
 	}
 	f.Limit = 50
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			abortError(c, http.StatusBadRequest, "invalid", "must be an integer from 1 to 500", "limit")
-			return
-		}
-		f.Limit = n
-	}
-	if v := c.Query("before"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			abortError(c, http.StatusBadRequest, "invalid", "must be a delivery id", "before")
-			return
-		}
-		f.BeforeID = n
+	if !limitParam(c, &f.Limit) || !beforeParam(c, "a delivery id", &f.BeforeID) {
+		return
 	}
 	ds, err := h.hooks.ListDeliveries(c.Request.Context(), f)
 	if err != nil {
