@@ -34,6 +34,7 @@ var migrations = []migration{
 	{5, "group codes, stores, store codes", migrateV5},
 	{6, "queue indexes in claim order", migrateV6},
 	{7, "relations by state, code UTM fields, group welcome template", migrateV7},
+	{8, "lead list index on (corp_id, merged_into, deleted_at)", migrateV8},
 }
 
 // SchemaVersion is the version this build expects.

@@ -345,3 +345,16 @@ func TestV7ColumnsAndIndex(t *testing.T) {
 		}
 	})
 }
+
+func TestV8LeadListIndex(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		if !st.HasIndex("leads", "idx_leads_live") {
+			t.Error("leads: idx_leads_live missing")
+		}
+		for _, gone := range []string{"idx_leads_merged_into", "idx_leads_deleted_at"} {
+			if st.HasIndex("leads", gone) {
+				t.Errorf("leads: %s still present", gone)
+			}
+		}
+	})
+}
