@@ -58,6 +58,32 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 	}
 }
 
+// A stop that arrives while the gateway is still starting (opening and
+// migrating a fresh database) is a clean stop too.
+func TestServeStoppedDuringStartUpExitsCleanly(t *testing.T) {
+	for _, after := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond} {
+		dir := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var out, errb bytes.Buffer
+		go func() {
+			done <- run(ctx, nil, &out, &errb, envMap(map[string]string{
+				"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"),
+			}))
+		}()
+		time.Sleep(after)
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 || !strings.Contains(errb.String(), `"msg":"stopped"`) {
+				t.Fatalf("stop after %v: exit %d: %s", after, code, errb.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("stop after %v: serve did not stop", after)
+		}
+	}
+}
+
 func TestServeStopsGracefullyOnSignal(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -42,6 +42,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	g, err := newGateway(ctx, cfg, log, ln.Addr().String(), stdout)
 	if err != nil {
 		ln.Close()
+		if ctx.Err() != nil {
+			// Told to stop while starting: nothing was serving yet.
+			log.Info("stopped", "during", "start-up")
+			return nil
+		}
 		return err
 	}
 	return g.serve(ctx, ln)
@@ -95,7 +100,9 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		return nil, err
 	}
 	g.closers = append(g.closers, func() { g.store.Close() })
-	applied, err := g.store.Migrate(ctx)
+	// A stop must not cut a migration step in half (MySQL commits DDL as
+	// it goes): the steps finish, then the stop is noticed.
+	applied, err := g.store.Migrate(context.WithoutCancel(ctx))
 	if err != nil {
 		g.close()
 		return nil, err
