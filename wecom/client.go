@@ -55,6 +55,7 @@ var APIs = []string{
 	APIGetGroupChat, APIGetExternalContact, APIMarkTag, APIRemark,
 	APIGetCorpTags, APIAddCorpTag, APIEditCorpTag, APIDeleteCorpTag,
 	APISendWelcomeMsg, APIUploadMedia, APICreateAcquisitionLink,
+	APIAddGroupWelcome, APIEditGroupWelcome, APIGetGroupWelcome, APIDeleteGroupWelcome,
 }
 
 // DefaultAPIBase is WeCom's API host, the one silenceper's URLs are written

@@ -282,6 +282,38 @@ func TestClientAPIRequests(t *testing.T) {
 			body: `{"link_name":"N","range":{"user_list":["u1"],"department_list":null},"skip_verify":true}`,
 			want: AcquisitionLink{ID: "l1", Name: "N", URL: "https://work.weixin.qq.com/ca/x", CreatedAt: time.Unix(1700000000, 0)},
 		},
+		{
+			name: "AddGroupWelcome",
+			call: func(ctx context.Context) (result, error) {
+				return c.AddGroupWelcome(ctx, GroupWelcome{Text: "欢迎入群"}, true)
+			},
+			api:  APIAddGroupWelcome,
+			body: `{"text":{"content":"欢迎入群"},"notify":1}`,
+			want: "msgT1",
+		},
+		{
+			name: "EditGroupWelcome",
+			call: func(ctx context.Context) (result, error) {
+				return nil, c.EditGroupWelcome(ctx, "msgT1", GroupWelcome{Text: "新欢迎语"})
+			},
+			api:  APIEditGroupWelcome,
+			body: `{"template_id":"msgT1","text":{"content":"新欢迎语"}}`,
+		},
+		{
+			name: "GetGroupWelcome",
+			call: func(ctx context.Context) (result, error) { return c.GetGroupWelcome(ctx, "msgT1") },
+			api:  APIGetGroupWelcome,
+			body: `{"template_id":"msgT1"}`,
+			want: &GroupWelcome{Text: "欢迎入群", Link: &AttachmentLink{Title: "t", URL: "https://e.x/"}},
+		},
+		{
+			name: "DeleteGroupWelcome",
+			call: func(ctx context.Context) (result, error) { return nil, c.DeleteGroupWelcome(ctx, "msgT1") },
+			api:  APIDeleteGroupWelcome,
+			// silenceper always sends agentid; 0 means none (only old
+			// third-party suites set it).
+			body: `{"template_id":"msgT1","agentid":0}`,
+		},
 	}
 
 	tok, err := c.Token(ctxT(t))

@@ -91,6 +91,8 @@ var fakeAnswers = map[string]string{
 	APIAddCorpTag:            `{"errcode":0,"errmsg":"ok","tag_group":{"group_id":"g1","group_name":"G","create_time":1700000000,"tag":[{"id":"et9","name":"New","create_time":1700000000,"order":1}]}}`,
 	APIUploadMedia:           `{"errcode":0,"errmsg":"ok","type":"image","media_id":"media-1","created_at":"1700000000"}`,
 	APICreateAcquisitionLink: `{"errcode":0,"errmsg":"ok","link":{"link_id":"l1","link_name":"N","url":"https://work.weixin.qq.com/ca/x","create_time":1700000000}}`,
+	APIAddGroupWelcome:       `{"errcode":0,"errmsg":"ok","template_id":"msgT1"}`,
+	APIGetGroupWelcome:       `{"errcode":0,"errmsg":"ok","text":{"content":"欢迎入群"},"link":{"title":"t","url":"https://e.x/"}}`,
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {
