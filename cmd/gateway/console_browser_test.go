@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
 // TestConsoleInHeadlessChromium drives the web console in a real browser:
@@ -84,6 +86,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	}
 	shoot := func(tctx context.Context, name string) {
 		t.Helper()
+		run(tctx, "scroll to the top", `window.scrollTo(0, 0); 0`) // the sticky top bar at the top of the picture
 		png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("%s: screenshot: %v", name, err)
@@ -210,6 +213,115 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		document.querySelector('#webhook-secret .secret-value').textContent.startsWith('whsec_')`)
 	shoot(admin, "console-desktop-webhook-secret")
 
+	// A tag rule made through the form: contacts added through the expo code
+	// get the tag 展会线索 and 10 points. A tag missing from the catalogue is
+	// refused on its field first.
+	if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"展会线索"}}, nil); st != 201 {
+		t.Fatalf("create tag: %d", st)
+	}
+	expo := e.createCode(map[string]any{"name": "展会线索码", "roster": roster(member("zhangsan"))})
+	run(admin, "rules", `location.hash = '#/rules'; 0`)
+	until(admin, "rules page", `!!document.getElementById('rules') && !!document.getElementById('new-rule')`)
+	do(admin, "new rule", chromedp.Click(chromedp.ID("new-rule")), chromedp.WaitVisible(chromedp.ID("rule-form")))
+	do(admin, "fill the rule",
+		chromedp.SendKeys(chromedp.ID("f-name"), "展会线索加分"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-role="conditions.code_ids"][value="%d"]`, expo.ID))),
+		chromedp.SendKeys(chromedp.ID("f-actions-add_tags"), "没有这个标签"),
+		chromedp.SendKeys(chromedp.ID("f-actions-score_delta"), "10"))
+	do(admin, "save the invalid rule", chromedp.Click(chromedp.ID("save-rule")))
+	until(admin, "tag error on its field", `document.getElementById('f-actions-add_tags').classList.contains('invalid') &&
+		document.activeElement === document.getElementById('f-actions-add_tags') &&
+		document.querySelector('#rule-form .error-box').textContent.includes('actions.add_tags[0]')`)
+	shoot(admin, "console-desktop-rule-error")
+	run(admin, "fix the tag", `document.getElementById('f-actions-add_tags').value = '展会线索'; 0`)
+	do(admin, "save the rule", chromedp.Click(chromedp.ID("save-rule")))
+	until(admin, "rule listed", `!!document.getElementById('rules') &&
+		[...document.querySelectorAll('#rules td a.name')].some(a => a.textContent === '展会线索加分')`)
+	shoot(admin, "console-desktop-rules")
+	var rules struct {
+		Rules []service.TagRuleSpec `json:"tag_rules"`
+	}
+	if st := e.api("GET", "/api/v1/tag-rules", nil, &rules); st != 200 || len(rules.Rules) != 1 {
+		t.Fatalf("rules: %d %+v", st, rules.Rules)
+	}
+	if r := rules.Rules[0]; r.Trigger != service.TriggerContactAdded || fmt.Sprint(r.Conditions.CodeIDs) != fmt.Sprint([]uint64{expo.ID}) ||
+		strings.Join(r.Actions.AddTags, ",") != "展会线索" || r.Actions.ScoreDelta != 10 || r.Enabled == nil || !*r.Enabled {
+		t.Fatalf("rule made by the form = %+v", r)
+	}
+	e.scan(expo, "展会访客")
+	e.idle()
+	var found struct {
+		Leads []struct {
+			ID uint64 `json:"id"`
+		} `json:"leads"`
+	}
+	if st := e.api("GET", "/api/v1/leads?q="+url.QueryEscape("展会访客"), nil, &found); st != 200 || len(found.Leads) != 1 {
+		t.Fatalf("expo lead: %d %+v", st, found)
+	}
+	var lead struct {
+		Tags      []string            `json:"tags"`
+		Breakdown []service.ScoreLine `json:"score_breakdown"`
+	}
+	e.api("GET", fmt.Sprintf("/api/v1/leads/%d", found.Leads[0].ID), nil, &lead)
+	if !strings.Contains(","+strings.Join(lead.Tags, ",")+",", ",展会线索,") ||
+		!strings.Contains(fmt.Sprint(lead.Breakdown), "{rule 展会线索加分 10}") {
+		t.Fatalf("expo lead: tags %v, score lines %v", lead.Tags, lead.Breakdown)
+	}
+
+	// The scoring form saves new thresholds and says leads are re-scored.
+	run(admin, "scoring", `location.hash = '#/scoring'; 0`)
+	until(admin, "scoring form", `!!document.getElementById('scoring-form')`)
+	run(admin, "thresholds", `document.getElementById('f-mql_threshold').value = '40';
+		document.getElementById('f-sql_threshold').value = '85'; 0`)
+	do(admin, "save scoring", chromedp.Click(chromedp.ID("save-scoring")))
+	until(admin, "re-scoring said", `!document.getElementById('rescoring').hidden &&
+		document.getElementById('rescoring').textContent.includes('重新评分')`)
+	shoot(admin, "console-desktop-scoring")
+	var scoring struct {
+		Config service.ScoringConfig `json:"config"`
+	}
+	if st := e.api("GET", "/api/v1/scoring", nil, &scoring); st != 200 || scoring.Config.MQL != 40 || scoring.Config.SQL != 85 ||
+		scoring.Config.BANT["need"] != 20 || !scoring.Config.SQLOnBANT {
+		t.Fatalf("scoring after the form: %d %+v", st, scoring.Config)
+	}
+
+	// A group code renamed and a store deleted through their forms.
+	grp, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "展会交流群", Owner: "zhangsan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.idle()
+	var gc service.GroupCode
+	if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{grp.ChatID},
+		"utm": map[string]string{"utm_source": "poster"}}, &gc); st != 201 {
+		t.Fatalf("create group code: %d", st)
+	}
+	run(admin, "groups", `location.hash = '#/groups'; 0`)
+	until(admin, "group listed", `[...document.querySelectorAll('#groups td a.name')].some(a => a.textContent === '展会群')`)
+	run(admin, "open group", `[...document.querySelectorAll('#groups td a.name')].find(a => a.textContent === '展会群').click(); 0`)
+	until(admin, "group form", `!!document.getElementById('group-form') && document.getElementById('f-utm-utm_source').value === 'poster'`)
+	run(admin, "rename", `document.getElementById('f-name').value = '展会群（二期）'; 0`)
+	shoot(admin, "console-desktop-group-form")
+	do(admin, "save group", chromedp.Click(chromedp.ID("save-group")))
+	until(admin, "group renamed", `[...document.querySelectorAll('#groups td a.name')].some(a => a.textContent === '展会群（二期）')`)
+	if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d", gc.ID), nil, &gc); st != 200 || gc.Name != "展会群（二期）" ||
+		len(gc.Pool) != 1 || gc.UTM["utm_source"] != "poster" {
+		t.Fatalf("group code after the form: %d %+v", st, gc)
+	}
+	doomed := e.createStore("临时门店", 31.2304, 121.4737)
+	run(admin, "stores", `location.hash = '#/stores'; 0`)
+	until(admin, "store listed", `[...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '临时门店')`)
+	run(admin, "open store", `[...document.querySelectorAll('#stores td a.name')].find(a => a.textContent === '临时门店').click(); 0`)
+	until(admin, "store form", `!!document.getElementById('store-form') && document.getElementById('f-name').value === '临时门店'`)
+	do(admin, "ask to delete", chromedp.Click(chromedp.ID("delete-store")), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
+	shoot(admin, "console-desktop-store-delete")
+	do(admin, "confirm", chromedp.Click(chromedp.ID("confirm-delete")))
+	until(admin, "store gone", `!!document.getElementById('stores') && document.querySelectorAll('#stores table').length === 2 &&
+		![...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '临时门店')`)
+	if st := e.api("GET", fmt.Sprintf("/api/v1/stores/%d", doomed.ID), nil, nil); st != 404 {
+		t.Fatalf("deleted store: %d", st)
+	}
+
 	// The same console on a phone.
 	phone := tab(390, 844, true)
 	signIn(phone, e.token)
@@ -219,7 +331,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	}
 	shoot(phone, "console-phone-channels")
 	run(phone, "phone leads", `location.hash = '#/leads'; 0`)
-	until(phone, "phone leads", `document.querySelectorAll('#leads td a.name').length === 2`)
+	until(phone, "phone leads", `document.querySelectorAll('#leads td a.name').length === 3`)
 	shoot(phone, "console-phone-leads")
 	run(phone, "phone form", `location.hash = '#/channels/new'; 0`)
 	until(phone, "phone form", `!!document.querySelector('#channel-form')`)
@@ -227,6 +339,20 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatalf("phone form scrolls sideways")
 	}
 	shoot(phone, "console-phone-channel-form")
+	for _, s := range []struct{ hash, ready, name string }{
+		{"#/rules", `!!document.querySelector('#rules td a.name')`, "rules"},
+		{"#/rules/new", `!!document.getElementById('rule-form')`, "rule-form"},
+		{"#/scoring", `!!document.getElementById('scoring-form')`, "scoring"},
+		{fmt.Sprintf("#/groups/%d", gc.ID), `!!document.getElementById('group-form')`, "group-form"},
+		{"#/stores", `document.querySelectorAll('#stores table').length === 2`, "stores"},
+	} {
+		run(phone, s.hash, `location.hash = '`+s.hash+`'; 0`)
+		until(phone, s.hash, s.ready)
+		if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+			t.Fatalf("phone %s scrolls sideways", s.hash)
+		}
+		shoot(phone, "console-phone-"+s.name)
+	}
 
 	// A viewer sees the codes but no create button, and no admin screens.
 	view := tab(1280, 900, false)
@@ -234,9 +360,27 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	got = eval(view, "viewer", fmt.Sprintf(`JSON.stringify([document.getElementById('who-role').textContent,
 		!!document.getElementById('new-channel'), [...document.querySelectorAll('#nav a')].map(a => a.textContent).join(','),
 		[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === %q)])`, "秋季展会"))
-	if got != `["只读 viewer",false,"渠道活码,群活码,门店活码,线索,漏斗",true]` {
+	if got != `["只读 viewer",false,"渠道活码,群活码,门店活码,线索,漏斗,标签规则,评分",true]` {
 		t.Fatalf("viewer console = %s", got)
 	}
+	// The viewer reads the rules and the scoring, with no form to change them.
+	run(view, "viewer rules", `location.hash = '#/rules'; 0`)
+	until(view, "viewer rules", `!!document.getElementById('rules') && [...document.querySelectorAll('#rules td')].some(td => td.textContent === '展会线索加分')`)
+	got = eval(view, "viewer rules", `JSON.stringify([!!document.getElementById('new-rule'), !!document.querySelector('#rules a.name'),
+		document.querySelectorAll('#rules button').length])`)
+	if got != `[false,false,0]` {
+		t.Fatalf("viewer may change rules: %s", got)
+	}
+	run(view, "viewer scoring", `location.hash = '#/scoring'; 0`)
+	until(view, "viewer scoring", `!!document.getElementById('scoring') && !!document.querySelector('#scoring table')`)
+	if n := eval(view, "viewer forms", `String(document.querySelectorAll('form').length)`); n != "0" {
+		t.Fatalf("viewer sees %s scoring forms", n)
+	}
+	run(view, "viewer groups", `location.hash = '#/groups'; 0`)
+	until(view, "viewer groups", `[...document.querySelectorAll('#groups td')].some(td => td.textContent === '展会群（二期）') &&
+		!document.querySelector('#groups a.name')`)
+	run(view, "viewer group form", fmt.Sprintf(`location.hash = '#/groups/%d'; 0`, gc.ID))
+	until(view, "viewer sent back", `!!document.getElementById('channels')`)
 
 	// A token that stops working returns to sign-in.
 	run(view, "bad token", `sessionStorage.setItem('scrm-console.token', 'revoked'); location.hash = '#/leads'; 0`)

@@ -7,12 +7,15 @@ import * as live from './livecodes.js';
 import * as leads from './leads.js';
 import * as hooks from './webhooks.js';
 import * as events from './events.js';
+import * as rules from './rules.js';
+import * as scoring from './scoring.js';
 
 // What each role may do in the console; the API enforces the same.
 const CAN = {
-  admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'leads', 'stage', 'funnel', 'webhooks', 'events'],
+  admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'leads', 'stage', 'funnel', 'rules', 'editRules', 'scoring', 'editScoring',
+    'webhooks', 'events'],
   staff: ['codes', 'createCode', 'leads'],
-  viewer: ['codes', 'leads', 'funnel'],
+  viewer: ['codes', 'leads', 'funnel', 'rules', 'scoring'],
   crm: [],
 };
 
@@ -24,6 +27,8 @@ const NAV = [
   ['#/stores', '门店活码', 'codes'],
   ['#/leads', '线索', 'leads'],
   ['#/funnel', '漏斗', 'funnel'],
+  ['#/rules', '标签规则', 'rules'],
+  ['#/scoring', '评分', 'scoring'],
   ['#/webhooks', 'Webhooks', 'webhooks'],
   ['#/events', '事件', 'events'],
 ];
@@ -35,12 +40,19 @@ const ROUTES = [
   [/^\/channels\/(\d+)$/, 'codes', channels.formPage],
   [/^\/groups$/, 'codes', live.groupsPage],
   [/^\/groups\/new$/, 'createCode', live.groupFormPage],
+  [/^\/groups\/(\d+)$/, 'editCode', live.groupFormPage],
   [/^\/stores$/, 'codes', live.storesPage],
   [/^\/store-codes\/new$/, 'createCode', live.storeCodeFormPage],
+  [/^\/store-codes\/(\d+)$/, 'editCode', live.storeCodeFormPage],
   [/^\/stores\/new$/, 'createCode', live.storeFormPage],
+  [/^\/stores\/(\d+)$/, 'editCode', live.storeFormPage],
   [/^\/leads$/, 'leads', leads.listPage],
   [/^\/leads\/(\d+)$/, 'leads', leads.detailPage],
   [/^\/funnel$/, 'funnel', leads.funnelPage],
+  [/^\/rules$/, 'rules', rules.listPage],
+  [/^\/rules\/new$/, 'editRules', rules.formPage],
+  [/^\/rules\/(\d+)$/, 'editRules', rules.formPage],
+  [/^\/scoring$/, 'scoring', scoring.page],
   [/^\/webhooks$/, 'webhooks', hooks.page],
   [/^\/events$/, 'events', events.page],
 ];

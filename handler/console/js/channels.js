@@ -6,7 +6,7 @@ import { pagedTable } from './list.js';
 
 const MODES = { random: '随机（企业微信分配）', precise: '精准（落地页分配）' };
 const STRATEGIES = [['round_robin', '轮流 round_robin'], ['least_loaded', '最少接待 least_loaded'], ['weighted', '按权重 weighted']];
-const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
+export const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
 
 // today is the date (YYYY-MM-DD) now in a time zone.
 function today(tz) {
@@ -31,6 +31,24 @@ export function posterButton(path, filename) {
     }
   });
   return btn;
+}
+
+const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
+
+// utmFields edits a code's utm object, one control per key (utm.<key>), so
+// an error on utm.utm_source points at its control and one on utm at all.
+export function utmFields(utm, disabled) {
+  return h('fieldset', { class: 'utm', data: { field: 'utm' } },
+    h('legend', { text: '投放参数 UTM（写入该码带来线索的 source.utm）' }),
+    h('div', { class: 'grid2' }, UTM_KEYS.map((k) =>
+      field({ label: k, name: 'utm.' + k, value: (utm || {})[k] || '', disabled, attrs: { maxlength: 128, spellcheck: 'false' } }))));
+}
+
+// readUTM reads utmFields; empty values are left out ({} clears the utm).
+export function readUTM(form) {
+  const utm = {};
+  for (const k of UTM_KEYS) if (val(form, 'utm.' + k)) utm[k] = val(form, 'utm.' + k);
+  return utm;
 }
 
 export async function listPage(ctx) {
@@ -175,6 +193,7 @@ export async function formPage(ctx) {
     field({ label: '欢迎语', name: 'welcome.text', type: 'textarea', rows: 3, value: w.text, disabled: ro, wide: true, hint: '{name} 会替换为客户昵称' }),
     (w.attachments && w.attachments.length) || (w.variants && w.variants.length)
       ? h('p', { class: 'muted', text: `另有 ${(w.attachments || []).length} 个附件、${(w.variants || []).length} 个时段欢迎语（在此保留不变）` }) : null,
+    utmFields(code && code.utm, ro),
     h('h2', { text: '接待排班' }),
     h('div', { class: 'grid2' },
       field({ label: '时区', name: 'roster.time_zone', value: r.time_zone || 'Asia/Shanghai', disabled: ro }),
@@ -194,7 +213,7 @@ export async function formPage(ctx) {
       name: val(form, 'name'), folder: val(form, 'folder'), description: val(form, 'description'),
       tags: list(val(form, 'tags')), remark_template: val(form, 'remark_template'), skip_verify: val(form, 'skip_verify'),
       welcome: { ...w, text: val(form, 'welcome.text') },
-      roster: collectRoster(form, code && code.roster),
+      roster: collectRoster(form, code && code.roster), utm: readUTM(form),
     };
     if (!code) spec.mode = val(form, 'mode');
     if ((code ? code.mode : spec.mode) === 'precise') spec.strategy = val(form, 'strategy');
@@ -217,21 +236,25 @@ export async function formPage(ctx) {
     h('dt', { text: '当前接待' }), h('dd', { text: (code.wecom_users || []).join('，') || '—' }),
     h('dt', { text: '落地页' }), h('dd', { text: code.landing_url || '—' }),
     code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(code.alert, 'warn'))] : null) : null;
-  return h('section', { class: 'page', id: 'channel-edit' }, head, info, form, code && ctx.can('deleteCode') ? deleteBar(code, ctx) : null);
+  return h('section', { class: 'page', id: 'channel-edit' }, head, info, form, code && ctx.can('deleteCode') ? deleteBar(ctx, {
+    path: '/channel-codes/' + code.id, back: '#/channels', label: '删除活码', askId: 'delete-channel',
+    what: `确定删除“${code.name}”？企业微信中的联系我方式会被删除，客户与统计保留。` }) : null);
 }
 
-function deleteBar(code, ctx) {
+// deleteBar asks before deleting: path is the resource, what the warning,
+// back the screen to return to; ids name the two buttons.
+export function deleteBar(ctx, { path, what, back, label, askId, confirmId }) {
   const box = errorBox();
   const confirmRow = h('div', { class: 'confirm', hidden: true },
-    h('span', { text: `确定删除“${code.name}”？企业微信中的联系我方式会被删除，客户与统计保留。` }),
-    h('button', { type: 'button', class: 'danger', id: 'confirm-delete', text: '确认删除', on: { click: doDelete } }),
+    h('span', { text: what }),
+    h('button', { type: 'button', class: 'danger', id: confirmId || 'confirm-delete', text: '确认删除', on: { click: doDelete } }),
     h('button', { type: 'button', text: '取消', on: { click: () => { confirmRow.hidden = true; ask.hidden = false; } } }));
-  const ask = h('button', { type: 'button', class: 'danger', id: 'delete-channel', text: '删除活码', on: { click: () => { confirmRow.hidden = false; ask.hidden = true; } } });
+  const ask = h('button', { type: 'button', class: 'danger', id: askId, text: label, on: { click: () => { confirmRow.hidden = false; ask.hidden = true; } } });
   async function doDelete() {
     try {
-      await del('/channel-codes/' + code.id);
+      await del(path);
       toast('已删除');
-      ctx.go('#/channels');
+      ctx.go(back);
     } catch (e) {
       showError(null, box, e);
     }

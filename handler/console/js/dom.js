@@ -87,6 +87,14 @@ export function list(s) {
   return String(s || '').split(/[,，、\n]+/).map((x) => x.trim()).filter(Boolean);
 }
 
+// number reads a numeric control's value: null when empty, the number, or
+// the text as typed when it is not one (the API then names the field).
+export function number(s) {
+  if (s === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : s;
+}
+
 // errorBox is where a form or page shows an API error.
 export function errorBox() {
   return h('div', { class: 'error-box', role: 'alert', hidden: true });

@@ -10,8 +10,8 @@ export const STAGES = [
 ];
 const STAGE = Object.fromEntries(STAGES);
 const FUNNEL_PATH = ['raw', 'mql', 'sql', 'handed_off', 'accepted', 'won'];
-const BANT = [['budget', '预算 Budget'], ['authority', '决策权 Authority'], ['need', '需求 Need'], ['timeline', '时间 Timeline']];
-const ANSWERS = { yes: '是', no: '否', unknown: '未知' };
+export const BANT = [['budget', '预算 Budget'], ['authority', '决策权 Authority'], ['need', '需求 Need'], ['timeline', '时间 Timeline']];
+export const ANSWERS = { yes: '是', no: '否', unknown: '未知' };
 const ACTORS = { system: '系统', score: '评分', admin: '管理员', crm: 'CRM' };
 
 export function stageBadge(s) {

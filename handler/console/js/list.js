@@ -1,6 +1,7 @@
 // A list screen's body: an optional filter form over a list endpoint, the
 // rows in a table, and a "more" button that follows the endpoint's cursor.
 
+import { get } from './api.js';
 import { h, errorBox, showError, clearErrors, table } from './dom.js';
 
 // pagedTable wires it up. fetch(cursor) returns [rows, nextCursor] for the
@@ -32,4 +33,16 @@ export function pagedTable({ filter, columns, empty, fetch, onRows, moreId }) {
   if (filter) filter.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   more.addEventListener('click', () => load(true));
   return { load, nodes: [box, filter, holder, more] };
+}
+
+// fetchAll follows a list endpoint's next_after to the end and returns the
+// items under key (for pickers: stores, channel codes).
+export async function fetchAll(path, key) {
+  const all = [];
+  for (let after = ''; ;) {
+    const res = await get(path, { after, limit: 500 });
+    all.push(...(res[key] || []));
+    if (!res.next_after) return all;
+    after = res.next_after;
+  }
 }

@@ -1,9 +1,9 @@
 // 群活码 group codes, 门店活码 store codes and the stores behind them.
 
-import { get, post } from './api.js';
-import { h, field, val, list, errorBox, showError, clearErrors, badge, toast } from './dom.js';
-import { pagedTable } from './list.js';
-import { posterButton } from './channels.js';
+import { get, post, patch } from './api.js';
+import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast } from './dom.js';
+import { pagedTable, fetchAll } from './list.js';
+import { posterButton, utmFields, readUTM, deleteBar } from './channels.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -15,15 +15,16 @@ async function pagedList(path, key, columns, empty) {
   return h('div', null, list.nodes);
 }
 
-// submitForm posts a form's spec and shows the error at its field.
-function submitter(form, box, path, spec, done) {
+// submitter creates (POST path) or, given an id, changes (PATCH path/id)
+// what spec() reads from the form, and shows an error at its field.
+function submitter(form, box, path, id, spec, done) {
   return async (ev) => {
     ev.preventDefault();
     clearErrors(form, box);
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
-      done(await post(path, spec()));
+      done(await (id ? patch(`${path}/${id}`, spec()) : post(path, spec())));
     } catch (e) {
       showError(form, box, e);
     } finally {
@@ -32,15 +33,29 @@ function submitter(form, box, path, spec, done) {
   };
 }
 
-function intOrNull(s) {
-  if (s === '') return null;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : s; // a non-number goes to the API, which names the field
+// nameCell links a row's name to its form for those who may change it.
+function nameCell(ctx, href, name) {
+  return ctx.can('editCode') ? h('a', { href, class: 'name', text: name }) : h('span', { class: 'name', text: name });
+}
+
+// saved is what a form does once the API has kept it.
+function saved(ctx, id, back) {
+  return (x) => { toast(id ? '已保存' : '已创建：' + x.name); ctx.go(back); };
+}
+
+// formHead is a form screen's title with its poster button when editing.
+function formHead(title, poster) {
+  return h('div', { class: 'page-head' }, h('h1', { text: title }), poster);
+}
+
+function formActions(id, back, saveId) {
+  return h('div', { class: 'actions sticky' }, h('button', { type: 'submit', class: 'primary', id: saveId, text: id ? '保存' : '创建' }),
+    h('a', { href: back, class: 'button', text: '取消' }));
 }
 
 export async function groupsPage(ctx) {
   const lst = await pagedList('/group-codes', 'group_codes', [
-    { label: '名称', render: (g) => h('span', { class: 'name', text: g.name }) },
+    { label: '名称', render: (g) => nameCell(ctx, '#/groups/' + g.id, g.name) },
     { label: '标题', render: (g) => g.title || '—' },
     { label: '群数', cls: 'num', render: (g) => String((g.pool || []).length) },
     { label: '满员阈值', cls: 'num', render: (g) => String(g.threshold) },
@@ -54,28 +69,39 @@ export async function groupsPage(ctx) {
 }
 
 export async function groupFormPage(ctx) {
+  const id = ctx.params[0];
+  const g = id ? await get('/group-codes/' + id) : null;
+  const chats = g ? (g.pool || []).slice().sort((a, b) => a.position - b.position).map((c) => c.chat_id) : [];
   const box = errorBox();
   const form = h('form', { class: 'card form', id: 'group-form' },
     box,
     h('div', { class: 'grid2' },
-      field({ label: '名称', name: 'name', required: true }),
-      field({ label: '落地页标题', name: 'title', placeholder: '加入展会交流群' }),
-      field({ label: '满员阈值', name: 'threshold', type: 'number', value: 200, hint: '群人数达到后换下一个群' })),
-    field({ label: '群聊 chat_id（按顺序，一行一个）', name: 'chat_ids', type: 'textarea', rows: 4, wide: true }),
-    field({ label: '落地页说明', name: 'text', type: 'textarea', rows: 2, wide: true }),
-    field({ label: '入群欢迎语', name: 'welcome', type: 'textarea', rows: 2, wide: true }),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: '创建' }),
-      h('a', { href: '#/groups', class: 'button', text: '取消' })));
-  form.addEventListener('submit', submitter(form, box, '/group-codes', () => ({
-    name: val(form, 'name'), title: val(form, 'title'), text: val(form, 'text'), welcome: val(form, 'welcome'),
-    chat_ids: list(val(form, 'chat_ids')), threshold: intOrNull(val(form, 'threshold')),
-  }), (g) => { toast('已创建：' + g.name); ctx.go('#/groups'); }));
-  return h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', { text: '新建群活码' })), form);
+      field({ label: '名称', name: 'name', required: true, value: g ? g.name : '' }),
+      field({ label: '落地页标题', name: 'title', placeholder: '加入展会交流群', value: g ? g.title : '' }),
+      field({ label: '满员阈值', name: 'threshold', type: 'number', value: g ? g.threshold : 200, hint: '群人数达到后换下一个群' })),
+    field({ label: '群聊 chat_id（按顺序，一行一个）', name: 'chat_ids', type: 'textarea', rows: 4, wide: true, value: chats.join('\n'),
+      hint: g ? '保存时按此列表替换群池' : '' }),
+    field({ label: '落地页说明', name: 'text', type: 'textarea', rows: 2, wide: true, value: g ? g.text : '' }),
+    field({ label: '入群欢迎语', name: 'welcome', type: 'textarea', rows: 2, wide: true, value: g ? g.welcome : '' }),
+    utmFields(g && g.utm),
+    formActions(g, '#/groups', 'save-group'));
+  form.addEventListener('submit', submitter(form, box, '/group-codes', id, () => {
+    const spec = { name: val(form, 'name'), title: val(form, 'title'), text: val(form, 'text'), welcome: val(form, 'welcome'),
+      threshold: number(val(form, 'threshold')), utm: readUTM(form) };
+    const ids = list(val(form, 'chat_ids'));
+    if (!g || ids.join('\n') !== chats.join('\n')) spec.chat_ids = ids; // an edit replaces the pool only when it changed
+    return spec;
+  }, saved(ctx, id, '#/groups')));
+  return h('section', { class: 'page', id: 'group-edit' },
+    formHead(g ? g.name : '新建群活码', g ? posterButton(`/group-codes/${g.id}/qr.png`, `群活码-${g.name}-${g.id}.png`) : null),
+    form,
+    g && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/group-codes/' + g.id, back: '#/groups', label: '删除群活码', askId: 'delete-group',
+      what: `确定删除“${g.name}”？企业微信中的加入群聊方式（及入群欢迎语）会被删除，群与统计保留。` }) : null);
 }
 
 export async function storesPage(ctx) {
   const codes = await pagedList('/store-codes', 'store_codes', [
-    { label: '名称', render: (c) => h('span', { class: 'name', text: c.name }) },
+    { label: '名称', render: (c) => nameCell(ctx, '#/store-codes/' + c.id, c.name) },
     { label: '标题', render: (c) => c.title || '—' },
     { label: '门店数', cls: 'num', render: (c) => String((c.stores || []).length) },
     { label: '半径', cls: 'num', render: (c) => `${c.radius_m} 米` },
@@ -84,7 +110,7 @@ export async function storesPage(ctx) {
     { label: '', cls: 'row-actions', render: (c) => posterButton(`/store-codes/${c.id}/qr.png`, `门店活码-${c.name}-${c.id}.png`) },
   ], '还没有门店活码');
   const stores = await pagedList('/stores', 'stores', [
-    { label: '门店', render: (s) => h('span', { class: 'name', text: s.name }) },
+    { label: '门店', render: (s) => nameCell(ctx, '#/stores/' + s.id, s.name) },
     { label: '城市', render: (s) => [s.province, s.city].filter(Boolean).join(' ') || '—' },
     { label: '地址', render: (s) => s.address || '—' },
     { label: '店员', render: (s) => ((s.staff && s.staff.members) || []).map((m) => m.userid).join('，') || '—' },
@@ -100,59 +126,66 @@ export async function storesPage(ctx) {
 }
 
 export async function storeCodeFormPage(ctx) {
-  const all = [];
-  for (let after = ''; ;) {
-    const res = await get('/stores', { after, limit: 500 });
-    all.push(...(res.stores || []));
-    if (!res.next_after) break;
-    after = res.next_after;
-  }
+  const id = ctx.params[0];
+  const code = id ? await get('/store-codes/' + id) : null;
+  const chosen = new Set(code ? (code.stores || []).map((s) => s.store_id) : []);
+  const all = await fetchAll('/stores', 'stores');
   const box = errorBox();
   const picks = h('div', { class: 'picks', data: { field: 'store_ids' } }, all.length ? all.map((s) =>
-    h('label', { class: 'pick' }, h('input', { type: 'checkbox', value: s.id, data: { role: 'store' } }), ' ', s.name, ' ',
+    h('label', { class: 'pick' }, h('input', { type: 'checkbox', value: s.id, checked: chosen.has(s.id), data: { role: 'store' } }), ' ', s.name, ' ',
       h('small', { class: 'muted', text: [s.city, s.address].filter(Boolean).join(' ') }))) : h('p', { class: 'muted', text: '还没有门店，请先新建门店。' }));
   const form = h('form', { class: 'card form', id: 'store-code-form' },
     box,
     h('div', { class: 'grid2' },
-      field({ label: '名称', name: 'name', required: true }),
-      field({ label: '落地页标题', name: 'title', placeholder: '添加离您最近的门店顾问' }),
-      field({ label: '服务半径（米）', name: 'radius_m', type: 'number', value: 5000 }),
-      field({ label: '提供', name: 'offer', type: 'select', value: 'staff', options: [['staff', '店员（加好友）'], ['group', '门店群（进群）']] }),
-      field({ label: '超出半径时的门店', name: 'fallback_store_id', type: 'select', value: '',
+      field({ label: '名称', name: 'name', required: true, value: code ? code.name : '' }),
+      field({ label: '落地页标题', name: 'title', placeholder: '添加离您最近的门店顾问', value: code ? code.title : '' }),
+      field({ label: '服务半径（米）', name: 'radius_m', type: 'number', value: code ? code.radius_m : 5000 }),
+      field({ label: '提供', name: 'offer', type: 'select', value: code ? code.offer : 'staff', options: [['staff', '店员（加好友）'], ['group', '门店群（进群）']] }),
+      field({ label: '超出半径时的门店', name: 'fallback_store_id', type: 'select', value: code && code.fallback_store_id ? code.fallback_store_id : '',
         options: [['', '不指定（让客户选城市）'], ...all.map((s) => [String(s.id), s.name])] })),
     h('h2', { text: '门店' }), picks,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: '创建' }),
-      h('a', { href: '#/stores', class: 'button', text: '取消' })));
-  form.addEventListener('submit', submitter(form, box, '/store-codes', () => {
-    const spec = { name: val(form, 'name'), title: val(form, 'title'), offer: val(form, 'offer'), radius_m: intOrNull(val(form, 'radius_m')),
-      store_ids: [...form.querySelectorAll('[data-role="store"]:checked')].map((x) => Number(x.value)) };
+    utmFields(code && code.utm),
+    formActions(code, '#/stores', 'save-store-code'));
+  form.addEventListener('submit', submitter(form, box, '/store-codes', id, () => {
+    const spec = { name: val(form, 'name'), title: val(form, 'title'), offer: val(form, 'offer'), radius_m: number(val(form, 'radius_m')),
+      store_ids: [...form.querySelectorAll('[data-role="store"]:checked')].map((x) => Number(x.value)), utm: readUTM(form) };
     if (val(form, 'fallback_store_id')) spec.fallback_store_id = Number(val(form, 'fallback_store_id'));
     return spec;
-  }, (c) => { toast('已创建：' + c.name); ctx.go('#/stores'); }));
-  return h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', { text: '新建门店活码' })), form);
+  }, saved(ctx, id, '#/stores')));
+  return h('section', { class: 'page', id: 'store-code-edit' },
+    formHead(code ? code.name : '新建门店活码', code ? posterButton(`/store-codes/${code.id}/qr.png`, `门店活码-${code.name}-${code.id}.png`) : null),
+    form,
+    code && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/store-codes/' + code.id, back: '#/stores', label: '删除门店活码', askId: 'delete-store-code',
+      what: `确定删除“${code.name}”？它在企业微信中的所有联系我方式都会被删除，客户与统计保留。` }) : null);
 }
 
 export async function storeFormPage(ctx) {
+  const id = ctx.params[0];
+  const st = id ? await get('/stores/' + id) : null;
+  const members = st ? ((st.staff && st.staff.members) || []) : [];
   const box = errorBox();
   const form = h('form', { class: 'card form', id: 'store-form' },
     box,
     h('div', { class: 'grid2' },
-      field({ label: '门店名称', name: 'name', required: true }),
-      field({ label: '省份', name: 'province' }),
-      field({ label: '城市', name: 'city' }),
-      field({ label: '地址', name: 'address' }),
-      field({ label: '纬度（GCJ-02）', name: 'latitude', type: 'number', attrs: { step: 'any' } }),
-      field({ label: '经度（GCJ-02）', name: 'longitude', type: 'number', attrs: { step: 'any' } }),
-      field({ label: '店员 userid', name: 'staff', hint: '逗号分隔' }),
-      field({ label: '门店群 chat_id', name: 'group_chat_id' })),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: '创建' }),
-      h('a', { href: '#/stores', class: 'button', text: '取消' })));
-  form.addEventListener('submit', submitter(form, box, '/stores', () => {
+      field({ label: '门店名称', name: 'name', required: true, value: st ? st.name : '' }),
+      field({ label: '省份', name: 'province', value: st ? st.province : '' }),
+      field({ label: '城市', name: 'city', value: st ? st.city : '' }),
+      field({ label: '地址', name: 'address', value: st ? st.address : '' }),
+      field({ label: '纬度（GCJ-02）', name: 'latitude', type: 'number', attrs: { step: 'any' }, value: st ? st.latitude : '' }),
+      field({ label: '经度（GCJ-02）', name: 'longitude', type: 'number', attrs: { step: 'any' }, value: st ? st.longitude : '' }),
+      field({ label: '店员 userid', name: 'staff', hint: '逗号分隔', value: members.map((m) => m.userid).join('，') }),
+      field({ label: '门店群 chat_id', name: 'group_chat_id', value: st ? st.group_chat_id : '' })),
+    formActions(st, '#/stores', 'save-store'));
+  form.addEventListener('submit', submitter(form, box, '/stores', id, () => {
+    // a member kept keeps the rest of their roster entry (shifts, cap)
+    const before = new Map(members.map((m) => [m.userid, m]));
     const spec = { name: val(form, 'name'), province: val(form, 'province'), city: val(form, 'city'), address: val(form, 'address'),
-      latitude: intOrNull(val(form, 'latitude')), longitude: intOrNull(val(form, 'longitude')),
-      staff: { members: list(val(form, 'staff')).map((userid) => ({ userid })) } };
-    if (val(form, 'group_chat_id')) spec.group_chat_id = val(form, 'group_chat_id');
+      latitude: number(val(form, 'latitude')), longitude: number(val(form, 'longitude')),
+      staff: { ...(st ? st.staff : {}), members: list(val(form, 'staff')).map((userid) => before.get(userid) || { userid }) } };
+    if (val(form, 'group_chat_id') || st) spec.group_chat_id = val(form, 'group_chat_id');
     return spec;
-  }, (s) => { toast('已创建：' + s.name); ctx.go('#/stores'); }));
-  return h('section', { class: 'page' }, h('div', { class: 'page-head' }, h('h1', { text: '新建门店' })), form);
+  }, saved(ctx, id, '#/stores')));
+  return h('section', { class: 'page', id: 'store-edit' }, formHead(st ? st.name : '新建门店', null), form,
+    st && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/stores/' + st.id, back: '#/stores', label: '删除门店', askId: 'delete-store',
+      what: `确定删除门店“${st.name}”？它在各门店活码中的联系我方式会被停用。` }) : null);
 }
