@@ -133,7 +133,12 @@ function markNav() {
   for (const a of document.querySelectorAll('#nav a')) {
     const here = path === a.getAttribute('href') || path.startsWith(a.getAttribute('href') + '/') ||
       (a.getAttribute('href') === '#/stores' && path.startsWith('#/store-codes'));
-    if (here) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+    if (here) {
+      a.setAttribute('aria-current', 'page');
+      a.scrollIntoView({ block: 'nearest', inline: 'nearest' }); // phones: the nav scrolls sideways
+    } else {
+      a.removeAttribute('aria-current');
+    }
   }
 }
 
