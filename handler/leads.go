@@ -1,7 +1,10 @@
 package handler
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -304,6 +307,25 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	// Top-level fields absent from the body keep their value; conditions and
+	// actions, when present, are replaced whole. Decoding into the stored
+	// rule would merge them, and a set_bant entry could never be dropped.
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	var present map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(body, &present)
+	}
+	if err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON object of the documented shape", "")
+		return
+	}
+	if _, ok := present["conditions"]; ok {
+		cur.Conditions = service.RuleConditions{}
+	}
+	if _, ok := present["actions"]; ok {
+		cur.Actions = service.RuleActions{}
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
 	if !bindJSON(c, cur) {
 		return
 	}

@@ -191,6 +191,32 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 				t.Errorf("rule %v: %d %v, want 400 on %s", b.rule, st, out, b.field)
 			}
 		}
+		// A PATCH replaces conditions and actions whole when it names them
+		// (a set_bant entry can be dropped), and keeps what it leaves out.
+		var rule service.TagRuleSpec
+		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "两项", "trigger": "contact_added",
+			"conditions": map[string]any{"weekdays": []int{1}},
+			"actions": map[string]any{"set_bant": map[string]any{"budget": map[string]string{"value": "yes"}, "need": map[string]string{"value": "yes"}}}},
+			&rule); st != 201 {
+			t.Fatalf("create rule: %d %+v", st, rule)
+		}
+		id := rule.ID
+		rule = service.TagRuleSpec{} // decoding into a filled map would merge
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/tag-rules/%d", id), map[string]any{
+			"actions": map[string]any{"set_bant": map[string]any{"need": map[string]string{"value": "no"}}}}, &rule); st != 200 ||
+			len(rule.Actions.SetBANT) != 1 || rule.Actions.SetBANT["need"].Value != "no" || rule.Name != "两项" ||
+			len(rule.Conditions.Weekdays) != 1 {
+			t.Fatalf("patch rule: %d %+v", st, rule)
+		}
+		rule = service.TagRuleSpec{}
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/tag-rules/%d", id), map[string]any{"conditions": map[string]any{}}, &rule); st != 200 ||
+			len(rule.Conditions.Weekdays) != 0 || rule.Actions.SetBANT["need"].Value != "no" {
+			t.Fatalf("patch conditions: %d %+v", st, rule)
+		}
+		if st := e.api("DELETE", fmt.Sprintf("/api/v1/tag-rules/%d", id), nil, nil); st != 204 {
+			t.Fatalf("delete rule: %d", st)
+		}
+
 		// Stage moves that make no sense are refused with the field.
 		var out map[string]map[string]string
 		if st := e.api("POST", fmt.Sprintf("/api/v1/leads/%d/stage", l.ID), map[string]any{"stage": "won", "reason": "x"}, &out); st != 400 || out["error"]["field"] != "stage" {
