@@ -196,7 +196,7 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		var rule service.TagRuleSpec
 		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "两项", "trigger": "contact_added",
 			"conditions": map[string]any{"weekdays": []int{1}},
-			"actions": map[string]any{"set_bant": map[string]any{"budget": map[string]string{"value": "yes"}, "need": map[string]string{"value": "yes"}}}},
+			"actions":    map[string]any{"set_bant": map[string]any{"budget": map[string]string{"value": "yes"}, "need": map[string]string{"value": "yes"}}}},
 			&rule); st != 201 {
 			t.Fatalf("create rule: %d %+v", st, rule)
 		}
