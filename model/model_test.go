@@ -358,3 +358,90 @@ func TestV8LeadListIndex(t *testing.T) {
 		}
 	})
 }
+
+// Rows of one order key are claimed in the order they were written, even
+// while they are written during a claim and several claimers compete (on
+// MariaDB a single locking claim statement could see a later row of a key
+// but not the earlier one written just before it).
+func TestClaimsKeepOrderWhileRowsArrive(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		const keys, perKey, claimers = 16, 40, 3
+		var wg sync.WaitGroup
+		for k := 0; k < keys; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < perKey; i++ {
+					e := ev(fmt.Sprintf("k%d-%03d", k, i), fmt.Sprint("key", k))
+					if _, err := st.InsertEvent(ctx, e); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		var mu sync.Mutex
+		seen := map[string]string{} // order key → last dedupe key claimed
+		inFlight := map[string]bool{}
+		claimed := 0
+		done := make(chan struct{})
+		var cw sync.WaitGroup
+		for c := 0; c < claimers; c++ {
+			cw.Add(1)
+			go func() {
+				defer cw.Done()
+				owner := fmt.Sprint("claimer", c)
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					evs, err := st.ClaimEvents(ctx, owner, time.Minute, 8)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					for _, e := range evs {
+						if last := seen[e.OrderKey]; last >= e.DedupeKey {
+							t.Errorf("%s claimed after %s", e.DedupeKey, last)
+						}
+						if inFlight[e.OrderKey] {
+							t.Errorf("%s claimed while an earlier row of its key is in flight", e.DedupeKey)
+						}
+						seen[e.OrderKey], inFlight[e.OrderKey] = e.DedupeKey, true
+						claimed++
+					}
+					mu.Unlock()
+					for _, e := range evs {
+						// Off the books before the row is finished: a claim can
+						// take the key's next row only after the commit.
+						mu.Lock()
+						inFlight[e.OrderKey] = false
+						mu.Unlock()
+						if err := st.FinishEvent(ctx, e.ID, owner, model.StatusProcessed, ""); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			mu.Lock()
+			n := claimed
+			mu.Unlock()
+			if n == keys*perKey || time.Now().After(deadline) || t.Failed() {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(done)
+		cw.Wait()
+		if claimed != keys*perKey {
+			t.Fatalf("claimed %d of %d", claimed, keys*perKey)
+		}
+	})
+}

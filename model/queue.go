@@ -30,18 +30,15 @@ func (s *Store) claim(ctx context.Context, table, owner string, lease time.Durat
 	now := s.Now()
 	return retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var ids []uint64
 			q := `SELECT e.id FROM ` + table + ` e
 WHERE e.status = ? AND e.available_at <= ?
   AND (e.order_key = '' OR NOT EXISTS (
     SELECT 1 FROM ` + table + ` p
     WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
-ORDER BY e.id LIMIT ?` + s.lockClause()
-			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
+ORDER BY e.id LIMIT ?`
+			ids, err := s.lockCandidates(tx, table, q, "id", n, StatusPending, now, StatusPending, StatusProcessing)
+			if err != nil || len(ids) == 0 {
 				return err
-			}
-			if len(ids) == 0 {
-				return nil
 			}
 			if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
 				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
@@ -52,6 +49,31 @@ ORDER BY e.id LIMIT ?` + s.lockClause()
 			return load(tx, ids)
 		})
 	})
+}
+
+// lockCandidates runs a claim in two steps. The candidates (query, whose
+// last argument is the limit) come from one plain read, which sees a single
+// snapshot: a row is a candidate only if every earlier row of its order key
+// was finished in that snapshot. They are then locked by id, skipping rows
+// another claimer holds and rows no longer pending. In one locking statement
+// MariaDB's READ COMMITTED lets the NOT EXISTS subquery read an older
+// snapshot than the rows the locking scan reaches: a row emitted while the
+// scan ran was claimed while the earlier row of its key, emitted just before
+// it, was invisible to the subquery, and the two were sent out of order.
+// The plain read asks for twice n, so rows other claimers hold do not make a
+// busy queue look empty.
+func (s *Store) lockCandidates(tx *gorm.DB, table, query, order string, n int, args ...any) ([]uint64, error) {
+	var cands []uint64
+	if err := tx.Raw(query, append(args, 2*n)...).Scan(&cands).Error; err != nil {
+		return nil, err
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	var ids []uint64
+	err := tx.Raw(`SELECT id FROM `+table+` WHERE id IN ? AND status = ? ORDER BY `+order+` LIMIT ?`+s.lockClause(),
+		cands, StatusPending, n).Scan(&ids).Error
+	return ids, err
 }
 
 // finish records a claimed row's outcome while owner still holds its lease.

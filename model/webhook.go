@@ -597,18 +597,15 @@ func (s *Store) claimDeliveries(ctx context.Context, owner string, lease time.Du
 	now := s.Now()
 	return retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var ids []uint64
 			q := `SELECT e.id FROM webhook_deliveries e
 WHERE e.status = ? AND e.available_at <= ?
   AND (e.order_key = '' OR NOT EXISTS (
     SELECT 1 FROM webhook_deliveries p
     WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.status IN (?, ?) AND p.id < e.id))
-ORDER BY e.available_at, e.id LIMIT ?` + s.lockClause()
-			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, n).Scan(&ids).Error; err != nil {
+ORDER BY e.available_at, e.id LIMIT ?`
+			ids, err := s.lockCandidates(tx, "webhook_deliveries", q, "available_at, id", n, StatusPending, now, StatusPending, StatusProcessing)
+			if err != nil || len(ids) == 0 {
 				return err
-			}
-			if len(ids) == 0 {
-				return nil
 			}
 			if err := tx.Table("webhook_deliveries").Where("id IN ?", ids).Updates(map[string]any{
 				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
