@@ -190,6 +190,45 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	until(admin, "reason error", `!document.querySelector('#stage-form .error-box').hidden`)
 	shoot(admin, "console-desktop-lead")
 
+	// The same customers on the contacts screen: the hostile name as text,
+	// the code filter, and a customer's relation, source code, lead and the
+	// welcome in the timeline.
+	run(admin, "contacts", `location.hash = '#/contacts'; 0`)
+	until(admin, "contacts listed", `document.querySelectorAll('#contacts td a.name').length === 2`)
+	got = eval(admin, "contact names", `JSON.stringify([[...document.querySelectorAll('#contacts td a.name')].map(a => a.textContent).sort(),
+		document.querySelectorAll('img').length, window.__alerts])`)
+	if got != `["\u003cimg src=x onerror=alert(1)\u003e","王小明"],0,0]` && got != `[["<img src=x onerror=alert(1)>","王小明"],0,0]` {
+		t.Fatalf("contacts page: %s (want the hostile name as text, no img element, no alert)", got)
+	}
+	run(admin, "filter by another staff member", `(() => { const f = document.getElementById('contact-filters');
+		f.elements.staff.value = 'nobody'; f.querySelector('button[type=submit]').click(); return 0; })()`)
+	until(admin, "nobody's contacts", `document.querySelectorAll('#contacts td a.name').length === 0 &&
+		!!document.querySelector('#contacts tr.empty')`)
+	run(admin, "filter by code", fmt.Sprintf(`(() => { const f = document.getElementById('contact-filters');
+		f.elements.staff.value = ''; f.elements.code.value = '%d'; f.querySelector('button[type=submit]').click(); return 0; })()`, code.ID))
+	until(admin, "the code's contacts", `document.querySelectorAll('#contacts td a.name').length === 2`)
+	shoot(admin, "console-desktop-contacts")
+	run(admin, "open contact", `[...document.querySelectorAll('#contacts td a.name')].find(a => a.textContent === '王小明').click(); 0`)
+	until(admin, "contact detail", `!!document.querySelector('#contact') &&
+		document.querySelector('#contact h1 .name').textContent === '王小明' &&
+		document.getElementById('contact-code').textContent === '秋季展会' &&
+		!!document.getElementById('contact-lead') &&
+		[...document.querySelectorAll('#contact table')[0].querySelectorAll('td')].some(td => td.textContent === '正常') &&
+		[...document.querySelectorAll('#contact table')[1].querySelectorAll('td')].some(td => td.textContent.startsWith('welcome sent'))`)
+	got = eval(admin, "relation", `[...document.querySelectorAll('#contact table')[0].querySelectorAll('tbody tr')].map(tr => tr.children[0].textContent).join()`)
+	if got != "zhangsan" && got != "lisi" {
+		t.Fatalf("contact's relations: %q", got)
+	}
+	shoot(admin, "console-desktop-contact")
+	run(admin, "contact's lead", `document.getElementById('contact-lead').click(); 0`)
+	until(admin, "the lead", `!!document.querySelector('#lead') && document.querySelector('#lead h1 .name').textContent === '王小明'`)
+	run(admin, "hostile contact", `location.hash = '#/contacts'; 0`)
+	until(admin, "contacts again", `document.querySelectorAll('#contacts td a.name').length === 2`)
+	run(admin, "open hostile contact", `[...document.querySelectorAll('#contacts td a.name')].find(a => a.textContent.startsWith('<img')).click(); 0`)
+	until(admin, "hostile contact detail", `!!document.querySelector('#contact') &&
+		document.querySelector('#contact h1 .name').textContent === `+"`"+hostile+"`"+` &&
+		!!document.getElementById('contact-lead') && document.querySelectorAll('img').length === 0 && window.__alerts === 0`)
+
 	// The other screens load without an error.
 	for _, s := range []struct{ hash, section, ready string }{
 		{"#/funnel", "funnel", `document.querySelectorAll('#funnel .funnel-row').length === 6`},
@@ -333,6 +372,18 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(phone, "phone leads", `location.hash = '#/leads'; 0`)
 	until(phone, "phone leads", `document.querySelectorAll('#leads td a.name').length === 3`)
 	shoot(phone, "console-phone-leads")
+	run(phone, "phone contacts", `location.hash = '#/contacts'; 0`)
+	until(phone, "phone contacts", `document.querySelectorAll('#contacts td a.name').length === 3`)
+	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+		t.Fatalf("phone contacts scroll sideways")
+	}
+	shoot(phone, "console-phone-contacts")
+	run(phone, "phone contact", `[...document.querySelectorAll('#contacts td a.name')].find(a => a.textContent === '王小明').click(); 0`)
+	until(phone, "phone contact", `!!document.querySelector('#contact') && !!document.getElementById('contact-lead')`)
+	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+		t.Fatalf("phone contact scrolls sideways")
+	}
+	shoot(phone, "console-phone-contact")
 	run(phone, "phone form", `location.hash = '#/channels/new'; 0`)
 	until(phone, "phone form", `!!document.querySelector('#channel-form')`)
 	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
@@ -360,7 +411,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	got = eval(view, "viewer", fmt.Sprintf(`JSON.stringify([document.getElementById('who-role').textContent,
 		!!document.getElementById('new-channel'), [...document.querySelectorAll('#nav a')].map(a => a.textContent).join(','),
 		[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === %q)])`, "秋季展会"))
-	if got != `["只读 viewer",false,"渠道活码,群活码,门店活码,线索,漏斗,标签规则,评分",true]` {
+	if got != `["只读 viewer",false,"渠道活码,群活码,门店活码,客户,线索,漏斗,标签规则,评分",true]` {
 		t.Fatalf("viewer console = %s", got)
 	}
 	// The viewer reads the rules and the scoring, with no form to change them.

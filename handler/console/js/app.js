@@ -5,6 +5,7 @@ import { h, clear, field, errorBox, showError } from './dom.js';
 import * as channels from './channels.js';
 import * as live from './livecodes.js';
 import * as leads from './leads.js';
+import * as contacts from './contacts.js';
 import * as hooks from './webhooks.js';
 import * as events from './events.js';
 import * as rules from './rules.js';
@@ -12,10 +13,10 @@ import * as scoring from './scoring.js';
 
 // What each role may do in the console; the API enforces the same.
 const CAN = {
-  admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'leads', 'stage', 'funnel', 'rules', 'editRules', 'scoring', 'editScoring',
-    'webhooks', 'events'],
-  staff: ['codes', 'createCode', 'leads'],
-  viewer: ['codes', 'leads', 'funnel', 'rules', 'scoring'],
+  admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'contacts', 'leads', 'stage', 'funnel', 'rules', 'editRules', 'scoring',
+    'editScoring', 'webhooks', 'events'],
+  staff: ['codes', 'createCode', 'contacts', 'leads'],
+  viewer: ['codes', 'contacts', 'leads', 'funnel', 'rules', 'scoring'],
   crm: [],
 };
 
@@ -25,6 +26,7 @@ const NAV = [
   ['#/channels', '渠道活码', 'codes'],
   ['#/groups', '群活码', 'codes'],
   ['#/stores', '门店活码', 'codes'],
+  ['#/contacts', '客户', 'contacts'],
   ['#/leads', '线索', 'leads'],
   ['#/funnel', '漏斗', 'funnel'],
   ['#/rules', '标签规则', 'rules'],
@@ -46,6 +48,8 @@ const ROUTES = [
   [/^\/store-codes\/(\d+)$/, 'editCode', live.storeCodeFormPage],
   [/^\/stores\/new$/, 'createCode', live.storeFormPage],
   [/^\/stores\/(\d+)$/, 'editCode', live.storeFormPage],
+  [/^\/contacts$/, 'contacts', contacts.listPage],
+  [/^\/contacts\/(\d+)$/, 'contacts', contacts.detailPage],
   [/^\/leads$/, 'leads', leads.listPage],
   [/^\/leads\/(\d+)$/, 'leads', leads.detailPage],
   [/^\/funnel$/, 'funnel', leads.funnelPage],
