@@ -14,15 +14,19 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
+	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
 // TestConsoleInHeadlessChromium drives the web console in a real browser:
 // an admin signs in, creates a channel code through the form (an invalid
 // first try highlights the field the API names), downloads its poster, and
-// sees the lead of a simulated scan, whose hostile name stays text; a viewer
-// gets no create button; a revoked session returns to sign-in. Screenshots at
+// sees the lead and the contact of a simulated scan, whose hostile name stays
+// text, with the contact's relation and timeline; a job WeCom refuses for good
+// shows on the jobs screen with its reason; a viewer gets no create button; a
+// revoked session returns to sign-in. Screenshots at
 // a phone's and a desktop's size go to $GATEWAY_TEST_SCREENSHOTS (or the
 // test's temporary directory).
 func TestConsoleInHeadlessChromium(t *testing.T) {
@@ -404,6 +408,38 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		}
 		shoot(phone, "console-phone-"+s.name)
 	}
+
+	// A remark WeCom refuses for good (no relationship) fails its job; the
+	// jobs screen shows it standing out, and filtered to failed, with WeCom's reason.
+	if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "remark", ErrCode: wecom.CodeNoRelationship, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.scan(code, "备注失败")
+	e.idle()
+	failed, err := e.gw.store.ListJobs(ctx, model.JobFilter{Status: model.StatusFailed})
+	if err != nil || len(failed) != 1 || failed[0].Kind != service.JobRemark || !strings.Contains(failed[0].Error, "84061") {
+		t.Fatalf("failed jobs: %+v %v", failed, err)
+	}
+	run(admin, "jobs", `location.hash = '#/jobs'; 0`)
+	until(admin, "jobs listed", fmt.Sprintf(`document.querySelectorAll('#jobs tbody tr:not(.empty)').length > 1 &&
+		document.querySelector('#jobs tr[data-id="%d"]').classList.contains('failed')`, failed[0].ID))
+	shoot(admin, "console-desktop-jobs")
+	run(admin, "failed jobs", `(() => { const f = document.getElementById('job-filters');
+		f.elements.status.value = 'failed'; f.querySelector('button[type=submit]').click(); return 0; })()`)
+	until(admin, "failed job", fmt.Sprintf(`document.querySelectorAll('#jobs tbody tr').length === 1 &&
+		!!document.querySelector('#jobs tr.failed[data-id="%d"]') &&
+		document.querySelector('#jobs tr.failed td.error').textContent === %q &&
+		[...document.querySelectorAll('#jobs tr.failed td')].some(td => td.textContent.startsWith('remark'))`, failed[0].ID, failed[0].Error))
+	shoot(admin, "console-desktop-jobs-failed")
+	run(admin, "no failed tag jobs", `(() => { const f = document.getElementById('job-filters');
+		f.elements.kind.value = 'mark_tag'; f.querySelector('button[type=submit]').click(); return 0; })()`)
+	until(admin, "no failed tag jobs", `!!document.querySelector('#jobs tr.empty') && !document.querySelector('#jobs tr.failed')`)
+	run(phone, "phone jobs", `location.hash = '#/jobs?status=failed'; 0`)
+	until(phone, "phone jobs", `document.querySelectorAll('#jobs tr.failed').length === 1 && document.querySelectorAll('#jobs tbody tr').length === 1`)
+	if fits := eval(phone, "width", `String(document.documentElement.scrollWidth <= window.innerWidth)`); fits != "true" {
+		t.Fatalf("phone jobs scroll sideways")
+	}
+	shoot(phone, "console-phone-jobs")
 
 	// A viewer sees the codes but no create button, and no admin screens.
 	view := tab(1280, 900, false)

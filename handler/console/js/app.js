@@ -8,13 +8,14 @@ import * as leads from './leads.js';
 import * as contacts from './contacts.js';
 import * as hooks from './webhooks.js';
 import * as events from './events.js';
+import * as jobs from './jobs.js';
 import * as rules from './rules.js';
 import * as scoring from './scoring.js';
 
 // What each role may do in the console; the API enforces the same.
 const CAN = {
   admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'contacts', 'leads', 'stage', 'funnel', 'rules', 'editRules', 'scoring',
-    'editScoring', 'webhooks', 'events'],
+    'editScoring', 'webhooks', 'events', 'jobs'],
   staff: ['codes', 'createCode', 'contacts', 'leads'],
   viewer: ['codes', 'contacts', 'leads', 'funnel', 'rules', 'scoring'],
   crm: [],
@@ -33,6 +34,7 @@ const NAV = [
   ['#/scoring', '评分', 'scoring'],
   ['#/webhooks', 'Webhooks', 'webhooks'],
   ['#/events', '事件', 'events'],
+  ['#/jobs', '任务', 'jobs'],
 ];
 
 // Routes: a pattern over the hash path and the screen it shows.
@@ -59,6 +61,7 @@ const ROUTES = [
   [/^\/scoring$/, 'scoring', scoring.page],
   [/^\/webhooks$/, 'webhooks', hooks.page],
   [/^\/events$/, 'events', events.page],
+  [/^\/jobs$/, 'jobs', jobs.page],
 ];
 
 const state = { role: '' };

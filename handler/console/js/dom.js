@@ -4,7 +4,7 @@
 
 const SAFE_ATTRS = new Set([
   'id', 'class', 'type', 'name', 'value', 'placeholder', 'for', 'min', 'max', 'step', 'rows', 'autocomplete',
-  'inputmode', 'pattern', 'role', 'title', 'colspan', 'spellcheck', 'maxlength', 'enterkeyhint',
+  'inputmode', 'pattern', 'role', 'title', 'colspan', 'spellcheck', 'maxlength', 'enterkeyhint', 'list',
   'aria-label', 'aria-live', 'aria-invalid', 'aria-current', 'aria-pressed', 'aria-describedby',
 ]);
 
@@ -154,8 +154,9 @@ function fieldLabel(scope, target, field) {
 }
 
 // table renders rows with the given columns; on narrow screens CSS shows
-// each row as a card labelled by data-label. Returns the table and add(rows).
-export function table(columns, empty) {
+// each row as a card labelled by data-label. rowClass(row), when given, names
+// a class for the row's tr. Returns the table and add(rows).
+export function table(columns, empty, rowClass) {
   const tbody = h('tbody');
   const t = h('table', { class: 'grid' },
     h('thead', null, h('tr', null, columns.map((c) => h('th', { class: c.cls, text: c.label })))), tbody);
@@ -168,7 +169,7 @@ export function table(columns, empty) {
       if (rows.length && n === 0) emptyRow.remove();
       for (const row of rows) {
         n++;
-        tbody.append(h('tr', { data: row.id !== undefined ? { id: row.id } : {} }, columns.map((c) => {
+        tbody.append(h('tr', { class: rowClass ? rowClass(row) : null, data: row.id !== undefined ? { id: row.id } : {} }, columns.map((c) => {
           const td = h('td', { class: c.cls }, c.render(row));
           td.dataset.label = c.label;
           return td;

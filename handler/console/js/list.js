@@ -5,9 +5,9 @@ import { get } from './api.js';
 import { h, errorBox, showError, clearErrors, table } from './dom.js';
 
 // pagedTable wires it up. fetch(cursor) returns [rows, nextCursor] for the
-// filter's current values; onRows sees each page as it arrives. Call load()
-// once before showing `nodes`.
-export function pagedTable({ filter, columns, empty, fetch, onRows, moreId }) {
+// filter's current values; onRows sees each page as it arrives; rowClass(row)
+// may name a class for a row. Call load() once before showing `nodes`.
+export function pagedTable({ filter, columns, empty, fetch, onRows, moreId, rowClass }) {
   const box = errorBox();
   const holder = h('div');
   const more = h('button', { type: 'button', class: 'more', id: moreId, text: '加载更多', hidden: true });
@@ -17,7 +17,7 @@ export function pagedTable({ filter, columns, empty, fetch, onRows, moreId }) {
     clearErrors(filter, box);
     if (!next) {
       cursor = '';
-      t = table(columns, empty);
+      t = table(columns, empty, rowClass);
       holder.replaceChildren(t.el);
     }
     try {

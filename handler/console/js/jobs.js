@@ -1,0 +1,43 @@
+// 任务: the side-effect jobs (remarks, tags, profile fetches, syncs), newest
+// first; a failed one shows why.
+
+import { get } from './api.js';
+import { h, field, val, badge, fmtTime } from './dom.js';
+import { pagedTable } from './list.js';
+
+const STATUS = [['', '全部'], ['pending', '待处理 pending'], ['processing', '处理中 processing'], ['processed', '已完成 processed'],
+  ['ignored', '已忽略 ignored'], ['failed', '失败 failed']];
+const KIND = { processed: 'ok', failed: 'warn' };
+const KINDS = ['fetch_profile', 'remark', 'mark_tag', 'sync_way', 'upload_media', 'sync_join_way', 'reconcile_join_way', 'sync_store_way',
+  'sync_tags', 'lead_activity', 'rescore'];
+const PAGE = 50;
+
+export async function page(ctx) {
+  const q = ctx.query;
+  const filter = h('form', { class: 'filters', id: 'job-filters' },
+    field({ label: '状态', name: 'status', type: 'select', value: q.get('status') || '', options: STATUS }),
+    field({ label: '类型', name: 'kind', value: q.get('kind') || '', placeholder: 'remark', attrs: { list: 'job-kinds', spellcheck: 'false' } }),
+    h('datalist', { id: 'job-kinds' }, KINDS.map((k) => h('option', { value: k }))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
+  const list = pagedTable({
+    filter, empty: '没有任务', moreId: 'more-jobs',
+    rowClass: (j) => (j.status === 'failed' ? 'failed' : null),
+    columns: [
+      { label: 'ID', cls: 'num', render: (j) => String(j.id) },
+      { label: '类型', cls: 'kind', render: (j) => [h('code', { class: 'name', text: j.kind }), j.key ? h('div', { class: 'muted key', text: j.key }) : null] },
+      { label: '状态', cls: 'state', render: (j) => badge(j.status, KIND[j.status]) },
+      { label: '次数', cls: 'num', render: (j) => String(j.attempts) },
+      { label: '错误', cls: 'error', render: (j) => j.error || '—' },
+      { label: '可执行', cls: 'time', render: (j) => fmtTime(j.available_at) },
+      { label: '更新', cls: 'time', render: (j) => fmtTime(j.processed_at || j.created_at) },
+    ],
+    // The API pages by ?before=<id>; a full page means there may be more.
+    fetch: async (before) => {
+      const res = await get('/jobs', { status: val(filter, 'status'), kind: val(filter, 'kind'), before, limit: PAGE });
+      const jobs = res.jobs || [];
+      return [jobs, jobs.length === PAGE ? jobs[jobs.length - 1].id : ''];
+    },
+  });
+  await list.load();
+  return h('section', { class: 'page', id: 'jobs' }, h('div', { class: 'page-head' }, h('h1', { text: '任务' })), list.nodes);
+}
