@@ -272,12 +272,15 @@ func (h *channelHandler) listJobs(c *gin.Context) {
 	if !beforeParam(c, "a job id", &f.BeforeID) {
 		return
 	}
-	var after uint64
-	if !pageParams(c, &after, &f.Limit) {
+	if !limitParam(c, &f.Limit) {
 		return
 	}
 	list, err := h.jobs.ListJobs(c.Request.Context(), f)
-	reply(c, http.StatusOK, gin.H{"jobs": list}, err)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	renderPage(c, "jobs", list, f.Limit, "next_before", func(j model.Job) uint64 { return j.ID })
 }
 
 var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>

@@ -380,3 +380,45 @@ func TestWelcomeInFlightAtTheWindowsEndIsNotCutShort(t *testing.T) {
 		}
 	})
 }
+
+// The jobs list pages newest first with a next_before cursor.
+func TestJobsListPagesNewestFirst(t *testing.T) {
+	e := startE2E(t, "sqlite")
+	code := e.createCode(map[string]any{"name": "任务", "tags": []string{"任务"}, "roster": roster(member("zhangsan"))})
+	e.scan(code, "王小明")
+	e.idle()
+	var ids []uint64
+	before := ""
+	for page := 0; page < 20; page++ {
+		var out struct {
+			Jobs       []model.Job `json:"jobs"`
+			NextBefore *uint64     `json:"next_before"`
+		}
+		if st := e.api("GET", "/api/v1/jobs?limit=2"+before, nil, &out); st != 200 {
+			t.Fatalf("page %d: %d", page, st)
+		}
+		for _, j := range out.Jobs {
+			ids = append(ids, j.ID)
+		}
+		if out.NextBefore == nil {
+			if len(out.Jobs) == 2 {
+				t.Fatalf("a full page without next_before")
+			}
+			break
+		}
+		before = fmt.Sprintf("&before=%d", *out.NextBefore)
+	}
+	all, err := e.gw.store.ListJobs(context.Background(), model.JobFilter{Limit: 500})
+	if err != nil || len(all) < 3 || len(ids) != len(all) {
+		t.Fatalf("paged %v, store has %d jobs (%v)", ids, len(all), err)
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] >= ids[i-1] {
+			t.Fatalf("not newest first: %v", ids)
+		}
+	}
+	var bad map[string]map[string]string
+	if st := e.api("GET", "/api/v1/jobs?limit=0", nil, &bad); st != 400 || bad["error"]["field"] != "limit" {
+		t.Fatalf("limit=0: %d %v", st, bad)
+	}
+}

@@ -31,11 +31,9 @@ export async function page(ctx) {
       { label: '可执行', cls: 'time', render: (j) => fmtTime(j.available_at) },
       { label: '更新', cls: 'time', render: (j) => fmtTime(j.processed_at || j.created_at) },
     ],
-    // The API pages by ?before=<id>; a full page means there may be more.
     fetch: async (before) => {
       const res = await get('/jobs', { status: val(filter, 'status'), kind: val(filter, 'kind'), before, limit: PAGE });
-      const jobs = res.jobs || [];
-      return [jobs, jobs.length === PAGE ? jobs[jobs.length - 1].id : ''];
+      return [res.jobs || [], res.next_before];
     },
   });
   await list.load();
