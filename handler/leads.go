@@ -114,6 +114,14 @@ func (h *leadsHandler) list(c *gin.Context) {
 		}
 		f.BeforeID = n
 	}
+	if v := c.Query("contact"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			abortError(c, http.StatusBadRequest, "invalid", "must be a contact id", "contact")
+			return
+		}
+		f.ContactID = n
+	}
 	var after uint64
 	if !pageParams(c, &after, &f.Limit) {
 		return

@@ -229,8 +229,11 @@ type LeadFilter struct {
 	Tag      string
 	MinScore *int
 	Q        string
-	BeforeID uint64
-	Limit    int
+	// ContactID selects the lead of one contact (the lead it was merged
+	// into, when the same person was merged by unionid).
+	ContactID uint64
+	BeforeID  uint64
+	Limit     int
 }
 
 // ListLeads returns unmerged leads, newest first.
@@ -251,6 +254,10 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	if f.Q != "" {
 		like := "%" + escapeLike(f.Q) + "%"
 		q = q.Where("(name LIKE ? OR corp_name LIKE ? OR mobile LIKE ?)", like, like, like)
+	}
+	if f.ContactID > 0 {
+		q = q.Where("id IN (SELECT CASE WHEN merged_into = 0 THEN id ELSE merged_into END FROM leads WHERE corp_id = ? AND contact_id = ?)",
+			f.CorpID, f.ContactID)
 	}
 	if f.BeforeID > 0 {
 		q = q.Where("id < ?", f.BeforeID)

@@ -56,6 +56,20 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			if _, tr, err := st.GetLead(ctx, "ww", newID); err != nil || tr[len(tr)-1].To != "merged" {
 				t.Fatalf("absorbed lead transitions = %+v %v", tr, err)
 			}
+			// Each contact's lead is the kept one, the absorbed contact's too.
+			for _, ext := range []string{"wmOld", "wmNew"} {
+				c, err := st.ContactByExternalID(ctx, "ww", ext)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww", ContactID: c.ID})
+				if err != nil || len(got) != 1 || got[0].ID != old[0].ID {
+					t.Fatalf("lead of contact %s = %+v %v", ext, got, err)
+				}
+			}
+			if got, _ := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww", ContactID: 999999}); len(got) != 0 {
+				t.Fatalf("lead of an unknown contact = %+v", got)
+			}
 			// Activity on the absorbed contact is not lost silently: it is ignored with a reason.
 			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "c", ExternalUserID: "wmNew", At: now})
 			if err := leads.runActivity(ctx, j); err == nil || err.Error() != "lead was merged into another" {

@@ -276,5 +276,17 @@ func TestSamePersonTwoStaffIsOneLead(t *testing.T) {
 		if l.Behaviour.Adds != 2 || strings.Join(l.Behaviour.Codes, ",") != "展台A,展台B" || l.Owner != "zhangsan" || l.UnionID != "union-1" {
 			t.Fatalf("lead = %+v", l)
 		}
+		// The contact's lead, by contact id.
+		var byContact struct {
+			Leads []service.Lead `json:"leads"`
+		}
+		if st := e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", l.ContactID), nil, &byContact); st != 200 ||
+			len(byContact.Leads) != 1 || byContact.Leads[0].ID != l.ID {
+			t.Fatalf("lead of contact %d: %d %+v", l.ContactID, st, byContact)
+		}
+		var bad map[string]map[string]string
+		if st := e.api("GET", "/api/v1/leads?contact=abc", nil, &bad); st != 400 || bad["error"]["field"] != "contact" {
+			t.Fatalf("contact=abc: %d %v", st, bad)
+		}
 	})
 }

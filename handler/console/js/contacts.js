@@ -62,23 +62,15 @@ export async function listPage(ctx) {
   return h('section', { class: 'page', id: 'contacts' }, h('div', { class: 'page-head' }, h('h1', { text: '客户' })), list.nodes);
 }
 
-// leadOf finds the contact's lead: the leads API searches names and
-// companies, and the lead names its contact_id. null when there is none
-// (or the token may not see it).
+// leadOf finds the contact's lead (the one it was merged into, for a person
+// merged by unionid); null when there is none or the token may not see it.
 async function leadOf(c) {
-  const q = c.name || c.corp_name;
-  if (!q) return null;
   try {
-    let cursor = '';
-    for (let page = 0; page < 5; page++) {
-      const res = await get('/leads', { q, cursor, limit: 100 });
-      const l = (res.leads || []).find((x) => x.contact_id === c.id);
-      if (l) return l;
-      if (!res.next_cursor) return null;
-      cursor = res.next_cursor;
-    }
-  } catch { /* no lead link */ }
-  return null;
+    const res = await get('/leads', { contact: c.id, limit: 1 });
+    return (res.leads || [])[0] || null;
+  } catch {
+    return null;
+  }
 }
 
 async function sourceCode(c) {
