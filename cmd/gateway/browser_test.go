@@ -78,6 +78,24 @@ func startBrowser(t *testing.T, path string, w, h int) context.Context {
 	return bctx
 }
 
+// saveScreenshot writes a full-page PNG of the tab to dir/name.png and
+// checks it is a real picture.
+func saveScreenshot(t *testing.T, tctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)) // 100: lossless PNG
+	if err != nil {
+		t.Fatalf("%s: screenshot: %v", name, err)
+	}
+	if len(png) < 1000 || string(png[1:4]) != "PNG" {
+		t.Fatalf("%s: screenshot of %d bytes", name, len(png))
+	}
+	file := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", file)
+}
+
 // TestLandingPagesInHeadlessChromium renders the group and store landing
 // pages at a phone's viewport in a real browser, as WeChat's in-app browser
 // would: the QR images load, the store page asks for the position and shows
@@ -145,21 +163,7 @@ func TestLandingPagesInHeadlessChromium(t *testing.T) {
 		}
 		return tctx
 	}
-	shoot := func(tctx context.Context, name string) {
-		t.Helper()
-		png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)) // 100: lossless PNG
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		if len(png) < 1000 || string(png[1:4]) != "PNG" {
-			t.Fatalf("%s: screenshot of %d bytes", name, len(png))
-		}
-		file := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", file)
-	}
+	shoot := func(tctx context.Context, name string) { t.Helper(); saveScreenshot(t, tctx, shots, name) }
 	// loaded waits until every image on the page has really been decoded.
 	loaded := func(tctx context.Context, name, cond string) {
 		t.Helper()

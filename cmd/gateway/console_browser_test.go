@@ -91,18 +91,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	shoot := func(tctx context.Context, name string) {
 		t.Helper()
 		run(tctx, "scroll to the top", `window.scrollTo(0, 0); 0`) // the sticky top bar at the top of the picture
-		png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		if len(png) < 1000 || string(png[1:4]) != "PNG" {
-			t.Fatalf("%s: screenshot of %d bytes", name, len(png))
-		}
-		file := filepath.Join(shots, name+".png")
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", file)
+		saveScreenshot(t, tctx, shots, name)
 	}
 	signIn := func(tctx context.Context, token string) {
 		t.Helper()
