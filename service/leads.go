@@ -355,55 +355,67 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, codeNam
 	src := LeadSource{Kind: SourceUnknown, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
 		State: a.State, Staff: a.UserID}
 	var utm string
+	// code names the lead's source code: the channel, store or group code
+	// it came through, unless that code has been deleted since.
+	code := func(id uint64, name, codeUTM string) {
+		src.CodeID, utm = id, codeUTM
+		if src.CodeName == "" {
+			src.CodeName = name // made on another replica since the cache was loaded
+		}
+	}
 	switch {
 	case a.CodeID > 0:
 		src.Kind = SourceChannel
-		c, err := s.store.GetChannelCode(ctx, corpID, a.CodeID)
-		if err != nil && !errors.Is(err, model.ErrNotFound) {
+		c, err := optional(s.store.GetChannelCode(ctx, corpID, a.CodeID))
+		if err != nil {
 			return src, err
 		}
-		if err == nil {
-			utm = c.UTM
-			if src.CodeName == "" {
-				src.CodeName = c.Name // made on another replica since the cache was loaded
-			}
+		if c != nil {
+			code(c.ID, c.Name, c.UTM)
 		}
 	case a.StoreID > 0:
 		src.Kind = SourceStore
 		if a.State == "" {
 			break
 		}
-		w, err := s.store.StoreCodeWayByState(ctx, corpID, a.State)
-		if errors.Is(err, model.ErrNotFound) {
-			break
-		}
+		w, err := optional(s.store.StoreCodeWayByState(ctx, corpID, a.State))
 		if err != nil {
 			return src, err
 		}
-		c, err := s.store.GetStoreCode(ctx, corpID, w.CodeID)
-		if errors.Is(err, model.ErrNotFound) {
+		if w == nil {
 			break
 		}
+		c, err := optional(s.store.GetStoreCode(ctx, corpID, w.CodeID))
 		if err != nil {
 			return src, err
 		}
-		src.CodeID, src.CodeName, utm = c.ID, c.Name, c.UTM
+		if c != nil {
+			code(c.ID, c.Name, c.UTM)
+		}
 	case a.ChatID != "":
 		src.Kind = SourceGroup
 		if a.GroupCodeID == 0 {
 			break
 		}
-		c, err := s.store.GetGroupCode(ctx, corpID, a.GroupCodeID)
-		if errors.Is(err, model.ErrNotFound) {
-			break
-		}
+		c, err := optional(s.store.GetGroupCode(ctx, corpID, a.GroupCodeID))
 		if err != nil {
 			return src, err
 		}
-		src.CodeID, src.CodeName, utm = c.ID, c.Name, c.UTM
+		if c != nil {
+			code(c.ID, c.Name, c.UTM)
+		}
 	}
 	src.UTM = DecodeUTM(utm)
 	return src, nil
+}
+
+// optional reads a row that may have been deleted since it was named: not
+// found is nil, not an error.
+func optional[T any](v *T, err error) (*T, error) {
+	if errors.Is(err, model.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 // mergeByUnionID folds newer leads of the same person into the oldest one.

@@ -58,33 +58,10 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 	}
 }
 
-// A stop that arrives while the gateway is still starting (opening and
-// migrating a fresh database) is a clean stop too.
-func TestServeStoppedDuringStartUpExitsCleanly(t *testing.T) {
-	for _, after := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond} {
-		dir := t.TempDir()
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan int, 1)
-		var out, errb bytes.Buffer
-		go func() {
-			done <- run(ctx, nil, &out, &errb, envMap(map[string]string{
-				"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"),
-			}))
-		}()
-		time.Sleep(after)
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 || !strings.Contains(errb.String(), `"msg":"stopped"`) {
-				t.Fatalf("stop after %v: exit %d: %s", after, code, errb.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatalf("stop after %v: serve did not stop", after)
-		}
-	}
-}
-
-func TestServeStopsGracefullyOnSignal(t *testing.T) {
+// serveAndStop runs `gateway` (serve) on a fresh SQLite file, stops it
+// after the given time, and fails unless it exits 0 with its stop logged.
+func serveAndStop(t *testing.T, after time.Duration) {
+	t.Helper()
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -94,19 +71,28 @@ func TestServeStopsGracefullyOnSignal(t *testing.T) {
 			"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"),
 		}))
 	}()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(after)
 	cancel()
 	select {
 	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errb.String())
+		if code != 0 || !strings.Contains(errb.String(), `"msg":"stopped"`) {
+			t.Fatalf("stop after %v: exit %d: %s", after, code, errb.String())
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+		t.Fatalf("stop after %v: serve did not stop", after)
 	}
-	if !strings.Contains(errb.String(), `"msg":"stopped"`) {
-		t.Fatalf("no stop log: %s", errb.String())
+}
+
+// A stop that arrives while the gateway is still starting (opening and
+// migrating a fresh database) is a clean stop too.
+func TestServeStoppedDuringStartUpExitsCleanly(t *testing.T) {
+	for _, after := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond} {
+		serveAndStop(t, after)
 	}
+}
+
+func TestServeStopsGracefullyOnSignal(t *testing.T) {
+	serveAndStop(t, 500*time.Millisecond)
 }
 
 // TestDemoScanReachesEventsAPI is the newcomer's first run: no corp
