@@ -41,9 +41,13 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			reg := prometheus.NewRegistry()
+			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), 0,
+				service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+			if err != nil {
+				b.Fatal(err)
+			}
 			r := handler.New(handler.Deps{
-				Corps: map[string]*wecom.Crypter{corpID: cr}, Inbox: service.NewInbox(st, nil),
-				Events: st, Auth: service.NewAuth(st, nil), Metrics: service.NewMetrics(reg), Gatherer: reg,
+				Callbacks: cb, Events: st, Auth: service.NewAuth(st, nil), Gatherer: reg,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			})
 			srv := httptest.NewServer(r)

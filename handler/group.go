@@ -18,7 +18,7 @@ import (
 // mountLiveCodes mounts the group-code and store-code routes that Deps
 // carries services for.
 func mountLiveCodes(api *gin.RouterGroup, r *gin.Engine, d Deps) {
-	corps := corpIDs(d.Corps)
+	corps := d.corpIDs()
 	if d.Groups != nil {
 		(&groupHandler{groups: d.Groups, corps: corps, fetchQR: d.fetchQR()}).routes(api, r)
 	}

@@ -67,9 +67,13 @@ func newEnv(t *testing.T, driver string) *env {
 		return nil
 	})
 	e.auth = service.NewAuth(st, nil)
+	cb, err := service.NewCallbacks(service.NewInbox(st, e.dispatcher.Notify), metrics, 0,
+		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := handler.New(handler.Deps{
-		Corps: map[string]*wecom.Crypter{corpID: cr}, Inbox: service.NewInbox(st, e.dispatcher.Notify),
-		Events: st, Auth: e.auth, Metrics: metrics, Gatherer: reg, Logger: log,
+		Callbacks: cb, Events: st, Auth: e.auth, Gatherer: reg, Logger: log,
 		Ready: func(ctx context.Context) (map[string]any, error) { return nil, st.Ping(ctx) },
 	})
 	e.srv = httptest.NewServer(r)
@@ -210,9 +214,12 @@ func TestURLVerification(t *testing.T) {
 
 func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cr, _ := wecom.NewCrypter(token, aesKey, "wx5823bf96d3bd56c7")
-	r := handler.New(handler.Deps{Corps: map[string]*wecom.Crypter{"wx5823bf96d3bd56c7": cr},
-		Inbox: service.NewInbox(st, nil), Events: st, Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0,
+		service.CallbackCorp{ID: "wx5823bf96d3bd56c7", Token: token, AESKey: aesKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := handler.New(handler.Deps{Callbacks: cb, Events: st, Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	enc := "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q=="

@@ -87,11 +87,11 @@ func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, st
 	noClient := func(string) (*wecom.Client, error) { return nil, fmt.Errorf("no WeCom in this benchmark") }
 	groups := service.NewGroupCodes(st, noClient, d, jobs, nil, nil, log, "http://gw.example")
 	storeCodes := service.NewStoreCodes(st, noClient, jobs, groups, nil, log, "http://gw.example")
-	cr, err := wecom.NewCrypter(token, aesKey, corpID)
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Corps: map[string]*wecom.Crypter{corpID: cr}, Auth: service.NewAuth(st, nil), Logger: log,
+	r := handler.New(handler.Deps{Callbacks: cb, Auth: service.NewAuth(st, nil), Logger: log,
 		Groups: groups, Stores: storeCodes})
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)

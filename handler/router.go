@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
-	"github.com/leadgate/scrm-gateway/wecom"
 )
 
 // EventReader is what the events API needs.
@@ -29,16 +27,13 @@ type EventReader interface {
 
 // Deps are the router's collaborators.
 type Deps struct {
-	// Corps maps a corp id (the :corp path segment) to its callback crypter.
-	Corps           map[string]*wecom.Crypter
-	Inbox           *service.Inbox
-	Events          EventReader
-	Auth            *service.Auth
-	Metrics         *service.Metrics
-	Gatherer        prometheus.Gatherer
-	Ready           func(ctx context.Context) (map[string]any, error)
-	Logger          *slog.Logger
-	MaxCallbackBody int64
+	// Callbacks serves /wecom/callback/:corp; its corps are the API's corps.
+	Callbacks *service.Callbacks
+	Events    EventReader
+	Auth      *service.Auth
+	Gatherer  prometheus.Gatherer
+	Ready     func(ctx context.Context) (map[string]any, error)
+	Logger    *slog.Logger
 	// Channel codes, contacts and jobs (nil leaves their routes out).
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
@@ -63,9 +58,6 @@ func New(d Deps) *gin.Engine {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	if d.MaxCallbackBody <= 0 {
-		d.MaxCallbackBody = 1 << 20
-	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(requestID(), accessLog(d.Logger), recovery(d.Logger))
@@ -80,7 +72,7 @@ func New(d Deps) *gin.Engine {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	}
 
-	cb := &callbackHandler{corps: d.Corps, inbox: d.Inbox, metrics: d.Metrics, log: d.Logger, maxBody: d.MaxCallbackBody}
+	cb := &callbackHandler{callbacks: d.Callbacks, log: d.Logger}
 	r.GET("/wecom/callback/:corp", cb.verifyURL)
 	r.POST("/wecom/callback/:corp", cb.receive)
 
@@ -91,7 +83,7 @@ func New(d Deps) *gin.Engine {
 	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)
 
 	if d.Codes != nil {
-		corps := corpIDs(d.Corps)
+		corps := d.corpIDs()
 		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
@@ -112,13 +104,11 @@ func New(d Deps) *gin.Engine {
 
 // corpIDs lists the configured corps' ids in order: the corps liveCorp
 // chooses from.
-func corpIDs(corps map[string]*wecom.Crypter) []string {
-	ids := make([]string, 0, len(corps))
-	for id := range corps {
-		ids = append(ids, id)
+func (d Deps) corpIDs() []string {
+	if d.Callbacks == nil {
+		return nil
 	}
-	sort.Strings(ids)
-	return ids
+	return d.Callbacks.Corps()
 }
 
 // fetchQR is the QR image download to use: Deps.FetchQR, or a plain HTTP GET.

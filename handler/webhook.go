@@ -25,7 +25,7 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	if d.Webhooks == nil {
 		return
 	}
-	h := &webhookHandler{hooks: d.Webhooks, corps: corpIDs(d.Corps)}
+	h := &webhookHandler{hooks: d.Webhooks, corps: d.corpIDs()}
 	admin := requireRole(service.RoleAdmin)
 	api.POST("/webhook-endpoints", admin, h.create)
 	api.GET("/webhook-endpoints", admin, h.list)

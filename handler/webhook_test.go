@@ -18,7 +18,6 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
-	"github.com/leadgate/scrm-gateway/wecom"
 )
 
 type hookEnv struct {
@@ -33,7 +32,7 @@ type hookEnv struct {
 func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy) *hookEnv {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cr, err := wecom.NewCrypter(token, aesKey, corpID)
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy
 	done := make(chan struct{})
 	go func() { _ = hooks.Run(ctx); close(done) }()
 	auth := service.NewAuth(st, nil)
-	r := handler.New(handler.Deps{Corps: map[string]*wecom.Crypter{corpID: cr}, Events: st, Auth: auth, Logger: log, Webhooks: hooks})
+	r := handler.New(handler.Deps{Callbacks: cb, Events: st, Auth: auth, Logger: log, Webhooks: hooks})
 	e := &hookEnv{t: t, st: st, hooks: hooks, srv: httptest.NewServer(r)}
 	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
 	e.admin, _, err = auth.CreateToken(ctx, "admin", service.RoleAdmin)

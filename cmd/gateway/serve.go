@@ -116,16 +116,6 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		g.close()
 		return nil, err
 	}
-	crypters := map[string]*wecom.Crypter{}
-	for _, c := range cfg.Corps {
-		cr, err := wecom.NewCrypter(c.CallbackToken, c.CallbackAESKey, c.ID)
-		if err != nil {
-			g.close()
-			return nil, fmt.Errorf("corp %s: %w", c.ID, err)
-		}
-		crypters[c.ID] = cr
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := service.NewMetrics(reg)
@@ -156,7 +146,15 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.dispatcher = service.NewDispatcher(g.store, pool)
 	g.jobs = service.NewJobRunner(g.store, pool)
 	g.jobs.YieldTo(g.dispatcher)
-	inbox := service.NewInbox(g.store, g.dispatcher.Notify)
+	callbackCorps := make([]service.CallbackCorp, 0, len(cfg.Corps))
+	for _, c := range cfg.Corps {
+		callbackCorps = append(callbackCorps, service.CallbackCorp{ID: c.ID, Token: c.CallbackToken, AESKey: c.CallbackAESKey})
+	}
+	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, g.dispatcher.Notify), metrics, cfg.HTTP.MaxCallbackBody, callbackCorps...)
+	if err != nil {
+		g.close()
+		return nil, err
+	}
 	auth := service.NewAuth(g.store, nil)
 	g.cache = service.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
@@ -185,8 +183,8 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		mount = g.demo.mount
 	}
 	g.handler = handler.New(handler.Deps{
-		Corps: crypters, Inbox: inbox, Events: g.store, Auth: auth, Metrics: metrics, Gatherer: reg,
-		Ready: g.ready, Logger: log, MaxCallbackBody: cfg.HTTP.MaxCallbackBody, Mount: mount,
+		Callbacks: callbacks, Events: g.store, Auth: auth, Gatherer: reg,
+		Ready: g.ready, Logger: log, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Jobs: g.store, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 	})
