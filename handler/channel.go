@@ -67,7 +67,7 @@ func (h *channelHandler) create(c *gin.Context) {
 		return
 	}
 	var spec service.ChannelCodeSpec
-	if !bindLiveJSON(c, &spec, "channel code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
@@ -119,7 +119,7 @@ func (h *channelHandler) update(c *gin.Context) {
 		return
 	}
 	var spec service.ChannelCodeSpec
-	if !bindLiveJSON(c, &spec, "channel code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)
@@ -197,7 +197,12 @@ func (h *channelHandler) upload(c *gin.Context) {
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 3<<20)
 	fh, err := c.FormFile("file")
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		abortError(c, http.StatusRequestEntityTooLarge, "too_large", "images may be at most 2 MB (WeCom's limit)", "file")
+		return
+	case err != nil:
 		abortError(c, http.StatusBadRequest, "invalid", "send the image as multipart form field 'file' (at most 2 MB)", "file")
 		return
 	}
@@ -210,6 +215,10 @@ func (h *channelHandler) upload(c *gin.Context) {
 	data, err := io.ReadAll(io.LimitReader(f, 2<<20+1))
 	if err != nil {
 		abortError(c, http.StatusBadRequest, "invalid", "unreadable upload", "file")
+		return
+	}
+	if len(data) > 2<<20 {
+		abortError(c, http.StatusRequestEntityTooLarge, "too_large", "images may be at most 2 MB (WeCom's limit)", "file")
 		return
 	}
 	a, err := h.codes.UploadImage(c.Request.Context(), corp, fh.Filename, http.DetectContentType(data), data)

@@ -69,16 +69,6 @@ func liveCorp(c *gin.Context, corps []string) (string, bool) {
 	return "", false
 }
 
-// bindLiveJSON decodes a JSON body of at most 1 MiB into v.
-func bindLiveJSON(c *gin.Context, v any, what string) bool {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
-	if err := c.ShouldBindJSON(v); err != nil {
-		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON "+what+": "+err.Error(), "")
-		return false
-	}
-	return true
-}
-
 // liveDays reads ?from= and ?to= (YYYY-MM-DD).
 func liveDays(c *gin.Context) (from, to string, ok bool) {
 	for _, p := range []struct {
@@ -106,7 +96,7 @@ func (h *groupHandler) create(c *gin.Context) {
 		return
 	}
 	var spec service.GroupCodeSpec
-	if !bindLiveJSON(c, &spec, "group code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.groups.Create(c.Request.Context(), corp, principal(c).Name, spec)
@@ -145,7 +135,7 @@ func (h *groupHandler) update(c *gin.Context) {
 		return
 	}
 	var spec service.GroupCodeSpec
-	if !bindLiveJSON(c, &spec, "group code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.groups.Update(c.Request.Context(), corp, id, spec)

@@ -1,10 +1,8 @@
 package handler
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -33,6 +31,7 @@ func (h *leadsHandler) routes(api *gin.RouterGroup) {
 	api.GET("/funnel", requireRole(service.RoleAdmin, service.RoleViewer), h.funnel)
 	api.GET("/scoring", read, h.getScoring)
 	api.PUT("/scoring", admin, h.putScoring)
+	api.PATCH("/scoring", admin, h.patchScoring)
 	api.POST("/tag-rules", admin, h.createRule)
 	api.GET("/tag-rules", requireRole(service.RoleAdmin, service.RoleViewer), h.listRules)
 	api.GET("/tag-rules/:id", requireRole(service.RoleAdmin, service.RoleViewer), h.getRule)
@@ -66,15 +65,6 @@ func (h *leadsHandler) createTags(c *gin.Context) {
 	}
 	list, err := h.tags.Create(c.Request.Context(), corp, body.Group, body.Names)
 	reply(c, http.StatusCreated, gin.H{"tags": list}, err)
-}
-
-func bindJSON(c *gin.Context, v any) bool {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
-	if err := c.ShouldBindJSON(v); err != nil {
-		abortError(c, http.StatusBadRequest, "invalid", "body must be JSON of the documented shape: "+err.Error(), "")
-		return false
-	}
-	return true
 }
 
 func renderLeadError(c *gin.Context, err error) {
@@ -264,10 +254,38 @@ func (h *leadsHandler) putScoring(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cfg := service.DefaultScoring()
+	// The whole config: a field left out would otherwise fall back to its
+	// default, and the re-score would move leads for good.
+	body, ok := readBody(c, maxJSONBody)
+	if !ok {
+		return
+	}
+	var cfg service.ScoringConfig
+	if !decodeBody(c, body, &cfg) || !requireFields(c, body, cfg) {
+		return
+	}
+	h.saveScoring(c, corp, cfg)
+}
+
+// patchScoring changes only the fields the body names; bant and tags
+// entries are merged into the current ones.
+func (h *leadsHandler) patchScoring(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	cfg, _, err := h.leads.Scoring(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
 	if !bindJSON(c, &cfg) {
 		return
 	}
+	h.saveScoring(c, corp, cfg)
+}
+
+func (h *leadsHandler) saveScoring(c *gin.Context, corp string, cfg service.ScoringConfig) {
 	version, err := h.leads.SetScoring(c.Request.Context(), corp, cfg)
 	reply(c, http.StatusAccepted, gin.H{"version": version, "config": cfg, "rescoring": "started in the background"}, err)
 }
@@ -318,13 +336,13 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 	// Top-level fields absent from the body keep their value; conditions and
 	// actions, when present, are replaced whole. Decoding into the stored
 	// rule would merge them, and a set_bant entry could never be dropped.
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
-	var present map[string]json.RawMessage
-	if err == nil {
-		err = json.Unmarshal(body, &present)
+	body, ok := readBody(c, maxJSONBody)
+	if !ok {
+		return
 	}
-	if err != nil {
-		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON object of the documented shape", "")
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(body, &present); err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "the body must be a JSON object", "")
 		return
 	}
 	if _, ok := present["conditions"]; ok {
@@ -333,8 +351,7 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 	if _, ok := present["actions"]; ok {
 		cur.Actions = service.RuleActions{}
 	}
-	c.Request.Body = io.NopCloser(bytes.NewReader(body))
-	if !bindJSON(c, cur) {
+	if !decodeBody(c, body, cur) {
 		return
 	}
 	cur.ID = id

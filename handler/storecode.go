@@ -51,7 +51,7 @@ func (h *storeHandler) createStore(c *gin.Context) {
 		return
 	}
 	var spec service.StoreSpec
-	if !bindLiveJSON(c, &spec, "store") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	st, err := h.stores.CreateStore(c.Request.Context(), corp, spec)
@@ -125,7 +125,7 @@ func (h *storeHandler) updateStore(c *gin.Context) {
 		return
 	}
 	var spec service.StoreSpec
-	if !bindLiveJSON(c, &spec, "store") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	st, err := h.stores.UpdateStore(c.Request.Context(), corp, id, spec)
@@ -146,7 +146,7 @@ func (h *storeHandler) createCode(c *gin.Context) {
 		return
 	}
 	var spec service.StoreCodeSpec
-	if !bindLiveJSON(c, &spec, "store code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.stores.CreateCode(c.Request.Context(), corp, principal(c).Name, spec)
@@ -186,7 +186,7 @@ func (h *storeHandler) updateCode(c *gin.Context) {
 		return
 	}
 	var spec service.StoreCodeSpec
-	if !bindLiveJSON(c, &spec, "store code") {
+	if !bindJSON(c, &spec) {
 		return
 	}
 	code, err := h.stores.UpdateCode(c.Request.Context(), corp, id, spec)

@@ -2,11 +2,8 @@ package handler
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,11 +38,7 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 
 func bindEndpoint(c *gin.Context) (service.WebhookEndpointSpec, bool) {
 	var spec service.WebhookEndpointSpec
-	if field, err := decodeStrict(c, &spec); err != nil {
-		abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON webhook endpoint: "+err.Error(), field)
-		return spec, false
-	}
-	return spec, true
+	return spec, decodeJSON(c, &spec, 64<<10)
 }
 
 func (h *webhookHandler) create(c *gin.Context) {
@@ -230,8 +223,7 @@ func (h *webhookHandler) replay(c *gin.Context) {
 func (h *webhookHandler) replayMatching(c *gin.Context) {
 	p := queryFilter(c)
 	if c.Request.ContentLength != 0 {
-		if field, err := decodeStrict(c, &p); err != nil && !errors.Is(err, io.EOF) {
-			abortError(c, http.StatusBadRequest, "invalid", "body must be a JSON delivery filter: "+err.Error(), field)
+		if !decodeJSON(c, &p, 64<<10) {
 			return
 		}
 	}
@@ -241,23 +233,4 @@ func (h *webhookHandler) replayMatching(c *gin.Context) {
 	}
 	n, err := h.hooks.ReplayMatching(c.Request.Context(), f)
 	reply(c, http.StatusAccepted, gin.H{"replayed": n}, err)
-}
-
-// decodeStrict decodes a JSON body, refusing unknown fields so a typo is a
-// 400 naming the field rather than a silent no-op. It returns the field at fault.
-func decodeStrict(c *gin.Context, v any) (string, error) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	var te *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return "", nil
-	case errors.As(err, &te):
-		return te.Field, err
-	case strings.HasPrefix(err.Error(), `json: unknown field "`):
-		return strings.TrimSuffix(strings.TrimPrefix(err.Error(), `json: unknown field "`), `"`), err
-	}
-	return "", err
 }

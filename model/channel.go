@@ -100,6 +100,21 @@ func (s *Store) GetChannelCode(ctx context.Context, corpID string, id uint64) (*
 	return &c, notFound(err, "channel code")
 }
 
+// LiveChannelCodeIDs returns those of ids that are live channel codes of
+// corp.
+func (s *Store) LiveChannelCodeIDs(ctx context.Context, corpID string, ids []uint64) ([]uint64, error) {
+	var out []uint64
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.db.WithContext(ctx).Model(&ChannelCode{}).Where("corp_id = ? AND id IN ? AND deleted_at IS NULL", corpID, ids).
+		Pluck("id", &out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to look up channel codes: %w", err)
+	}
+	return out, nil
+}
+
 // ChannelCodeBySlug returns a live code by its landing slug.
 func (s *Store) ChannelCodeBySlug(ctx context.Context, slug string) (*ChannelCode, error) {
 	var c ChannelCode

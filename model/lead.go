@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -317,6 +318,44 @@ func (s *Store) FunnelCounts(ctx context.Context, corpID string, from, to time.T
 	out := map[string]int{}
 	for _, r := range rows {
 		out[r.Stage] = r.N
+	}
+	return out, nil
+}
+
+// FurthestStages counts the leads with a transition in [from, to) by the
+// furthest of the ordered stages they moved to in it (optionally only leads
+// from one channel code); a lead that moved only to stages outside order is
+// not counted.
+func (s *Store) FurthestStages(ctx context.Context, corpID string, from, to time.Time, codeID uint64, order []string) (map[string]int, error) {
+	if len(order) == 0 {
+		return map[string]int{}, nil
+	}
+	var rank strings.Builder
+	args := make([]any, 0, len(order))
+	rank.WriteString("MAX(CASE t.to_stage")
+	for i, st := range order {
+		fmt.Fprintf(&rank, " WHEN ? THEN %d", i)
+		args = append(args, st)
+	}
+	rank.WriteString(" ELSE -1 END) AS r")
+	q := s.db.WithContext(ctx).Table("lead_transitions t").Select("t.lead_id, "+rank.String(), args...).
+		Where("t.corp_id = ? AND t.at >= ? AND t.at < ?", corpID, from.UTC(), to.UTC())
+	if codeID > 0 {
+		q = q.Joins("JOIN leads l ON l.id = t.lead_id").Where("l.source_code_id = ?", codeID)
+	}
+	type row struct {
+		R int
+		N int
+	}
+	var rows []row
+	err := s.db.WithContext(ctx).Table("(?) AS x", q.Group("t.lead_id")).Select("x.r AS r, COUNT(*) AS n").
+		Where("x.r >= 0").Group("x.r").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to count funnel stages: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[order[r.R]] = r.N
 	}
 	return out, nil
 }

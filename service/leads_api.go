@@ -316,11 +316,27 @@ type Funnel struct {
 	Conversions map[string]float64 `json:"conversions"`
 }
 
-// Funnel counts the leads that reached each stage in [from, to).
+// funnelPath is the funnel's main line, in order.
+var funnelPath = []string{StageRaw, StageMQL, StageSQL, StageHandedOff, StageAccepted, StageWon}
+
+// Funnel counts the leads that reached each stage in [from, to). On the
+// main line a lead counts at every stage up to the furthest it reached, so a
+// lead that jumped raw → SQL has passed MQL too and no conversion exceeds
+// 100%; the stages off it (rejected, nurturing, lost) count the leads that
+// moved there.
 func (s *Leads) Funnel(ctx context.Context, corpID string, from, to time.Time, codeID uint64) (*Funnel, error) {
 	counts, err := s.store.FunnelCounts(ctx, corpID, from, to, codeID)
 	if err != nil {
 		return nil, err
+	}
+	furthest, err := s.store.FurthestStages(ctx, corpID, from, to, codeID, funnelPath)
+	if err != nil {
+		return nil, err
+	}
+	reached := 0
+	for i := len(funnelPath) - 1; i >= 0; i-- {
+		reached += furthest[funnelPath[i]]
+		counts[funnelPath[i]] = reached
 	}
 	for _, st := range Stages {
 		if _, ok := counts[st]; !ok {
@@ -328,14 +344,13 @@ func (s *Leads) Funnel(ctx context.Context, corpID string, from, to time.Time, c
 		}
 	}
 	conv := map[string]float64{}
-	path := []string{StageRaw, StageMQL, StageSQL, StageHandedOff, StageAccepted, StageWon}
-	for i := 1; i < len(path); i++ {
-		a, b := counts[path[i-1]], counts[path[i]]
+	for i := 1; i < len(funnelPath); i++ {
+		a, b := counts[funnelPath[i-1]], counts[funnelPath[i]]
 		r := 0.0
 		if a > 0 {
 			r = float64(b) / float64(a)
 		}
-		conv[path[i-1]+"_to_"+path[i]] = r
+		conv[funnelPath[i-1]+"_to_"+funnelPath[i]] = r
 	}
 	return &Funnel{From: from, To: to, CodeID: codeID, Counts: counts, Conversions: conv}, nil
 }

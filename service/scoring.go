@@ -110,13 +110,18 @@ func (c ScoringConfig) Validate() error {
 		if !contains(BANTFields, k) {
 			return &ValidationError{Field: "bant." + k, Reason: "is not a BANT field (budget, authority, need, timeline)"}
 		}
-		if v < -1000 || v > 1000 {
-			return &ValidationError{Field: "bant." + k, Reason: "must be between -1000 and 1000"}
+		if v < 0 || v > 1000 {
+			return &ValidationError{Field: "bant." + k, Reason: "must be between 0 and 1000"}
 		}
 	}
-	for name, v := range map[string]int{"added_via_code": c.AddedViaCode, "joined_group": c.JoinedGroup, "tag_default": c.TagDefault, "recency_max": c.RecencyMax} {
-		if v < -1000 || v > 1000 {
-			return &ValidationError{Field: name, Reason: "must be between -1000 and 1000"}
+	// What a lead did or answered never counts against it; only a tag's own
+	// entry may (a "competitor" tag, say).
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"added_via_code", c.AddedViaCode}, {"joined_group", c.JoinedGroup}, {"tag_default", c.TagDefault}, {"recency_max", c.RecencyMax}} {
+		if f.v < 0 || f.v > 1000 {
+			return &ValidationError{Field: f.name, Reason: "must be between 0 and 1000"}
 		}
 	}
 	for t, v := range c.Tags {

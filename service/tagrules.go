@@ -290,6 +290,9 @@ func (tr *TagRules) Save(ctx context.Context, corpID string, spec TagRuleSpec) (
 	if err := spec.validate(known); err != nil {
 		return nil, err
 	}
+	if err := tr.checkRefs(ctx, corpID, &spec.Conditions); err != nil {
+		return nil, err
+	}
 	row := &model.TagRule{CorpID: corpID, Name: strings.TrimSpace(spec.Name), Priority: spec.Priority, Enabled: spec.Enabled == nil || *spec.Enabled, Trigger: spec.Trigger}
 	if spec.ID != 0 {
 		cur, err := tr.store.GetTagRule(ctx, corpID, spec.ID)
@@ -305,6 +308,34 @@ func (tr *TagRules) Save(ctx context.Context, corpID string, spec TagRuleSpec) (
 		return nil, err
 	}
 	return ruleView(row)
+}
+
+// checkRefs refuses conditions on channel codes or stores the corp does not
+// have (or has deleted): such a rule could never fire.
+func (tr *TagRules) checkRefs(ctx context.Context, corpID string, c *RuleConditions) error {
+	codes, err := tr.store.LiveChannelCodeIDs(ctx, corpID, c.CodeIDs)
+	if err != nil {
+		return err
+	}
+	for i, id := range c.CodeIDs {
+		if !containsID(codes, id) {
+			return &ValidationError{Field: fmt.Sprintf("conditions.code_ids[%d]", i), Reason: fmt.Sprintf("no channel code %d", id)}
+		}
+	}
+	stores, err := tr.store.RetailStoresByID(ctx, corpID, c.StoreIDs)
+	if err != nil {
+		return err
+	}
+	live := make([]uint64, 0, len(stores))
+	for _, st := range stores {
+		live = append(live, st.ID)
+	}
+	for i, id := range c.StoreIDs {
+		if !containsID(live, id) {
+			return &ValidationError{Field: fmt.Sprintf("conditions.store_ids[%d]", i), Reason: fmt.Sprintf("no store %d", id)}
+		}
+	}
+	return nil
 }
 
 // Get returns one rule.

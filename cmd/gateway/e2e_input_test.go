@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// apiRaw sends body as it is and returns the status and the error body.
+func (e *e2e) apiRaw(method, path, body string) (int, errorDetail) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Error errorDetail `json:"error"`
+	}
+	json.Unmarshal(b, &out)
+	return resp.StatusCode, out.Error
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field"`
+}
+
+// Every admin route reads its body strictly: an unknown field, a value of
+// the wrong type, control characters, a malformed or oversized body are
+// refused naming the field, in plain words, and nothing is made.
+func TestAdminInputIsStrict(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"))})
+		item := fmt.Sprintf("/api/v1/channel-codes/%d", code.ID)
+		cases := []struct {
+			name, method, path, body string
+			status                   int
+			field, message           string
+		}{
+			{"unknown field", "POST", "/api/v1/channel-codes", `{"name":"x","rosterr":{}}`, 400, "rosterr", "is not a field"},
+			{"unknown field on a patch", "PATCH", item, `{"nmae":"x"}`, 400, "nmae", "is not a field"},
+			{"unknown field in a tag rule", "POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"code_id":[1]},"actions":{"score_delta":1}}`, 400, "code_id", "is not a field"},
+			{"number for a string", "POST", "/api/v1/channel-codes", `{"name":5}`, 400, "name", "must be a string"},
+			{"string for a list", "POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"code_ids":"1"},"actions":{"score_delta":1}}`, 400, "conditions.code_ids", "must be a list"},
+			{"negative id", "POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"code_ids":[-1]},"actions":{"score_delta":1}}`, 400, "conditions.code_ids", "0 or more"},
+			{"fraction for a whole number", "PATCH", "/api/v1/scoring", `{"mql_threshold":2.5}`, 400, "mql_threshold", "whole number"},
+			{"string for a bool", "PATCH", "/api/v1/scoring", `{"sql_on_bant":"yes"}`, 400, "sql_on_bant", "true or false"},
+			{"NUL in a name", "POST", "/api/v1/channel-codes", `{"name":"a\u0000b"}`, 400, "name", "control characters"},
+			{"line break in a name", "POST", "/api/v1/tags", `{"group":"g","names":["a\nb"]}`, 400, "names[0]", "control characters"},
+			{"bell in a text", "POST", "/api/v1/channel-codes", `{"name":"ok","welcome":{"text":"hi\u0007"}}`, 400, "welcome.text", "control characters"},
+			{"not JSON", "POST", "/api/v1/channel-codes", `{"name":`, 400, "", "not valid JSON"},
+			{"two objects", "POST", "/api/v1/channel-codes", `{"name":"a"}{}`, 400, "", "one JSON object"},
+			{"empty", "POST", "/api/v1/channel-codes", ``, 400, "", "JSON object"},
+			{"a list", "POST", "/api/v1/channel-codes", `[]`, 400, "", "JSON object"},
+			{"too large", "POST", "/api/v1/channel-codes", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "", "at most 1 MiB"},
+			{"too large webhook endpoint", "POST", "/api/v1/webhook-endpoints", `{"url":"` + strings.Repeat("x", 64<<10) + `"}`, 413, "", "at most 64 KiB"},
+			{"unknown channel code in a rule", "POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"code_ids":[9999]},"actions":{"score_delta":1}}`, 400, "conditions.code_ids[0]", "no channel code 9999"},
+			{"unknown store in a rule", "POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"store_ids":[9999]},"actions":{"score_delta":1}}`, 400, "conditions.store_ids[0]", "no store 9999"},
+		}
+		for _, c := range cases {
+			st, got := e.apiRaw(c.method, c.path, c.body)
+			wantCode := "invalid"
+			if c.status == 413 {
+				wantCode = "too_large"
+			}
+			if st != c.status || got.Field != c.field || got.Code != wantCode || !strings.Contains(got.Message, c.message) {
+				t.Errorf("%s: %d %+v, want %d field %q message ~%q", c.name, st, got, c.status, c.field, c.message)
+			}
+			if strings.Contains(got.Message, "json:") || strings.Contains(got.Message, "Go struct") {
+				t.Errorf("%s: a Go message reached the API: %q", c.name, got.Message)
+			}
+		}
+		var list struct {
+			Codes []service.ChannelCode `json:"channel_codes"`
+		}
+		e.api("GET", "/api/v1/channel-codes", nil, &list)
+		if len(list.Codes) != 1 {
+			t.Fatalf("refused bodies made codes: %d codes", len(list.Codes))
+		}
+		var rules struct {
+			Rules []service.TagRuleSpec `json:"tag_rules"`
+		}
+		e.api("GET", "/api/v1/tag-rules", nil, &rules)
+		if len(rules.Rules) != 0 {
+			t.Fatalf("refused bodies made rules: %+v", rules.Rules)
+		}
+		// A rule naming a live code is taken.
+		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "r", "trigger": "contact_added",
+			"conditions": map[string]any{"code_ids": []uint64{code.ID}}, "actions": map[string]any{"score_delta": 1}}, nil); st != 201 {
+			t.Fatalf("rule on a live code: %d", st)
+		}
+	})
+}
+
+// PUT /api/v1/scoring replaces the whole config and so needs every field;
+// PATCH changes only what it names. Points for what a lead did or answered
+// are never negative, and the SQL threshold is above the MQL one. A lead
+// that jumps raw → SQL counts as having passed MQL in the funnel.
+func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		st, got := e.apiRaw("PUT", "/api/v1/scoring", `{"mql_threshold":20}`)
+		if st != 400 || got.Field != "bant" || !strings.Contains(got.Message, "required") {
+			t.Fatalf("partial PUT: %d %+v", st, got)
+		}
+		var cfg struct {
+			Version int                   `json:"version"`
+			Config  service.ScoringConfig `json:"config"`
+		}
+		e.api("GET", "/api/v1/scoring", nil, &cfg)
+		if cfg.Version != 0 || cfg.Config.MQL != 30 {
+			t.Fatalf("a refused PUT changed the config: %+v", cfg)
+		}
+		for _, c := range []struct{ body, field string }{
+			{`{"bant":{"need":-5}}`, "bant.need"},
+			{`{"added_via_code":-1}`, "added_via_code"},
+			{`{"recency_max":-10}`, "recency_max"},
+			{`{"mql_threshold":70}`, "sql_threshold"},
+			{`{"sql_threshold":30}`, "sql_threshold"},
+		} {
+			if st, got := e.apiRaw("PATCH", "/api/v1/scoring", c.body); st != 400 || got.Field != c.field {
+				t.Errorf("PATCH %s: %d %+v, want field %s", c.body, st, got, c.field)
+			}
+		}
+		// Only the thresholds change; BANT points keep their values.
+		if st := e.api("PATCH", "/api/v1/scoring", map[string]any{"mql_threshold": 100, "sql_threshold": 200}, &cfg); st != 202 {
+			t.Fatalf("patch: %d", st)
+		}
+		e.api("GET", "/api/v1/scoring", nil, &cfg)
+		if cfg.Version != 1 || cfg.Config.MQL != 100 || cfg.Config.SQL != 200 || cfg.Config.BANT["need"] != 20 || cfg.Config.AddedViaCode != 10 {
+			t.Fatalf("after patch: %+v", cfg)
+		}
+		// A whole config is taken.
+		full := service.DefaultScoring()
+		full.MQL, full.SQL = 100, 200
+		if st := e.api("PUT", "/api/v1/scoring", full, nil); st != 202 {
+			t.Fatalf("full PUT: %d", st)
+		}
+		e.idle()
+
+		code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"))})
+		res := e.scan(code, "韩梅梅")
+		e.idle()
+		l := e.leadOf(res.ExternalUserID)
+		if l.Stage != service.StageRaw {
+			t.Fatalf("stage %s, want raw", l.Stage)
+		}
+		// Three BANT yes: SQL on BANT, straight from raw.
+		yes := map[string]string{"value": "yes"}
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", l.ID), map[string]any{"bant": map[string]any{"need": yes, "budget": yes, "timeline": yes}}, nil); st != 200 {
+			t.Fatalf("patch lead: %d", st)
+		}
+		if l = e.leadOf(res.ExternalUserID); !strings.HasPrefix(stagesOf(l), "raw/system,sql/") {
+			t.Fatalf("transitions = %s", stagesOf(l))
+		}
+		var f service.Funnel
+		e.api("GET", "/api/v1/funnel?from="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), nil, &f)
+		if f.Counts["raw"] != 1 || f.Counts["mql"] != 1 || f.Counts["sql"] != 1 || f.Conversions["mql_to_sql"] != 1 || f.Conversions["raw_to_mql"] != 1 {
+			t.Fatalf("funnel = %+v", f)
+		}
+	})
+}
