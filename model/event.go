@@ -87,6 +87,12 @@ func (s *Store) RetryEvent(ctx context.Context, id uint64, owner string, at time
 	return s.retry(ctx, "wecom_events", id, owner, at, reason)
 }
 
+// DeferEvent hands a claimed event back, due at `at`, without counting the
+// attempt: its call was refused by a rate limit before it could be tried.
+func (s *Store) DeferEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
+	return s.requeue(ctx, "wecom_events", id, owner, at, reason, true)
+}
+
 // ReleaseEvents hands back every event owner still holds without counting
 // the attempt (graceful stop).
 func (s *Store) ReleaseEvents(ctx context.Context, owner string) (int64, error) {

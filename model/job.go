@@ -146,6 +146,12 @@ func (s *Store) RetryJob(ctx context.Context, id uint64, owner string, at time.T
 	return s.retry(ctx, "jobs", id, owner, at, reason)
 }
 
+// DeferJob hands a claimed job back, due at `at`, without counting the
+// attempt: its call was refused by a rate limit before it could be tried.
+func (s *Store) DeferJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
+	return s.requeue(ctx, "jobs", id, owner, at, reason, true)
+}
+
 // ReleaseJobs hands back every job owner holds (graceful stop).
 func (s *Store) ReleaseJobs(ctx context.Context, owner string) (int64, error) {
 	return s.release(ctx, "jobs", owner)

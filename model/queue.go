@@ -99,14 +99,23 @@ func (s *Store) finish(ctx context.Context, table string, id uint64, owner, stat
 
 // retry hands a claimed row back to the queue, due at `at`.
 func (s *Store) retry(ctx context.Context, table string, id uint64, owner string, at time.Time, reason string) error {
+	return s.requeue(ctx, table, id, owner, at, reason, false)
+}
+
+// requeue hands a claimed row back, due at `at`; refund takes back the
+// attempt its claim counted (the work was deferred, not tried).
+func (s *Store) requeue(ctx context.Context, table string, id uint64, owner string, at time.Time, reason string, refund bool) error {
+	upd := map[string]any{
+		"status": StatusPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
+		"lease_owner": "", "lease_until": nil,
+	}
+	if refund {
+		upd["attempts"] = gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")
+	}
 	var res *gorm.DB
 	_ = retryable(func() error {
 		res = s.db.WithContext(ctx).Table(table).
-			Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).
-			Updates(map[string]any{
-				"status": StatusPending, "error": truncate(reason, 1024), "available_at": at.UTC(),
-				"lease_owner": "", "lease_until": nil,
-			})
+			Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).Updates(upd)
 		return res.Error
 	})
 	if res.Error != nil {

@@ -25,6 +25,10 @@ const (
 // welcomeWindow is WeCom's: a welcome_code is good for 20 s after the event.
 const welcomeWindow = 20 * time.Second
 
+// welcomeProbeEvery is the longest a welcome waits between two attempts
+// while a rate limit holds send_welcome_msg.
+const welcomeProbeEvery = time.Second
+
 // Contacts handles external-contact events: the welcome first, then one
 // transaction that records the contact, relation, counts and stats and
 // enqueues each side effect (profile, remark, tags) as its own job.
@@ -208,6 +212,9 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 	}
 	wctx, cancel := context.WithDeadline(ctx, hardStop)
 	defer cancel()
+	// A held API lets this call go as its probe when the hold outlasts the
+	// window, so a rate limit never costs a welcome the rest of its window.
+	wctx = wecom.WithAnswerBy(wctx, deadline)
 	for attempt := 0; ; attempt++ {
 		err = client.SendWelcome(wctx, msg)
 		if err == nil {
@@ -226,12 +233,17 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 			break
 		}
 		wait := 200 * time.Millisecond << min(attempt, 4)
-		if d, ok := wecom.RetryAfter(err); ok && d > wait {
-			wait = d
+		if d, ok := wecom.RetryAfter(err); ok && action == wecom.ActionDefer {
+			// A rate limit: try again when it lifts, but at least every
+			// second, since a held API takes one probe a second from
+			// callers whose window ends before the hold does.
+			wait = min(max(d, 50*time.Millisecond), welcomeProbeEvery)
 		}
-		if !c.now().Add(wait).Before(deadline) {
+		left := deadline.Sub(c.now())
+		if left <= 0 {
 			break
 		}
+		wait = min(wait, left)
 		select {
 		case <-time.After(wait):
 		case <-wctx.Done():

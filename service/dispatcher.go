@@ -49,6 +49,7 @@ func NewDispatcher(store EventStore, opts DispatcherOptions) *Dispatcher {
 		},
 		finish:         store.FinishEvent,
 		retry:          store.RetryEvent,
+		deferItem:      store.DeferEvent,
 		release:        store.ReleaseEvents,
 		recoverExpired: store.RecoverExpiredEvents,
 		handle:         d.handle,

@@ -14,6 +14,7 @@ type EventStore interface {
 	ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]model.Event, error)
 	FinishEvent(ctx context.Context, id uint64, owner, status, reason string) error
 	RetryEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	DeferEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseEvents(ctx context.Context, owner string) (int64, error)
 	RecoverExpiredEvents(ctx context.Context) (int64, error)
 }

@@ -14,6 +14,7 @@ type JobStore interface {
 	ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int) ([]model.Job, error)
 	FinishJob(ctx context.Context, id uint64, owner, status, reason string) error
 	RetryJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	DeferJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseJobs(ctx context.Context, owner string) (int64, error)
 	RecoverExpiredJobs(ctx context.Context) (int64, error)
 }
@@ -44,6 +45,7 @@ func NewJobRunner(store JobStore, opts PoolOptions) *JobRunner {
 		},
 		finish:         store.FinishJob,
 		retry:          store.RetryJob,
+		deferItem:      store.DeferJob,
 		release:        store.ReleaseJobs,
 		recoverExpired: store.RecoverExpiredJobs,
 		handle: func(ctx context.Context, it queueItem) error {

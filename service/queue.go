@@ -27,9 +27,12 @@ type queueItem struct {
 
 // queueOps adapts one queue table to the pool.
 type queueOps struct {
-	claim          func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error)
-	finish         func(ctx context.Context, id uint64, owner, status, reason string) error
-	retry          func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	claim  func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error)
+	finish func(ctx context.Context, id uint64, owner, status, reason string) error
+	retry  func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	// deferItem hands an item back without counting the attempt, for work a
+	// rate limit refused before it was tried (nil: retry counts it).
+	deferItem      func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	release        func(ctx context.Context, owner string) (int64, error)
 	recoverExpired func(ctx context.Context) (int64, error)
 	// handle runs one item; see EventHandler for the meaning of its error.
@@ -253,6 +256,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 func (p *pool) process(ctx context.Context, it queueItem) {
 	status, reason := StatusProcessed, ""
 	var retryErr error
+	deferred := false
 	err := p.safeHandle(ctx, it)
 	var ign *ignoreError
 	var perm *permanentError
@@ -262,6 +266,11 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 		status, reason = StatusIgnored, ign.reason
 	case errors.As(err, &perm):
 		status, reason = StatusFailed, err.Error()
+	case wecom.Classify(err) == wecom.ActionDefer && p.ops.deferItem != nil:
+		// A rate limit refused the call (ours or WeCom's): nothing was
+		// tried, so it is no attempt, and the item waits out the limit
+		// however many times that takes.
+		retryErr, deferred = err, true
 	case it.Attempts >= p.opts.MaxAttempts:
 		status, reason = StatusFailed, fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err)
 	default:
@@ -274,8 +283,14 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	defer cancel()
 	if retryErr != nil {
 		at := p.opts.Now().Add(retryDelay(retryErr, it.Attempts, p.opts.RetryBase))
-		log.Warn("handler failed; will retry", "attempt", it.Attempts, "retry_at", at, "err", retryErr)
-		if err := p.ops.retry(wctx, it.ID, p.owner, at, retryErr.Error()); err != nil {
+		requeue := p.ops.retry
+		if deferred {
+			requeue = p.ops.deferItem
+			log.Info("rate limited; deferred", "retry_at", at, "err", retryErr)
+		} else {
+			log.Warn("handler failed; will retry", "attempt", it.Attempts, "retry_at", at, "err", retryErr)
+		}
+		if err := requeue(wctx, it.ID, p.owner, at, retryErr.Error()); err != nil {
 			log.Error("requeue", "err", err)
 		}
 		p.ops.count(it, "retried")
@@ -306,7 +321,9 @@ func (p *pool) safeHandle(ctx context.Context, it queueItem) (err error) {
 // else backs off base·2^attempt capped at 5 minutes, with ±25% jitter.
 func retryDelay(err error, attempt int, base time.Duration) time.Duration {
 	if d, ok := wecom.RetryAfter(err); ok && d > 0 {
-		return d
+		// Up to a quarter later, so that what one limit held back does not
+		// come back all at once.
+		return d + time.Duration(rand.Int64N(int64(d)/4+1))
 	}
 	b := base << min(attempt, 9)
 	if b > 5*time.Minute {

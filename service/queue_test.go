@@ -108,3 +108,54 @@ func TestYieldingIsBounded(t *testing.T) {
 		t.Fatal("yield not reset once the backlog cleared")
 	}
 }
+
+// A call refused by a rate limit (our own budget, or WeCom's 45009) was
+// never tried: the job comes back pending after the wait without spending
+// an attempt, however often that happens, and other errors still count.
+func TestRateLimitedJobsSpendNoAttempt(t *testing.T) {
+	for _, driver := range modeltest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			st := modeltest.Open(t, driver, nil)
+			ctx := context.Background()
+			if err := st.EnqueueJobs(ctx, &model.Job{CorpID: "ww1", Kind: "k", Key: "k1", Payload: "{}"}); err != nil {
+				t.Fatal(err)
+			}
+			const refusals = 6
+			r := NewJobRunner(st, PoolOptions{Workers: 1, MaxAttempts: 2, SweepInterval: 10 * time.Millisecond, RetryBase: time.Millisecond,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			var calls atomic.Int64
+			r.Handle("k", func(context.Context, *model.Job) error {
+				switch n := calls.Add(1); {
+				case n%2 == 1 && n < 2*refusals:
+					return &wecom.BudgetError{API: wecom.APIMarkTag, RetryAfter: time.Millisecond}
+				case n < 2*refusals:
+					return &wecom.APIError{API: wecom.APIMarkTag, Code: wecom.CodeFrequencyLimit, RetryAfter: time.Millisecond}
+				case n == 2*refusals:
+					return fmt.Errorf("system busy")
+				}
+				return nil
+			})
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); r.Run(rctx) }()
+			defer func() { cancel(); <-done }()
+			var j model.Job
+			for start := time.Now(); ; time.Sleep(5 * time.Millisecond) {
+				jobs, err := st.ListJobs(ctx, model.JobFilter{Kind: "k"})
+				if err != nil || len(jobs) != 1 {
+					t.Fatal(jobs, err)
+				}
+				if j = jobs[0]; j.Status != model.StatusPending && j.Status != model.StatusProcessing {
+					break
+				}
+				if time.Since(start) > 20*time.Second {
+					t.Fatalf("job still %s after %d calls", j.Status, calls.Load())
+				}
+			}
+			if j.Status != model.StatusProcessed || j.Attempts != 2 || calls.Load() != 2*refusals+1 {
+				t.Fatalf("job %s after %d attempts and %d calls (%s), want processed after 2 attempts and %d calls",
+					j.Status, j.Attempts, calls.Load(), j.Error, 2*refusals+1)
+			}
+		})
+	}
+}

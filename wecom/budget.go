@@ -1,6 +1,7 @@
 package wecom
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,13 +11,23 @@ import (
 
 // Default budgets stay under WeCom's limits per corp and API (10,000 calls a
 // minute, 150,000 an hour) so that the gateway never provokes 45009 itself.
-// The budget is per process: with several replicas, give each its share.
+// With a BudgetStore the budget is shared by every replica of the corp;
+// without one it is per process.
 const (
 	DefaultPerMinute = 9000
 	DefaultPerHour   = 140000
-	// DefaultHoldFor is how long an API rests after WeCom answered 45009: a
-	// blocked minute lasts 60 s.
+	// DefaultHoldFirst is the first rest of an API after WeCom answered
+	// 45009. A 45009 is often a momentary refusal rather than a blocked
+	// minute, so the API is probed again with a single call after this long,
+	// and the rest doubles with every probe WeCom refuses too.
+	DefaultHoldFirst = time.Second
+	// DefaultHoldFor is the longest rest: a blocked minute lasts 60 s.
 	DefaultHoldFor = 60 * time.Second
+	// probeGap is the least time between two probes of a held API by callers
+	// whose deadline ends before the hold does (a welcome's window).
+	probeGap = time.Second
+	// probeTimeout is how long a probe with no answer keeps others waiting.
+	probeTimeout = 5 * time.Second
 )
 
 // Limit is a per-API call budget. Zero fields take the BudgetConfig defaults.
@@ -32,11 +43,12 @@ type BudgetConfig struct {
 	PerMinute int              // default DefaultPerMinute
 	PerHour   int              // default DefaultPerHour
 	PerAPI    map[string]Limit // overrides by API name (APISendWelcomeMsg, ...)
-	HoldFor   time.Duration    // default DefaultHoldFor
+	HoldFirst time.Duration    // first rest after a 45009; default DefaultHoldFirst
+	HoldFor   time.Duration    // longest rest after repeated 45009s; default DefaultHoldFor
 }
 
 func (c BudgetConfig) validate() error {
-	if c.PerMinute < 0 || c.PerHour < 0 || c.HoldFor < 0 {
+	if c.PerMinute < 0 || c.PerHour < 0 || c.HoldFor < 0 || c.HoldFirst < 0 {
 		return errors.New("wecom: budget values must not be negative")
 	}
 	for api, l := range c.PerAPI {
@@ -80,10 +92,29 @@ func (s BudgetStatus) Remaining() int {
 	return min(s.RemainingMinute, s.RemainingHour)
 }
 
+type answerByKey struct{}
+
+// WithAnswerBy tells the client that the caller needs its answer by t, on
+// the client's clock (a welcome's window). A call to an API held after a
+// 45009 whose hold outlasts t may then go as the API's probe instead of
+// waiting the hold out. Without it the context's deadline counts.
+func WithAnswerBy(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, answerByKey{}, t)
+}
+
+func answerBy(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(answerByKey{}).(time.Time); ok {
+		return t
+	}
+	t, _ := ctx.Deadline()
+	return t
+}
+
 // budget tracks every API's windows on the client's clock.
 type budget struct {
-	cfg     BudgetConfig
-	holdFor time.Duration
+	cfg       BudgetConfig
+	holdFirst time.Duration
+	holdMax   time.Duration
 
 	mu   sync.Mutex
 	apis map[string]*apiBudget
@@ -91,15 +122,32 @@ type budget struct {
 
 type apiBudget struct {
 	minute, hour window
-	heldUntil    time.Time
+	hold         hold
 }
+
+// hold is an API's rest after WeCom answered 45009. While it lasts, calls
+// are refused before they are sent; when it ends, one call goes as a probe
+// and the others wait for its answer. A probe WeCom refuses too doubles the
+// rest (up to holdMax); any answer that is not a rate limit lifts it at once.
+type hold struct {
+	until   time.Time     // zero when the API is not held
+	step    time.Duration // the current rest
+	probing bool          // a probe is in flight
+	probeAt time.Time     // when the last probe went
+}
+
+func (h *hold) active() bool { return !h.until.IsZero() }
 
 func newBudget(cfg BudgetConfig) *budget {
 	hold := cfg.HoldFor
 	if hold == 0 {
 		hold = DefaultHoldFor
 	}
-	return &budget{cfg: cfg, holdFor: hold, apis: map[string]*apiBudget{}}
+	first := cfg.HoldFirst
+	if first == 0 {
+		first = DefaultHoldFirst
+	}
+	return &budget{cfg: cfg, holdFirst: min(first, hold), holdMax: hold, apis: map[string]*apiBudget{}}
 }
 
 func (b *budget) api(name string) *apiBudget {
@@ -115,32 +163,63 @@ func (b *budget) api(name string) *apiBudget {
 	return a
 }
 
-// take spends one call of api's budget, or says how long to wait.
-func (b *budget) take(api string, now time.Time) error {
+// take spends one call of api's budget, or says how long to wait. deadline
+// is when the caller must have its answer (zero: none). A caller whose
+// deadline ends before a hold does may go as the probe, at most one a
+// second, so that a welcome never waits out a rest longer than its window.
+// probe reports that the call is the held API's probe: its answer must be
+// passed to answered.
+func (b *budget) take(api string, now, deadline time.Time) (probe bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a := b.api(api)
-	if now.Before(a.heldUntil) {
-		return &BudgetError{API: api, RetryAfter: a.heldUntil.Sub(now), Held: true}
+	if h := &a.hold; h.active() {
+		if h.probing && now.Sub(h.probeAt) < probeTimeout {
+			return false, &BudgetError{API: api, RetryAfter: max(h.until.Sub(now), probeGap/4), Held: true}
+		}
+		early := !deadline.IsZero() && !deadline.After(h.until) && now.Sub(h.probeAt) >= probeGap
+		if now.Before(h.until) && !early {
+			return false, &BudgetError{API: api, RetryAfter: h.until.Sub(now), Held: true}
+		}
+		probe = true
 	}
 	wait := max(a.minute.wait(now), a.hour.wait(now))
 	if wait > 0 {
-		return &BudgetError{API: api, RetryAfter: wait}
+		return false, &BudgetError{API: api, RetryAfter: wait}
 	}
 	a.minute.add(now)
 	a.hour.add(now)
-	return nil
+	if probe {
+		a.hold.probing, a.hold.probeAt = true, now
+	}
+	return probe, nil
 }
 
-// hold rests api after WeCom answered 45009 and returns how long.
-func (b *budget) hold(api string, now time.Time) time.Duration {
+// answered applies what WeCom said to a call of api: a rate limit (45009)
+// starts a hold, or doubles it when the call was the probe; any other answer
+// to a probe lifts the hold. noAnswer: the call got no answer at all.
+func (b *budget) answered(api string, probe, limited, noAnswer bool, now time.Time) (retryAfter time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a := b.api(api)
-	if until := now.Add(b.holdFor); until.After(a.heldUntil) {
-		a.heldUntil = until
+	h := &a.hold
+	switch {
+	case limited && !h.active():
+		h.step, h.until = b.holdFirst, now.Add(b.holdFirst)
+	case limited && probe:
+		h.step = min(2*h.step, b.holdMax)
+		h.until, h.probing = now.Add(h.step), false
+	case limited:
+		// A call that left before the hold began: the hold stands.
+	case probe && noAnswer:
+		h.probing = false
+	case h.active() && !noAnswer:
+		*h = hold{}
 	}
-	return a.heldUntil.Sub(now)
+	if h.active() {
+		return max(h.until.Sub(now), 0)
+	}
+	return 0
 }
 
 func (b *budget) status(api string, now time.Time) BudgetStatus {
@@ -158,8 +237,8 @@ func (b *budget) statusLocked(api string, now time.Time) BudgetStatus {
 		RemainingMinute: max(0, a.minute.limit-a.minute.count(now)),
 		RemainingHour:   max(0, a.hour.limit-a.hour.count(now)),
 	}
-	if now.Before(a.heldUntil) {
-		s.HeldUntil = a.heldUntil
+	if a.hold.active() && now.Before(a.hold.until) {
+		s.HeldUntil = a.hold.until
 		s.RemainingMinute, s.RemainingHour = 0, 0
 	}
 	return s

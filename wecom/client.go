@@ -64,10 +64,7 @@ const DefaultAPIBase = "https://qyapi.weixin.qq.com"
 
 const (
 	defaultRefreshBefore = 5 * time.Minute
-	// concurrencyBackoff is the wait suggested after 45033, which is about
-	// calls in flight, not calls per minute.
-	concurrencyBackoff = 2 * time.Second
-	maxResponseBytes   = 8 << 20
+	maxResponseBytes     = 8 << 20
 )
 
 // silenceper sends every request through two package globals, util.DefaultHTTPClient
@@ -249,21 +246,27 @@ func (c *Client) Budgets() []BudgetStatus {
 }
 
 // do runs one API call: budget, token, send, and on a rejected token one
-// refresh and one retry. send must return an error already passed through
-// settle.
-func (c *Client) do(ctx context.Context, api string, send func(ctx context.Context, token string) error) error {
+// refresh and one retry. send must pass whatever its call returned through
+// the settle it is given, which scrubs the error and applies the answer to
+// the API's hold.
+func (c *Client) do(ctx context.Context, api string, send func(ctx context.Context, token string, settle func(error) error) error) error {
+	deadline := answerBy(ctx)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return c.settle(api, err)
+			return c.normalize(api, err)
 		}
-		if err := c.budget.take(api, c.now()); err != nil {
+		probe, err := c.budget.take(api, c.now(), deadline)
+		if err != nil {
 			return err
 		}
 		tok, err := c.tokens.get(ctx)
 		if err != nil {
+			if probe {
+				c.budget.answered(api, true, false, true, c.now())
+			}
 			return err
 		}
-		err = send(ctx, tok.Value)
+		err = send(ctx, tok.Value, func(err error) error { return c.settle(api, probe, err) })
 		var ae *APIError
 		if attempt == 0 && errors.As(err, &ae) && ae.API == api && tokenRejected(ae.Code) {
 			c.log.Warn("wecom: access token rejected, fetching a new one", "corp_id", c.corpID, "api", api, "errcode", ae.Code)
@@ -278,22 +281,24 @@ func tokenRejected(code int) bool {
 	return code == CodeInvalidToken || code == CodeTokenExpired || code == CodeInvalidCredential
 }
 
+// rateLimited reports WeCom's rate-limit answers: 45009 (frequency) and
+// 45033 (concurrency).
+func rateLimited(code int) bool {
+	return code == CodeFrequencyLimit || code == CodeConcurrencyLimit
+}
+
 // settle turns whatever a call returned into one of our error types with its
-// text scrubbed, and applies what the answer means for the budget.
-func (c *Client) settle(api string, err error) error {
-	if err == nil {
-		return nil
-	}
+// text scrubbed, and applies what the answer means for the API's hold.
+func (c *Client) settle(api string, probe bool, err error) error {
 	err = c.normalize(api, err)
 	var ae *APIError
-	if errors.As(err, &ae) && ae.API == api {
-		switch ae.Code {
-		case CodeFrequencyLimit:
-			ae.RetryAfter = c.budget.hold(api, c.now())
-			c.log.Warn("wecom: frequency limit, holding API", "corp_id", c.corpID, "api", api, "retry_after", ae.RetryAfter)
-		case CodeConcurrencyLimit:
-			ae.RetryAfter = concurrencyBackoff
-		}
+	limited := errors.As(err, &ae) && ae.API == api && rateLimited(ae.Code)
+	var te *TransportError
+	noAnswer := err != nil && !limited && (errors.As(err, &te) && te.StatusCode == 0 || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+	wait := c.budget.answered(api, probe, limited, noAnswer, c.now())
+	if limited {
+		ae.RetryAfter = wait
+		c.log.Warn("wecom: rate limited, holding API", "corp_id", c.corpID, "api", api, "errcode", ae.Code, "retry_after", wait)
 	}
 	return err
 }
@@ -303,6 +308,9 @@ func (c *Client) settle(api string, err error) error {
 var libStatus = regexp.MustCompile(`statusCode=(\d{3})`)
 
 func (c *Client) normalize(api string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var (
 		ae *APIError
 		be *BudgetError
@@ -333,31 +341,31 @@ func (c *Client) normalize(api string, err error) error {
 // 20 s window must not hang on a slow answer). The abandoned request finishes
 // under the HTTP client's timeout, and its answer still counts: a 45009 still
 // holds the API.
-func (c *Client) viaLibrary(ctx context.Context, api string, call func() error) error {
+func (c *Client) viaLibrary(ctx context.Context, api string, settle func(error) error, call func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- c.settle(api, call()) }()
+	go func() { done <- settle(call()) }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return c.settle(api, ctx.Err())
+		return c.normalize(api, ctx.Err())
 	}
 }
 
 // lib wraps a silenceper call for do.
 func (c *Client) lib(ctx context.Context, api string, call func() error) error {
-	return c.do(ctx, api, func(ctx context.Context, _ string) error {
+	return c.do(ctx, api, func(ctx context.Context, _ string, settle func(error) error) error {
 		// silenceper asks tokenHandle for the token, which serves the one do
 		// just fetched from the in-process cache.
-		return c.viaLibrary(ctx, api, call)
+		return c.viaLibrary(ctx, api, settle, call)
 	})
 }
 
 // own sends our own JSON request for do, where silenceper's request type is
 // wrong or missing (each caller says why).
 func (c *Client) own(ctx context.Context, api string, body, out any) error {
-	return c.do(ctx, api, func(ctx context.Context, token string) error {
-		return c.settle(api, c.postJSON(ctx, api, token, body, out))
+	return c.do(ctx, api, func(ctx context.Context, token string, settle func(error) error) error {
+		return settle(c.postJSON(ctx, api, token, body, out))
 	})
 }
 

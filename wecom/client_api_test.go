@@ -83,21 +83,6 @@ func TestClientClassify(t *testing.T) {
 	}
 }
 
-// TestClientConcurrencyLimitSuggestsWait checks 45033 carries a RetryAfter
-// without holding the API.
-func TestClientConcurrencyLimitSuggestsWait(t *testing.T) {
-	f := newFakeWeCom(t)
-	c := newTestClient(t)
-	f.errcode(APIMarkTag, CodeConcurrencyLimit)
-	err := markTag(t, c)
-	if d, ok := RetryAfter(err); !ok || d <= 0 || Classify(err) != ActionDefer {
-		t.Fatalf("45033: %v (retry after %v)", err, d)
-	}
-	if err := markTag(t, c); err != nil {
-		t.Fatalf("45033 must not hold the API: %v", err)
-	}
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func TestClientAPIRequests(t *testing.T) {

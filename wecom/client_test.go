@@ -347,39 +347,106 @@ func TestClientBudgetHourWindow(t *testing.T) {
 }
 
 func TestClientHoldsAPIAfter45009(t *testing.T) {
+	for _, code := range []int{CodeFrequencyLimit, CodeConcurrencyLimit} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			f := newFakeWeCom(t)
+			c := newTestClient(t)
+			f.errcode(APIMarkTag, code)
+
+			err := markTag(t, c)
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Code != code || ae.RetryAfter != DefaultHoldFirst {
+				t.Fatalf("err = %v, want %d with RetryAfter %v", err, code, DefaultHoldFirst)
+			}
+			if Classify(err) != ActionDefer {
+				t.Errorf("Classify = %v", Classify(err))
+			}
+			requests := len(f.callsTo(APIMarkTag))
+
+			c.clock.Advance(DefaultHoldFirst / 2)
+			err = markTag(t, c)
+			var be *BudgetError
+			if !errors.As(err, &be) || !be.Held || be.RetryAfter != DefaultHoldFirst/2 {
+				t.Fatalf("during the hold: %v, want a held BudgetError with %v left", err, DefaultHoldFirst/2)
+			}
+			if got := len(f.callsTo(APIMarkTag)); got != requests {
+				t.Errorf("a held call reached the server")
+			}
+			if s := c.Budget(APIMarkTag); s.HeldUntil.IsZero() || s.Remaining() != 0 {
+				t.Errorf("status during hold = %+v", s)
+			}
+			// Other APIs carry on.
+			if _, err := c.GetGroupChat(ctxT(t), "wr1", false); err != nil {
+				t.Errorf("groupchat/get during mark_tag's hold: %v", err)
+			}
+			// The probe after the hold succeeds and lifts it at once.
+			c.clock.Advance(DefaultHoldFirst / 2)
+			if err := markTag(t, c); err != nil {
+				t.Fatalf("after the hold: %v", err)
+			}
+			if s := c.Budget(APIMarkTag); !s.HeldUntil.IsZero() {
+				t.Errorf("hold still on after a success: %+v", s)
+			}
+		})
+	}
+}
+
+func TestClientHoldGrowsWhileProbesAreRefused(t *testing.T) {
 	f := newFakeWeCom(t)
 	c := newTestClient(t)
-	f.errcode(APIMarkTag, CodeFrequencyLimit)
-
-	err := markTag(t, c)
-	var ae *APIError
-	if !errors.As(err, &ae) || ae.Code != CodeFrequencyLimit || ae.RetryAfter != DefaultHoldFor {
-		t.Fatalf("err = %v, want 45009 with RetryAfter %v", err, DefaultHoldFor)
+	f.errcode(APIMarkTag, CodeFrequencyLimit, CodeFrequencyLimit, CodeFrequencyLimit, CodeFrequencyLimit,
+		CodeFrequencyLimit, CodeFrequencyLimit, CodeFrequencyLimit, CodeFrequencyLimit)
+	want := []time.Duration{1, 2, 4, 8, 16, 32, 60, 60}
+	for i, w := range want {
+		err := markTag(t, c)
+		d, ok := RetryAfter(err)
+		if !ok || d != w*time.Second {
+			t.Fatalf("refusal %d: %v, want a hold of %v", i+1, err, w*time.Second)
+		}
+		// Calls during the hold wait for it, and never reach WeCom.
+		sent := len(f.callsTo(APIMarkTag))
+		c.clock.Advance(d - time.Millisecond)
+		if err := markTag(t, c); !errors.Is(err, ErrBudgetExhausted) {
+			t.Fatalf("just before the hold ends: %v", err)
+		}
+		if len(f.callsTo(APIMarkTag)) != sent {
+			t.Fatal("a held call reached WeCom")
+		}
+		c.clock.Advance(time.Millisecond)
 	}
-	if Classify(err) != ActionDefer {
-		t.Errorf("Classify = %v", Classify(err))
-	}
-	requests := len(f.callsTo(APIMarkTag))
-
-	c.clock.Advance(30 * time.Second)
-	err = markTag(t, c)
-	var be *BudgetError
-	if !errors.As(err, &be) || !be.Held || be.RetryAfter != 30*time.Second {
-		t.Fatalf("during the hold: %v, want a held BudgetError with 30s left", err)
-	}
-	if got := len(f.callsTo(APIMarkTag)); got != requests {
-		t.Errorf("a held call reached the server")
-	}
-	if s := c.Budget(APIMarkTag); s.HeldUntil.IsZero() || s.Remaining() != 0 {
-		t.Errorf("status during hold = %+v", s)
-	}
-	// Other APIs carry on.
-	if _, err := c.GetGroupChat(ctxT(t), "wr1", false); err != nil {
-		t.Errorf("groupchat/get during mark_tag's hold: %v", err)
-	}
-	c.clock.Advance(30 * time.Second)
 	if err := markTag(t, c); err != nil {
-		t.Fatalf("after the hold: %v", err)
+		t.Fatalf("probe after the burst: %v", err)
+	}
+	if err := markTag(t, c); err != nil {
+		t.Fatalf("after the hold was lifted: %v", err)
+	}
+}
+
+func TestClientCallerWithDeadlineProbesHeldAPI(t *testing.T) {
+	f := newFakeWeCom(t)
+	c := newTestClient(t, func(cfg *ClientConfig) { cfg.Budget.HoldFirst = 10 * time.Second })
+	f.errcode(APISendWelcomeMsg, CodeFrequencyLimit)
+	welcome := func(within time.Duration) error {
+		ctx := WithAnswerBy(ctxT(t), c.clock.Now().Add(within))
+		return c.SendWelcome(ctx, WelcomeMessage{WelcomeCode: "W", Text: &WelcomeText{Content: "hi"}})
+	}
+	if err := welcome(time.Hour); !errors.Is(err, &APIError{Code: CodeFrequencyLimit}) {
+		t.Fatalf("first call: %v", err)
+	}
+	// A caller that can wait for the hold waits; one whose deadline ends
+	// before the hold does goes as the probe once a second has passed.
+	c.clock.Advance(time.Second)
+	if err := welcome(time.Hour); !errors.Is(err, ErrBudgetExhausted) {
+		t.Fatalf("caller with time to wait: %v", err)
+	}
+	if err := welcome(5 * time.Second); err != nil {
+		t.Fatalf("caller whose window ends first: %v", err)
+	}
+	if got := len(f.callsTo(APISendWelcomeMsg)); got != 2 {
+		t.Errorf("send_welcome_msg calls = %d, want 2", got)
+	}
+	if s := c.Budget(APISendWelcomeMsg); !s.HeldUntil.IsZero() {
+		t.Errorf("the probe's success did not lift the hold: %+v", s)
 	}
 }
 

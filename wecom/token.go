@@ -238,9 +238,24 @@ type tokenResponse struct {
 // WorkAccessToken: ours honours the context, reports typed errors and keeps
 // corpsecret out of every error text.
 func (s *tokenSource) fetch(ctx context.Context) (Token, error) {
-	if err := s.budget.take(APIGetToken, s.now()); err != nil {
+	deadline := answerBy(ctx)
+	probe, err := s.budget.take(APIGetToken, s.now(), deadline)
+	if err != nil {
 		return Token{}, err
 	}
+	t, err := s.fetchOnce(ctx)
+	var ae *APIError
+	limited := errors.As(err, &ae) && rateLimited(ae.Code)
+	var te *TransportError
+	noAnswer := errors.As(err, &te) && te.StatusCode == 0
+	wait := s.budget.answered(APIGetToken, probe, limited, noAnswer, s.now())
+	if limited {
+		ae.RetryAfter = wait
+	}
+	return t, err
+}
+
+func (s *tokenSource) fetchOnce(ctx context.Context) (Token, error) {
 	q := url.Values{"corpid": {s.corpID}, "corpsecret": {s.secret}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(APIGetToken)+"?"+q.Encode(), nil)
 	if err != nil {
@@ -263,11 +278,7 @@ func (s *tokenSource) fetch(ctx context.Context) (Token, error) {
 		return Token{}, s.transportError(fmt.Errorf("decoding gettoken answer: %w", err), 0)
 	}
 	if tr.ErrCode != 0 {
-		ae := &APIError{API: APIGetToken, Code: tr.ErrCode, Msg: s.scrubText(tr.ErrMsg)}
-		if tr.ErrCode == CodeFrequencyLimit {
-			ae.RetryAfter = s.budget.hold(APIGetToken, s.now())
-		}
-		return Token{}, ae
+		return Token{}, &APIError{API: APIGetToken, Code: tr.ErrCode, Msg: s.scrubText(tr.ErrMsg)}
 	}
 	if tr.AccessToken == "" {
 		return Token{}, s.transportError(errors.New("gettoken answered without access_token"), 0)
