@@ -37,6 +37,7 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	now     func() time.Time
+	counter *statementCounter
 }
 
 // Open connects to sqlite (dsn is a file path, or ":memory:") or mysql (a
@@ -96,7 +97,11 @@ func Open(driver, dsn string, opts Options) (*Store, error) {
 		}
 		sqlDB.SetConnMaxLifetime(lifetime)
 	}
-	return &Store{db: db, dialect: driver, now: opts.Now}, nil
+	counter := &statementCounter{}
+	pool := &countingPool{db: sqlDB, c: counter}
+	db.ConnPool = pool
+	db.Statement.ConnPool = pool
+	return &Store{db: db, dialect: driver, now: opts.Now, counter: counter}, nil
 }
 
 func sqliteDSN(dsn string) string {

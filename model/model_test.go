@@ -445,3 +445,28 @@ func TestClaimsKeepOrderWhileRowsArrive(t *testing.T) {
 		}
 	})
 }
+
+func TestStatementsAreCounted(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		before := st.Statements()
+		if _, err := st.InsertEvent(ctx, ev("counted", "")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ClaimEvents(ctx, "w1", time.Minute, 10); err != nil {
+			t.Fatal(err)
+		}
+		after := st.Statements()
+		diff := map[string]int64{}
+		for _, op := range model.StatementOps {
+			diff[op] = after.Statements[op] - before.Statements[op]
+		}
+		// The insert commits on its own; the claim is one transaction that
+		// reads candidates, locks and updates them, and reads them back.
+		if tx := after.Transactions - before.Transactions; tx != 2 {
+			t.Fatalf("transactions = %d, want 2", tx)
+		}
+		if diff["insert"] != 1 || diff["update"] != 1 || diff["select"] < 2 || diff["delete"] != 0 || diff["other"] != 0 {
+			t.Fatalf("statements = %v", diff)
+		}
+	})
+}

@@ -6,6 +6,8 @@ package service
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leadgate/scrm-gateway/model"
 )
 
 // Metrics are the gateway's Prometheus collectors, registered on a registry
@@ -57,4 +59,41 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.CallbackRequests, m.CallbackLatency, m.Events, m.EventLatency, m.Jobs)
 	return m
+}
+
+// StatementCounter reports what the store has sent to the database.
+type StatementCounter interface {
+	Statements() model.StatementCounts
+}
+
+// dbCollector exposes the store's own counts as counters, read at scrape
+// time: gateway_db_transactions_total and gateway_db_statements_total{op}.
+type dbCollector struct {
+	store      StatementCounter
+	txDesc     *prometheus.Desc
+	statements *prometheus.Desc
+}
+
+// RegisterDBMetrics registers the store's transaction and statement counts.
+func RegisterDBMetrics(reg prometheus.Registerer, store StatementCounter) {
+	reg.MustRegister(&dbCollector{
+		store: store,
+		txDesc: prometheus.NewDesc("gateway_db_transactions_total",
+			"Database transactions begun by this process, and writes sent outside one (each commits on its own).", nil, nil),
+		statements: prometheus.NewDesc("gateway_db_statements_total",
+			"Statements this process sent to the database, by op (select, insert, update, delete, other).", []string{"op"}, nil),
+	})
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.txDesc
+	ch <- c.statements
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	n := c.store.Statements()
+	ch <- prometheus.MustNewConstMetric(c.txDesc, prometheus.CounterValue, float64(n.Transactions))
+	for _, op := range model.StatementOps {
+		ch <- prometheus.MustNewConstMetric(c.statements, prometheus.CounterValue, float64(n.Statements[op]), op)
+	}
 }

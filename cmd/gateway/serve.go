@@ -119,6 +119,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := service.NewMetrics(reg)
+	service.RegisterDBMetrics(reg, g.store)
 
 	clients := map[string]*wecom.Client{}
 	for _, c := range cfg.Corps {
