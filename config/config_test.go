@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,10 @@ func TestDefaultsAreValidDemo(t *testing.T) {
 	}
 }
 
+// Copied as it is, the example file still runs the demo (SQLite, no corp):
+// a newcomer who copies it to gateway.yaml does not get a failing MySQL
+// start. With its commented production keys uncommented it is a valid
+// production config.
 func TestExampleFileLoadsAndValidates(t *testing.T) {
 	cfg, err := Load("../gateway.example.yaml", env(nil))
 	if err != nil {
@@ -36,8 +41,28 @@ func TestExampleFileLoadsAndValidates(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("example invalid: %v", err)
 	}
-	if cfg.DB.Driver != "mysql" || len(cfg.Corps) != 1 || cfg.Dispatcher.Lease != 60*time.Second {
+	if !cfg.Demo() || cfg.DB.Driver != "sqlite" || cfg.DB.DSN != "gateway.db" || cfg.Dispatcher.Lease != 60*time.Second {
 		t.Fatalf("example = %+v", cfg)
+	}
+
+	ex, err := os.ReadFile("../gateway.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A commented key line is "# key: ..." or "#   - key: ..."; a comment
+	// in words never starts with a lower-case key and a colon.
+	key := regexp.MustCompile(`(?m)^([ \t]*)# ([ \t]*(?:- )?[a-z_]+:(?:[ \t].*)?)$`)
+	prod := filepath.Join(t.TempDir(), "gateway.yaml")
+	os.WriteFile(prod, key.ReplaceAll(ex, []byte("$1$2")), 0o600)
+	cfg, err = Load(prod, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("production example invalid: %v", err)
+	}
+	if cfg.Demo() || cfg.DB.Driver != "mysql" || len(cfg.Corps) != 1 || cfg.PublicURL != "https://scrm.example.com" {
+		t.Fatalf("production example = %+v", cfg)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -333,8 +334,12 @@ func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]Contact, e
 		q = q.Where("contacts.id IN (?)", sub)
 	}
 	if f.Q != "" {
-		like := "%" + escapeLike(f.Q) + "%"
-		q = q.Where("(contacts.name LIKE ? OR contacts.corp_name LIKE ? OR contacts.external_user_id = ?)", like, like, f.Q)
+		// '!' escapes on SQLite and MySQL alike (a backslash means different
+		// things in their string literals). An external_userid matches by
+		// prefix, which the (corp_id, external_user_id) index serves.
+		esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(f.Q)
+		q = q.Where("(contacts.name LIKE ? ESCAPE '!' OR contacts.corp_name LIKE ? ESCAPE '!' OR contacts.external_user_id LIKE ? ESCAPE '!')",
+			"%"+esc+"%", "%"+esc+"%", esc+"%")
 	}
 	if f.AfterID > 0 {
 		q = q.Where("contacts.id > ?", f.AfterID)

@@ -310,6 +310,17 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		if len(list.Contacts) != 1 || list.Contacts[0].Name != "王小明" || list.Contacts[0].Source != "channel" || list.Contacts[0].SourceCodeID != code.ID {
 			t.Fatalf("contacts = %+v", list.Contacts)
 		}
+		// q finds a contact by a prefix of its external_userid, and by a part
+		// of its name; a LIKE wildcard in q is a plain character.
+		for q, want := range map[string]int{res.ExternalUserID[:6]: 1, "小明": 1, "%": 0, res.ExternalUserID[1:]: 0} {
+			var found struct {
+				Contacts []model.Contact `json:"contacts"`
+			}
+			e.api("GET", "/api/v1/contacts?q="+url.QueryEscape(q), nil, &found)
+			if len(found.Contacts) != want {
+				t.Errorf("contacts?q=%s: %d, want %d", q, len(found.Contacts), want)
+			}
+		}
 		var detail struct {
 			Relations []struct {
 				Relation model.Relation `json:"relation"`

@@ -122,6 +122,18 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
+func TestListenURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "http://127.0.0.1:8080", ":9090": "http://127.0.0.1:9090", "0.0.0.0:9090": "http://127.0.0.1:9090",
+		"[::]:9091": "http://127.0.0.1:9091", "10.0.0.5:7000": "http://10.0.0.5:7000", "[::1]:7001": "http://[::1]:7001",
+		"nonsense": "http://127.0.0.1:8080",
+	} {
+		if got := listenURL(in); got != want {
+			t.Errorf("listenURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // demoGateway builds and starts the real gateway in demo mode on a free
 // port with its database in a temporary directory. It returns the base URL
 // and the admin token file.
@@ -248,6 +260,16 @@ func TestAgainstDemoGateway(t *testing.T) {
 		stderr := runJSON(t, 0, &again, append(common, "-scans", "5", "-rate", "50")...)
 		if again.CodeID != s.CodeID || again.WelcomesSeen != 5 || !strings.Contains(stderr, "reusing") {
 			t.Fatalf("second run %+v; stderr %s", again, stderr)
+		}
+	})
+
+	// Without -gateway, loadgen finds a gateway that GATEWAY_LISTEN moved.
+	t.Run("follows GATEWAY_LISTEN", func(t *testing.T) {
+		t.Setenv("GATEWAY_LISTEN", strings.TrimPrefix(base, "http://"))
+		var s ScanSummary
+		runJSON(t, 0, &s, "-token-file", tokenFile, "-wait", "25s", "-scans", "3")
+		if s.Sent != 3 || s.WelcomesSeen != 3 {
+			t.Fatalf("summary %+v", s)
 		}
 	})
 

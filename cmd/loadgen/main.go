@@ -91,7 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.gateway, "gateway", "http://127.0.0.1:8080", "gateway base URL (admin API and landing pages)")
+	fs.StringVar(&o.gateway, "gateway", listenURL(os.Getenv("GATEWAY_LISTEN")), "gateway base URL (admin API and landing pages); the default follows GATEWAY_LISTEN, as the gateway does")
 	fs.StringVar(&o.sim, "sim", "", "simulator base URL for /sim/ (default: the gateway's, as in demo mode)")
 	fs.StringVar(&o.token, "token", "", "scan modes: admin API token (default: read from -token-file);\n-callbacks: the callback Token")
 	fs.StringVar(&o.tokenFile, "token-file", "demo-admin-token.txt", "file holding the admin API token when -token is empty (the demo writes it beside its database)")
@@ -158,6 +158,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o.sim = strings.TrimRight(o.sim, "/")
 	return o, nil
+}
+
+// listenURL is the URL that reaches a gateway listening on addr (the
+// gateway's GATEWAY_LISTEN) from this host: ":9090" and "0.0.0.0:9090" are
+// http://127.0.0.1:9090; empty is the gateway's default, port 8080.
+func listenURL(addr string) string {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
+	if err != nil || port == "" {
+		return "http://127.0.0.1:8080"
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "[::]":
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func parseCaps(s string) ([]int, error) {
