@@ -47,7 +47,7 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			r := handler.New(handler.Deps{
-				Callbacks: cb, Events: st, Auth: service.NewAuth(st, nil), Gatherer: reg,
+				Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, nil), Gatherer: reg,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			})
 			srv := httptest.NewServer(r)

@@ -23,14 +23,8 @@ import (
 type channelHandler struct {
 	codes    *service.ChannelCodes
 	contacts *service.Contacts
-	jobs     JobReader
 	corps    []string
 	fetchQR  func(ctx context.Context, url string) ([]byte, error)
-}
-
-// JobReader is what the jobs API needs.
-type JobReader interface {
-	ListJobs(ctx context.Context, f model.JobFilter) ([]model.Job, error)
 }
 
 func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
@@ -48,7 +42,6 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.POST("/media", writers, h.upload)
 	api.GET("/contacts", all, h.listContacts)
 	api.GET("/contacts/:id", all, h.getContact)
-	api.GET("/jobs", admin, h.listJobs)
 	r.GET("/c/:slug", h.landing)
 }
 
@@ -274,22 +267,6 @@ func (j jsonRaw) MarshalJSON() ([]byte, error) {
 		return []byte("[]"), nil
 	}
 	return []byte(j), nil
-}
-
-func (h *channelHandler) listJobs(c *gin.Context) {
-	f := model.JobFilter{CorpID: c.Query("corp"), Kind: c.Query("kind"), Status: c.Query("status"), Limit: 100}
-	if !beforeParam(c, "a job id", &f.BeforeID) {
-		return
-	}
-	if !limitParam(c, &f.Limit) {
-		return
-	}
-	list, err := h.jobs.ListJobs(c.Request.Context(), f)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
-	renderPage(c, "jobs", list, f.Limit, "next_before", func(j model.Job) uint64 { return j.ID })
 }
 
 var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>

@@ -73,7 +73,7 @@ func newEnv(t *testing.T, driver string) *env {
 		t.Fatal(err)
 	}
 	r := handler.New(handler.Deps{
-		Callbacks: cb, Events: st, Auth: e.auth, Gatherer: reg, Logger: log,
+		Callbacks: cb, Queue: service.NewQueueLog(st), Auth: e.auth, Gatherer: reg, Logger: log,
 		Ready: func(ctx context.Context) (map[string]any, error) { return nil, st.Ping(ctx) },
 	})
 	e.srv = httptest.NewServer(r)
@@ -219,7 +219,7 @@ func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Callbacks: cb, Events: st, Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	enc := "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q=="
@@ -248,7 +248,7 @@ func TestEventSentFourTimesIsStoredAndDispatchedOnce(t *testing.T) {
 				t.Fatalf("attempt %d: status %d", i, resp.StatusCode)
 			}
 		}
-		e.waitFor("event processed", func() bool { return e.count(model.EventProcessed) == 1 })
+		e.waitFor("event processed", func() bool { return e.count(model.StatusProcessed) == 1 })
 		time.Sleep(150 * time.Millisecond) // a few sweep intervals: nothing more may happen
 		if n := e.count(""); n != 1 {
 			t.Fatalf("stored %d events, want 1", n)
@@ -359,11 +359,11 @@ func TestEventsAcceptedWhileStoppedAreProcessedLater(t *testing.T) {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
 		}
-		if e.count(model.EventPending) != 10 {
+		if e.count(model.StatusPending) != 10 {
 			t.Fatal("events not pending while dispatcher is stopped")
 		}
 		e.startDispatcher()
-		e.waitFor("all processed", func() bool { return e.count(model.EventProcessed) == 10 })
+		e.waitFor("all processed", func() bool { return e.count(model.StatusProcessed) == 10 })
 		if e.handlerN.Load() != 10 {
 			t.Fatalf("handler ran %d times", e.handlerN.Load())
 		}
@@ -375,7 +375,7 @@ func TestUnknownEventTypesAreIgnoredWithReason(t *testing.T) {
 		e.startDispatcher()
 		ev := &wecom.Event{ToUserName: corpID, FromUserName: "sys", CreateTime: 1, MsgType: "event", Event: "something_new", ChangeType: "x"}
 		e.post(ev)
-		e.waitFor("ignored", func() bool { return e.count(model.EventIgnored) == 1 })
+		e.waitFor("ignored", func() bool { return e.count(model.StatusIgnored) == 1 })
 		evs, _ := e.store.ListEvents(context.Background(), model.EventFilter{Limit: 1})
 		got, _ := e.store.GetEvent(context.Background(), evs[0].ID)
 		if got.Error != "no handler for something_new/x" {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -103,9 +102,9 @@ func renderError(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &ve):
 		abortError(c, http.StatusBadRequest, "invalid", ve.Reason, ve.Field)
-	case errors.Is(err, model.ErrNotFound):
+	case errors.Is(err, service.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
-	case errors.Is(err, model.ErrConflict):
+	case errors.Is(err, service.ErrConflict):
 		abortError(c, http.StatusConflict, "conflict", "already exists", "")
 	case errors.As(err, &ue):
 		slog.Default().Warn("upstream failure", "request_id", c.GetString(ctxRequestID), "err", err)

@@ -15,29 +15,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
-
-// EventReader is what the events API needs.
-type EventReader interface {
-	ListEvents(ctx context.Context, f model.EventFilter) ([]model.Event, error)
-	GetEvent(ctx context.Context, id uint64) (*model.Event, error)
-}
 
 // Deps are the router's collaborators.
 type Deps struct {
 	// Callbacks serves /wecom/callback/:corp; its corps are the API's corps.
 	Callbacks *service.Callbacks
-	Events    EventReader
-	Auth      *service.Auth
-	Gatherer  prometheus.Gatherer
-	Ready     func(ctx context.Context) (map[string]any, error)
-	Logger    *slog.Logger
+	// Queue serves the events and jobs listings (nil leaves them out).
+	Queue    *service.QueueLog
+	Auth     *service.Auth
+	Gatherer prometheus.Gatherer
+	Ready    func(ctx context.Context) (map[string]any, error)
+	Logger   *slog.Logger
 	// Channel codes, contacts and jobs (nil leaves their routes out).
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
-	Jobs     JobReader
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
 	Webhooks *service.Webhooks
 	Leads    *service.Leads
@@ -78,13 +71,13 @@ func New(d Deps) *gin.Engine {
 
 	api := r.Group("/api/v1", authenticate(d.Auth))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
-	ev := &eventsHandler{events: d.Events}
-	api.GET("/events", requireRole(service.RoleAdmin), ev.list)
-	api.GET("/events/:id", requireRole(service.RoleAdmin), ev.get)
+	if d.Queue != nil {
+		(&queueHandler{log: d.Queue}).routes(api)
+	}
 
 	if d.Codes != nil {
 		corps := d.corpIDs()
-		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, jobs: d.Jobs, corps: corps, fetchQR: d.fetchQR()}
+		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
 			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, corps: corps}).routes(api)

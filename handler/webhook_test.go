@@ -41,7 +41,7 @@ func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy
 	done := make(chan struct{})
 	go func() { _ = hooks.Run(ctx); close(done) }()
 	auth := service.NewAuth(st, nil)
-	r := handler.New(handler.Deps{Callbacks: cb, Events: st, Auth: auth, Logger: log, Webhooks: hooks})
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth, Logger: log, Webhooks: hooks})
 	e := &hookEnv{t: t, st: st, hooks: hooks, srv: httptest.NewServer(r)}
 	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
 	e.admin, _, err = auth.CreateToken(ctx, "admin", service.RoleAdmin)

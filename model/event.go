@@ -9,15 +9,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// Event statuses.
-const (
-	EventPending    = StatusPending
-	EventProcessing = StatusProcessing
-	EventProcessed  = StatusProcessed
-	EventIgnored    = StatusIgnored
-	EventFailed     = StatusFailed
-)
-
 // Event is a callback stored in the inbox.
 type Event struct {
 	ID             uint64     `json:"id"`
@@ -46,7 +37,7 @@ func (Event) TableName() string { return "wecom_events" }
 // exists. It reports whether the row was new.
 func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err error) {
 	now := s.Now()
-	e.Status = EventPending
+	e.Status = StatusPending
 	e.ReceivedAt = now
 	e.AvailableAt = now
 	// A plain insert whose unique-key violation is translated by GORM: an

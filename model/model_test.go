@@ -81,7 +81,7 @@ func TestClaimKeepsOrderPerKey(t *testing.T) {
 		ids := []uint64{}
 		for _, e := range got {
 			ids = append(ids, e.ID)
-			if e.Status != model.EventProcessing || e.Attempts != 1 {
+			if e.Status != model.StatusProcessing || e.Attempts != 1 {
 				t.Fatalf("claimed row %+v", e)
 			}
 		}
@@ -92,7 +92,7 @@ func TestClaimKeepsOrderPerKey(t *testing.T) {
 		if more, _ := st.ClaimEvents(ctx, "w2", time.Minute, 10); len(more) != 0 {
 			t.Fatalf("claimed %d more while first of key unfinished", len(more))
 		}
-		if err := st.FinishEvent(ctx, 1, "w1", model.EventProcessed, ""); err != nil {
+		if err := st.FinishEvent(ctx, 1, "w1", model.StatusProcessed, ""); err != nil {
 			t.Fatal(err)
 		}
 		more, _ := st.ClaimEvents(ctx, "w2", time.Minute, 10)
@@ -100,7 +100,7 @@ func TestClaimKeepsOrderPerKey(t *testing.T) {
 			t.Fatalf("after finishing 1, claimed %+v", more)
 		}
 		// The wrong owner cannot finish.
-		if err := st.FinishEvent(ctx, 2, "w1", model.EventProcessed, ""); err == nil {
+		if err := st.FinishEvent(ctx, 2, "w1", model.StatusProcessed, ""); err == nil {
 			t.Fatal("foreign owner finished an event")
 		}
 	})
@@ -131,7 +131,7 @@ func TestLeaseExpiryRecoveryAndRelease(t *testing.T) {
 			t.Fatalf("released %d", n)
 		}
 		e, _ := st.GetEvent(ctx, got[0].ID)
-		if e.Status != model.EventPending || e.Attempts != 1 {
+		if e.Status != model.StatusPending || e.Attempts != 1 {
 			t.Fatalf("released row: %+v", e)
 		}
 	})
@@ -187,7 +187,7 @@ func TestConcurrentClaimersNeverShareAnEvent(t *testing.T) {
 					}
 					mu.Unlock()
 					for _, e := range got {
-						if err := st.FinishEvent(ctx, e.ID, owner, model.EventProcessed, ""); err != nil {
+						if err := st.FinishEvent(ctx, e.ID, owner, model.StatusProcessed, ""); err != nil {
 							t.Error(err)
 						}
 					}

@@ -143,7 +143,7 @@ func BenchmarkDispatcherDrain(b *testing.B) {
 			}
 			// Done means handled; processed means the outcome is written too.
 			for {
-				n, err := st.CountEvents(ctx, model.EventProcessed)
+				n, err := st.CountEvents(ctx, model.StatusProcessed)
 				if err != nil {
 					b.Fatal(err)
 				}

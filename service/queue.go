@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -347,9 +348,12 @@ func (e *permanentError) Unwrap() error { return e.err }
 // Permanent marks an error that retrying cannot fix.
 func Permanent(err error) error { return &permanentError{err: err} }
 
-// Outcome statuses, as the model stores them.
+// Statuses of the event and job queues: the store's values, named once in
+// model and re-exported for the business and the API.
 const (
-	StatusProcessed = "processed"
-	StatusIgnored   = "ignored"
-	StatusFailed    = "failed"
+	StatusPending    = model.StatusPending
+	StatusProcessing = model.StatusProcessing
+	StatusProcessed  = model.StatusProcessed
+	StatusIgnored    = model.StatusIgnored
+	StatusFailed     = model.StatusFailed
 )

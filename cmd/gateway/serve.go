@@ -184,10 +184,10 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		mount = g.demo.mount
 	}
 	g.handler = handler.New(handler.Deps{
-		Callbacks: callbacks, Events: g.store, Auth: auth, Gatherer: reg,
+		Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: contacts, Jobs: g.store, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
+		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 	})
 	return g, nil
 }

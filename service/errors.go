@@ -1,0 +1,12 @@
+package service
+
+import "github.com/leadgate/scrm-gateway/model"
+
+// Errors of the business that the API maps to statuses: ErrNotFound 404,
+// ErrConflict 409, *ValidationError 400 with its field, *UpstreamError 502.
+// The store's sentinels are the same values, so a store error that reaches
+// the API unwrapped maps the same way.
+var (
+	ErrNotFound = model.ErrNotFound
+	ErrConflict = model.ErrConflict
+)

@@ -1,0 +1,142 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
+
+// QueueLogStore is what the inbox and job listings read.
+type QueueLogStore interface {
+	ListEvents(ctx context.Context, f model.EventFilter) ([]model.Event, error)
+	GetEvent(ctx context.Context, id uint64) (*model.Event, error)
+	ListJobs(ctx context.Context, f model.JobFilter) ([]model.Job, error)
+}
+
+// QueueLog reads the inbox's events and the side-effect jobs for the admin
+// API: what arrived, what ran, and how each ended.
+type QueueLog struct {
+	store QueueLogStore
+}
+
+// NewQueueLog returns a reader over store.
+func NewQueueLog(store QueueLogStore) *QueueLog { return &QueueLog{store: store} }
+
+// EventQuery selects events, newest first: by corp, status and type, below
+// the id BeforeID (0: from the newest), at most Limit.
+type EventQuery struct {
+	CorpID   string
+	Status   string
+	Type     string
+	BeforeID uint64
+	Limit    int
+}
+
+// JobQuery selects jobs, newest first, like EventQuery.
+type JobQuery struct {
+	CorpID   string
+	Kind     string
+	Status   string
+	BeforeID uint64
+	Limit    int
+}
+
+// EventView is a stored event as the API shows it. XML and Event (the
+// parsed message) are set only when one event is read.
+type EventView struct {
+	ID             uint64       `json:"id"`
+	CorpID         string       `json:"corp_id"`
+	Type           string       `json:"type"`
+	Status         string       `json:"status"`
+	Attempts       int          `json:"attempts"`
+	Error          string       `json:"error,omitempty"`
+	UserID         string       `json:"user_id,omitempty"`
+	ExternalUserID string       `json:"external_user_id,omitempty"`
+	ChatID         string       `json:"chat_id,omitempty"`
+	State          string       `json:"state,omitempty"`
+	ReceivedAt     time.Time    `json:"received_at"`
+	ProcessedAt    *time.Time   `json:"processed_at,omitempty"`
+	XML            string       `json:"xml,omitempty"`
+	Event          *wecom.Event `json:"event,omitempty"`
+}
+
+// JobView is a job as the API shows it.
+type JobView struct {
+	ID          uint64     `json:"id"`
+	CorpID      string     `json:"corp_id"`
+	Kind        string     `json:"kind"`
+	Key         string     `json:"key"`
+	Payload     string     `json:"payload"`
+	Status      string     `json:"status"`
+	Attempts    int        `json:"attempts"`
+	Error       string     `json:"error,omitempty"`
+	AvailableAt time.Time  `json:"available_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+}
+
+var queueStatuses = map[string]bool{
+	StatusPending: true, StatusProcessing: true, StatusProcessed: true, StatusIgnored: true, StatusFailed: true,
+}
+
+const queueStatusReason = "must be one of pending, processing, processed, ignored, failed"
+
+// Events lists events newest first, without their payloads.
+func (l *QueueLog) Events(ctx context.Context, q EventQuery) ([]EventView, error) {
+	if q.Status != "" && !queueStatuses[q.Status] {
+		return nil, &ValidationError{Field: "status", Reason: queueStatusReason}
+	}
+	rows, err := l.store.ListEvents(ctx, model.EventFilter{CorpID: q.CorpID, Status: q.Status, Type: q.Type,
+		BeforeID: q.BeforeID, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EventView, 0, len(rows))
+	for i := range rows {
+		out = append(out, viewEvent(&rows[i], false))
+	}
+	return out, nil
+}
+
+// Event reads one event with its decrypted XML and the message parsed from it.
+func (l *QueueLog) Event(ctx context.Context, id uint64) (*EventView, error) {
+	e, err := l.store.GetEvent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := viewEvent(e, true)
+	return &v, nil
+}
+
+func viewEvent(e *model.Event, full bool) EventView {
+	v := EventView{
+		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error,
+		UserID: e.UserID, ExternalUserID: e.ExternalUserID, ChatID: e.ChatID, State: e.State,
+		ReceivedAt: e.ReceivedAt, ProcessedAt: e.ProcessedAt,
+	}
+	if full {
+		v.XML = e.Payload
+		if ev, err := wecom.ParseEvent([]byte(e.Payload)); err == nil {
+			v.Event = ev
+		}
+	}
+	return v
+}
+
+// Jobs lists jobs newest first.
+func (l *QueueLog) Jobs(ctx context.Context, q JobQuery) ([]JobView, error) {
+	rows, err := l.store.ListJobs(ctx, model.JobFilter{CorpID: q.CorpID, Kind: q.Kind, Status: q.Status,
+		BeforeID: q.BeforeID, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]JobView, 0, len(rows))
+	for _, j := range rows {
+		out = append(out, JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
+			Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: j.AvailableAt,
+			CreatedAt: j.CreatedAt, ProcessedAt: j.ProcessedAt})
+	}
+	return out, nil
+}
