@@ -52,7 +52,8 @@ type DB struct {
 type WeCom struct {
 	// APIBase is where the server API lives; tests and the demo point it at the simulator.
 	APIBase string `yaml:"api_base"`
-	// CallsPerMinute is the budget the gateway allows itself per API per corp (WeCom's cap is 10,000).
+	// CallsPerMinute is the budget the gateway allows itself per API per corp, shared by all
+	// replicas through the database (WeCom's cap is 10,000).
 	CallsPerMinute int `yaml:"calls_per_minute"`
 }
 

@@ -115,6 +115,7 @@ type budget struct {
 	cfg       BudgetConfig
 	holdFirst time.Duration
 	holdMax   time.Duration
+	shared    *sharedBudgets // nil: the budget is this process's alone
 
 	mu   sync.Mutex
 	apis map[string]*apiBudget
@@ -169,7 +170,25 @@ func (b *budget) api(name string) *apiBudget {
 // second, so that a welcome never waits out a rest longer than its window.
 // probe reports that the call is the held API's probe: its answer must be
 // passed to answered.
-func (b *budget) take(api string, now, deadline time.Time) (probe bool, err error) {
+func (b *budget) take(ctx context.Context, api string, now, deadline time.Time) (probe bool, err error) {
+	if probe, err = b.takeLocal(api, now, deadline); err != nil || b.shared == nil {
+		return probe, err
+	}
+	if err := b.shared.take(ctx, api, b.cfg.limitFor(api), now); err != nil {
+		b.mu.Lock()
+		a := b.api(api)
+		a.minute.sub(now, 1)
+		a.hour.sub(now, 1)
+		if probe {
+			a.hold.probing = false
+		}
+		b.mu.Unlock()
+		return false, err
+	}
+	return probe, nil
+}
+
+func (b *budget) takeLocal(api string, now, deadline time.Time) (probe bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a := b.api(api)
@@ -306,13 +325,55 @@ func (w *window) count(now time.Time) int {
 	return n
 }
 
-func (w *window) add(now time.Time) {
+func (w *window) add(now time.Time) { w.addN(now, 1) }
+
+func (w *window) slot(id int64) int {
+	n := int64(len(w.ids))
+	return int(((id % n) + n) % n)
+}
+
+func (w *window) addN(now time.Time, n int) {
 	cur := w.id(now)
-	i := int(((cur % int64(len(w.ids))) + int64(len(w.ids))) % int64(len(w.ids)))
+	i := w.slot(cur)
 	if w.ids[i] != cur {
 		w.ids[i], w.counts[i] = cur, 0
 	}
-	w.counts[i]++
+	w.counts[i] += n
+}
+
+// sub takes back n calls counted at `at` (granted, then not made).
+func (w *window) sub(at time.Time, n int) {
+	id := w.id(at)
+	if i := w.slot(id); w.ids[i] == id {
+		w.counts[i] = max(0, w.counts[i]-n)
+	}
+}
+
+// export lists the window's buckets with calls as (bucket number, count).
+func (w *window) export() [][2]int64 {
+	var out [][2]int64
+	for i, c := range w.counts {
+		if c > 0 {
+			out = append(out, [2]int64{w.ids[i], int64(c)})
+		}
+	}
+	return out
+}
+
+// load puts exported buckets back; those older than the window at now are
+// dropped.
+func (w *window) load(buckets [][2]int64, now time.Time) {
+	cur := w.id(now)
+	for _, b := range buckets {
+		if b[0] <= cur-int64(len(w.ids)) {
+			continue
+		}
+		i := w.slot(b[0])
+		if w.ids[i] != b[0] {
+			w.ids[i], w.counts[i] = b[0], 0
+		}
+		w.counts[i] += int(b[1])
+	}
 }
 
 // wait is how long until one more call fits, zero when it fits now.

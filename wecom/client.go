@@ -158,6 +158,9 @@ type ClientConfig struct {
 	// Budget is the calls per API we allow ourselves (default 9000/min,
 	// under WeCom's 10,000).
 	Budget BudgetConfig
+	// BudgetStore shares Budget among every replica of the corp (nil: the
+	// budget is this process's alone).
+	BudgetStore BudgetStore
 	// RefreshBefore: refresh the token this long before it expires
 	// (default 5 min).
 	RefreshBefore time.Duration
@@ -209,6 +212,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	installLibraryHooks()
 
 	b := newBudget(cfg.Budget)
+	if cfg.BudgetStore != nil {
+		b.shared = newSharedBudgets(cfg.BudgetStore, cfg.CorpID, cfg.Logger)
+	}
 	ts := &tokenSource{
 		corpID:        cfg.CorpID,
 		secret:        cfg.Secret,
@@ -255,7 +261,7 @@ func (c *Client) do(ctx context.Context, api string, send func(ctx context.Conte
 		if err := ctx.Err(); err != nil {
 			return c.normalize(api, err)
 		}
-		probe, err := c.budget.take(api, c.now(), deadline)
+		probe, err := c.budget.take(ctx, api, c.now(), deadline)
 		if err != nil {
 			return err
 		}

@@ -239,7 +239,7 @@ type tokenResponse struct {
 // corpsecret out of every error text.
 func (s *tokenSource) fetch(ctx context.Context) (Token, error) {
 	deadline := answerBy(ctx)
-	probe, err := s.budget.take(APIGetToken, s.now(), deadline)
+	probe, err := s.budget.take(ctx, APIGetToken, s.now(), deadline)
 	if err != nil {
 		return Token{}, err
 	}

@@ -124,7 +124,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	clients := map[string]*wecom.Client{}
 	for _, c := range cfg.Corps {
 		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store},
-			Logger: log.With("component", "wecom", "corp", c.ID),
+			Logger: log.With("component", "wecom", "corp", c.ID), BudgetStore: g.store,
 			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute, HoldFor: w.holdFor}})
 		if err != nil {
 			g.close()

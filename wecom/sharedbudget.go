@@ -1,0 +1,129 @@
+package wecom
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// BudgetStore shares a corp's per-API call budgets among the gateway's
+// replicas, so that together they stay under WeCom's limit (the gateway
+// implements it on its database). UpdateBudget runs fn on the named state
+// while every other replica waits, and stores what fn returns.
+type BudgetStore interface {
+	UpdateBudget(ctx context.Context, name string, fn func(state []byte) ([]byte, error)) error
+}
+
+const (
+	// grantLife is how long a replica may spend calls it was granted. The
+	// shared windows count them at the moment of the grant; one second later
+	// at most keeps every call inside the bucket that counted it, give or
+	// take that second, which the windows' extra bucket covers.
+	grantLife = time.Second
+	// Grants start small and double while a replica spends them within
+	// their life, so one write to the database buys many calls under load
+	// and an idle replica holds back little of the budget.
+	minGrant   = 1
+	firstGrant = 4
+)
+
+// sharedBudgets claims calls from the shared windows in grants, one
+// database write per grant rather than per call.
+type sharedBudgets struct {
+	store  BudgetStore
+	corpID string
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	apis map[string]*grant
+}
+
+// grant is what one replica holds of an API's shared budget.
+type grant struct {
+	mu   sync.Mutex // one claim at a time per API in this process
+	left int        // calls not yet spent
+	size int        // calls asked for at the last claim
+	at   time.Time  // when they were granted
+}
+
+// sharedState is the shared windows of one API, as stored.
+type sharedState struct {
+	Minute [][2]int64 `json:"m,omitempty"`
+	Hour   [][2]int64 `json:"h,omitempty"`
+}
+
+func newSharedBudgets(store BudgetStore, corpID string, log *slog.Logger) *sharedBudgets {
+	return &sharedBudgets{store: store, corpID: corpID, log: log, apis: map[string]*grant{}}
+}
+
+func (s *sharedBudgets) grantFor(api string) *grant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.apis[api]
+	if !ok {
+		g = &grant{size: firstGrant}
+		s.apis[api] = g
+	}
+	return g
+}
+
+// take spends one call of the shared budget, claiming a new grant when this
+// replica's is spent or stale. When the store cannot be reached the call
+// goes on this process's own budget alone: a welcome is not refused because
+// the database is slow.
+func (s *sharedBudgets) take(ctx context.Context, api string, l Limit, now time.Time) error {
+	g := s.grantFor(api)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	fresh := !now.Before(g.at) && now.Sub(g.at) < grantLife
+	if g.left > 0 && fresh {
+		g.left--
+		return nil
+	}
+	switch {
+	case g.left == 0 && fresh:
+		g.size = min(2*g.size, max(l.PerMinute/60, minGrant))
+	case g.left > g.size/2:
+		g.size = max(g.size/2, minGrant)
+	}
+	var granted int
+	var wait time.Duration
+	err := s.store.UpdateBudget(ctx, "wecom:budget:"+s.corpID+":"+api, func(state []byte) ([]byte, error) {
+		var st sharedState
+		if len(state) > 0 {
+			if err := json.Unmarshal(state, &st); err != nil {
+				st = sharedState{} // a state we cannot read is started afresh
+			}
+		}
+		minute := newWindow(l.PerMinute, time.Second, 60)
+		hour := newWindow(l.PerHour, time.Minute, 60)
+		minute.load(st.Minute, now)
+		hour.load(st.Hour, now)
+		if g.left > 0 {
+			// Hand back what the last grant did not spend.
+			minute.sub(g.at, g.left)
+			hour.sub(g.at, g.left)
+		}
+		free := min(minute.limit-minute.count(now), hour.limit-hour.count(now))
+		granted = max(0, min(g.size, free))
+		if granted == 0 {
+			wait = max(minute.wait(now), hour.wait(now))
+		} else {
+			minute.addN(now, granted)
+			hour.addN(now, granted)
+		}
+		return json.Marshal(sharedState{Minute: minute.export(), Hour: hour.export()})
+	})
+	if err != nil {
+		s.log.Warn("wecom: shared budget unavailable, going on this process's budget", "corp_id", s.corpID, "api", api, "err", err)
+		return nil
+	}
+	g.left, g.at = granted, now
+	if granted == 0 {
+		return &BudgetError{API: api, RetryAfter: max(wait, time.Millisecond)}
+	}
+	g.left--
+	return nil
+}
