@@ -179,7 +179,7 @@ func (h *channelHandler) stats(c *gin.Context) {
 	if !ok {
 		return
 	}
-	st, err := h.codes.Stats(c.Request.Context(), corp, id, from, to)
+	st, err := h.codes.Stats(c.Request.Context(), principal(c), corp, id, from, to)
 	reply(c, http.StatusOK, st, err)
 }
 
@@ -235,7 +235,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
-	list, err := h.contacts.List(c.Request.Context(), f)
+	list, err := h.contacts.List(c.Request.Context(), principal(c), f)
 	if err != nil {
 		renderError(c, err)
 		return
@@ -248,7 +248,7 @@ func (h *channelHandler) getContact(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := h.contacts.Get(c.Request.Context(), corp, id)
+	d, err := h.contacts.Get(c.Request.Context(), principal(c), corp, id)
 	if err != nil {
 		renderError(c, err)
 		return

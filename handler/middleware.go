@@ -104,6 +104,10 @@ func renderError(c *gin.Context, err error) {
 		abortError(c, http.StatusBadRequest, "invalid", ve.Reason, ve.Field)
 	case errors.Is(err, service.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
+	case errors.Is(err, service.ErrNotLinked):
+		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
+	case errors.Is(err, service.ErrForbidden):
+		abortError(c, http.StatusForbidden, "forbidden", "this token may see only its own staff member's customers", "")
 	case errors.Is(err, service.ErrConflict):
 		abortError(c, http.StatusConflict, "conflict", "already exists", "")
 	case errors.As(err, &ue):

@@ -305,9 +305,12 @@ func (s *Store) AddTimeline(ctx context.Context, e *TimelineEntry) error {
 
 // ContactFilter selects contacts for the admin API.
 type ContactFilter struct {
-	CorpID  string
-	CodeID  uint64
-	UserID  string
+	CorpID string
+	CodeID uint64
+	UserID string
+	// Follower keeps only contacts this staff member follows: a relation of
+	// theirs that was not handed over to someone else.
+	Follower string
 	Tag     string
 	Q       string
 	AfterID uint64
@@ -332,6 +335,10 @@ func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]Contact, e
 			sub = sub.Where("tags LIKE ?", `%"`+escapeLike(f.Tag)+`"%`)
 		}
 		q = q.Where("contacts.id IN (?)", sub)
+	}
+	if f.Follower != "" {
+		q = q.Where("contacts.id IN (?)", s.db.Model(&Relation{}).Select("contact_id").
+			Where("user_id = ? AND status <> ?", f.Follower, RelationTransferred))
 	}
 	if f.Q != "" {
 		// '!' escapes on SQLite and MySQL alike (a backslash means different

@@ -52,6 +52,10 @@ type Principal struct {
 	UserID string `json:"userid,omitempty"`
 }
 
+// staff reports whether p is a staff member's token, whose reads are scoped
+// to that member's own customers.
+func (p *Principal) staff() bool { return p != nil && p.Role == RoleStaff }
+
 // Auth issues and checks admin-API tokens. Tokens are "gw_" + 32 random
 // bytes (base64url); only their SHA-256 is stored, so a database leak does not
 // leak credentials, and a plain hash is enough because the secret has 256 bits.

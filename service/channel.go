@@ -892,7 +892,13 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 // Stats returns a code's daily adds and losses per staff member between two
 // days (YYYY-MM-DD, inclusive); an empty bound means the last 30 days as
 // counted in the roster's time zone.
-func (cc *ChannelCodes) Stats(ctx context.Context, corpID string, id uint64, from, to string) (*CodeStats, error) {
+//
+// A staff principal is owed only their own figures: every total and day then
+// counts their adds and losses alone, and the staff maps hold only them.
+func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, id uint64, from, to string) (*CodeStats, error) {
+	if p.staff() && p.UserID == "" {
+		return nil, ErrNotLinked
+	}
 	c, err := cc.store.GetChannelCode(ctx, corpID, id)
 	if err != nil {
 		return nil, err
@@ -918,6 +924,9 @@ func (cc *ChannelCodes) Stats(ctx context.Context, corpID string, id uint64, fro
 	out := &CodeStats{CodeID: id, From: from, To: to, Days: []DayStat{}, Staff: map[string]*Totals{}}
 	byDay := map[string]*DayStat{}
 	for _, r := range rows {
+		if p.staff() && r.UserID != p.UserID {
+			continue
+		}
 		d := byDay[r.Day]
 		if d == nil {
 			out.Days = append(out.Days, DayStat{Day: r.Day, Staff: map[string]*Totals{}})

@@ -463,12 +463,61 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	return c.store.SetRelationTags(ctx, j.CorpID, p.UserID, p.ExternalUserID, string(b))
 }
 
-// List returns contacts.
-func (c *Contacts) List(ctx context.Context, f model.ContactFilter) ([]model.Contact, error) {
+// List returns contacts. A staff principal sees only the contacts they
+// follow, and may not ask for another staff member's (?staff=).
+func (c *Contacts) List(ctx context.Context, p *Principal, f model.ContactFilter) ([]model.Contact, error) {
+	if p.staff() {
+		if p.UserID == "" {
+			return nil, ErrNotLinked
+		}
+		if f.UserID != "" && f.UserID != p.UserID {
+			return nil, ErrForbidden
+		}
+		// Code and tag filters then read the member's own relations too.
+		f.UserID, f.Follower = p.UserID, p.UserID
+	}
 	return c.store.ListContacts(ctx, f)
 }
 
-// Get returns a contact with relations and timeline.
-func (c *Contacts) Get(ctx context.Context, corpID string, id uint64) (*model.ContactDetail, error) {
-	return c.store.GetContact(ctx, corpID, id)
+// Get returns a contact with relations and timeline. A staff principal gets
+// only a contact they follow (another's is not found, not even its
+// existence), with their own relations and the timeline's entries that are
+// theirs or no one's.
+func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*model.ContactDetail, error) {
+	d, err := c.store.GetContact(ctx, corpID, id)
+	if err != nil || !p.staff() {
+		return d, err
+	}
+	if !follows(p, d.Relations) {
+		return nil, model.ErrNotFound
+	}
+	rels := d.Relations[:0]
+	for _, r := range d.Relations {
+		if r.UserID == p.UserID {
+			rels = append(rels, r)
+		}
+	}
+	d.Relations = rels
+	tl := d.Timeline[:0]
+	for _, e := range d.Timeline {
+		if e.UserID == "" || e.UserID == p.UserID {
+			tl = append(tl, e)
+		}
+	}
+	d.Timeline = tl
+	return d, nil
+}
+
+// follows reports whether p's staff member follows the contact of rels (a
+// relation of theirs not handed over to someone else).
+func follows(p *Principal, rels []model.Relation) bool {
+	if p.UserID == "" {
+		return false
+	}
+	for _, r := range rels {
+		if r.UserID == p.UserID && r.Status != model.RelationTransferred {
+			return true
+		}
+	}
+	return false
 }

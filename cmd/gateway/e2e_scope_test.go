@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+// scopeFixture: zhangsan's customer 韩梅梅 (code A), lisi's customer 李雷
+// (code B), and 王五, who added both.
+type scopeFixture struct {
+	codeA, codeB             service.ChannelCode
+	own, others, shared      uint64 // contact ids
+	ownLead, othersLead      uint64
+	admin, viewer, crm       string
+	zhangsan, lisi, unlinked string
+}
+
+func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
+	ctx := context.Background()
+	f := &scopeFixture{admin: e.token}
+	f.codeA = e.createCode(map[string]any{"name": "展台A", "roster": roster(member("zhangsan"))})
+	f.codeB = e.createCode(map[string]any{"name": "展台B", "roster": roster(member("lisi"))})
+	e.scan(f.codeA, "韩梅梅")
+	e.scan(f.codeB, "李雷")
+	for _, code := range []service.ChannelCode{f.codeA, f.codeB} {
+		if _, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "王五", UnionID: "union-ww"}}); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+	}
+	e.idle()
+	var all struct {
+		Contacts []model.Contact `json:"contacts"`
+	}
+	if st := e.api("GET", "/api/v1/contacts", nil, &all); st != 200 || len(all.Contacts) != 3 {
+		t.Fatalf("admin contacts: %d %+v", st, all)
+	}
+	for _, c := range all.Contacts {
+		switch c.Name {
+		case "韩梅梅":
+			f.own = c.ID
+		case "李雷":
+			f.others = c.ID
+		case "王五":
+			f.shared = c.ID
+		}
+	}
+	var leads struct {
+		Leads []service.Lead `json:"leads"`
+	}
+	e.api("GET", "/api/v1/leads", nil, &leads)
+	for _, l := range leads.Leads {
+		switch l.ContactID {
+		case f.own:
+			f.ownLead = l.ID
+		case f.others:
+			f.othersLead = l.ID
+		}
+	}
+	if f.own == 0 || f.others == 0 || f.shared == 0 || f.ownLead == 0 || f.othersLead == 0 {
+		t.Fatalf("fixture: %+v", f)
+	}
+	auth := service.NewAuth(e.gw.store, nil)
+	f.viewer, _, _ = auth.CreateToken(ctx, "dashboard", service.RoleViewer)
+	f.crm, _, _ = auth.CreateToken(ctx, "crm", service.RoleCRM)
+	f.zhangsan, _, _ = auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
+	f.lisi, _, _ = auth.CreateTokenFor(ctx, "lisi", service.RoleStaff, "lisi")
+	f.unlinked, _, _ = auth.CreateToken(ctx, "booth", service.RoleStaff)
+	return f
+}
+
+// TestStaffSeeOnlyTheirOwnCustomers: a staff token reads only the contacts
+// its staff member follows, by every route, and every read route answers each
+// role as documented.
+func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		f := newScopeFixture(t, e)
+		type contactList struct {
+			Contacts []model.Contact `json:"contacts"`
+		}
+		names := func(path, tok string) (int, []string) {
+			var l contactList
+			st := e.api("GET", path, nil, &l, tok)
+			var out []string
+			for _, c := range l.Contacts {
+				out = append(out, c.Name)
+			}
+			sort.Strings(out)
+			return st, out
+		}
+		for _, tc := range []struct {
+			path, tok string
+			status    int
+			want      string
+		}{
+			{"/api/v1/contacts", f.zhangsan, 200, "[王五 韩梅梅]"},
+			{"/api/v1/contacts", f.lisi, 200, "[李雷 王五]"},
+			{"/api/v1/contacts", f.viewer, 200, "[李雷 王五 韩梅梅]"},
+			{"/api/v1/contacts?staff=zhangsan", f.zhangsan, 200, "[王五 韩梅梅]"},
+			{"/api/v1/contacts?staff=lisi", f.admin, 200, "[李雷 王五]"},
+			{fmt.Sprintf("/api/v1/contacts?code=%d", f.codeA.ID), f.zhangsan, 200, "[王五 韩梅梅]"},
+			{"/api/v1/contacts?q=李雷", f.zhangsan, 200, "[]"},
+			{"/api/v1/contacts?q=王五", f.zhangsan, 200, "[王五]"},
+			{fmt.Sprintf("/api/v1/contacts?code=%d", f.codeB.ID), f.zhangsan, 200, "[]"},
+			{fmt.Sprintf("/api/v1/contacts?after=%d", max(f.own, f.shared)), f.zhangsan, 200, "[]"},
+			{fmt.Sprintf("/api/v1/contacts?after=%d&limit=1", min(f.own, f.shared)), f.zhangsan, 200, "[" + map[bool]string{true: "王五", false: "韩梅梅"}[f.own < f.shared] + "]"},
+			{"/api/v1/contacts?staff=lisi", f.zhangsan, 403, "[]"},
+			{"/api/v1/contacts", f.unlinked, 403, "[]"},
+			{"/api/v1/contacts", f.crm, 403, "[]"},
+		} {
+			st, got := names(tc.path, tc.tok)
+			if st != tc.status || fmt.Sprint(got) != tc.want && !(tc.want == "[]" && got == nil) {
+				t.Errorf("GET %s: %d %v, want %d %s", tc.path, st, got, tc.status, tc.want)
+			}
+		}
+
+		// Another staff member's customer is not found by id, whatever the route.
+		contact := func(id uint64) string { return fmt.Sprintf("/api/v1/contacts/%d", id) }
+		for _, tc := range []struct {
+			path, tok string
+			status    int
+		}{
+			{contact(f.own), f.zhangsan, 200},
+			{contact(f.shared), f.zhangsan, 200},
+			{contact(f.others), f.zhangsan, 404},
+			{contact(f.own), f.lisi, 404},
+			{contact(f.others), f.viewer, 200},
+			{contact(f.others), f.unlinked, 404},
+			{contact(f.others), f.crm, 403},
+			{fmt.Sprintf("/api/v1/leads/%d", f.othersLead), f.zhangsan, 404},
+			{fmt.Sprintf("/api/v1/leads/%d", f.ownLead), f.zhangsan, 200},
+			{fmt.Sprintf("/api/v1/leads/%d", f.ownLead), f.lisi, 404},
+		} {
+			if st := e.api("GET", tc.path, nil, nil, tc.tok); st != tc.status {
+				t.Errorf("GET %s: %d, want %d", tc.path, st, tc.status)
+			}
+		}
+		var leads struct {
+			Leads []service.Lead `json:"leads"`
+		}
+		if st := e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", f.others), nil, &leads, f.zhangsan); st != 200 || len(leads.Leads) != 0 {
+			t.Errorf("lead of another's contact: %d %+v", st, leads)
+		}
+
+		// The shared customer shows the staff member's own relation and only
+		// the timeline entries that are theirs or no one's.
+		var detail struct {
+			Contact   model.Contact `json:"contact"`
+			Relations []struct {
+				Relation model.Relation `json:"relation"`
+			} `json:"relations"`
+			Timeline []model.TimelineEntry `json:"timeline"`
+		}
+		e.api("GET", contact(f.shared), nil, &detail)
+		if len(detail.Relations) != 2 {
+			t.Fatalf("admin sees %d relations of the shared customer", len(detail.Relations))
+		}
+		var lisiEntries int
+		for _, en := range detail.Timeline {
+			if en.UserID == "lisi" {
+				lisiEntries++
+			}
+		}
+		if lisiEntries == 0 {
+			t.Fatalf("no timeline entry of lisi's: %+v", detail.Timeline)
+		}
+		detail.Relations, detail.Timeline = nil, nil
+		e.api("GET", contact(f.shared), nil, &detail, f.zhangsan)
+		if len(detail.Relations) != 1 || detail.Relations[0].Relation.UserID != "zhangsan" || len(detail.Timeline) == 0 {
+			t.Fatalf("zhangsan's view of the shared customer: %+v", detail)
+		}
+		for _, en := range detail.Timeline {
+			if en.UserID != "" && en.UserID != "zhangsan" {
+				t.Errorf("zhangsan sees lisi's timeline entry %+v", en)
+			}
+		}
+
+		// A channel code's stats give a staff member their own figures only.
+		var stats service.CodeStats
+		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeB.ID), nil, &stats, f.zhangsan)
+		if stats.Total.Adds != 0 || len(stats.Staff) != 0 || len(stats.Days) != 0 {
+			t.Errorf("zhangsan's view of lisi's code stats: %+v", stats)
+		}
+		stats = service.CodeStats{}
+		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeB.ID), nil, &stats, f.lisi)
+		if stats.Total.Adds != 2 || stats.Staff["lisi"] == nil || stats.Staff["lisi"].Adds != 2 {
+			t.Errorf("lisi's own code stats: %+v", stats)
+		}
+		if st := e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeB.ID), nil, nil, f.unlinked); st != 403 {
+			t.Errorf("unlinked staff token reads stats: %d", st)
+		}
+
+		// Every read route, per role.
+		a := fmt.Sprintf("%d", f.codeA.ID)
+		for _, tc := range []struct {
+			path                      string
+			admin, viewer, staff, crm int
+		}{
+			{"/api/v1/me", 200, 200, 200, 200},
+			{"/api/v1/events", 200, 403, 403, 403},
+			{"/api/v1/jobs", 200, 403, 403, 403},
+			{"/api/v1/channel-codes", 200, 200, 200, 403},
+			{"/api/v1/channel-codes/" + a, 200, 200, 200, 403},
+			{"/api/v1/channel-codes/" + a + "/stats", 200, 200, 200, 403},
+			{"/api/v1/contacts", 200, 200, 200, 403},
+			{contact(f.own), 200, 200, 200, 403},
+			{contact(f.others), 200, 200, 404, 403},
+			{"/api/v1/leads", 200, 200, 200, 403},
+			{fmt.Sprintf("/api/v1/leads/%d", f.othersLead), 200, 200, 404, 403},
+			{"/api/v1/funnel", 200, 200, 403, 403},
+			{"/api/v1/scoring", 200, 200, 200, 403},
+			{"/api/v1/tag-rules", 200, 200, 403, 403},
+			{"/api/v1/tags", 200, 200, 200, 403},
+			{"/api/v1/group-codes", 200, 200, 200, 403},
+			{"/api/v1/stores", 200, 200, 200, 403},
+			{"/api/v1/store-codes", 200, 200, 200, 403},
+			{"/api/v1/webhook-endpoints", 200, 403, 403, 403},
+			{"/api/v1/webhook-deliveries", 200, 403, 403, 403},
+		} {
+			for _, r := range []struct {
+				role, tok string
+				want      int
+			}{{"admin", f.admin, tc.admin}, {"viewer", f.viewer, tc.viewer}, {"staff", f.zhangsan, tc.staff}, {"crm", f.crm, tc.crm}} {
+				if st := e.api("GET", tc.path, nil, nil, r.tok); st != r.want {
+					t.Errorf("GET %s as %s: %d, want %d", tc.path, r.role, st, r.want)
+				}
+			}
+			if st := e.api("GET", tc.path, nil, nil, "gw_not-a-token"); st != 401 {
+				t.Errorf("GET %s with a bad token: %d, want 401", tc.path, st)
+			}
+		}
+	})
+}
