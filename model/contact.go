@@ -311,10 +311,10 @@ type ContactFilter struct {
 	// Follower keeps only contacts this staff member follows: a relation of
 	// theirs that was not handed over to someone else.
 	Follower string
-	Tag     string
-	Q       string
-	AfterID uint64
-	Limit   int
+	Tag      string
+	Q        string
+	AfterID  uint64
+	Limit    int
 }
 
 // ListContacts returns contacts by id, filtered through their relations.
