@@ -336,6 +336,16 @@ func (s *Store) MarkGroupChatDismissed(ctx context.Context, corpID, chatID strin
 	return res.RowsAffected > 0, nil
 }
 
+// SetGroupCodeAlert records the problem an admin should see on a group code
+// (a failed sync), until the next sync records its own.
+func (s *Store) SetGroupCodeAlert(ctx context.Context, id uint64, alert string) error {
+	err := s.db.WithContext(ctx).Model(&GroupCode{}).Where("id = ?", id).Update("alert", truncate(alert, 512)).Error
+	if err != nil {
+		return fmt.Errorf("store: unable to record the alert of group code %d: %w", id, err)
+	}
+	return nil
+}
+
 // SetGroupCodeSync records what the join way now lists and whether the
 // pool ran dry.
 func (s *Store) SetGroupCodeSync(ctx context.Context, id uint64, chatList string, dry bool, alert string, reconciled bool) error {

@@ -710,6 +710,14 @@ func wayUsers(r Roster, e Eligibility, current []string) ([]string, string) {
 	return e.Users, ""
 }
 
+// syncFailedAlertPrefix starts the alert of a code whose WeCom sync failed.
+const syncFailedAlertPrefix = "WeCom sync failed: "
+
+// syncFailedAlert is the alert a code carries while its WeCom sync fails.
+func syncFailedAlert(err error) string {
+	return syncFailedAlertPrefix + err.Error() + "; retrying until a sync succeeds"
+}
+
 // RequestSync asks for the code's contact way to be brought in step with
 // its roster (coalesced: many requests, one rewrite).
 func (cc *ChannelCodes) RequestSync(ctx context.Context, corpID string, codeID uint64) error {
@@ -759,6 +767,12 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 			return Permanent(err)
 		}
 		if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: c.ConfigID, User: users}); err != nil {
+			// The code shows the failure until a sync succeeds; Tick sees
+			// the alert differ from the roster's and asks again each minute.
+			if aerr := cc.store.SetChannelCodeAlert(ctx, c.ID, syncFailedAlert(err)); aerr != nil {
+				return aerr
+			}
+			cc.cache.Reload(ctx)
 			return jobError(err)
 		}
 		cc.log.Info("contact way rewritten", "code", c.ID, "users", users)

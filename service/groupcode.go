@@ -756,6 +756,9 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 				}
 				return fmt.Errorf("a listed group is gone; choosing again: %w", err)
 			}
+			if aerr := g.store.SetGroupCodeAlert(ctx, c.ID, syncFailedAlert(err)); aerr != nil {
+				return aerr
+			}
 			return jobError(err)
 		}
 		g.log.Info("join way rewritten", "code", c.ID, "chats", list, "dry", dry)
@@ -815,6 +818,13 @@ func (g *GroupCodes) Tick(ctx context.Context) error {
 	for i := range codes {
 		c := &codes[i]
 		g.setGauge(c)
+		if strings.HasPrefix(c.Alert, syncFailedAlertPrefix) {
+			// Its last sync failed: ask again until one succeeds.
+			if err := g.RequestSync(ctx, c.CorpID, c.ID); err != nil {
+				return err
+			}
+			continue
+		}
 		if c.ReconciledAt == nil || now.Sub(*c.ReconciledAt) >= reconcileEvery {
 			if err := g.rearm(ctx, c.CorpID, c.ID, JobReconcileJoinWay, true); err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
 // apiRaw sends body as it is and returns the status and the error body.
@@ -168,6 +171,110 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 		e.api("GET", "/api/v1/funnel?from="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), nil, &f)
 		if f.Counts["raw"] != 1 || f.Counts["mql"] != 1 || f.Counts["sql"] != 1 || f.Conversions["mql_to_sql"] != 1 || f.Conversions["raw_to_mql"] != 1 {
 			t.Fatalf("funnel = %+v", f)
+		}
+	})
+}
+
+// A code whose WeCom sync fails shows an alert saying so, even though the
+// PATCH that asked for the sync was answered 200; the alert stays until a
+// sync succeeds, and the minute tick keeps asking for one.
+func TestFailedSyncAlertsTheCodeUntilASyncSucceeds(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"), member("lisi"))})
+		item := fmt.Sprintf("/api/v1/channel-codes/%d", code.ID)
+		if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "update_contact_way", ErrCode: wecom.CodeInvalidParameter}); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.api("PATCH", item, map[string]any{"roster": roster(member("zhangsan"))}, nil); st != 200 {
+			t.Fatalf("patch: %d", st)
+		}
+		e.idle()
+		alert := func() string {
+			var got service.ChannelCode // fresh: alert is left out when empty
+			e.api("GET", item, nil, &got)
+			return got.Alert
+		}
+		if a := alert(); !strings.HasPrefix(a, "WeCom sync failed: ") || !strings.Contains(a, "40058") {
+			t.Fatalf("alert after a failed sync = %q", a)
+		}
+		// Still failing: the tick asks again, the alert stays.
+		if err := e.gw.codes.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		if a := alert(); !strings.HasPrefix(a, "WeCom sync failed: ") {
+			t.Fatalf("alert while WeCom still fails = %q", a)
+		}
+		// WeCom recovers: the next tick's sync succeeds and clears it.
+		if err := e.ctl.ClearFaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.gw.codes.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		way, err := e.ctl.ContactWay(ctx, code.ConfigID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := alert(); a != "" || strings.Join(way.User, ",") != "zhangsan" {
+			t.Fatalf("after recovery: alert %q, way users %v", a, way.User)
+		}
+	})
+}
+
+// The same for a group code: a join way rewrite WeCom refuses leaves an
+// alert on the code until the tick's next sync succeeds.
+func TestFailedGroupSyncAlertsTheCode(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		var pool []string
+		for i := 1; i <= 2; i++ {
+			g, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: fmt.Sprintf("群%d", i), Owner: "zhangsan"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool = append(pool, g.ChatID)
+		}
+		e.idle()
+		var code service.GroupCode
+		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": pool, "threshold": 3}, &code); st != 201 {
+			t.Fatalf("create: %d", st)
+		}
+		alert := func() string {
+			var got service.GroupCode
+			e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d", code.ID), nil, &got)
+			return got.Alert
+		}
+		if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "update_join_way", ErrCode: wecom.CodeInvalidParameter}); err != nil {
+			t.Fatal(err)
+		}
+		// The first group fills up (silently); the tick's reconcile finds it
+		// and rewrites the join way to list the second only, which WeCom refuses.
+		if _, err := e.ctl.FillGroup(ctx, pool[0], 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.gw.groups.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		if a := alert(); !strings.HasPrefix(a, "WeCom sync failed: ") {
+			t.Fatalf("alert after a failed sync = %q", a)
+		}
+		if err := e.ctl.ClearFaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.gw.groups.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		jw, err := e.ctl.JoinWay(ctx, code.ConfigID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := alert(); a != "" || strings.Join(jw.ChatIDList, ",") != pool[1] {
+			t.Fatalf("after recovery: alert %q, join way lists %v", a, jw.ChatIDList)
 		}
 	})
 }
