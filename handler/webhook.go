@@ -191,7 +191,7 @@ func (h *webhookHandler) deliveries(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "deliveries", ds, f.Limit, "next_before", func(v model.DeliveryWithAttempts) uint64 { return v.ID })
+	renderPage(c, "deliveries", ds, f.Limit, "next_before", func(v service.WebhookDelivery) uint64 { return v.ID })
 }
 
 func (h *webhookHandler) delivery(c *gin.Context) {

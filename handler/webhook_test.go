@@ -170,8 +170,11 @@ func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 
 			ctx := context.Background()
 			for i := 1; i <= 3; i++ {
-				if err := e.st.EmitWebhookNow(ctx, model.WebhookEvent{CorpID: corpID, Type: model.WebhookLeadCreated,
-					Subject: fmt.Sprint("lead:", i), Data: map[string]int{"id": i}}); err != nil {
+				body := fmt.Sprintf(`{"type":"lead.created","timestamp":"2026-11-23T10:00:00.000Z","data":{"id":%d}}`, i)
+				if err := e.st.EmitWebhookNow(ctx, model.OutboxEvent{CorpID: corpID, Type: service.EventLeadCreated,
+					Subject: fmt.Sprint("lead:", i), Body: func(model.OutboxReader, model.OutboxMessage) ([]byte, error) {
+						return []byte(body), nil
+					}}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -21,6 +21,8 @@ type APIToken struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// ExpiresAt, when set, ends the token without revoking it.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 func (APIToken) TableName() string { return "api_tokens" }

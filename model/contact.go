@@ -94,6 +94,9 @@ type AddRecord struct {
 	StatDay string
 	Detail  string
 	Jobs    []*Job
+	// Events are the webhook events of the add, given the contact as it is
+	// after it (outbox).
+	Events func(c *Contact) []OutboxEvent
 }
 
 // RecordAdd applies an add event once: a second call for the same event
@@ -140,8 +143,10 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 			}).Create(&rel).Error; err != nil {
 				return err
 			}
-			if err := s.emitContactAdded(tx, r, &c); err != nil {
-				return err
+			if r.Events != nil {
+				if err := s.emit(tx, r.Events(&c)...); err != nil {
+					return err
+				}
 			}
 			if r.CodeID > 0 && r.CountDay != "" {
 				if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
@@ -187,6 +192,9 @@ type LossRecord struct {
 	StatDay func(codeID uint64) string
 	// Jobs are enqueued with the change (only when there was one).
 	Jobs []*Job
+	// Events are the webhook events of the loss, given the relation as it
+	// was before it (outbox).
+	Events func(rel *Relation) []OutboxEvent
 }
 
 // RecordLoss applies a relation's end once. It reports whether a relation
@@ -223,8 +231,10 @@ func (s *Store) RecordLoss(ctx context.Context, r LossRecord) (bool, error) {
 				return err
 			}
 			changed = true
-			if err := s.emitContactLost(tx, r, &rel); err != nil {
-				return err
+			if r.Events != nil {
+				if err := s.emit(tx, r.Events(&rel)...); err != nil {
+					return err
+				}
 			}
 			if rel.CodeID > 0 && r.StatDay != nil && rel.Status == RelationActive {
 				if day := r.StatDay(rel.CodeID); day != "" {

@@ -397,6 +397,8 @@ type ChatChange struct {
 	Source string
 	// Jobs are enqueued with the change (their keys make a re-run harmless).
 	Jobs []*Job
+	// JoinEvents are the webhook events of a customer's new join (outbox).
+	JoinEvents func(m MemberChange) []OutboxEvent
 }
 
 // RecordChatChange applies a membership change once per member: a re-run
@@ -430,8 +432,8 @@ func (s *Store) RecordChatChange(ctx context.Context, ch ChatChange) (int, error
 				fresh++
 				// The member row above makes this once per join, however
 				// often WeCom resends the event or the handler re-runs.
-				if ch.Kind == MemberJoin && m.External {
-					if err := s.emitGroupJoined(tx, ch, m); err != nil {
+				if ch.Kind == MemberJoin && m.External && ch.JoinEvents != nil {
+					if err := s.emit(tx, ch.JoinEvents(m)...); err != nil {
 						return err
 					}
 				}
@@ -470,52 +472,6 @@ func (s *Store) RecordChatChange(ctx context.Context, ch ChatChange) (int, error
 		return 0, fmt.Errorf("store: unable to record group change: %w", err)
 	}
 	return fresh, nil
-}
-
-// GroupJoinedData is the data of group.joined.
-type GroupJoinedData struct {
-	CorpID         string `json:"corp_id"`
-	ChatID         string `json:"chat_id"`
-	ChatName       string `json:"chat_name,omitempty"`
-	ExternalUserID string `json:"external_userid"`
-	Owner          string `json:"owner,omitempty"`
-	JoinScene      int    `json:"join_scene,omitempty"`
-	State          string `json:"state,omitempty"`
-	// CodeID is the group code whose pool holds the group; StoreCodeID and
-	// StoreID the store code and store whose way the customer came through.
-	CodeID      uint64    `json:"code_id,omitempty"`
-	StoreCodeID uint64    `json:"store_code_id,omitempty"`
-	StoreID     uint64    `json:"store_id,omitempty"`
-	LeadID      uint64    `json:"lead_id,omitempty"`
-	JoinedAt    time.Time `json:"joined_at"`
-}
-
-// emitGroupJoined is called by RecordChatChange inside its transaction for
-// a customer's new join.
-func (s *Store) emitGroupJoined(tx *gorm.DB, ch ChatChange, m MemberChange) error {
-	return s.emitWebhook(tx, ch.CorpID, WebhookGroupJoined, "contact:"+m.MemberID, ch.At, func(tx *gorm.DB) (any, error) {
-		d := GroupJoinedData{CorpID: ch.CorpID, ChatID: ch.ChatID, ChatName: ch.ChatName, ExternalUserID: m.MemberID,
-			Owner: ch.Owner, JoinScene: m.JoinScene, State: m.State, CodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID,
-			StoreID: m.StoreID, JoinedAt: m.JoinedAt.UTC()}
-		if m.JoinedAt.IsZero() {
-			d.JoinedAt = ch.At.UTC()
-		}
-		var c Contact
-		err := tx.Select("id").Where("corp_id = ? AND external_user_id = ?", ch.CorpID, m.MemberID).Take(&c).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return d, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var l Lead
-		err = tx.Select("id").Where("corp_id = ? AND contact_id = ?", ch.CorpID, c.ID).Take(&l).Error
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, err
-		}
-		d.LeadID = l.ID
-		return d, nil
-	})
 }
 
 // contactFor finds the contact of a joining member, making one for a join

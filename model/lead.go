@@ -504,5 +504,5 @@ func (lt *LeadTx) RecordCRMStatus(eventID, status, result string) error {
 	return err
 }
 
-// Emit writes a webhook event in the lead's transaction (outbox).
-func (lt *LeadTx) Emit(e WebhookEvent) error { return lt.s.EmitWebhook(lt.tx, e) }
+// Emit writes webhook events in the lead's transaction (outbox).
+func (lt *LeadTx) Emit(es ...OutboxEvent) error { return lt.s.emit(lt.tx, es...) }

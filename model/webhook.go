@@ -2,35 +2,14 @@ package model
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
-
-// Webhook event types. The type names are part of the published contract
-// (docs/WEBHOOKS.md and the JSON Schemas in docs/webhooks).
-const (
-	WebhookLeadCreated      = "lead.created"
-	WebhookLeadStageChanged = "lead.stage_changed"
-	WebhookLeadQualified    = "lead.qualified"
-	WebhookContactAdded     = "contact.added"
-	WebhookContactLost      = "contact.lost"
-	WebhookGroupJoined      = "group.joined"
-)
-
-// WebhookEventTypes lists every type an endpoint may subscribe to.
-var WebhookEventTypes = []string{
-	WebhookLeadCreated, WebhookLeadStageChanged, WebhookLeadQualified,
-	WebhookContactAdded, WebhookContactLost, WebhookGroupJoined,
-}
 
 // DeliveryDelivered is a delivery the endpoint answered 2xx. Deliveries
 // otherwise use the shared queue statuses: pending, processing, failed.
@@ -43,27 +22,15 @@ var (
 	ErrDeliveryInFlight = errors.New("delivery is being sent")
 )
 
-// WebhookEvent is a domain change to announce to the CRM endpoints.
-type WebhookEvent struct {
-	CorpID string
-	Type   string
-	// Subject is the ordering key, such as "lead:42" or
-	// "contact:<external_userid>": one endpoint receives the events of one
-	// subject in the order they were emitted. Empty means unordered.
-	Subject string
-	// Data is marshalled as the payload's data.
-	Data any
-	// At is when the change happened (the payload's timestamp); zero means now.
-	At time.Time
-}
-
 // WebhookEndpoint is a CRM URL that receives signed events.
 type WebhookEndpoint struct {
-	ID                  uint64
-	CorpID              string
-	URL                 string `gorm:"column:url"`
-	Description         string
-	EventTypes          string // JSON list; [] subscribes to every type
+	ID          uint64
+	CorpID      string
+	URL         string `gorm:"column:url"`
+	Description string
+	EventTypes  string // JSON list; [] subscribes to every type
+	// Version is the payload schema version the endpoint receives.
+	Version             int
 	Enabled             bool
 	Secret              string
 	PreviousSecret      string
@@ -118,15 +85,18 @@ func (WebhookMessage) TableName() string { return "webhook_messages" }
 
 // WebhookDelivery is one message on its way to one endpoint.
 type WebhookDelivery struct {
-	ID             uint64     `json:"id"`
-	CorpID         string     `json:"corp_id"`
-	EndpointID     uint64     `json:"endpoint_id"`
-	MessageID      uint64     `json:"-"`
-	EventType      string     `json:"event_type"`
-	Subject        string     `json:"subject,omitempty"`
-	OrderKey       string     `json:"-"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts_made"`
+	ID         uint64 `json:"id"`
+	CorpID     string `json:"corp_id"`
+	EndpointID uint64 `json:"endpoint_id"`
+	MessageID  uint64 `json:"-"`
+	EventType  string `json:"event_type"`
+	Subject    string `json:"subject,omitempty"`
+	OrderKey   string `json:"-"`
+	Status     string `json:"status"`
+	Attempts   int    `json:"attempts_made"`
+	// ScheduleFrom is the attempts made before the last replay: the retry
+	// schedule starts over there while attempt numbers go on.
+	ScheduleFrom   int        `json:"-"`
 	Error          string     `json:"error,omitempty"`
 	LastStatusCode int        `json:"last_status_code,omitempty"`
 	AvailableAt    time.Time  `json:"next_attempt_at"`
@@ -153,259 +123,6 @@ type WebhookAttempt struct {
 
 func (WebhookAttempt) TableName() string { return "webhook_attempts" }
 
-// webhookPayload is the body every endpoint receives; field order is the
-// documented one.
-type webhookPayload struct {
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      any       `json:"data"`
-}
-
-// EmitWebhook writes an event to the outbox inside the caller's transaction:
-// the message and one pending delivery per enabled endpoint of the corp
-// subscribed to its type. Nothing is written when no endpoint subscribes.
-// The delivery commits or rolls back with the domain change that caused it.
-func (s *Store) EmitWebhook(tx *gorm.DB, e WebhookEvent) error {
-	data := e.Data
-	return s.emitWebhook(tx, e.CorpID, e.Type, e.Subject, e.At, func(*gorm.DB) (any, error) { return data, nil })
-}
-
-// EmitWebhookNow is EmitWebhook in a transaction of its own, for callers
-// that change nothing else.
-func (s *Store) EmitWebhookNow(ctx context.Context, e WebhookEvent) error {
-	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.EmitWebhook(tx, e) })
-	})
-}
-
-// EmitWebhooksNow writes many events in one transaction (imports, backfills):
-// it reads the endpoints once and inserts in batches.
-func (s *Store) EmitWebhooksNow(ctx context.Context, es []WebhookEvent) error {
-	if len(es) == 0 {
-		return nil
-	}
-	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			now := s.Now()
-			byCorp := map[string][]WebhookEndpoint{}
-			var msgs []WebhookMessage
-			var targets [][]uint64
-			for _, e := range es {
-				if e.CorpID == "" || e.Type == "" {
-					return errors.New("store: webhook event needs a corp and a type")
-				}
-				eps, ok := byCorp[e.CorpID]
-				if !ok {
-					if err := tx.Select("id", "event_types").Where("corp_id = ? AND enabled = ? AND deleted_at IS NULL", e.CorpID, true).
-						Order("id").Find(&eps).Error; err != nil {
-						return err
-					}
-					byCorp[e.CorpID] = eps
-				}
-				var ids []uint64
-				for i := range eps {
-					if eps[i].Subscribes(e.Type) {
-						ids = append(ids, eps[i].ID)
-					}
-				}
-				if len(ids) == 0 {
-					continue
-				}
-				at := e.At
-				if at.IsZero() {
-					at = now
-				}
-				body, err := json.Marshal(webhookPayload{Type: e.Type, Timestamp: at.UTC(), Data: e.Data})
-				if err != nil {
-					return fmt.Errorf("store: webhook %s: data does not marshal: %w", e.Type, err)
-				}
-				msgs = append(msgs, WebhookMessage{CorpID: e.CorpID, MsgID: NewWebhookMsgID(now), Type: e.Type,
-					Subject: truncate(e.Subject, 128), Body: string(body), OccurredAt: at.UTC(), CreatedAt: now})
-				targets = append(targets, ids)
-			}
-			if len(msgs) == 0 {
-				return nil
-			}
-			if err := tx.CreateInBatches(&msgs, 500).Error; err != nil {
-				return err
-			}
-			var rows []WebhookDelivery
-			for i, m := range msgs {
-				for _, id := range targets[i] {
-					rows = append(rows, WebhookDelivery{CorpID: m.CorpID, EndpointID: id, MessageID: m.ID, EventType: m.Type,
-						Subject: m.Subject, OrderKey: deliveryOrderKey(id, m.Subject), Status: StatusPending, AvailableAt: now, CreatedAt: now})
-				}
-			}
-			return tx.CreateInBatches(&rows, 500).Error
-		})
-	})
-}
-
-// emitWebhook builds the data only when an endpoint subscribes, so the
-// domain transactions of a corp without endpoints pay one indexed read.
-func (s *Store) emitWebhook(tx *gorm.DB, corpID, typ, subject string, at time.Time, data func(tx *gorm.DB) (any, error)) error {
-	if corpID == "" || typ == "" {
-		return errors.New("store: webhook event needs a corp and a type")
-	}
-	var eps []WebhookEndpoint
-	if err := tx.Select("id", "event_types").Where("corp_id = ? AND enabled = ? AND deleted_at IS NULL", corpID, true).
-		Order("id").Find(&eps).Error; err != nil {
-		return fmt.Errorf("store: unable to read webhook endpoints: %w", err)
-	}
-	var targets []uint64
-	for i := range eps {
-		if eps[i].Subscribes(typ) {
-			targets = append(targets, eps[i].ID)
-		}
-	}
-	if len(targets) == 0 {
-		return nil
-	}
-	d, err := data(tx)
-	if err != nil {
-		return err
-	}
-	now := s.Now()
-	if at.IsZero() {
-		at = now
-	}
-	body, err := json.Marshal(webhookPayload{Type: typ, Timestamp: at.UTC(), Data: d})
-	if err != nil {
-		return fmt.Errorf("store: webhook %s: data does not marshal: %w", typ, err)
-	}
-	subject = truncate(subject, 128)
-	msg := WebhookMessage{CorpID: corpID, MsgID: NewWebhookMsgID(now), Type: typ, Subject: subject, Body: string(body),
-		OccurredAt: at.UTC(), CreatedAt: now}
-	if err := tx.Create(&msg).Error; err != nil {
-		return fmt.Errorf("store: unable to store webhook message: %w", err)
-	}
-	rows := make([]WebhookDelivery, len(targets))
-	for i, id := range targets {
-		rows[i] = WebhookDelivery{CorpID: corpID, EndpointID: id, MessageID: msg.ID, EventType: typ, Subject: subject,
-			OrderKey: deliveryOrderKey(id, subject), Status: StatusPending, AvailableAt: now, CreatedAt: now}
-	}
-	if err := tx.Create(&rows).Error; err != nil {
-		return fmt.Errorf("store: unable to store webhook deliveries: %w", err)
-	}
-	return nil
-}
-
-func deliveryOrderKey(endpointID uint64, subject string) string {
-	if subject == "" {
-		return ""
-	}
-	return strconv.FormatUint(endpointID, 10) + "|" + subject
-}
-
-var msgIDEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
-
-// NewWebhookMsgID makes a webhook-id: "msg_" and 26 characters that sort by
-// creation time (milliseconds) and then by 80 random bits.
-func NewWebhookMsgID(now time.Time) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
-	return "msg_" + msgIDEncoding.EncodeToString(b[:])
-}
-
-// --- the outbox's own data for contact events ------------------------------
-
-// WebhookContact is the contact as contact events describe it.
-type WebhookContact struct {
-	ID             uint64    `json:"id"`
-	ExternalUserID string    `json:"external_userid"`
-	Name           string    `json:"name"`
-	CorpName       string    `json:"corp_name"`
-	UnionID        string    `json:"unionid,omitempty"`
-	Type           int       `json:"type"`
-	Gender         int       `json:"gender"`
-	FirstSeenAt    time.Time `json:"first_seen_at"`
-}
-
-// WebhookContactSource is where a contact came from.
-type WebhookContactSource struct {
-	Kind       string `json:"kind"`
-	State      string `json:"state,omitempty"`
-	CodeID     uint64 `json:"code_id,omitempty"`
-	CodeName   string `json:"code_name,omitempty"`
-	CodeFolder string `json:"code_folder,omitempty"`
-}
-
-// ContactAddedData is the data of contact.added.
-type ContactAddedData struct {
-	CorpID      string               `json:"corp_id"`
-	Contact     WebhookContact       `json:"contact"`
-	StaffUserID string               `json:"staff_userid"`
-	Source      WebhookContactSource `json:"source"`
-	HalfAdded   bool                 `json:"half_added"`
-	AddedAt     time.Time            `json:"added_at"`
-}
-
-// ContactLostData is the data of contact.lost.
-type ContactLostData struct {
-	CorpID      string               `json:"corp_id"`
-	Contact     WebhookContact       `json:"contact"`
-	StaffUserID string               `json:"staff_userid"`
-	Source      WebhookContactSource `json:"source"`
-	// Status is lost (the customer deleted the staff member), deleted (the
-	// staff member deleted the customer) or transferred (handed over).
-	Status  string    `json:"status"`
-	Reason  string    `json:"reason"`
-	AddedAt time.Time `json:"added_at"`
-	LostAt  time.Time `json:"lost_at"`
-}
-
-func webhookContact(c *Contact) WebhookContact {
-	return WebhookContact{ID: c.ID, ExternalUserID: c.ExternalUserID, Name: c.Name, CorpName: c.CorpName,
-		UnionID: c.UnionID, Type: c.Type, Gender: c.Gender, FirstSeenAt: c.FirstSeenAt.UTC()}
-}
-
-func contactSource(tx *gorm.DB, codeID uint64, state string) (WebhookContactSource, error) {
-	src := WebhookContactSource{Kind: "unknown", State: state, CodeID: codeID}
-	if codeID == 0 {
-		return src, nil
-	}
-	src.Kind = "channel"
-	var code ChannelCode
-	err := tx.Select("name", "folder").Where("id = ?", codeID).Take(&code).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return src, err
-	}
-	src.CodeName, src.CodeFolder = code.Name, code.Folder
-	return src, nil
-}
-
-// emitContactAdded is called by RecordAdd inside its transaction.
-func (s *Store) emitContactAdded(tx *gorm.DB, r AddRecord, c *Contact) error {
-	return s.emitWebhook(tx, r.CorpID, WebhookContactAdded, "contact:"+r.ExternalUserID, r.At, func(tx *gorm.DB) (any, error) {
-		src, err := contactSource(tx, r.CodeID, r.State)
-		if err != nil {
-			return nil, err
-		}
-		if r.Source != "" {
-			src.Kind = r.Source
-		}
-		return ContactAddedData{CorpID: r.CorpID, Contact: webhookContact(c), StaffUserID: r.UserID, Source: src,
-			HalfAdded: r.HalfAdded, AddedAt: r.At.UTC()}, nil
-	})
-}
-
-// emitContactLost is called by RecordLoss inside its transaction.
-func (s *Store) emitContactLost(tx *gorm.DB, r LossRecord, rel *Relation) error {
-	return s.emitWebhook(tx, r.CorpID, WebhookContactLost, "contact:"+r.ExternalUserID, r.At, func(tx *gorm.DB) (any, error) {
-		var c Contact
-		if err := tx.Where("id = ?", rel.ContactID).Take(&c).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, err
-		}
-		src, err := contactSource(tx, rel.CodeID, rel.State)
-		if err != nil {
-			return nil, err
-		}
-		return ContactLostData{CorpID: r.CorpID, Contact: webhookContact(&c), StaffUserID: r.UserID, Source: src,
-			Status: r.Status, Reason: r.Reason, AddedAt: rel.AddedAt.UTC(), LostAt: r.At.UTC()}, nil
-	})
-}
-
 // --- endpoints ----------------------------------------------------------------
 
 // CreateWebhookEndpoint stores a new endpoint.
@@ -414,6 +131,9 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) e
 	e.CreatedAt, e.UpdatedAt = now, now
 	if e.EventTypes == "" {
 		e.EventTypes = "[]"
+	}
+	if e.Version == 0 {
+		e.Version = 1 // the column's default: endpoints made before versions had version 1
 	}
 	if err := s.db.WithContext(ctx).Create(e).Error; err != nil {
 		return fmt.Errorf("store: unable to create webhook endpoint: %w", err)
@@ -938,14 +658,4 @@ func (s *Store) CountWebhookDeliveries(ctx context.Context, status string) (int6
 		return 0, fmt.Errorf("store: unable to count webhook deliveries: %w", err)
 	}
 	return n, nil
-}
-
-// ValidWebhookEventType reports whether t is a known event type.
-func ValidWebhookEventType(t string) bool {
-	for _, x := range WebhookEventTypes {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }

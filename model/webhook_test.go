@@ -24,11 +24,19 @@ func endpoint(t *testing.T, st *model.Store, corp string, types ...string) *mode
 	return ep
 }
 
+// event is an outbox event whose body names its message and carries data.
+func event(corp, typ, subject string, at time.Time, data any) model.OutboxEvent {
+	return model.OutboxEvent{CorpID: corp, Type: typ, Subject: subject, At: at,
+		Body: func(_ model.OutboxReader, m model.OutboxMessage) ([]byte, error) {
+			return json.Marshal(map[string]any{"id": m.ID, "version": m.Version, "at": m.At, "data": data})
+		}}
+}
+
 func TestEmitWebhookWritesOneDeliveryPerSubscribedEndpoint(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
 		all := endpoint(t, st, "ww1")
-		leads := endpoint(t, st, "ww1", model.WebhookLeadCreated)
-		contacts := endpoint(t, st, "ww1", model.WebhookContactAdded)
+		leads := endpoint(t, st, "ww1", "lead.created")
+		contacts := endpoint(t, st, "ww1", "contact.added")
 		endpoint(t, st, "ww2") // another corp
 		off := endpoint(t, st, "ww1")
 		if _, err := st.UpdateWebhookEndpoint(ctx, "ww1", off.ID, func(e *model.WebhookEndpoint) error { e.Enabled = false; return nil }); err != nil {
@@ -36,9 +44,7 @@ func TestEmitWebhookWritesOneDeliveryPerSubscribedEndpoint(t *testing.T) {
 		}
 
 		at := clock.Now().Add(-time.Minute)
-		err := st.EmitWebhookNow(ctx, model.WebhookEvent{CorpID: "ww1", Type: model.WebhookLeadCreated, Subject: "lead:42",
-			Data: map[string]any{"id": 42}, At: at})
-		if err != nil {
+		if err := st.EmitWebhookNow(ctx, event("ww1", "lead.created", "lead:42", at, 42)); err != nil {
 			t.Fatal(err)
 		}
 		ds, err := st.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{CorpID: "ww1"})
@@ -59,13 +65,16 @@ func TestEmitWebhookWritesOneDeliveryPerSubscribedEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := `{"type":"lead.created","timestamp":"` + at.UTC().Format(time.RFC3339Nano) + `","data":{"id":42}}`
-		if msg.Body != want {
+		// The body is rendered for the message: its webhook-id, the
+		// endpoints' version and the event's time in UTC.
+		want, _ := json.Marshal(map[string]any{"id": ds[0].WebhookID, "version": 1, "at": at.UTC(), "data": 42})
+		if msg.Body != string(want) {
 			t.Fatalf("body = %s\nwant %s", msg.Body, want)
 		}
 
-		// No subscriber: nothing is written.
-		if err := st.EmitWebhookNow(ctx, model.WebhookEvent{CorpID: "ww3", Type: model.WebhookLeadCreated}); err != nil {
+		// No subscriber: nothing is written, and no body is rendered.
+		if err := st.EmitWebhookNow(ctx, model.OutboxEvent{CorpID: "ww3", Type: "lead.created",
+			Body: func(model.OutboxReader, model.OutboxMessage) ([]byte, error) { panic("rendered for no one") }}); err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := st.CountWebhookDeliveries(ctx, ""); n != 2 {
@@ -74,35 +83,81 @@ func TestEmitWebhookWritesOneDeliveryPerSubscribedEndpoint(t *testing.T) {
 	})
 }
 
+func TestEmitWebhookRendersOneMessagePerPinnedVersion(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		v1 := endpoint(t, st, "ww1")
+		v2 := &model.WebhookEndpoint{CorpID: "ww1", URL: "https://crm.example.com/v2", EventTypes: "[]", Version: 2, Enabled: true, Secret: "whsec_x"}
+		if err := st.CreateWebhookEndpoint(ctx, v2); err != nil {
+			t.Fatal(err)
+		}
+		var rendered []int
+		err := st.EmitWebhookNow(ctx, model.OutboxEvent{CorpID: "ww1", Type: "lead.created", Subject: "lead:1",
+			Body: func(_ model.OutboxReader, m model.OutboxMessage) ([]byte, error) {
+				rendered = append(rendered, m.Version)
+				return json.Marshal(map[string]any{"version": m.Version})
+			}})
+		if err != nil || len(rendered) != 2 || rendered[0] != 1 || rendered[1] != 2 {
+			t.Fatalf("rendered %v, %v", rendered, err)
+		}
+		for _, ep := range []*model.WebhookEndpoint{v1, v2} {
+			ds, _ := st.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{EndpointID: ep.ID})
+			if len(ds) != 1 {
+				t.Fatalf("endpoint %d: %+v", ep.ID, ds)
+			}
+			_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[0].ID)
+			if msg.Body != fmt.Sprintf(`{"version":%d}`, ep.Version) {
+				t.Fatalf("endpoint v%d got %s", ep.Version, msg.Body)
+			}
+		}
+	})
+}
+
 func TestContactEventsShareTheDomainTransaction(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
 		endpoint(t, st, "ww1")
 		at := clock.Now()
-		applied, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 7, UserID: "zhangsan", ExternalUserID: "wmA",
-			State: "c:x", Source: "unknown", At: at})
+		added := func(c *model.Contact) []model.OutboxEvent {
+			return []model.OutboxEvent{event("ww1", "contact.added", "contact:"+c.ExternalUserID, at, c.ID)}
+		}
+		applied, _, contactID, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 7, UserID: "zhangsan", ExternalUserID: "wmA",
+			State: "c:x", Source: "unknown", At: at, Events: added})
 		if err != nil || !applied {
 			t.Fatal(applied, err)
 		}
 		// The same event again changes nothing and emits nothing.
-		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 7, UserID: "zhangsan", ExternalUserID: "wmA", At: at}); err != nil {
+		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 7, UserID: "zhangsan", ExternalUserID: "wmA", At: at,
+			Events: added}); err != nil {
 			t.Fatal(err)
 		}
+		// The loss's body reads the contact inside the transaction.
+		var read *model.Contact
 		if _, err := st.RecordLoss(ctx, model.LossRecord{CorpID: "ww1", EventID: 8, UserID: "zhangsan", ExternalUserID: "wmA",
-			Status: model.RelationLost, Reason: "customer_deleted", At: at.Add(time.Hour)}); err != nil {
+			Status: model.RelationLost, Reason: "customer_deleted", At: at.Add(time.Hour),
+			Events: func(rel *model.Relation) []model.OutboxEvent {
+				e := event("ww1", "contact.lost", "contact:wmA", at, rel.State)
+				body := e.Body
+				e.Body = func(r model.OutboxReader, m model.OutboxMessage) ([]byte, error) {
+					c, err := r.Contact(rel.ContactID)
+					read = c
+					if err != nil {
+						return nil, err
+					}
+					return body(r, m)
+				}
+				return []model.OutboxEvent{e}
+			}}); err != nil {
 			t.Fatal(err)
+		}
+		if read == nil || read.ID != contactID {
+			t.Fatalf("contact read in the loss = %+v", read)
 		}
 		ds, _ := st.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{Subject: "contact:wmA"})
-		if len(ds) != 2 || ds[0].EventType != model.WebhookContactLost || ds[1].EventType != model.WebhookContactAdded {
+		if len(ds) != 2 || ds[0].EventType != "contact.lost" || ds[1].EventType != "contact.added" {
 			t.Fatalf("deliveries = %+v", ds)
 		}
-		_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[1].ID)
-		var p struct {
-			Type string
-			Data model.ContactAddedData
-		}
-		if err := json.Unmarshal([]byte(msg.Body), &p); err != nil || p.Type != "contact.added" ||
-			p.Data.Contact.ExternalUserID != "wmA" || p.Data.StaffUserID != "zhangsan" || p.Data.Source.State != "c:x" {
-			t.Fatalf("payload = %s (%v)", msg.Body, err)
+		_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[0].ID)
+		if !strings.Contains(msg.Body, `"data":"c:x"`) {
+			t.Fatalf("payload = %s", msg.Body)
 		}
 	})
 }
@@ -110,12 +165,12 @@ func TestContactEventsShareTheDomainTransaction(t *testing.T) {
 func TestEmitWebhooksNowInBatches(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
 		a := endpoint(t, st, "ww1")
-		endpoint(t, st, "ww1", model.WebhookContactLost)
-		var es []model.WebhookEvent
+		endpoint(t, st, "ww1", "contact.lost")
+		var es []model.OutboxEvent
 		for i := 0; i < 1200; i++ {
-			es = append(es, model.WebhookEvent{CorpID: "ww1", Type: model.WebhookLeadCreated, Subject: fmt.Sprint("lead:", i), Data: i})
+			es = append(es, event("ww1", "lead.created", fmt.Sprint("lead:", i), time.Time{}, i))
 		}
-		es = append(es, model.WebhookEvent{CorpID: "ww9", Type: model.WebhookLeadCreated})
+		es = append(es, event("ww9", "lead.created", "", time.Time{}, 0))
 		if err := st.EmitWebhooksNow(ctx, es); err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +182,7 @@ func TestEmitWebhooksNowInBatches(t *testing.T) {
 			t.Fatalf("%+v", ds)
 		}
 		_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[0].ID)
-		if !strings.HasSuffix(msg.Body, `"data":1199}`) {
+		if !strings.HasSuffix(msg.Body, `"data":1199,"id":"`+ds[0].WebhookID+`","version":1}`) {
 			t.Fatal(msg.Body)
 		}
 	})

@@ -8,8 +8,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// Internal: only a domain transaction inside model can hand EmitWebhook its tx.
-func TestEmitWebhookRollsBackWithTheCaller(t *testing.T) {
+// Internal: only a domain transaction inside model can hand emit its tx.
+func TestEmitRollsBackWithTheCaller(t *testing.T) {
 	ctx := context.Background()
 	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{})
 	if err != nil {
@@ -22,9 +22,11 @@ func TestEmitWebhookRollsBackWithTheCaller(t *testing.T) {
 	if err := st.CreateWebhookEndpoint(ctx, &WebhookEndpoint{CorpID: "ww1", URL: "https://crm.example.com", Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
+	qualified := OutboxEvent{CorpID: "ww1", Type: "lead.qualified", Subject: "lead:1",
+		Body: func(OutboxReader, OutboxMessage) ([]byte, error) { return []byte("{}"), nil }}
 	boom := errors.New("boom")
 	err = st.db.Transaction(func(tx *gorm.DB) error {
-		if err := st.EmitWebhook(tx, WebhookEvent{CorpID: "ww1", Type: WebhookLeadQualified, Subject: "lead:1"}); err != nil {
+		if err := st.emit(tx, qualified); err != nil {
 			return err
 		}
 		return boom
@@ -36,7 +38,7 @@ func TestEmitWebhookRollsBackWithTheCaller(t *testing.T) {
 		t.Fatalf("deliveries after rollback = %d", n)
 	}
 	err = st.db.Transaction(func(tx *gorm.DB) error {
-		return st.EmitWebhook(tx, WebhookEvent{CorpID: "ww1", Type: WebhookLeadQualified, Subject: "lead:1"})
+		return st.emit(tx, qualified)
 	})
 	if n, _ := st.CountWebhookDeliveries(ctx, ""); err != nil || n != 1 {
 		t.Fatalf("deliveries after commit = %d, %v", n, err)

@@ -16,12 +16,6 @@ import (
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
-// Contact sources.
-const (
-	SourceChannel = "channel"
-	SourceUnknown = "unknown"
-)
-
 // welcomeWindow is WeCom's: a welcome_code is good for 20 s after the event.
 const welcomeWindow = 20 * time.Second
 
@@ -136,6 +130,9 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		if len(code.Tags) > 0 {
 			rec.Jobs = append(rec.Jobs, job(JobMarkTag, tagPayload{relPayload: rp, Tags: code.Tags}))
 		}
+	}
+	rec.Events = func(contact *model.Contact) []model.OutboxEvent {
+		return []model.OutboxEvent{contactAddedEvent(rec, contact)}
 	}
 	applied, count, _, err := c.store.RecordAdd(ctx, rec)
 	if err != nil {
@@ -313,6 +310,9 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *InboundEvent, status, rea
 			}
 			return Roster{}.LocalDay(at)
 		}
+	}
+	rec.Events = func(rel *model.Relation) []model.OutboxEvent {
+		return []model.OutboxEvent{contactLostEvent(rec, rel)}
 	}
 	changed, err := c.store.RecordLoss(ctx, rec)
 	if err != nil {

@@ -24,9 +24,6 @@ const (
 	JobReconcileJoinWay = "reconcile_join_way"
 )
 
-// SourceGroup is the source of a contact first seen joining a group.
-const SourceGroup = "group"
-
 const (
 	// DefaultGroupThreshold is WeCom's ceiling for joining a group by QR code.
 	DefaultGroupThreshold = 200
@@ -970,6 +967,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 	at := eventTime(ev)
 	ch := model.ChatChange{CorpID: ev.CorpID, EventID: ev.ID, ChatID: ev.ChatID, Kind: kind, Day: Roster{}.LocalDay(at), At: at,
 		Source: SourceGroup}
+	ch.JoinEvents = func(m model.MemberChange) []model.OutboxEvent { return []model.OutboxEvent{groupJoinedEvent(ch, m)} }
 	states := map[string]wecom.GroupChatMember{}
 	if gc != nil {
 		for _, m := range gc.Members {

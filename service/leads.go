@@ -20,13 +20,6 @@ const (
 	JobRescore      = "rescore"
 )
 
-// Webhook event types the leads domain emits.
-const (
-	EventLeadCreated      = "lead.created"
-	EventLeadStageChanged = "lead.stage_changed"
-	EventLeadQualified    = "lead.qualified"
-)
-
 // LeadSource is where a lead came from.
 type LeadSource struct {
 	Kind     string            `json:"kind"` // channel, store, group or unknown
@@ -41,33 +34,49 @@ type LeadSource struct {
 
 // Lead is a lead as the API and the CRM see it.
 type Lead struct {
-	ID             uint64                 `json:"id"`
-	CorpID         string                 `json:"corp_id"`
-	ContactID      uint64                 `json:"contact_id"`
-	ExternalUserID string                 `json:"external_userid"`
-	UnionID        string                 `json:"unionid,omitempty"`
-	Name           string                 `json:"name"`
-	CorpName       string                 `json:"corp_name,omitempty"`
-	Mobile         string                 `json:"mobile,omitempty"`
-	MobileValid    bool                   `json:"mobile_valid"`
-	Gender         int                    `json:"gender"`
-	Source         LeadSource             `json:"source"`
-	Owner          string                 `json:"owner"`
-	Tags           []string               `json:"tags"`
-	BANT           BANT                   `json:"bant"`
-	Behaviour      Behaviour              `json:"behaviour"`
-	Score          int                    `json:"score"`
-	Breakdown      []ScoreLine            `json:"score_breakdown"`
-	Stage          string                 `json:"stage"`
-	StageChangedAt time.Time              `json:"stage_changed_at"`
-	LastActivityAt time.Time              `json:"last_activity_at"`
-	CreatedAt      time.Time              `json:"created_at"`
-	UpdatedAt      time.Time              `json:"updated_at"`
-	Transitions    []model.LeadTransition `json:"transitions,omitempty"`
-	// PreviousStage and Transition are set in lead.stage_changed payloads
-	// only: the stage the lead left and the move's reason and actor.
-	PreviousStage string                `json:"previous_stage,omitempty"`
-	Transition    *model.LeadTransition `json:"transition,omitempty"`
+	ID             uint64      `json:"id"`
+	CorpID         string      `json:"corp_id"`
+	ContactID      uint64      `json:"contact_id"`
+	ExternalUserID string      `json:"external_userid"`
+	UnionID        string      `json:"unionid,omitempty"`
+	Name           string      `json:"name"`
+	CorpName       string      `json:"corp_name,omitempty"`
+	Mobile         string      `json:"mobile,omitempty"`
+	MobileValid    bool        `json:"mobile_valid"`
+	Gender         int         `json:"gender"`
+	Source         LeadSource  `json:"source"`
+	Owner          string      `json:"owner"`
+	Tags           []string    `json:"tags"`
+	BANT           BANT        `json:"bant"`
+	Behaviour      Behaviour   `json:"behaviour"`
+	Score          int         `json:"score"`
+	Breakdown      []ScoreLine `json:"score_breakdown"`
+	Stage          string      `json:"stage"`
+	StageChangedAt Timestamp   `json:"stage_changed_at"`
+	LastActivityAt Timestamp   `json:"last_activity_at"`
+	CreatedAt      Timestamp   `json:"created_at"`
+	UpdatedAt      Timestamp   `json:"updated_at"`
+	// MergedInto is the lead this one was absorbed into (same person); only
+	// the change feed shows absorbed leads.
+	MergedInto  uint64           `json:"merged_into,omitempty"`
+	Transitions []LeadTransition `json:"transitions,omitempty"`
+}
+
+// LeadTransition is a stage change with its reason and actor.
+type LeadTransition struct {
+	ID      uint64    `json:"id"`
+	LeadID  uint64    `json:"lead_id"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Reason  string    `json:"reason"`
+	Actor   string    `json:"actor"`
+	ActorID string    `json:"actor_id,omitempty"`
+	At      Timestamp `json:"at"`
+}
+
+func viewTransition(t *model.LeadTransition) *LeadTransition {
+	return &LeadTransition{ID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Reason: t.Reason, Actor: t.Actor,
+		ActorID: t.ActorID, At: At(t.At)}
 }
 
 // leadState is a lead's decoded JSON columns.
@@ -116,11 +125,15 @@ func viewLead(l *model.Lead, tr []model.LeadTransition) (*Lead, error) {
 	if lines == nil {
 		lines = []ScoreLine{}
 	}
-	return &Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
+	v := &Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
 		Name: l.Name, CorpName: l.CorpName, Mobile: l.Mobile, MobileValid: l.MobileValid, Gender: l.Gender, Source: st.source,
 		Owner: l.Owner, Tags: st.tags, BANT: st.bant, Behaviour: st.behaviour, Score: l.Score, Breakdown: lines, Stage: l.Stage,
-		StageChangedAt: l.StageChangedAt, LastActivityAt: l.LastActivityAt, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
-		Transitions: tr}, nil
+		StageChangedAt: At(l.StageChangedAt), LastActivityAt: At(l.LastActivityAt), CreatedAt: At(l.CreatedAt),
+		UpdatedAt: At(l.UpdatedAt), MergedInto: l.MergedInto}
+	for i := range tr {
+		v.Transitions = append(v.Transitions, *viewTransition(&tr[i]))
+	}
+	return v, nil
 }
 
 // mainlandMobile is an 11-digit mainland China mobile number.
@@ -514,11 +527,11 @@ func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransiti
 	if err != nil {
 		return err
 	}
+	var extra LeadEventData
 	if tr != nil {
-		v.PreviousStage, v.Transition = tr.From, tr
+		extra.PreviousStage, extra.Transition = tr.From, viewTransition(tr)
 	}
-	return u.lt.Emit(model.WebhookEvent{CorpID: u.lt.Lead.CorpID, Type: eventType,
-		Subject: fmt.Sprintf("lead:%d", u.lt.Lead.ID), Data: v, At: at})
+	return u.lt.Emit(leadEvent(eventType, v, at, extra))
 }
 
 // applyRules runs the rules for one event in priority order. depth bounds

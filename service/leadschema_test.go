@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leadgate/scrm-gateway/model"
 )
 
 // leadSchema is the published contract of the lead every lead.* webhook
@@ -81,12 +79,12 @@ func noZeroFields(t *testing.T, what string, v any) {
 	}
 }
 
-// fullLead is a lead with every field set, as the API shows one; the
-// lead.stage_changed fields are set too.
-func fullLead(t *testing.T) *Lead {
-	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+// fullLead is a lead with every field set, as the API shows one, with what
+// every lead.* event adds set too.
+func fullLead(t *testing.T) *LeadEventData {
+	at := At(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	floor := 40
-	tr := model.LeadTransition{ID: 7, CorpID: "ww", LeadID: 42, From: StageRaw, To: StageMQL, Reason: "score 45 ≥ 30",
+	tr := LeadTransition{ID: 7, LeadID: 42, From: StageRaw, To: StageMQL, Reason: "score 45 ≥ 30",
 		Actor: "admin", ActorID: "ops", At: at}
 	l := &Lead{ID: 42, CorpID: "ww", ContactID: 3, ExternalUserID: "wmA", UnionID: "u-1", Name: "李雷", CorpName: "ACME",
 		Mobile: "13800138000", MobileValid: true, Gender: 1,
@@ -97,13 +95,18 @@ func fullLead(t *testing.T) *Lead {
 		BANT:      BANT{"budget": {Value: BANTYes, Note: "approved"}, "authority": {Value: BANTNo}, "need": {Value: BANTUnknown}, "timeline": {Value: BANTYes}},
 		Behaviour: Behaviour{Adds: 2, Codes: []string{"秋季展会"}, GroupsJoined: 1, NurtureFloor: &floor},
 		Score:     45, Breakdown: []ScoreLine{{Reason: "added via a live code", Points: 10}}, Stage: StageMQL,
-		StageChangedAt: at, LastActivityAt: at, CreatedAt: at, UpdatedAt: at,
-		Transitions: []model.LeadTransition{tr}, PreviousStage: StageRaw, Transition: &tr}
+		StageChangedAt: at, LastActivityAt: at, CreatedAt: at, UpdatedAt: at, MergedInto: 40,
+		Transitions: []LeadTransition{tr}}
+	d := &LeadEventData{Lead: l, PreviousStage: StageRaw, Transition: &tr,
+		Changes: []LeadChange{{Field: "name", Previous: "李"}},
+		Merged:  &MergedLead{ID: 43, ContactID: 4, ExternalUserID: "wmB", Reason: "same unionid"}}
 	noZeroFields(t, "Lead", *l)
+	noZeroFields(t, "LeadEventData", *d)
 	noZeroFields(t, "LeadSource", l.Source)
 	noZeroFields(t, "Behaviour", l.Behaviour)
 	noZeroFields(t, "LeadTransition", tr)
-	return l
+	noZeroFields(t, "MergedLead", *d.Merged)
+	return d
 }
 
 // TestLeadSchemaMatchesTheLead keeps docs/webhooks/lead.v1.json in step

@@ -25,9 +25,6 @@ import (
 // the store's staff roster and group; the order key makes it the one writer.
 const JobSyncStoreWay = "sync_store_way"
 
-// SourceStore is the contact source of an add through a store code.
-const SourceStore = "store"
-
 // What a store code offers the customer at the nearest store.
 const (
 	OfferStaff = "staff" // the store's own contact way (its staff roster)

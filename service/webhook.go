@@ -205,6 +205,9 @@ type WebhookEndpointSpec struct {
 	Description *string   `json:"description"`
 	EventTypes  *[]string `json:"event_types"`
 	Enabled     *bool     `json:"enabled"`
+	// Version pins the payload schema version (create only; default the
+	// current one).
+	Version *int `json:"version"`
 }
 
 // WebhookEndpoint is an endpoint as the API shows it. The secret is shown
@@ -215,26 +218,27 @@ type WebhookEndpoint struct {
 	URL                     string     `json:"url"`
 	Description             string     `json:"description"`
 	EventTypes              []string   `json:"event_types"`
+	Version                 int        `json:"version"`
 	Enabled                 bool       `json:"enabled"`
-	DisabledAt              *time.Time `json:"disabled_at,omitempty"`
+	DisabledAt              *Timestamp `json:"disabled_at,omitempty"`
 	DisabledReason          string     `json:"disabled_reason,omitempty"`
-	FailingSince            *time.Time `json:"failing_since,omitempty"`
-	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	FailingSince            *Timestamp `json:"failing_since,omitempty"`
+	PreviousSecretExpiresAt *Timestamp `json:"previous_secret_expires_at,omitempty"`
 	CreatedBy               string     `json:"created_by,omitempty"`
-	CreatedAt               time.Time  `json:"created_at"`
-	UpdatedAt               time.Time  `json:"updated_at"`
+	CreatedAt               Timestamp  `json:"created_at"`
+	UpdatedAt               Timestamp  `json:"updated_at"`
 	Secret                  string     `json:"secret,omitempty"`
 }
 
 func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
 	v := &WebhookEndpoint{ID: e.ID, CorpID: e.CorpID, URL: e.URL, Description: e.Description, EventTypes: e.Types(),
-		Enabled: e.Enabled, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason, FailingSince: e.FailingSince,
-		CreatedBy: e.CreatedBy, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+		Version: e.Version, Enabled: e.Enabled, DisabledAt: AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason,
+		FailingSince: AtPtr(e.FailingSince), CreatedBy: e.CreatedBy, CreatedAt: At(e.CreatedAt), UpdatedAt: At(e.UpdatedAt)}
 	if v.EventTypes == nil {
 		v.EventTypes = []string{}
 	}
 	if e.PreviousSecretUntil != nil && w.now().Before(*e.PreviousSecretUntil) {
-		v.PreviousSecretExpiresAt = e.PreviousSecretUntil
+		v.PreviousSecretExpiresAt = AtPtr(e.PreviousSecretUntil)
 	}
 	return v
 }
@@ -243,8 +247,8 @@ func validateEventTypes(types []string) (string, error) {
 	seen := map[string]bool{}
 	out := []string{}
 	for _, t := range types {
-		if !model.ValidWebhookEventType(t) {
-			return "", &ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(model.WebhookEventTypes, ", "))}
+		if !ValidWebhookEventType(t) {
+			return "", &ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(WebhookEventTypes, ", "))}
 		}
 		if !seen[t] {
 			seen[t] = true
@@ -279,6 +283,12 @@ func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s We
 	if s.Enabled != nil {
 		e.Enabled = *s.Enabled
 	}
+	if s.Version != nil {
+		if err := checkWebhookVersion(*s.Version); err != nil {
+			return err
+		}
+		e.Version = *s.Version
+	}
 	return nil
 }
 
@@ -288,7 +298,8 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, corpID, createdBy string,
 	if s.URL == nil {
 		return nil, &ValidationError{Field: "url", Reason: "is required"}
 	}
-	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Enabled: true, Secret: NewWebhookSecret(), CreatedBy: createdBy}
+	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: WebhookVersion, Enabled: true, Secret: NewWebhookSecret(),
+		CreatedBy: createdBy}
 	if err := w.applySpec(ctx, e, s); err != nil {
 		return nil, err
 	}
@@ -325,6 +336,11 @@ func (w *Webhooks) GetEndpoint(ctx context.Context, corpID string, id uint64) (*
 // UpdateEndpoint changes the fields the spec sets. Disabling fails the
 // endpoint's pending deliveries; enabling clears why it was disabled.
 func (w *Webhooks) UpdateEndpoint(ctx context.Context, corpID string, id uint64, s WebhookEndpointSpec) (*WebhookEndpoint, error) {
+	if s.Version != nil {
+		// A receiver is written against one version: a new version is a
+		// new endpoint, made beside the old one.
+		return nil, &ValidationError{Field: "version", Reason: "is fixed when the endpoint is made; make a new endpoint for another version"}
+	}
 	// Validate (and resolve the URL) before the row lock is taken.
 	var probe model.WebhookEndpoint
 	if err := w.applySpec(ctx, &probe, s); err != nil {
@@ -386,33 +402,83 @@ func CheckDeliveryFilter(f model.WebhookDeliveryFilter) error {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
 		return &ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
 	}
-	if f.EventType != "" && !model.ValidWebhookEventType(f.EventType) {
+	if f.EventType != "" && !ValidWebhookEventType(f.EventType) {
 		return &ValidationError{Field: "type", Reason: "unknown event type"}
 	}
 	return nil
 }
 
+// WebhookDelivery is one event on its way to one endpoint, with every
+// attempt, as the API shows it.
+type WebhookDelivery struct {
+	ID             uint64 `json:"id"`
+	CorpID         string `json:"corp_id"`
+	EndpointID     uint64 `json:"endpoint_id"`
+	EventType      string `json:"event_type"`
+	Subject        string `json:"subject,omitempty"`
+	Status         string `json:"status"`
+	AttemptsMade   int    `json:"attempts_made"`
+	Error          string `json:"error,omitempty"`
+	LastStatusCode int    `json:"last_status_code,omitempty"`
+	// NextAttemptAt is when a pending delivery is due.
+	NextAttemptAt *Timestamp       `json:"next_attempt_at,omitempty"`
+	CreatedAt     Timestamp        `json:"created_at"`
+	FinishedAt    *Timestamp       `json:"finished_at,omitempty"`
+	WebhookID     string           `json:"webhook_id"`
+	Attempts      []WebhookAttempt `json:"attempts"`
+	// Payload is the exact body every attempt sends (one delivery only).
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// WebhookAttempt is one request of a delivery and what came back.
+type WebhookAttempt struct {
+	Attempt    int       `json:"attempt"`
+	At         Timestamp `json:"at"`
+	StatusCode int       `json:"status_code"`
+	LatencyMS  int64     `json:"latency_ms"`
+	Response   string    `json:"response,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+func viewDelivery(d *model.DeliveryWithAttempts) WebhookDelivery {
+	v := WebhookDelivery{ID: d.ID, CorpID: d.CorpID, EndpointID: d.EndpointID, EventType: d.EventType, Subject: d.Subject,
+		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, LastStatusCode: d.LastStatusCode,
+		CreatedAt: At(d.CreatedAt), FinishedAt: AtPtr(d.ProcessedAt), WebhookID: d.WebhookID, Attempts: []WebhookAttempt{}}
+	if d.Status == model.StatusPending {
+		v.NextAttemptAt = AtPtr(&d.AvailableAt)
+	}
+	for _, a := range d.Attempts {
+		v.Attempts = append(v.Attempts, WebhookAttempt{Attempt: a.Attempt, At: At(a.At), StatusCode: a.StatusCode,
+			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error})
+	}
+	return v
+}
+
 // ListDeliveries returns deliveries newest first, each with its attempts.
-func (w *Webhooks) ListDeliveries(ctx context.Context, f model.WebhookDeliveryFilter) ([]model.DeliveryWithAttempts, error) {
+func (w *Webhooks) ListDeliveries(ctx context.Context, f model.WebhookDeliveryFilter) ([]WebhookDelivery, error) {
 	if err := CheckDeliveryFilter(f); err != nil {
 		return nil, err
 	}
-	return w.store.ListWebhookDeliveries(ctx, f)
-}
-
-// WebhookDeliveryDetail is one delivery with the exact body it sends.
-type WebhookDeliveryDetail struct {
-	model.DeliveryWithAttempts
-	Payload json.RawMessage `json:"payload"`
+	ds, err := w.store.ListWebhookDeliveries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WebhookDelivery, len(ds))
+	for i := range ds {
+		out[i] = viewDelivery(&ds[i])
+	}
+	return out, nil
 }
 
 // GetDelivery returns one delivery with its attempts and payload.
-func (w *Webhooks) GetDelivery(ctx context.Context, corpID string, id uint64) (*WebhookDeliveryDetail, error) {
+func (w *Webhooks) GetDelivery(ctx context.Context, corpID string, id uint64) (*WebhookDelivery, error) {
 	d, m, err := w.store.WebhookDelivery(ctx, corpID, id)
 	if err != nil {
 		return nil, err
 	}
-	return &WebhookDeliveryDetail{DeliveryWithAttempts: *d, Payload: json.RawMessage(m.Body)}, nil
+	v := viewDelivery(d)
+	v.Payload = json.RawMessage(m.Body)
+	return &v, nil
 }
 
 // Replay errors, rendered as 409.
@@ -458,9 +524,6 @@ func IsReplayConflict(err error) bool {
 
 // --- the test event ------------------------------------------------------------
 
-// WebhookTestEventType is the type of the event `gateway webhook-test` sends.
-const WebhookTestEventType = "webhook.test"
-
 // SendTestWebhook sends one signed webhook.test event to url, under the same
 // network policy and timeout as real deliveries.
 func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, now time.Time) (WebhookAttemptResult, []byte, error) {
@@ -470,14 +533,11 @@ func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.D
 	if _, err := decodeWebhookSecret(secret); err != nil {
 		return WebhookAttemptResult{}, nil, &ValidationError{Field: "secret", Reason: err.Error()}
 	}
-	body, err := json.Marshal(struct {
-		Type      string         `json:"type"`
-		Timestamp time.Time      `json:"timestamp"`
-		Data      map[string]any `json:"data"`
-	}{WebhookTestEventType, now.UTC(), map[string]any{"message": "a test event from the SCRM gateway; answer 2xx once the signature verifies"}})
+	msgID := model.NewWebhookMsgID(now)
+	body, err := webhookTestBody(msgID, now)
 	if err != nil {
 		return WebhookAttemptResult{}, nil, err
 	}
 	c := newWebhookClient(p, timeout, 1)
-	return c.post(ctx, url, []string{secret}, model.NewWebhookMsgID(now), now, body), body, nil
+	return c.post(ctx, url, []string{secret}, msgID, now, body), body, nil
 }

@@ -49,10 +49,10 @@ func benchStore(b *testing.B, driver string) (*model.Store, *httptest.Server) {
 func seed(b *testing.B, st *model.Store, n int) {
 	b.Helper()
 	for i := 0; i < n; i += 5000 {
-		es := make([]model.WebhookEvent, 0, 5000)
+		es := make([]model.OutboxEvent, 0, 5000)
 		for j := i; j < min(n, i+5000); j++ {
-			es = append(es, model.WebhookEvent{CorpID: "ww1", Type: model.WebhookLeadStageChanged, Subject: fmt.Sprint("lead:", j/3),
-				Data: map[string]any{"id": j / 3, "stage": "mql", "score": 42, "name": "王小明", "mobile": "13800000000"}})
+			es = append(es, testEvent(EventLeadStageChanged, fmt.Sprint("lead:", j/3),
+				map[string]any{"id": j / 3, "stage": "mql", "score": 42, "name": "王小明", "mobile": "13800000000"}))
 		}
 		if err := st.EmitWebhooksNow(context.Background(), es); err != nil {
 			b.Fatal(err)

@@ -230,10 +230,14 @@ func (e *senderEnv) endpoint(url string, types ...string) *WebhookEndpoint {
 	return ep
 }
 
+// testEvent is an event of corp ww1 carrying data.
+func testEvent(typ, subject string, data any) model.OutboxEvent {
+	return webhookEvent("ww1", typ, subject, time.Time{}, func(model.OutboxReader, int) (any, error) { return data, nil })
+}
+
 func (e *senderEnv) emit(typ, subject string, seq int) {
 	e.t.Helper()
-	err := e.st.EmitWebhookNow(context.Background(), model.WebhookEvent{CorpID: "ww1", Type: typ, Subject: subject,
-		Data: map[string]any{"seq": seq}})
+	err := e.st.EmitWebhookNow(context.Background(), testEvent(typ, subject, map[string]any{"seq": seq}))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -349,19 +353,22 @@ func TestWebhookDeliveredSignedAndRecorded(t *testing.T) {
 		if !strings.HasPrefix(ep.Secret, "whsec_") {
 			t.Fatalf("secret not returned on create: %+v", ep)
 		}
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		d := e.only(model.DeliveryDelivered)
 		got := rc.receipts()
-		if len(got) != 1 || got[0].ID != d.WebhookID || got[0].Type != model.WebhookLeadCreated {
+		if len(got) != 1 || got[0].ID != d.WebhookID || got[0].Type != EventLeadCreated {
 			t.Fatalf("receipts = %+v", got)
 		}
 		e.verify(ep.Secret, got[0], true)
 		if got[0].Timestamp != fmt.Sprint(e.clock.Now().Unix()) {
 			t.Fatalf("webhook-timestamp = %s", got[0].Timestamp)
 		}
-		var body map[string]json.RawMessage
-		if err := json.Unmarshal(got[0].Body, &body); err != nil || len(body) != 3 || body["timestamp"] == nil || body["data"] == nil {
-			t.Fatalf("body = %s", got[0].Body)
+		// The envelope: the event id (the webhook-id), type, payload
+		// version, the change's time in UTC with milliseconds, and data.
+		want := fmt.Sprintf(`{"id":%q,"type":"lead.created","version":1,"timestamp":%q,"data":{"seq":1}}`, got[0].ID,
+			e.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"))
+		if string(got[0].Body) != want {
+			t.Fatalf("body = %s\nwant %s", got[0].Body, want)
 		}
 		if len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 200 || len(d.Attempts[0].Response) != 1024 ||
 			!strings.HasPrefix(d.Attempts[0].Response, `{"ok":true}`) || d.LastStatusCode != 200 {
@@ -395,7 +402,7 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 			return true
 		})
 		ep := e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookLeadQualified, "lead:7", 1)
+		e.emit(EventLeadQualified, "lead:7", 1)
 		for i, wait := range WebhookRetrySchedule[:4] {
 			d := e.only(model.StatusPending, i+1)
 			if due := d.AvailableAt.Sub(e.clock.Now()); due < wait-time.Millisecond || due > wait+time.Millisecond {
@@ -442,7 +449,7 @@ func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 		rc := newReceiver(t)
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 		e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookContactAdded, "contact:a", 1)
+		e.emit(EventContactAdded, "contact:a", 1)
 		for i := range WebhookRetrySchedule {
 			eventually(t, "attempt", func() bool {
 				d := e.deliveries(model.WebhookDeliveryFilter{})[0]
@@ -466,8 +473,8 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 		rc := newReceiver(t)
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusGone); return true })
 		ep := e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
-		e.emit(model.WebhookLeadStageChanged, "lead:1", 2) // waits behind the first, then fails with the endpoint
+		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(EventLeadStageChanged, "lead:1", 2) // waits behind the first, then fails with the endpoint
 		eventually(t, "both failed", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(context.Background(), model.StatusFailed)
 			return n == 2
@@ -490,7 +497,7 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 			t.Fatalf("replay to a disabled endpoint: %v", err)
 		}
 		// New events are not even queued for it.
-		e.emit(model.WebhookLeadCreated, "lead:2", 3)
+		e.emit(EventLeadCreated, "lead:2", 3)
 		if n, _ := e.st.CountWebhookDeliveries(context.Background(), ""); n != 2 {
 			t.Fatalf("deliveries = %d", n)
 		}
@@ -514,7 +521,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			return true
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending)
 		if due := d.AvailableAt.Sub(e.clock.Now()); due != 120*time.Second {
 			t.Fatalf("429 Retry-After 120: next in %v", due)
@@ -548,7 +555,7 @@ func TestWebhookRedirectIsAFailure(t *testing.T) {
 			return true
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending)
 		if len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 307 || !strings.Contains(d.Error, "redirect") {
 			t.Fatalf("delivery = %+v", d)
@@ -570,11 +577,11 @@ func TestWebhookOrderPerSubject(t *testing.T) {
 			return false
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		eventually(t, "first attempt", func() bool { return len(rc.receipts()) == 1 })
-		e.emit(model.WebhookLeadStageChanged, "lead:1", 2)
-		e.emit(model.WebhookLeadQualified, "lead:1", 3)
-		e.emit(model.WebhookLeadCreated, "lead:2", 4) // another subject is not held up
+		e.emit(EventLeadStageChanged, "lead:1", 2)
+		e.emit(EventLeadQualified, "lead:1", 3)
+		e.emit(EventLeadCreated, "lead:2", 4) // another subject is not held up
 		eventually(t, "lead:2 delivered", func() bool { return len(rc.receipts()) == 2 })
 		time.Sleep(80 * time.Millisecond)
 		got := rc.receipts()
@@ -598,8 +605,8 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		ctx := context.Background()
 		rc := newReceiver(t)
 		ep := e.endpoint(rc.srv.URL)
-		other := e.endpoint(rc.srv.URL+"/other", model.WebhookContactAdded)
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		other := e.endpoint(rc.srv.URL+"/other", EventContactAdded)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		eventually(t, "delivered", func() bool { return len(rc.receipts()) == 1 })
 		d := e.only(model.DeliveryDelivered)
 
@@ -620,7 +627,7 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		}
 
 		for i := 0; i < 3; i++ {
-			e.emit(model.WebhookContactAdded, fmt.Sprint("contact:", i), 10+i)
+			e.emit(EventContactAdded, fmt.Sprint("contact:", i), 10+i)
 		}
 		eventually(t, "both endpoints", func() bool { return len(rc.receipts()) == 8 })
 		if _, err := e.w.ReplayMatching(ctx, model.WebhookDeliveryFilter{CorpID: "ww1", Status: model.StatusPending}); err == nil {
@@ -658,7 +665,7 @@ func TestWebhookDisabledEndpointsPendingDeliveriesFailAndReplay(t *testing.T) {
 		})
 		ep := e.endpoint(rc.srv.URL)
 		for i := 0; i < 3; i++ {
-			e.emit(model.WebhookContactLost, fmt.Sprint("contact:", i), i)
+			e.emit(EventContactLost, fmt.Sprint("contact:", i), i)
 		}
 		eventually(t, "first attempts", func() bool { return len(rc.receipts()) == 3 })
 		eventually(t, "requeued", func() bool {
@@ -700,7 +707,7 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		})
 		ep := e.endpoint(rc.srv.URL)
 		start := e.clock.Now()
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		e.only(model.StatusPending)
 		v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
 		if v.FailingSince == nil || !v.FailingSince.Equal(start) {
@@ -708,13 +715,13 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		}
 		// Still failing 71 hours later: not yet.
 		e.clock.Advance(71 * time.Hour)
-		e.emit(model.WebhookLeadCreated, "lead:2", 2)
+		e.emit(EventLeadCreated, "lead:2", 2)
 		eventually(t, "attempt at 71 h", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
 		if v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID); !v.Enabled {
 			t.Fatal("disabled before 3 days")
 		}
 		e.clock.Advance(time.Hour)
-		e.emit(model.WebhookLeadCreated, "lead:3", 3)
+		e.emit(EventLeadCreated, "lead:3", 3)
 		eventually(t, "disabled", func() bool {
 			v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
 			return !v.Enabled
@@ -742,7 +749,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 		if err != nil || rot.Secret == "" || rot.Secret == ep.Secret || rot.PreviousSecretExpiresAt == nil {
 			t.Fatalf("%+v %v", rot, err)
 		}
-		e.emit(model.WebhookLeadCreated, "lead:1", 1)
+		e.emit(EventLeadCreated, "lead:1", 1)
 		eventually(t, "first", func() bool { return len(rc.receipts()) == 1 })
 		r := rc.receipts()[0]
 		if len(strings.Split(r.Signature, " ")) != 2 {
@@ -752,7 +759,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 		e.verify(rot.Secret, r, true)
 
 		e.advance(SecretGrace + time.Second)
-		e.emit(model.WebhookLeadCreated, "lead:2", 2)
+		e.emit(EventLeadCreated, "lead:2", 2)
 		eventually(t, "second", func() bool { return len(rc.receipts()) == 2 })
 		r = rc.receipts()[1]
 		if strings.Contains(r.Signature, " ") {
@@ -815,7 +822,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	e.w.SetNetworkPolicy(open)
 	ep := e.endpoint(rc.srv.URL)
 	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true})
-	e.emit(model.WebhookLeadCreated, "lead:1", 1)
+	e.emit(EventLeadCreated, "lead:1", 1)
 	eventually(t, "refused", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: ep.ID})
 		return len(ds) == 1 && ds[0].Status == model.StatusFailed
@@ -834,7 +841,7 @@ func TestSendTestWebhook(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	got := rc.receipts()
-	if len(got) != 1 || got[0].Type != WebhookTestEventType || string(got[0].Body) != string(body) {
+	if len(got) != 1 || got[0].Type != EventWebhookTest || string(got[0].Body) != string(body) {
 		t.Fatalf("receipts = %+v", got)
 	}
 	(&senderEnv{t: t}).verify(secret, got[0], true)
@@ -877,8 +884,8 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perSubject; i++ {
 				env := []*senderEnv{a, b}[(s+i)%2]
-				err := env.st.EmitWebhookNow(context.Background(), model.WebhookEvent{CorpID: "ww1", Type: model.WebhookLeadStageChanged,
-					Subject: fmt.Sprint("lead:", s), Data: map[string]any{"seq": s*1000 + i}})
+				err := env.st.EmitWebhookNow(context.Background(), testEvent(EventLeadStageChanged, fmt.Sprint("lead:", s),
+					map[string]any{"seq": s*1000 + i}))
 				if err != nil {
 					t.Error(err)
 					return

@@ -19,7 +19,7 @@ import (
 func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		crm := e.crmEndpoint("/scrm", model.WebhookGroupJoined)
+		crm := e.crmEndpoint("/scrm", service.EventGroupJoined)
 
 		g, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "展会一群", Owner: "zhangsan"})
 		if err != nil {
@@ -43,19 +43,19 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		crm.await(t, model.WebhookGroupJoined, 1)
+		crm.await(t, service.EventGroupJoined, 1)
 		time.Sleep(200 * time.Millisecond) // room for a duplicate to show up
 		if evs := e.sim.Events(wecomsim.EventQuery{Type: "change_external_chat"}); len(evs) == 0 || evs[len(evs)-1].Attempts < 2 {
 			t.Fatalf("the join callback was not resent: %+v", evs)
 		}
-		got := crm.ofType(model.WebhookGroupJoined)
+		got := crm.ofType(service.EventGroupJoined)
 		if len(got) != 1 || len(crm.bad) != 0 {
 			t.Fatalf("group.joined arrived %d times (staff %s joined too); refused %v", len(got), staff.UserID, crm.bad)
 		}
 		payload := got[0]
 		delete(payload, "webhook-id")
 		conforms(t, "group.joined.v1.json", payload)
-		var data model.GroupJoinedData
+		var data service.GroupJoinedData
 		b, _ := json.Marshal(payload["data"])
 		if err := json.Unmarshal(b, &data); err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		second := crm.await(t, model.WebhookGroupJoined, 2)[1]
+		second := crm.await(t, service.EventGroupJoined, 2)[1]
 		delete(second, "webhook-id")
 		conforms(t, "group.joined.v1.json", second)
 		leads, err := e.gw.store.ListLeads(ctx, model.LeadFilter{CorpID: e2eCorp})

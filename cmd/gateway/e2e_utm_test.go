@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -19,7 +18,7 @@ func (e *e2e) leadCreatedFor(crm *crmReceiver, ext string) map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		for _, p := range crm.ofType(model.WebhookLeadCreated) {
+		for _, p := range crm.ofType(service.EventLeadCreated) {
 			data := p["data"].(map[string]any)
 			if data["external_userid"] != ext {
 				continue
@@ -65,7 +64,7 @@ func (e *e2e) apiError(method, path string, body any) (int, string) {
 func TestUTMOnCodesReachesTheLead(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		crm := e.crmEndpoint("", model.WebhookLeadCreated)
+		crm := e.crmEndpoint("", service.EventLeadCreated)
 
 		// Refused with the field; no code and no contact way made.
 		ways := func() int {
