@@ -11,6 +11,7 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service"
 )
 
 // Per fully processed scan (welcome, contact, relation, stats, lead, rules,
@@ -56,7 +57,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			// No sweep: nearly every statement counted is one the scans
 			// caused (the webhook sender still polls once a second).
 			e := startE2E(t, d, func(c *config.Config) { c.Dispatcher.SweepInterval = time.Hour })
-			crm := e.crmEndpoint("/crm", model.WebhookContactAdded)
+			crm := e.crmEndpoint("/crm", service.EventContactAdded)
 			code := e.createCode(map[string]any{
 				"name": "秋季展会", "tags": []string{"展会"}, "remark_template": "{name}-{code}",
 				"welcome": map[string]any{"text": "您好{name}"}, "roster": roster(member("zhangsan"), member("lisi")),
@@ -84,7 +85,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			}
 			wg.Wait()
 			e.idleOn(observer)
-			crm.await(t, model.WebhookContactAdded, scans)
+			crm.await(t, service.EventContactAdded, scans)
 			e.idleOn(observer)
 
 			tx1, ops1 := e.dbCounts()
@@ -100,7 +101,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			if txPer > maxTransactionsPerScan || stPer > maxStatementsPerScan {
 				t.Fatalf("per scan %.1f transactions (budget %d), %.1f statements (budget %d)", txPer, maxTransactionsPerScan, stPer, maxStatementsPerScan)
 			}
-			if got := len(crm.ofType(model.WebhookContactAdded)); got != scans {
+			if got := len(crm.ofType(service.EventContactAdded)); got != scans {
 				t.Fatalf("contact.added delivered %d times, want %d", got, scans)
 			}
 		})
