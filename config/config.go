@@ -30,12 +30,21 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 
+	// DemoRequested (demo: true, GATEWAY_DEMO) runs the built-in WeCom
+	// simulator as corp "demo" even though something else is configured.
+	DemoRequested bool `yaml:"demo"`
+
 	DB         DB         `yaml:"db"`
 	WeCom      WeCom      `yaml:"wecom"`
 	Corps      []Corp     `yaml:"corps"`
 	Dispatcher Dispatcher `yaml:"dispatcher"`
 	HTTP       HTTP       `yaml:"http"`
 	Webhooks   Webhooks   `yaml:"webhooks"`
+
+	// configured names what Load found set (a config file, database and
+	// corp variables): with any of it and no corp, serving refuses to start
+	// rather than run the demo on what may be a production database.
+	configured []string
 }
 
 // DB selects and tunes the database.
@@ -123,6 +132,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	if path != "" {
+		cfg.configured = append(cfg.configured, "the config file "+path)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("config: read %s: %w", path, err)
@@ -141,6 +151,13 @@ func Load(path string, getenv func(string) string) (Config, error) {
 }
 
 func applyEnv(cfg *Config, getenv func(string) string) error {
+	for _, key := range []string{"GATEWAY_DB_DRIVER", "GATEWAY_DB_DSN", "GATEWAY_CORP_SECRET", "GATEWAY_CALLBACK_TOKEN", "GATEWAY_CALLBACK_AES_KEY"} {
+		for _, k := range []string{key, key + "_FILE"} {
+			if getenv(k) != "" && k != "GATEWAY_DB_DRIVER_FILE" {
+				cfg.configured = append(cfg.configured, k)
+			}
+		}
+	}
 	str := func(key string, dst *string) {
 		if v := getenv(key); v != "" {
 			*dst = v
@@ -180,6 +197,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		key string
 		dst *bool
 	}{
+		{"GATEWAY_DEMO", &cfg.DemoRequested},
 		{"GATEWAY_WEBHOOKS_ALLOW_HTTP", &cfg.Webhooks.AllowHTTP},
 		{"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", &cfg.Webhooks.AllowPrivateNetworks},
 	} {
@@ -325,9 +343,27 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Demo reports whether no corp is configured, in which case the gateway runs
-// the built-in simulator as corp "demo".
-func (c *Config) Demo() bool { return len(c.Corps) == 0 }
+// Demo reports whether serving runs the built-in simulator as corp "demo":
+// when asked, or when nothing at all is configured.
+func (c *Config) Demo() bool {
+	return c.DemoRequested || len(c.Corps) == 0 && len(c.configured) == 0
+}
+
+// CheckServe says why the gateway may not serve this configuration: no corp
+// while a config file, a database or corp variables are set (the demo would
+// otherwise create an admin token in that database and serve simulator
+// credentials), or the demo asked for alongside real corps.
+func (c *Config) CheckServe() error {
+	if c.DemoRequested && len(c.Corps) > 0 {
+		return &FieldError{Key: "demo", Reason: "demo mode plays corp \"demo\" against the built-in simulator and cannot serve configured corps: remove demo: true (GATEWAY_DEMO) or the corps"}
+	}
+	if len(c.Corps) == 0 && !c.Demo() {
+		return &FieldError{Key: "corps", Reason: "no corp is configured but " + strings.Join(c.configured, ", ") +
+			" is set: set GATEWAY_CORP_ID with GATEWAY_CORP_SECRET, GATEWAY_CALLBACK_TOKEN and GATEWAY_CALLBACK_AES_KEY " +
+			"(or corps: in the config file); the demo runs only with nothing configured, or when asked (demo: true, GATEWAY_DEMO=1)"}
+	}
+	return nil
+}
 
 func validCorpID(s string) bool {
 	if len(s) > 64 {

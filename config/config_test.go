@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -53,13 +54,17 @@ func TestExampleFileLoadsAndValidates(t *testing.T) {
 	// in words never starts with a lower-case key and a colon.
 	key := regexp.MustCompile(`(?m)^([ \t]*)# ([ \t]*(?:- )?[a-z_]+:(?:[ \t].*)?)$`)
 	prod := filepath.Join(t.TempDir(), "gateway.yaml")
-	os.WriteFile(prod, key.ReplaceAll(ex, []byte("$1$2")), 0o600)
+	ex = key.ReplaceAll(ex, []byte("$1$2"))
+	os.WriteFile(prod, bytes.Replace(ex, []byte("\ndemo: true\n"), []byte("\ndemo: false\n"), 1), 0o600)
 	cfg, err = Load(prod, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("production example invalid: %v", err)
+	}
+	if err := cfg.CheckServe(); err != nil {
+		t.Fatalf("production example does not serve: %v", err)
 	}
 	if cfg.Demo() || cfg.DB.Driver != "mysql" || len(cfg.Corps) != 1 || cfg.PublicURL != "https://scrm.example.com" {
 		t.Fatalf("production example = %+v", cfg)
@@ -143,4 +148,67 @@ func TestValidateNamesKeyAndReason(t *testing.T) {
 			t.Errorf("%s: message %q lacks key or reason %q", tc.key, err, tc.reason)
 		}
 	}
+}
+
+// The demo runs only when asked or when nothing at all is configured: a
+// config file, a database or corp variables without a corp refuse to serve
+// and name the missing key.
+func TestDemoOnlyWhenAskedOrNothingConfigured(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "g.yaml")
+	os.WriteFile(file, []byte("log_level: info\n"), 0o600)
+	dsnFile := filepath.Join(t.TempDir(), "dsn")
+	os.WriteFile(dsnFile, []byte("u@tcp(h:3306)/d\n"), 0o600)
+	corp := map[string]string{"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": goodKey}
+	for _, tc := range []struct {
+		name  string
+		path  string
+		env   map[string]string
+		demo  bool
+		names string // in the error; empty: serves
+	}{
+		{"nothing", "", nil, true, ""},
+		{"listen only", "", map[string]string{"GATEWAY_LISTEN": ":9000"}, true, ""},
+		{"mysql dsn", "", map[string]string{"GATEWAY_DB_DRIVER": "mysql", "GATEWAY_DB_DSN": "u@tcp(h:3306)/d"}, false, "GATEWAY_DB_DSN"},
+		{"dsn file", "", map[string]string{"GATEWAY_DB_DRIVER": "mysql", "GATEWAY_DB_DSN_FILE": dsnFile}, false, "GATEWAY_DB_DSN_FILE"},
+		{"sqlite path", "", map[string]string{"GATEWAY_DB_DSN": "/var/lib/g.db"}, false, "GATEWAY_DB_DSN"},
+		{"corp secret without id", "", map[string]string{"GATEWAY_CORP_SECRET": "s"}, false, "GATEWAY_CORP_SECRET"},
+		{"config file", file, nil, false, "the config file " + file},
+		{"asked, with a database", "", map[string]string{"GATEWAY_DEMO": "1", "GATEWAY_DB_DSN": "/tmp/g.db"}, true, ""},
+		{"a corp", "", corp, false, ""},
+		{"a corp and the demo", "", merge(corp, map[string]string{"GATEWAY_DEMO": "true"}), true, "demo"},
+	} {
+		cfg, err := Load(tc.path, env(tc.env))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = cfg.CheckServe()
+		if cfg.Demo() != tc.demo || (err == nil) != (tc.names == "") {
+			t.Errorf("%s: demo %v, err %v", tc.name, cfg.Demo(), err)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		var fe *FieldError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.names) {
+			t.Errorf("%s: %v does not name %s", tc.name, err, tc.names)
+		}
+		if tc.names != "demo" && (fe.Key != "corps" || !strings.Contains(err.Error(), "GATEWAY_CORP_ID")) {
+			t.Errorf("%s: %v does not name the missing GATEWAY_CORP_ID", tc.name, err)
+		}
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"testing"
 
@@ -236,4 +237,28 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Outside demo mode the simulator's control API and WeCom endpoints are not
+// mounted, and /readyz says production.
+func TestSimulatorIsNotMountedOutsideDemo(t *testing.T) {
+	e := startE2E(t, "sqlite")
+	for _, path := range []string{"/sim/config", "/sim/faults", "/sim/scan", "/cgi-bin/gettoken?corpid=x&corpsecret=y"} {
+		for _, method := range []string{"GET", "POST"} {
+			req, _ := http.NewRequest(method, e.base+path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s %s: %d, want 404", method, path, resp.StatusCode)
+			}
+		}
+	}
+	var ready map[string]any
+	getJSON(t, e.base+"/readyz", "", &ready)
+	if ready["mode"] != "production" {
+		t.Fatalf("readyz = %v", ready)
+	}
 }

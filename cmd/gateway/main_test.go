@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -68,7 +69,7 @@ func serveAndStop(t *testing.T, after time.Duration) {
 	var out, errb bytes.Buffer
 	go func() {
 		done <- run(ctx, nil, &out, &errb, envMap(map[string]string{
-			"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"),
+			"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DSN": filepath.Join(dir, "g.db"), "GATEWAY_DEMO": "1",
 		}))
 	}()
 	time.Sleep(after)
@@ -100,7 +101,7 @@ func TestServeStopsGracefullyOnSignal(t *testing.T) {
 // as an encrypted callback and shows in the events API.
 func TestDemoScanReachesEventsAPI(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := config.Load("", envMap(map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db")}))
+	cfg, err := config.Load("", envMap(map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db"), "GATEWAY_DEMO": "1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +109,15 @@ func TestDemoScanReachesEventsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout bytes.Buffer
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var stdout, logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
 	g, err := newGateway(context.Background(), cfg, log, ln.Addr().String(), &stdout)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Read before serving starts: the logger writes on from other goroutines.
+	if !strings.Contains(logs.String(), "DEMO MODE") {
+		t.Fatalf("the log does not say demo: %s", logs.String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
@@ -194,5 +199,27 @@ func getJSON(t *testing.T, url, token string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A database set and no corp is not the demo: serve refuses before touching
+// the database, names the missing key, and prints no token.
+func TestServeWithADatabaseAndNoCorpRefusesToStart(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			dsn := modeltest.DSN(t, d)
+			code, out, errs := runCmd(t, map[string]string{"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_DB_DRIVER": d, "GATEWAY_DB_DSN": dsn}, "serve")
+			if code != 1 || !strings.Contains(errs, "GATEWAY_CORP_ID") || !strings.Contains(errs, "GATEWAY_DB_DSN") || out != "" {
+				t.Fatalf("serve = %d, stdout %q, stderr %q", code, out, errs)
+			}
+			st, err := model.Open(d, dsn, model.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if v, err := st.CurrentVersion(context.Background()); err != nil || v != 0 {
+				t.Fatalf("the database was touched: version %d, %v", v, err)
+			}
+		})
 	}
 }

@@ -86,6 +86,9 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	for _, o := range opts {
 		o(&w)
 	}
+	if err := cfg.CheckServe(); err != nil {
+		return nil, err
+	}
 	g := &gateway{cfg: cfg, log: log}
 	var err error
 	if cfg.Demo() {

@@ -173,7 +173,7 @@ func demoGateway(t *testing.T) (base, tokenFile string) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "GATEWAY_LISTEN="+addr, "GATEWAY_DB_DSN="+filepath.Join(dir, "gateway.db"))
+	cmd.Env = append(cmd.Env, "GATEWAY_LISTEN="+addr, "GATEWAY_DB_DSN="+filepath.Join(dir, "gateway.db"), "GATEWAY_DEMO=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
