@@ -20,6 +20,7 @@ type Event struct {
 	ExternalUserID string     `json:"external_user_id,omitempty"`
 	ChatID         string     `json:"chat_id,omitempty"`
 	State          string     `json:"state,omitempty"`
+	Lane           int        `json:"-"` // LaneDeadline: an add with a welcome to send
 	Payload        string     `json:"payload,omitempty"`
 	Status         string     `json:"status"`
 	Attempts       int        `json:"attempts"`
@@ -52,13 +53,19 @@ func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err e
 	return true, nil
 }
 
-// ClaimEvents leases up to n due events to owner, oldest first. An event
+// WelcomeWindow is WeCom's: a welcome_code is good for 20 s. An add received
+// longer ago than that has no welcome left to send and waits its turn with
+// the bulk work.
+const WelcomeWindow = 20 * time.Second
+
+// ClaimEvents leases up to n due events to owner: the adds whose welcome
+// window is still open first (lane 1), then the rest, oldest first. An event
 // whose order key has an earlier unfinished event is left for later, so the
 // events of one contact or group are handled in order of arrival.
 func (s *Store) ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]Event, error) {
 	var claimed []Event
-	err := s.claim(ctx, "wecom_events", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
-		return tx.Where("id IN ?", ids).Order("id").Find(&claimed).Error
+	err := s.claim(ctx, "wecom_events", owner, lease, n, deadlineLane{open: WelcomeWindow}, func(tx *gorm.DB, ids []uint64) error {
+		return tx.Where("id IN ?", ids).Order("lane DESC, id").Find(&claimed).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to claim events: %w", err)

@@ -21,6 +21,7 @@ type Job struct {
 	Payload     string     `json:"payload"`
 	Status      string     `json:"status"`
 	Rerun       bool       `json:"-"`
+	Lane        int        `json:"-"` // LaneDeadline: claimed ahead of bulk work
 	Attempts    int        `json:"attempts"`
 	Error       string     `json:"error,omitempty"`
 	AvailableAt time.Time  `json:"available_at"`
@@ -87,12 +88,12 @@ func (s *Store) RearmJob(ctx context.Context, j *Job) error {
 				}
 				switch cur.Status {
 				case StatusProcessing:
-					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"rerun": true, "payload": j.Payload}).Error
+					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"rerun": true, "payload": j.Payload, "lane": j.Lane}).Error
 				case StatusPending:
-					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"payload": j.Payload, "available_at": now}).Error
+					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{"payload": j.Payload, "available_at": now, "lane": j.Lane}).Error
 				default:
 					return tx.Model(&Job{}).Where("id = ?", cur.ID).Updates(map[string]any{
-						"status": StatusPending, "payload": j.Payload, "available_at": now, "attempts": 0, "error": "",
+						"status": StatusPending, "payload": j.Payload, "available_at": now, "attempts": 0, "error": "", "lane": j.Lane,
 					}).Error
 				}
 			}
@@ -101,11 +102,14 @@ func (s *Store) RearmJob(ctx context.Context, j *Job) error {
 	})
 }
 
-// ClaimJobs leases up to n due jobs, oldest first, one at a time per order key.
-func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int) ([]Job, error) {
+// ClaimJobs leases up to n due jobs, those of the deadline lane first, then
+// the rest oldest first, one at a time per order key. deadlineOnly claims
+// the deadline lane alone (while the dispatcher has a backlog, bulk work
+// waits but cap syncs do not).
+func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]Job, error) {
 	var claimed []Job
-	err := s.claim(ctx, "jobs", owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
-		return tx.Where("id IN ?", ids).Order("id").Find(&claimed).Error
+	err := s.claim(ctx, "jobs", owner, lease, n, deadlineLane{only: deadlineOnly}, func(tx *gorm.DB, ids []uint64) error {
+		return tx.Where("id IN ?", ids).Order("lane DESC, id").Find(&claimed).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to claim jobs: %w", err)

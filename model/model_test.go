@@ -285,7 +285,7 @@ func TestRearmJobCoalescesAndReruns(t *testing.T) {
 		if n, _ := st.CountJobs(ctx, "", model.StatusPending); n != 1 {
 			t.Fatalf("pending = %d, want 1 (coalesced)", n)
 		}
-		got, _ := st.ClaimJobs(ctx, "w", time.Minute, 10)
+		got, _ := st.ClaimJobs(ctx, "w", time.Minute, 10, false)
 		if len(got) != 1 {
 			t.Fatalf("claimed %d", len(got))
 		}
@@ -296,7 +296,7 @@ func TestRearmJobCoalescesAndReruns(t *testing.T) {
 		if err := st.FinishJob(ctx, got[0].ID, "w", model.StatusProcessed, ""); err != nil {
 			t.Fatal(err)
 		}
-		again, _ := st.ClaimJobs(ctx, "w", time.Minute, 10)
+		again, _ := st.ClaimJobs(ctx, "w", time.Minute, 10, false)
 		if len(again) != 1 || again[0].ID != got[0].ID {
 			t.Fatalf("rerun not claimed: %+v", again)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -24,21 +25,52 @@ const (
 	StatusFailed     = "failed"
 )
 
+// LaneDeadline is the lane of work with a deadline: events whose welcome
+// has a window, cap syncs (sync_way). Claims take it ahead of lane 0, the
+// bulk work.
+const LaneDeadline = 1
+
+// deadlineLane selects the rows a claim takes first: lane 1, and for
+// events only those received within the welcome window (open reports
+// whether a row's window can still be open at now).
+type deadlineLane struct {
+	open time.Duration // 0: any age
+	only bool          // claim lane 1 alone, nothing else
+}
+
 // claim leases up to n due rows of table to owner, oldest first, skipping a
 // row whose order key has an earlier unfinished row; it returns their ids.
-func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ids []uint64) error) error {
+// Rows of the deadline lane go first: one pass over lane 1, then one over
+// every lane for the capacity left.
+func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, lane deadlineLane, load func(tx *gorm.DB, ids []uint64) error) error {
 	now := s.Now()
 	return retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			q := `SELECT e.id FROM ` + table + ` e
-WHERE e.status = ? AND e.available_at <= ?
+WHERE e.status = ? AND e.available_at <= ?%s
   AND (e.order_key = '' OR NOT EXISTS (
     SELECT 1 FROM ` + table + ` p
     WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
 ORDER BY e.id LIMIT ?`
-			ids, err := s.lockCandidates(tx, table, q, "id", n, StatusPending, now, StatusPending, StatusProcessing)
-			if err != nil || len(ids) == 0 {
+			laneCond, laneArgs := " AND e.lane = ?", []any{LaneDeadline}
+			if lane.open > 0 {
+				laneCond += " AND e.received_at >= ?"
+				laneArgs = append(laneArgs, now.Add(-lane.open))
+			}
+			args := append(append([]any{StatusPending, now}, laneArgs...), StatusPending, StatusProcessing)
+			ids, err := s.lockCandidates(tx, table, fmt.Sprintf(q, laneCond), "id", n, nil, args...)
+			if err != nil {
 				return err
+			}
+			if len(ids) < n && !lane.only {
+				more, err := s.lockCandidates(tx, table, fmt.Sprintf(q, ""), "id", n-len(ids), ids, StatusPending, now, StatusPending, StatusProcessing)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, more...)
+			}
+			if len(ids) == 0 {
+				return nil
 			}
 			if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
 				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
@@ -62,10 +94,17 @@ ORDER BY e.id LIMIT ?`
 // it, was invisible to the subquery, and the two were sent out of order.
 // The plain read asks for twice n, so rows other claimers hold do not make a
 // busy queue look empty.
-func (s *Store) lockCandidates(tx *gorm.DB, table, query, order string, n int, args ...any) ([]uint64, error) {
-	var cands []uint64
-	if err := tx.Raw(query, append(args, 2*n)...).Scan(&cands).Error; err != nil {
+func (s *Store) lockCandidates(tx *gorm.DB, table, query, order string, n int, taken []uint64, args ...any) ([]uint64, error) {
+	var all []uint64
+	if err := tx.Raw(query, append(args, 2*n+len(taken))...).Scan(&all).Error; err != nil {
 		return nil, err
+	}
+	// Leave out what an earlier pass of this claim locked already.
+	cands := all[:0]
+	for _, id := range all {
+		if !slices.Contains(taken, id) {
+			cands = append(cands, id)
+		}
 	}
 	if len(cands) == 0 {
 		return nil, nil

@@ -721,8 +721,10 @@ func syncFailedAlert(err error) string {
 // RequestSync asks for the code's contact way to be brought in step with
 // its roster (coalesced: many requests, one rewrite).
 func (cc *ChannelCodes) RequestSync(ctx context.Context, corpID string, codeID uint64) error {
+	// The deadline lane: a way that still lists a staff member at their cap
+	// hands them more customers with every scan.
 	err := cc.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncWay, Key: fmt.Sprintf("sync_way:%d", codeID),
-		OrderKey: fmt.Sprintf("way:%d", codeID), Payload: encodePayload(syncPayload{CodeID: codeID})})
+		OrderKey: fmt.Sprintf("way:%d", codeID), Payload: encodePayload(syncPayload{CodeID: codeID}), Lane: model.LaneDeadline})
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ type Dispatcher struct {
 func NewDispatcher(store EventStore, opts DispatcherOptions) *Dispatcher {
 	d := &Dispatcher{handlers: map[string]EventHandler{}}
 	d.pool = newPool("dispatcher", queueOps{
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error) {
+		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
 			rows, err := store.ClaimEvents(ctx, owner, lease, n)
 			items := make([]queueItem, len(rows))
 			for i := range rows {

@@ -47,6 +47,7 @@ func (in *Inbox) Accept(ctx context.Context, corpID string, ev *wecom.Event, pla
 		ChatID:         clip(ev.ChatID, 64),
 		State:          clip(ev.State, 64),
 		Payload:        string(plain),
+		Lane:           eventLane(ev),
 	}
 	inserted, err := in.store.InsertEvent(ctx, row)
 	if err != nil {
@@ -56,6 +57,17 @@ func (in *Inbox) Accept(ctx context.Context, corpID string, ev *wecom.Event, pla
 		in.notify()
 	}
 	return !inserted, nil
+}
+
+// eventLane puts an add with a welcome code in the deadline lane: its
+// welcome must go within WeCom's 20 s, so it is claimed ahead of other
+// events on every replica.
+func eventLane(ev *wecom.Event) int {
+	if ev.Event == wecom.EventExternalContact && ev.WelcomeCode != "" &&
+		(ev.ChangeType == wecom.ChangeAddContact || ev.ChangeType == wecom.ChangeAddHalfContact) {
+		return model.LaneDeadline
+	}
+	return 0
 }
 
 // orderKey groups events that must be handled in order of arrival: those of

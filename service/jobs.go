@@ -11,7 +11,7 @@ import (
 
 // JobStore is what the job runner needs from the database.
 type JobStore interface {
-	ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int) ([]model.Job, error)
+	ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]model.Job, error)
 	FinishJob(ctx context.Context, id uint64, owner, status, reason string) error
 	RetryJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	DeferJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
@@ -34,8 +34,8 @@ type JobRunner struct {
 func NewJobRunner(store JobStore, opts PoolOptions) *JobRunner {
 	r := &JobRunner{handlers: map[string]JobHandler{}}
 	r.pool = newPool("jobs", queueOps{
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error) {
-			rows, err := store.ClaimJobs(ctx, owner, lease, n)
+		claim: func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error) {
+			rows, err := store.ClaimJobs(ctx, owner, lease, n, deadlineOnly)
 			items := make([]queueItem, len(rows))
 			for i := range rows {
 				j := &rows[i]
@@ -72,7 +72,8 @@ func (r *JobRunner) Handle(kind string, h JobHandler) { r.handlers[kind] = h }
 // of ready events (for at most 30 s in a row): under a burst of scans the
 // machine goes to the welcomes, which must be sent within WeCom's 20 s, and
 // the follow-up jobs (profile, tags, remark, lead) run as soon as the burst
-// has been worked off. Call before Run.
+// has been worked off. Jobs of the deadline lane (cap syncs) are claimed
+// all the same. Call before Run.
 func (r *JobRunner) YieldTo(d *Dispatcher) {
 	r.pool.yieldTo = d.pool
 	d.pool.drained = r.pool.notify

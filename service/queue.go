@@ -28,7 +28,9 @@ type queueItem struct {
 
 // queueOps adapts one queue table to the pool.
 type queueOps struct {
-	claim  func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error)
+	// claim leases up to n items, the deadline lane first; deadlineOnly
+	// claims that lane alone.
+	claim  func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error)
 	finish func(ctx context.Context, id uint64, owner, status, reason string) error
 	retry  func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	// deferItem hands an item back without counting the attempt, for work a
@@ -230,25 +232,27 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		// A claim is a transaction: while workers are busy, wait until half
 		// the capacity is free and claim a batch, rather than one row per
 		// finished item.
-		if free <= 0 || (busy > 0 && free < capacity/2) || p.yielding() {
+		if free <= 0 || (busy > 0 && free < capacity/2) {
 			return
 		}
+		// While yielding, only work with a deadline is claimed.
+		yielding := p.yielding()
 		n := min(int(free), p.opts.BatchSize)
-		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n)
+		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n, yielding)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("claim", "err", err)
 			}
 			return
 		}
-		if full := len(batch) == n; p.backlog.Swap(full) && !full && p.drained != nil {
+		if full := len(batch) == n; !yielding && p.backlog.Swap(full) && !full && p.drained != nil {
 			p.drained()
 		}
 		for _, it := range batch {
 			p.inFlight.Add(1)
 			work <- it
 		}
-		if len(batch) < n {
+		if len(batch) < n || yielding {
 			return
 		}
 	}

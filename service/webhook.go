@@ -131,7 +131,7 @@ func NewWebhooks(store *model.Store, opts WebhookOptions) *Webhooks {
 	// writes the delivery's outcome itself, because a webhook's next attempt
 	// follows its own schedule and the answer can disable the endpoint.
 	w.pool = newPool("webhooks", queueOps{
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int) ([]queueItem, error) {
+		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
 			rows, err := store.ClaimWebhookDeliveries(ctx, owner, lease, n)
 			items := make([]queueItem, len(rows))
 			for i := range rows {
