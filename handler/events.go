@@ -19,6 +19,30 @@ func (h *queueHandler) routes(api *gin.RouterGroup) {
 	api.GET("/events", admin, h.listEvents)
 	api.GET("/events/:id", admin, h.getEvent)
 	api.GET("/jobs", admin, h.listJobs)
+	api.POST("/jobs/retry", admin, h.retryJobs)
+	api.POST("/jobs/:id/retry", admin, h.retryJob)
+}
+
+// retryJob serves POST /api/v1/jobs/:id/retry: a failed or ignored job runs again.
+func (h *queueHandler) retryJob(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		abortError(c, http.StatusBadRequest, "invalid", "must be a job id", "id")
+		return
+	}
+	j, err := h.log.RetryJob(c.Request.Context(), id)
+	reply(c, http.StatusOK, j, err)
+}
+
+// retryJobs serves POST /api/v1/jobs/retry {"status", "kind"}: every job the
+// filter selects (failed ones by default) runs again.
+func (h *queueHandler) retryJobs(c *gin.Context) {
+	var f service.JobRetryFilter
+	if c.Request.ContentLength != 0 && !bindJSON(c, &f) {
+		return
+	}
+	n, err := h.log.RetryJobs(c.Request.Context(), f)
+	reply(c, http.StatusOK, gin.H{"retried": n}, err)
 }
 
 // listEvents serves GET /api/v1/events?status=&type=&corp=&before=&limit=, newest first.

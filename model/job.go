@@ -219,3 +219,48 @@ func (s *Store) CountJobs(ctx context.Context, kind, status string) (int64, erro
 	}
 	return n, nil
 }
+
+// JobRetry selects finished jobs to run again: one job by ID, or every job
+// of a corp (any when empty) whose status is one of Statuses (finished ones:
+// failed, ignored) and of Kind (any when empty).
+type JobRetry struct {
+	ID       uint64
+	CorpID   string
+	Statuses []string
+	Kind     string
+}
+
+// RetryJobs puts the jobs r selects back in the queue, due now, with their
+// attempts and error cleared, and reports how many. A job that is pending or
+// running is never touched.
+func (s *Store) RetryJobs(ctx context.Context, r JobRetry) (int64, error) {
+	q := s.db.WithContext(ctx).Model(&Job{}).Where("status IN ?", r.Statuses)
+	if r.ID > 0 {
+		q = q.Where("id = ?", r.ID)
+	}
+	if r.CorpID != "" {
+		q = q.Where("corp_id = ?", r.CorpID)
+	}
+	if r.Kind != "" {
+		q = q.Where("kind = ?", r.Kind)
+	}
+	res := q.Updates(map[string]any{"status": StatusPending, "attempts": 0, "error": "", "available_at": s.Now(),
+		"processed_at": nil, "lease_owner": "", "lease_until": nil})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to retry jobs: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// GetJob returns one job.
+func (s *Store) GetJob(ctx context.Context, id uint64) (*Job, error) {
+	var j Job
+	err := s.db.WithContext(ctx).First(&j, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read job %d: %w", id, err)
+	}
+	return &j, nil
+}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
@@ -13,6 +15,8 @@ type QueueLogStore interface {
 	ListEvents(ctx context.Context, f model.EventFilter) ([]model.Event, error)
 	GetEvent(ctx context.Context, id uint64) (*model.Event, error)
 	ListJobs(ctx context.Context, f model.JobFilter) ([]model.Job, error)
+	GetJob(ctx context.Context, id uint64) (*model.Job, error)
+	RetryJobs(ctx context.Context, r model.JobRetry) (int64, error)
 }
 
 // QueueLog reads the inbox's events and the side-effect jobs for the admin
@@ -133,10 +137,54 @@ func (l *QueueLog) Jobs(ctx context.Context, q JobQuery) ([]JobView, error) {
 		return nil, err
 	}
 	out := make([]JobView, 0, len(rows))
-	for _, j := range rows {
-		out = append(out, JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
-			Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: j.AvailableAt,
-			CreatedAt: j.CreatedAt, ProcessedAt: j.ProcessedAt})
+	for i := range rows {
+		out = append(out, viewJob(&rows[i]))
 	}
 	return out, nil
+}
+
+func viewJob(j *model.Job) JobView {
+	return JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
+		Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: j.AvailableAt,
+		CreatedAt: j.CreatedAt, ProcessedAt: j.ProcessedAt}
+}
+
+// JobRetryFilter selects the finished jobs POST /api/v1/jobs/retry runs
+// again: Status failed (the default) or ignored, and Kind (any when empty).
+type JobRetryFilter struct {
+	Status string `json:"status"`
+	Kind   string `json:"kind"`
+}
+
+// retryable are the statuses a job can be retried from: it has finished
+// without doing its work.
+var retryable = []string{StatusFailed, StatusIgnored}
+
+// RetryJob runs one failed or ignored job again: pending, due now, with its
+// attempts and error cleared. A job still to run or running is refused.
+func (l *QueueLog) RetryJob(ctx context.Context, id uint64) (*JobView, error) {
+	n, err := l.store.RetryJobs(ctx, model.JobRetry{ID: id, Statuses: retryable})
+	if err != nil {
+		return nil, err
+	}
+	j, err := l.store.GetJob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 && j.Status != StatusPending {
+		return nil, &ValidationError{Field: "id", Reason: fmt.Sprintf("job %d is %s; only failed or ignored jobs can be retried", id, j.Status)}
+	}
+	v := viewJob(j)
+	return &v, nil
+}
+
+// RetryJobs runs every job f selects again and reports how many.
+func (l *QueueLog) RetryJobs(ctx context.Context, f JobRetryFilter) (int64, error) {
+	if f.Status == "" {
+		f.Status = StatusFailed
+	}
+	if !slices.Contains(retryable, f.Status) {
+		return 0, &ValidationError{Field: "status", Reason: "must be failed or ignored: only finished jobs can be retried"}
+	}
+	return l.store.RetryJobs(ctx, model.JobRetry{Statuses: []string{f.Status}, Kind: f.Kind})
 }
