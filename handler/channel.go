@@ -37,6 +37,7 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.PATCH("/channel-codes/:id", admin, h.update)
 	api.DELETE("/channel-codes/:id", admin, h.delete)
 	api.GET("/channel-codes/:id/qr.png", all, h.qr)
+	api.GET("/channel-codes/:id/poster.png", all, h.poster)
 	api.GET("/channel-codes/:id/stats", all, h.stats)
 	api.POST("/channel-codes/:id/sync", admin, h.sync)
 	api.POST("/media", writers, h.upload)

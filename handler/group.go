@@ -44,6 +44,7 @@ func (h *groupHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.PATCH("/group-codes/:id", admin, h.update)
 	api.DELETE("/group-codes/:id", admin, h.delete)
 	api.GET("/group-codes/:id/qr.png", all, h.qr)
+	api.GET("/group-codes/:id/poster.png", all, h.poster)
 	api.GET("/group-codes/:id/stats", all, h.stats)
 	api.POST("/group-codes/:id/sync", admin, h.sync)
 	r.GET("/g/:slug", h.landing)

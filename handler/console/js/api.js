@@ -79,11 +79,16 @@ export const post = (path, body) => api('POST', path, { body });
 export const patch = (path, body) => api('PATCH', path, { body });
 export const del = (path) => api('DELETE', path);
 
+// objectURL fetches a file with the bearer token and answers a blob: URL
+// for it (an <img> cannot send the token itself).
+export async function objectURL(path) {
+  const resp = await send('GET', path);
+  return URL.createObjectURL(await resp.blob());
+}
+
 // download fetches a file with the bearer token and saves it under filename.
 export async function download(path, filename) {
-  const resp = await send('GET', path);
-  const blob = await resp.blob();
-  const href = URL.createObjectURL(blob);
+  const href = await objectURL(path);
   const a = document.createElement('a');
   a.href = href;
   a.download = filename.replace(/[\\/:*?"<>|\x00-\x1f]+/g, '_');
@@ -91,7 +96,6 @@ export async function download(path, filename) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(href), 10000);
-  return blob;
 }
 
 // detectRole asks the API who the token is (GET /api/v1/me). 401 throws.

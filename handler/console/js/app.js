@@ -11,6 +11,7 @@ import * as events from './events.js';
 import * as jobs from './jobs.js';
 import * as rules from './rules.js';
 import * as scoring from './scoring.js';
+import * as print from './print.js';
 
 // What each role may do in the console; the API enforces the same.
 const CAN = {
@@ -59,6 +60,7 @@ const ROUTES = [
   [/^\/rules\/new$/, 'editRules', rules.formPage],
   [/^\/rules\/(\d+)$/, 'editRules', rules.formPage],
   [/^\/scoring$/, 'scoring', scoring.page],
+  [/^\/print\/(channel-codes|group-codes|store-codes)\/(\d+)$/, 'codes', print.page],
   [/^\/webhooks$/, 'webhooks', hooks.page],
   [/^\/events$/, 'events', events.page],
   [/^\/jobs$/, 'jobs', jobs.page],

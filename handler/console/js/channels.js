@@ -1,6 +1,6 @@
 // 渠道活码: list, create, edit, delete, poster download.
 
-import { get, post, patch, del, download } from './api.js';
+import { get, post, patch, del, download, objectURL } from './api.js';
 import { h, field, val, list, errorBox, showError, clearErrors, badge, toast } from './dom.js';
 import { pagedTable } from './list.js';
 
@@ -17,12 +17,17 @@ function today(tz) {
   }
 }
 
-export function posterButton(path, filename) {
-  const btn = h('button', { type: 'button', class: 'small', text: '下载海报' });
+// KINDS names each kind of code by its API collection.
+export const KINDS = { 'channel-codes': '渠道活码', 'group-codes': '群活码', 'store-codes': '门店活码' };
+
+// posterButtons offer a code's A5 poster (GET .../poster.png): download it,
+// or open the print view. kind is the API collection ('channel-codes').
+export function posterButtons(kind, code) {
+  const btn = h('button', { type: 'button', class: 'small', text: '下载海报', data: { role: 'download-poster' } });
   btn.addEventListener('click', async () => {
     btn.disabled = true;
     try {
-      await download(path, filename);
+      await download(`/${kind}/${code.id}/poster.png`, `${KINDS[kind]}-${code.name}-${code.id}-海报.png`);
       toast('海报已下载');
     } catch (e) {
       toast('下载失败：' + e.message);
@@ -30,7 +35,17 @@ export function posterButton(path, filename) {
       btn.disabled = false;
     }
   });
-  return btn;
+  return h('span', { class: 'poster-buttons' }, btn,
+    h('a', { href: `#/print/${kind}/${code.id}`, class: 'button small', text: '打印海报', data: { role: 'print-poster' } }));
+}
+
+// qrPreview shows a code's QR (GET .../qr.png) as customers will scan it.
+export function qrPreview(kind, id) {
+  const img = h('img', { class: 'qr-preview', id: 'qr-preview', alt: '二维码预览', width: 160, height: 160 });
+  const fig = h('figure', { class: 'qr-figure' }, img, h('figcaption', { class: 'muted', text: '二维码预览' }));
+  objectURL(`/${kind}/${id}/qr.png`).then((src) => { img.src = src; },
+    (e) => fig.replaceChildren(badge('二维码获取失败：' + e.message, 'warn')));
+  return fig;
 }
 
 const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
@@ -64,7 +79,7 @@ export async function listPage(ctx) {
       { label: '模式', render: (c) => MODES[c.mode] || c.mode },
       { label: '今日添加', cls: 'num', render: (c) => c._today },
       { label: '告警', render: (c) => (c.alert ? badge(c.alert, 'warn') : '—') },
-      { label: '', cls: 'row-actions', render: (c) => posterButton(`/channel-codes/${c.id}/qr.png`, `渠道活码-${c.name}-${c.id}.png`) },
+      { label: '', cls: 'row-actions', render: (c) => posterButtons('channel-codes', c) },
     ],
     fetch: async (after) => {
       const res = await get('/channel-codes', { folder: val(filter, 'folder'), q: val(filter, 'q'), after, limit: 50 });
@@ -231,11 +246,11 @@ export async function formPage(ctx) {
   }
 
   const head = h('div', { class: 'page-head' }, h('h1', { text: code ? code.name : '新建渠道活码' }),
-    code ? posterButton(`/channel-codes/${code.id}/qr.png`, `渠道活码-${code.name}-${code.id}.png`) : null);
-  const info = code ? h('dl', { class: 'facts' },
+    code ? posterButtons('channel-codes', code) : null);
+  const info = code ? h('div', { class: 'code-facts' }, qrPreview('channel-codes', code.id), h('dl', { class: 'facts' },
     h('dt', { text: '当前接待' }), h('dd', { text: (code.wecom_users || []).join('，') || '—' }),
     h('dt', { text: '落地页' }), h('dd', { text: code.landing_url || '—' }),
-    code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(code.alert, 'warn'))] : null) : null;
+    code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(code.alert, 'warn'))] : null)) : null;
   return h('section', { class: 'page', id: 'channel-edit' }, head, info, form, code && ctx.can('deleteCode') ? deleteBar(ctx, {
     path: '/channel-codes/' + code.id, back: '#/channels', label: '删除活码', askId: 'delete-channel',
     what: `确定删除“${code.name}”？企业微信中的联系我方式会被删除，客户与统计保留。` }) : null);

@@ -5,7 +5,7 @@
 const SAFE_ATTRS = new Set([
   'id', 'class', 'type', 'name', 'value', 'placeholder', 'for', 'min', 'max', 'step', 'rows', 'autocomplete',
   'inputmode', 'pattern', 'role', 'title', 'colspan', 'spellcheck', 'maxlength', 'enterkeyhint', 'list',
-  'aria-label', 'aria-live', 'aria-invalid', 'aria-current', 'aria-pressed', 'aria-describedby',
+  'aria-label', 'aria-live', 'aria-invalid', 'aria-current', 'aria-pressed', 'aria-describedby', 'alt', 'width', 'height',
 ]);
 
 // h builds an element. attrs: plain attributes (from SAFE_ATTRS), `text`,

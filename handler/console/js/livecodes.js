@@ -3,7 +3,7 @@
 import { get, post, patch } from './api.js';
 import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
-import { posterButton, utmFields, readUTM, deleteBar } from './channels.js';
+import { posterButtons, qrPreview, utmFields, readUTM, deleteBar } from './channels.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -60,7 +60,7 @@ export async function groupsPage(ctx) {
     { label: '群数', cls: 'num', render: (g) => String((g.pool || []).length) },
     { label: '满员阈值', cls: 'num', render: (g) => String(g.threshold) },
     { label: '状态', render: (g) => (g.alert ? badge(g.alert, 'warn') : g.dry ? badge('群已满', 'warn') : badge('正常', 'ok')) },
-    { label: '', cls: 'row-actions', render: (g) => posterButton(`/group-codes/${g.id}/qr.png`, `群活码-${g.name}-${g.id}.png`) },
+    { label: '', cls: 'row-actions', render: (g) => posterButtons('group-codes', g) },
   ], '还没有群活码');
   return h('section', { class: 'page', id: 'groups' },
     h('div', { class: 'page-head' }, h('h1', { text: '群活码' }),
@@ -93,7 +93,8 @@ export async function groupFormPage(ctx) {
     return spec;
   }, saved(ctx, id, '#/groups')));
   return h('section', { class: 'page', id: 'group-edit' },
-    formHead(g ? g.name : '新建群活码', g ? posterButton(`/group-codes/${g.id}/qr.png`, `群活码-${g.name}-${g.id}.png`) : null),
+    formHead(g ? g.name : '新建群活码', g ? posterButtons('group-codes', g) : null),
+    g ? qrPreview('group-codes', g.id) : null,
     form,
     g && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/group-codes/' + g.id, back: '#/groups', label: '删除群活码', askId: 'delete-group',
       what: `确定删除“${g.name}”？企业微信中的加入群聊方式（及入群欢迎语）会被删除，群与统计保留。` }) : null);
@@ -107,7 +108,7 @@ export async function storesPage(ctx) {
     { label: '半径', cls: 'num', render: (c) => `${c.radius_m} 米` },
     { label: '提供', render: (c) => (c.offer === 'group' ? '门店群' : '店员') },
     { label: '告警', render: (c) => { const a = (c.stores || []).filter((s) => s.alert); return a.length ? badge(`${a.length} 家门店有告警`, 'warn') : '—'; } },
-    { label: '', cls: 'row-actions', render: (c) => posterButton(`/store-codes/${c.id}/qr.png`, `门店活码-${c.name}-${c.id}.png`) },
+    { label: '', cls: 'row-actions', render: (c) => posterButtons('store-codes', c) },
   ], '还没有门店活码');
   const stores = await pagedList('/stores', 'stores', [
     { label: '门店', render: (s) => nameCell(ctx, '#/stores/' + s.id, s.name) },
@@ -153,7 +154,8 @@ export async function storeCodeFormPage(ctx) {
     return spec;
   }, saved(ctx, id, '#/stores')));
   return h('section', { class: 'page', id: 'store-code-edit' },
-    formHead(code ? code.name : '新建门店活码', code ? posterButton(`/store-codes/${code.id}/qr.png`, `门店活码-${code.name}-${code.id}.png`) : null),
+    formHead(code ? code.name : '新建门店活码', code ? posterButtons('store-codes', code) : null),
+    code ? qrPreview('store-codes', code.id) : null,
     form,
     code && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/store-codes/' + code.id, back: '#/stores', label: '删除门店活码', askId: 'delete-store-code',
       what: `确定删除“${code.name}”？它在企业微信中的所有联系我方式都会被删除，客户与统计保留。` }) : null);
