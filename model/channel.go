@@ -161,6 +161,38 @@ func (s *Store) ActiveChannelCodes(ctx context.Context) ([]ChannelCode, error) {
 	return s.ListChannelCodes(ctx, ChannelCodeFilter{})
 }
 
+// LiveChannelCodeByState returns corp's live code with this State.
+func (s *Store) LiveChannelCodeByState(ctx context.Context, corpID, state string) (*ChannelCode, error) {
+	var c ChannelCode
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND state = ? AND deleted_at IS NULL", corpID, state).First(&c).Error
+	return &c, notFound(err, "channel code")
+}
+
+// ChannelCodesVersion is a cheap fingerprint of every channel code and
+// welcome image: it changes whenever a code is created, edited or deleted
+// or an image gets a new media_id, so a replica can poll it each second and
+// reload its cache only when it moved.
+func (s *Store) ChannelCodesVersion(ctx context.Context) (string, error) {
+	var codes, media struct {
+		N    int64
+		Last *string
+	}
+	db := s.db.WithContext(ctx)
+	if err := db.Model(&ChannelCode{}).Select("COUNT(*) AS n, CAST(MAX(updated_at) AS CHAR) AS last").Scan(&codes).Error; err != nil {
+		return "", fmt.Errorf("store: unable to read the channel codes' version: %w", err)
+	}
+	if err := db.Model(&MediaAsset{}).Select("COUNT(*) AS n, CAST(MAX(uploaded_at) AS CHAR) AS last").Scan(&media).Error; err != nil {
+		return "", fmt.Errorf("store: unable to read the media version: %w", err)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return fmt.Sprintf("%d/%s/%d/%s", codes.N, str(codes.Last), media.N, str(media.Last)), nil
+}
+
 // ChannelCodesChangedSince returns codes (deleted ones too) updated after t.
 func (s *Store) ChannelCodesChangedSince(ctx context.Context, t time.Time) ([]ChannelCode, error) {
 	var out []ChannelCode

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -102,7 +103,11 @@ func variantMatches(v WelcomeVariant, local time.Time) bool {
 }
 
 // CodeCache holds every live channel code by (corp, state). Each replica
-// reloads it after its own changes and every RefreshInterval for the others'.
+// reloads it after its own changes, and polls the database's cheap version
+// of the codes every second (ChannelCodesVersion) for the others', reloading
+// only when it moved. A State the cache does not know is looked up in the
+// database before an add is taken for a foreign one, so a code made on
+// another replica a moment ago is known at once.
 type CodeCache struct {
 	store *model.Store
 	log   *slog.Logger
@@ -110,6 +115,7 @@ type CodeCache struct {
 	mu      sync.RWMutex
 	byState map[string]*CodeView
 	loaded  bool
+	version string
 }
 
 // NewCodeCache builds an empty cache; call Reload before use.
@@ -120,11 +126,40 @@ func NewCodeCache(store *model.Store, log *slog.Logger) *CodeCache {
 	return &CodeCache{store: store, log: log.With("component", "code_cache"), byState: map[string]*CodeView{}}
 }
 
-// ByState returns the code a callback's State names, or nil.
-func (c *CodeCache) ByState(corpID, state string) *CodeView {
+// ByState returns the code a callback's State names, or nil. A State the
+// cache does not hold is read from the database (a code another replica
+// made since the last reload); nil means no live code has it.
+func (c *CodeCache) ByState(ctx context.Context, corpID, state string) *CodeView {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.byState[corpID+"\x00"+state]
+	v := c.byState[corpID+"\x00"+state]
+	c.mu.RUnlock()
+	if v != nil {
+		return v
+	}
+	m, err := c.store.LiveChannelCodeByState(ctx, corpID, state)
+	if err != nil {
+		if !errors.Is(err, model.ErrNotFound) {
+			c.log.Error("look up channel code", "state", state, "err", err)
+		}
+		return nil
+	}
+	views, err := c.build(ctx, []model.ChannelCode{*m})
+	if err != nil || len(views) == 0 {
+		if err != nil {
+			c.log.Error("load channel code", "id", m.ID, "err", err)
+		}
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range views {
+		if cur, ok := c.byState[k]; ok {
+			return cur // a reload got there first
+		}
+		c.byState[k] = v
+		return v
+	}
+	return nil
 }
 
 // snapshot returns every cached code.
@@ -146,10 +181,31 @@ func (c *CodeCache) Reload(ctx context.Context) {
 }
 
 func (c *CodeCache) reload(ctx context.Context) error {
+	// The version is read first: a change that lands during the reload
+	// moves it again, and the next poll reloads once more.
+	version, err := c.store.ChannelCodesVersion(ctx)
+	if err != nil {
+		return err
+	}
 	codes, err := c.store.ActiveChannelCodes(ctx)
 	if err != nil {
 		return err
 	}
+	views, err := c.build(ctx, codes)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.byState = views
+	c.loaded = true
+	c.version = version
+	c.mu.Unlock()
+	return nil
+}
+
+// build makes the views of codes, keyed by corp and state, with their
+// images' current media_ids.
+func (c *CodeCache) build(ctx context.Context, codes []model.ChannelCode) (map[string]*CodeView, error) {
 	views := make(map[string]*CodeView, len(codes))
 	var assetIDs []uint64
 	for i := range codes {
@@ -170,7 +226,7 @@ func (c *CodeCache) reload(ctx context.Context) error {
 	}
 	assets, err := c.store.MediaAssetsByID(ctx, assetIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	media := map[uint64]string{}
 	for _, a := range assets {
@@ -183,23 +239,32 @@ func (c *CodeCache) reload(ctx context.Context) error {
 			}
 		}
 	}
-	c.mu.Lock()
-	c.byState = views
-	c.loaded = true
-	c.mu.Unlock()
-	return nil
+	return views, nil
 }
 
-// Run reloads every interval until ctx ends.
-func (c *CodeCache) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+// Run polls the codes' version every poll interval and reloads when it
+// moved, until ctx ends.
+func (c *CodeCache) Run(ctx context.Context, poll time.Duration) {
+	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.Reload(ctx)
+			v, err := c.store.ChannelCodesVersion(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					c.log.Error("poll channel codes", "err", err)
+				}
+				continue
+			}
+			c.mu.RLock()
+			same := v == c.version
+			c.mu.RUnlock()
+			if !same {
+				c.Reload(ctx)
+			}
 		}
 	}
 }

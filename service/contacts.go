@@ -88,7 +88,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 	}
 	var code *CodeView
 	if strings.HasPrefix(ev.State, "c:") {
-		code = c.cache.ByState(ev.CorpID, ev.State)
+		code = c.cache.ByState(ctx, ev.CorpID, ev.State)
 	}
 	at := eventTime(ev)
 

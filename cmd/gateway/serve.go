@@ -243,7 +243,7 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		func(c context.Context) { _ = g.dispatcher.Run(c) },
 		func(c context.Context) { _ = g.jobs.Run(c) },
 		func(c context.Context) { _ = g.webhooks.Run(c) },
-		func(c context.Context) { g.cache.Run(c, 15*time.Second) },
+		func(c context.Context) { g.cache.Run(c, time.Second) },
 		g.runCron,
 	} {
 		bg.Add(1)
