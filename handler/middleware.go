@@ -99,9 +99,12 @@ func abortError(c *gin.Context, status int, code, message, field string) {
 func renderError(c *gin.Context, err error) {
 	var ve *service.ValidationError
 	var ue *service.UpstreamError
+	var ce *service.ConflictError
 	switch {
 	case errors.As(err, &ve):
 		abortError(c, http.StatusBadRequest, "invalid", ve.Reason, ve.Field)
+	case errors.As(err, &ce):
+		abortError(c, http.StatusConflict, "conflict", ce.Reason, ce.Field)
 	case errors.Is(err, service.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
 	case errors.Is(err, service.ErrNotLinked):

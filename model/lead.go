@@ -194,21 +194,32 @@ func (s *Store) updateLead(ctx context.Context, where func(*gorm.DB) *gorm.DB, c
 	})
 }
 
-// MergeLeads folds lead `from` into `into` (same person reached through
-// several contacts, found by unionid): the absorbed lead is marked merged.
-func (s *Store) MergeLeads(ctx context.Context, corpID string, from, into uint64, reason string) error {
-	now := s.Now()
-	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			res := tx.Model(&Lead{}).Where("id = ? AND corp_id = ? AND merged_into = 0", from, corpID).
-				Updates(map[string]any{"merged_into": into, "updated_at": now})
-			if res.Error != nil || res.RowsAffected == 0 {
-				return res.Error
-			}
-			return tx.Create(&LeadTransition{CorpID: corpID, LeadID: from, From: "", To: "merged",
-				Reason: truncate(reason, 512), Actor: "system", At: now}).Error
-		})
-	})
+// Absorb folds lead `from` into this lead in its transaction (the same
+// person reached through several contacts, found by unionid): the absorbed
+// lead is marked merged, with a transition saying why, and returned as it
+// was, for its data to be merged in. It returns nil when that lead is gone
+// or already merged.
+func (lt *LeadTx) Absorb(from uint64, reason string) (*Lead, error) {
+	var l Lead
+	q := lt.tx.Where("id = ? AND corp_id = ? AND merged_into = 0 AND deleted_at IS NULL", from, lt.Lead.CorpID)
+	if lt.s.dialect == "mysql" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Take(&l).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	now := lt.s.Now()
+	if err := lt.tx.Model(&Lead{}).Where("id = ?", from).Updates(map[string]any{"merged_into": lt.Lead.ID, "updated_at": now}).Error; err != nil {
+		return nil, err
+	}
+	if err := lt.tx.Create(&LeadTransition{CorpID: l.CorpID, LeadID: from, From: "", To: "merged",
+		Reason: truncate(reason, 512), Actor: "system", At: now}).Error; err != nil {
+		return nil, err
+	}
+	return &l, nil
 }
 
 // LeadsByUnionID returns live, unmerged leads of a corp with this unionid, oldest first.

@@ -10,3 +10,11 @@ var (
 	ErrNotFound = model.ErrNotFound
 	ErrConflict = model.ErrConflict
 )
+
+// ConflictError is a request that contradicts what was done before (409),
+// naming the field at fault.
+type ConflictError struct {
+	Field, Reason string
+}
+
+func (e *ConflictError) Error() string { return e.Field + ": " + e.Reason }

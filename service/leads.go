@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -292,60 +293,54 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	}
 	var unionID string
 	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, func(lt *model.LeadTx) error {
-		l := lt.Lead
-		st, err := decodeLead(l)
-		if err != nil {
-			return Permanent(err)
-		}
-		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: s.now()}
-		if lt.Created {
-			if err := u.transition("", StageRaw, "created from a new contact", "system", "", a.At); err != nil {
-				return err
-			}
-			if err := u.emit(EventLeadCreated, a.At, nil); err != nil {
-				return err
-			}
-		}
-		// The contact's profile, as last fetched from WeCom.
-		l.Name, l.CorpName, l.UnionID, l.Gender = contact.Name, contact.CorpName, contact.UnionID, contact.Gender
-		unionID = l.UnionID
-		if a.At.After(l.LastActivityAt) {
-			l.LastActivityAt = a.At
-		}
-		switch a.Trigger {
-		case TriggerContactAdded:
-			st.behaviour.Adds++
-			if codeName != "" && !contains(st.behaviour.Codes, codeName) {
-				st.behaviour.Codes = append(st.behaviour.Codes, codeName)
-			}
-			if l.Owner == "" {
-				l.Owner = a.UserID
-			}
-			// The code's own tags (its mark_tag job puts them on in WeCom).
-			for _, t := range codeTags {
-				if !contains(st.tags, t.Name) {
-					st.tags = append(st.tags, t.Name)
-				}
-			}
-		case TriggerJoinedGroup:
-			st.behaviour.GroupsJoined++
-		case TriggerLost:
-			rels, err := lt.ActiveRelations()
-			if err != nil {
-				return err
-			}
-			if len(rels) == 0 && l.Stage != StageLost {
-				if err := u.transition(l.Stage, StageLost, "the customer left every staff member", "system", "", a.At); err != nil {
+		return s.change(lt, cfg, rs, s.now(), a.At, func(u *leadUpdate) error {
+			l, st := lt.Lead, u.st
+			if lt.Created {
+				if err := u.transition("", StageRaw, "created from a new contact", "system", "", a.At); err != nil {
 					return err
 				}
 			}
-		}
-		ev := RuleEvent{Trigger: a.Trigger, Key: a.Key, At: a.At, CodeID: a.CodeID, StoreID: a.StoreID, ChatID: a.ChatID}
-		if err := u.applyRules(ev, 0); err != nil {
-			return err
-		}
-		l.ScoringVersion = version
-		return u.rescore("score", a.At, 0)
+			// The contact's profile, as last fetched from WeCom.
+			l.Name, l.CorpName, l.UnionID, l.Gender = contact.Name, contact.CorpName, contact.UnionID, contact.Gender
+			unionID = l.UnionID
+			if a.At.After(l.LastActivityAt) {
+				l.LastActivityAt = a.At
+			}
+			switch a.Trigger {
+			case TriggerContactAdded:
+				st.behaviour.Adds++
+				if codeName != "" && !contains(st.behaviour.Codes, codeName) {
+					st.behaviour.Codes = append(st.behaviour.Codes, codeName)
+				}
+				if l.Owner == "" {
+					l.Owner = a.UserID
+				}
+				// The code's own tags (its mark_tag job puts them on in WeCom).
+				for _, t := range codeTags {
+					if !contains(st.tags, t.Name) {
+						st.tags = append(st.tags, t.Name)
+					}
+				}
+			case TriggerJoinedGroup:
+				st.behaviour.GroupsJoined++
+			case TriggerLost:
+				rels, err := lt.ActiveRelations()
+				if err != nil {
+					return err
+				}
+				if len(rels) == 0 && l.Stage != StageLost {
+					if err := u.transition(l.Stage, StageLost, "the customer left every staff member", "system", "", a.At); err != nil {
+						return err
+					}
+				}
+			}
+			ev := RuleEvent{Trigger: a.Trigger, Key: a.Key, At: a.At, CodeID: a.CodeID, StoreID: a.StoreID, ChatID: a.ChatID}
+			if err := u.applyRules(ev, 0); err != nil {
+				return err
+			}
+			l.ScoringVersion = version
+			return u.rescore("score", a.At, 0)
+		})
 	})
 	if errors.Is(err, model.ErrLeadMerged) {
 		return Ignore("lead was merged into another")
@@ -445,37 +440,39 @@ func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) erro
 		return err
 	}
 	for _, other := range leads[1:] {
-		if err := s.store.MergeLeads(ctx, corpID, other.ID, keep.ID, fmt.Sprintf("same person (unionid) as lead %d", keep.ID)); err != nil {
-			return err
-		}
-		ost, err := decodeLead(&other)
-		if err != nil {
-			return Permanent(err)
-		}
 		err = s.store.UpdateLead(ctx, corpID, keep.ID, func(lt *model.LeadTx) error {
-			st, err := decodeLead(lt.Lead)
+			reason := fmt.Sprintf("same person (unionid) as lead %d", keep.ID)
+			absorbed, err := lt.Absorb(other.ID, reason)
+			if err != nil || absorbed == nil {
+				return err // nil: merged already, by another replica
+			}
+			ost, err := decodeLead(absorbed)
 			if err != nil {
-				return err
+				return Permanent(err)
 			}
-			for _, t := range ost.tags {
-				if !contains(st.tags, t) {
-					st.tags = append(st.tags, t)
+			now := s.now()
+			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
+				st := u.st
+				u.merged = &MergedLead{ID: absorbed.ID, ContactID: absorbed.ContactID, ExternalUserID: absorbed.ExternalUserID, Reason: reason}
+				for _, t := range ost.tags {
+					if !contains(st.tags, t) {
+						st.tags = append(st.tags, t)
+					}
 				}
-			}
-			st.behaviour.Adds += ost.behaviour.Adds
-			st.behaviour.GroupsJoined += ost.behaviour.GroupsJoined
-			for _, c := range ost.behaviour.Codes {
-				if !contains(st.behaviour.Codes, c) {
-					st.behaviour.Codes = append(st.behaviour.Codes, c)
+				st.behaviour.Adds += ost.behaviour.Adds
+				st.behaviour.GroupsJoined += ost.behaviour.GroupsJoined
+				for _, c := range ost.behaviour.Codes {
+					if !contains(st.behaviour.Codes, c) {
+						st.behaviour.Codes = append(st.behaviour.Codes, c)
+					}
 				}
-			}
-			for _, f := range BANTFields {
-				if st.bant[f].Value == BANTUnknown && ost.bant[f].Value != BANTUnknown {
-					st.bant[f] = ost.bant[f]
+				for _, f := range BANTFields {
+					if st.bant[f].Value == BANTUnknown && ost.bant[f].Value != BANTUnknown {
+						st.bant[f] = ost.bant[f]
+					}
 				}
-			}
-			u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: s.now()}
-			return u.rescore("score", s.now(), 0)
+				return u.rescore("score", now, 0)
+			})
 		})
 		if err != nil && !errors.Is(err, model.ErrLeadMerged) {
 			return err
@@ -492,6 +489,49 @@ type leadUpdate struct {
 	cfg   ScoringConfig
 	rules ruleSet
 	now   time.Time
+	// events are the stage events, in the order the moves were made.
+	events []model.OutboxEvent
+	// merged is the lead this transaction absorbed (lead.merged).
+	merged *MergedLead
+}
+
+// change runs fn on a locked lead and then announces, in the same
+// transaction, what the CRM receives: a new lead's lead.created once it holds
+// everything the transaction learnt (profile, source, tags, score), or one
+// lead.updated (lead.merged for a merge) naming every changed field with its
+// previous value; then the stage events in the order of the moves. at is
+// when the change happened.
+func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, at time.Time, fn func(u *leadUpdate) error) error {
+	st, err := decodeLead(lt.Lead)
+	if err != nil {
+		return Permanent(err)
+	}
+	var before *Lead
+	if !lt.Created {
+		if before, err = viewLead(lt.Lead, nil); err != nil {
+			return Permanent(err)
+		}
+	}
+	u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rules, now: now}
+	if err := fn(u); err != nil {
+		return err
+	}
+	st.encode(lt.Lead)
+	lt.Lead.UpdatedAt = now
+	after, err := viewLead(lt.Lead, nil)
+	if err != nil {
+		return err
+	}
+	var events []model.OutboxEvent
+	switch changes := leadChanges(before, after); {
+	case lt.Created:
+		events = append(events, leadEvent(EventLeadCreated, after, at, LeadEventData{}))
+	case u.merged != nil:
+		events = append(events, leadEvent(EventLeadMerged, after, at, LeadEventData{Merged: u.merged, Changes: changes}))
+	case len(changes) > 0:
+		events = append(events, leadEvent(EventLeadUpdated, after, at, LeadEventData{Changes: changes}))
+	}
+	return lt.Emit(append(events, u.events...)...)
 }
 
 func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time.Time) error {
@@ -519,8 +559,9 @@ func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time
 	return nil
 }
 
-// emit writes a webhook event for the lead in the same transaction (outbox).
-// A stage change (tr) adds the previous stage and the transition to the lead.
+// emit adds a stage event with the lead as it is at this move; change
+// writes it to the outbox after the lead's own event. A move (tr) adds the
+// previous stage and the transition.
 func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransition) error {
 	u.st.encode(u.lt.Lead)
 	v, err := viewLead(u.lt.Lead, nil)
@@ -531,7 +572,8 @@ func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransiti
 	if tr != nil {
 		extra.PreviousStage, extra.Transition = tr.From, viewTransition(tr)
 	}
-	return u.lt.Emit(leadEvent(eventType, v, at, extra))
+	u.events = append(u.events, leadEvent(eventType, v, at, extra))
+	return nil
 }
 
 // applyRules runs the rules for one event in priority order. depth bounds
@@ -632,4 +674,36 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// leadFields are the fields lead.updated announces: everything the CRM
+// receives except the stage (it has its own events), ids and times.
+var leadFields = []string{"name", "corp_name", "mobile", "mobile_valid", "gender", "unionid", "owner", "source", "tags",
+	"bant", "behaviour", "score", "score_breakdown"}
+
+// leadChanges lists the fields that differ between two views of a lead,
+// each with its previous value; nil when before is nil (a new lead).
+func leadChanges(before, after *Lead) []LeadChange {
+	if before == nil {
+		return nil
+	}
+	fields := func(l *Lead) map[string]json.RawMessage {
+		b, _ := json.Marshal(l)
+		var m map[string]json.RawMessage
+		_ = json.Unmarshal(b, &m)
+		return m
+	}
+	b, a := fields(before), fields(after)
+	var out []LeadChange
+	for _, f := range leadFields {
+		if bytes.Equal(b[f], a[f]) {
+			continue
+		}
+		prev := b[f]
+		if prev == nil {
+			prev = json.RawMessage(`""`) // an omitted empty string
+		}
+		out = append(out, LeadChange{Field: f, Previous: prev})
+	}
+	return out
 }

@@ -99,40 +99,37 @@ func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch
 	}
 	now := s.now()
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
-		st, err := decodeLead(lt.Lead)
-		if err != nil {
-			return err
-		}
-		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: now}
-		l := lt.Lead
-		var changed []string
-		if p.Name != nil && *p.Name != l.Name {
-			l.Name, changed = *p.Name, append(changed, "name")
-		}
-		if p.CorpName != nil && *p.CorpName != l.CorpName {
-			l.CorpName, changed = *p.CorpName, append(changed, "corp_name")
-		}
-		if p.Mobile != nil {
-			m, ok := normalizeMobile(*p.Mobile)
-			if m != l.Mobile {
-				l.Mobile, l.MobileValid, changed = m, ok, append(changed, "mobile")
+		return s.change(lt, cfg, rs, now, now, func(u *leadUpdate) error {
+			l, st := lt.Lead, u.st
+			var changed []string
+			if p.Name != nil && *p.Name != l.Name {
+				l.Name, changed = *p.Name, append(changed, "name")
 			}
-		}
-		if p.Owner != nil && *p.Owner != l.Owner {
-			l.Owner, changed = *p.Owner, append(changed, "owner")
-		}
-		for _, f := range BANTFields {
-			if v, ok := p.BANT[f]; ok && v != st.bant[f] {
-				st.bant[f], changed = v, append(changed, "bant."+f)
+			if p.CorpName != nil && *p.CorpName != l.CorpName {
+				l.CorpName, changed = *p.CorpName, append(changed, "corp_name")
 			}
-		}
-		for _, f := range changed {
-			key := fmt.Sprintf("%s@%d", f, now.UnixNano())
-			if err := u.applyRules(RuleEvent{Trigger: TriggerFieldChanged, Key: key, At: now, Field: f}, 0); err != nil {
-				return err
+			if p.Mobile != nil {
+				m, ok := normalizeMobile(*p.Mobile)
+				if m != l.Mobile {
+					l.Mobile, l.MobileValid, changed = m, ok, append(changed, "mobile")
+				}
 			}
-		}
-		return u.rescore("score", now, 0)
+			if p.Owner != nil && *p.Owner != l.Owner {
+				l.Owner, changed = *p.Owner, append(changed, "owner")
+			}
+			for _, f := range BANTFields {
+				if v, ok := p.BANT[f]; ok && v != st.bant[f] {
+					st.bant[f], changed = v, append(changed, "bant."+f)
+				}
+			}
+			for _, f := range changed {
+				key := fmt.Sprintf("%s@%d", f, now.UnixNano())
+				if err := u.applyRules(RuleEvent{Trigger: TriggerFieldChanged, Key: key, At: now, Field: f}, 0); err != nil {
+					return err
+				}
+			}
+			return u.rescore("score", now, 0)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -177,24 +174,17 @@ func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reas
 		if !contains(stageMoves[from], to) {
 			return &ValidationError{Field: "stage", Reason: fmt.Sprintf("a lead cannot move from %s to %s", from, to)}
 		}
-		st, err := decodeLead(lt.Lead)
-		if err != nil {
-			return err
-		}
-		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rs, now: now}
-		if err := u.transition(from, to, reason, "admin", actor, now); err != nil {
-			return err
-		}
-		if to == StageSQL {
-			if err := u.transition(StageSQL, StageHandedOff, "pushed to the CRM", "system", "", now); err != nil {
+		return s.change(lt, cfg, rs, now, now, func(u *leadUpdate) error {
+			if err := u.transition(from, to, reason, "admin", actor, now); err != nil {
 				return err
 			}
-		}
-		if err := u.applyRules(RuleEvent{Trigger: TriggerStageChanged, Key: fmt.Sprintf("admin:%d", now.UnixNano()), At: now, ToStage: lt.Lead.Stage}, 0); err != nil {
-			return err
-		}
-		st.encode(lt.Lead)
-		return nil
+			if to == StageSQL {
+				if err := u.transition(StageSQL, StageHandedOff, "pushed to the CRM", "system", "", now); err != nil {
+					return err
+				}
+			}
+			return u.applyRules(RuleEvent{Trigger: TriggerStageChanged, Key: fmt.Sprintf("admin:%d", now.UnixNano()), At: now, ToStage: lt.Lead.Stage}, 0)
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -223,6 +213,9 @@ type CRMResult struct {
 	LeadID    uint64 `json:"lead_id"`
 	Stage     string `json:"stage"`
 	Duplicate bool   `json:"duplicate,omitempty"`
+	// MergedInto is set when the lead answered on was merged into another
+	// (same person): the answer went to that lead, LeadID.
+	MergedInto uint64 `json:"merged_into,omitempty"`
 }
 
 // ApplyCRMAnswer takes the CRM's answer: accepted, rejected (the lead goes
@@ -251,11 +244,22 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	if utf8.RuneCountInString(a.Reason) > 500 {
 		return nil, &ValidationError{Field: "reason", Reason: "must be at most 500 characters"}
 	}
+	// An answer on a lead that was merged into another is the kept lead's.
+	answered := id
+	id, err := s.keptLead(ctx, corpID, id)
+	if err != nil {
+		return nil, err
+	}
+	var mergedInto uint64
+	if id != answered {
+		mergedInto = id
+	}
 	if prev, err := s.store.CRMStatusByEvent(ctx, corpID, a.EventID); err == nil {
-		if prev.LeadID != id {
-			return nil, &ValidationError{Field: "event_id", Reason: "this event id was already used for another lead"}
+		if prev.LeadID != id || prev.Status != a.Status {
+			return nil, &ConflictError{Field: "event_id", Reason: fmt.Sprintf(
+				"this event id was already used for another answer (%s on lead %d): use a new event id for a new answer", prev.Status, prev.LeadID)}
 		}
-		return &CRMResult{LeadID: id, Stage: prev.Result, Duplicate: true}, nil
+		return &CRMResult{LeadID: id, Stage: prev.Result, Duplicate: true, MergedInto: mergedInto}, nil
 	} else if !errors.Is(err, model.ErrNotFound) {
 		return nil, err
 	}
@@ -266,44 +270,49 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	now := s.now()
 	var stage string
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
-		st, err := decodeLead(lt.Lead)
-		if err != nil {
-			return err
-		}
-		u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: now}
-		from := lt.Lead.Stage
-		switch from {
-		case StageHandedOff, StageAccepted:
-		default:
-			if a.Status != CRMLost && a.Status != CRMWon {
-				return &ValidationError{Field: "status", Reason: fmt.Sprintf("the lead is %s, not with the CRM", from)}
+		return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
+			from := lt.Lead.Stage
+			switch from {
+			case StageHandedOff, StageAccepted:
+			default:
+				if a.Status != CRMLost && a.Status != CRMWon {
+					return &ValidationError{Field: "status", Reason: fmt.Sprintf("the lead is %s, not with the CRM", from)}
+				}
 			}
-		}
-		reason := "CRM: " + a.Status
-		if a.Reason != "" {
-			reason += " (" + a.Reason + ")"
-		}
-		for _, t := range to {
-			if err := u.transition(lt.Lead.Stage, t, reason, "crm", actor, now); err != nil {
-				return err
+			reason := "CRM: " + a.Status
+			if a.Reason != "" {
+				reason += " (" + a.Reason + ")"
 			}
-		}
-		stage = lt.Lead.Stage
-		if err := lt.RecordCRMStatus(a.EventID, a.Status, stage); err != nil {
-			return err
-		}
-		st.encode(lt.Lead)
-		return nil
+			for _, t := range to {
+				if err := u.transition(lt.Lead.Stage, t, reason, "crm", actor, now); err != nil {
+					return err
+				}
+			}
+			stage = lt.Lead.Stage
+			return lt.RecordCRMStatus(a.EventID, a.Status, stage)
+		})
 	})
 	if errors.Is(err, model.ErrConflict) {
-		// The same answer arrived twice at once: the other one won.
-		return s.ApplyCRMAnswer(ctx, corpID, id, a, actor)
+		// The same event id arrived twice at once: the other one won.
+		return s.ApplyCRMAnswer(ctx, corpID, answered, a, actor)
 	}
 	if err != nil {
 		return nil, err
 	}
 	s.jobs.Notify()
-	return &CRMResult{LeadID: id, Stage: stage}, nil
+	return &CRMResult{LeadID: id, Stage: stage, MergedInto: mergedInto}, nil
+}
+
+// keptLead follows a lead's merges to the lead that holds it now.
+func (s *Leads) keptLead(ctx context.Context, corpID string, id uint64) (uint64, error) {
+	for range 8 {
+		l, _, err := s.store.GetLead(ctx, corpID, id)
+		if err != nil || l.MergedInto == 0 {
+			return id, err
+		}
+		id = l.MergedInto
+	}
+	return 0, fmt.Errorf("lead %d: merges do not end", id)
 }
 
 // Funnel is lead counts per stage over a period and conversion between
@@ -404,13 +413,10 @@ func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	now := s.now()
 	for _, id := range ids {
 		err := s.store.UpdateLead(ctx, j.CorpID, id, func(lt *model.LeadTx) error {
-			st, err := decodeLead(lt.Lead)
-			if err != nil {
-				return err
-			}
-			u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, now: now}
-			lt.Lead.ScoringVersion = version
-			return u.rescore("score", now, 3)
+			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
+				lt.Lead.ScoringVersion = version
+				return u.rescore("score", now, 3)
+			})
 		})
 		if err != nil && !errors.Is(err, model.ErrLeadMerged) && !errors.Is(err, model.ErrNotFound) {
 			return err

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -271,5 +272,106 @@ func TestRuleMatching(t *testing.T) {
 		if got := c.rule.matches(c.ev, c.lead); got != c.want {
 			t.Errorf("%s: matches = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// The CRM hears the whole story of a lead: lead.created once the lead holds
+// the customer's profile and score, one lead.updated per change naming the
+// changed fields with their previous values, lead.merged when the same
+// person's leads merge, and its answers on an absorbed lead apply to the
+// kept one; a reused event id with another answer is a conflict.
+func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			st, leads := newLeadsEnv(t, d)
+			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
+				Enabled: true, Secret: NewWebhookSecret()}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC().Truncate(time.Second)
+			run := func(ext, key string) {
+				t.Helper()
+				j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: key, ExternalUserID: ext, UserID: "zhangsan", At: now})
+				if err := leads.runActivity(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "韩梅梅", UnionID: "u-1"}, now)
+			run("wmA", "a")
+			created := emitted(t, st, EventLeadCreated)
+			if len(created) != 1 {
+				t.Fatalf("lead.created emitted %d times", len(created))
+			}
+			c := created[0]
+			if c["name"] != "韩梅梅" || c["unionid"] != "u-1" || c["owner"] != "zhangsan" || c["score"] != float64(20) ||
+				len(c["score_breakdown"].([]any)) == 0 || c["behaviour"].(map[string]any)["adds"] != float64(1) {
+				t.Fatalf("lead.created data = %v", c)
+			}
+			if n := len(emitted(t, st, EventLeadUpdated)); n != 0 {
+				t.Fatalf("a new lead also sent %d lead.updated", n)
+			}
+			id := uint64(c["id"].(float64))
+
+			// One PATCH of two fields: one lead.updated naming both.
+			if _, err := leads.Patch(ctx, "ww", id, LeadPatch{CorpName: ptr("ACME"), Mobile: ptr("13800138000")}, "ops"); err != nil {
+				t.Fatal(err)
+			}
+			// A PATCH that changes nothing: no event.
+			if _, err := leads.Patch(ctx, "ww", id, LeadPatch{CorpName: ptr("ACME")}, "ops"); err != nil {
+				t.Fatal(err)
+			}
+			updated := emitted(t, st, EventLeadUpdated)
+			if len(updated) != 1 {
+				t.Fatalf("lead.updated emitted %d times: %v", len(updated), updated)
+			}
+			changes := map[string]any{}
+			for _, ch := range updated[0]["changes"].([]any) {
+				ch := ch.(map[string]any)
+				changes[ch["field"].(string)] = ch["previous"]
+			}
+			if updated[0]["corp_name"] != "ACME" || changes["corp_name"] != "" || changes["mobile"] != "" ||
+				changes["mobile_valid"] != false || len(changes) != 3 {
+				t.Fatalf("lead.updated = %v", updated[0])
+			}
+
+			// The same person through a second contact: merged into the first.
+			addContact(t, st, 2, "wmB", model.ContactProfile{Name: "韩梅梅", UnionID: "u-1"}, now)
+			run("wmB", "b")
+			merged := emitted(t, st, EventLeadMerged)
+			if len(merged) != 1 || merged[0]["id"] != float64(id) {
+				t.Fatalf("lead.merged = %v", merged)
+			}
+			m := merged[0]["merged"].(map[string]any)
+			absorbed := uint64(m["id"].(float64))
+			if absorbed == id || m["external_userid"] != "wmB" || merged[0]["behaviour"].(map[string]any)["adds"] != float64(2) {
+				t.Fatalf("lead.merged data = %v", merged[0])
+			}
+			schema := loadSchema(t, leadSchema)
+			for _, data := range []map[string]any{c, updated[0], merged[0]} {
+				for _, d := range schemaDrift(schema, schema, data, "lead") {
+					t.Error(d)
+				}
+			}
+
+			// The CRM answers on the absorbed lead's id: the kept lead takes it.
+			if _, err := leads.SetStage(ctx, "ww", id, StageSQL, "qualified by phone", "ops"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := leads.ApplyCRMAnswer(ctx, "ww", absorbed, CRMAnswer{EventID: "crm-1", Status: CRMAccepted}, "crm")
+			if err != nil || res.LeadID != id || res.MergedInto != id || res.Stage != StageAccepted || res.Duplicate {
+				t.Fatalf("answer on the absorbed lead = %+v, %v", res, err)
+			}
+			// The same answer again is a duplicate; another answer under the
+			// same event id is a conflict naming event_id.
+			if res, err := leads.ApplyCRMAnswer(ctx, "ww", id, CRMAnswer{EventID: "crm-1", Status: CRMAccepted}, "crm"); err != nil || !res.Duplicate {
+				t.Fatalf("repeat = %+v, %v", res, err)
+			}
+			_, err = leads.ApplyCRMAnswer(ctx, "ww", id, CRMAnswer{EventID: "crm-1", Status: CRMWon}, "crm")
+			var ce *ConflictError
+			if !errors.As(err, &ce) || ce.Field != "event_id" {
+				t.Fatalf("reused event id = %v", err)
+			}
+		})
 	}
 }

@@ -35,6 +35,9 @@ func schemaDrift(root, s map[string]any, v any, path string) []string {
 	if ref, ok := s["$ref"].(string); ok && strings.HasPrefix(ref, "#/$defs/") {
 		s = root["$defs"].(map[string]any)[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)
 	}
+	if _, typed := s["type"]; !typed {
+		return nil // any value
+	}
 	var out []string
 	switch v := v.(type) {
 	case map[string]any:
