@@ -23,9 +23,11 @@ type leadsHandler struct {
 
 func (h *leadsHandler) routes(api *gin.RouterGroup) {
 	read := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	// The CRM reads leads back to reconcile: one lead, and the change feed.
+	readOrCRM := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer, service.RoleCRM)
 	admin := requireRole(service.RoleAdmin)
-	api.GET("/leads", read, h.list)
-	api.GET("/leads/:id", read, h.get)
+	api.GET("/leads", readOrCRM, h.list)
+	api.GET("/leads/:id", readOrCRM, h.get)
 	api.PATCH("/leads/:id", admin, h.patch)
 	api.POST("/leads/:id/stage", admin, h.stage)
 	api.GET("/funnel", requireRole(service.RoleAdmin, service.RoleViewer), h.funnel)
@@ -83,6 +85,18 @@ func (h *leadsHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if c.Query("updated_after") != "" || service.IsFeedCursor(c.Query("cursor")) {
+		if principal(c).Role == service.RoleStaff {
+			abortError(c, http.StatusForbidden, "forbidden", "the change feed is for the crm, admin and viewer roles", "")
+			return
+		}
+		h.changes(c, corp)
+		return
+	}
+	if principal(c).Role == service.RoleCRM {
+		abortError(c, http.StatusForbidden, "forbidden", "the crm role reads leads through the change feed (updated_after) or one by id", "")
+		return
+	}
 	f := model.LeadFilter{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
 	if f.Stage != "" && !service.ValidStage(f.Stage) {
 		abortError(c, http.StatusBadRequest, "invalid", "unknown stage", "stage")
@@ -126,6 +140,26 @@ func (h *leadsHandler) list(c *gin.Context) {
 		resp["next_cursor"] = strconv.FormatUint(list[len(list)-1].ID, 10)
 	}
 	c.JSON(http.StatusOK, resp)
+}
+
+// changes serves the change feed: ?updated_after= (RFC 3339) or the feed's
+// ?cursor=, and ?limit=.
+func (h *leadsHandler) changes(c *gin.Context, corp string) {
+	var after time.Time
+	if v := c.Query("updated_after"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			abortError(c, http.StatusBadRequest, "invalid", "must be an RFC 3339 time, such as 2026-11-23T10:00:00.000Z", "updated_after")
+			return
+		}
+		after = t
+	}
+	limit := 100
+	if !limitParam(c, &limit) {
+		return
+	}
+	feed, err := h.leads.Changes(c.Request.Context(), corp, after, c.Query("cursor"), limit)
+	reply(c, http.StatusOK, feed, err)
 }
 
 func (h *leadsHandler) get(c *gin.Context) {

@@ -71,6 +71,7 @@ func New(d Deps) *gin.Engine {
 
 	api := r.Group("/api/v1", authenticate(d.Auth))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
+	(&tokensHandler{auth: d.Auth}).routes(api)
 	if d.Queue != nil {
 		(&queueHandler{log: d.Queue}).routes(api)
 	}

@@ -49,6 +49,27 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (*APIToken, err
 	return &t, nil
 }
 
+// ListAPITokens returns every token, revoked ones too, by id.
+func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	var out []APIToken
+	if err := s.db.WithContext(ctx).Order("id").Limit(10000).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list api tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeAPIToken revokes a live token; ErrNotFound when there is none.
+func (s *Store) RevokeAPIToken(ctx context.Context, id uint64) error {
+	res := s.db.WithContext(ctx).Model(&APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.Now())
+	if res.Error != nil {
+		return fmt.Errorf("store: unable to revoke api token: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // TouchAPIToken records use of a token.
 func (s *Store) TouchAPIToken(ctx context.Context, id uint64, at time.Time) error {
 	return s.db.WithContext(ctx).Model(&APIToken{}).Where("id = ?", id).Update("last_used_at", at.UTC()).Error

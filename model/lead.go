@@ -284,6 +284,20 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	return out, nil
 }
 
+// LeadChanges is the CRM's change feed: a corp's leads, absorbed ones
+// included, changed after (after, afterID) in (updated_at, id) order, up to
+// until, at most n.
+func (s *Store) LeadChanges(ctx context.Context, corpID string, after time.Time, afterID uint64, until time.Time, n int) ([]Lead, error) {
+	var out []Lead
+	after = after.UTC()
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND deleted_at IS NULL AND (updated_at > ? OR (updated_at = ? AND id > ?)) AND updated_at <= ?",
+		corpID, after, after, afterID, until.UTC()).Order("updated_at, id").Limit(n).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read lead changes: %w", err)
+	}
+	return out, nil
+}
+
 // GetLead returns a lead with its transitions.
 func (s *Store) GetLead(ctx context.Context, corpID string, id uint64) (*Lead, []LeadTransition, error) {
 	var l Lead

@@ -40,6 +40,8 @@ type TokenStore interface {
 	CreateAPIToken(ctx context.Context, t *model.APIToken) error
 	APITokenByHash(ctx context.Context, hash string) (*model.APIToken, error)
 	TouchAPIToken(ctx context.Context, id uint64, at time.Time) error
+	ListAPITokens(ctx context.Context) ([]model.APIToken, error)
+	RevokeAPIToken(ctx context.Context, id uint64) error
 }
 
 // Principal is the caller of an admin-API request.
@@ -85,6 +87,10 @@ func (a *Auth) CreateToken(ctx context.Context, name, role string) (string, *mod
 // CreateTokenFor issues a token acting for a WeCom staff member (userID may
 // be empty for tokens that are not a person's).
 func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (string, *model.APIToken, error) {
+	return a.createToken(ctx, name, role, userID, nil)
+}
+
+func (a *Auth) createToken(ctx context.Context, name, role, userID string, expiresAt *time.Time) (string, *model.APIToken, error) {
 	if len(userID) > 64 {
 		return "", nil, &ValidationError{Field: "userid", Reason: "must be at most 64 characters"}
 	}
@@ -100,7 +106,7 @@ func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (s
 		return "", nil, err
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	t := &model.APIToken{Name: name, Role: role, Hash: hashToken(secret), Prefix: secret[:9], UserID: userID}
+	t := &model.APIToken{Name: name, Role: role, Hash: hashToken(secret), Prefix: secret[:9], UserID: userID, ExpiresAt: expiresAt}
 	if err := a.store.CreateAPIToken(ctx, t); err != nil {
 		return "", nil, err
 	}
@@ -118,6 +124,9 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (*Principal, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if t.ExpiresAt != nil && !a.now().Before(*t.ExpiresAt) {
+		return nil, ErrUnauthenticated
 	}
 	a.touch(ctx, t.ID)
 	return &Principal{TokenID: t.ID, Name: t.Name, Role: t.Role, UserID: t.UserID}, nil

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -428,4 +429,58 @@ func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 			Payload: encodePayload(rescorePayload{Version: version, After: ids[len(ids)-1]})})
 	}
 	return nil
+}
+
+// FeedSettle is how far behind the clock the change feed stays: a lead
+// saved by a transaction that commits a moment after a later one is still
+// read before the feed moves past its time.
+const FeedSettle = 2 * time.Second
+
+// feedCursorPrefix tells a change-feed cursor from the list's.
+const feedCursorPrefix = "f_"
+
+// IsFeedCursor reports whether a cursor continues the change feed.
+func IsFeedCursor(c string) bool { return strings.HasPrefix(c, feedCursorPrefix) }
+
+// LeadFeed is one page of the change feed.
+type LeadFeed struct {
+	Leads []*Lead `json:"leads"`
+	// NextCursor continues the feed after the page's last lead; it is set
+	// on every page, so a CRM can keep it and ask again later.
+	NextCursor string `json:"next_cursor"`
+}
+
+// Changes is the CRM's change feed: leads changed after a time, or after a
+// cursor, oldest change first (absorbed leads too, with merged_into), so a
+// CRM that was down can catch up and then keep polling with next_cursor.
+func (s *Leads) Changes(ctx context.Context, corpID string, after time.Time, cursor string, limit int) (*LeadFeed, error) {
+	var afterID uint64
+	if cursor != "" {
+		var ns int64
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(cursor, feedCursorPrefix))
+		if err != nil || !IsFeedCursor(cursor) {
+			return nil, &ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
+		}
+		if _, err := fmt.Sscanf(string(b), "%d.%d", &ns, &afterID); err != nil {
+			return nil, &ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
+		}
+		after = time.Unix(0, ns).UTC()
+	}
+	rows, err := s.store.LeadChanges(ctx, corpID, after, afterID, s.now().Add(-FeedSettle), limit)
+	if err != nil {
+		return nil, err
+	}
+	feed := &LeadFeed{Leads: make([]*Lead, 0, len(rows))}
+	for i := range rows {
+		v, err := viewLead(&rows[i], nil)
+		if err != nil {
+			return nil, err
+		}
+		feed.Leads = append(feed.Leads, v)
+	}
+	if n := len(rows); n > 0 {
+		after, afterID = rows[n-1].UpdatedAt, rows[n-1].ID
+	}
+	feed.NextCursor = feedCursorPrefix + base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d", after.UnixNano(), afterID))
+	return feed, nil
 }
