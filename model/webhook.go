@@ -587,9 +587,9 @@ func replayable(tx *gorm.DB) *gorm.DB {
 }
 
 func replayUpdate(now time.Time) map[string]any {
-	// Attempts start over so the replay gets the whole retry schedule; the
-	// attempt history is kept.
-	return map[string]any{"status": StatusPending, "available_at": now, "attempts": 0, "error": "",
+	// The replay gets the whole retry schedule, counted from the attempts
+	// made so far; attempt numbers and the history go on.
+	return map[string]any{"status": StatusPending, "available_at": now, "schedule_from": gorm.Expr("attempts"), "error": "",
 		"processed_at": nil, "lease_owner": "", "lease_until": nil}
 }
 

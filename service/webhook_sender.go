@@ -186,6 +186,9 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 	}
 
 	res := w.client.post(ctx, ep.URL, validSecrets(ep, now), c.Message.MsgID, now, []byte(c.Message.Body))
+	// The next attempt waits from the end of this one: a receiver that
+	// timed out after 15 s gets its 5 s of rest, not none.
+	end := w.now()
 	rec.Attempt, rec.At = d.Attempts, now
 	rec.StatusCode, rec.Latency, rec.Response = res.StatusCode, res.Latency, res.Response
 	if !res.OK() {
@@ -209,12 +212,15 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 		rec.EndpointFailing = ep.FailingSince == nil
 	default:
 		rec.EndpointFailing = ep.FailingSince == nil
-		if next, ok := nextAttempt(now, d.Attempts, res.RetryAfter, w.jitter); ok {
+		// Attempt numbers go on across replays; a replay's schedule
+		// starts over from where it was replayed.
+		made := d.Attempts - d.ScheduleFrom
+		if next, ok := nextAttempt(end, made, res.RetryAfter, w.jitter); ok {
 			rec.Status, rec.NextAt, rec.Reason = model.StatusPending, next, res.describe()
 		} else {
 			outcome = "failed"
 			rec.Status = model.StatusFailed
-			rec.Reason = fmt.Sprintf("gave up after %d attempts: %s", d.Attempts, res.describe())
+			rec.Reason = fmt.Sprintf("gave up after %d attempts: %s", made, res.describe())
 		}
 	}
 	if !res.OK() && ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= WebhookDisableAfter && rec.Disable == "" {

@@ -925,3 +925,56 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 		t.Logf("one sender did all the work (a=%v, b=%v)", sa, sb)
 	}
 }
+
+// The wait before a retry is counted from the end of the failed attempt: a
+// receiver that took 15 s to fail still gets its 5 s of rest.
+func TestWebhookRetryWaitsFromTheEndOfTheAttempt(t *testing.T) {
+	eachSender(t, func(t *testing.T, e *senderEnv) {
+		rc := newReceiver(t)
+		rc.setAnswer(func(n int, _ receipt, w http.ResponseWriter) bool {
+			if n == 1 {
+				e.clock.Advance(15 * time.Second) // a slow answer
+			}
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		})
+		e.endpoint(rc.srv.URL)
+		e.emit(EventLeadCreated, "lead:1", 1)
+		d := e.only(model.StatusPending, 1)
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != WebhookRetrySchedule[0] {
+			t.Fatalf("next attempt due %v after the slow attempt ended, want %v", due, WebhookRetrySchedule[0])
+		}
+	})
+}
+
+// A replay goes on counting attempts (attempts_made stays true) and gets the
+// whole retry schedule again.
+func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
+	eachSender(t, func(t *testing.T, e *senderEnv) {
+		ctx := context.Background()
+		rc := newReceiver(t)
+		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
+		e.endpoint(rc.srv.URL)
+		e.emit(EventLeadCreated, "lead:1", 1)
+		for i := range WebhookRetrySchedule {
+			eventually(t, "attempt", func() bool { return len(e.deliveries(model.WebhookDeliveryFilter{})[0].Attempts) == i+1 })
+			e.advance(WebhookRetrySchedule[i])
+		}
+		d := e.only(model.StatusFailed, len(WebhookRetrySchedule)+1)
+		if err := e.w.Replay(ctx, "ww1", d.ID); err != nil {
+			t.Fatal(err)
+		}
+		d = e.only(model.StatusPending, len(WebhookRetrySchedule)+2)
+		last := d.Attempts[len(d.Attempts)-1]
+		if last.Attempt != 9 || d.WebhookDelivery.Attempts != 9 {
+			t.Fatalf("replayed attempt numbered %d, attempts_made %d; want 9, 9", last.Attempt, d.WebhookDelivery.Attempts)
+		}
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != WebhookRetrySchedule[0] {
+			t.Fatalf("after the replayed attempt the next is due in %v, want %v (the schedule starts over)", due, WebhookRetrySchedule[0])
+		}
+		v, err := e.w.GetDelivery(ctx, "ww1", d.ID)
+		if err != nil || v.AttemptsMade != 9 || len(v.Attempts) != 9 || v.Attempts[8].Attempt != 9 {
+			t.Fatalf("delivery view = %+v, %v", v, err)
+		}
+	})
+}
