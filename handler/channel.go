@@ -256,9 +256,14 @@ func (h *channelHandler) getContact(c *gin.Context) {
 	}
 	rels := make([]gin.H, 0, len(d.Relations))
 	for _, r := range d.Relations {
-		rels = append(rels, gin.H{"relation": r, "tags": jsonRaw(r.Tags)})
+		rel := gin.H{"relation": r, "tags": jsonRaw(r.Tags)}
+		if r.LossReason != "" {
+			m := service.ExplainLoss(r.LossReason)
+			rel["loss_message"] = &m
+		}
+		rels = append(rels, rel)
 	}
-	c.JSON(http.StatusOK, gin.H{"contact": d.Contact, "relations": rels, "timeline": d.Timeline})
+	renderJSON(c, http.StatusOK, gin.H{"contact": d.Contact, "relations": rels, "timeline": service.ExplainTimelineEntries(d.Timeline)})
 }
 
 type jsonRaw string

@@ -135,11 +135,15 @@ func (h *leadsHandler) list(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	resp := gin.H{"leads": list}
+	explained := make([]*service.ExplainedLead, len(list))
+	for i, l := range list {
+		explained[i] = l.Explain()
+	}
+	resp := gin.H{"leads": explained}
 	if len(list) == f.Limit {
 		resp["next_cursor"] = strconv.FormatUint(list[len(list)-1].ID, 10)
 	}
-	c.JSON(http.StatusOK, resp)
+	renderJSON(c, http.StatusOK, resp)
 }
 
 // changes serves the change feed: ?updated_after= (RFC 3339) or the feed's
@@ -172,7 +176,7 @@ func (h *leadsHandler) get(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, l)
+	renderJSON(c, http.StatusOK, l.Explain())
 }
 
 func (h *leadsHandler) patch(c *gin.Context) {
@@ -189,7 +193,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, l)
+	renderJSON(c, http.StatusOK, l.Explain())
 }
 
 func (h *leadsHandler) stage(c *gin.Context) {
@@ -209,7 +213,7 @@ func (h *leadsHandler) stage(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, l)
+	renderJSON(c, http.StatusOK, l.Explain())
 }
 
 func (h *leadsHandler) crmStatus(c *gin.Context) {

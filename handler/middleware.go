@@ -91,7 +91,13 @@ type errorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// abortError renders the one error shape. The message is English unless
+// the request asks for Chinese by name (Accept-Language: zh-CN, as the
+// console does): the common reasons have a Chinese text.
 func abortError(c *gin.Context, status int, code, message, field string) {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.GetHeader("Accept-Language"))), "zh") {
+		message = service.LocalizeReason(message, service.LangZH)
+	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/leadgate/scrm-gateway/service"
 )
 
 // corpAndID reads what an item route is about: the corp (see liveCorp) and
@@ -26,6 +28,13 @@ func reply(c *gin.Context, status int, v any, err error) {
 		renderError(c, err)
 		return
 	}
+	renderJSON(c, status, v)
+}
+
+// renderJSON renders v as JSON with the text of every message in it in the
+// language the request asks for (Accept-Language; Chinese by default).
+func renderJSON(c *gin.Context, status int, v any) {
+	service.Localize(v, service.Lang(c.GetHeader("Accept-Language")))
 	c.JSON(status, v)
 }
 
@@ -47,7 +56,7 @@ func renderPage[T any](c *gin.Context, key string, items []T, limit int, next st
 	if len(items) == limit {
 		resp[next] = id(items[len(items)-1])
 	}
-	c.JSON(http.StatusOK, resp)
+	renderJSON(c, http.StatusOK, resp)
 }
 
 // limitParam reads ?limit=, an integer from 1 to 500, into limit; without

@@ -125,6 +125,7 @@ type ChannelCode struct {
 	WeComUsers     []string             `json:"wecom_users"`
 	MemberWays     map[string]MemberWay `json:"member_ways,omitempty"`
 	Alert          string               `json:"alert,omitempty"`
+	AlertMessage   *Message             `json:"alert_message,omitempty"`
 	UTM            map[string]string    `json:"utm"`
 	SyncedAt       *time.Time           `json:"synced_at,omitempty"`
 	CreatedBy      string               `json:"created_by,omitempty"`
@@ -201,7 +202,7 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, UTM: utmView(c.UTM), SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy,
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug

@@ -98,6 +98,7 @@ type GroupCode struct {
 	Current           string            `json:"current_chat_id,omitempty"`
 	Dry               bool              `json:"dry"`
 	Alert             string            `json:"alert,omitempty"`
+	AlertMessage      *Message          `json:"alert_message,omitempty"`
 	SyncedAt          *time.Time        `json:"synced_at,omitempty"`
 	CreatedBy         string            `json:"created_by,omitempty"`
 	CreatedAt         time.Time         `json:"created_at"`
@@ -241,7 +242,7 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 		ConfigID: c.ConfigID, QRCode: c.QRCode, LandingURL: g.publicURL + "/g/" + c.Slug, Threshold: c.Threshold,
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
 		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: utmView(c.UTM),
-		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert,
+		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
 		SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for _, p := range pool {
 		v.Pool = append(v.Pool, PoolGroup{GroupCodeChat: p, Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})

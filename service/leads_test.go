@@ -205,8 +205,8 @@ func TestScoreBreakdownAndQualify(t *testing.T) {
 		LastActivityAt: now.Add(-14 * 24 * time.Hour), // one half-life ago
 	}
 	score, lines := cfg.Score(in, now)
-	want := []ScoreLine{{"BANT need: yes", 20}, {"added via a live code", 10}, {"joined a customer group", 10},
-		{"tag a", 5}, {"tag b", 5}, {"rule vip", 15}, {"recency: last activity 14 days ago", 5}}
+	want := []ScoreLine{{Reason: "BANT need: yes", Points: 20}, {Reason: "added via a live code", Points: 10}, {Reason: "joined a customer group", Points: 10},
+		{Reason: "tag a", Points: 5}, {Reason: "tag b", Points: 5}, {Reason: "rule vip", Points: 15}, {Reason: "recency: last activity 14 days ago", Points: 5}}
 	if score != 70 || len(lines) != len(want) {
 		t.Fatalf("score %d lines %+v", score, lines)
 	}

@@ -95,6 +95,8 @@ type StoreCodeStore struct {
 	JoinQRCode string   `json:"join_qr_code,omitempty"`
 	JoinChatID string   `json:"join_chat_id,omitempty"`
 	Alert      string   `json:"alert,omitempty"`
+	// AlertMessage is Alert as a message.
+	AlertMessage *Message `json:"alert_message,omitempty"`
 }
 
 // StoreCode is a store code as the API shows it.
@@ -625,7 +627,8 @@ func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, nam
 		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
-			QRCode: w.QRCode, WeComUsers: decodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert})
+			QRCode: w.QRCode, WeComUsers: decodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert,
+			AlertMessage: ExplainAlert(w.Alert)})
 	}
 	return v
 }

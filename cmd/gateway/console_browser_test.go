@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,6 +207,19 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(admin, "trap dialogs", `window.__alerts = 0; window.alert = () => { window.__alerts++; }; location.hash = '#/channels?again=1'; 0`)
 	until(admin, "today's adds", `[...document.querySelectorAll('#channels td.num')].some(td => td.textContent === '2')`)
 	shoot(admin, "console-desktop-channels")
+
+	// The code's page charts its days: adds, losses and net, and per staff
+	// member, drawn by the vendored uPlot on canvases.
+	run(admin, "open the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
+	until(admin, "charts drawn", `document.querySelector('#code-charts')?.dataset.ready === 'true' &&
+		document.querySelectorAll('#code-charts figure.chart[data-drawn="true"] canvas').length === 3`)
+	// (series, sum of the values): adds + losses + net = 2 + 0 + 2; the staff
+	// members who got the two customers, 2 adds and 2 net between them.
+	if got := eval(admin, "chart data", `JSON.stringify([...document.querySelectorAll('#code-charts figure.chart')].map(f => f.dataset.total + '/' + (f.dataset.series > 0)))`); got != `["4/true","2/true","2/true"]` {
+		t.Fatalf("charts = %s", got)
+	}
+	run(admin, "scroll to the charts", `document.getElementById('code-charts').scrollIntoView(); 0`)
+	saveScreenshot(t, admin, shots, "console-desktop-channel-charts")
 	run(admin, "leads", `location.hash = '#/leads'; 0`)
 	until(admin, "leads listed", `document.querySelectorAll('#leads td a.name').length === 2`)
 	got := eval(admin, "lead names", `JSON.stringify([[...document.querySelectorAll('#leads td a.name')].map(a => a.textContent),
@@ -220,6 +234,18 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(admin, "open lead", `[...document.querySelectorAll('#leads td a.name')].find(a => a.textContent.startsWith('<img')).click(); 0`)
 	until(admin, "lead detail", `!!document.querySelector('#lead') && !!document.querySelector('#stage-form') &&
 		document.querySelector('#lead h1 .name').textContent === `+"`"+hostile+"`"+` && document.querySelectorAll('img').length === 0`)
+	// Score lines and stage changes read in Chinese, with no English of ours.
+	leadText := eval(admin, "lead texts", `document.getElementById('lead').innerText`)
+	for _, want := range []string{"通过活码添加", "标签 展会", "分数 ", "新客户，创建线索"} {
+		if !strings.Contains(leadText, want) {
+			t.Fatalf("lead page lacks %q: %q", want, leadText)
+		}
+	}
+	for _, english := range []string{"added via", "recency", "reached the", "created from", "tag 展会"} {
+		if strings.Contains(leadText, english) {
+			t.Fatalf("English %q on the Chinese lead page: %q", english, leadText)
+		}
+	}
 	run(admin, "stage without reason", `(() => { const f = document.getElementById('stage-form');
 		f.querySelector('select').value = 'nurturing'; f.querySelector('button[type=submit]').click(); return 0; })()`)
 	until(admin, "reason error", `!document.querySelector('#stage-form .error-box').hidden`)
@@ -249,7 +275,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		document.getElementById('contact-code').textContent === '秋季展会' &&
 		!!document.getElementById('contact-lead') &&
 		[...document.querySelectorAll('#contact table')[0].querySelectorAll('td')].some(td => td.textContent === '正常') &&
-		[...document.querySelectorAll('#contact table')[1].querySelectorAll('td')].some(td => td.textContent.startsWith('welcome sent'))`)
+		[...document.querySelectorAll('#contact table')[1].querySelectorAll('td')].some(td => td.textContent === '已发送欢迎语')`)
 	got = eval(admin, "relation", `[...document.querySelectorAll('#contact table')[0].querySelectorAll('tbody tr')].map(tr => tr.children[0].textContent).join()`)
 	if got != "zhangsan" && got != "lisi" {
 		t.Fatalf("contact's relations: %q", got)
@@ -333,12 +359,14 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatalf("expo lead: %d %+v", st, found)
 	}
 	var lead struct {
-		Tags      []string            `json:"tags"`
-		Breakdown []service.ScoreLine `json:"score_breakdown"`
+		Tags      []string                     `json:"tags"`
+		Breakdown []service.ExplainedScoreLine `json:"score_breakdown"`
 	}
 	e.api("GET", fmt.Sprintf("/api/v1/leads/%d", found.Leads[0].ID), nil, &lead)
-	if !strings.Contains(","+strings.Join(lead.Tags, ",")+",", ",展会线索,") ||
-		!strings.Contains(fmt.Sprint(lead.Breakdown), "{rule 展会线索加分 10}") {
+	ruleLine := slices.ContainsFunc(lead.Breakdown, func(l service.ExplainedScoreLine) bool {
+		return l.Reason == "rule 展会线索加分" && l.Points == 10 && l.ReasonMessage.Text == "规则 展会线索加分"
+	})
+	if !strings.Contains(","+strings.Join(lead.Tags, ",")+",", ",展会线索,") || !ruleLine {
 		t.Fatalf("expo lead: tags %v, score lines %v", lead.Tags, lead.Breakdown)
 	}
 

@@ -15,11 +15,15 @@ import (
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
-// apiRaw sends body as it is and returns the status and the error body.
-func (e *e2e) apiRaw(method, path, body string) (int, errorDetail) {
+// apiRaw sends body as it is (with Accept-Language lang, if given) and
+// returns the status and the error body.
+func (e *e2e) apiRaw(method, path, body string, lang ...string) (int, errorDetail) {
 	e.t.Helper()
 	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if len(lang) > 0 {
+		req.Header.Set("Accept-Language", lang[0])
+	}
 	req.Header.Set("Authorization", "Bearer "+e.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -84,6 +88,13 @@ func TestAdminInputIsStrict(t *testing.T) {
 			if strings.Contains(got.Message, "json:") || strings.Contains(got.Message, "Go struct") {
 				t.Errorf("%s: a Go message reached the API: %q", c.name, got.Message)
 			}
+		}
+		// The console asks for Chinese, and gets it.
+		if st, got := e.apiRaw("POST", "/api/v1/channel-codes", `{"name":5}`, "zh-CN,zh;q=0.9"); st != 400 || got.Field != "name" || got.Message != "须为文本" {
+			t.Errorf("in Chinese: %d %+v", st, got)
+		}
+		if st, got := e.apiRaw("POST", "/api/v1/tag-rules", `{"name":"r","trigger":"contact_added","conditions":{"code_ids":[9999]},"actions":{"score_delta":1}}`, "zh-CN"); st != 400 || got.Message != "没有渠道活码 9999" {
+			t.Errorf("in Chinese: %d %+v", st, got)
 		}
 		var list struct {
 			Codes []service.ChannelCode `json:"channel_codes"`

@@ -43,7 +43,8 @@ export function url(path, query) {
 }
 
 async function send(method, path, { query, body, token } = {}) {
-  const headers = { Authorization: 'Bearer ' + (token || session.token()) };
+  // Reasons, alerts and timeline entries come back in the console's language.
+  const headers = { Authorization: 'Bearer ' + (token || session.token()), 'Accept-Language': 'zh-CN' };
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';

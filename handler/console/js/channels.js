@@ -1,8 +1,9 @@
 // 渠道活码: list, create, edit, delete, poster download.
 
 import { get, post, patch, del, download, objectURL } from './api.js';
-import { h, field, val, list, errorBox, showError, clearErrors, badge, toast } from './dom.js';
+import { h, field, val, list, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
+import { codeCharts } from './charts.js';
 
 const MODES = { random: '随机（企业微信分配）', precise: '精准（落地页分配）' };
 const STRATEGIES = [['round_robin', '轮流 round_robin'], ['least_loaded', '最少接待 least_loaded'], ['weighted', '按权重 weighted']];
@@ -78,7 +79,7 @@ export async function listPage(ctx) {
       { label: '分组', render: (c) => c.folder || '—' },
       { label: '模式', render: (c) => MODES[c.mode] || c.mode },
       { label: '今日添加', cls: 'num', render: (c) => c._today },
-      { label: '告警', render: (c) => (c.alert ? badge(c.alert, 'warn') : '—') },
+      { label: '告警', render: (c) => (c.alert ? badge(msg(c.alert_message, c.alert), 'warn') : '—') },
       { label: '', cls: 'row-actions', render: (c) => posterButtons('channel-codes', c) },
     ],
     fetch: async (after) => {
@@ -250,8 +251,8 @@ export async function formPage(ctx) {
   const info = code ? h('div', { class: 'code-facts' }, qrPreview('channel-codes', code.id), h('dl', { class: 'facts' },
     h('dt', { text: '当前接待' }), h('dd', { text: (code.wecom_users || []).join('，') || '—' }),
     h('dt', { text: '落地页' }), h('dd', { text: code.landing_url || '—' }),
-    code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(code.alert, 'warn'))] : null)) : null;
-  return h('section', { class: 'page', id: 'channel-edit' }, head, info, form, code && ctx.can('deleteCode') ? deleteBar(ctx, {
+    code.alert ? [h('dt', { text: '告警' }), h('dd', null, badge(msg(code.alert_message, code.alert), 'warn'))] : null)) : null;
+  return h('section', { class: 'page', id: 'channel-edit' }, head, info, code ? codeCharts('channel-codes', code.id) : null, form, code && ctx.can('deleteCode') ? deleteBar(ctx, {
     path: '/channel-codes/' + code.id, back: '#/channels', label: '删除活码', askId: 'delete-channel',
     what: `确定删除“${code.name}”？企业微信中的联系我方式会被删除，客户与统计保留。` }) : null);
 }

@@ -1,7 +1,7 @@
 // 客户 contacts: the list, and a contact's profile, relations and timeline.
 
 import { get } from './api.js';
-import { h, field, val, table, badge, fmtTime } from './dom.js';
+import { h, field, val, table, badge, fmtTime, msg } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
 import { stageBadge } from './leads.js';
 
@@ -111,15 +111,15 @@ export async function detailPage(ctx) {
     { label: '标签', render: (r) => (r.tags.length ? r.tags.map((x) => badge(x, 'tag')) : '—') },
     { label: '渠道参数', render: (r) => (r.state ? h('code', { text: r.state }) : '—') },
     { label: '添加时间', render: (r) => fmtTime(r.added_at) },
-    { label: '流失', render: (r) => (r.lost_at ? [fmtTime(r.lost_at), r.loss_reason ? h('div', { class: 'muted', text: r.loss_reason }) : null] : '—') },
+    { label: '流失', render: (r) => (r.lost_at ? [fmtTime(r.lost_at), r.loss_reason ? h('div', { class: 'muted', text: msg(r.loss_message, r.loss_reason) }) : null] : '—') },
   ], '没有跟进员工');
-  rels.add((res.relations || []).map((x) => ({ ...(x.relation || {}), tags: tagNames(x.tags) })));
+  rels.add((res.relations || []).map((x) => ({ ...(x.relation || {}), tags: tagNames(x.tags), loss_message: x.loss_message })));
 
   const timeline = table([
     { label: '时间', render: (e) => fmtTime(e.at) },
     { label: '事件', render: (e) => badge(TIMELINE[e.kind] || e.kind, e.kind === 'lost' || e.kind === 'deleted' ? 'warn' : '') },
     { label: '员工', render: (e) => e.userid || '—' },
-    { label: '详情', cls: 'detail', render: (e) => e.detail || '—' },
+    { label: '详情', cls: 'detail', render: (e) => msg(e.message, e.detail) || '—' },
   ], '还没有记录');
   timeline.add((res.timeline || []).slice().reverse());
 

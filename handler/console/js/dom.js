@@ -200,3 +200,9 @@ export function toast(msg) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.hidden = true; }, 3000);
 }
+
+// msg is a message's text (the API writes it in the console's language, see
+// api.js), or fallback for an answer without one.
+export function msg(m, fallback) {
+  return (m && m.text) || fallback || '';
+}

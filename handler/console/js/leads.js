@@ -1,7 +1,7 @@
 // 线索 leads, a lead's detail, and the 漏斗 funnel.
 
 import { get, post } from './api.js';
-import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast } from './dom.js';
+import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
 
 export const STAGES = [
@@ -71,7 +71,7 @@ export async function detailPage(ctx) {
     h('dt', { text: '标签' }), h('dd', null, (l.tags || []).length ? l.tags.map((x) => badge(x, 'tag')) : '—'));
 
   const score = table([
-    { label: '原因', render: (x) => x.reason },
+    { label: '原因', render: (x) => msg(x.reason_message, x.reason) },
     { label: '分值', cls: 'num', render: (x) => (x.points > 0 ? '+' : '') + x.points },
   ], '没有得分项');
   score.add(l.score_breakdown || []);
@@ -86,7 +86,7 @@ export async function detailPage(ctx) {
   const trans = table([
     { label: '时间', render: (x) => fmtTime(x.at) },
     { label: '变更', render: (x) => [stageBadge(x.from), ' → ', stageBadge(x.to)] },
-    { label: '原因', render: (x) => x.reason },
+    { label: '原因', render: (x) => msg(x.reason_message, x.reason) },
     { label: '操作者', render: (x) => [ACTORS[x.actor] || x.actor, x.actor_id ? `（${x.actor_id}）` : ''].join('') },
   ], '还没有阶段变更');
   trans.add((l.transitions || []).slice().reverse());

@@ -1,9 +1,10 @@
 // 群活码 group codes, 门店活码 store codes and the stores behind them.
 
 import { get, post, patch } from './api.js';
-import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast } from './dom.js';
+import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
 import { posterButtons, qrPreview, utmFields, readUTM, deleteBar } from './channels.js';
+import { codeCharts } from './charts.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -59,7 +60,7 @@ export async function groupsPage(ctx) {
     { label: '标题', render: (g) => g.title || '—' },
     { label: '群数', cls: 'num', render: (g) => String((g.pool || []).length) },
     { label: '满员阈值', cls: 'num', render: (g) => String(g.threshold) },
-    { label: '状态', render: (g) => (g.alert ? badge(g.alert, 'warn') : g.dry ? badge('群已满', 'warn') : badge('正常', 'ok')) },
+    { label: '状态', render: (g) => (g.alert ? badge(msg(g.alert_message, g.alert), 'warn') : g.dry ? badge('群已满', 'warn') : badge('正常', 'ok')) },
     { label: '', cls: 'row-actions', render: (g) => posterButtons('group-codes', g) },
   ], '还没有群活码');
   return h('section', { class: 'page', id: 'groups' },
@@ -95,6 +96,7 @@ export async function groupFormPage(ctx) {
   return h('section', { class: 'page', id: 'group-edit' },
     formHead(g ? g.name : '新建群活码', g ? posterButtons('group-codes', g) : null),
     g ? qrPreview('group-codes', g.id) : null,
+    g ? codeCharts('group-codes', g.id) : null,
     form,
     g && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/group-codes/' + g.id, back: '#/groups', label: '删除群活码', askId: 'delete-group',
       what: `确定删除“${g.name}”？企业微信中的加入群聊方式（及入群欢迎语）会被删除，群与统计保留。` }) : null);
@@ -156,6 +158,7 @@ export async function storeCodeFormPage(ctx) {
   return h('section', { class: 'page', id: 'store-code-edit' },
     formHead(code ? code.name : '新建门店活码', code ? posterButtons('store-codes', code) : null),
     code ? qrPreview('store-codes', code.id) : null,
+    code ? codeCharts('store-codes', code.id, Object.fromEntries((code.stores || []).map((s) => [s.store_id, s.name]))) : null,
     form,
     code && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/store-codes/' + code.id, back: '#/stores', label: '删除门店活码', askId: 'delete-store-code',
       what: `确定删除“${code.name}”？它在企业微信中的所有联系我方式都会被删除，客户与统计保留。` }) : null);

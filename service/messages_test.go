@@ -1,0 +1,154 @@
+package service
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// Every reason, alert, loss and timeline text the business writes has a
+// code of its own, a Chinese text with no English words of ours in it, and
+// an English text that is the original again (a loss reason, a code already,
+// reads as a sentence).
+func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
+	cfg := DefaultScoring()
+	_, lines := cfg.Score(ScoreInput{BANT: BANT{"need": {Value: BANTYes}}, Behaviour: Behaviour{Adds: 1, GroupsJoined: 1},
+		Tags: []string{"高意向"}, RulePoints: map[string]int{"展会加分": 5}, LastActivityAt: time.Unix(0, 0)}, time.Unix(3*86400, 0))
+	_, sqlReason := cfg.Qualify(StageRaw, 70, nil, nil)
+	_, bantReason := cfg.Qualify(StageRaw, 0, BANT{"need": {Value: BANTYes}, "budget": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil)
+	_, mqlReason := cfg.Qualify(StageRaw, 40, nil, nil)
+	code := &model.GroupCode{Threshold: 3}
+	cases := []struct {
+		explain func(string) Message
+		text    string
+		code    string
+		zh      string
+	}{
+		{ExplainScoreLine, lines[0].Reason, "score.bant", "BANT 需求为“是”"},
+		{ExplainScoreLine, lines[1].Reason, "score.added_via_code", "通过活码添加"},
+		{ExplainScoreLine, lines[2].Reason, "score.joined_group", "加入客户群"},
+		{ExplainScoreLine, lines[3].Reason, "score.tag", "标签 高意向"},
+		{ExplainScoreLine, lines[4].Reason, "score.rule", "规则 展会加分"},
+		{ExplainScoreLine, lines[5].Reason, "score.recency", "最近活动：3 天前"},
+		{sys, sqlReason, "stage.score_sql", "分数 70 达到 SQL 阈值 60"},
+		{sys, bantReason, "stage.bant_sql", "BANT 四项中 3 项为“是”"},
+		{sys, mqlReason, "stage.score_mql", "分数 40 达到 MQL 阈值 30"},
+		{sys, "created from a new contact", "stage.created", "新客户，创建线索"},
+		{sys, "the customer left every staff member", "stage.customer_left", "客户删除了所有成员"},
+		{sys, "pushed to the CRM", "stage.handed_off", "已推送到 CRM"},
+		{sys, "CRM: rejected (no budget this year)", "stage.crm_reason", "CRM：拒绝（no budget this year）"},
+		{sys, "CRM: won", "stage.crm", "CRM：赢单"},
+		{admin, "called, wants a demo", "text", "called, wants a demo"},
+		{ExplainTimeline, "welcome sent", "welcome.sent", "已发送欢迎语"},
+		{ExplainTimeline, "welcome failed: wecom send_welcome_msg: errcode 41050", "welcome.failed", "欢迎语发送失败：wecom send_welcome_msg: errcode 41050"},
+		{ExplainTimeline, "welcome not sent: the 20 s window had passed when the event was handled", "welcome.expired", "未发送欢迎语：处理时已过 20 秒窗口"},
+		{ExplainTimeline, "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)", "welcome.unknown", "欢迎语结果未知：企业微信在 20 秒窗口内未应答（可能已送达）"},
+		{ExplainTimeline, "no welcome configured", "welcome.none", "未设置欢迎语"},
+		{ExplainTimeline, "group 展会群 (wrOgQhDgAA1)", "group.named", "群 展会群（wrOgQhDgAA1）"},
+		{ExplainTimeline, "group wrOgQhDgAA1", "group.id", "群 wrOgQhDgAA1"},
+		{ExplainTimeline, "customer_deleted", "loss.customer_deleted", "客户删除了成员"},
+		{ExplainLoss, "staff_deleted", "loss.staff_deleted", "成员删除了客户"},
+		{ExplainLoss, "transferred", "loss.transferred", "已转接给其他成员"},
+		{alert, syncFailedAlert(errors.New("errcode 40058")), "alert.sync_failed", "企业微信同步失败：errcode 40058；将持续重试，直到同步成功"},
+		{alert, dryAlert(code, nil), "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
+		{alert, dryAlert(code, []string{"wr1"}), "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
+	}
+	_, a1 := wayUsers(Roster{}, Eligibility{Empty: true}, nil)
+	_, a2 := wayUsers(Roster{}, Eligibility{UsingBackups: true}, nil)
+	cases = append(cases, struct {
+		explain    func(string) Message
+		text, code string
+		zh         string
+	}{alert, a1, "alert.nobody_eligible", "当前没有在岗成员或备用成员，联系我方式保留上次的名单"}, struct {
+		explain    func(string) Message
+		text, code string
+		zh         string
+	}{alert, a2, "alert.using_backups", "当前没有排班成员在岗，由备用成员接待"})
+	for _, c := range cases {
+		m := c.explain(c.text)
+		if m.Code != c.code {
+			t.Errorf("%q: code %q, want %q", c.text, m.Code, c.code)
+			continue
+		}
+		// A loss reason is a code already; its English is a sentence.
+		if got := m.In(LangEN); got != c.text && !(strings.HasPrefix(c.code, "loss.") && strings.Contains(got, " ")) {
+			t.Errorf("%q in English = %q", c.text, got)
+		}
+		if got := m.In(LangZH); got != c.zh {
+			t.Errorf("%q in Chinese = %q, want %q", c.text, got, c.zh)
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		seen[c.code] = true
+	}
+	for code := range allForms {
+		if !seen[code] && !strings.HasPrefix(code, "invalid.") && !strings.HasPrefix(code, "error.") &&
+			code != "welcome.not_our_code" && code != "welcome.no_code" && code != "welcome.already_delivered" {
+			t.Errorf("message %s has no case here", code)
+		}
+	}
+}
+
+func sys(s string) Message   { return ExplainTransition("system", s) }
+func admin(s string) Message { return ExplainTransition("admin", s) }
+func alert(s string) Message { return *ExplainAlert(s) }
+
+func TestLangFromAcceptLanguage(t *testing.T) {
+	for in, want := range map[string]string{"": LangZH, "zh-CN,zh;q=0.9": LangZH, "en-US,en;q=0.8": LangEN, "fr, en;q=0.5": LangEN,
+		"fr": LangZH, "ZH-tw": LangZH, "en": LangEN} {
+		if got := Lang(in); got != want {
+			t.Errorf("Lang(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Localize reaches messages in structs, pointers, slices, maps and
+// interfaces, as the handler's views hold them.
+func TestLocalizeWalksViews(t *testing.T) {
+	m := func() *Message { x := ExplainLoss("transferred"); return &x }
+	lead := (&Lead{Breakdown: []ScoreLine{{Reason: "added via a live code"}}, Transitions: []LeadTransition{{Actor: "system", Reason: "pushed to the CRM"}}}).Explain()
+	byValue := ExplainLoss("staff_deleted")
+	v := map[string]any{
+		"lead":     lead,
+		"rels":     []map[string]any{{"loss_message": m()}},
+		"value":    byValue,
+		"timeline": ExplainTimelineEntries([]model.TimelineEntry{{Detail: "welcome sent"}}),
+	}
+	Localize(v, LangZH)
+	got := []string{lead.Breakdown[0].ReasonMessage.Text, lead.Transitions[0].ReasonMessage.Text,
+		v["rels"].([]map[string]any)[0]["loss_message"].(*Message).Text, v["value"].(Message).Text,
+		v["timeline"].([]TimelineItem)[0].Message.Text}
+	if strings.Join(got, "|") != "通过活码添加|已推送到 CRM|已转接给其他成员|成员删除了客户|已发送欢迎语" {
+		t.Fatalf("localized = %q", got)
+	}
+}
+
+// A 400's common reasons read in Chinese for a request that asks for it;
+// English stays as written, and so does a reason with no Chinese text.
+func TestLocalizeReason(t *testing.T) {
+	for reason, zh := range map[string]string{
+		"is required":                       "必填",
+		"must be 1 to 64 characters":        "须为 1 到 64 个字符",
+		"must be at most 128 characters":    "最多 128 个字符",
+		"must be between 0 and 1000":        "须在 0 到 1000 之间",
+		"must be a string":                  "须为文本",
+		"must be a whole number, 0 or more": "须为 0 或更大的整数",
+		"is not a field of this object (check its spelling in docs/API.md)": "不是此对象的字段（请检查拼写，见 docs/API.md）",
+		`unknown tag "高意向" (not in the corp's tag catalogue)`:               "未知标签“高意向”（不在企业标签库中）",
+		"no channel code 9999":                "没有渠道活码 9999",
+		"the body may be at most 1 MiB":       "请求体最大 1 MiB",
+		"something only this route says":      "something only this route says",
+		"must be one of admin, staff, viewer": "须为以下之一：admin, staff, viewer",
+	} {
+		if got := LocalizeReason(reason, LangZH); got != zh {
+			t.Errorf("%q in Chinese = %q, want %q", reason, got, zh)
+		}
+		if got := LocalizeReason(reason, LangEN); got != reason {
+			t.Errorf("%q in English = %q", reason, got)
+		}
+	}
+}
