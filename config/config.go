@@ -105,6 +105,9 @@ type Webhooks struct {
 type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	MaxCallbackBody int64         `yaml:"max_callback_body"`
+	// MaxCallbacksInFlight bounds the callbacks read and stored at once;
+	// beyond it a callback is answered 503 and WeCom sends it again.
+	MaxCallbacksInFlight int `yaml:"max_callbacks_in_flight"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -117,7 +120,7 @@ func Default() Config {
 		Dispatcher: Dispatcher{
 			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
 		},
-		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 1 << 20},
+		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 64 << 10, MaxCallbacksInFlight: 256},
 		Webhooks: Webhooks{Workers: 16, Timeout: 15 * time.Second, PollInterval: time.Second},
 	}
 }
@@ -328,8 +331,11 @@ func (c *Config) Validate() error {
 	if d.MaxAttempts < 1 {
 		bad("dispatcher.max_attempts", "must be at least 1")
 	}
-	if c.HTTP.MaxCallbackBody < 1024 {
-		bad("http.max_callback_body", "must be at least 1024 bytes")
+	if b := c.HTTP.MaxCallbackBody; b < 1024 || b > 1<<20 {
+		bad("http.max_callback_body", "must be between 1024 and 1048576 bytes (WeCom's callbacks are a few KiB), got %d", b)
+	}
+	if n := c.HTTP.MaxCallbacksInFlight; n < 1 || n > 10000 {
+		bad("http.max_callbacks_in_flight", "must be between 1 and 10000, got %d", n)
 	}
 	if w := c.Webhooks; w.Workers < 1 || w.Workers > 256 {
 		bad("webhooks.workers", "must be between 1 and 256, got %d", w.Workers)

@@ -41,7 +41,7 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			reg := prometheus.NewRegistry()
-			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), 0,
+			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), service.CallbackLimits{},
 				service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 			if err != nil {
 				b.Fatal(err)

@@ -56,6 +56,9 @@ func (h *callbackHandler) fail(c *gin.Context, err error) {
 		abortError(c, http.StatusUnauthorized, "bad_signature", err.Error(), "")
 	case errors.Is(err, service.ErrCallbackTooLarge):
 		abortError(c, http.StatusRequestEntityTooLarge, "too_large", err.Error(), "")
+	case errors.Is(err, service.ErrCallbacksBusy):
+		c.Header("Retry-After", "1")
+		abortError(c, http.StatusServiceUnavailable, "busy", err.Error(), "")
 	case errors.As(err, &bad):
 		abortError(c, http.StatusBadRequest, "bad_request", bad.Reason, "")
 	default:

@@ -67,7 +67,7 @@ func newEnv(t *testing.T, driver string) *env {
 		return nil
 	})
 	e.auth = service.NewAuth(st, nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, e.dispatcher.Notify), metrics, 0,
+	cb, err := service.NewCallbacks(service.NewInbox(st, e.dispatcher.Notify), metrics, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestURLVerification(t *testing.T) {
 
 func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0,
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{},
 		service.CallbackCorp{ID: "wx5823bf96d3bd56c7", Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
@@ -317,7 +317,7 @@ func TestRejectedCallbacksStoreNothing(t *testing.T) {
 			{"undecryptable", corpID, []byte("<xml><Encrypt>AAAA</Encrypt></xml>"), e.crypter.Sign("1700000000", "n", "AAAA"), 400, "bad_request"},
 			{"decrypts to non-xml", corpID, []byte("<xml><Encrypt>" + notXML + "</Encrypt></xml>"), e.crypter.Sign("1700000000", "n", notXML), 400, "bad_request"},
 			{"unknown corp", "ww-nobody", body, sig, 404, "unknown_corp"},
-			{"oversize", corpID, append([]byte("<xml><Encrypt>"), bytes.Repeat([]byte("A"), 1<<20+1)...), sig, 413, "bad_request"},
+			{"oversize", corpID, append([]byte("<xml><Encrypt>"), bytes.Repeat([]byte("A"), service.DefaultMaxCallbackBody+1)...), sig, 413, "bad_request"},
 		}
 		for _, c := range cases {
 			resp := e.postRaw(c.corp, c.body, c.sig, "1700000000", "n")
@@ -373,7 +373,7 @@ func TestEventsAcceptedWhileStoppedAreProcessedLater(t *testing.T) {
 func TestUnknownEventTypesAreIgnoredWithReason(t *testing.T) {
 	eachDriver(t, func(t *testing.T, e *env) {
 		e.startDispatcher()
-		ev := &wecom.Event{ToUserName: corpID, FromUserName: "sys", CreateTime: 1, MsgType: "event", Event: "something_new", ChangeType: "x"}
+		ev := &wecom.Event{ToUserName: corpID, FromUserName: "sys", CreateTime: 1700000001, MsgType: "event", Event: "something_new", ChangeType: "x"}
 		e.post(ev)
 		e.waitFor("ignored", func() bool { return e.count(model.StatusIgnored) == 1 })
 		evs, _ := e.store.ListEvents(context.Background(), model.EventFilter{Limit: 1})
@@ -409,7 +409,7 @@ func TestEventsAPI(t *testing.T) {
 		staff, _, _ := e.auth.CreateToken(ctx, "sales", service.RoleStaff)
 		e.post(addEvent("wm1"))
 		e.post(addEvent("wm2"))
-		e.post(&wecom.Event{ToUserName: corpID, CreateTime: 2, MsgType: "event", Event: wecom.EventExternalTag, ChangeType: "create", ID: "et1", TagType: "tag"})
+		e.post(&wecom.Event{ToUserName: corpID, CreateTime: 1700000002, MsgType: "event", Event: wecom.EventExternalTag, ChangeType: "create", ID: "et1", TagType: "tag"})
 
 		if code, body := apiGet(t, e, "/api/v1/events", ""); code != 401 || body["error"].(map[string]any)["code"] != "unauthenticated" {
 			t.Fatalf("no token: %d %v", code, body)

@@ -87,7 +87,7 @@ func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, st
 	noClient := func(string) (*wecom.Client, error) { return nil, fmt.Errorf("no WeCom in this benchmark") }
 	groups := service.NewGroupCodes(st, noClient, d, jobs, nil, nil, log, "http://gw.example")
 	storeCodes := service.NewStoreCodes(st, noClient, jobs, groups, nil, log, "http://gw.example")
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -32,7 +32,7 @@ type hookEnv struct {
 func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy) *hookEnv {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, 0, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -15,12 +14,14 @@ import (
 
 // Errors of the callback protocol. The HTTP layer maps each to its status:
 // ErrUnknownCorp 404, ErrBadSignature 401, *CallbackRequestError 400,
-// ErrCallbackTooLarge 413, ErrNotStored 500 (WeCom sends the callback again).
+// ErrCallbackTooLarge 413, ErrNotStored 500 and ErrCallbacksBusy 503 (WeCom
+// sends the callback again).
 var (
 	ErrUnknownCorp      = errors.New("no corp is configured under this callback URL")
 	ErrBadSignature     = errors.New("signature check failed")
 	ErrCallbackTooLarge = errors.New("callback body exceeds the size limit")
 	ErrNotStored        = errors.New("event could not be stored; send it again")
+	ErrCallbacksBusy    = errors.New("too many callbacks in flight; send it again")
 )
 
 // CallbackRequestError is a callback that is not a well-formed WeCom message
@@ -58,18 +59,37 @@ type Callbacks struct {
 	inbox   *Inbox
 	metrics *Metrics
 	maxBody int64
+	// inFlight holds a slot per callback being read or stored: bodies in
+	// memory are bounded by its size times maxBody.
+	inFlight chan struct{}
 }
 
-// DefaultMaxCallbackBody is the body limit when none is configured: 1 MiB.
-const DefaultMaxCallbackBody = 1 << 20
+// Defaults of CallbackLimits. WeCom's callbacks are a few KiB (the largest, a
+// group change listing its members, stays under 64 KiB encrypted).
+const (
+	DefaultMaxCallbackBody      = 64 << 10
+	DefaultMaxCallbacksInFlight = 256
+)
 
-// NewCallbacks builds the callback protocol for corps, storing into inbox.
-// maxBody caps a callback's body (0: DefaultMaxCallbackBody); metrics may be nil.
-func NewCallbacks(inbox *Inbox, metrics *Metrics, maxBody int64, corps ...CallbackCorp) (*Callbacks, error) {
-	if maxBody <= 0 {
-		maxBody = DefaultMaxCallbackBody
+// CallbackLimits bound what callbacks may cost: the body size (413 beyond)
+// and how many are read and stored at once (503 beyond, so WeCom resends).
+// Zero fields take the defaults.
+type CallbackLimits struct {
+	MaxBody     int64
+	MaxInFlight int
+}
+
+// NewCallbacks builds the callback protocol for corps, storing into inbox;
+// metrics may be nil.
+func NewCallbacks(inbox *Inbox, metrics *Metrics, limits CallbackLimits, corps ...CallbackCorp) (*Callbacks, error) {
+	if limits.MaxBody <= 0 {
+		limits.MaxBody = DefaultMaxCallbackBody
 	}
-	cb := &Callbacks{corps: make(map[string]*wecom.Crypter, len(corps)), inbox: inbox, metrics: metrics, maxBody: maxBody}
+	if limits.MaxInFlight <= 0 {
+		limits.MaxInFlight = DefaultMaxCallbacksInFlight
+	}
+	cb := &Callbacks{corps: make(map[string]*wecom.Crypter, len(corps)), inbox: inbox, metrics: metrics,
+		maxBody: limits.MaxBody, inFlight: make(chan struct{}, limits.MaxInFlight)}
 	for _, c := range corps {
 		cr, err := wecom.NewCrypter(c.Token, c.AESKey, c.ID)
 		if err != nil {
@@ -100,6 +120,8 @@ func (cb *Callbacks) count(corp, method string, start time.Time, err error, ok s
 		result = ResultBadSignature
 	case errors.Is(err, ErrNotStored):
 		result = ResultStoreError
+	case errors.Is(err, ErrCallbacksBusy):
+		result = ResultBusy
 	case errors.Is(err, ErrCallbackTooLarge), errors.As(err, &bad), err != nil:
 		result = ResultBadRequest
 	}
@@ -139,6 +161,14 @@ func (cb *Callbacks) VerifyURL(ctx context.Context, corp string, q CallbackQuery
 // Receive takes one callback POST: the corp of its URL, its signed query and
 // its body (read up to the size limit). Only a nil error means the event is
 // durably stored (or was stored before: duplicate) and may be acknowledged.
+//
+// Before the signature nothing is trusted: the body is read only with a
+// free in-flight slot and up to the limit, and the envelope is scanned with
+// depth and width limits just far enough to find Encrypt. After it, the
+// message is refused (400, nothing stored) if it is not valid UTF-8, is
+// deeper or wider than any WeCom message, or has a routing field out of
+// range (wecom.Event.Check): such a message would only fail every later
+// step, on one store or the other.
 func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, body io.Reader) (duplicate bool, err error) {
 	start := time.Now()
 	defer func() {
@@ -152,6 +182,12 @@ func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, 
 	if !ok {
 		return false, ErrUnknownCorp
 	}
+	select {
+	case cb.inFlight <- struct{}{}:
+		defer func() { <-cb.inFlight }()
+	default:
+		return false, ErrCallbacksBusy
+	}
 	raw, err := io.ReadAll(io.LimitReader(body, cb.maxBody+1))
 	if err != nil {
 		return false, badCallback("callback body could not be read")
@@ -159,8 +195,8 @@ func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, 
 	if int64(len(raw)) > cb.maxBody {
 		return false, ErrCallbackTooLarge
 	}
-	var env wecom.Envelope
-	if err := xml.Unmarshal(raw, &env); err != nil || env.Encrypt == "" {
+	env, err := wecom.ParseEnvelope(raw)
+	if err != nil {
 		return false, badCallback("body is not a WeCom callback envelope")
 	}
 	if err := cr.Verify(q.MsgSignature, q.Timestamp, q.Nonce, env.Encrypt); err != nil {
@@ -173,6 +209,9 @@ func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, 
 	ev, err := wecom.ParseEvent(plain)
 	if err != nil {
 		return false, badCallback("decrypted payload is not a WeCom message")
+	}
+	if err := ev.Check(); err != nil {
+		return false, badCallback("message field " + err.Error())
 	}
 	if ev.ToUserName != "" && ev.ToUserName != corp {
 		return false, badCallback("message is addressed to another corp")

@@ -28,6 +28,7 @@ const (
 	ResultBadRequest   = "bad_request"
 	ResultUnknownCorp  = "unknown_corp"
 	ResultStoreError   = "store_error"
+	ResultBusy         = "busy"
 	ResultVerified     = "url_verified"
 )
 

@@ -94,8 +94,12 @@ type Event struct {
 // ErrMalformed reports a decrypted payload that is not a WeCom message.
 var ErrMalformed = errors.New("wecom: malformed callback message")
 
-// ParseEvent unmarshals a decrypted callback message.
+// ParseEvent unmarshals a decrypted callback message, refusing invalid UTF-8
+// and XML deeper or wider than any WeCom message before decoding it.
 func ParseEvent(plain []byte) (*Event, error) {
+	if err := checkShape(plain, eventMaxDepth, eventMaxElems); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
 	var e Event
 	if err := xml.Unmarshal(plain, &e); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)

@@ -154,7 +154,8 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	for _, c := range cfg.Corps {
 		callbackCorps = append(callbackCorps, service.CallbackCorp{ID: c.ID, Token: c.CallbackToken, AESKey: c.CallbackAESKey})
 	}
-	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, g.dispatcher.Notify), metrics, cfg.HTTP.MaxCallbackBody, callbackCorps...)
+	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, g.dispatcher.Notify), metrics,
+		service.CallbackLimits{MaxBody: cfg.HTTP.MaxCallbackBody, MaxInFlight: cfg.HTTP.MaxCallbacksInFlight}, callbackCorps...)
 	if err != nil {
 		g.close()
 		return nil, err
