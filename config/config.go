@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -90,9 +91,13 @@ type Dispatcher struct {
 type Webhooks struct {
 	// AllowHTTP permits plain http:// endpoint URLs (a CRM on the same host, tests).
 	AllowHTTP bool `yaml:"allow_http"`
-	// AllowPrivateNetworks permits endpoints on loopback, private and
-	// link-local addresses; off, such URLs are refused to stop SSRF.
+	// AllowPrivateNetworks permits endpoints on loopback and private
+	// addresses; off, such URLs are refused to stop SSRF. Link-local and
+	// cloud metadata addresses are refused whatever it says.
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// AllowedHosts names internal hosts (a CRM on the LAN) whose private
+	// addresses are allowed without opening every private network.
+	AllowedHosts []string `yaml:"allowed_hosts"`
 	// Workers is how many requests this replica has in flight.
 	Workers int `yaml:"workers"`
 	// Timeout bounds one request, connection to answer.
@@ -194,6 +199,15 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return fmt.Errorf("config: GATEWAY_WECOM_CALLS_PER_MINUTE: %q is not a number", v)
 		}
 		cfg.WeCom.CallsPerMinute = n
+	}
+
+	if v := getenv("GATEWAY_WEBHOOKS_ALLOWED_HOSTS"); v != "" {
+		cfg.Webhooks.AllowedHosts = nil
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.Webhooks.AllowedHosts = append(cfg.Webhooks.AllowedHosts, h)
+			}
+		}
 	}
 
 	for _, b := range []struct {
@@ -342,6 +356,11 @@ func (c *Config) Validate() error {
 	}
 	if t := c.Webhooks.Timeout; t < time.Second || t > time.Minute {
 		bad("webhooks.timeout", "must be between 1s and 1m (receivers are told to answer within 15s), got %s", t)
+	}
+	for i, h := range c.Webhooks.AllowedHosts {
+		if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err != nil && (h == "" || strings.ContainsAny(h, "/:@ []")) {
+			bad(fmt.Sprintf("webhooks.allowed_hosts[%d]", i), "must be a host name or address, without scheme, port or path, got %q", h)
+		}
 	}
 	if c.Webhooks.PollInterval < 10*time.Millisecond {
 		bad("webhooks.poll_interval", "must be at least 10ms")

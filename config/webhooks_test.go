@@ -35,3 +35,25 @@ func TestWebhooksSectionDefaultsEnvAndValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhooksAllowedHosts(t *testing.T) {
+	cfg := Default()
+	if err := applyEnv(&cfg, env(map[string]string{"GATEWAY_WEBHOOKS_ALLOWED_HOSTS": " crm.lan , 10.0.0.5,fd00::7,"})); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Webhooks.AllowedHosts; len(got) != 3 || got[0] != "crm.lan" || got[1] != "10.0.0.5" || got[2] != "fd00::7" {
+		t.Fatalf("allowed hosts = %q", got)
+	}
+	cfg.Webhooks.AllowedHosts = append(cfg.Webhooks.AllowedHosts, "https://crm.lan/hook", "crm.lan:8443")
+	err := cfg.Validate()
+	keys := map[string]bool{}
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var fe *FieldError
+		if errors.As(e, &fe) {
+			keys[fe.Key] = true
+		}
+	}
+	if !keys["webhooks.allowed_hosts[3]"] || !keys["webhooks.allowed_hosts[4]"] || keys["webhooks.allowed_hosts[2]"] {
+		t.Fatalf("validation = %v", err)
+	}
+}

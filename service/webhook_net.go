@@ -21,9 +21,76 @@ import (
 type WebhookNetworkPolicy struct {
 	// AllowHTTP permits plain http:// URLs (a local CRM, tests).
 	AllowHTTP bool
-	// AllowPrivateNetworks permits loopback, private, link-local and other
-	// non-public addresses.
+	// AllowPrivateNetworks permits loopback, private and other non-public
+	// addresses, but never link-local or cloud metadata ones.
 	AllowPrivateNetworks bool
+	// AllowedHosts names internal hosts (a CRM on the LAN) whose private
+	// addresses are admitted without opening every private network; the
+	// names are matched case-insensitively, and link-local and cloud
+	// metadata addresses stay refused.
+	AllowedHosts []string
+}
+
+// allowsHost reports whether host is one the policy names.
+func (p WebhookNetworkPolicy) allowsHost(host string) bool {
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	for _, h := range p.AllowedHosts {
+		if strings.EqualFold(strings.TrimSuffix(h, "."), host) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuses names why the policy refuses ip reached through host, or "".
+func (p WebhookNetworkPolicy) refuses(host string, ip netip.Addr) string {
+	if r := neverAllowed(ip); r != "" {
+		return r
+	}
+	if p.AllowPrivateNetworks || p.allowsHost(host) {
+		return ""
+	}
+	return nonPublic(ip)
+}
+
+// Cloud metadata services: they hand out the machine's credentials, so no
+// setting opens them. Most live on link-local addresses (refused as such);
+// these are the ones that do not, and the link-local ones named for the
+// message.
+var (
+	metadataAddrs = []netip.Addr{
+		netip.MustParseAddr("169.254.169.254"), // AWS, GCP, Azure, Oracle, OpenStack, Huawei
+		netip.MustParseAddr("169.254.170.2"),   // AWS ECS task metadata
+		netip.MustParseAddr("169.254.0.23"),    // Tencent Cloud
+		netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
+		netip.MustParseAddr("168.63.129.16"),   // Azure WireServer
+		netip.MustParseAddr("fd00:ec2::254"),   // AWS over IPv6
+	}
+	metadataHosts = []string{"metadata.google.internal", "metadata.tencentyun.com", "metadata.azure.com", "instance-data.ec2.internal"}
+)
+
+// neverAllowed names why ip is refused whatever the policy: a cloud metadata
+// address, or link-local (where metadata services live), also when embedded
+// in a NAT64 or 6to4 address.
+func neverAllowed(ip netip.Addr) string {
+	ip = ip.Unmap()
+	for _, m := range metadataAddrs {
+		if ip == m {
+			return "cloud metadata"
+		}
+	}
+	if ip.IsLinkLocalUnicast() {
+		return "link-local"
+	}
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		return neverAllowed(netip.AddrFrom4([4]byte(b[12:16])))
+	}
+	if sixToFour.Contains(ip) {
+		b := ip.As16()
+		return neverAllowed(netip.AddrFrom4([4]byte(b[2:6])))
+	}
+	return ""
 }
 
 var (
@@ -116,13 +183,21 @@ func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) er
 	if u.Fragment != "" {
 		return bad("must not have a #fragment")
 	}
-	if p.AllowPrivateNetworks {
-		return nil
-	}
 	host := u.Hostname()
+	why := func(r string) string {
+		if r == "link-local" || r == "cloud metadata" {
+			return "never allowed"
+		}
+		return "allowed only for a host named in webhooks.allowed_hosts, or with webhooks.allow_private_networks"
+	}
+	for _, m := range metadataHosts {
+		if strings.EqualFold(strings.TrimSuffix(host, "."), m) {
+			return bad("names a cloud metadata service; never allowed")
+		}
+	}
 	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		if r := nonPublic(ip); r != "" {
-			return bad("points to a %s address (%s); allowed only when webhooks.allow_private_networks is set", r, ip)
+		if r := p.refuses(host, ip); r != "" {
+			return bad("points to a %s address (%s); %s", r, ip, why(r))
 		}
 		return nil
 	}
@@ -130,11 +205,14 @@ func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) er
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupNetIP(lctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
+		if p.AllowPrivateNetworks || p.allowsHost(host) {
+			return nil // an internal name this host cannot resolve now; every connection is checked
+		}
 		return bad("host %q does not resolve", host)
 	}
 	for _, ip := range addrs {
-		if r := nonPublic(ip); r != "" {
-			return bad("host %q resolves to a %s address (%s); allowed only when webhooks.allow_private_networks is set", host, r, ip.Unmap())
+		if r := p.refuses(host, ip); r != "" {
+			return bad("host %q resolves to a %s address (%s); %s", host, r, ip.Unmap(), why(r))
 		}
 	}
 	return nil
@@ -156,10 +234,15 @@ type webhookClient struct {
 func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int) *webhookClient {
 	c := &webhookClient{}
 	c.policy.Store(&p)
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: c.dialControl}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: c.dialControl}
 	tr := &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		Proxy: nil,
+		// The host named in the URL rides along to the address check, so
+		// an allowed internal host's private addresses pass.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, _ := net.SplitHostPort(addr)
+			return dialer.DialContext(context.WithValue(ctx, dialHostKey{}, host), network, addr)
+		},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          max(conns*4, 64),
 		MaxIdleConnsPerHost:   max(conns, 2),
@@ -175,15 +258,16 @@ func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int) 
 	return c
 }
 
-func (c *webhookClient) dialControl(network, address string, _ syscall.RawConn) error {
-	if c.policy.Load().AllowPrivateNetworks {
-		return nil
-	}
+// dialHostKey carries the dialled host name to dialControl.
+type dialHostKey struct{}
+
+func (c *webhookClient) dialControl(ctx context.Context, network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %s", errRefusedAddress, address)
 	}
-	if r := nonPublic(ap.Addr()); r != "" {
+	host, _ := ctx.Value(dialHostKey{}).(string)
+	if r := c.policy.Load().refuses(host, ap.Addr()); r != "" {
 		return fmt.Errorf("%w: %s is a %s address", errRefusedAddress, ap.Addr().Unmap(), r)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -977,4 +978,63 @@ func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
 			t.Fatalf("delivery view = %+v, %v", v, err)
 		}
 	})
+}
+
+// Link-local and cloud metadata addresses are refused whatever the settings;
+// webhooks.allowed_hosts admits a named internal host (and its private
+// addresses) while every other private address stays refused, when the
+// endpoint is saved and on every connection.
+func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
+	clock := modeltest.NewClock(time.Now())
+	st := modeltest.Open(t, "sqlite", clock.Now)
+	e := startSender(t, st, clock, open)
+	ctx := context.Background()
+	for _, u := range []string{
+		"http://169.254.169.254/latest/meta-data",
+		"http://169.254.170.2/v2/credentials",
+		"http://100.100.100.200/latest/meta-data",
+		"http://168.63.129.16/",
+		"http://[fd00:ec2::254]/",
+		"http://[fe80::1]/",
+		"http://[64:ff9b::a9fe:a9fe]/", // 169.254.169.254 through NAT64
+		"http://metadata.google.internal/computeMetadata/v1/",
+	} {
+		_, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &u})
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != "url" || !strings.Contains(ve.Reason, "never allowed") {
+			t.Errorf("%q with private networks open: %v, want refused as never allowed", u, err)
+		}
+	}
+
+	rc := newReceiver(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.srv.URL, "http://"))
+	named := "http://localhost:" + port + "/crm"
+	other := rc.srv.URL + "/other" // 127.0.0.1: private, not named
+	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"LocalHost"}})
+	if _, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &other}); err == nil {
+		t.Fatal("an unnamed private address was admitted")
+	}
+	for _, u := range []string{"http://169.254.169.254/", "http://100.100.100.200/"} {
+		p := WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"169.254.169.254", "100.100.100.200"}}
+		if err := checkWebhookURL(ctx, p, u); err == nil {
+			t.Errorf("%s admitted by naming it", u)
+		}
+	}
+	ep := e.endpoint(named)
+	e.emit(EventLeadCreated, "lead:1", 1)
+	eventually(t, "delivered to the named host", func() bool { return len(rc.receipts()) == 1 })
+
+	// Saved while private networks were open, an unnamed private endpoint
+	// is refused on the connection.
+	e.w.SetNetworkPolicy(open)
+	otherEP := e.endpoint(other, EventLeadQualified)
+	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"localhost"}})
+	e.emit(EventLeadQualified, "lead:2", 2)
+	eventually(t, "refused on the connection", func() bool {
+		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: otherEP.ID})
+		return len(ds) == 1 && ds[0].Status == model.StatusFailed && strings.Contains(ds[0].Error, "loopback")
+	})
+	if ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: ep.ID}); len(ds) != 2 {
+		t.Fatalf("named endpoint deliveries = %+v", ds)
+	}
 }

@@ -33,7 +33,8 @@ func cmdWebhookTest(ctx context.Context, args []string, stdout, stderr io.Writer
 		*secret = service.NewWebhookSecret()
 		fmt.Fprintf(stdout, "secret:    %s   (new; give it to the receiver to verify with)\n", *secret)
 	}
-	policy := service.WebhookNetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks}
+	policy := service.WebhookNetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
+		AllowedHosts: cfg.Webhooks.AllowedHosts}
 	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, time.Now())
 	var ve *service.ValidationError
 	if errors.As(err, &ve) {
