@@ -113,6 +113,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-callbacks", "5"}, 2, "-url"},
 		{[]string{"-callbacks", "5", "-url", "http://x/wecom/callback/c", "-corp", "c", "-token", "t"}, 2, "-aes-key"},
 		{[]string{"extra"}, 2, "unexpected"},
+		{[]string{"-fault", "api=send_welcome_msg,errcode=x"}, 2, "-fault"},
+		{[]string{"-fault", "errcode=45009"}, 2, "names no api"},
+		{[]string{"-fault", "api=x,when=5s"}, 2, "unknown key"},
 		{[]string{"-token-file", filepath.Join(t.TempDir(), "none.txt")}, 1, "token file"},
 	} {
 		var out, errb bytes.Buffer
@@ -270,6 +273,17 @@ func TestAgainstDemoGateway(t *testing.T) {
 		runJSON(t, 0, &s, "-token-file", tokenFile, "-wait", "25s", "-scans", "3")
 		if s.Sent != 3 || s.WelcomesSeen != 3 {
 			t.Fatalf("summary %+v", s)
+		}
+	})
+
+	// The repro, small: one 45009 on the welcome API mid-burst
+	// costs no welcome.
+	t.Run("a 45009 mid-burst", func(t *testing.T) {
+		var s ScanSummary
+		stderr := runJSON(t, 0, &s, append(common, "-scans", "20", "-rate", "20",
+			"-fault", "api=send_welcome_msg,errcode=45009,count=1,at=300ms")...)
+		if s.Sent != 20 || s.WelcomesSeen != 20 || s.WelcomeErrors["45009"] != 1 || !strings.Contains(stderr, "fault on send_welcome_msg") {
+			t.Fatalf("summary %+v; stderr %s", s, stderr)
 		}
 	})
 

@@ -34,6 +34,7 @@ func main() {
 const usageHead = `usage:
   loadgen [-scans N] [-rate R] [-concurrency C] [-gateway URL] [-sim URL] [-token T] [-code ID] [-json]
   loadgen -precise [-scans N] [-caps LIST] [-strategy S] ...
+  loadgen -scans N -rate R -fault api=send_welcome_msg,errcode=45009,count=1,at=5s ...
   loadgen -callbacks N -url URL -corp ID -token T -aes-key K [-concurrency C] [-json]
 
 Scan mode (the default) makes sure a random-mode channel code exists (one named
@@ -48,6 +49,12 @@ split across staff.
 landing page /c/<slug> as a fresh visitor, then scans the QR code it shows.
 -caps gives the staff daily caps on a fresh code of either mode; the staff
 table then shows each member's cap beside what they received.
+
+-fault installs a fault in the simulator (POST /sim/faults) at a time after the
+first scan, as WeCom would misbehave mid-burst: a 45009 on the welcome API, a
+token revocation (errcode 42001 on api=*), system busy (-1) with a probability.
+The summary counts WeCom's refusals by errcode; every scan must still be
+welcomed.
 
 -callbacks posts N signed, encrypted add_external_contact events, each with
 its own ExternalUserID, to a callback URL and reports acknowledgement latency
@@ -77,6 +84,8 @@ type options struct {
 	strategy    string
 	jsonOut     bool
 
+	faults faultList
+
 	callbacks int
 	url       string
 	aesKey    string
@@ -105,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	capsFlag := fs.String("caps", "", "daily caps per staff member in staff order, e.g. 100,150,200,250,300, on a fresh code\n(the last one repeats for further staff; empty = no caps). Exact in precise mode; in random\nmode WeCom picks, so the figures show how far adds run past a cap before the way is rewritten")
 	fs.StringVar(&o.strategy, "strategy", "", "precise mode: round_robin (default), least_loaded or weighted")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the summary as JSON")
+	fs.Var(&o.faults, "fault", "scan modes: install a simulator fault during the run, e.g.\napi=send_welcome_msg,errcode=45009,count=1,at=5s (at: after the first scan; for=2s removes\nit again after that long; also probability=, latency_ms=, http_status=). Repeatable")
 	fs.IntVar(&o.callbacks, "callbacks", 0, "post this many signed callbacks to -url instead of scanning")
 	fs.StringVar(&o.url, "url", "", "-callbacks: the gateway's callback URL, e.g. http://127.0.0.1:8080/wecom/callback/<corp>")
 	fs.StringVar(&o.aesKey, "aes-key", "", "-callbacks: the callback EncodingAESKey (43 characters)")

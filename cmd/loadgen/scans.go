@@ -233,6 +233,7 @@ func fireScans(ctx context.Context, o options, hc *http.Client, ctl *wecomsim.Co
 	results := make([]scanResult, o.scans)
 	jobs := make(chan int)
 	t0 := time.Now()
+	injectFaults(ctx, ctl, o.faults, t0, stderr)
 	go func() {
 		defer close(jobs)
 		pace(ctx, o.scans, o.rate, t0, jobs)
