@@ -113,6 +113,10 @@ type HTTP struct {
 	// MaxCallbacksInFlight bounds the callbacks read and stored at once;
 	// beyond it a callback is answered 503 and WeCom sends it again.
 	MaxCallbacksInFlight int `yaml:"max_callbacks_in_flight"`
+	// LandingPerMinute is how many landing pages (/c/, /g/, /s/) one client
+	// address may open a minute, after a burst of LandingBurst; 0: no limit.
+	LandingPerMinute int `yaml:"landing_per_minute"`
+	LandingBurst     int `yaml:"landing_burst"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -125,7 +129,7 @@ func Default() Config {
 		Dispatcher: Dispatcher{
 			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
 		},
-		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 64 << 10, MaxCallbacksInFlight: 256},
+		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 64 << 10, MaxCallbacksInFlight: 256, LandingPerMinute: 30, LandingBurst: 20},
 		Webhooks: Webhooks{Workers: 16, Timeout: 15 * time.Second, PollInterval: time.Second},
 	}
 }
@@ -344,6 +348,9 @@ func (c *Config) Validate() error {
 	}
 	if d.MaxAttempts < 1 {
 		bad("dispatcher.max_attempts", "must be at least 1")
+	}
+	if c.HTTP.LandingPerMinute < 0 || c.HTTP.LandingBurst < 0 {
+		bad("http.landing_per_minute", "must not be negative (0 turns the landing-page limit off)")
 	}
 	if b := c.HTTP.MaxCallbackBody; b < 1024 || b > 1<<20 {
 		bad("http.max_callback_body", "must be between 1024 and 1048576 bytes (WeCom's callbacks are a few KiB), got %d", b)

@@ -43,6 +43,10 @@ type Deps struct {
 	FetchQR func(ctx context.Context, url string) ([]byte, error)
 	// Mount lets main attach extra routes (the demo simulator) to the same engine.
 	Mount func(r *gin.Engine)
+	// LandingPerMinute and LandingBurst limit the landing pages (/c/, /g/,
+	// /s/) one client address may open; 0 per minute: no limit.
+	LandingPerMinute int
+	LandingBurst     int
 }
 
 // New builds the gateway's router.
@@ -54,6 +58,9 @@ func New(d Deps) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(requestID(), accessLog(d.Logger), recovery(d.Logger))
+	if d.LandingPerMinute > 0 {
+		r.Use(limitLandings(newLandingLimiter(d.LandingPerMinute, d.LandingBurst)))
+	}
 	r.NoRoute(func(c *gin.Context) { abortError(c, http.StatusNotFound, "not_found", "no such route", "") })
 	r.NoMethod(func(c *gin.Context) {
 		abortError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed", "")

@@ -260,9 +260,29 @@ func (s *Store) bump(tx *gorm.DB, row any, keys []string, column string, delta i
 	}).Create(row).Error
 }
 
+// PickHold is a precise-mode landing-page pick. While live (not consumed,
+// not expired) it counts toward the staff member's cap; the customer's add
+// consumes it (and counts as an add), and one never followed by an add
+// stops counting when it expires.
+type PickHold struct {
+	ID         uint64
+	CodeID     uint64
+	Day        string
+	UserID     string
+	ExpiresAt  time.Time
+	ConsumedAt *time.Time
+	CreatedAt  time.Time
+}
+
+func (PickHold) TableName() string { return "pick_holds" }
+
 // LockChannelCode runs fn while holding the code's row lock (MySQL) or the
-// single writer (SQLite), so precise-mode picks across replicas are serialized.
-func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *ChannelCode, counts func(day string) (map[string]int, error), reserve func(day, userID string) error) error) error {
+// single writer (SQLite), so precise-mode picks across replicas are
+// serialized. counts gives each staff member's adds on a day plus their
+// holds still live at `at`; hold records a pick held until `until` (and the
+// code's last pick).
+func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *ChannelCode, counts func(day string, at time.Time) (map[string]int, error), hold func(day, userID string, until time.Time) error) error) error {
+	now := s.Now()
 	return retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var c ChannelCode
@@ -273,7 +293,7 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 			if err := q.First(&c).Error; err != nil {
 				return notFound(err, "channel code")
 			}
-			counts := func(day string) (map[string]int, error) {
+			counts := func(day string, at time.Time) (map[string]int, error) {
 				var rows []staffDayCount
 				if err := tx.Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
 					return nil, err
@@ -282,18 +302,42 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 				for _, r := range rows {
 					out[r.UserID] = r.Count
 				}
+				var held []struct {
+					UserID string
+					N      int
+				}
+				if err := tx.Model(&PickHold{}).Select("user_id, COUNT(*) AS n").
+					Where("code_id = ? AND day = ? AND consumed_at IS NULL AND expires_at > ?", codeID, day, at.UTC()).
+					Group("user_id").Scan(&held).Error; err != nil {
+					return nil, err
+				}
+				for _, h := range held {
+					out[h.UserID] += h.N
+				}
 				return out, nil
 			}
-			reserve := func(day, userID string) error {
-				if err := s.bump(tx, &staffDayCount{CodeID: codeID, Day: day, UserID: userID, CorpID: c.CorpID, Count: 1},
-					[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
+			hold := func(day, userID string, until time.Time) error {
+				if err := tx.Create(&PickHold{CodeID: codeID, Day: day, UserID: userID, ExpiresAt: until.UTC(), CreatedAt: now}).Error; err != nil {
 					return err
 				}
 				return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
 			}
-			return fn(&c, counts, reserve)
+			return fn(&c, counts, hold)
 		})
 	})
+}
+
+// consumeHold turns the staff member's oldest pick of the code and day that
+// was still live at the add (`at`) into the add. A pick that had run out
+// stopped counting already, so an add after it consumes nothing.
+func consumeHold(tx *gorm.DB, codeID uint64, day, userID string, at, now time.Time) error {
+	var id uint64
+	if err := tx.Model(&PickHold{}).Select("id").
+		Where("code_id = ? AND day = ? AND user_id = ? AND consumed_at IS NULL AND expires_at > ?", codeID, day, userID, at.UTC()).
+		Order("id").Limit(1).Scan(&id).Error; err != nil || id == 0 {
+		return err
+	}
+	return tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL", id).Update("consumed_at", now).Error
 }
 
 func notFound(err error, what string) error {

@@ -88,8 +88,11 @@ type AddRecord struct {
 	HalfAdded      bool
 	At             time.Time
 	// CountDay is the roster-local day whose count this add raises; empty
-	// means it does not count toward a cap (precise mode counted it at the pick).
+	// means it does not count toward a cap.
 	CountDay string
+	// ConsumeHold: the add follows a precise-mode landing pick, whose hold
+	// it consumes (the add counts instead).
+	ConsumeHold bool
 	// StatDay is the roster-local day of the code's statistics.
 	StatDay string
 	Detail  string
@@ -145,6 +148,11 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 			}
 			if r.Events != nil {
 				if err := s.emit(tx, r.Events(&c)...); err != nil {
+					return err
+				}
+			}
+			if r.CodeID > 0 && r.CountDay != "" && r.ConsumeHold {
+				if err := consumeHold(tx, r.CodeID, r.CountDay, r.UserID, r.At, now); err != nil {
 					return err
 				}
 			}

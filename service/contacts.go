@@ -121,9 +121,9 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		rec.CodeID, rec.Source = code.ID, SourceChannel
 		day := code.Roster.LocalDay(at)
 		rec.StatDay = day
-		if code.Mode == ModeRandom {
-			rec.CountDay = day
-		}
+		// Every add counts toward the cap; in precise mode it takes the place
+		// of the landing-page pick that led to it.
+		rec.CountDay, rec.ConsumeHold = day, code.Mode == ModePrecise
 		if code.RemarkTemplate != "" {
 			rec.Jobs = append(rec.Jobs, job(JobRemark, remarkPayload{relPayload: rp, Template: code.RemarkTemplate, CodeName: code.Name, Day: day}))
 		}

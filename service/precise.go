@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
 )
@@ -20,10 +21,16 @@ type Assignment struct {
 	Backup   bool   `json:"backup,omitempty"`
 }
 
+// pickHold is how long a landing-page pick counts toward the staff member's
+// cap without the customer's add: long enough to scan the code shown, short
+// enough that visitors who never scan cannot use a cap up.
+const pickHold = 5 * time.Minute
+
 // Pick chooses the next staff member of a precise-mode code by its strategy
-// among those eligible, and counts the assignment toward their daily cap at
-// once: caps are exact because picks are serialized per code (row lock), not
-// left to WeCom's random choice.
+// among those eligible, and holds the pick for pickHold: it counts toward
+// their daily cap until that customer's add arrives (and counts as the add)
+// or the hold runs out. Caps are exact because picks are serialized per code
+// (row lock), not left to WeCom's random choice.
 func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, error) {
 	code, err := cc.store.ChannelCodeBySlug(ctx, slug)
 	if err != nil {
@@ -33,14 +40,14 @@ func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, err
 		return nil, model.ErrNotFound
 	}
 	var out *Assignment
-	err = cc.store.LockChannelCode(ctx, code.ID, func(c *model.ChannelCode, counts func(string) (map[string]int, error), reserve func(string, string) error) error {
+	err = cc.store.LockChannelCode(ctx, code.ID, func(c *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
 		s, err := decodeCode(c)
 		if err != nil {
 			return err
 		}
 		now := cc.now()
 		day := s.roster.LocalDay(now)
-		n, err := counts(day)
+		n, err := counts(day, now)
 		if err != nil {
 			return err
 		}
@@ -53,7 +60,7 @@ func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, err
 		if !ok {
 			return errors.New("no contact way for " + uid + "; edit the roster to recreate it")
 		}
-		if err := reserve(day, uid); err != nil {
+		if err := hold(day, uid, now.Add(pickHold)); err != nil {
 			return err
 		}
 		out = &Assignment{CodeID: c.ID, CodeName: c.Name, UserID: uid, QRCode: way.QRCode, Backup: e.UsingBackups}

@@ -192,6 +192,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		Ready: g.ready, Logger: log, Mount: mount,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
+		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst,
 	})
 	return g, nil
 }
@@ -332,4 +333,13 @@ func (g *gateway) close() {
 		g.closers[i]()
 	}
 	g.closers = nil
+}
+
+// landingLimit is the landing pages a client may open a minute. The demo
+// sets none: its one client is loadgen, opening hundreds from one address.
+func landingLimit(cfg config.Config) int {
+	if cfg.Demo() {
+		return 0
+	}
+	return cfg.HTTP.LandingPerMinute
 }
