@@ -117,6 +117,9 @@ type HTTP struct {
 	// address may open a minute, after a burst of LandingBurst; 0: no limit.
 	LandingPerMinute int `yaml:"landing_per_minute"`
 	LandingBurst     int `yaml:"landing_burst"`
+	// TrustedProxies are the load balancers (addresses or CIDRs) whose
+	// X-Forwarded-For names the client; empty: the client is the peer.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -197,6 +200,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		return err
 	}
 	str("GATEWAY_WECOM_API_BASE", &cfg.WeCom.APIBase)
+	if v := getenv("GATEWAY_TRUSTED_PROXIES"); v != "" {
+		cfg.HTTP.TrustedProxies = strings.Split(v, ",")
+	}
 	if v := getenv("GATEWAY_WECOM_CALLS_PER_MINUTE"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -354,6 +360,14 @@ func (c *Config) Validate() error {
 	}
 	if b := c.HTTP.MaxCallbackBody; b < 1024 || b > 1<<20 {
 		bad("http.max_callback_body", "must be between 1024 and 1048576 bytes (WeCom's callbacks are a few KiB), got %d", b)
+	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err == nil {
+				continue
+			}
+			bad(fmt.Sprintf("http.trusted_proxies[%d]", i), "must be an IP address or a CIDR, got %q", p)
+		}
 	}
 	if n := c.HTTP.MaxCallbacksInFlight; n < 1 || n > 10000 {
 		bad("http.max_callbacks_in_flight", "must be between 1 and 10000, got %d", n)

@@ -43,7 +43,7 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.POST("/media", writers, h.upload)
 	api.GET("/contacts", all, h.listContacts)
 	api.GET("/contacts/:id", all, h.getContact)
-	r.GET("/c/:slug", h.landing)
+	r.GET("/c/:slug", landingHeaders, h.landing)
 }
 
 func pathID(c *gin.Context) (uint64, bool) {

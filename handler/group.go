@@ -47,7 +47,7 @@ func (h *groupHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.GET("/group-codes/:id/poster.png", all, h.poster)
 	api.GET("/group-codes/:id/stats", all, h.stats)
 	api.POST("/group-codes/:id/sync", admin, h.sync)
-	r.GET("/g/:slug", h.landing)
+	r.GET("/g/:slug", landingHeaders, h.landing)
 }
 
 // liveCorp picks the corp a request is about: ?corp=, or the only one

@@ -487,3 +487,55 @@ func TestMeTellsATokenItsRole(t *testing.T) {
 		}
 	})
 }
+
+// A client that keeps presenting invalid tokens is answered 429 (even with
+// a valid one) for the rest of the window; X-Forwarded-For counts only from
+// a trusted proxy, so a client cannot dodge the throttle by inventing one.
+func TestRepeatedFailedAuthenticationIsThrottled(t *testing.T) {
+	st := modeltest.Open(t, "sqlite", nil)
+	auth := service.NewAuth(st, nil)
+	admin, _, err := auth.CreateToken(context.Background(), "ops", service.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(srv *httptest.Server, tok, forwarded string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+	}{{"no trusted proxy", nil}, {"behind a trusted proxy", []string{"127.0.0.1"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(handler.New(handler.Deps{Auth: auth, Queue: service.NewQueueLog(st), TrustedProxies: tc.proxies,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+			defer srv.Close()
+			for i := 0; i < 20; i++ {
+				if resp := get(srv, "gw_guess"+fmt.Sprint(i), "203.0.113.5, 203.0.113.9"); resp.StatusCode != 401 {
+					t.Fatalf("guess %d: %d", i, resp.StatusCode)
+				}
+			}
+			resp := get(srv, admin, "203.0.113.5, 203.0.113.9")
+			if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("after 20 guesses: %d %v", resp.StatusCode, resp.Header)
+			}
+			// Another client: a new forwarded address counts only behind a trusted proxy.
+			want := http.StatusTooManyRequests
+			if tc.proxies != nil {
+				want = http.StatusOK
+			}
+			if resp := get(srv, admin, "203.0.113.6"); resp.StatusCode != want {
+				t.Fatalf("another forwarded client: %d, want %d", resp.StatusCode, want)
+			}
+		})
+	}
+}

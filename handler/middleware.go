@@ -128,8 +128,17 @@ func renderError(c *gin.Context, err error) {
 	}
 }
 
-func authenticate(auth *service.Auth) gin.HandlerFunc {
+// authenticate resolves the bearer token. A client (its address, or the
+// forwarded one when the peer is a trusted proxy) that keeps presenting
+// invalid tokens is answered 429 for the rest of the throttle's window.
+func authenticate(auth *service.Auth, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		client := c.ClientIP()
+		if wait, after := throttle.blocked(client); wait {
+			c.Header("Retry-After", after)
+			abortError(c, http.StatusTooManyRequests, "too_many_failures", "too many invalid tokens from this address; try again later", "")
+			return
+		}
 		h := c.GetHeader("Authorization")
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -139,6 +148,7 @@ func authenticate(auth *service.Auth) gin.HandlerFunc {
 		}
 		p, err := auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
 		if errors.Is(err, service.ErrUnauthenticated) {
+			throttle.failed(client)
 			c.Header("WWW-Authenticate", `Bearer realm="gateway", error="invalid_token"`)
 			abortError(c, http.StatusUnauthorized, "unauthenticated", err.Error(), "")
 			return

@@ -47,6 +47,10 @@ type Deps struct {
 	// /s/) one client address may open; 0 per minute: no limit.
 	LandingPerMinute int
 	LandingBurst     int
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For names
+	// the client (the failed-authentication throttle, the access log); none:
+	// the client is the peer.
+	TrustedProxies []string
 }
 
 // New builds the gateway's router.
@@ -57,6 +61,11 @@ func New(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		// config.Validate checks the list; an invalid one trusts nobody.
+		d.Logger.Error("trusted proxies", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(requestID(), accessLog(d.Logger), recovery(d.Logger))
 	if d.LandingPerMinute > 0 {
 		r.Use(limitLandings(newLandingLimiter(d.LandingPerMinute, d.LandingBurst)))
@@ -76,7 +85,7 @@ func New(d Deps) *gin.Engine {
 	r.GET("/wecom/callback/:corp", cb.verifyURL)
 	r.POST("/wecom/callback/:corp", cb.receive)
 
-	api := r.Group("/api/v1", authenticate(d.Auth))
+	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(nil)))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
 	(&tokensHandler{auth: d.Auth}).routes(api)
 	if d.Queue != nil {

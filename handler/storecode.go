@@ -41,7 +41,7 @@ func (h *storeHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.GET("/store-codes/:id/stats", all, h.stats)
 	api.GET("/store-codes/:id/qr.png", all, h.qr)
 	api.GET("/store-codes/:id/poster.png", all, h.poster)
-	r.GET("/s/:slug", h.landing)
+	r.GET("/s/:slug", landingHeaders, h.landing)
 	r.GET("/s/:slug/nearest", h.nearest)
 	r.GET("/s/:slug/stores", h.inCity)
 }

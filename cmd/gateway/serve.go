@@ -189,7 +189,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	}
 	g.handler = handler.New(handler.Deps{
 		Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
-		Ready: g.ready, Logger: log, Mount: mount,
+		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst,
