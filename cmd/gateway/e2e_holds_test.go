@@ -75,7 +75,11 @@ func TestPreciseCapsCannotBeDrainedByPageViews(t *testing.T) {
 // 429 and a Chinese page; other clients and the admin API are unaffected.
 func TestLandingPagesAreRateLimitedPerClient(t *testing.T) {
 	for _, driver := range modeltest.Drivers[:1] {
-		e := startE2E(t, driver, func(c *config.Config) { c.HTTP.LandingPerMinute, c.HTTP.LandingBurst = 1, 3 })
+		e := startE2E(t, driver, func(c *config.Config) {
+			c.HTTP.LandingPerMinute, c.HTTP.LandingBurst = 1, 3
+			// Other clients arrive through a trusted proxy: X-Forwarded-For names them.
+			c.HTTP.TrustedProxies = []string{"127.0.0.1"}
+		})
 		code := e.createCode(map[string]any{"name": "限流页", "mode": "precise", "roster": roster(member("zhangsan"))})
 		get := func(path, forwardedFor string) (*http.Response, string) {
 			req, _ := http.NewRequest("GET", e.base+path, nil)
