@@ -41,6 +41,7 @@ type Config struct {
 	Dispatcher Dispatcher `yaml:"dispatcher"`
 	HTTP       HTTP       `yaml:"http"`
 	Webhooks   Webhooks   `yaml:"webhooks"`
+	Audit      Audit      `yaml:"audit"`
 
 	// configured names what Load found set (a config file, database and
 	// corp variables): with any of it and no corp, serving refuses to start
@@ -106,6 +107,12 @@ type Webhooks struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 }
 
+// Audit tunes the record of personal-data reads.
+type Audit struct {
+	// Retention is how long an entry is kept (pruned hourly).
+	Retention time.Duration `yaml:"retention"`
+}
+
 // HTTP tunes the server.
 type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -133,6 +140,7 @@ func Default() Config {
 			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
 		},
 		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 64 << 10, MaxCallbacksInFlight: 256, LandingPerMinute: 30, LandingBurst: 20},
+		Audit:    Audit{Retention: 365 * 24 * time.Hour},
 		Webhooks: Webhooks{Workers: 16, Timeout: 15 * time.Second, PollInterval: time.Second},
 	}
 }
@@ -200,6 +208,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		return err
 	}
 	str("GATEWAY_WECOM_API_BASE", &cfg.WeCom.APIBase)
+	if v := getenv("GATEWAY_AUDIT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("config: GATEWAY_AUDIT_RETENTION: %q is not a duration such as 8760h", v)
+		}
+		cfg.Audit.Retention = d
+	}
 	if v := getenv("GATEWAY_TRUSTED_PROXIES"); v != "" {
 		cfg.HTTP.TrustedProxies = strings.Split(v, ",")
 	}
@@ -360,6 +375,9 @@ func (c *Config) Validate() error {
 	}
 	if b := c.HTTP.MaxCallbackBody; b < 1024 || b > 1<<20 {
 		bad("http.max_callback_body", "must be between 1024 and 1048576 bytes (WeCom's callbacks are a few KiB), got %d", b)
+	}
+	if c.Audit.Retention < 24*time.Hour {
+		bad("audit.retention", "must be at least 24h, got %s", c.Audit.Retention)
 	}
 	for i, p := range c.HTTP.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {

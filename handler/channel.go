@@ -23,6 +23,7 @@ import (
 type channelHandler struct {
 	codes    *service.ChannelCodes
 	contacts *service.Contacts
+	audit    *service.Audit
 	corps    []string
 	fetchQR  func(ctx context.Context, url string) ([]byte, error)
 }
@@ -241,6 +242,13 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	ids := make([]uint64, len(list))
+	for i, v := range list {
+		ids[i] = v.ID
+	}
+	if !audited(c, h.audit, service.AuditList, service.AuditContact, ids...) {
+		return
+	}
 	renderPage(c, "contacts", list, f.Limit, "next_after", func(v model.Contact) uint64 { return v.ID })
 }
 
@@ -252,6 +260,9 @@ func (h *channelHandler) getContact(c *gin.Context) {
 	d, err := h.contacts.Get(c.Request.Context(), principal(c), corp, id)
 	if err != nil {
 		renderError(c, err)
+		return
+	}
+	if !audited(c, h.audit, service.AuditRead, service.AuditContact, d.Contact.ID) {
 		return
 	}
 	rels := make([]gin.H, 0, len(d.Relations))

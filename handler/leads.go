@@ -18,6 +18,7 @@ type leadsHandler struct {
 	leads *service.Leads
 	rules *service.TagRules
 	tags  *service.TagCatalogue
+	audit *service.Audit
 	corps []string
 }
 
@@ -135,9 +136,14 @@ func (h *leadsHandler) list(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
+	ids := make([]uint64, len(list))
 	explained := make([]*service.ExplainedLead, len(list))
 	for i, l := range list {
+		ids[i] = l.ID
 		explained[i] = l.Explain()
+	}
+	if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
+		return
 	}
 	resp := gin.H{"leads": explained}
 	if len(list) == f.Limit {
@@ -163,6 +169,15 @@ func (h *leadsHandler) changes(c *gin.Context, corp string) {
 		return
 	}
 	feed, err := h.leads.Changes(c.Request.Context(), corp, after, c.Query("cursor"), limit)
+	if err == nil {
+		ids := make([]uint64, len(feed.Leads))
+		for i, l := range feed.Leads {
+			ids[i] = l.ID
+		}
+		if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
+			return
+		}
+	}
 	reply(c, http.StatusOK, feed, err)
 }
 
@@ -174,6 +189,9 @@ func (h *leadsHandler) get(c *gin.Context) {
 	l, err := h.leads.Get(c.Request.Context(), principal(c), corp, id)
 	if err != nil {
 		renderLeadError(c, err)
+		return
+	}
+	if !audited(c, h.audit, service.AuditRead, service.AuditLead, l.ID) {
 		return
 	}
 	renderJSON(c, http.StatusOK, l.Explain())

@@ -157,6 +157,7 @@ func authenticate(auth *service.Auth, throttle *authThrottle) gin.HandlerFunc {
 			renderError(c, err)
 			return
 		}
+		p.Client, p.RequestID = client, c.GetString(ctxRequestID)
 		c.Set(ctxPrincipal, p)
 		c.Next()
 	}

@@ -47,6 +47,9 @@ type Deps struct {
 	// /s/) one client address may open; 0 per minute: no limit.
 	LandingPerMinute int
 	LandingBurst     int
+	// Audit records reads of personal data (nil: nothing is recorded and
+	// GET /api/v1/audit is not served).
+	Audit *service.Audit
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For names
 	// the client (the failed-authentication throttle, the access log); none:
 	// the client is the peer.
@@ -87,6 +90,9 @@ func New(d Deps) *gin.Engine {
 
 	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(nil)))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
+	if d.Audit != nil {
+		api.GET("/audit", requireRole(service.RoleAdmin), (&auditHandler{audit: d.Audit}).list)
+	}
 	(&tokensHandler{auth: d.Auth}).routes(api)
 	if d.Queue != nil {
 		(&queueHandler{log: d.Queue}).routes(api)
@@ -94,10 +100,10 @@ func New(d Deps) *gin.Engine {
 
 	if d.Codes != nil {
 		corps := d.corpIDs()
-		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, corps: corps, fetchQR: d.fetchQR()}
+		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, audit: d.Audit, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
-			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, corps: corps}).routes(api)
+			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, audit: d.Audit, corps: corps}).routes(api)
 		}
 	}
 

@@ -52,6 +52,9 @@ type Principal struct {
 	// UserID is the WeCom staff member a staff token acts for (sales see
 	// only their own leads).
 	UserID string `json:"userid,omitempty"`
+	// Client and RequestID say where a request came from, for the audit.
+	Client    string `json:"-"`
+	RequestID string `json:"-"`
 }
 
 // staff reports whether p is a staff member's token, whose reads are scoped

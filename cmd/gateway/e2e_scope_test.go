@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
@@ -302,3 +303,80 @@ func TestLandingPagesForbidFramingAndForeignScripts(t *testing.T) {
 		}
 	}
 }
+
+// Every read of a customer's or lead's personal data by a token is in the
+// audit: who, what, when and from where; a refused read is not a read.
+func TestReadsOfPersonalDataAreAudited(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		f := newScopeFixture(t, e)
+		start := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		type page struct {
+			Entries    []service.AuditEntry `json:"entries"`
+			NextBefore uint64               `json:"next_before"`
+		}
+		audit := func(query string) []service.AuditEntry {
+			t.Helper()
+			var p page
+			if st := e.api("GET", "/api/v1/audit?"+query, nil, &p); st != 200 {
+				t.Fatalf("audit?%s: %d", query, st)
+			}
+			return p.Entries
+		}
+		before := len(audit("subject=" + fmt.Sprintf("contact:%d", f.own)))
+		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", f.own), nil, nil, f.zhangsan)
+		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", f.others), nil, nil, f.zhangsan) // 404: not a read
+		e.api("GET", fmt.Sprintf("/api/v1/leads/%d", f.ownLead), nil, nil, f.viewer)
+		e.api("GET", "/api/v1/contacts", nil, nil, f.lisi)
+
+		got := audit(fmt.Sprintf("subject=contact:%d", f.own))
+		if len(got) != before+1 {
+			t.Fatalf("entries for contact %d: %+v", f.own, got)
+		}
+		if en := got[0]; en.Action != "read" || en.Role != "staff" || en.TokenName != "zhangsan" || en.Client != "127.0.0.1" ||
+			en.Route != "/api/v1/contacts/:id" || en.RequestID == "" || time.Since(en.At) > time.Hour {
+			t.Fatalf("entry = %+v", en)
+		}
+		if got := audit(fmt.Sprintf("subject=contact:%d&token=%d", f.others, tokenID(t, e, f.zhangsan))); len(got) != 0 {
+			t.Fatalf("a refused read was recorded: %+v", got)
+		}
+		if got := audit(fmt.Sprintf("subject=lead:%d&from=%s&token=%d", f.ownLead, start, tokenID(t, e, f.viewer))); len(got) != 1 || got[0].Role != "viewer" {
+			t.Fatalf("lead read: %+v", got)
+		}
+		// A list records each contact it showed.
+		lisi := audit(fmt.Sprintf("token=%d", tokenID(t, e, f.lisi)))
+		var listed []string
+		for _, en := range lisi {
+			if en.Action != "list" {
+				t.Errorf("lisi's entry %+v", en)
+			}
+			listed = append(listed, en.Subject)
+		}
+		sort.Strings(listed)
+		if want := []string{fmt.Sprintf("contact:%d", f.others), fmt.Sprintf("contact:%d", f.shared)}; fmt.Sprint(listed) != fmt.Sprint(sortedStrings(want)) {
+			t.Fatalf("lisi's list recorded %v, want %v", listed, want)
+		}
+		if got := audit("to=" + start); len(got) != 0 {
+			t.Fatalf("entries before the test: %+v", got)
+		}
+		for _, q := range []string{"subject=contact", "subject=person:1", "token=x", "from=yesterday", "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"} {
+			if st := e.api("GET", "/api/v1/audit?"+q, nil, nil); st != 400 {
+				t.Errorf("audit?%s: %d, want 400", q, st)
+			}
+		}
+		for _, tok := range []string{f.viewer, f.zhangsan, f.crm} {
+			if st := e.api("GET", "/api/v1/audit", nil, nil, tok); st != 403 {
+				t.Errorf("audit as a non-admin: %d", st)
+			}
+		}
+	})
+}
+
+func tokenID(t *testing.T, e *e2e, tok string) uint64 {
+	var me service.Principal
+	if st := e.api("GET", "/api/v1/me", nil, &me, tok); st != 200 {
+		t.Fatalf("me: %d", st)
+	}
+	return me.TokenID
+}
+
+func sortedStrings(s []string) []string { sort.Strings(s); return s }

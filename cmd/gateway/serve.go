@@ -65,6 +65,7 @@ type gateway struct {
 	groups     *service.GroupCodes
 	stores     *service.StoreCodes
 	tags       *service.TagCatalogue
+	audit      *service.Audit
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -187,12 +188,13 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	if g.demo != nil {
 		mount = g.demo.mount
 	}
+	g.audit = service.NewAudit(g.store, w.now, cfg.Audit.Retention)
 	g.handler = handler.New(handler.Deps{
 		Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
-		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst,
+		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst, Audit: g.audit,
 	})
 	return g, nil
 }
@@ -246,6 +248,7 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		func(c context.Context) { _ = g.jobs.Run(c) },
 		func(c context.Context) { _ = g.webhooks.Run(c) },
 		func(c context.Context) { g.cache.Run(c, time.Second) },
+		func(c context.Context) { g.audit.Run(c, time.Hour) },
 		g.runCron,
 	} {
 		bg.Add(1)

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// AuditStore is what the audit needs from the database.
+type AuditStore interface {
+	RecordAudit(ctx context.Context, entries []model.AuditEntry) error
+	ListAudit(ctx context.Context, f model.AuditFilter) ([]model.AuditEntry, error)
+	PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// Audit records every read, export and erasure of a customer's or lead's
+// personal data by an API token, and keeps the record for a retention period.
+// A read whose record cannot be written is not answered: the record comes
+// first.
+type Audit struct {
+	store     AuditStore
+	now       func() time.Time
+	retention time.Duration
+}
+
+// DefaultAuditRetention is how long audit entries are kept when not configured.
+const DefaultAuditRetention = 365 * 24 * time.Hour
+
+// NewAudit builds the audit; retention 0 is DefaultAuditRetention.
+func NewAudit(store AuditStore, now func() time.Time, retention time.Duration) *Audit {
+	if now == nil {
+		now = time.Now
+	}
+	if retention <= 0 {
+		retention = DefaultAuditRetention
+	}
+	return &Audit{store: store, now: now, retention: retention}
+}
+
+// Audit actions and subject kinds.
+const (
+	AuditRead    = model.AuditRead
+	AuditList    = model.AuditList
+	AuditExport  = model.AuditExport
+	AuditErase   = model.AuditErase
+	AuditContact = model.AuditContact
+	AuditLead    = model.AuditLead
+)
+
+// Record notes that p did action on the subjects of kind through route.
+func (a *Audit) Record(ctx context.Context, p *Principal, action, kind, route string, ids ...uint64) error {
+	if a == nil || len(ids) == 0 {
+		return nil
+	}
+	at := a.now()
+	entries := make([]model.AuditEntry, len(ids))
+	for i, id := range ids {
+		e := model.AuditEntry{At: at, Action: action, SubjectKind: kind, SubjectID: id, Route: clip(route, 128)}
+		if p != nil {
+			e.TokenID, e.TokenName, e.Role = p.TokenID, clip(p.Name, 128), p.Role
+			e.Client, e.RequestID = clip(p.Client, 64), clip(p.RequestID, 64)
+		}
+		entries[i] = e
+	}
+	return a.store.RecordAudit(ctx, entries)
+}
+
+// AuditQuery selects audit entries: a subject ("contact:12", "lead:5"), a
+// token id, a time range [From, To), and a page before an entry id.
+type AuditQuery struct {
+	Subject  string
+	TokenID  uint64
+	From, To time.Time
+	BeforeID uint64
+	Limit    int
+}
+
+// AuditEntry is the API's view of one audit entry.
+type AuditEntry struct {
+	ID        uint64    `json:"id"`
+	At        time.Time `json:"at"`
+	TokenID   uint64    `json:"token_id"`
+	TokenName string    `json:"token_name"`
+	Role      string    `json:"role"`
+	Action    string    `json:"action"`
+	Subject   string    `json:"subject"`
+	Route     string    `json:"route"`
+	Client    string    `json:"client"`
+	RequestID string    `json:"request_id,omitempty"`
+}
+
+// List returns audit entries newest first.
+func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+	f := model.AuditFilter{TokenID: q.TokenID, From: q.From, To: q.To, BeforeID: q.BeforeID, Limit: q.Limit}
+	if q.Subject != "" {
+		kind, id, ok := strings.Cut(q.Subject, ":")
+		n, err := strconv.ParseUint(id, 10, 64)
+		if !ok || err != nil || n == 0 || (kind != AuditContact && kind != AuditLead) {
+			return nil, &ValidationError{Field: "subject", Reason: "must be contact:<id> or lead:<id>"}
+		}
+		f.SubjectKind, f.SubjectID = kind, n
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return nil, &ValidationError{Field: "to", Reason: "must be after from"}
+	}
+	rows, err := a.store.ListAudit(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = AuditEntry{ID: r.ID, At: r.At, TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
+			Subject: r.SubjectKind + ":" + strconv.FormatUint(r.SubjectID, 10), Route: r.Route, Client: r.Client, RequestID: r.RequestID}
+	}
+	return out, nil
+}
+
+// Prune deletes the entries older than the retention period and reports how
+// many went. Every replica may run it; the deletes do not conflict.
+func (a *Audit) Prune(ctx context.Context) (int64, error) {
+	before := a.now().Add(-a.retention)
+	var total int64
+	for {
+		n, err := a.store.PruneAudit(ctx, before, 5000)
+		total += n
+		if err != nil || n < 5000 {
+			return total, err
+		}
+	}
+}
+
+// Run prunes at once and then every interval until ctx ends.
+func (a *Audit) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		_, _ = a.Prune(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
