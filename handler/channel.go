@@ -44,6 +44,7 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.POST("/media", writers, h.upload)
 	api.GET("/contacts", all, h.listContacts)
 	api.GET("/contacts/:id", all, h.getContact)
+	api.GET("/contacts/:id/export", admin, h.exportContact)
 	r.GET("/c/:slug", landingHeaders, h.landing)
 }
 
@@ -275,6 +276,29 @@ func (h *channelHandler) getContact(c *gin.Context) {
 		rels = append(rels, rel)
 	}
 	renderJSON(c, http.StatusOK, gin.H{"contact": d.Contact, "relations": rels, "timeline": service.ExplainTimelineEntries(d.Timeline)})
+}
+
+// exportContact answers a customer's request for their data: everything
+// held about them, as one JSON document (a download).
+func (h *channelHandler) exportContact(c *gin.Context) {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
+		return
+	}
+	x, err := h.contacts.Export(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	if !audited(c, h.audit, service.AuditExport, service.AuditContact, id) {
+		return
+	}
+	if x.Lead != nil && !audited(c, h.audit, service.AuditExport, service.AuditLead, x.Lead.ID) {
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="contact-%d.json"`, id))
+	c.Header("Cache-Control", "no-store")
+	renderJSON(c, http.StatusOK, x)
 }
 
 type jsonRaw string

@@ -411,3 +411,15 @@ func (s *Store) RelationsOf(ctx context.Context, corpID, externalUserID string) 
 	}
 	return out, nil
 }
+
+// EventsOfContact returns the stored callbacks about one external contact,
+// payloads included, oldest first (at most limit).
+func (s *Store) EventsOfContact(ctx context.Context, corpID, externalUserID string, limit int) ([]Event, error) {
+	var out []Event
+	err := s.db.WithContext(ctx).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).
+		Order("id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read a contact's events: %w", err)
+	}
+	return out, nil
+}

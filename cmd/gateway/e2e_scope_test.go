@@ -380,3 +380,47 @@ func tokenID(t *testing.T, e *e2e, tok string) uint64 {
 }
 
 func sortedStrings(s []string) []string { sort.Strings(s); return s }
+
+// An admin exports everything held about a customer as one JSON document;
+// the export is audited, and no other role may export.
+func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		f := newScopeFixture(t, e)
+		var x struct {
+			Contact   model.Contact           `json:"contact"`
+			Relations []model.Relation        `json:"relations"`
+			Tags      map[string][]string     `json:"relation_tags"`
+			Timeline  []model.TimelineEntry   `json:"timeline"`
+			Lead      *service.Lead           `json:"lead"`
+			Events    []service.ExportedEvent `json:"events"`
+		}
+		path := fmt.Sprintf("/api/v1/contacts/%d/export", f.shared)
+		if st := e.api("GET", path, nil, &x); st != 200 {
+			t.Fatalf("export: %d", st)
+		}
+		if x.Contact.Name != "王五" || len(x.Relations) != 2 || len(x.Tags) != 2 || len(x.Timeline) == 0 ||
+			x.Lead == nil || x.Lead.ContactID != f.shared || len(x.Lead.Transitions) == 0 || len(x.Events) < 2 {
+			t.Fatalf("export = %+v", x)
+		}
+		for _, ev := range x.Events {
+			if !strings.Contains(ev.Payload, x.Contact.ExternalUserID) {
+				t.Errorf("event %d is not about the contact: %s", ev.ID, ev.Payload)
+			}
+		}
+		var audit struct {
+			Entries []service.AuditEntry `json:"entries"`
+		}
+		e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.shared), nil, &audit)
+		if len(audit.Entries) == 0 || audit.Entries[0].Action != "export" || audit.Entries[0].Route != "/api/v1/contacts/:id/export" {
+			t.Fatalf("export not audited: %+v", audit.Entries)
+		}
+		for _, tok := range []string{f.viewer, f.zhangsan, f.crm} {
+			if st := e.api("GET", path, nil, nil, tok); st != 403 {
+				t.Errorf("export as a non-admin: %d", st)
+			}
+		}
+		if st := e.api("GET", "/api/v1/contacts/999999/export", nil, nil); st != 404 {
+			t.Errorf("export of no contact: %d", st)
+		}
+	})
+}
