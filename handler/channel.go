@@ -24,6 +24,7 @@ type channelHandler struct {
 	codes    *service.ChannelCodes
 	contacts *service.Contacts
 	audit    *service.Audit
+	staff    *service.StaffDirectory
 	corps    []string
 	fetchQR  func(ctx context.Context, url string) ([]byte, error)
 }
@@ -63,7 +64,7 @@ func (h *channelHandler) create(c *gin.Context) {
 		return
 	}
 	var spec service.ChannelCodeSpec
-	if !bindJSON(c, &spec) {
+	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, service.RosterRefs("roster", spec.Roster)) {
 		return
 	}
 	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
@@ -115,7 +116,7 @@ func (h *channelHandler) update(c *gin.Context) {
 		return
 	}
 	var spec service.ChannelCodeSpec
-	if !bindJSON(c, &spec) {
+	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, service.RosterRefs("roster", spec.Roster)) {
 		return
 	}
 	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)

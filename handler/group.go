@@ -23,7 +23,7 @@ func mountLiveCodes(api *gin.RouterGroup, r *gin.Engine, d Deps) {
 		(&groupHandler{groups: d.Groups, corps: corps, fetchQR: d.fetchQR()}).routes(api, r)
 	}
 	if d.Stores != nil {
-		(&storeHandler{stores: d.Stores, corps: corps}).routes(api, r)
+		(&storeHandler{stores: d.Stores, staff: d.Staff, corps: corps}).routes(api, r)
 	}
 }
 

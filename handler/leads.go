@@ -16,6 +16,7 @@ import (
 // leadsHandler serves leads, the funnel, scoring, tag rules and the CRM's answers.
 type leadsHandler struct {
 	leads *service.Leads
+	staff *service.StaffDirectory
 	rules *service.TagRules
 	tags  *service.TagCatalogue
 	audit *service.Audit
@@ -204,6 +205,9 @@ func (h *leadsHandler) patch(c *gin.Context) {
 	}
 	var p service.LeadPatch
 	if !bindJSON(c, &p) {
+		return
+	}
+	if p.Owner != nil && *p.Owner != "" && !knownStaff(c, h.staff, corp, []service.StaffRef{{Field: "owner", UserID: *p.Owner}}) {
 		return
 	}
 	l, err := h.leads.Patch(c.Request.Context(), corp, id, p, principal(c).Name)

@@ -39,6 +39,9 @@ type Deps struct {
 	// Group codes and store codes (nil leaves their routes out).
 	Groups *service.GroupCodes
 	Stores *service.StoreCodes
+	// Staff is the WeCom staff directory: GET /api/v1/staff, and the check of
+	// userids in rosters, store staff and lead owners (nil: no check).
+	Staff *service.StaffDirectory
 	// FetchQR downloads a WeCom QR image (nil: a plain HTTP GET).
 	FetchQR func(ctx context.Context, url string) ([]byte, error)
 	// Mount lets main attach extra routes (the demo simulator) to the same engine.
@@ -100,14 +103,17 @@ func New(d Deps) *gin.Engine {
 
 	if d.Codes != nil {
 		corps := d.corpIDs()
-		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, audit: d.Audit, corps: corps, fetchQR: d.fetchQR()}
+		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, audit: d.Audit, staff: d.Staff, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
-			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, audit: d.Audit, corps: corps}).routes(api)
+			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, audit: d.Audit, staff: d.Staff, corps: corps}).routes(api)
 		}
 	}
 
 	mountLiveCodes(api, r, d)
+	if d.Staff != nil {
+		(&staffHandler{staff: d.Staff, corps: d.corpIDs()}).routes(api)
+	}
 
 	mountWebhooks(api, d)
 	registerConsole(r)

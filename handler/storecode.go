@@ -20,6 +20,7 @@ import (
 // storeHandler serves stores, store codes and the store landing page.
 type storeHandler struct {
 	stores *service.StoreCodes
+	staff  *service.StaffDirectory
 	corps  []string
 }
 
@@ -53,6 +54,9 @@ func (h *storeHandler) createStore(c *gin.Context) {
 	}
 	var spec service.StoreSpec
 	if !bindJSON(c, &spec) {
+		return
+	}
+	if spec.Staff != nil && !knownStaff(c, h.staff, corp, service.RosterRefs("staff", spec.Staff)) {
 		return
 	}
 	st, err := h.stores.CreateStore(c.Request.Context(), corp, spec)
@@ -127,6 +131,9 @@ func (h *storeHandler) updateStore(c *gin.Context) {
 	}
 	var spec service.StoreSpec
 	if !bindJSON(c, &spec) {
+		return
+	}
+	if spec.Staff != nil && !knownStaff(c, h.staff, corp, service.RosterRefs("staff", spec.Staff)) {
 		return
 	}
 	st, err := h.stores.UpdateStore(c.Request.Context(), corp, id, spec)

@@ -38,6 +38,7 @@ var migrations = []migration{
 	{9, "deadline lanes on events and jobs, shared API budgets, landing-page pick holds", migrateV9},
 	{10, "webhook endpoint versions, replay schedules, token expiry, lead change feed", migrateV10},
 	{11, "audit log of personal-data reads", migrateV11},
+	{12, "staff directory", migrateV12},
 }
 
 // SchemaVersion is the version this build expects.

@@ -45,6 +45,8 @@ const (
 	APISendWelcomeMsg        = "externalcontact/send_welcome_msg"
 	APIUploadMedia           = "media/upload"
 	APICreateAcquisitionLink = "externalcontact/customer_acquisition/create_link"
+	APIListDepartments       = "department/list"
+	APIListStaff             = "user/list"
 )
 
 // APIs lists every API the Client calls, for metrics.
@@ -56,6 +58,7 @@ var APIs = []string{
 	APIGetCorpTags, APIAddCorpTag, APIEditCorpTag, APIDeleteCorpTag,
 	APISendWelcomeMsg, APIUploadMedia, APICreateAcquisitionLink,
 	APIAddGroupWelcome, APIEditGroupWelcome, APIGetGroupWelcome, APIDeleteGroupWelcome,
+	APIListDepartments, APIListStaff,
 }
 
 // DefaultAPIBase is WeCom's API host, the one silenceper's URLs are written
@@ -375,6 +378,13 @@ func (c *Client) own(ctx context.Context, api string, body, out any) error {
 	})
 }
 
+// ownGet sends our own GET request with the query q for do.
+func (c *Client) ownGet(ctx context.Context, api string, q url.Values, out any) error {
+	return c.do(ctx, api, func(ctx context.Context, token string, settle func(error) error) error {
+		return settle(c.exchange(ctx, http.MethodGet, api, token, q, nil, out))
+	})
+}
+
 // encodeJSON writes like silenceper's PostJSON (no HTML escaping, so link URLs
 // keep their '&'), without the trailing newline.
 func encodeJSON(v any) ([]byte, error) {
@@ -394,12 +404,28 @@ func (c *Client) postJSON(ctx context.Context, api, token string, body, out any)
 	if err != nil {
 		return invalidf(api, "encoding request: %v", err)
 	}
-	u := apiURL(api) + "?" + url.Values{"access_token": {token}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(buf))
+	return c.exchange(ctx, http.MethodPost, api, token, nil, buf, out)
+}
+
+// exchange sends one request (a JSON body, if any, and the query q with the
+// token) and decodes WeCom's answer into out.
+func (c *Client) exchange(ctx context.Context, method, api, token string, q url.Values, body []byte, out any) error {
+	query := url.Values{}
+	for k, v := range q {
+		query[k] = v
+	}
+	query.Set("access_token", token)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, apiURL(api)+"?"+query.Encode(), rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	}
 	resp, err := currentHTTPClient().Do(req)
 	if err != nil {
 		return err

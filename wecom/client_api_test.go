@@ -301,6 +301,32 @@ func TestClientAPIRequests(t *testing.T) {
 		},
 	}
 
+	cases = append(cases, []struct {
+		name   string
+		call   func(ctx context.Context) (result, error)
+		api    string
+		method string
+		body   string
+		query  map[string]string
+		want   result
+	}{
+		{
+			name:   "ListDepartments",
+			call:   func(ctx context.Context) (result, error) { return c.ListDepartments(ctx) },
+			api:    APIListDepartments,
+			method: http.MethodGet,
+			want:   []Department{{ID: 1, Name: "总部", Order: 100}, {ID: 2, Name: "销售部", ParentID: 1, Order: 90}},
+		},
+		{
+			name:   "ListStaff",
+			call:   func(ctx context.Context) (result, error) { return c.ListStaff(ctx, 1, true) },
+			api:    APIListStaff,
+			method: http.MethodGet,
+			query:  map[string]string{"department_id": "1", "fetch_child": "1"},
+			want:   []StaffMember{{UserID: "u1", Name: "张三", Departments: []int{2}, Avatar: "https://a.example/u1", Status: 1}},
+		},
+	}...)
+
 	tok, err := c.Token(ctxT(t))
 	if err != nil {
 		t.Fatal(err)

@@ -93,6 +93,8 @@ var fakeAnswers = map[string]string{
 	APICreateAcquisitionLink: `{"errcode":0,"errmsg":"ok","link":{"link_id":"l1","link_name":"N","url":"https://work.weixin.qq.com/ca/x","create_time":1700000000}}`,
 	APIAddGroupWelcome:       `{"errcode":0,"errmsg":"ok","template_id":"msgT1"}`,
 	APIGetGroupWelcome:       `{"errcode":0,"errmsg":"ok","text":{"content":"欢迎入群"},"link":{"title":"t","url":"https://e.x/"}}`,
+	APIListDepartments:       `{"errcode":0,"errmsg":"ok","department":[{"id":1,"name":"总部","parentid":0,"order":100},{"id":2,"name":"销售部","parentid":1,"order":90}]}`,
+	APIListStaff:             `{"errcode":0,"errmsg":"ok","userlist":[{"userid":"u1","name":"张三","department":[2],"avatar":"https://a.example/u1","status":1}]}`,
 }
 
 func newFakeWeCom(t *testing.T) *fakeWeCom {

@@ -119,6 +119,10 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	// Create a channel code through the form. Without a name the API says
 	// which field is wrong, and the form shows it there.
 	do(admin, "new code", chromedp.Click(chromedp.ID("new-channel")), chromedp.WaitVisible(chromedp.ID("channel-form")))
+	// The userid box suggests the WeCom staff directory's members by name.
+	until(admin, "staff suggestions", `document.getElementById('staff-options')?.dataset.count === '5' &&
+		document.querySelector('.member [data-role="userid"]').getAttribute('list') === 'staff-options' &&
+		[...document.querySelectorAll('#staff-options option')].some(o => o.value === 'lisi' && o.label === '李四 · 销售部')`)
 	do(admin, "roster member", chromedp.SendKeys(chromedp.CSS(`.member [data-role="userid"]`), "zhangsan"))
 	do(admin, "save without a name", chromedp.Click(chromedp.ID("save-channel")))
 	until(admin, "name error", `document.getElementById('f-name').classList.contains('invalid') &&

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -109,4 +111,48 @@ func randomAlnum(n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// restoreWays gives a fresh simulator back the contact ways the database
+// holds from an earlier run (channel codes, precise-mode members' own ways,
+// store codes' ways), so a restarted demo keeps scanning, syncing and
+// serving the QR images of the codes it made.
+func (d *demoEnv) restoreWays(ctx context.Context, store *model.Store) error {
+	codes, err := store.ActiveChannelCodes(ctx)
+	if err != nil {
+		return err
+	}
+	var ways []wecomsim.ContactWay
+	for _, c := range codes {
+		if c.ConfigID != "" {
+			var users []string
+			_ = json.Unmarshal([]byte(c.WeComUsers), &users)
+			ways = append(ways, wecomsim.ContactWay{ConfigID: c.ConfigID, QRCode: c.QRCode, State: c.State, SkipVerify: c.SkipVerify,
+				Remark: c.Name, User: users})
+		}
+		var members map[string]service.MemberWay
+		_ = json.Unmarshal([]byte(c.MemberWays), &members)
+		for uid, m := range members {
+			ways = append(ways, wecomsim.ContactWay{ConfigID: m.ConfigID, QRCode: m.QRCode, State: c.State, SkipVerify: c.SkipVerify,
+				User: []string{uid}})
+		}
+	}
+	storeWays, err := store.LiveStoreCodeWays(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range storeWays {
+		var users []string
+		_ = json.Unmarshal([]byte(w.WeComUsers), &users)
+		ways = append(ways, wecomsim.ContactWay{ConfigID: w.ConfigID, QRCode: w.QRCode, State: w.State, SkipVerify: true, User: users})
+	}
+	for _, w := range ways {
+		if err := d.sim.RestoreContactWay(w); err != nil {
+			return err
+		}
+	}
+	if len(ways) > 0 {
+		d.log.Info("demo: the simulator got back the contact ways of the database", "ways", len(ways))
+	}
+	return nil
 }

@@ -168,9 +168,11 @@ func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
 		if ways, _ := e.ctl.ContactWays(ctx); len(ways) != 0 {
 			t.Fatalf("invalid specs made %d contact ways", len(ways))
 		}
-		// WeCom refuses an unknown staff member: 502 with WeCom's reason, nothing stored.
+		// A userid that is not a staff member of the corp is refused naming
+		// it (the staff directory), before WeCom is asked; nothing stored.
 		var out map[string]map[string]string
-		if st := e.api("POST", "/api/v1/channel-codes", map[string]any{"name": "x", "roster": roster(member("nobody"))}, &out); st != 502 {
+		if st := e.api("POST", "/api/v1/channel-codes", map[string]any{"name": "x", "roster": roster(member("nobody"))}, &out); st != 400 ||
+			out["error"]["field"] != "roster.members[0].userid" {
 			t.Fatalf("unknown staff: %d %v", st, out)
 		}
 

@@ -289,3 +289,66 @@ func TestFailedGroupSyncAlertsTheCode(t *testing.T) {
 		}
 	})
 }
+
+// The staff directory comes from WeCom's address book (through the
+// simulator's user/list and department/list): names, departments, and the
+// userids admin input may name. A userid that is not a staff member is 400
+// naming its field; one added in WeCom is known after a refresh.
+func TestStaffDirectoryAndUseridChecks(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		var dir service.StaffList
+		if st := e.api("GET", "/api/v1/staff", nil, &dir); st != 200 || len(dir.Staff) != 5 || dir.RefreshedAt == nil {
+			t.Fatalf("staff: %d %+v", st, dir)
+		}
+		var lisi service.Staff
+		for _, s := range dir.Staff {
+			if s.UserID == "lisi" {
+				lisi = s
+			}
+		}
+		if lisi.Name != "李四" || len(lisi.Departments) != 1 || lisi.Departments[0].Name != "销售部" || !lisi.Active {
+			t.Fatalf("lisi = %+v", lisi)
+		}
+
+		code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"))})
+		cases := []struct {
+			method, path string
+			body         map[string]any
+			field        string
+		}{
+			{"POST", "/api/v1/channel-codes", map[string]any{"name": "x", "roster": roster(member("zhangsan"), member("ghost"))}, "roster.members[1].userid"},
+			{"PATCH", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), map[string]any{"roster": map[string]any{"members": []any{member("zhangsan")}, "backups": []string{"ghost"}}}, "roster.backups[0]"},
+			{"POST", "/api/v1/stores", map[string]any{"name": "静安店", "latitude": 31.2, "longitude": 121.4, "staff": roster(member("ghost"))}, "staff.members[0].userid"},
+		}
+		for _, c := range cases {
+			if st, field := e.apiError(c.method, c.path, c.body); st != 400 || field != c.field {
+				t.Errorf("%s %s: %d %q, want 400 naming %s", c.method, c.path, st, field, c.field)
+			}
+		}
+		res := e.scan(code, "韩梅梅")
+		e.idle()
+		l := e.leadOf(res.ExternalUserID)
+		if st, field := e.apiError("PATCH", fmt.Sprintf("/api/v1/leads/%d", l.ID), map[string]any{"owner": "ghost"}); st != 400 || field != "owner" {
+			t.Errorf("lead owner ghost: %d %q", st, field)
+		}
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", l.ID), map[string]any{"owner": "lisi"}, nil); st != 200 {
+			t.Errorf("lead owner lisi: %d", st)
+		}
+
+		// A member WeCom gains is refused until the directory is read again.
+		if err := e.ctl.AddStaff(ctx, wecomsim.Staff{UserID: "newbie", Name: "新人"}); err != nil {
+			t.Fatal(err)
+		}
+		spec := map[string]any{"name": "新码", "roster": roster(member("newbie"))}
+		if st, field := e.apiError("POST", "/api/v1/channel-codes", spec); st != 400 || field != "roster.members[0].userid" {
+			t.Fatalf("newbie before a refresh: %d %q", st, field)
+		}
+		if st := e.api("POST", "/api/v1/staff/refresh", nil, &dir); st != 200 || len(dir.Staff) != 6 {
+			t.Fatalf("refresh: %d %d staff", st, len(dir.Staff))
+		}
+		if st := e.api("POST", "/api/v1/channel-codes", spec, nil); st != 201 {
+			t.Fatalf("newbie after the refresh: %d", st)
+		}
+	})
+}

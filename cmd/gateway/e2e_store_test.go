@@ -252,14 +252,14 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 			body  map[string]any
 			field string
 		}{
-			{map[string]any{"latitude": 1, "longitude": 1, "staff": roster(member("a"))}, "name"},
-			{map[string]any{"name": "x", "longitude": 1, "staff": roster(member("a"))}, "latitude"},
-			{map[string]any{"name": "x", "latitude": 91, "longitude": 1, "staff": roster(member("a"))}, "latitude"},
-			{map[string]any{"name": "x", "latitude": 1, "longitude": 181, "staff": roster(member("a"))}, "longitude"},
+			{map[string]any{"latitude": 1, "longitude": 1, "staff": roster(member("zhangsan"))}, "name"},
+			{map[string]any{"name": "x", "longitude": 1, "staff": roster(member("zhangsan"))}, "latitude"},
+			{map[string]any{"name": "x", "latitude": 91, "longitude": 1, "staff": roster(member("zhangsan"))}, "latitude"},
+			{map[string]any{"name": "x", "latitude": 1, "longitude": 181, "staff": roster(member("zhangsan"))}, "longitude"},
 			{map[string]any{"name": "x", "latitude": 1, "longitude": 1}, "staff"},
 			{map[string]any{"name": "x", "latitude": 1, "longitude": 1, "staff": map[string]any{"members": []any{}}}, "staff.members"},
-			{map[string]any{"name": "x", "latitude": 1, "longitude": 1, "staff": roster(member("a", "daily_cap", 3))}, "staff.members[0].daily_cap"},
-			{map[string]any{"name": "x", "latitude": 1, "longitude": 1, "staff": roster(member("a")), "group_chat_id": "wrnope"}, "group_chat_id"},
+			{map[string]any{"name": "x", "latitude": 1, "longitude": 1, "staff": roster(member("zhangsan", "daily_cap", 3))}, "staff.members[0].daily_cap"},
+			{map[string]any{"name": "x", "latitude": 1, "longitude": 1, "staff": roster(member("zhangsan")), "group_chat_id": "wrnope"}, "group_chat_id"},
 		} {
 			var er struct {
 				Error struct{ Field string } `json:"error"`

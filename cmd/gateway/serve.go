@@ -63,6 +63,7 @@ type gateway struct {
 	codes      *service.ChannelCodes
 	webhooks   *service.Webhooks
 	groups     *service.GroupCodes
+	staff      *service.StaffDirectory
 	stores     *service.StoreCodes
 	tags       *service.TagCatalogue
 	audit      *service.Audit
@@ -176,8 +177,13 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	contacts.AttributeStores(g.stores)
 	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
 	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
+	g.staff = service.NewStaffDirectory(g.store, lookup, w.now, log)
 
 	if g.demo != nil {
+		if err := g.demo.restoreWays(ctx, g.store); err != nil {
+			g.close()
+			return nil, err
+		}
 		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
 			g.close()
 			return nil, err
@@ -195,6 +201,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst, Audit: g.audit,
+		Staff: g.staff,
 	})
 	return g, nil
 }

@@ -165,6 +165,9 @@ func (s *Sim) apis() map[string]apiSpec {
 		"externalcontact/group_welcome_template/del":  {method: http.MethodPost, fn: s.apiDelGroupWelcome},
 
 		"media/upload": {method: http.MethodPost, fn: s.apiMediaUpload},
+
+		"user/list":       {method: http.MethodGet, fn: s.apiUserList},
+		"department/list": {method: http.MethodGet, fn: s.apiDepartmentList},
 	}
 }
 

@@ -2,6 +2,7 @@ package wecomsim
 
 import (
 	"slices"
+	"strconv"
 )
 
 func (s *Sim) apiExternalContactGet(c *apiCall) (any, *apiError) {
@@ -41,6 +42,76 @@ func (s *Sim) apiExternalContactList(c *apiCall) (any, *apiError) {
 	return struct {
 		ExternalUserID []string `json:"external_userid"`
 	}{ids}, nil
+}
+
+// apiUserList answers user/list (GET, department_id, fetch_child) as WeCom
+// does: the members of a department, with their departments and avatar.
+func (s *Sim) apiUserList(c *apiCall) (any, *apiError) {
+	q := c.r.URL.Query()
+	dept, err := strconv.Atoi(q.Get("department_id"))
+	if err != nil || dept <= 0 {
+		return nil, apiErr(CodeInvalidParam, "department_id")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := map[int]bool{dept: true}
+	if q.Get("fetch_child") == "1" {
+		want = s.st.subtree(dept)
+	}
+	type user struct {
+		UserID     string `json:"userid"`
+		Name       string `json:"name"`
+		Department []int  `json:"department"`
+		Avatar     string `json:"avatar"`
+		Status     int    `json:"status"`
+	}
+	list := []user{}
+	for _, id := range s.st.staffOrder {
+		sf := s.st.staff[id]
+		depts := sf.Departments
+		if len(depts) == 0 {
+			depts = []int{1}
+		}
+		if slices.ContainsFunc(depts, func(d int) bool { return want[d] }) {
+			list = append(list, user{UserID: sf.UserID, Name: sf.Name, Department: depts, Avatar: sf.Avatar, Status: 1})
+		}
+	}
+	return struct {
+		UserList []user `json:"userlist"`
+	}{list}, nil
+}
+
+// apiDepartmentList answers department/list (GET, optional id: that
+// department and those under it).
+func (s *Sim) apiDepartmentList(c *apiCall) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]Department{}, s.st.departments...)
+	if v := c.r.URL.Query().Get("id"); v != "" {
+		id, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, apiErr(CodeInvalidParam, "id")
+		}
+		keep := s.st.subtree(id)
+		out = slices.DeleteFunc(out, func(d Department) bool { return !keep[d.ID] })
+	}
+	return struct {
+		Department []Department `json:"department"`
+	}{out}, nil
+}
+
+// subtree is the department id and every department under it.
+func (st *corpState) subtree(id int) map[int]bool {
+	in := map[int]bool{id: true}
+	for changed := true; changed; {
+		changed = false
+		for _, d := range st.departments {
+			if in[d.ParentID] && !in[d.ID] {
+				in[d.ID], changed = true, true
+			}
+		}
+	}
+	return in
 }
 
 func (s *Sim) apiFollowUserList(c *apiCall) (any, *apiError) {

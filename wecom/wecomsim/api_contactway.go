@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -308,4 +309,42 @@ func (s *Sim) apiListContactWay(c *apiCall) (any, *apiError) {
 		res.NextCursor = strconv.Itoa(offset + req.Limit)
 	}
 	return res, nil
+}
+
+// RestoreContactWay puts back a contact way an earlier run of the simulator
+// made, under its own config_id and QR code URL, for a gateway whose
+// database outlived it (a demo restarted on the same port). A config_id the
+// simulator knows is left as it is.
+func (s *Sim) RestoreContactWay(w ContactWay) error {
+	if w.ConfigID == "" {
+		return fmt.Errorf("wecomsim: a contact way to restore needs its config_id")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.st.ways[w.ConfigID]; ok {
+		return nil
+	}
+	c := w
+	if c.Type == 0 {
+		c.Type = 1
+		if len(c.User) > 1 {
+			c.Type = 2
+		}
+	}
+	if c.Scene == 0 {
+		c.Scene = 2
+	}
+	if c.User == nil {
+		c.User = []string{}
+	}
+	if c.Party == nil {
+		c.Party = []int{}
+	}
+	c.CreateTime = s.now().Unix()
+	if i := strings.LastIndex(c.QRCode, "/sim/qr/"); i >= 0 {
+		s.st.qr[c.QRCode[i+len("/sim/qr/"):]] = qrTarget{kind: "contact", id: c.ConfigID}
+	}
+	s.st.ways[c.ConfigID] = &c
+	s.st.wayOrder = append(s.st.wayOrder, c.ConfigID)
+	return nil
 }

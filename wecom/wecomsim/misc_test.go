@@ -1,6 +1,7 @@
 package wecomsim
 
 import (
+	"net/url"
 	"testing"
 	"time"
 )
@@ -82,5 +83,39 @@ func TestOldWelcomeCodesAreForgotten(t *testing.T) {
 	s.mu.Unlock()
 	if kept || n > 8200 {
 		t.Fatalf("old code kept=%v, %d codes", kept, n)
+	}
+}
+
+// The address book: department/list and user/list in WeCom's wire format,
+// a department alone or with the departments under it.
+func TestAddressBookLists(t *testing.T) {
+	e := newEnv(t, Options{})
+	depts := e.api.get("department/list", nil, true)
+	if depts.code() != 0 || len(depts.list("department")) != 3 {
+		t.Fatalf("department/list = %v", depts)
+	}
+	first := depts.list("department")[0].(map[string]any)
+	if first["id"].(float64) != 1 || first["name"] != "演示企业" || first["parentid"].(float64) != 0 {
+		t.Fatalf("department = %v", first)
+	}
+	if sub := e.api.get("department/list", url.Values{"id": {"3"}}, true); len(sub.list("department")) != 1 {
+		t.Fatalf("department/list?id=3 = %v", sub)
+	}
+	all := e.api.get("user/list", url.Values{"department_id": {"1"}, "fetch_child": {"1"}}, true)
+	if all.code() != 0 || len(all.list("userlist")) != 5 {
+		t.Fatalf("user/list of everyone = %v", all)
+	}
+	u := all.list("userlist")[0].(map[string]any)
+	if u["userid"] != "zhangsan" || u["name"] != "张三" || len(u["department"].([]any)) != 1 || u["status"].(float64) != 1 {
+		t.Fatalf("user = %v", u)
+	}
+	if market := e.api.get("user/list", url.Values{"department_id": {"3"}}, true); len(market.list("userlist")) != 3 {
+		t.Fatalf("user/list of 市场部 = %v", market)
+	}
+	if top := e.api.get("user/list", url.Values{"department_id": {"1"}}, true); len(top.list("userlist")) != 0 {
+		t.Fatalf("user/list of the top department alone = %v", top)
+	}
+	if bad := e.api.get("user/list", nil, true); bad.code() != CodeInvalidParam {
+		t.Fatalf("user/list without department_id = %v", bad)
 	}
 }

@@ -38,6 +38,24 @@ import (
 type Staff struct {
 	UserID string `json:"userid"`
 	Name   string `json:"name"`
+	// Departments are the ids of the member's departments (default: 1,
+	// the corp itself); user/list and department/list report them.
+	Departments []int  `json:"department,omitempty"`
+	Avatar      string `json:"avatar,omitempty"`
+}
+
+// Department is one department of the corp's address book.
+type Department struct {
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	ParentID int    `json:"parentid"`
+	Order    int    `json:"order"`
+}
+
+// defaultDepartments is the address book a Sim starts with.
+func defaultDepartments() []Department {
+	return []Department{{ID: 1, Name: "演示企业", ParentID: 0, Order: 100000000}, {ID: 2, Name: "销售部", ParentID: 1, Order: 99999000},
+		{ID: 3, Name: "市场部", ParentID: 1, Order: 99998000}}
 }
 
 // Options configure a Sim. Zero values take WeCom's defaults.
@@ -67,11 +85,11 @@ type Options struct {
 // defaultStaff is the roster a Sim starts with when Options.Staff is empty.
 func defaultStaff() []Staff {
 	return []Staff{
-		{UserID: "zhangsan", Name: "张三"},
-		{UserID: "lisi", Name: "李四"},
-		{UserID: "wangwu", Name: "王五"},
-		{UserID: "zhaoliu", Name: "赵六"},
-		{UserID: "sunqi", Name: "孙七"},
+		{UserID: "zhangsan", Name: "张三", Departments: []int{2}},
+		{UserID: "lisi", Name: "李四", Departments: []int{2}},
+		{UserID: "wangwu", Name: "王五", Departments: []int{2, 3}},
+		{UserID: "zhaoliu", Name: "赵六", Departments: []int{3}},
+		{UserID: "sunqi", Name: "孙七", Departments: []int{3}},
 	}
 }
 

@@ -10,8 +10,9 @@ import (
 
 // corpState is everything the simulated corp knows. Sim.mu guards it.
 type corpState struct {
-	staff      map[string]*Staff
-	staffOrder []string
+	staff       map[string]*Staff
+	staffOrder  []string
+	departments []Department
 
 	customers     map[string]*customer
 	customerOrder []string
@@ -103,6 +104,7 @@ func newCorpState(o Options) *corpState {
 	for _, sf := range o.Staff {
 		st.addStaff(sf)
 	}
+	st.departments = defaultDepartments()
 	return st
 }
 

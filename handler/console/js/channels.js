@@ -4,6 +4,7 @@ import { get, post, patch, del, download, objectURL } from './api.js';
 import { h, field, val, list, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
 import { codeCharts } from './charts.js';
+import { staffPicker } from './staff.js';
 
 const MODES = { random: '随机（企业微信分配）', precise: '精准（落地页分配）' };
 const STRATEGIES = [['round_robin', '轮流 round_robin'], ['least_loaded', '最少接待 least_loaded'], ['weighted', '按权重 weighted']];
@@ -47,6 +48,19 @@ export function qrPreview(kind, id) {
   objectURL(`/${kind}/${id}/qr.png`).then((src) => { img.src = src; },
     (e) => fig.replaceChildren(badge('二维码获取失败：' + e.message, 'warn')));
   return fig;
+}
+
+// timeZoneOptions lists the IANA time zones the browser knows, China's
+// first, keeping current even if the browser does not know it.
+export function timeZoneOptions(current, blank) {
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf('timeZone');
+  } catch { /* an older browser: the common ones below */ }
+  const first = ['Asia/Shanghai', 'Asia/Hong_Kong', 'Asia/Taipei', 'Asia/Singapore', 'Asia/Tokyo', 'Europe/London', 'America/New_York'];
+  const all = [...new Set([...(current ? [current] : []), ...first, ...zones])];
+  const opts = all.map((z) => [z, z === 'Asia/Shanghai' ? 'Asia/Shanghai（北京时间）' : z]);
+  return blank ? [['', blank], ...opts] : opts;
 }
 
 const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'];
@@ -131,7 +145,7 @@ function memberRow(m, disabled) {
   const shifts = h('div', { class: 'shifts' }, (m.shifts || []).map((s) => shiftRow(s, disabled)));
   const row = h('fieldset', { class: 'member' },
     h('div', { class: 'member-line' },
-      h('label', null, '成员 userid', h('input', { type: 'text', value: m.userid || '', disabled, data: { role: 'userid' }, placeholder: 'zhangsan' })),
+      h('label', null, '成员 userid', h('input', { type: 'text', value: m.userid || '', disabled, data: { role: 'userid' }, placeholder: 'zhangsan', list: staffPicker(), autocomplete: 'off' })),
       h('label', null, '每日上限', h('input', { type: 'number', min: 0, value: m.daily_cap || '', disabled, data: { role: 'cap' }, placeholder: '不限' })),
       h('label', null, '权重', h('input', { type: 'number', min: 0, value: m.weight || '', disabled, data: { role: 'weight' }, placeholder: '1' })),
       h('label', { class: 'switch' }, h('input', { type: 'checkbox', checked: !m.offline, disabled, data: { role: 'online' } }), '在线'),
@@ -212,7 +226,7 @@ export async function formPage(ctx) {
     utmFields(code && code.utm, ro),
     h('h2', { text: '接待排班' }),
     h('div', { class: 'grid2' },
-      field({ label: '时区', name: 'roster.time_zone', value: r.time_zone || 'Asia/Shanghai', disabled: ro }),
+      field({ label: '时区', name: 'roster.time_zone', type: 'select', value: r.time_zone || 'Asia/Shanghai', disabled: ro, options: timeZoneOptions(r.time_zone) }),
       field({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
     h('div', { data: { field: 'roster.members' } }, members),
     ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' })) } }),

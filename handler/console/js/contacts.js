@@ -4,6 +4,7 @@ import { get } from './api.js';
 import { h, field, val, table, badge, fmtTime, msg } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
 import { stageBadge } from './leads.js';
+import { staffPicker } from './staff.js';
 
 const GENDER = { 0: '未知', 1: '男', 2: '女' };
 const TYPE = { 1: '微信用户', 2: '企业微信用户' };
@@ -38,7 +39,7 @@ export async function listPage(ctx) {
   const filter = h('form', { class: 'filters', id: 'contact-filters' },
     field({ label: '渠道活码', name: 'code', type: 'select', value: q.get('code') || '',
       options: [['', '全部'], ...[...names].map(([id, name]) => [id, name])] }),
-    field({ label: '员工', name: 'staff', value: q.get('staff') || '', placeholder: 'userid' }),
+    field({ label: '员工', name: 'staff', value: q.get('staff') || '', placeholder: 'userid', attrs: { list: staffPicker(), autocomplete: 'off' } }),
     field({ label: '标签', name: 'tag', value: q.get('tag') || '' }),
     field({ label: '搜索', name: 'q', value: q.get('q') || '', placeholder: '姓名、公司、外部联系人 ID' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));

@@ -3,6 +3,7 @@
 import { get, post } from './api.js';
 import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
+import { staffPicker } from './staff.js';
 
 export const STAGES = [
   ['raw', '新线索'], ['mql', 'MQL 市场认可'], ['sql', 'SQL 销售认可'], ['handed_off', '已移交 CRM'], ['accepted', 'CRM 已接受'],
@@ -29,7 +30,7 @@ export async function listPage(ctx) {
   const q = ctx.query;
   const filter = h('form', { class: 'filters', id: 'lead-filters' },
     field({ label: '阶段', name: 'stage', type: 'select', value: q.get('stage') || '', options: [['', '全部'], ...STAGES] }),
-    ctx.role === 'staff' ? null : field({ label: '负责人', name: 'owner', value: q.get('owner') || '', placeholder: 'userid' }),
+    ctx.role === 'staff' ? null : field({ label: '负责人', name: 'owner', value: q.get('owner') || '', placeholder: 'userid', attrs: { list: staffPicker(), autocomplete: 'off' } }),
     field({ label: '标签', name: 'tag', value: q.get('tag') || '' }),
     field({ label: '最低分', name: 'min_score', type: 'number', value: q.get('min_score') || '' }),
     field({ label: '搜索', name: 'q', value: q.get('q') || '', placeholder: '姓名、公司、手机' }),

@@ -4,7 +4,7 @@
 import { get, post, patch } from './api.js';
 import { h, field, val, list, number, errorBox, showError, clearErrors, table, badge, toast } from './dom.js';
 import { fetchAll } from './list.js';
-import { WEEKDAYS, deleteBar } from './channels.js';
+import { WEEKDAYS, deleteBar, timeZoneOptions } from './channels.js';
 import { STAGES, BANT, ANSWERS } from './leads.js';
 
 const TRIGGERS = [
@@ -149,7 +149,7 @@ export async function formPage(ctx) {
       h('div', { class: 'grid3' },
         field({ label: '开始', name: 'conditions.start', value: c.start || '', placeholder: '09:00', attrs: { inputmode: 'numeric' } }),
         field({ label: '结束（不含）', name: 'conditions.end', value: c.end || '', placeholder: '18:00', attrs: { inputmode: 'numeric' } }),
-        field({ label: '时区', name: 'conditions.time_zone', value: c.time_zone || '', placeholder: 'Asia/Shanghai' })),
+        field({ label: '时区', name: 'conditions.time_zone', type: 'select', value: c.time_zone || '', options: timeZoneOptions(c.time_zone, '默认（Asia/Shanghai）') })),
       h('div', { class: 'grid2' },
         field({ label: '须有全部标签', name: 'conditions.tags_all', value: (c.tags_all || []).join('，'), hint: '逗号分隔' }),
         field({ label: '须没有任何标签', name: 'conditions.tags_none', value: (c.tags_none || []).join('，'), hint: '逗号分隔' }),

@@ -1,0 +1,48 @@
+package handler
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/leadgate/scrm-gateway/service"
+)
+
+// staffHandler serves the staff directory.
+type staffHandler struct {
+	staff *service.StaffDirectory
+	corps []string
+}
+
+func (h *staffHandler) routes(api *gin.RouterGroup) {
+	api.GET("/staff", requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer), h.list)
+	api.POST("/staff/refresh", requireRole(service.RoleAdmin), h.refresh)
+}
+
+func (h *staffHandler) list(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	l, err := h.staff.List(c.Request.Context(), corp)
+	reply(c, http.StatusOK, l, err)
+}
+
+func (h *staffHandler) refresh(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	l, err := h.staff.Refresh(c.Request.Context(), corp)
+	reply(c, http.StatusOK, l, err)
+}
+
+// knownStaff renders 400 naming the first of refs that is not a staff
+// member of the corp, and reports whether all are.
+func knownStaff(c *gin.Context, dir *service.StaffDirectory, corp string, refs []service.StaffRef) bool {
+	if err := dir.Check(c.Request.Context(), corp, refs); err != nil {
+		renderError(c, err)
+		return false
+	}
+	return true
+}
