@@ -91,11 +91,17 @@ type errorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// wantsChinese reports whether the request asks for Chinese by name, as
+// the console does (Accept-Language: zh-CN).
+func wantsChinese(c *gin.Context) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.GetHeader("Accept-Language"))), "zh")
+}
+
 // abortError renders the one error shape. The message is English unless
 // the request asks for Chinese by name (Accept-Language: zh-CN, as the
 // console does): the common reasons have a Chinese text.
 func abortError(c *gin.Context, status int, code, message, field string) {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.GetHeader("Accept-Language"))), "zh") {
+	if wantsChinese(c) {
 		message = service.LocalizeReason(message, service.LangZH)
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})

@@ -95,6 +95,11 @@ func (h *storeHandler) importStores(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	if wantsChinese(c) {
+		for i := range res.Errors {
+			res.Errors[i].Message = service.LocalizeReason(res.Errors[i].Message, service.LangZH)
+		}
+	}
 	c.JSON(http.StatusOK, res)
 }
 

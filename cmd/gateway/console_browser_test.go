@@ -428,6 +428,26 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatalf("deleted store: %d", st)
 	}
 
+	// Stores come in from a CSV file: the good rows are kept, the bad one is
+	// listed with its row, field and reason.
+	csvPath := filepath.Join(t.TempDir(), "stores.csv")
+	os.WriteFile(csvPath, []byte("门店名称,地址,城市,纬度,经度,员工\n徐汇店,漕溪北路 1 号,上海市,31.19,121.43,zhangsan|lisi\n坏店,,上海市,91,121.4,zhangsan\n"), 0o644)
+	do(admin, "choose the CSV", chromedp.SetUploadFiles(chromedp.ID("f-import-file"), []string{csvPath}))
+	do(admin, "import", chromedp.Click(chromedp.ID("import-stores")))
+	until(admin, "import result", `!document.getElementById('import-result').hidden &&
+		document.querySelector('#import-result p').dataset.imported === '1' && document.querySelector('#import-result p').dataset.failed === '1' &&
+		document.querySelectorAll('#import-result table.import-errors tbody tr').length === 1 &&
+		document.querySelector('#import-result tbody td:nth-child(2)').textContent === 'latitude' &&
+		document.querySelector('#import-result tbody td:nth-child(3)').textContent.startsWith('须为 -90 到 90')`)
+	shoot(admin, "console-desktop-store-import")
+	var imported struct {
+		Stores []service.RetailStore `json:"stores"`
+	}
+	e.api("GET", "/api/v1/stores?q="+url.QueryEscape("徐汇店"), nil, &imported)
+	if len(imported.Stores) != 1 || imported.Stores[0].City != "上海市" {
+		t.Fatalf("imported stores: %+v", imported.Stores)
+	}
+
 	// The same console on a phone.
 	phone := tab(390, 844, true)
 	signIn(phone, e.token)

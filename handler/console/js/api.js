@@ -42,13 +42,15 @@ export function url(path, query) {
   return u.pathname + u.search;
 }
 
-async function send(method, path, { query, body, token } = {}) {
+async function send(method, path, { query, body, token, form } = {}) {
   // Reasons, alerts and timeline entries come back in the console's language.
   const headers = { Authorization: 'Bearer ' + (token || session.token()), 'Accept-Language': 'zh-CN' };
   const init = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
+  } else if (form) {
+    init.body = form; // the browser sets the multipart boundary
   }
   let resp;
   try {
@@ -73,6 +75,15 @@ export async function api(method, path, opts) {
   if (resp.status === 204) return null;
   const text = await resp.text();
   return text ? JSON.parse(text) : null;
+}
+
+// upload posts a file as multipart form field "file" and returns the
+// decoded JSON answer (errors as api's).
+export async function upload(path, file) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const resp = await send('POST', path, { form });
+  return resp.json();
 }
 
 export const get = (path, query) => api('GET', path, { query });

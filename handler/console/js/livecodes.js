@@ -1,6 +1,6 @@
 // 群活码 group codes, 门店活码 store codes and the stores behind them.
 
-import { get, post, patch } from './api.js';
+import { get, post, patch, upload } from './api.js';
 import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
 import { posterButtons, qrPreview, utmFields, readUTM, deleteBar } from './channels.js';
@@ -125,6 +125,7 @@ export async function storesPage(ctx) {
     codes,
     h('div', { class: 'page-head' }, h('h2', { text: '门店' }),
       ctx.can('createCode') ? h('a', { href: '#/stores/new', class: 'button', text: '新建门店' }) : null),
+    ctx.can('createCode') ? importForm(ctx) : null,
     stores);
 }
 
@@ -193,4 +194,46 @@ export async function storeFormPage(ctx) {
   return h('section', { class: 'page', id: 'store-edit' }, formHead(st ? st.name : '新建门店', null), form,
     st && ctx.can('deleteCode') ? deleteBar(ctx, { path: '/stores/' + st.id, back: '#/stores', label: '删除门店', askId: 'delete-store',
       what: `确定删除门店“${st.name}”？它在各门店活码中的联系我方式会被停用。` }) : null);
+}
+
+// importForm imports stores from a CSV file (POST /api/v1/stores/import):
+// good rows are kept, and each bad row is listed with its field and why.
+function importForm(ctx) {
+  const box = errorBox();
+  const result = h('div', { class: 'import-result', id: 'import-result', hidden: true });
+  const file = h('input', { type: 'file', name: 'file', id: 'f-import-file', 'aria-label': 'CSV 文件' });
+  file.accept = '.csv,text/csv';
+  const form = h('form', { class: 'card form', id: 'store-import' },
+    h('h3', { text: '从 CSV 导入门店' }),
+    h('p', { class: 'muted', text: 'UTF-8，带表头：门店名称、地址、省、市、纬度、经度（GCJ-02）、店员 userid（用 | 分隔）、门店群；最大 8 MB。正确的行会保存，错误的行逐行列出。' }),
+    box, h('div', { data: { field: 'file' } }, file),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'import-stores', text: '导入' })),
+    result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form, box);
+    if (!file.files.length) {
+      showError(form, box, { message: '请选择 CSV 文件', field: 'file' });
+      return;
+    }
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const res = await upload('/stores/import', file.files[0]);
+      const errs = res.errors || [];
+      result.replaceChildren(
+        h('p', { text: `已导入 ${res.imported} 家门店，${res.failed} 行有误。`, data: { imported: res.imported, failed: res.failed } }),
+        errs.length ? h('table', { class: 'grid import-errors' },
+          h('thead', null, h('tr', null, h('th', { text: '行' }), h('th', { text: '字段' }), h('th', { text: '原因' }))),
+          h('tbody', null, errs.map((e) => h('tr', null, h('td', { class: 'num', text: String(e.row) }), h('td', { text: e.field || '—' }), h('td', { text: e.message }))))) : null,
+        res.imported ? h('button', { type: 'button', class: 'small', text: '刷新门店列表', on: { click: () => ctx.go('#/stores?imported=' + Date.now()) } }) : null);
+      result.hidden = false;
+      if (res.imported) toast(`已导入 ${res.imported} 家门店`);
+    } catch (e) {
+      showError(form, box, e);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return form;
 }
