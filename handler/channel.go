@@ -46,6 +46,7 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.GET("/contacts", all, h.listContacts)
 	api.GET("/contacts/:id", all, h.getContact)
 	api.GET("/contacts/:id/export", admin, h.exportContact)
+	api.POST("/contacts/:id/erase", admin, h.eraseContact)
 	r.GET("/c/:slug", landingHeaders, h.landing)
 }
 
@@ -300,6 +301,23 @@ func (h *channelHandler) exportContact(c *gin.Context) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="contact-%d.json"`, id))
 	c.Header("Cache-Control", "no-store")
 	renderJSON(c, http.StatusOK, x)
+}
+
+// eraseContact erases a customer's personal data (idempotent).
+func (h *channelHandler) eraseContact(c *gin.Context) {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
+		return
+	}
+	res, err := h.contacts.Erase(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	if res.Erased && !audited(c, h.audit, service.AuditErase, service.AuditContact, id) {
+		return
+	}
+	renderJSON(c, http.StatusOK, res)
 }
 
 type jsonRaw string

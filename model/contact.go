@@ -36,6 +36,8 @@ type Contact struct {
 	FirstSeenAt      time.Time  `json:"first_seen_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	ProfileFetchedAt *time.Time `json:"profile_fetched_at,omitempty"`
+	// ErasedAt is set when the customer's personal data was erased.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 func (Contact) TableName() string { return "contacts" }

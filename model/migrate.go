@@ -39,6 +39,7 @@ var migrations = []migration{
 	{10, "webhook endpoint versions, replay schedules, token expiry, lead change feed", migrateV10},
 	{11, "audit log of personal-data reads", migrateV11},
 	{12, "staff directory", migrateV12},
+	{13, "erased contacts", migrateV13},
 }
 
 // SchemaVersion is the version this build expects.

@@ -78,3 +78,22 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 	}
 	return out, nil
 }
+
+// Erasure is the outcome of erasing a contact.
+type Erasure struct {
+	ContactID uint64 `json:"contact_id"`
+	LeadID    uint64 `json:"lead_id,omitempty"`
+	// Erased is false when the contact had been erased before: nothing
+	// changed and no webhook was sent again.
+	Erased bool `json:"erased"`
+}
+
+// Erase removes a customer's personal data everywhere it is held and tells
+// the CRM (contact.erased) in the same transaction; see model.EraseContact.
+func (c *Contacts) Erase(ctx context.Context, corpID string, id uint64) (*Erasure, error) {
+	erased, leadID, err := c.store.EraseContact(ctx, corpID, id, contactErasedEvent)
+	if err != nil {
+		return nil, err
+	}
+	return &Erasure{ContactID: id, LeadID: leadID, Erased: erased}, nil
+}

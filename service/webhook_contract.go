@@ -25,6 +25,7 @@ const (
 	EventLeadMerged       = "lead.merged"
 	EventContactAdded     = "contact.added"
 	EventContactLost      = "contact.lost"
+	EventContactErased    = "contact.erased"
 	EventGroupJoined      = "group.joined"
 	// EventWebhookTest is sent by `gateway webhook-test` and the admin API's
 	// test event; no endpoint subscribes to it.
@@ -34,7 +35,7 @@ const (
 // WebhookEventTypes lists every type an endpoint may subscribe to.
 var WebhookEventTypes = []string{
 	EventLeadCreated, EventLeadUpdated, EventLeadStageChanged, EventLeadQualified, EventLeadMerged,
-	EventContactAdded, EventContactLost, EventGroupJoined,
+	EventContactAdded, EventContactLost, EventContactErased, EventGroupJoined,
 }
 
 // ValidWebhookEventType reports whether t is a type an endpoint may subscribe to.
@@ -224,6 +225,24 @@ func contactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEve
 		}
 		return ContactLostData{CorpID: rec.CorpID, Contact: webhookContact(c), StaffUserID: rec.UserID, Source: src,
 			Status: rec.Status, Reason: rec.Reason, AddedAt: At(rel.AddedAt), LostAt: At(rec.At)}, nil
+	})
+}
+
+// ContactErasedData is the data of contact.erased: the customer's personal
+// data was erased here, and the receiver should erase its own copy. Only
+// pseudonymous ids remain.
+type ContactErasedData struct {
+	CorpID         string    `json:"corp_id"`
+	ContactID      uint64    `json:"contact_id"`
+	ExternalUserID string    `json:"external_userid"`
+	LeadID         uint64    `json:"lead_id,omitempty"`
+	ErasedAt       Timestamp `json:"erased_at"`
+}
+
+// contactErasedEvent is the contact.erased of an erasure.
+func contactErasedEvent(c *model.Contact, leadID uint64) model.OutboxEvent {
+	return webhookEvent(c.CorpID, EventContactErased, "contact:"+c.ExternalUserID, *c.ErasedAt, func(model.OutboxReader, int) (any, error) {
+		return ContactErasedData{CorpID: c.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, LeadID: leadID, ErasedAt: At(*c.ErasedAt)}, nil
 	})
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -421,6 +422,139 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 		}
 		if st := e.api("GET", "/api/v1/contacts/999999/export", nil, nil); st != 404 {
 			t.Errorf("export of no contact: %d", st)
+		}
+	})
+}
+
+// dbHolds reports the tables of the gateway's database in which some value
+// contains s: a grep of the whole database.
+func dbHolds(t *testing.T, e *e2e, s string) []string {
+	t.Helper()
+	drv := e.gw.cfg.DB.Driver
+	db, err := sql.Open(drv, e.gw.cfg.DB.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	list := "SELECT name FROM sqlite_master WHERE type = 'table'"
+	if drv == "mysql" {
+		list = "SHOW TABLES"
+	}
+	rows, err := db.Query(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var found []string
+	for _, table := range tables {
+		rows, err := db.Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		hit := false
+		for rows.Next() && !hit {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if strings.Contains(string(v), s) {
+					hit = true
+				}
+			}
+		}
+		rows.Close()
+		if hit {
+			found = append(found, table)
+		}
+	}
+	return found
+}
+
+// An erased customer's personal data is gone from every table (the unsent
+// outbox body and stored answers included), the CRM gets contact.erased
+// once, counts and statistics stay, and erasing again changes nothing.
+func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		crm := e.crmEndpoint("/erased", "contact.erased")
+		// An endpoint that never answers keeps contact.added bodies unsent.
+		var ep map[string]any
+		if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:1/down", "event_types": []string{"contact.added", "lead.created"}}, &ep); st != 201 {
+			t.Fatalf("endpoint: %d %v", st, ep)
+		}
+		f := newScopeFixture(t, e)
+		if got := dbHolds(t, e, "王五"); len(got) == 0 {
+			t.Fatal("the database does not hold the name before erasure")
+		}
+		var statsBefore service.CodeStats
+		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsBefore)
+
+		path := fmt.Sprintf("/api/v1/contacts/%d/erase", f.shared)
+		for _, tok := range []string{f.viewer, f.zhangsan, f.crm} {
+			if st := e.api("POST", path, nil, nil, tok); st != 403 {
+				t.Errorf("erase as a non-admin: %d", st)
+			}
+		}
+		var res service.Erasure
+		if st := e.api("POST", path, nil, &res); st != 200 || !res.Erased || res.LeadID == 0 {
+			t.Fatalf("erase: %d %+v", st, res)
+		}
+		if got := dbHolds(t, e, "王五"); len(got) != 0 {
+			t.Fatalf("the erased name is still in %v", got)
+		}
+		if got := dbHolds(t, e, "韩梅梅"); len(got) == 0 {
+			t.Fatal("erasing one customer erased another")
+		}
+		erased := crm.await(t, "contact.erased", 1)
+		delete(erased[0], "webhook-id")
+		conforms(t, "contact.erased.v1.json", erased[0])
+		data := erased[0]["data"].(map[string]any)
+		if data["contact_id"] != float64(f.shared) || data["lead_id"] != float64(res.LeadID) {
+			t.Fatalf("contact.erased = %v", erased[0])
+		}
+		// Again: nothing changes, nothing is sent.
+		res = service.Erasure{}
+		if st := e.api("POST", path, nil, &res); st != 200 || res.Erased {
+			t.Fatalf("erase again: %d %+v", st, res)
+		}
+		var statsAfter service.CodeStats
+		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsAfter)
+		var all struct {
+			Contacts []model.Contact `json:"contacts"`
+		}
+		e.api("GET", "/api/v1/contacts", nil, &all)
+		if statsAfter.Total != statsBefore.Total || len(all.Contacts) != 3 {
+			t.Fatalf("counts changed: %+v → %+v, %d contacts", statsBefore.Total, statsAfter.Total, len(all.Contacts))
+		}
+		var audit struct {
+			Entries []service.AuditEntry `json:"entries"`
+		}
+		e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.shared), nil, &audit)
+		var erasures int
+		for _, en := range audit.Entries {
+			if en.Action == "erase" {
+				erasures++
+			}
+		}
+		if erasures != 1 {
+			t.Fatalf("erasures audited: %d", erasures)
+		}
+		if st := e.api("POST", "/api/v1/contacts/999999/erase", nil, nil); st != 404 {
+			t.Fatalf("erase of no contact: %d", st)
+		}
+		if got := len(crm.ofType("contact.erased")); got != 1 {
+			t.Fatalf("contact.erased sent %d times", got)
 		}
 	})
 }

@@ -4,7 +4,7 @@ import { get, post } from './api.js';
 import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast } from './dom.js';
 import { pagedTable } from './list.js';
 
-const TYPES = ['lead.created', 'lead.stage_changed', 'lead.qualified', 'contact.added', 'contact.lost', 'group.joined'];
+const TYPES = ['lead.created', 'lead.stage_changed', 'lead.qualified', 'contact.added', 'contact.lost', 'contact.erased', 'group.joined'];
 const STATUS = [['', '全部'], ['pending', '待发送 pending'], ['processing', '发送中 processing'], ['delivered', '已送达 delivered'], ['failed', '失败 failed']];
 const STATUS_KIND = { delivered: 'ok', failed: 'warn' };
 
