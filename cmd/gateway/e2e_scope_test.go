@@ -20,7 +20,7 @@ import (
 )
 
 // scopeFixture: zhangsan's customer 韩梅梅 (code A), lisi's customer 李雷
-// (code B), and 王五, who added both.
+// (code B), and 赵小满, who added both.
 type scopeFixture struct {
 	codeA, codeB             service.ChannelCode
 	own, others, shared      uint64 // contact ids
@@ -37,7 +37,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 	e.scan(f.codeA, "韩梅梅")
 	e.scan(f.codeB, "李雷")
 	for _, code := range []service.ChannelCode{f.codeA, f.codeB} {
-		if _, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "王五", UnionID: "union-ww"}}); err != nil {
+		if _, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "赵小满", UnionID: "union-ww"}}); err != nil {
 			t.Fatal(err)
 		}
 		e.idle()
@@ -55,7 +55,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 			f.own = c.ID
 		case "李雷":
 			f.others = c.ID
-		case "王五":
+		case "赵小满":
 			f.shared = c.ID
 		}
 	}
@@ -107,17 +107,17 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 			status    int
 			want      string
 		}{
-			{"/api/v1/contacts", f.zhangsan, 200, "[王五 韩梅梅]"},
-			{"/api/v1/contacts", f.lisi, 200, "[李雷 王五]"},
-			{"/api/v1/contacts", f.viewer, 200, "[李雷 王五 韩梅梅]"},
-			{"/api/v1/contacts?staff=zhangsan", f.zhangsan, 200, "[王五 韩梅梅]"},
-			{"/api/v1/contacts?staff=lisi", f.admin, 200, "[李雷 王五]"},
-			{fmt.Sprintf("/api/v1/contacts?code=%d", f.codeA.ID), f.zhangsan, 200, "[王五 韩梅梅]"},
+			{"/api/v1/contacts", f.zhangsan, 200, "[赵小满 韩梅梅]"},
+			{"/api/v1/contacts", f.lisi, 200, "[李雷 赵小满]"},
+			{"/api/v1/contacts", f.viewer, 200, "[李雷 赵小满 韩梅梅]"},
+			{"/api/v1/contacts?staff=zhangsan", f.zhangsan, 200, "[赵小满 韩梅梅]"},
+			{"/api/v1/contacts?staff=lisi", f.admin, 200, "[李雷 赵小满]"},
+			{fmt.Sprintf("/api/v1/contacts?code=%d", f.codeA.ID), f.zhangsan, 200, "[赵小满 韩梅梅]"},
 			{"/api/v1/contacts?q=李雷", f.zhangsan, 200, "[]"},
-			{"/api/v1/contacts?q=王五", f.zhangsan, 200, "[王五]"},
+			{"/api/v1/contacts?q=赵小满", f.zhangsan, 200, "[赵小满]"},
 			{fmt.Sprintf("/api/v1/contacts?code=%d", f.codeB.ID), f.zhangsan, 200, "[]"},
 			{fmt.Sprintf("/api/v1/contacts?after=%d", max(f.own, f.shared)), f.zhangsan, 200, "[]"},
-			{fmt.Sprintf("/api/v1/contacts?after=%d&limit=1", min(f.own, f.shared)), f.zhangsan, 200, "[" + map[bool]string{true: "王五", false: "韩梅梅"}[f.own < f.shared] + "]"},
+			{fmt.Sprintf("/api/v1/contacts?after=%d&limit=1", min(f.own, f.shared)), f.zhangsan, 200, "[" + map[bool]string{true: "赵小满", false: "韩梅梅"}[f.own < f.shared] + "]"},
 			{"/api/v1/contacts?staff=lisi", f.zhangsan, 403, "[]"},
 			{"/api/v1/contacts", f.unlinked, 403, "[]"},
 			{"/api/v1/contacts", f.crm, 403, "[]"},
@@ -399,7 +399,7 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 		if st := e.api("GET", path, nil, &x); st != 200 {
 			t.Fatalf("export: %d", st)
 		}
-		if x.Contact.Name != "王五" || len(x.Relations) != 2 || len(x.Tags) != 2 || len(x.Timeline) == 0 ||
+		if x.Contact.Name != "赵小满" || len(x.Relations) != 2 || len(x.Tags) != 2 || len(x.Timeline) == 0 ||
 			x.Lead == nil || x.Lead.ContactID != f.shared || len(x.Lead.Transitions) == 0 || len(x.Events) < 2 {
 			t.Fatalf("export = %+v", x)
 		}
@@ -494,7 +494,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 			t.Fatalf("endpoint: %d %v", st, ep)
 		}
 		f := newScopeFixture(t, e)
-		if got := dbHolds(t, e, "王五"); len(got) == 0 {
+		if got := dbHolds(t, e, "赵小满"); len(got) == 0 {
 			t.Fatal("the database does not hold the name before erasure")
 		}
 		var statsBefore service.CodeStats
@@ -510,7 +510,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		if st := e.api("POST", path, nil, &res); st != 200 || !res.Erased || res.LeadID == 0 {
 			t.Fatalf("erase: %d %+v", st, res)
 		}
-		if got := dbHolds(t, e, "王五"); len(got) != 0 {
+		if got := dbHolds(t, e, "赵小满"); len(got) != 0 {
 			t.Fatalf("the erased name is still in %v", got)
 		}
 		if got := dbHolds(t, e, "韩梅梅"); len(got) == 0 {
