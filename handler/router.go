@@ -57,6 +57,8 @@ type Deps struct {
 	// the client (the failed-authentication throttle, the access log); none:
 	// the client is the peer.
 	TrustedProxies []string
+	// OpenAPI is the OpenAPI document of this API, served without a token.
+	OpenAPI []byte
 }
 
 // New builds the gateway's router.
@@ -91,6 +93,10 @@ func New(d Deps) *gin.Engine {
 	r.GET("/wecom/callback/:corp", cb.verifyURL)
 	r.POST("/wecom/callback/:corp", cb.receive)
 
+	if d.OpenAPI != nil {
+		// The contract is public: a CRM's developer reads it before holding a token.
+		r.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", d.OpenAPI) })
+	}
 	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(nil)))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
 	if d.Audit != nil {

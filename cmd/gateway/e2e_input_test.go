@@ -31,6 +31,7 @@ func (e *e2e) apiRaw(method, path, body string, lang ...string) (int, errorDetai
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkResponse(e.t, method, path, resp.StatusCode, resp.Header, b)
 	var out struct {
 		Error errorDetail `json:"error"`
 	}

@@ -170,6 +170,7 @@ func (e *e2e) api(method, path string, body any, out any, tok ...string) int {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkResponse(e.t, method, path, resp.StatusCode, resp.Header, b)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/docs"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
@@ -195,8 +196,12 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		mount = g.demo.mount
 	}
 	g.audit = service.NewAudit(g.store, w.now, cfg.Audit.Retention)
+	openapi, err := docs.OpenAPI()
+	if err != nil {
+		return nil, fmt.Errorf("openapi document: %w", err)
+	}
 	g.handler = handler.New(handler.Deps{
-		Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
+		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,

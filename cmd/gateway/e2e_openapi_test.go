@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/leadgate/scrm-gateway/docs"
+)
+
+// The e2e tests hold every admin-API answer and every webhook body they see
+// to docs/openapi.json, with a maintained JSON Schema validator.
+
+const openapiURL = "https://gateway.test/openapi.json"
+
+var contract = sync.OnceValues(func() (*openapiContract, error) {
+	b, err := docs.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(openapiURL, doc); err != nil {
+		return nil, err
+	}
+	oc := &openapiContract{raw: b, doc: doc.(map[string]any), compiler: c, compiled: map[string]*jsonschema.Schema{}}
+	for p := range oc.doc["paths"].(map[string]any) {
+		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z_]+\\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$")
+		oc.paths = append(oc.paths, pathTemplate{template: p, re: re})
+	}
+	// A literal path wins over a template that also matches it
+	// (/webhook-deliveries/replay, not /webhook-deliveries/{id}).
+	sort.Slice(oc.paths, func(i, j int) bool {
+		return strings.Count(oc.paths[i].template, "{") < strings.Count(oc.paths[j].template, "{")
+	})
+	return oc, nil
+})
+
+type pathTemplate struct {
+	template string
+	re       *regexp.Regexp
+}
+
+type openapiContract struct {
+	raw      []byte
+	doc      map[string]any
+	paths    []pathTemplate
+	mu       sync.Mutex
+	compiler *jsonschema.Compiler
+	compiled map[string]*jsonschema.Schema
+}
+
+func pointer(tokens ...string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		t = strings.NewReplacer("~", "~0", "/", "~1").Replace(t)
+		b.WriteString("/" + strings.NewReplacer("{", "%7B", "}", "%7D").Replace(t))
+	}
+	return b.String()
+}
+
+func (oc *openapiContract) schema(ptr string) (*jsonschema.Schema, error) {
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
+	if s, ok := oc.compiled[ptr]; ok {
+		return s, nil
+	}
+	s, err := oc.compiler.Compile(openapiURL + "#" + ptr)
+	if err == nil {
+		oc.compiled[ptr] = s
+	}
+	return s, err
+}
+
+// checkResponse validates an admin-API answer against the operation the
+// document gives for its method and path.
+func checkResponse(t *testing.T, method, path string, status int, header http.Header, body []byte) {
+	t.Helper()
+	oc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, _, _ = strings.Cut(path, "?")
+	var tmpl string
+	for _, p := range oc.paths {
+		if p.re.MatchString(path) {
+			tmpl = p.template
+			break
+		}
+	}
+	op, _ := oc.doc["paths"].(map[string]any)[tmpl].(map[string]any)[strings.ToLower(method)].(map[string]any)
+	if op == nil {
+		if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+			t.Errorf("openapi: %s %s answered %d but is not documented", method, path, status)
+		}
+		return
+	}
+	code := strconv.Itoa(status)
+	responses := op["responses"].(map[string]any)
+	if _, ok := responses[code]; !ok {
+		if status < 400 {
+			t.Errorf("openapi: %s %s answered %d, not a documented status", method, tmpl, status)
+			return
+		}
+		code = "default"
+	}
+	content, _ := responses[code].(map[string]any)["content"].(map[string]any)
+	if content == nil {
+		if len(body) > 0 {
+			t.Errorf("openapi: %s %s %d has a body the document does not describe", method, tmpl, status)
+		}
+		return
+	}
+	ctype, _, _ := strings.Cut(header.Get("Content-Type"), ";")
+	if ctype != "application/json" {
+		if content[ctype] == nil {
+			t.Errorf("openapi: %s %s %d answered %s, documented %v", method, tmpl, status, ctype, keys(content))
+		}
+		return
+	}
+	if content["application/json"] == nil {
+		t.Errorf("openapi: %s %s %d answered JSON, documented %v", method, tmpl, status, keys(content))
+		return
+	}
+	validateAt(t, oc, pointer("paths", tmpl, strings.ToLower(method), "responses", code, "content", "application/json", "schema"),
+		method+" "+tmpl+" "+code, body)
+}
+
+// checkWebhook validates a webhook body against the document's webhooks.
+func checkWebhook(t *testing.T, typ string, body []byte) {
+	t.Helper()
+	oc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oc.doc["webhooks"].(map[string]any)[typ] == nil {
+		t.Errorf("openapi: webhook %s is not documented", typ)
+		return
+	}
+	validateAt(t, oc, pointer("webhooks", typ, "post", "requestBody", "content", "application/json", "schema"), "webhook "+typ, body)
+}
+
+func validateAt(t *testing.T, oc *openapiContract, ptr, what string, body []byte) {
+	t.Helper()
+	s, err := oc.schema(ptr)
+	if err != nil {
+		t.Errorf("openapi: %s: %v", what, err)
+		return
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Errorf("openapi: %s: not JSON: %v", what, err)
+		return
+	}
+	if err := s.Validate(v); err != nil {
+		t.Errorf("openapi: %s does not match the document: %v\n%s", what, err, clip(body))
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "..."
+	}
+	return string(b)
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Every route of the admin API is in the document, and every documented
+// operation is served; the document is served without a token, bundled.
+func TestOpenAPIDocumentsEveryRouteAndIsServed(t *testing.T) {
+	e := startE2E(t, "sqlite")
+	oc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, r := range e.gw.handler.(*gin.Engine).Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Method == http.MethodHead {
+			continue
+		}
+		p := regexp.MustCompile(`:([a-z_]+)`).ReplaceAllString(r.Path, "{$1}")
+		served[strings.ToLower(r.Method)+" "+p] = true
+	}
+	documented := map[string]bool{}
+	for p, item := range oc.doc["paths"].(map[string]any) {
+		for m := range item.(map[string]any) {
+			documented[m+" "+p] = true
+		}
+	}
+	var missing, extra []string
+	for k := range served {
+		if !documented[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range documented {
+		if !served[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	if len(missing) > 0 || len(extra) > 0 {
+		t.Fatalf("docs/openapi.json is out of step with the router:\nserved, not documented: %v\ndocumented, not served: %v", missing, extra)
+	}
+	resp, err := http.Get(e.base + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !bytes.Equal(body, oc.raw) || strings.Contains(string(body), "webhooks/") {
+		t.Fatalf("GET /api/v1/openapi.json without a token: %d, %d bytes, bundled: %v", resp.StatusCode, len(body), !strings.Contains(string(body), "webhooks/"))
+	}
+	// Every schema of the document compiles, references included.
+	for name := range oc.doc["components"].(map[string]any)["schemas"].(map[string]any) {
+		if _, err := oc.schema(pointer("components", "schemas", name)); err != nil {
+			t.Errorf("schema %s: %v", name, err)
+		}
+	}
+}
