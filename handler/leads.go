@@ -44,6 +44,8 @@ func (h *leadsHandler) routes(api *gin.RouterGroup) {
 	api.POST("/crm/leads/:id/status", requireRole(service.RoleCRM), h.crmStatus)
 	api.GET("/tags", read, h.listTags)
 	api.POST("/tags", admin, h.createTags)
+	api.PATCH("/tags/:id", admin, h.renameTag)
+	api.DELETE("/tags/:id", admin, h.deleteTag)
 }
 
 func (h *leadsHandler) listTags(c *gin.Context) {
@@ -53,6 +55,59 @@ func (h *leadsHandler) listTags(c *gin.Context) {
 	}
 	list, err := h.tags.List(c.Request.Context(), corp)
 	reply(c, http.StatusOK, gin.H{"tags": list}, err)
+}
+
+// tagInUse reads the :id tag's name and the rules that name it.
+func (h *leadsHandler) tagInUse(c *gin.Context, corp string) (string, []string, bool) {
+	id := c.Param("id")
+	list, err := h.tags.List(c.Request.Context(), corp)
+	if err != nil {
+		renderError(c, err)
+		return "", nil, false
+	}
+	for _, t := range list {
+		if t.TagID == id {
+			rules, err := h.rules.NamingTag(c.Request.Context(), corp, t.Name)
+			if err != nil {
+				renderError(c, err)
+				return "", nil, false
+			}
+			return id, rules, true
+		}
+	}
+	abortError(c, http.StatusNotFound, "not_found", "not found", "")
+	return "", nil, false
+}
+
+func (h *leadsHandler) renameTag(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	var body struct {
+		Name string `json:"name"`
+	}
+	if !bindJSON(c, &body) {
+		return
+	}
+	id, rules, ok := h.tagInUse(c, corp)
+	if !ok {
+		return
+	}
+	t, err := h.tags.Rename(c.Request.Context(), corp, id, body.Name, rules)
+	reply(c, http.StatusOK, t, err)
+}
+
+func (h *leadsHandler) deleteTag(c *gin.Context) {
+	corp, ok := liveCorp(c, h.corps)
+	if !ok {
+		return
+	}
+	id, rules, ok := h.tagInUse(c, corp)
+	if !ok {
+		return
+	}
+	noContent(c, h.tags.Delete(c.Request.Context(), corp, id, rules))
 }
 
 func (h *leadsHandler) createTags(c *gin.Context) {

@@ -130,6 +130,8 @@ var (
 		form("invalid.between", `must be between (?P<a>-?\d+) and (?P<b>-?\d+)`, "must be between {a} and {b}", "须在 {a} 到 {b} 之间"),
 		form("invalid.degrees", `must be a number from (?P<a>-?\d+) to (?P<b>-?\d+) \(GCJ-02 degrees\)`,
 			"must be a number from {a} to {b} (GCJ-02 degrees)", "须为 {a} 到 {b} 之间的数（GCJ-02 坐标，单位：度）"),
+		form("invalid.tag_in_use", `tag "(?P<tag>.*)" is named by tag rules \((?P<rules>.*)\): change them first`,
+			`tag "{tag}" is named by tag rules ({rules}): change them first`, "标签“{tag}”被标签规则（{rules}）使用：请先修改这些规则"),
 		form("invalid.one_of", `must be one of (?P<list>.+)`, "must be one of {list}", "须为以下之一：{list}"),
 		form("invalid.hhmm", `must be HH:MM`, "must be HH:MM", "须为 HH:MM 格式的时间"),
 		form("invalid.positive", `must be positive`, "must be positive", "须为正数"),

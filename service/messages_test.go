@@ -139,11 +139,12 @@ func TestLocalizeReason(t *testing.T) {
 		"must be a whole number, 0 or more": "须为 0 或更大的整数",
 		"is not a field of this object (check its spelling in docs/API.md)": "不是此对象的字段（请检查拼写，见 docs/API.md）",
 		`unknown tag "高意向" (not in the corp's tag catalogue)`:               "未知标签“高意向”（不在企业标签库中）",
-		"no channel code 9999":                             "没有渠道活码 9999",
-		"the body may be at most 1 MiB":                    "请求体最大 1 MiB",
-		"something only this route says":                   "something only this route says",
-		"must be one of admin, staff, viewer":              "须为以下之一：admin, staff, viewer",
-		"must be a number from -90 to 90 (GCJ-02 degrees)": "须为 -90 到 90 之间的数（GCJ-02 坐标，单位：度）",
+		"no channel code 9999":                                     "没有渠道活码 9999",
+		"the body may be at most 1 MiB":                            "请求体最大 1 MiB",
+		"something only this route says":                           "something only this route says",
+		"must be one of admin, staff, viewer":                      "须为以下之一：admin, staff, viewer",
+		`tag "展会" is named by tag rules (展会加分): change them first`: "标签“展会”被标签规则（展会加分）使用：请先修改这些规则",
+		"must be a number from -90 to 90 (GCJ-02 degrees)":         "须为 -90 到 90 之间的数（GCJ-02 坐标，单位：度）",
 	} {
 		if got := LocalizeReason(reason, LangZH); got != zh {
 			t.Errorf("%q in Chinese = %q, want %q", reason, got, zh)

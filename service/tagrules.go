@@ -338,6 +338,22 @@ func (tr *TagRules) checkRefs(ctx context.Context, corpID string, c *RuleConditi
 	return nil
 }
 
+// NamingTag lists the rules whose conditions or actions name the tag.
+func (tr *TagRules) NamingTag(ctx context.Context, corpID, tag string) ([]string, error) {
+	rules, err := tr.List(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rules {
+		c, a := r.Conditions, r.Actions
+		if contains(c.TagsAll, tag) || contains(c.TagsNone, tag) || contains(a.AddTags, tag) || contains(a.RemoveTags, tag) {
+			out = append(out, r.Name)
+		}
+	}
+	return out, nil
+}
+
 // Get returns one rule.
 func (tr *TagRules) Get(ctx context.Context, corpID string, id uint64) (*TagRuleSpec, error) {
 	r, err := tr.store.GetTagRule(ctx, corpID, id)

@@ -59,6 +59,76 @@ func (t *TagCatalogue) runSync(ctx context.Context, j *model.Job) error {
 	return t.store.ReplaceCorpTags(ctx, j.CorpID, catalogue(j.CorpID, groups))
 }
 
+// tag finds a tag of the catalogue by its WeCom id.
+func (t *TagCatalogue) tag(ctx context.Context, corpID, tagID string) (*model.CorpTag, error) {
+	list, err := t.store.ListCorpTags(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].TagID == tagID {
+			return &list[i], nil
+		}
+	}
+	return nil, model.ErrNotFound
+}
+
+// reread replaces the catalogue with WeCom's after a change made there.
+func (t *TagCatalogue) reread(ctx context.Context, corpID string, client *wecom.Client) error {
+	groups, err := client.GetCorpTags(ctx, nil, nil)
+	if err != nil {
+		return wecomAdminError(err)
+	}
+	return t.store.ReplaceCorpTags(ctx, corpID, catalogue(corpID, groups))
+}
+
+// Rename renames a tag in WeCom and the catalogue; inUse names the tag
+// rules that name the tag (they would stop matching), which refuse it.
+func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, inUse []string) (*model.CorpTag, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 30 {
+		return nil, &ValidationError{Field: "name", Reason: "must be 1 to 30 characters"}
+	}
+	cur, err := t.tag(ctx, corpID, tagID)
+	if err != nil {
+		return nil, err
+	}
+	if len(inUse) > 0 {
+		return nil, &ValidationError{Field: "name", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
+	}
+	client, err := t.clients(corpID)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.EditCorpTag(ctx, wecom.CorpTagEdit{ID: tagID, Name: &name}); err != nil {
+		return nil, wecomAdminError(err)
+	}
+	if err := t.reread(ctx, corpID, client); err != nil {
+		return nil, err
+	}
+	return t.tag(ctx, corpID, tagID)
+}
+
+// Delete deletes a tag in WeCom (customers lose it there) and the
+// catalogue; inUse as for Rename.
+func (t *TagCatalogue) Delete(ctx context.Context, corpID, tagID string, inUse []string) error {
+	cur, err := t.tag(ctx, corpID, tagID)
+	if err != nil {
+		return err
+	}
+	if len(inUse) > 0 {
+		return &ValidationError{Field: "id", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
+	}
+	client, err := t.clients(corpID)
+	if err != nil {
+		return err
+	}
+	if err := client.DeleteCorpTag(ctx, []string{tagID}, nil); err != nil {
+		return wecomAdminError(err)
+	}
+	return t.reread(ctx, corpID, client)
+}
+
 // List returns the catalogue.
 func (t *TagCatalogue) List(ctx context.Context, corpID string) ([]model.CorpTag, error) {
 	return t.store.ListCorpTags(ctx, corpID)

@@ -342,6 +342,22 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	until(admin, "rule listed", `!!document.getElementById('rules') &&
 		[...document.querySelectorAll('#rules td a.name')].some(a => a.textContent === '展会线索加分')`)
 	shoot(admin, "console-desktop-rules")
+	// The tag catalogue below the rules: add a tag in WeCom, rename it, delete
+	// it; a tag a rule names is refused with the API's reason.
+	do(admin, "add a tag", chromedp.SendKeys(chromedp.ID("f-group"), "线索"), chromedp.SendKeys(chromedp.ID("f-names"), "临时标签"),
+		chromedp.Click(chromedp.ID("add-tags")))
+	until(admin, "tag added", `[...document.querySelectorAll('#tag-list [data-role="tag-name"]')].some(i => i.value === '临时标签')`)
+	run(admin, "rename it", `(() => { const i = [...document.querySelectorAll('#tag-list [data-role="tag-name"]')].find(i => i.value === '临时标签');
+		i.value = '改过的标签'; i.closest('.tag-row').querySelector('[data-role="rename"]').click(); return 0; })()`)
+	until(admin, "tag renamed", `[...document.querySelectorAll('#tag-list [data-role="tag-name"]')].some(i => i.value === '改过的标签')`)
+	run(admin, "delete it", `(() => { const b = [...document.querySelectorAll('#tag-list [data-role="tag-name"]')].find(i => i.value === '改过的标签')
+		.closest('.tag-row').querySelector('[data-role="delete"]'); b.click(); b.click(); return 0; })()`)
+	until(admin, "tag deleted", `![...document.querySelectorAll('#tag-list [data-role="tag-name"]')].some(i => i.value === '改过的标签')`)
+	run(admin, "delete a tag a rule names", `(() => { const b = [...document.querySelectorAll('#tag-list [data-role="tag-name"]')].find(i => i.value === '展会线索')
+		.closest('.tag-row').querySelector('[data-role="delete"]'); b.click(); b.click(); return 0; })()`)
+	until(admin, "refused with the reason", `!document.querySelector('#tag-catalogue .error-box').hidden &&
+		document.querySelector('#tag-catalogue .error-box').textContent.includes('被标签规则（展会线索加分）使用')`)
+	shoot(admin, "console-desktop-tags")
 	var rules struct {
 		Rules []service.TagRuleSpec `json:"tag_rules"`
 	}

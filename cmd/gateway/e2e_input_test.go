@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -350,6 +351,68 @@ func TestStaffDirectoryAndUseridChecks(t *testing.T) {
 		}
 		if st := e.api("POST", "/api/v1/channel-codes", spec, nil); st != 201 {
 			t.Fatalf("newbie after the refresh: %d", st)
+		}
+	})
+}
+
+// The tag catalogue is edited in WeCom through the API: rename and delete
+// change WeCom's and the catalogue; a tag a rule names is refused (the rule
+// would stop matching), as are a bad name and an unknown tag.
+func TestTagCatalogueRenameAndDelete(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		var made struct {
+			Tags []model.CorpTag `json:"tags"`
+		}
+		if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向", "待跟进"}}, &made); st != 201 || len(made.Tags) != 2 {
+			t.Fatalf("create: %d %+v", st, made)
+		}
+		hot, todo := made.Tags[0], made.Tags[1]
+		var renamed model.CorpTag
+		if st := e.api("PATCH", "/api/v1/tags/"+hot.TagID, map[string]any{"name": "强意向"}, &renamed); st != 200 || renamed.Name != "强意向" || renamed.TagID != hot.TagID {
+			t.Fatalf("rename: %d %+v", st, renamed)
+		}
+		names := func() string {
+			groups, err := e.ctl.Tags(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, g := range groups {
+				for _, tg := range g.Tag {
+					if !tg.Deleted {
+						out = append(out, tg.Name)
+					}
+				}
+			}
+			return strings.Join(out, ",")
+		}
+		if got := names(); !strings.Contains(got, "强意向") || strings.Contains(got, "高意向") {
+			t.Fatalf("WeCom's tags after the rename: %s", got)
+		}
+		if st, field := e.apiError("PATCH", "/api/v1/tags/"+hot.TagID, map[string]any{"name": ""}); st != 400 || field != "name" {
+			t.Fatalf("empty name: %d %q", st, field)
+		}
+		if st := e.api("PATCH", "/api/v1/tags/etnope", map[string]any{"name": "x"}, nil); st != 404 {
+			t.Fatalf("unknown tag: %d", st)
+		}
+		// A rule names 待跟进: it can be neither renamed nor deleted.
+		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "跟进", "trigger": "contact_added",
+			"actions": map[string]any{"add_tags": []string{"待跟进"}}}, nil); st != 201 {
+			t.Fatalf("rule: %d", st)
+		}
+		if st, field := e.apiError("DELETE", "/api/v1/tags/"+todo.TagID, nil); st != 400 || field != "id" {
+			t.Fatalf("delete a tag a rule names: %d %q", st, field)
+		}
+		if st := e.api("DELETE", "/api/v1/tags/"+hot.TagID, nil, nil); st != 204 {
+			t.Fatalf("delete: %d", st)
+		}
+		var list struct {
+			Tags []model.CorpTag `json:"tags"`
+		}
+		e.api("GET", "/api/v1/tags", nil, &list)
+		if len(list.Tags) != 1 || list.Tags[0].Name != "待跟进" || strings.Contains(names(), "强意向") {
+			t.Fatalf("after the delete: %+v, WeCom %s", list.Tags, names())
 		}
 	})
 }

@@ -6,6 +6,7 @@ import { h, field, val, list, number, errorBox, showError, clearErrors, table, b
 import { fetchAll } from './list.js';
 import { WEEKDAYS, deleteBar, timeZoneOptions } from './channels.js';
 import { STAGES, BANT, ANSWERS } from './leads.js';
+import { catalogueCard } from './tags.js';
 
 const TRIGGERS = [
   ['contact_added', '添加好友 contact_added'], ['joined_group', '入群 joined_group'], ['left_group', '退群 left_group'],
@@ -61,7 +62,8 @@ export async function listPage(ctx) {
     h('div', { class: 'page-head' }, h('h1', { text: '标签规则' }),
       admin ? h('a', { href: '#/rules/new', class: 'button primary', id: 'new-rule', text: '新建规则' }) : null),
     h('p', { class: 'muted', text: '按优先级从小到大执行；每条规则对同一线索的同一事件只执行一次。' }),
-    t.el);
+    t.el,
+    admin ? await catalogueCard(ctx) : null);
 }
 
 // toggleButton enables or disables a rule in place.
