@@ -42,6 +42,7 @@ type Config struct {
 	HTTP       HTTP       `yaml:"http"`
 	Webhooks   Webhooks   `yaml:"webhooks"`
 	Audit      Audit      `yaml:"audit"`
+	Privacy    Privacy    `yaml:"privacy"`
 
 	// configured names what Load found set (a config file, database and
 	// corp variables): with any of it and no corp, serving refuses to start
@@ -111,6 +112,13 @@ type Webhooks struct {
 type Audit struct {
 	// Retention is how long an entry is kept (pruned hourly).
 	Retention time.Duration `yaml:"retention"`
+}
+
+// Privacy holds the personal-data retention settings.
+type Privacy struct {
+	// EraseLostAfter erases a customer whose every relation ended longer ago
+	// than this (checked hourly); 0 keeps them.
+	EraseLostAfter time.Duration `yaml:"erase_lost_after"`
 }
 
 // HTTP tunes the server.
@@ -214,6 +222,13 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 			return fmt.Errorf("config: GATEWAY_AUDIT_RETENTION: %q is not a duration such as 8760h", v)
 		}
 		cfg.Audit.Retention = d
+	}
+	if v := getenv("GATEWAY_ERASE_LOST_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("config: GATEWAY_ERASE_LOST_AFTER: %q is not a duration such as 2160h", v)
+		}
+		cfg.Privacy.EraseLostAfter = d
 	}
 	if v := getenv("GATEWAY_TRUSTED_PROXIES"); v != "" {
 		cfg.HTTP.TrustedProxies = strings.Split(v, ",")
@@ -375,6 +390,9 @@ func (c *Config) Validate() error {
 	}
 	if b := c.HTTP.MaxCallbackBody; b < 1024 || b > 1<<20 {
 		bad("http.max_callback_body", "must be between 1024 and 1048576 bytes (WeCom's callbacks are a few KiB), got %d", b)
+	}
+	if d := c.Privacy.EraseLostAfter; d != 0 && d < 24*time.Hour {
+		bad("privacy.erase_lost_after", "must be 0 (keep lost customers) or at least 24h, got %s", d)
 	}
 	if c.Audit.Retention < 24*time.Hour {
 		bad("audit.retention", "must be at least 24h, got %s", c.Audit.Retention)

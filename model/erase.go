@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -84,4 +85,27 @@ func (s *Store) EraseContact(ctx context.Context, corpID string, id uint64, even
 		err = fmt.Errorf("store: unable to erase contact: %w", err)
 	}
 	return erased, leadID, err
+}
+
+// ContactRef names one contact of a corp.
+type ContactRef struct {
+	CorpID string
+	ID     uint64
+}
+
+// LostContactsBefore lists up to limit contacts not yet erased whose every
+// relation ended (lost, deleted) before `before`: customers no staff member
+// follows any more.
+func (s *Store) LostContactsBefore(ctx context.Context, before time.Time, limit int) ([]ContactRef, error) {
+	var out []ContactRef
+	err := s.db.WithContext(ctx).Model(&Contact{}).Select("contacts.corp_id, contacts.id").
+		Where("contacts.erased_at IS NULL").
+		Where("EXISTS (SELECT 1 FROM relations r WHERE r.contact_id = contacts.id)").
+		Where("NOT EXISTS (SELECT 1 FROM relations r WHERE r.contact_id = contacts.id AND (r.status = ? OR r.lost_at IS NULL OR r.lost_at >= ?))",
+			RelationActive, before).
+		Order("contacts.id").Limit(limit).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list lost contacts: %w", err)
+	}
+	return out, nil
 }

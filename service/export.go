@@ -97,3 +97,53 @@ func (c *Contacts) Erase(ctx context.Context, corpID string, id uint64) (*Erasur
 	}
 	return &Erasure{ContactID: id, LeadID: leadID, Erased: erased}, nil
 }
+
+// retentionPrincipal is who the audit names for erasures by the retention setting.
+var retentionPrincipal = &Principal{Name: "retention (privacy.erase_lost_after)", Role: "system"}
+
+// EraseLostBefore erases every customer whose relations all ended before
+// `before` and reports how many it erased; audit (may be nil) records each.
+func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, audit *Audit) (int, error) {
+	n := 0
+	for {
+		refs, err := c.store.LostContactsBefore(ctx, before, 100)
+		if err != nil || len(refs) == 0 {
+			return n, err
+		}
+		progress := false
+		for _, r := range refs {
+			res, err := c.Erase(ctx, r.CorpID, r.ID)
+			if err != nil {
+				return n, err
+			}
+			if res.Erased {
+				n, progress = n+1, true
+				if err := audit.Record(ctx, retentionPrincipal, AuditErase, AuditContact, "retention", r.ID); err != nil {
+					return n, err
+				}
+			}
+		}
+		if !progress {
+			return n, nil
+		}
+	}
+}
+
+// RunRetention erases customers lost for longer than after, at once and
+// then every interval, until ctx ends.
+func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration, audit *Audit) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := c.EraseLostBefore(ctx, c.now().Add(-after), audit); err != nil {
+			c.log.Error("erase lost customers", "err", err)
+		} else if n > 0 {
+			c.log.Info("erased lost customers", "count", n, "lost_for_more_than", after.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -558,3 +558,49 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		}
 	})
 }
+
+// The retention setting erases customers whose every relation ended before
+// the cut-off, and only them.
+func TestRetentionErasesCustomersLostLongAgo(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		crm := e.crmEndpoint("/erased", "contact.erased")
+		f := newScopeFixture(t, e)
+		var all struct {
+			Contacts []model.Contact `json:"contacts"`
+		}
+		e.api("GET", "/api/v1/contacts", nil, &all)
+		// 韩梅梅 deletes zhangsan: her only relation ends. 赵小满 leaves
+		// zhangsan but still has lisi.
+		ext := map[uint64]string{}
+		for _, c := range all.Contacts {
+			ext[c.ID] = c.ExternalUserID
+		}
+		for _, ext := range []string{ext[f.own], ext[f.shared]} {
+			if err := e.ctl.DeleteStaff(ctx, wecomsim.RelationRequest{UserID: "zhangsan", ExternalUserID: ext}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.idle()
+		// Lost before a cut-off in the past: kept.
+		if n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(-time.Hour), e.gw.audit); err != nil || n != 0 {
+			t.Fatalf("cut-off before the loss: %d %v", n, err)
+		}
+		n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(time.Hour), e.gw.audit)
+		if err != nil || n != 1 {
+			t.Fatalf("erased %d, %v; want 1", n, err)
+		}
+		if got := dbHolds(t, e, "韩梅梅"); len(got) != 0 {
+			t.Fatalf("the lost customer's name is still in %v", got)
+		}
+		if got := dbHolds(t, e, "赵小满"); len(got) == 0 {
+			t.Fatal("a customer still followed by lisi was erased")
+		}
+		if got := crm.await(t, "contact.erased", 1); len(got) != 1 || got[0]["data"].(map[string]any)["contact_id"] != float64(f.own) {
+			t.Fatalf("contact.erased = %v", got)
+		}
+		if n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(time.Hour), e.gw.audit); err != nil || n != 0 {
+			t.Fatalf("again: %d %v", n, err)
+		}
+	})
+}

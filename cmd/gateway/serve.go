@@ -68,6 +68,7 @@ type gateway struct {
 	stores     *service.StoreCodes
 	tags       *service.TagCatalogue
 	audit      *service.Audit
+	contacts   *service.Contacts
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -167,7 +168,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.cache = service.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
 	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
-	contacts := service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
+	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
 	wh := cfg.Webhooks
 	g.webhooks = service.NewWebhooks(g.store, service.WebhookOptions{
 		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},
@@ -175,7 +176,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	})
 	g.groups = service.NewGroupCodes(g.store, lookup, g.dispatcher, g.jobs, reg, w.now, log, cfg.PublicURL)
 	g.stores = service.NewStoreCodes(g.store, lookup, g.jobs, g.groups, w.now, log, cfg.PublicURL)
-	contacts.AttributeStores(g.stores)
+	g.contacts.AttributeStores(g.stores)
 	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
 	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
 	g.staff = service.NewStaffDirectory(g.store, lookup, w.now, log)
@@ -204,7 +205,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
+		Codes: g.codes, Contacts: g.contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst, Audit: g.audit,
 		Staff: g.staff,
 	})
@@ -261,6 +262,11 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		func(c context.Context) { _ = g.webhooks.Run(c) },
 		func(c context.Context) { g.cache.Run(c, time.Second) },
 		func(c context.Context) { g.audit.Run(c, time.Hour) },
+		func(c context.Context) {
+			if after := g.cfg.Privacy.EraseLostAfter; after > 0 {
+				g.contacts.RunRetention(c, after, time.Hour, g.audit)
+			}
+		},
 		g.runCron,
 	} {
 		bg.Add(1)
