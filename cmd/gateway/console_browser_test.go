@@ -174,6 +174,30 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(admin, "open the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
 	until(admin, "QR preview", `!!document.querySelector('#channel-edit #qr-preview') && document.querySelector('#qr-preview').naturalWidth > 0`)
 	shoot(admin, "console-desktop-channel-page")
+	// Date overrides on a calendar: a holiday for everyone, an event day with
+	// its own shifts for zhangsan; a bad window is refused on its box.
+	do(admin, "add two overrides", chromedp.Click(chromedp.ID("add-override")), chromedp.Click(chromedp.ID("add-override")))
+	run(admin, "fill them", `(() => { const rows = document.querySelectorAll('#overrides [data-role="override"]');
+		rows[0].querySelector('[data-role="date"]').value = '2026-12-25';
+		rows[1].querySelector('[data-role="date"]').value = '2026-12-31';
+		rows[1].querySelector('[data-role="userids"]').value = 'zhangsan';
+		rows[1].querySelector('[data-role="kind"]').value = 'shifts';
+		rows[1].querySelector('[data-role="windows"]').value = '10:00-99:00';
+		document.getElementById('save-channel').click(); return 0; })()`)
+	until(admin, "window error on its box", `document.querySelector('#overrides [data-role="override"]:nth-child(2) [data-role="windows"]').classList.contains('invalid') ||
+		document.querySelector('#overrides [data-role="override"]:nth-child(2)').classList.contains('invalid')`)
+	run(admin, "fix the window", `(() => { document.querySelectorAll('#overrides [data-role="windows"]')[1].value = '10:00-16:00';
+		document.getElementById('save-channel').click(); return 0; })()`)
+	until(admin, "saved", `!!document.querySelector('#channels')`)
+	var withOverrides service.ChannelCode
+	e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &withOverrides)
+	if ov := withOverrides.Roster.Overrides; len(ov) != 2 || ov[0].Date != "2026-12-25" || !ov[0].Off || len(ov[0].UserIDs) != 0 ||
+		ov[1].Date != "2026-12-31" || ov[1].Off || strings.Join(ov[1].UserIDs, ",") != "zhangsan" || len(ov[1].Shifts) != 1 || ov[1].Shifts[0].Start != "10:00" || ov[1].Shifts[0].End != "16:00" {
+		t.Fatalf("overrides saved by the form: %+v", ov)
+	}
+	run(admin, "back to the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
+	until(admin, "overrides shown", `document.querySelectorAll('#overrides [data-role="override"]').length === 2 &&
+		document.querySelectorAll('#overrides [data-role="date"]')[1].value === '2026-12-31'`)
 	do(admin, "print view", chromedp.Click(chromedp.CSS(`#channel-edit a[data-role="print-poster"]`)))
 	until(admin, "poster shown", `!!document.querySelector('#print-poster #poster') && document.querySelector('#poster').dataset.ready === 'true' &&
 		document.querySelector('#poster').naturalWidth === 1748`)

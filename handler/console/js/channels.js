@@ -191,8 +191,52 @@ function collectRoster(form, orig) {
     members.push(m);
   });
   const roster = { time_zone: val(form, 'roster.time_zone') || 'Asia/Shanghai', members, backups: list(val(form, 'roster.backups')) };
-  if (orig && orig.overrides) roster.overrides = orig.overrides; // not edited here; kept as they are
+  roster.overrides = collectOverrides(form);
   return roster;
+}
+
+// overrideRow edits one date override: the date (a calendar), the members
+// it applies to (none: everyone), and a day off or that day's own shifts.
+function overrideRow(o, disabled) {
+  const off = !o || o.off || !(o.shifts || []).length;
+  const row = h('div', { class: 'override card', data: { role: 'override' } },
+    h('div', { class: 'override-line' },
+      h('label', null, '日期', h('input', { type: 'date', value: (o && o.date) || '', disabled, data: { role: 'date' } })),
+      h('label', null, '适用成员', h('input', { type: 'text', value: ((o && o.userids) || []).join('，'), disabled, placeholder: '留空：全部成员', data: { role: 'userids' } })),
+      h('label', null, '安排', h('select', { disabled, data: { role: 'kind' } },
+        h('option', { value: 'off', text: '休息（节假日）', selected: off }),
+        h('option', { value: 'shifts', text: '特别班次（活动日）', selected: !off }))),
+      h('label', null, '班次', h('input', { type: 'text', value: ((o && o.shifts) || []).map((x) => `${x.start}-${x.end}`).join('，'), disabled,
+        placeholder: '09:00-18:00，19:00-21:00', data: { role: 'windows' } })),
+      disabled ? null : h('button', { type: 'button', class: 'small link', text: '移除', on: { click: () => row.remove() } })));
+  return row;
+}
+
+// collectOverrides reads the override rows, naming each control's field
+// so the API's errors point at it.
+function collectOverrides(form) {
+  const out = [];
+  form.querySelectorAll('[data-role="override"]').forEach((row, i) => {
+    const p = `roster.overrides[${i}]`;
+    const q = (r) => row.querySelector(`[data-role="${r}"]`);
+    row.dataset.field = p;
+    q('date').dataset.field = p + '.date';
+    q('userids').dataset.field = p + '.userids';
+    q('windows').dataset.field = p + '.shifts';
+    const o = { date: q('date').value };
+    const users = list(q('userids').value);
+    if (users.length) o.userids = users;
+    if (q('kind').value === 'off') {
+      o.off = true;
+    } else {
+      o.shifts = list(q('windows').value).map((w) => {
+        const [start, end] = w.split(/[-–~]/).map((x) => x.trim());
+        return { weekdays: [], start: start || '', end: end || '' };
+      });
+    }
+    out.push(o);
+  });
+  return out;
 }
 
 export async function formPage(ctx) {
@@ -230,7 +274,9 @@ export async function formPage(ctx) {
       field({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
     h('div', { data: { field: 'roster.members' } }, members),
     ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' })) } }),
-    r.overrides && r.overrides.length ? h('p', { class: 'muted', text: `另有 ${r.overrides.length} 条按日期的排班调整（在此保留不变）` }) : null,
+    h('h3', { text: '按日期调整（节假日、活动日）' }),
+    h('div', { class: 'overrides', id: 'overrides', data: { field: 'roster.overrides' } }, (r.overrides || []).map((o) => overrideRow(o, ro))),
+    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-override', text: '+ 日期调整', on: { click: () => form.querySelector('#overrides').append(overrideRow(null, false)) } }),
     ro ? null : h('div', { class: 'actions sticky' },
       h('button', { type: 'submit', class: 'primary', id: 'save-channel', text: code ? '保存' : '创建' }),
       h('a', { href: '#/channels', class: 'button', text: '取消' })));
