@@ -43,6 +43,7 @@ func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
 	api.GET("/channel-codes/:id/stats", all, h.stats)
 	api.POST("/channel-codes/:id/sync", admin, h.sync)
 	api.POST("/media", writers, h.upload)
+	api.GET("/media/:id/image", all, h.image)
 	api.GET("/contacts", all, h.listContacts)
 	api.GET("/contacts/:id", all, h.getContact)
 	api.GET("/contacts/:id/export", admin, h.exportContact)
@@ -221,6 +222,21 @@ func (h *channelHandler) upload(c *gin.Context) {
 	}
 	a, err := h.codes.UploadImage(c.Request.Context(), corp, fh.Filename, http.DetectContentType(data), data)
 	reply(c, http.StatusCreated, a, err)
+}
+
+// image serves an uploaded welcome image, for the console's preview.
+func (h *channelHandler) image(c *gin.Context) {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
+		return
+	}
+	data, contentType, err := h.codes.Image(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=3600")
+	c.Data(http.StatusOK, contentType, data)
 }
 
 func (h *channelHandler) listContacts(c *gin.Context) {

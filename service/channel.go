@@ -879,6 +879,16 @@ func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint6
 
 // UploadImage stores an image for welcome messages and uploads it to WeCom
 // right away, so a code can use it at once.
+// Image returns an uploaded welcome image of the corp (its bytes and
+// content type), for a preview.
+func (cc *ChannelCodes) Image(ctx context.Context, corpID string, id uint64) ([]byte, string, error) {
+	a, err := cc.store.GetMediaAsset(ctx, corpID, id)
+	if err != nil {
+		return nil, "", err
+	}
+	return a.Data, a.ContentType, nil
+}
+
 func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, contentType string, data []byte) (*model.MediaAsset, error) {
 	if len(data) == 0 {
 		return nil, &ValidationError{Field: "file", Reason: "is empty"}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 	"net/url"
@@ -198,6 +201,31 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(admin, "back to the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
 	until(admin, "overrides shown", `document.querySelectorAll('#overrides [data-role="override"]').length === 2 &&
 		document.querySelectorAll('#overrides [data-role="date"]')[1].value === '2026-12-31'`)
+
+	// Welcome attachments: an image uploaded ahead with its preview, and a link.
+	pic := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(pic, pic.Bounds(), image.NewUniform(color.RGBA{0x07, 0x8a, 0x4f, 0xff}), image.Point{}, draw.Src)
+	var picBuf bytes.Buffer
+	png.Encode(&picBuf, pic)
+	picPath := filepath.Join(t.TempDir(), "welcome.png")
+	os.WriteFile(picPath, picBuf.Bytes(), 0o644)
+	do(admin, "upload an image", chromedp.SetUploadFiles(chromedp.ID("f-attachment-file"), []string{picPath}))
+	until(admin, "image previewed", `!!document.querySelector('#attachments [data-type="image"] img') &&
+		document.querySelector('#attachments [data-type="image"] img').naturalWidth === 64`)
+	do(admin, "add a link", chromedp.Click(chromedp.ID("add-link")))
+	run(admin, "fill the link and save", `(() => { const r = document.querySelector('#attachments [data-type="link"]');
+		r.querySelector('[data-role="title"]').value = '展会资料'; r.querySelector('[data-role="url"]').value = 'https://example.com/expo';
+		document.getElementById('save-channel').click(); return 0; })()`)
+	until(admin, "saved with attachments", `!!document.querySelector('#channels')`)
+	var withAttachments service.ChannelCode
+	e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &withAttachments)
+	if at := withAttachments.Welcome.Attachments; len(at) != 2 || at[0].Type != "image" || at[0].MediaAssetID == 0 ||
+		at[1].Type != "link" || at[1].Title != "展会资料" || at[1].URL != "https://example.com/expo" {
+		t.Fatalf("attachments saved by the form: %+v", at)
+	}
+	run(admin, "back to the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
+	until(admin, "stored image previewed", `!!document.querySelector('#attachments [data-type="image"] img') &&
+		document.querySelector('#attachments [data-type="image"] img').naturalWidth === 64`)
 	do(admin, "print view", chromedp.Click(chromedp.CSS(`#channel-edit a[data-role="print-poster"]`)))
 	until(admin, "poster shown", `!!document.querySelector('#print-poster #poster') && document.querySelector('#poster').dataset.ready === 'true' &&
 		document.querySelector('#poster').naturalWidth === 1748`)

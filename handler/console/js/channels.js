@@ -1,6 +1,6 @@
 // 渠道活码: list, create, edit, delete, poster download.
 
-import { get, post, patch, del, download, objectURL } from './api.js';
+import { get, post, patch, del, download, objectURL, upload } from './api.js';
 import { h, field, val, list, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
 import { codeCharts } from './charts.js';
@@ -195,6 +195,68 @@ function collectRoster(form, orig) {
   return roster;
 }
 
+// attachmentsEditor edits the welcome's attachments: images uploaded ahead
+// (POST /api/v1/media) with a preview, and links.
+function attachmentsEditor(list, disabled) {
+  const rows = h('div', { class: 'attachments', id: 'attachments', data: { field: 'welcome.attachments' } }, list.map((a) => attachmentRow(a, null, disabled)));
+  const box = errorBox();
+  const file = h('input', { type: 'file', id: 'f-attachment-file', 'aria-label': '图片文件' });
+  file.accept = 'image/png,image/jpeg';
+  file.addEventListener('change', async () => {
+    if (!file.files.length) return;
+    clearErrors(null, box);
+    const f = file.files[0];
+    try {
+      const asset = await upload('/media', f);
+      rows.append(attachmentRow({ type: 'image', media_asset_id: asset.id }, URL.createObjectURL(f), false));
+      toast('图片已上传');
+    } catch (e) {
+      showError(null, box, e);
+    }
+    file.value = '';
+  });
+  return h('fieldset', { class: 'welcome-attachments' }, h('legend', { text: '欢迎语附件（图片、链接）' }), box, rows,
+    disabled ? null : h('div', { class: 'actions' },
+      h('label', { class: 'button small' }, '+ 图片', file),
+      h('button', { type: 'button', class: 'small', id: 'add-link', text: '+ 链接', on: { click: () => rows.append(attachmentRow({ type: 'link' }, null, false)) } })));
+}
+
+function attachmentRow(a, localPreview, disabled) {
+  const row = h('div', { class: 'attachment', data: { role: 'attachment', type: a.type, asset: a.media_asset_id || '' } });
+  const remove = disabled ? null : h('button', { type: 'button', class: 'small link', text: '移除', on: { click: () => row.remove() } });
+  if (a.type === 'image') {
+    const img = h('img', { class: 'attachment-preview', alt: '附件图片预览', width: 96, height: 96 });
+    if (localPreview) img.src = localPreview;
+    else objectURL(`/media/${a.media_asset_id}/image`).then((src) => { img.src = src; }, () => {});
+    row.append(img, h('span', { class: 'muted', text: `图片 #${a.media_asset_id}` }), remove || '');
+  } else if (a.type === 'link') {
+    row.append(
+      h('input', { type: 'text', value: a.title || '', placeholder: '链接标题', disabled, data: { role: 'title' } }),
+      h('input', { type: 'text', value: a.url || '', placeholder: 'https://…', disabled, data: { role: 'url' } }),
+      remove || '');
+  } else {
+    row.dataset.keep = JSON.stringify(a); // a kind not edited here (mini program): kept as it is
+    row.append(h('span', { class: 'muted', text: `${a.type} 附件（保留不变）` }), remove || '');
+  }
+  return row;
+}
+
+function collectAttachments(form) {
+  const out = [];
+  form.querySelectorAll('[data-role="attachment"]').forEach((row, i) => {
+    const p = `welcome.attachments[${i}]`;
+    row.dataset.field = p;
+    if (row.dataset.keep) out.push(JSON.parse(row.dataset.keep));
+    else if (row.dataset.type === 'image') out.push({ type: 'image', media_asset_id: Number(row.dataset.asset) });
+    else {
+      row.querySelector('[data-role="title"]').dataset.field = p + '.title';
+      row.querySelector('[data-role="url"]').dataset.field = p + '.url';
+      out.push({ type: 'link', title: row.querySelector('[data-role="title"]').value.trim(), url: row.querySelector('[data-role="url"]').value.trim() });
+    }
+  });
+  return out;
+}
+
 // overrideRow edits one date override: the date (a calendar), the members
 // it applies to (none: everyone), and a day off or that day's own shifts.
 function overrideRow(o, disabled) {
@@ -265,8 +327,8 @@ export async function formPage(ctx) {
       field({ label: '说明', name: 'description', value: code ? code.description : '', disabled: ro }),
       field({ label: '客户添加时无需验证', name: 'skip_verify', type: 'checkbox', value: code ? code.skip_verify : true, disabled: ro })),
     field({ label: '欢迎语', name: 'welcome.text', type: 'textarea', rows: 3, value: w.text, disabled: ro, wide: true, hint: '{name} 会替换为客户昵称' }),
-    (w.attachments && w.attachments.length) || (w.variants && w.variants.length)
-      ? h('p', { class: 'muted', text: `另有 ${(w.attachments || []).length} 个附件、${(w.variants || []).length} 个时段欢迎语（在此保留不变）` }) : null,
+    attachmentsEditor(w.attachments || [], ro),
+    w.variants && w.variants.length ? h('p', { class: 'muted', text: `另有 ${w.variants.length} 个时段欢迎语（在此保留不变）` }) : null,
     utmFields(code && code.utm, ro),
     h('h2', { text: '接待排班' }),
     h('div', { class: 'grid2' },
@@ -288,7 +350,7 @@ export async function formPage(ctx) {
     const spec = {
       name: val(form, 'name'), folder: val(form, 'folder'), description: val(form, 'description'),
       tags: list(val(form, 'tags')), remark_template: val(form, 'remark_template'), skip_verify: val(form, 'skip_verify'),
-      welcome: { ...w, text: val(form, 'welcome.text') },
+      welcome: { ...w, text: val(form, 'welcome.text'), attachments: collectAttachments(form) },
       roster: collectRoster(form, code && code.roster), utm: readUTM(form),
     };
     if (!code) spec.mode = val(form, 'mode');
