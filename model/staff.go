@@ -68,3 +68,29 @@ func (s *Store) KnownStaff(ctx context.Context, corpID string, userIDs []string)
 	}
 	return out, nil
 }
+
+// StaffNames maps those of userIDs that are in the corp's directory to their names.
+func (s *Store) StaffNames(ctx context.Context, corpID string, userIDs []string) (map[string]string, error) {
+	return staffNames(s.db.WithContext(ctx), corpID, userIDs)
+}
+
+// StaffName is a staff member's name as the directory has it; "" when unknown.
+func (r OutboxReader) StaffName(corpID, userID string) (string, error) {
+	names, err := staffNames(r.tx, corpID, []string{userID})
+	return names[userID], err
+}
+
+func staffNames(db *gorm.DB, corpID string, userIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	var rows []StaffMember
+	if err := db.Select("user_id", "name").Where("corp_id = ? AND user_id IN ?", corpID, userIDs).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read staff names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.UserID] = r.Name
+	}
+	return out, nil
+}

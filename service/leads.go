@@ -35,18 +35,21 @@ type LeadSource struct {
 
 // Lead is a lead as the API and the CRM see it.
 type Lead struct {
-	ID             uint64      `json:"id"`
-	CorpID         string      `json:"corp_id"`
-	ContactID      uint64      `json:"contact_id"`
-	ExternalUserID string      `json:"external_userid"`
-	UnionID        string      `json:"unionid,omitempty"`
-	Name           string      `json:"name"`
-	CorpName       string      `json:"corp_name,omitempty"`
-	Mobile         string      `json:"mobile,omitempty"`
-	MobileValid    bool        `json:"mobile_valid"`
-	Gender         int         `json:"gender"`
-	Source         LeadSource  `json:"source"`
-	Owner          string      `json:"owner"`
+	ID             uint64     `json:"id"`
+	CorpID         string     `json:"corp_id"`
+	ContactID      uint64     `json:"contact_id"`
+	ExternalUserID string     `json:"external_userid"`
+	UnionID        string     `json:"unionid,omitempty"`
+	Name           string     `json:"name"`
+	CorpName       string     `json:"corp_name,omitempty"`
+	Mobile         string     `json:"mobile,omitempty"`
+	MobileValid    bool       `json:"mobile_valid"`
+	Gender         int        `json:"gender"`
+	Source         LeadSource `json:"source"`
+	Owner          string     `json:"owner"`
+	// OwnerName is the owner's name in the WeCom address book (the staff
+	// directory); absent while the directory does not know them.
+	OwnerName      string      `json:"owner_name,omitempty"`
 	Tags           []string    `json:"tags"`
 	BANT           BANT        `json:"bant"`
 	Behaviour      Behaviour   `json:"behaviour"`

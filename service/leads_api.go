@@ -33,7 +33,25 @@ func (s *Leads) List(ctx context.Context, p *Principal, f model.LeadFilter) ([]*
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, s.nameOwners(ctx, f.CorpID, out)
+}
+
+// nameOwners fills in the owners' names from the staff directory.
+func (s *Leads) nameOwners(ctx context.Context, corpID string, leads []*Lead) error {
+	var ids []string
+	for _, l := range leads {
+		if l.Owner != "" && !contains(ids, l.Owner) {
+			ids = append(ids, l.Owner)
+		}
+	}
+	names, err := s.store.StaffNames(ctx, corpID, ids)
+	if err != nil {
+		return err
+	}
+	for _, l := range leads {
+		l.OwnerName = names[l.Owner]
+	}
+	return nil
 }
 
 // ErrNotLinked is returned for a staff token that acts for no WeCom userid.
@@ -52,7 +70,11 @@ func (s *Leads) Get(ctx context.Context, p *Principal, corpID string, id uint64)
 		// Not another seller's lead, not even its existence.
 		return nil, model.ErrNotFound
 	}
-	return viewLead(l, tr)
+	v, err := viewLead(l, tr)
+	if err != nil {
+		return nil, err
+	}
+	return v, s.nameOwners(ctx, corpID, []*Lead{v})
 }
 
 // LeadPatch is what an admin may change on a lead; absent fields stay.
@@ -477,6 +499,9 @@ func (s *Leads) Changes(ctx context.Context, corpID string, after time.Time, cur
 			return nil, err
 		}
 		feed.Leads = append(feed.Leads, v)
+	}
+	if err := s.nameOwners(ctx, corpID, feed.Leads); err != nil {
+		return nil, err
 	}
 	if n := len(rows); n > 0 {
 		after, afterID = rows[n-1].UpdatedAt, rows[n-1].ID

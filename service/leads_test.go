@@ -297,6 +297,9 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if err := st.ReplaceStaff(ctx, "ww", []model.StaffMember{{UserID: "zhangsan", Name: "张三"}}); err != nil {
+				t.Fatal(err)
+			}
 			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "韩梅梅", UnionID: "u-1"}, now)
 			run("wmA", "a")
 			created := emitted(t, st, EventLeadCreated)
@@ -304,7 +307,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 				t.Fatalf("lead.created emitted %d times", len(created))
 			}
 			c := created[0]
-			if c["name"] != "韩梅梅" || c["unionid"] != "u-1" || c["owner"] != "zhangsan" || c["score"] != float64(20) ||
+			if c["name"] != "韩梅梅" || c["unionid"] != "u-1" || c["owner"] != "zhangsan" || c["owner_name"] != "张三" || c["score"] != float64(20) ||
 				len(c["score_breakdown"].([]any)) == 0 || c["behaviour"].(map[string]any)["adds"] != float64(1) {
 				t.Fatalf("lead.created data = %v", c)
 			}
@@ -312,6 +315,9 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 				t.Fatalf("a new lead also sent %d lead.updated", n)
 			}
 			id := uint64(c["id"].(float64))
+			if v, err := leads.Get(ctx, nil, "ww", id); err != nil || v.OwnerName != "张三" {
+				t.Fatalf("lead read back = %+v, %v", v, err)
+			}
 
 			// One PATCH of two fields: one lead.updated naming both.
 			if _, err := leads.Patch(ctx, "ww", id, LeadPatch{CorpName: ptr("ACME"), Mobile: ptr("13800138000")}, "ops"); err != nil {

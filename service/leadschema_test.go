@@ -94,7 +94,7 @@ func fullLead(t *testing.T) *LeadEventData {
 		Source: LeadSource{Kind: SourceChannel, CodeID: 5, CodeName: "秋季展会", StoreID: 9, ChatID: "wrChat", State: "c:abc",
 			Staff: "zhangsan", UTM: map[string]string{"utm_source": "wechat", "utm_medium": "qr", "utm_campaign": "autumn",
 				"utm_term": "crm", "utm_content": "booth"}},
-		Owner: "zhangsan", Tags: []string{"展会"},
+		Owner: "zhangsan", OwnerName: "张三", Tags: []string{"展会"},
 		BANT:      BANT{"budget": {Value: BANTYes, Note: "approved"}, "authority": {Value: BANTNo}, "need": {Value: BANTUnknown}, "timeline": {Value: BANTYes}},
 		Behaviour: Behaviour{Adds: 2, Codes: []string{"秋季展会"}, GroupsJoined: 1, NurtureFloor: &floor},
 		Score:     45, Breakdown: []ScoreLine{{Reason: "added via a live code", Points: 10}}, Stage: StageMQL,

@@ -315,8 +315,10 @@ type MergedLead struct {
 // transaction (the data is rendered now, not at commit).
 func leadEvent(typ string, v *Lead, at time.Time, extra LeadEventData) model.OutboxEvent {
 	extra.Lead = v
-	return webhookEvent(v.CorpID, typ, fmt.Sprintf("lead:%d", v.ID), at, func(model.OutboxReader, int) (any, error) {
-		return extra, nil
+	return webhookEvent(v.CorpID, typ, fmt.Sprintf("lead:%d", v.ID), at, func(r model.OutboxReader, _ int) (any, error) {
+		var err error
+		v.OwnerName, err = r.StaffName(v.CorpID, v.Owner)
+		return extra, err
 	})
 }
 
