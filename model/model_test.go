@@ -428,7 +428,7 @@ func TestClaimsKeepOrderWhileRowsArrive(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(2 * time.Minute)
 		for {
 			mu.Lock()
 			n := claimed
