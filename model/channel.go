@@ -173,16 +173,17 @@ func (s *Store) LiveChannelCodeByState(ctx context.Context, corpID, state string
 // or an image gets a new media_id, so a replica can poll it each second and
 // reload its cache only when it moved.
 func (s *Store) ChannelCodesVersion(ctx context.Context) (string, error) {
-	var codes, media struct {
-		N    int64
-		Last *string
+	var v struct {
+		Codes, Media        int64
+		LastCode, LastMedia *string
 	}
-	db := s.db.WithContext(ctx)
-	if err := db.Model(&ChannelCode{}).Select("COUNT(*) AS n, CAST(MAX(updated_at) AS CHAR) AS last").Scan(&codes).Error; err != nil {
+	err := s.db.WithContext(ctx).Raw(`SELECT
+  (SELECT COUNT(*) FROM channel_codes) AS codes,
+  (SELECT CAST(MAX(updated_at) AS CHAR) FROM channel_codes) AS last_code,
+  (SELECT COUNT(*) FROM media_assets) AS media,
+  (SELECT CAST(MAX(uploaded_at) AS CHAR) FROM media_assets) AS last_media`).Scan(&v).Error
+	if err != nil {
 		return "", fmt.Errorf("store: unable to read the channel codes' version: %w", err)
-	}
-	if err := db.Model(&MediaAsset{}).Select("COUNT(*) AS n, CAST(MAX(uploaded_at) AS CHAR) AS last").Scan(&media).Error; err != nil {
-		return "", fmt.Errorf("store: unable to read the media version: %w", err)
 	}
 	str := func(p *string) string {
 		if p == nil {
@@ -190,7 +191,7 @@ func (s *Store) ChannelCodesVersion(ctx context.Context) (string, error) {
 		}
 		return *p
 	}
-	return fmt.Sprintf("%d/%s/%d/%s", codes.N, str(codes.Last), media.N, str(media.Last)), nil
+	return fmt.Sprintf("%d/%s/%d/%s", v.Codes, str(v.LastCode), v.Media, str(v.LastMedia)), nil
 }
 
 // ChannelCodesChangedSince returns codes (deleted ones too) updated after t.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -40,30 +39,24 @@ type deadlineLane struct {
 
 // claim leases up to n due rows of table to owner, oldest first, skipping a
 // row whose order key has an earlier unfinished row; it returns their ids.
-// Rows of the deadline lane go first: one pass over lane 1, then one over
-// every lane for the capacity left.
+// Rows of the deadline lane go first. One plain read finds the candidates of
+// both lanes (a UNION ALL of the lane-1 walk over (status, lane, id) and the
+// usual walk over (status, id), so one snapshot sees both); lane-1
+// candidates are locked first, the others only for the capacity left.
 func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, lane deadlineLane, load func(tx *gorm.DB, ids []uint64) error) error {
 	now := s.Now()
 	return retryable(func() error {
+		first, rest, err := s.claimCandidates(ctx, table, n, now, lane)
+		if err != nil || len(first)+len(rest) == 0 {
+			return err
+		}
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			q := `SELECT e.id FROM ` + table + ` e
-WHERE e.status = ? AND e.available_at <= ?%s
-  AND (e.order_key = '' OR NOT EXISTS (
-    SELECT 1 FROM ` + table + ` p
-    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
-ORDER BY e.id LIMIT ?`
-			laneCond, laneArgs := " AND e.lane = ?", []any{LaneDeadline}
-			if lane.open > 0 {
-				laneCond += " AND e.received_at >= ?"
-				laneArgs = append(laneArgs, now.Add(-lane.open))
-			}
-			args := append(append([]any{StatusPending, now}, laneArgs...), StatusPending, StatusProcessing)
-			ids, err := s.lockCandidates(tx, table, fmt.Sprintf(q, laneCond), "id", n, nil, args...)
+			ids, err := s.lockCandidates(tx, table, first, "id", n)
 			if err != nil {
 				return err
 			}
-			if len(ids) < n && !lane.only {
-				more, err := s.lockCandidates(tx, table, fmt.Sprintf(q, ""), "id", n-len(ids), ids, StatusPending, now, StatusPending, StatusProcessing)
+			if len(ids) < n {
+				more, err := s.lockCandidates(tx, table, rest, "id", n-len(ids))
 				if err != nil {
 					return err
 				}
@@ -83,30 +76,65 @@ ORDER BY e.id LIMIT ?`
 	})
 }
 
-// lockCandidates runs a claim in two steps. The candidates (query, whose
-// last argument is the limit) come from one plain read, which sees a single
-// snapshot: a row is a candidate only if every earlier row of its order key
-// was finished in that snapshot. They are then locked by id, skipping rows
-// another claimer holds and rows no longer pending. In one locking statement
-// MariaDB's READ COMMITTED lets the NOT EXISTS subquery read an older
-// snapshot than the rows the locking scan reaches: a row emitted while the
-// scan ran was claimed while the earlier row of its key, emitted just before
-// it, was invisible to the subquery, and the two were sent out of order.
-// The plain read asks for twice n, so rows other claimers hold do not make a
-// busy queue look empty.
-func (s *Store) lockCandidates(tx *gorm.DB, table, query, order string, n int, taken []uint64, args ...any) ([]uint64, error) {
-	var all []uint64
-	if err := tx.Raw(query, append(args, 2*n+len(taken))...).Scan(&all).Error; err != nil {
-		return nil, err
+// claimCandidates is a claim's plain read: the lane-1 candidates (first)
+// and the others (rest), oldest first. It runs before the claim's
+// transaction, so that a claim finding nothing costs one read and no
+// transaction; each statement reads its own snapshot under READ COMMITTED
+// anyway, and the locking step checks every row again.
+func (s *Store) claimCandidates(ctx context.Context, table string, n int, now time.Time, lane deadlineLane) (first, rest []uint64, err error) {
+	walk := `SELECT e.id FROM ` + table + ` e
+WHERE e.status = ? AND e.available_at <= ?%s
+  AND (e.order_key = '' OR NOT EXISTS (
+    SELECT 1 FROM ` + table + ` p
+    WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.id < e.id AND p.status IN (?, ?)))
+ORDER BY e.id LIMIT ?`
+	laneCond, laneArgs := " AND e.lane = ?", []any{LaneDeadline}
+	if lane.open > 0 {
+		laneCond += " AND e.received_at >= ?"
+		laneArgs = append(laneArgs, now.Add(-lane.open))
 	}
-	// Leave out what an earlier pass of this claim locked already.
-	cands := all[:0]
-	for _, id := range all {
-		if !slices.Contains(taken, id) {
-			cands = append(cands, id)
+	q := `SELECT id, 1 AS first FROM (` + fmt.Sprintf(walk, laneCond) + `) d1`
+	args := append(append([]any{StatusPending, now}, laneArgs...), StatusPending, StatusProcessing, 2*n)
+	if !lane.only {
+		q += ` UNION ALL SELECT id, 0 AS first FROM (` + fmt.Sprintf(walk, "") + `) d2`
+		args = append(args, StatusPending, now, StatusPending, StatusProcessing, 2*n)
+	}
+	var rows []struct {
+		ID    uint64
+		First int
+	}
+	if err := s.db.WithContext(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	seen := make(map[uint64]bool, len(rows))
+	for _, r := range rows {
+		if r.First == 1 && !seen[r.ID] {
+			seen[r.ID] = true
+			first = append(first, r.ID)
 		}
 	}
-	if len(cands) == 0 {
+	for _, r := range rows {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			rest = append(rest, r.ID)
+		}
+	}
+	return first, rest, nil
+}
+
+// lockCandidates is the second step of a claim: the candidates come from
+// one plain read, which sees a single snapshot: a row is a candidate only if
+// every earlier row of its order key was finished in that snapshot. They
+// are then locked by id, up to n in `order`, skipping rows another claimer
+// holds and rows no longer pending. In one locking statement MariaDB's READ
+// COMMITTED lets the NOT EXISTS subquery read an older snapshot than the
+// rows the locking scan reaches: a row emitted while the scan ran was
+// claimed while the earlier row of its key, emitted just before it, was
+// invisible to the subquery, and the two were sent out of order. The plain
+// read asks for twice n, so rows other claimers hold do not make a busy
+// queue look empty.
+func (s *Store) lockCandidates(tx *gorm.DB, table string, cands []uint64, order string, n int) ([]uint64, error) {
+	if len(cands) == 0 || n <= 0 {
 		return nil, nil
 	}
 	var ids []uint64

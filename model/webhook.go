@@ -323,7 +323,11 @@ WHERE e.status = ? AND e.available_at <= ?
     SELECT 1 FROM webhook_deliveries p
     WHERE p.corp_id = e.corp_id AND p.order_key = e.order_key AND p.status IN (?, ?) AND p.id < e.id))
 ORDER BY e.available_at, e.id LIMIT ?`
-			ids, err := s.lockCandidates(tx, "webhook_deliveries", q, "available_at, id", n, nil, StatusPending, now, StatusPending, StatusProcessing)
+			var cands []uint64
+			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, 2*n).Scan(&cands).Error; err != nil {
+				return err
+			}
+			ids, err := s.lockCandidates(tx, "webhook_deliveries", cands, "available_at, id", n)
 			if err != nil || len(ids) == 0 {
 				return err
 			}

@@ -729,7 +729,7 @@ func (cc *ChannelCodes) RequestSync(ctx context.Context, corpID string, codeID u
 	if err != nil {
 		return err
 	}
-	cc.jobs.Notify()
+	cc.jobs.NotifyDeadline()
 	return nil
 }
 

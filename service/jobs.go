@@ -82,6 +82,13 @@ func (r *JobRunner) YieldTo(d *Dispatcher) {
 // Notify wakes the runner after jobs were enqueued.
 func (r *JobRunner) Notify() { r.pool.notify() }
 
+// NotifyDeadline wakes the runner after a job of the deadline lane was
+// queued: it is claimed even while the runner gives way to an event backlog.
+func (r *JobRunner) NotifyDeadline() {
+	r.pool.deadlineHint.Store(true)
+	r.pool.notify()
+}
+
 // Run runs jobs until ctx is cancelled.
 func (r *JobRunner) Run(ctx context.Context) error {
 	r.pool.run(ctx)

@@ -111,6 +111,22 @@ type pool struct {
 	// most maxYield in a row (set before run).
 	yieldTo      *pool
 	yieldingFrom atomic.Int64 // unix nanoseconds; 0 while not yielding
+	// While yielding, the deadline lane is claimed when this process queued
+	// deadline work (deadlineHint) and otherwise once a second (other
+	// replicas' work), not on every wake-up: each claim is a transaction.
+	deadlineHint      atomic.Bool
+	lastDeadlineClaim atomic.Int64 // unix nanoseconds
+}
+
+// deadlineClaimDue reports whether a yielding pool should claim its
+// deadline lane now.
+func (p *pool) deadlineClaimDue() bool {
+	now := time.Now().UnixNano()
+	if !p.deadlineHint.Swap(false) && time.Duration(now-p.lastDeadlineClaim.Load()) < time.Second {
+		return false
+	}
+	p.lastDeadlineClaim.Store(now)
+	return true
 }
 
 // maxYield bounds how long a pool gives way to another's backlog, so a
@@ -237,6 +253,9 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		}
 		// While yielding, only work with a deadline is claimed.
 		yielding := p.yielding()
+		if yielding && !p.deadlineClaimDue() {
+			return
+		}
 		n := min(int(free), p.opts.BatchSize)
 		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n, yielding)
 		if err != nil {

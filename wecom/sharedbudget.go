@@ -18,16 +18,27 @@ type BudgetStore interface {
 
 const (
 	// grantLife is how long a replica may spend calls it was granted. The
-	// shared windows count them at the moment of the grant; one second later
-	// at most keeps every call inside the bucket that counted it, give or
-	// take that second, which the windows' extra bucket covers.
-	grantLife = time.Second
-	// Grants start small and double while a replica spends them within
-	// their life, so one write to the database buys many calls under load
-	// and an idle replica holds back little of the budget.
-	minGrant   = 1
-	firstGrant = 4
+	// shared windows count them at the moment of the grant, so they count
+	// grantLife (and a bucket) more than WeCom's minute: a call made up to
+	// grantLife after its grant is still inside every window that counted
+	// it, whatever WeCom's alignment.
+	grantLife = 5 * time.Second
+	// maxGrantShare: a grant is at most this share of the minute's budget.
+	maxGrantShare = 60
+	// minGrantShare: and at least this share (up to 16 calls), so that a
+	// replica calling now and then writes to the database once per grant
+	// rather than once per call.
+	minGrantShare = 600
 )
+
+// grantBounds are the smallest and largest grant for a budget: grants start
+// small, double while a replica spends them within their life and halve when
+// they go unused, and what a grant did not spend is handed back at the next
+// claim.
+func grantBounds(l Limit) (lo, hi int) {
+	lo = max(1, min(16, l.PerMinute/minGrantShare))
+	return lo, max(lo, l.PerMinute/maxGrantShare)
+}
 
 // sharedBudgets claims calls from the shared windows in grants, one
 // database write per grant rather than per call.
@@ -63,7 +74,7 @@ func (s *sharedBudgets) grantFor(api string) *grant {
 	defer s.mu.Unlock()
 	g, ok := s.apis[api]
 	if !ok {
-		g = &grant{size: firstGrant}
+		g = &grant{}
 		s.apis[api] = g
 	}
 	return g
@@ -82,11 +93,14 @@ func (s *sharedBudgets) take(ctx context.Context, api string, l Limit, now time.
 		g.left--
 		return nil
 	}
+	lo, hi := grantBounds(l)
 	switch {
+	case g.size == 0:
+		g.size = lo
 	case g.left == 0 && fresh:
-		g.size = min(2*g.size, max(l.PerMinute/60, minGrant))
+		g.size = min(2*g.size, hi)
 	case g.left > g.size/2:
-		g.size = max(g.size/2, minGrant)
+		g.size = max(g.size/2, lo)
 	}
 	var granted int
 	var wait time.Duration
@@ -97,8 +111,8 @@ func (s *sharedBudgets) take(ctx context.Context, api string, l Limit, now time.
 				st = sharedState{} // a state we cannot read is started afresh
 			}
 		}
-		minute := newWindow(l.PerMinute, time.Second, 60)
-		hour := newWindow(l.PerHour, time.Minute, 60)
+		minute := newWindow(l.PerMinute, time.Second, 60+int(grantLife/time.Second))
+		hour := newWindow(l.PerHour, time.Minute, 61)
 		minute.load(st.Minute, now)
 		hour.load(st.Hour, now)
 		if g.left > 0 {

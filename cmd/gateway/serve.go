@@ -131,7 +131,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	clients := map[string]*wecom.Client{}
 	for _, c := range cfg.Corps {
 		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store},
-			Logger: log.With("component", "wecom", "corp", c.ID), BudgetStore: g.store,
+			Logger: log.With("component", "wecom", "corp", c.ID), BudgetStore: sharedBudget(g.store),
 			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute, HoldFor: w.holdFor}})
 		if err != nil {
 			g.close()
@@ -363,4 +363,15 @@ func landingLimit(cfg config.Config) int {
 		return 0
 	}
 	return cfg.HTTP.LandingPerMinute
+}
+
+// sharedBudget is where replicas share the WeCom call budget: the database
+// on MySQL, where replicas run; SQLite serves one process, whose own budget
+// is the whole of it, and a grant there would cost a write on its single
+// writer for nothing.
+func sharedBudget(st *model.Store) wecom.BudgetStore {
+	if st.Dialect() != "mysql" {
+		return nil
+	}
+	return st
 }
