@@ -2,11 +2,15 @@ package handler
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"image"
 	_ "image/jpeg" // WeCom serves some QR images as JPEG
 	_ "image/png"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
@@ -33,16 +37,44 @@ func urlQR(url string) (image.Image, error) {
 	return q.Image(-1), nil
 }
 
-// servePoster renders p as the A5 poster PNG named file, or the error.
-func servePoster(c *gin.Context, p poster.Poster, qrErr error, file string) {
+// posterCache keeps the last posters drawn, by what they show: drawing and
+// encoding one at 300 dpi is the slow part of the request.
+var posterCache = struct {
+	sync.Mutex
+	byKey map[string][]byte
+	order []string
+}{byKey: map[string][]byte{}}
+
+const posterCacheSize = 32
+
+// servePoster renders p as the A5 poster PNG named file, or the error. qrKey
+// identifies the QR (its URL, or a hash of WeCom's image).
+func servePoster(c *gin.Context, p poster.Poster, qrKey string, qrErr error, file string) {
 	if qrErr != nil {
 		abortError(c, http.StatusBadGateway, "upstream", "could not get the QR image: "+qrErr.Error(), "")
 		return
 	}
-	out, err := poster.Render(p)
-	if err != nil {
-		renderError(c, err)
-		return
+	sum := sha256.Sum256([]byte(strings.Join([]string{p.Title, p.Text, p.Instruction, p.Footer, qrKey}, "\x00")))
+	key := hex.EncodeToString(sum[:])
+	posterCache.Lock()
+	out, ok := posterCache.byKey[key]
+	posterCache.Unlock()
+	if !ok {
+		var err error
+		if out, err = poster.Render(p); err != nil {
+			renderError(c, err)
+			return
+		}
+		posterCache.Lock()
+		if _, dup := posterCache.byKey[key]; !dup {
+			posterCache.byKey[key] = out
+			posterCache.order = append(posterCache.order, key)
+			if len(posterCache.order) > posterCacheSize {
+				delete(posterCache.byKey, posterCache.order[0])
+				posterCache.order = posterCache.order[1:]
+			}
+		}
+		posterCache.Unlock()
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename=%q`, file))
 	c.Header("Cache-Control", "no-store")
@@ -62,16 +94,19 @@ func (h *channelHandler) poster(c *gin.Context) {
 		return
 	}
 	var qr image.Image
+	qrKey := code.LandingURL
 	if code.Mode == service.ModePrecise {
 		qr, err = urlQR(code.LandingURL)
 	} else {
 		var raw []byte
 		if raw, err = h.fetchQR(c.Request.Context(), code.QRCode); err == nil {
+			sum := sha256.Sum256(raw)
+			qrKey = hex.EncodeToString(sum[:])
 			qr, _, err = image.Decode(bytes.NewReader(raw))
 		}
 	}
 	servePoster(c, poster.Poster{Title: code.Name, Text: code.Description, Instruction: scanChannel,
-		Footer: fmt.Sprintf("渠道活码 #%d", code.ID), QR: qr}, err, fmt.Sprintf("channel-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("渠道活码 #%d", code.ID), QR: qr}, qrKey, err, fmt.Sprintf("channel-code-%d-poster.png", id))
 }
 
 // poster serves a group code's poster, with the QR of its landing page
@@ -88,7 +123,7 @@ func (h *groupHandler) poster(c *gin.Context) {
 	}
 	qr, err := urlQR(code.LandingURL)
 	servePoster(c, poster.Poster{Title: orName(code.Title, code.Name), Text: code.Text, Instruction: scanGroup,
-		Footer: fmt.Sprintf("群活码 #%d", code.ID), QR: qr}, err, fmt.Sprintf("group-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("群活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("group-code-%d-poster.png", id))
 }
 
 // poster serves a store code's poster, with the QR of its landing page
@@ -109,7 +144,7 @@ func (h *storeHandler) poster(c *gin.Context) {
 	}
 	qr, err := urlQR(code.LandingURL)
 	servePoster(c, poster.Poster{Title: orName(code.Title, code.Name), Instruction: instr,
-		Footer: fmt.Sprintf("门店活码 #%d", code.ID), QR: qr}, err, fmt.Sprintf("store-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("门店活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("store-code-%d-poster.png", id))
 }
 
 func orName(title, name string) string {

@@ -55,6 +55,27 @@ func TestPostersForEveryKindOfCode(t *testing.T) {
 				t.Fatalf("%s: %v, pHYs %v", path, b, bytes.Contains(body[:64], []byte("pHYs")))
 			}
 		}
+		// Drawn posters are kept by what they show: the same code answers the
+		// same poster, and a new name draws a new one.
+		fetch := func() []byte {
+			resp, err := e.get(fmt.Sprintf("/api/v1/channel-codes/%d/poster.png", channel.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return b
+		}
+		first := fetch()
+		if again := fetch(); !bytes.Equal(first, again) {
+			t.Fatal("the same code drew a different poster")
+		}
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/channel-codes/%d", channel.ID), map[string]any{"name": "秋季展会"}, nil); st != 200 {
+			t.Fatalf("rename: %d", st)
+		}
+		if renamed := fetch(); bytes.Equal(first, renamed) {
+			t.Fatal("a renamed code kept its old poster")
+		}
 		if resp, _ := e.get("/api/v1/channel-codes/999/poster.png"); resp.StatusCode != 404 {
 			t.Fatalf("poster of no code: %d", resp.StatusCode)
 		}

@@ -142,6 +142,8 @@ func Render(p Poster) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
+	// BestSpeed: a poster is mostly flat colour, so it stays small, and the
+	// best compression took ten times as long to encode.
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	if err := enc.Encode(&buf, img); err != nil {
 		return nil, err
