@@ -36,9 +36,6 @@ type authFailures struct {
 }
 
 func newAuthThrottle(now func() time.Time) *authThrottle {
-	if now == nil {
-		now = time.Now
-	}
 	return &authThrottle{limit: authFailLimit, window: authFailWindow, now: now, clients: map[string]*authFailures{}}
 }
 

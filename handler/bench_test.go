@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -41,14 +42,14 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			reg := prometheus.NewRegistry()
-			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), service.CallbackLimits{},
+			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), clock.Real{}, service.CallbackLimits{},
 				service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 			if err != nil {
 				b.Fatal(err)
 			}
 			r := handler.New(handler.Deps{
-				Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, nil), Gatherer: reg,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{}), Gatherer: reg,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{},
 			})
 			srv := httptest.NewServer(r)
 			defer srv.Close()

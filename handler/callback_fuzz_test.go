@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -30,13 +31,13 @@ func FuzzCallbackHandler(f *testing.F) {
 	}
 	f.Add([]byte("<xml><!-- \xff --><MsgType>event</MsgType><Event>e</Event><CreateTime>1700000000</CreateTime></xml>"), false)
 	st := modeltest.Open(f, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{},
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		f.Fatal(err)
 	}
-	srv := httptest.NewServer(handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st),
-		Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Callbacks: cb, Queue: service.NewQueueLog(st),
+		Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	f.Cleanup(srv.Close)
 	cr, _ := wecom.NewCrypter(token, aesKey, corpID)
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -114,12 +115,12 @@ func (b *heldBody) Read(p []byte) (int, error) {
 // (WeCom sends it again) without its body being read.
 func TestCallbacksBeyondTheInFlightBoundAre503(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{MaxInFlight: 1},
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{MaxInFlight: 1},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, nil)}))
+	srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{})}))
 	defer srv.Close()
 	held := &heldBody{started: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error, 1)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
@@ -57,23 +58,25 @@ func newEnv(t *testing.T, driver string) *env {
 	metrics := service.NewMetrics(reg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &env{t: t, store: st, crypter: cr, reg: reg}
-	e.dispatcher = service.NewDispatcher(st, service.DispatcherOptions{
+	wakes := service.NewWakes()
+	e.dispatcher = service.NewDispatcher(st, map[string]service.EventHandler{
+		"change_external_contact/add_external_contact": func(ctx context.Context, ev *service.InboundEvent) error {
+			e.handlerN.Add(1)
+			v, _ := e.handled.LoadOrStore(ev.DedupeKey(), new(atomic.Int32))
+			v.(*atomic.Int32).Add(1)
+			return nil
+		},
+	}, wakes, clock.Real{}, service.DispatcherOptions{
 		Workers: 4, SweepInterval: 50 * time.Millisecond, Logger: log, Metrics: metrics,
 	})
-	e.dispatcher.Handle("change_external_contact/add_external_contact", func(ctx context.Context, ev *service.InboundEvent) error {
-		e.handlerN.Add(1)
-		v, _ := e.handled.LoadOrStore(ev.DedupeKey(), new(atomic.Int32))
-		v.(*atomic.Int32).Add(1)
-		return nil
-	})
-	e.auth = service.NewAuth(st, nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, e.dispatcher.Notify), metrics, service.CallbackLimits{},
+	e.auth = service.NewAuth(st, clock.Real{})
+	cb, err := service.NewCallbacks(service.NewInbox(st, wakes.Events.Notify), metrics, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := handler.New(handler.Deps{
-		Callbacks: cb, Queue: service.NewQueueLog(st), Auth: e.auth, Gatherer: reg, Logger: log,
+		Callbacks: cb, Queue: service.NewQueueLog(st), Auth: e.auth, Gatherer: reg, Logger: log, Clock: clock.Real{},
 		Ready: func(ctx context.Context) (map[string]any, error) { return nil, st.Ping(ctx) },
 	})
 	e.srv = httptest.NewServer(r)
@@ -214,12 +217,13 @@ func TestURLVerification(t *testing.T) {
 
 func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{},
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: "wx5823bf96d3bd56c7", Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: clock.Real{}})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	enc := "RypEvHKD8QQKFhvQ6QleEB4J58tiPdvo+rtK1I9qca6aM/wvqnLSV5zEPeusUiX5L5X/0lWfrf0QADHHhGd3QczcdCUpj911L3vg3W/sYYvuJTs3TUUkSUXxaccAS0qhxchrRYt66wiSpGLYL42aM6A8dTT+6k4aSknmPj48kzJs8qLjvd4Xgpue06DOdnLxAUHzM6+kDZ+HMZfJYuR+LtwGc2hgf5gsijff0ekUNXZiqATP7PF5mZxZ3Izoun1s4zG4LUMnvw2r+KqCKIw+3IQH03v+BCA9nMELNqbSf6tiWSrXJB3LAVGUcallcrw8V2t9EL4EhzJWrQUax5wLVMNS0+rUPA3k22Ncx4XXZS9o0MBH27Bo6BpNelZpS+/uh9KsNlY6bHCmJU9p8g7m3fVKn28H3KDYA5Pl/T8Z1ptDAVe0lXdQ2YoyyH2uyPIGHBZZIs2pDBS8R07+qN+E7Q=="
@@ -249,7 +253,15 @@ func TestEventSentFourTimesIsStoredAndDispatchedOnce(t *testing.T) {
 			}
 		}
 		e.waitFor("event processed", func() bool { return e.count(model.StatusProcessed) == 1 })
-		time.Sleep(150 * time.Millisecond) // a few sweep intervals: nothing more may happen
+		// A claim takes pending rows only: once the one stored event is
+		// processed after one attempt, nothing can run it again. Its outcome
+		// is counted just after the row is written.
+		e.waitFor("outcome counted", func() bool {
+			return e.metric("gateway_events_total", `outcome="processed"`, `type="change_external_contact/add_external_contact"`) == 1
+		})
+		if evs, err := e.store.ListEvents(context.Background(), model.EventFilter{Limit: 10}); err != nil || len(evs) != 1 || evs[0].Attempts != 1 {
+			t.Fatalf("events = %+v, %v", evs, err)
+		}
 		if n := e.count(""); n != 1 {
 			t.Fatalf("stored %d events, want 1", n)
 		}
@@ -493,7 +505,7 @@ func TestMeTellsATokenItsRole(t *testing.T) {
 // a trusted proxy, so a client cannot dodge the throttle by inventing one.
 func TestRepeatedFailedAuthenticationIsThrottled(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	auth := service.NewAuth(st, nil)
+	auth := service.NewAuth(st, clock.Real{})
 	admin, _, err := auth.CreateToken(context.Background(), "ops", service.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
@@ -516,7 +528,7 @@ func TestRepeatedFailedAuthenticationIsThrottled(t *testing.T) {
 		proxies []string
 	}{{"no trusted proxy", nil}, {"behind a trusted proxy", []string{"127.0.0.1"}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(handler.New(handler.Deps{Auth: auth, Queue: service.NewQueueLog(st), TrustedProxies: tc.proxies,
+			srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Auth: auth, Queue: service.NewQueueLog(st), TrustedProxies: tc.proxies,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 			defer srv.Close()
 			for i := 0; i < 20; i++ {

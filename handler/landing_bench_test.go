@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
@@ -81,18 +82,16 @@ func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, st
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pool2 := service.PoolOptions{Logger: log}
-	d := service.NewDispatcher(st, pool2)
-	jobs := service.NewJobRunner(st, pool2)
+	jobs := service.NewWake()
 	noClient := func(string) (*wecom.Client, error) { return nil, fmt.Errorf("no WeCom in this benchmark") }
-	groups := service.NewGroupCodes(st, noClient, d, jobs, nil, nil, log, "http://gw.example")
-	storeCodes := service.NewStoreCodes(st, noClient, jobs, groups, nil, log, "http://gw.example")
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	groups := service.NewGroupCodes(st, noClient, jobs, nil, clock.Real{}, log, "http://gw.example")
+	storeCodes := service.NewStoreCodes(st, noClient, jobs, clock.Real{}, log, "http://gw.example")
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Callbacks: cb, Auth: service.NewAuth(st, nil), Logger: log,
-		Groups: groups, Stores: storeCodes})
+	r := handler.New(handler.Deps{Callbacks: cb, Auth: service.NewAuth(st, clock.Real{}), Logger: log,
+		Groups: groups, Stores: storeCodes, Clock: clock.Real{}})
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)
 	return srv, gc.Slug, sc.Slug

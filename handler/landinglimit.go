@@ -34,8 +34,8 @@ type bucket struct {
 // full again, so forgetting it changes nothing.
 const landingIdle = 10 * time.Minute
 
-func newLandingLimiter(perMinute, burst int) *landingLimiter {
-	return &landingLimiter{perSecond: float64(perMinute) / 60, burst: float64(max(burst, 1)), now: time.Now,
+func newLandingLimiter(perMinute, burst int, now func() time.Time) *landingLimiter {
+	return &landingLimiter{perSecond: float64(perMinute) / 60, burst: float64(max(burst, 1)), now: now,
 		clients: map[string]*bucket{}}
 }
 

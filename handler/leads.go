@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
@@ -21,6 +22,7 @@ type leadsHandler struct {
 	tags  *service.TagCatalogue
 	audit *service.Audit
 	corps []string
+	clock clock.Clock
 }
 
 func (h *leadsHandler) routes(api *gin.RouterGroup) {
@@ -315,7 +317,7 @@ func (h *leadsHandler) funnel(c *gin.Context) {
 	if !ok {
 		return
 	}
-	to := time.Now().UTC()
+	to := h.clock.Now().UTC()
 	from := to.AddDate(0, 0, -30)
 	for _, p := range []struct {
 		name string

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -50,9 +50,9 @@ func saneID(s string) bool {
 
 // accessLog writes one line per request. The query string is left out: WeCom
 // callbacks carry signatures there and the admin API may carry search terms.
-func accessLog(log *slog.Logger) gin.HandlerFunc {
+func accessLog(log *slog.Logger, clk clock.Clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		start := time.Now()
+		start := clk.Now()
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelInfo
@@ -64,7 +64,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		log.Log(c.Request.Context(), level, "http",
 			"request_id", c.GetString(ctxRequestID), "method", c.Request.Method, "path", c.Request.URL.Path,
-			"status", status, "elapsed_ms", float64(time.Since(start).Microseconds())/1000, "remote", c.ClientIP())
+			"status", status, "elapsed_ms", float64(clock.Since(clk, start).Microseconds())/1000, "remote", c.ClientIP())
 	}
 }
 

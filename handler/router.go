@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -28,6 +29,8 @@ type Deps struct {
 	Gatherer prometheus.Gatherer
 	Ready    func(ctx context.Context) (map[string]any, error)
 	Logger   *slog.Logger
+	// Clock times requests and dates default ranges (required).
+	Clock clock.Clock
 	// Channel codes, contacts and jobs (nil leaves their routes out).
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
@@ -67,6 +70,9 @@ func New(d Deps) *gin.Engine {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
+	if d.Clock == nil {
+		panic("handler: Deps.Clock is required")
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
@@ -74,9 +80,9 @@ func New(d Deps) *gin.Engine {
 		d.Logger.Error("trusted proxies", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(requestID(), accessLog(d.Logger), recovery(d.Logger))
+	r.Use(requestID(), accessLog(d.Logger, d.Clock), recovery(d.Logger))
 	if d.LandingPerMinute > 0 {
-		r.Use(limitLandings(newLandingLimiter(d.LandingPerMinute, d.LandingBurst)))
+		r.Use(limitLandings(newLandingLimiter(d.LandingPerMinute, d.LandingBurst, d.Clock.Now)))
 	}
 	r.NoRoute(func(c *gin.Context) { abortError(c, http.StatusNotFound, "not_found", "no such route", "") })
 	r.NoMethod(func(c *gin.Context) {
@@ -97,7 +103,7 @@ func New(d Deps) *gin.Engine {
 		// The contract is public: a CRM's developer reads it before holding a token.
 		r.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", d.OpenAPI) })
 	}
-	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(nil)))
+	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(d.Clock.Now)))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
 	if d.Audit != nil {
 		api.GET("/audit", requireRole(service.RoleAdmin), (&auditHandler{audit: d.Audit}).list)
@@ -112,7 +118,7 @@ func New(d Deps) *gin.Engine {
 		ch := &channelHandler{codes: d.Codes, contacts: d.Contacts, audit: d.Audit, staff: d.Staff, corps: corps, fetchQR: d.fetchQR()}
 		ch.routes(api, r)
 		if d.Leads != nil {
-			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, audit: d.Audit, staff: d.Staff, corps: corps}).routes(api)
+			(&leadsHandler{leads: d.Leads, rules: d.TagRules, tags: d.Tags, audit: d.Audit, staff: d.Staff, corps: corps, clock: d.Clock}).routes(api)
 		}
 	}
 

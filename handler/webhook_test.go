@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
@@ -32,16 +33,16 @@ type hookEnv struct {
 func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy) *hookEnv {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := service.NewWebhooks(st, service.WebhookOptions{Policy: policy, PollInterval: 20 * time.Millisecond, Workers: 2, Logger: log})
+	hooks := service.NewWebhooks(st, clock.Real{}, service.WebhookOptions{Policy: policy, PollInterval: 20 * time.Millisecond, Workers: 2, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = hooks.Run(ctx); close(done) }()
-	auth := service.NewAuth(st, nil)
-	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth, Logger: log, Webhooks: hooks})
+	auth := service.NewAuth(st, clock.Real{})
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth, Logger: log, Webhooks: hooks, Clock: clock.Real{}})
 	e := &hookEnv{t: t, st: st, hooks: hooks, srv: httptest.NewServer(r)}
 	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
 	e.admin, _, err = auth.CreateToken(ctx, "admin", service.RoleAdmin)

@@ -19,6 +19,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 	"gorm.io/gorm/utils"
+
+	"github.com/leadgate/scrm-gateway/clock"
 )
 
 // ErrNotFound is returned by store methods when the row does not exist.
@@ -28,30 +30,31 @@ var ErrNotFound = errors.New("not found")
 type Options struct {
 	MaxOpenConns    int
 	ConnMaxLifetime time.Duration
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Clock is the store's time: row timestamps, leases, due times (required).
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // Store is the gateway's database.
 type Store struct {
 	db      *gorm.DB
 	dialect string
-	now     func() time.Time
+	clock   clock.Clock
 	counter *statementCounter
 }
 
 // Open connects to sqlite (dsn is a file path, or ":memory:") or mysql (a
 // go-sql-driver DSN). It does not migrate; call Migrate.
 func Open(driver, dsn string, opts Options) (*Store, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		return nil, errors.New("model: Open needs a clock")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	gcfg := &gorm.Config{
 		TranslateError: true,
-		NowFunc:        func() time.Time { return opts.Now().UTC().Truncate(time.Millisecond) },
+		NowFunc:        func() time.Time { return opts.Clock.Now().UTC().Truncate(time.Millisecond) },
 		Logger:         newGormLogger(opts.Logger),
 	}
 	var (
@@ -101,7 +104,7 @@ func Open(driver, dsn string, opts Options) (*Store, error) {
 	pool := &countingPool{db: sqlDB, c: counter}
 	db.ConnPool = pool
 	db.Statement.ConnPool = pool
-	return &Store{db: db, dialect: driver, now: opts.Now, counter: counter}, nil
+	return &Store{db: db, dialect: driver, clock: opts.Clock, counter: counter}, nil
 }
 
 func sqliteDSN(dsn string) string {
@@ -165,7 +168,7 @@ func (rc readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
 func (s *Store) Dialect() string { return s.dialect }
 
 // Now is the store's clock.
-func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+func (s *Store) Now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
 
 // Ping checks the database is reachable.
 func (s *Store) Ping(ctx context.Context) error {
@@ -234,7 +237,7 @@ func (g *gormLogger) Error(ctx context.Context, msg string, args ...any) {
 // left out on purpose: GORM renders it with bound values, which include access
 // tokens and customer data.
 func (g *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
-	elapsed := time.Since(begin)
+	elapsed := clock.Elapsed(begin) // GORM read begin from the wall clock
 	switch {
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, gorm.ErrDuplicatedKey) && g.level >= logger.Error:
 		g.log.ErrorContext(ctx, "query failed", "err", err, "elapsed", elapsed, "at", utils.FileWithLineNum())

@@ -17,7 +17,7 @@ func each(t *testing.T, fn func(t *testing.T, st *model.Store, clock *modeltest.
 	for _, d := range modeltest.Drivers {
 		t.Run(d, func(t *testing.T) {
 			clock := modeltest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-			fn(t, modeltest.Open(t, d, clock.Now), clock)
+			fn(t, modeltest.Open(t, d, clock), clock)
 		})
 	}
 }

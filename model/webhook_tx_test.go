@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+
+	"github.com/leadgate/scrm-gateway/clock"
 )
 
 // Internal: only a domain transaction inside model can hand emit its tx.
 func TestEmitRollsBackWithTheCaller(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{})
+	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{Clock: clock.Real{}})
 	if err != nil {
 		t.Fatal(err)
 	}

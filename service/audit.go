@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -22,7 +23,7 @@ type AuditStore interface {
 // first.
 type Audit struct {
 	store     AuditStore
-	now       func() time.Time
+	clock     clock.Clock
 	retention time.Duration
 }
 
@@ -30,14 +31,11 @@ type Audit struct {
 const DefaultAuditRetention = 365 * 24 * time.Hour
 
 // NewAudit builds the audit; retention 0 is DefaultAuditRetention.
-func NewAudit(store AuditStore, now func() time.Time, retention time.Duration) *Audit {
-	if now == nil {
-		now = time.Now
-	}
+func NewAudit(store AuditStore, clk clock.Clock, retention time.Duration) *Audit {
 	if retention <= 0 {
 		retention = DefaultAuditRetention
 	}
-	return &Audit{store: store, now: now, retention: retention}
+	return &Audit{store: store, clock: clk, retention: retention}
 }
 
 // Audit actions and subject kinds.
@@ -55,7 +53,7 @@ func (a *Audit) Record(ctx context.Context, p *Principal, action, kind, route st
 	if a == nil || len(ids) == 0 {
 		return nil
 	}
-	at := a.now()
+	at := a.clock.Now()
 	entries := make([]model.AuditEntry, len(ids))
 	for i, id := range ids {
 		e := model.AuditEntry{At: at, Action: action, SubjectKind: kind, SubjectID: id, Route: clip(route, 128)}
@@ -121,7 +119,7 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 // Prune deletes the entries older than the retention period and reports how
 // many went. Every replica may run it; the deletes do not conflict.
 func (a *Audit) Prune(ctx context.Context) (int64, error) {
-	before := a.now().Add(-a.retention)
+	before := a.clock.Now().Add(-a.retention)
 	var total int64
 	for {
 		n, err := a.store.PruneAudit(ctx, before, 5000)

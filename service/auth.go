@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -66,18 +67,15 @@ func (p *Principal) staff() bool { return p != nil && p.Role == RoleStaff }
 // leak credentials, and a plain hash is enough because the secret has 256 bits.
 type Auth struct {
 	store TokenStore
-	now   func() time.Time
+	clock clock.Clock
 
 	mu      sync.Mutex
 	touched map[uint64]time.Time
 }
 
 // NewAuth builds an Auth.
-func NewAuth(store TokenStore, now func() time.Time) *Auth {
-	if now == nil {
-		now = time.Now
-	}
-	return &Auth{store: store, now: now, touched: map[uint64]time.Time{}}
+func NewAuth(store TokenStore, clk clock.Clock) *Auth {
+	return &Auth{store: store, clock: clk, touched: map[uint64]time.Time{}}
 }
 
 const tokenPrefix = "gw_"
@@ -128,7 +126,7 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (*Principal, err
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	if t.ExpiresAt != nil && !a.now().Before(*t.ExpiresAt) {
+	if t.ExpiresAt != nil && !a.clock.Now().Before(*t.ExpiresAt) {
 		return nil, ErrUnauthenticated
 	}
 	a.touch(ctx, t.ID)
@@ -138,7 +136,7 @@ func (a *Auth) Authenticate(ctx context.Context, secret string) (*Principal, err
 // touch records last use at most once a minute per token, keeping a write
 // off most requests.
 func (a *Auth) touch(ctx context.Context, id uint64) {
-	now := a.now()
+	now := a.clock.Now()
 	a.mu.Lock()
 	last, ok := a.touched[id]
 	if ok && now.Sub(last) < time.Minute {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -122,15 +123,14 @@ func BenchmarkDispatcherDrain(b *testing.B) {
 			}
 			var handled atomic.Int64
 			done := make(chan struct{})
-			d := service.NewDispatcher(st, service.DispatcherOptions{
-				Workers: 8, BatchSize: 64, SweepInterval: time.Minute,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			})
-			d.Handle(typ, func(context.Context, *service.InboundEvent) error {
+			d := service.NewDispatcher(st, map[string]service.EventHandler{typ: func(context.Context, *service.InboundEvent) error {
 				if handled.Add(1) == int64(b.N) {
 					close(done)
 				}
 				return nil
+			}}, service.NewWakes(), clock.Real{}, service.DispatcherOptions{
+				Workers: 8, BatchSize: 64, SweepInterval: time.Minute,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			})
 			rctx, stop := context.WithCancel(ctx)
 			stopped := make(chan struct{})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -62,6 +63,7 @@ type Callbacks struct {
 	// inFlight holds a slot per callback being read or stored: bodies in
 	// memory are bounded by its size times maxBody.
 	inFlight chan struct{}
+	clock    clock.Clock // times requests
 }
 
 // Defaults of CallbackLimits. WeCom's callbacks are a few KiB (the largest, a
@@ -81,7 +83,7 @@ type CallbackLimits struct {
 
 // NewCallbacks builds the callback protocol for corps, storing into inbox;
 // metrics may be nil.
-func NewCallbacks(inbox *Inbox, metrics *Metrics, limits CallbackLimits, corps ...CallbackCorp) (*Callbacks, error) {
+func NewCallbacks(inbox *Inbox, metrics *Metrics, clk clock.Clock, limits CallbackLimits, corps ...CallbackCorp) (*Callbacks, error) {
 	if limits.MaxBody <= 0 {
 		limits.MaxBody = DefaultMaxCallbackBody
 	}
@@ -89,7 +91,7 @@ func NewCallbacks(inbox *Inbox, metrics *Metrics, limits CallbackLimits, corps .
 		limits.MaxInFlight = DefaultMaxCallbacksInFlight
 	}
 	cb := &Callbacks{corps: make(map[string]*wecom.Crypter, len(corps)), inbox: inbox, metrics: metrics,
-		maxBody: limits.MaxBody, inFlight: make(chan struct{}, limits.MaxInFlight)}
+		maxBody: limits.MaxBody, inFlight: make(chan struct{}, limits.MaxInFlight), clock: clk}
 	for _, c := range corps {
 		cr, err := wecom.NewCrypter(c.Token, c.AESKey, c.ID)
 		if err != nil {
@@ -126,13 +128,13 @@ func (cb *Callbacks) count(corp, method string, start time.Time, err error, ok s
 		result = ResultBadRequest
 	}
 	cb.metrics.CallbackRequests.WithLabelValues(corp, result).Inc()
-	cb.metrics.CallbackLatency.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	cb.metrics.CallbackLatency.WithLabelValues(method).Observe(clock.Since(cb.clock, start).Seconds())
 }
 
 // VerifyURL answers WeCom's URL check: it verifies the signature over the
 // echostr and returns the decrypted echostr, which is the whole answer.
 func (cb *Callbacks) VerifyURL(ctx context.Context, corp string, q CallbackQuery) (plain []byte, err error) {
-	start := time.Now()
+	start := cb.clock.Now()
 	defer func() { cb.count(corp, "GET", start, err, ResultVerified) }()
 	cr, ok := cb.corps[corp]
 	if !ok {
@@ -170,7 +172,7 @@ func (cb *Callbacks) VerifyURL(ctx context.Context, corp string, q CallbackQuery
 // range (wecom.Event.Check): such a message would only fail every later
 // step, on one store or the other.
 func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, body io.Reader) (duplicate bool, err error) {
-	start := time.Now()
+	start := cb.clock.Now()
 	defer func() {
 		ok := ResultAccepted
 		if duplicate {

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -141,25 +142,21 @@ type Clients func(corpID string) (*wecom.Client, error)
 type ChannelCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      *JobRunner
+	jobs      Wake
 	cache     *CodeCache
-	now       func() time.Time
+	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
 }
 
-// NewChannelCodes builds the service. publicURL prefixes landing URLs.
-func NewChannelCodes(store *model.Store, clients Clients, jobs *JobRunner, cache *CodeCache, now func() time.Time, log *slog.Logger, publicURL string) *ChannelCodes {
-	if now == nil {
-		now = time.Now
-	}
+// NewChannelCodes builds the service; jobs wakes the job runner after it
+// queues work. publicURL prefixes landing URLs.
+func NewChannelCodes(store *model.Store, clients Clients, jobs Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &ChannelCodes{store: store, clients: clients, jobs: jobs, cache: cache, now: now, log: log.With("component", "channel_codes"),
+	c := &ChannelCodes{store: store, clients: clients, jobs: jobs, cache: cache, clock: clk, log: log.With("component", "channel_codes"),
 		publicURL: strings.TrimRight(publicURL, "/")}
-	jobs.Handle(JobSyncWay, c.runSyncWay)
-	jobs.Handle(JobUploadMedia, c.runUploadMedia)
 	return c
 }
 
@@ -262,7 +259,7 @@ func (cc *ChannelCodes) Create(ctx context.Context, corpID, actor string, spec C
 		return nil, err
 	}
 
-	now := cc.now()
+	now := cc.clock.Now()
 	if c.Mode == ModeRandom {
 		e := s.roster.Eligible(now, nil)
 		users, alert := wayUsers(s.roster, e, nil)
@@ -758,7 +755,7 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	now := cc.now()
+	now := cc.clock.Now()
 	counts, err := cc.store.DayCounts(ctx, c.ID, s.roster.LocalDay(now))
 	if err != nil {
 		return err
@@ -799,7 +796,7 @@ func (cc *ChannelCodes) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := cc.now()
+	now := cc.clock.Now()
 	for i := range codes {
 		c := &codes[i]
 		if c.Mode != ModeRandom {
@@ -868,7 +865,7 @@ func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint6
 	}
 	created := m.CreatedAt
 	if created.IsZero() {
-		created = cc.now()
+		created = cc.clock.Now()
 	}
 	if err := cc.store.SetMediaUploaded(ctx, a.ID, m.ID, created, created.Add(72*time.Hour)); err != nil {
 		return err
@@ -907,7 +904,7 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 	if err != nil {
 		return nil, err
 	}
-	if a.MediaID == "" || (a.ExpiresAt != nil && a.ExpiresAt.Before(cc.now().Add(24*time.Hour))) {
+	if a.MediaID == "" || (a.ExpiresAt != nil && a.ExpiresAt.Before(cc.clock.Now().Add(24*time.Hour))) {
 		if err := cc.uploadAsset(ctx, corpID, a.ID); err != nil {
 			return nil, wecomAdminError(err)
 		}
@@ -935,7 +932,7 @@ func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, 
 		if err != nil {
 			return nil, err
 		}
-		today := s.roster.LocalDay(cc.now())
+		today := s.roster.LocalDay(cc.clock.Now())
 		if to == "" {
 			to = today
 		}

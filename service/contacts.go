@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -31,31 +32,23 @@ type Contacts struct {
 	clients Clients
 	cache   *CodeCache
 	codes   *ChannelCodes
-	jobs    *JobRunner
-	now     func() time.Time
+	jobs    Wake
+	clock   clock.Clock
 	log     *slog.Logger
+	// stores attributes adds through store codes (s: states).
+	stores *StoreCodes
 
 	welcomes       *prometheus.CounterVec
 	welcomeLatency prometheus.Histogram
-
-	// stores attributes adds through store codes (s: states).
-	stores *StoreCodes
 }
 
-// AttributeStores lets adds through a store code's ways carry their code and
-// store (the store service is built after this one).
-func (c *Contacts) AttributeStores(s *StoreCodes) { c.stores = s }
-
-// NewContacts builds the service and registers its event and job handlers.
-func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, d *Dispatcher, jobs *JobRunner,
-	reg prometheus.Registerer, now func() time.Time, log *slog.Logger) *Contacts {
-	if now == nil {
-		now = time.Now
-	}
+// NewContacts builds the service; jobs wakes the job runner.
+func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, stores *StoreCodes, jobs Wake,
+	reg prometheus.Registerer, clk clock.Clock, log *slog.Logger) *Contacts {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &Contacts{store: store, clients: clients, cache: cache, codes: codes, jobs: jobs, now: now,
+	c := &Contacts{store: store, clients: clients, cache: cache, codes: codes, stores: stores, jobs: jobs, clock: clk,
 		log: log.With("component", "contacts"),
 		welcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_welcomes_total",
@@ -70,15 +63,6 @@ func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *C
 	if reg != nil {
 		reg.MustRegister(c.welcomes, c.welcomeLatency)
 	}
-	add := wecom.EventExternalContact + "/"
-	d.Handle(add+wecom.ChangeAddContact, c.onAdd)
-	d.Handle(add+wecom.ChangeAddHalfContact, c.onAdd)
-	d.Handle(add+wecom.ChangeDelFollowUser, c.onDelFollowUser)
-	d.Handle(add+wecom.ChangeDelContact, c.onDelContact)
-	d.Handle(add+wecom.ChangeEditContact, c.onEdit)
-	jobs.Handle(JobFetchProfile, c.runFetchProfile)
-	jobs.Handle(JobRemark, c.runRemark)
-	jobs.Handle(JobMarkTag, c.runMarkTag)
 	return c
 }
 
@@ -111,7 +95,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		UserID: ev.UserID, State: clip(ev.State, 64), At: at}
 	if code != nil {
 		activity.CodeID = code.ID
-	} else if c.stores != nil {
+	} else {
 		if _, storeID, ok := c.stores.ByState(ev.CorpID, ev.State); ok {
 			rec.Source, activity.StoreID = SourceStore, storeID
 		}
@@ -188,7 +172,7 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 	// it only loses the answer.
 	deadline := at.Add(welcomeWindow - time.Second)
 	hardStop := at.Add(welcomeWindow + time.Second)
-	if !c.now().Before(deadline) {
+	if !c.clock.Now().Before(deadline) {
 		c.welcomes.WithLabelValues("expired").Inc()
 		return "welcome not sent: the 20 s window had passed when the event was handled"
 	}
@@ -207,7 +191,7 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 		c.welcomes.WithLabelValues("failed").Inc()
 		return "welcome failed: " + err.Error()
 	}
-	wctx, cancel := context.WithDeadline(ctx, hardStop)
+	wctx, cancel := clock.WithDeadline(ctx, c.clock, hardStop)
 	defer cancel()
 	// A held API lets this call go as its probe when the hold outlasts the
 	// window, so a rate limit never costs a welcome the rest of its window.
@@ -216,7 +200,7 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 		err = client.SendWelcome(wctx, msg)
 		if err == nil {
 			c.welcomes.WithLabelValues("sent").Inc()
-			c.welcomeLatency.Observe(c.now().Sub(at).Seconds())
+			c.welcomeLatency.Observe(c.clock.Now().Sub(at).Seconds())
 			return "welcome sent"
 		}
 		var ae *wecom.APIError
@@ -236,13 +220,13 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 			// callers whose window ends before the hold does.
 			wait = min(max(d, 50*time.Millisecond), welcomeProbeEvery)
 		}
-		left := deadline.Sub(c.now())
+		left := deadline.Sub(c.clock.Now())
 		if left <= 0 {
 			break
 		}
 		wait = min(wait, left)
 		select {
-		case <-time.After(wait):
+		case <-c.clock.After(wait):
 		case <-wctx.Done():
 		}
 		if wctx.Err() != nil {
@@ -268,11 +252,11 @@ func (c *Contacts) customerName(ctx context.Context, ev *InboundEvent, deadline 
 	if err != nil {
 		return ""
 	}
-	limit := min(3*time.Second, deadline.Sub(c.now())-2*time.Second)
+	limit := min(3*time.Second, deadline.Sub(c.clock.Now())-2*time.Second)
 	if limit <= 0 {
 		return ""
 	}
-	fctx, cancel := context.WithTimeout(ctx, limit)
+	fctx, cancel := clock.WithDeadline(ctx, c.clock, c.clock.Now().Add(limit))
 	defer cancel()
 	d, err := client.GetExternalContact(fctx, ev.ExternalUserID, "")
 	if err != nil {

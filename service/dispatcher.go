@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -26,7 +27,7 @@ type EventHandler func(ctx context.Context, ev *InboundEvent) error
 type DispatcherOptions = PoolOptions
 
 // Dispatcher takes stored events in order of arrival and routes them to
-// handlers by "Event/ChangeType". It claims events with leases, so several
+// handlers by "Event/ChangeType" (the Events of Routes). It claims events with leases, so several
 // replicas can run one each, and events left behind by a crash are picked up
 // again when their lease runs out.
 type Dispatcher struct {
@@ -34,9 +35,10 @@ type Dispatcher struct {
 	handlers map[string]EventHandler
 }
 
-// NewDispatcher builds a dispatcher; register handlers before Run.
-func NewDispatcher(store EventStore, opts DispatcherOptions) *Dispatcher {
-	d := &Dispatcher{handlers: map[string]EventHandler{}}
+// NewDispatcher builds a dispatcher that runs handlers, answers
+// wakes.Events and rings wakes.Jobs when its backlog clears.
+func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wakes, clk clock.Clock, opts DispatcherOptions) *Dispatcher {
+	d := &Dispatcher{handlers: handlers}
 	d.pool = newPool("dispatcher", queueOps{
 		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
 			rows, err := store.ClaimEvents(ctx, owner, lease, n)
@@ -57,17 +59,14 @@ func NewDispatcher(store EventStore, opts DispatcherOptions) *Dispatcher {
 			if m := opts.Metrics; m != nil {
 				m.Events.WithLabelValues(it.Type, outcome).Inc()
 				if outcome != "retried" {
-					m.EventLatency.WithLabelValues(it.Type).Observe(d.pool.opts.Now().Sub(it.CreatedAt).Seconds())
+					m.EventLatency.WithLabelValues(it.Type).Observe(d.pool.clock.Now().Sub(it.CreatedAt).Seconds())
 				}
 			}
 		},
-	}, opts)
+	}, clk, wakes.Events, opts)
+	d.pool.drained = wakes.Jobs.Notify
 	return d
 }
-
-// Handle registers h for an event type such as
-// "change_external_contact/add_external_contact".
-func (d *Dispatcher) Handle(eventType string, h EventHandler) { d.handlers[eventType] = h }
 
 // Notify wakes the dispatcher; the inbox calls it after each new event.
 func (d *Dispatcher) Notify() { d.pool.notify() }

@@ -49,7 +49,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 	if err != nil {
 		return nil, err
 	}
-	out := &ContactExport{ExportedAt: c.now(), Contact: d.Contact, Relations: d.Relations, Timeline: d.Timeline,
+	out := &ContactExport{ExportedAt: c.clock.Now(), Contact: d.Contact, Relations: d.Relations, Timeline: d.Timeline,
 		Tags: map[uint64]jsonTags{}, Events: []ExportedEvent{}}
 	for _, r := range d.Relations {
 		out.Tags[r.ID] = jsonTags(r.Tags)
@@ -135,7 +135,7 @@ func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration,
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if n, err := c.EraseLostBefore(ctx, c.now().Add(-after), audit); err != nil {
+		if n, err := c.EraseLostBefore(ctx, c.clock.Now().Add(-after), audit); err != nil {
 			c.log.Error("erase lost customers", "err", err)
 		} else if n > 0 {
 			c.log.Info("erased lost customers", "count", n, "lost_for_more_than", after.String())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -111,13 +112,20 @@ type GroupCode struct {
 type GroupCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      *JobRunner
-	now       func() time.Time
+	jobs      Wake
+	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
-	stores    *StoreCodes // set by NewStoreCodes: joins into store groups
 	dry       *prometheus.GaugeVec
-	onJoin    func(corpID string, j GroupJoin) *model.Job
+}
+
+// joinActivity is the job each attributed join enqueues, in the
+// transaction that records it: a join through our codes is lead behaviour.
+// The activity carries no code id: for leads that names a channel code; the
+// state names ours.
+func joinActivity(corpID string, j GroupJoin) *model.Job {
+	return ActivityJob(corpID, Activity{Trigger: TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
+		ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, GroupCodeID: j.GroupCodeID, State: j.State, At: j.At})
 }
 
 // GroupJoin is a customer joining a group through one of our codes.
@@ -132,21 +140,13 @@ type GroupJoin struct {
 	At             time.Time
 }
 
-// OnJoin replaces the job each attributed join enqueues, in the
-// transaction that records it (by default a lead activity; nil enqueues
-// none). Call it before the dispatcher runs.
-func (g *GroupCodes) OnJoin(f func(corpID string, j GroupJoin) *model.Job) { g.onJoin = f }
-
-// NewGroupCodes builds the service and registers its event and job handlers.
-func NewGroupCodes(store *model.Store, clients Clients, d *Dispatcher, jobs *JobRunner, reg prometheus.Registerer,
-	now func() time.Time, log *slog.Logger, publicURL string) *GroupCodes {
-	if now == nil {
-		now = time.Now
-	}
+// NewGroupCodes builds the service; jobs wakes the job runner.
+func NewGroupCodes(store *model.Store, clients Clients, jobs Wake, reg prometheus.Registerer,
+	clk clock.Clock, log *slog.Logger, publicURL string) *GroupCodes {
 	if log == nil {
 		log = slog.Default()
 	}
-	g := &GroupCodes{store: store, clients: clients, jobs: jobs, now: now, log: log.With("component", "group_codes"),
+	g := &GroupCodes{store: store, clients: clients, jobs: jobs, clock: clk, log: log.With("component", "group_codes"),
 		publicURL: strings.TrimRight(publicURL, "/"),
 		dry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "gateway_group_code_pool_dry",
@@ -156,18 +156,6 @@ func NewGroupCodes(store *model.Store, clients Clients, d *Dispatcher, jobs *Job
 	if reg != nil {
 		reg.MustRegister(g.dry)
 	}
-	// A join through our codes is lead behaviour. The activity carries no
-	// code id: for leads that names a channel code; the state names ours.
-	g.onJoin = func(corpID string, j GroupJoin) *model.Job {
-		return ActivityJob(corpID, Activity{Trigger: TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
-			ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, GroupCodeID: j.GroupCodeID, State: j.State, At: j.At})
-	}
-	chat := wecom.EventExternalChat + "/"
-	d.Handle(chat+wecom.ChangeChatUpdate, g.onChatUpdate)
-	d.Handle(chat+wecom.ChangeChatCreate, g.onChatCreate)
-	d.Handle(chat+wecom.ChangeChatDismiss, g.onChatDismiss)
-	jobs.Handle(JobSyncJoinWay, g.runSync)
-	jobs.Handle(JobReconcileJoinWay, g.runSync)
 	return g
 }
 
@@ -411,7 +399,7 @@ func (g *GroupCodes) readPool(ctx context.Context, client *wecom.Client, c *mode
 			return nil, wecomAdminError(err)
 		}
 		counts := chatCounts(gc)
-		now := g.now()
+		now := g.clock.Now()
 		pool = append(pool, model.GroupCodeChat{ChatID: id, Name: counts.Name, Members: counts.Members,
 			Customers: counts.Customers, MemberVersion: counts.MemberVersion, RefreshedAt: &now})
 	}
@@ -498,7 +486,7 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 		undo()
 		return nil, wecomAdminError(err)
 	}
-	now := g.now()
+	now := g.clock.Now()
 	c.QRCode, c.ChatList, c.Dry, c.Alert, c.SyncedAt = jw.QRCode, encodeChats(list), dry, "", &now
 	if dry {
 		c.Alert = dryAlert(c, list)
@@ -796,7 +784,7 @@ func (g *GroupCodes) adopt(ctx context.Context, client *wecom.Client, c *model.G
 		return false, jobError(err)
 	}
 	counts := chatCounts(gc)
-	now := g.now()
+	now := g.clock.Now()
 	ok, err := g.store.AdoptGroupChat(ctx, model.GroupCodeChat{CorpID: c.CorpID, CodeID: c.ID, ChatID: chatID, Name: counts.Name,
 		Members: counts.Members, Customers: counts.Customers, MemberVersion: counts.MemberVersion, RefreshedAt: &now})
 	if ok {
@@ -812,7 +800,7 @@ func (g *GroupCodes) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := g.now()
+	now := g.clock.Now()
 	for i := range codes {
 		c := &codes[i]
 		g.setGauge(c)
@@ -888,10 +876,8 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 		return err
 	}
 	var storeWays []model.StoreCodeWay
-	if g.stores != nil {
-		if storeWays, err = g.store.StoreGroupWays(ctx, ev.CorpID, ev.ChatID); err != nil {
-			return err
-		}
+	if storeWays, err = g.store.StoreGroupWays(ctx, ev.CorpID, ev.ChatID); err != nil {
+		return err
 	}
 	var code *model.GroupCode
 	if pooled {
@@ -1015,15 +1001,13 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 			}
 		}
 	}
-	if g.onJoin != nil && kind == model.MemberJoin {
+	if kind == model.MemberJoin {
 		for _, m := range ch.Members {
 			if !m.Attributed {
 				continue
 			}
-			if j := g.onJoin(ev.CorpID, GroupJoin{EventID: ev.ID, ExternalUserID: m.MemberID, ChatID: ev.ChatID, State: m.State,
-				GroupCodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID, StoreID: m.StoreID, At: at}); j != nil {
-				ch.Jobs = append(ch.Jobs, j)
-			}
+			ch.Jobs = append(ch.Jobs, joinActivity(ev.CorpID, GroupJoin{EventID: ev.ID, ExternalUserID: m.MemberID, ChatID: ev.ChatID,
+				State: m.State, GroupCodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID, StoreID: m.StoreID, At: at}))
 		}
 	}
 	if _, err := g.store.RecordChatChange(ctx, ch); err != nil {
@@ -1100,7 +1084,7 @@ func (g *GroupCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 	if _, err := g.store.GetGroupCode(ctx, corpID, id); err != nil {
 		return nil, err
 	}
-	from, to = dayRange(g.now(), from, to)
+	from, to = dayRange(g.clock.Now(), from, to)
 	rows, err := g.store.GroupCodeMemberCounts(ctx, id, from, to)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -30,9 +31,15 @@ type JobRunner struct {
 	handlers map[string]JobHandler
 }
 
-// NewJobRunner builds a runner; register handlers before Run.
-func NewJobRunner(store JobStore, opts PoolOptions) *JobRunner {
-	r := &JobRunner{handlers: map[string]JobHandler{}}
+// NewJobRunner builds a runner that runs handlers (the Jobs of Routes) and
+// answers wakes.Jobs. It gives way to the dispatcher while that has a
+// backlog of ready events (for at most 30 s in a row): under a burst of
+// scans the machine goes to the welcomes, which must be sent within WeCom's
+// 20 s, and the follow-up jobs (profile, tags, remark, lead) run as soon as
+// the burst has been worked off; jobs of the deadline lane (cap syncs) are
+// claimed all the same. yieldTo may be nil.
+func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, yieldTo *Dispatcher, clk clock.Clock, opts PoolOptions) *JobRunner {
+	r := &JobRunner{handlers: handlers}
 	r.pool = newPool("jobs", queueOps{
 		claim: func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error) {
 			rows, err := store.ClaimJobs(ctx, owner, lease, n, deadlineOnly)
@@ -61,33 +68,16 @@ func NewJobRunner(store JobStore, opts PoolOptions) *JobRunner {
 				m.Jobs.WithLabelValues(it.Type, outcome).Inc()
 			}
 		},
-	}, opts)
+	}, clk, wakes.Jobs, opts)
+	if yieldTo != nil {
+		r.pool.yieldTo = yieldTo.pool
+	}
 	return r
-}
-
-// Handle registers h for a job kind.
-func (r *JobRunner) Handle(kind string, h JobHandler) { r.handlers[kind] = h }
-
-// YieldTo makes the runner give way to the dispatcher while it has a backlog
-// of ready events (for at most 30 s in a row): under a burst of scans the
-// machine goes to the welcomes, which must be sent within WeCom's 20 s, and
-// the follow-up jobs (profile, tags, remark, lead) run as soon as the burst
-// has been worked off. Jobs of the deadline lane (cap syncs) are claimed
-// all the same. Call before Run.
-func (r *JobRunner) YieldTo(d *Dispatcher) {
-	r.pool.yieldTo = d.pool
-	d.pool.drained = r.pool.notify
 }
 
 // Notify wakes the runner after jobs were enqueued.
 func (r *JobRunner) Notify() { r.pool.notify() }
 
-// NotifyDeadline wakes the runner after a job of the deadline lane was
-// queued: it is claimed even while the runner gives way to an event backlog.
-func (r *JobRunner) NotifyDeadline() {
-	r.pool.deadlineHint.Store(true)
-	r.pool.notify()
-}
 
 // Run runs jobs until ctx is cancelled.
 func (r *JobRunner) Run(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -163,23 +164,18 @@ func normalizeMobile(s string) (string, bool) {
 // scoring, stage changes, and the CRM's answers.
 type Leads struct {
 	store *model.Store
-	jobs  *JobRunner
+	jobs  Wake
 	cache *CodeCache
-	now   func() time.Time
+	clock clock.Clock
 	log   *slog.Logger
 }
 
-// NewLeads builds the service and registers its jobs.
-func NewLeads(store *model.Store, jobs *JobRunner, cache *CodeCache, now func() time.Time, log *slog.Logger) *Leads {
-	if now == nil {
-		now = time.Now
-	}
+// NewLeads builds the service; jobs wakes the job runner.
+func NewLeads(store *model.Store, jobs Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger) *Leads {
 	if log == nil {
 		log = slog.Default()
 	}
-	l := &Leads{store: store, jobs: jobs, cache: cache, now: now, log: log.With("component", "leads")}
-	jobs.Handle(JobLeadActivity, l.runActivity)
-	jobs.Handle(JobRescore, l.runRescore)
+	l := &Leads{store: store, jobs: jobs, cache: cache, clock: clk, log: log.With("component", "leads")}
 	return l
 }
 
@@ -296,7 +292,7 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	}
 	var unionID string
 	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, func(lt *model.LeadTx) error {
-		return s.change(lt, cfg, rs, s.now(), a.At, func(u *leadUpdate) error {
+		return s.change(lt, cfg, rs, s.clock.Now(), a.At, func(u *leadUpdate) error {
 			l, st := lt.Lead, u.st
 			if lt.Created {
 				if err := u.transition("", StageRaw, "created from a new contact", "system", "", a.At); err != nil {
@@ -453,7 +449,7 @@ func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) erro
 			if err != nil {
 				return Permanent(err)
 			}
-			now := s.now()
+			now := s.clock.Now()
 			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
 				st := u.st
 				u.merged = &MergedLead{ID: absorbed.ID, ContactID: absorbed.ContactID, ExternalUserID: absorbed.ExternalUserID, Reason: reason}

@@ -120,7 +120,7 @@ func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
 		return s.change(lt, cfg, rs, now, now, func(u *leadUpdate) error {
 			l, st := lt.Lead, u.st
@@ -191,7 +191,7 @@ func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reas
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
 		from := lt.Lead.Stage
 		if !contains(stageMoves[from], to) {
@@ -290,7 +290,7 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	var stage string
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
 		return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
@@ -433,7 +433,7 @@ func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	now := s.clock.Now()
 	for _, id := range ids {
 		err := s.store.UpdateLead(ctx, j.CorpID, id, func(lt *model.LeadTx) error {
 			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
@@ -488,7 +488,7 @@ func (s *Leads) Changes(ctx context.Context, corpID string, after time.Time, cur
 		}
 		after = time.Unix(0, ns).UTC()
 	}
-	rows, err := s.store.LeadChanges(ctx, corpID, after, afterID, s.now().Add(-FeedSettle), limit)
+	rows, err := s.store.LeadChanges(ctx, corpID, after, afterID, s.clock.Now().Add(-FeedSettle), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 )
@@ -32,7 +33,7 @@ func BenchmarkRescoreLeads(b *testing.B) {
 	for _, driver := range modeltest.Drivers {
 		b.Run(driver, func(b *testing.B) {
 			dsn := modeltest.DSN(b, driver)
-			st, err := model.Open(driver, dsn, model.Options{MaxOpenConns: 20})
+			st, err := model.Open(driver, dsn, model.Options{MaxOpenConns: 20, Clock: clock.Real{}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -41,8 +42,10 @@ func BenchmarkRescoreLeads(b *testing.B) {
 			if _, err := st.Migrate(ctx); err != nil {
 				b.Fatal(err)
 			}
-			jobs := NewJobRunner(st, PoolOptions{Logger: log})
-			leads := NewLeads(st, jobs, NewCodeCache(st, log), nil, log)
+			wakes := NewWakes()
+			leads := NewLeads(st, wakes.Jobs, NewCodeCache(st, log), clock.Real{}, log)
+			jobs := NewJobRunner(st, map[string]JobHandler{JobLeadActivity: leads.runActivity, JobRescore: leads.runRescore},
+				wakes, nil, clock.Real{}, PoolOptions{Logger: log})
 			side := seedLeads(b, driver, dsn, st, leads, leadCount)
 			admin := &Principal{Role: RoleAdmin, Name: "bench"}
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 )
@@ -83,8 +84,7 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 func newLeadsEnv(t *testing.T, driver string) (*model.Store, *Leads) {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	jobs := NewJobRunner(st, PoolOptions{Logger: log})
-	return st, NewLeads(st, jobs, NewCodeCache(st, log), nil, log)
+	return st, NewLeads(st, NewWake(), NewCodeCache(st, log), clock.Real{}, log)
 }
 
 // addContact records an add of ext by zhangsan, with its profile fetched.

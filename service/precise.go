@@ -45,7 +45,7 @@ func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, err
 		if err != nil {
 			return err
 		}
-		now := cc.now()
+		now := cc.clock.Now()
 		day := s.roster.LocalDay(now)
 		n, err := counts(day, now)
 		if err != nil {

@@ -12,9 +12,46 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
+
+// Wake is a queue's doorbell: whoever adds rows to the queue rings it, and
+// the queue's workers claim at once instead of at their next poll.
+type Wake struct {
+	ring chan struct{}
+	// deadline says this process queued work of the deadline lane.
+	deadline *atomic.Bool
+}
+
+// NewWake returns a doorbell for one queue.
+func NewWake() Wake { return Wake{ring: make(chan struct{}, 1), deadline: new(atomic.Bool)} }
+
+// Notify rings; rings while the workers are busy fold into one.
+func (w Wake) Notify() {
+	select {
+	case w.ring <- struct{}{}:
+	default:
+	}
+}
+
+// NotifyDeadline rings after work of the deadline lane was queued: it is
+// claimed even while the job runner gives way to an event backlog.
+func (w Wake) NotifyDeadline() {
+	w.deadline.Store(true)
+	w.Notify()
+}
+
+// Wakes are the doorbells of the event and job queues, made before the
+// services that ring them and the dispatcher and job runner that answer.
+type Wakes struct {
+	Events Wake
+	Jobs   Wake
+}
+
+// NewWakes returns both doorbells.
+func NewWakes() Wakes { return Wakes{Events: NewWake(), Jobs: NewWake()} }
 
 // queueItem is a claimed row of a queue table (wecom_events or jobs).
 type queueItem struct {
@@ -51,7 +88,6 @@ type PoolOptions struct {
 	SweepInterval time.Duration
 	Lease         time.Duration
 	MaxAttempts   int
-	Now           func() time.Time
 	Logger        *slog.Logger
 	Metrics       *Metrics
 	// DrainTimeout bounds how long a stop waits for in-flight handlers.
@@ -77,9 +113,6 @@ func (o *PoolOptions) defaults() {
 	if o.MaxAttempts < 1 {
 		o.MaxAttempts = 8
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -96,33 +129,37 @@ func (o *PoolOptions) defaults() {
 type pool struct {
 	ops   queueOps
 	opts  PoolOptions
+	clock clock.Clock
 	owner string
 	log   *slog.Logger
 
-	wake     chan struct{}
+	wake     Wake
 	inFlight atomic.Int64
+	// looks counts finished claim passes, so a test can wait until the pool
+	// has looked at its table since it moved the clock.
+	looks    atomic.Int64
 	stopping atomic.Bool
 
 	// backlog: the last claim came back full, so ready items are waiting.
 	backlog atomic.Bool
-	// drained is called when a backlog clears (set before run).
+	// drained is called when a backlog clears.
 	drained func()
 	// yieldTo is another pool whose backlog this one gives way to, for at
-	// most maxYield in a row (set before run).
+	// most maxYield in a row.
 	yieldTo      *pool
 	yieldingFrom atomic.Int64 // unix nanoseconds; 0 while not yielding
 	// While yielding, the deadline lane is claimed when this process queued
-	// deadline work (deadlineHint) and otherwise once a second (other
-	// replicas' work), not on every wake-up: each claim is a transaction.
-	deadlineHint      atomic.Bool
+	// deadline work (the wake's deadline hint) and otherwise once a second
+	// (other replicas' work), not on every wake-up: each claim is a
+	// transaction.
 	lastDeadlineClaim atomic.Int64 // unix nanoseconds
 }
 
 // deadlineClaimDue reports whether a yielding pool should claim its
 // deadline lane now.
 func (p *pool) deadlineClaimDue() bool {
-	now := time.Now().UnixNano()
-	if !p.deadlineHint.Swap(false) && time.Duration(now-p.lastDeadlineClaim.Load()) < time.Second {
+	now := p.clock.Now().UnixNano()
+	if !p.wake.deadline.Swap(false) && time.Duration(now-p.lastDeadlineClaim.Load()) < time.Second {
 		return false
 	}
 	p.lastDeadlineClaim.Store(now)
@@ -140,7 +177,7 @@ func (p *pool) yielding() bool {
 		p.yieldingFrom.Store(0)
 		return false
 	}
-	now := time.Now().UnixNano()
+	now := p.clock.Now().UnixNano()
 	since := p.yieldingFrom.Load()
 	if since == 0 {
 		p.yieldingFrom.Store(now)
@@ -149,24 +186,20 @@ func (p *pool) yielding() bool {
 	return time.Duration(now-since) < maxYield
 }
 
-func newPool(name string, ops queueOps, opts PoolOptions) *pool {
+func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOptions) *pool {
 	opts.defaults()
 	host, _ := os.Hostname()
 	return &pool{
 		ops:   ops,
 		opts:  opts,
+		clock: clk,
 		owner: clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
 		log:   opts.Logger.With("component", name),
-		wake:  make(chan struct{}, 1),
+		wake:  wake,
 	}
 }
 
-func (p *pool) notify() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
+func (p *pool) notify() { p.wake.Notify() }
 
 // run processes items until ctx is cancelled, then stops claiming, lets
 // in-flight handlers finish (up to DrainTimeout), and hands back any item it
@@ -200,7 +233,7 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
-		case <-p.wake:
+		case <-p.wake.ring:
 		case <-ticker.C:
 			p.sweep(ctx)
 		}
@@ -241,6 +274,7 @@ func (p *pool) sweep(ctx context.Context) {
 // claimAndDispatch claims as many items as there are idle workers (and a
 // batch's worth queued behind them).
 func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
+	defer p.looks.Add(1)
 	capacity := int64(p.opts.Workers) * 2
 	for ctx.Err() == nil {
 		busy := p.inFlight.Load()
@@ -306,7 +340,7 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if retryErr != nil {
-		at := p.opts.Now().Add(retryDelay(retryErr, it.Attempts, p.opts.RetryBase))
+		at := p.clock.Now().Add(retryDelay(retryErr, it.Attempts, p.opts.RetryBase))
 		requeue := p.ops.retry
 		if deferred {
 			requeue = p.ops.deferItem

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -37,26 +38,24 @@ func TestJobsGiveWayToAnEventBacklog(t *testing.T) {
 				}
 			}
 			opts := PoolOptions{Workers: 2, BatchSize: 4, SweepInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-			d := NewDispatcher(st, opts)
-			r := NewJobRunner(st, opts)
-			r.YieldTo(d)
 			var handled atomic.Int64
-			d.Handle("t", func(context.Context, *InboundEvent) error {
-				time.Sleep(time.Millisecond)
-				handled.Add(1)
-				return nil
-			})
 			var mu sync.Mutex
 			var seen []int64
 			done := make(chan struct{})
-			r.Handle("k", func(context.Context, *model.Job) error {
+			wakes := NewWakes()
+			d := NewDispatcher(st, map[string]EventHandler{"t": func(context.Context, *InboundEvent) error {
+				time.Sleep(time.Millisecond)
+				handled.Add(1)
+				return nil
+			}}, wakes, clock.Real{}, opts)
+			r := NewJobRunner(st, map[string]JobHandler{"k": func(context.Context, *model.Job) error {
 				mu.Lock()
 				defer mu.Unlock()
 				if seen = append(seen, handled.Load()); len(seen) == jobs {
 					close(done)
 				}
 				return nil
-			})
+			}}, wakes, d, clock.Real{}, opts)
 			rctx, cancel := context.WithCancel(ctx)
 			var wg sync.WaitGroup
 			wg.Add(2)
@@ -90,8 +89,9 @@ func TestJobsGiveWayToAnEventBacklog(t *testing.T) {
 }
 
 func TestYieldingIsBounded(t *testing.T) {
-	events := &pool{}
-	jobs := &pool{yieldTo: events}
+	clk := clock.NewFake(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	events := &pool{clock: clk}
+	jobs := &pool{yieldTo: events, clock: clk}
 	if jobs.yielding() {
 		t.Fatal("yields with no backlog")
 	}
@@ -99,7 +99,11 @@ func TestYieldingIsBounded(t *testing.T) {
 	if !jobs.yielding() {
 		t.Fatal("does not yield to a backlog")
 	}
-	jobs.yieldingFrom.Store(time.Now().Add(-maxYield - time.Second).UnixNano())
+	clk.Advance(maxYield - time.Millisecond)
+	if !jobs.yielding() {
+		t.Fatalf("stopped yielding before %v", maxYield)
+	}
+	clk.Advance(time.Millisecond)
 	if jobs.yielding() {
 		t.Fatalf("still yields after %v", maxYield)
 	}
@@ -121,10 +125,8 @@ func TestRateLimitedJobsSpendNoAttempt(t *testing.T) {
 				t.Fatal(err)
 			}
 			const refusals = 6
-			r := NewJobRunner(st, PoolOptions{Workers: 1, MaxAttempts: 2, SweepInterval: 10 * time.Millisecond, RetryBase: time.Millisecond,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			var calls atomic.Int64
-			r.Handle("k", func(context.Context, *model.Job) error {
+			r := NewJobRunner(st, map[string]JobHandler{"k": func(context.Context, *model.Job) error {
 				switch n := calls.Add(1); {
 				case n%2 == 1 && n < 2*refusals:
 					return &wecom.BudgetError{API: wecom.APIMarkTag, RetryAfter: time.Millisecond}
@@ -134,7 +136,8 @@ func TestRateLimitedJobsSpendNoAttempt(t *testing.T) {
 					return fmt.Errorf("system busy")
 				}
 				return nil
-			})
+			}}, NewWakes(), nil, clock.Real{}, PoolOptions{Workers: 1, MaxAttempts: 2, SweepInterval: 10 * time.Millisecond, RetryBase: time.Millisecond,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			rctx, cancel := context.WithCancel(ctx)
 			done := make(chan struct{})
 			go func() { defer close(done); r.Run(rctx) }()

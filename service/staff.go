@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -26,7 +27,7 @@ const (
 type StaffDirectory struct {
 	store   *model.Store
 	clients Clients
-	now     func() time.Time
+	clock   clock.Clock
 	log     *slog.Logger
 
 	mu    sync.Mutex
@@ -34,14 +35,11 @@ type StaffDirectory struct {
 }
 
 // NewStaffDirectory builds the directory.
-func NewStaffDirectory(store *model.Store, clients Clients, now func() time.Time, log *slog.Logger) *StaffDirectory {
-	if now == nil {
-		now = time.Now
-	}
+func NewStaffDirectory(store *model.Store, clients Clients, clk clock.Clock, log *slog.Logger) *StaffDirectory {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &StaffDirectory{store: store, clients: clients, now: now, log: log.With("component", "staff"), tried: map[string]time.Time{}}
+	return &StaffDirectory{store: store, clients: clients, clock: clk, log: log.With("component", "staff"), tried: map[string]time.Time{}}
 }
 
 // DepartmentRef names one department of a staff member.
@@ -70,7 +68,7 @@ type StaffList struct {
 // Refresh reads the corp's address book from WeCom and keeps it.
 func (d *StaffDirectory) Refresh(ctx context.Context, corpID string) (*StaffList, error) {
 	d.mu.Lock()
-	d.tried[corpID] = d.now()
+	d.tried[corpID] = d.clock.Now()
 	d.mu.Unlock()
 	client, err := d.clients(corpID)
 	if err != nil {
@@ -125,7 +123,7 @@ func (d *StaffDirectory) List(ctx context.Context, corpID string) (*StaffList, e
 	if err != nil {
 		return nil, err
 	}
-	if l.RefreshedAt == nil || d.now().Sub(*l.RefreshedAt) > staffStale {
+	if l.RefreshedAt == nil || d.clock.Now().Sub(*l.RefreshedAt) > staffStale {
 		fresh, err := d.Refresh(ctx, corpID)
 		if err == nil {
 			return fresh, nil
@@ -197,7 +195,7 @@ func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffR
 		return err
 	}
 	d.mu.Lock()
-	recent := d.now().Sub(d.tried[corpID]) < staffRetry
+	recent := d.clock.Now().Sub(d.tried[corpID]) < staffRetry
 	d.mu.Unlock()
 	if !recent {
 		if _, err := d.Refresh(ctx, corpID); err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -123,8 +124,8 @@ type StoreCode struct {
 type StoreCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      *JobRunner
-	now       func() time.Time
+	jobs      Wake
+	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
 
@@ -170,23 +171,15 @@ func (s *StoreCodes) invalidate() {
 
 type stateRef struct{ codeID, storeID uint64 }
 
-// NewStoreCodes builds the service and registers its job handler. groups,
-// when given, also records joins into stores' groups.
-func NewStoreCodes(store *model.Store, clients Clients, jobs *JobRunner, groups *GroupCodes, now func() time.Time,
+// NewStoreCodes builds the service; jobs wakes the job runner.
+func NewStoreCodes(store *model.Store, clients Clients, jobs Wake, clk clock.Clock,
 	log *slog.Logger, publicURL string) *StoreCodes {
-	if now == nil {
-		now = time.Now
-	}
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &StoreCodes{store: store, clients: clients, jobs: jobs, now: now, log: log.With("component", "store_codes"),
+	s := &StoreCodes{store: store, clients: clients, jobs: jobs, clock: clk, log: log.With("component", "store_codes"),
 		publicURL: strings.TrimRight(publicURL, "/"), states: map[string]stateRef{},
 		landing: map[string]cachedStores{}, scans: map[scanKey]int{}}
-	jobs.Handle(JobSyncStoreWay, s.runSyncWay)
-	if groups != nil {
-		groups.stores = s
-	}
 	return s
 }
 
@@ -952,7 +945,7 @@ func (s *StoreCodes) dropWays(ctx context.Context, client *wecom.Client, ways []
 func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *model.StoreCode, st *model.RetailStore, w *model.StoreCodeWay) error {
 	roster := decodeStaff(st)
 	current := decodeChats(w.WeComUsers)
-	users, alert := wayUsers(roster, roster.Eligible(s.now(), nil), current)
+	users, alert := wayUsers(roster, roster.Eligible(s.clock.Now(), nil), current)
 	if len(users) == 0 {
 		return &ValidationError{Field: "store_ids", Reason: fmt.Sprintf("store %d has no staff", st.ID)}
 	}
@@ -996,7 +989,7 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 		}
 		w.JoinConfigID, w.JoinQRCode, w.JoinChatID = "", "", ""
 	}
-	now := s.now()
+	now := s.clock.Now()
 	w.SyncedAt = &now
 	return nil
 }
@@ -1068,7 +1061,7 @@ func (s *StoreCodes) Tick(ctx context.Context) error {
 		return err
 	}
 	rosters := map[uint64]*Roster{}
-	now := s.now()
+	now := s.clock.Now()
 	for _, w := range ways {
 		r, ok := rosters[w.StoreID]
 		if !ok {
@@ -1144,7 +1137,7 @@ func (s *StoreCodes) bySlug(ctx context.Context, slug string) (*codeStores, erro
 	hit, ok := s.landing[slug]
 	gen := s.cacheGen
 	s.cacheMu.Unlock()
-	if ok && hit.gen == gen && time.Since(hit.at) < landingTTL {
+	if ok && hit.gen == gen && clock.Since(s.clock, hit.at) < landingTTL {
 		return hit.cs, nil
 	}
 	cs, err := s.loadStores(ctx, slug)
@@ -1153,7 +1146,7 @@ func (s *StoreCodes) bySlug(ctx context.Context, slug string) (*codeStores, erro
 	}
 	s.cacheMu.Lock()
 	if s.cacheGen == gen {
-		s.landing[slug] = cachedStores{cs: cs, gen: gen, at: time.Now()}
+		s.landing[slug] = cachedStores{cs: cs, gen: gen, at: s.clock.Now()}
 	}
 	s.cacheMu.Unlock()
 	return cs, nil
@@ -1299,10 +1292,10 @@ func (s *StoreCodes) countScan(ctx context.Context, cs *codeStores, hits []Store
 	if len(hits) == 0 {
 		return
 	}
-	k := scanKey{corpID: cs.code.CorpID, codeID: cs.code.ID, storeID: hits[0].StoreID, day: Roster{}.LocalDay(s.now())}
+	k := scanKey{corpID: cs.code.CorpID, codeID: cs.code.ID, storeID: hits[0].StoreID, day: Roster{}.LocalDay(s.clock.Now())}
 	s.scanMu.Lock()
 	s.scans[k]++
-	due := time.Since(s.scanFlush) >= time.Second
+	due := clock.Since(s.clock, s.scanFlush) >= time.Second
 	s.scanMu.Unlock()
 	if due {
 		s.flushScans(ctx)
@@ -1314,7 +1307,7 @@ func (s *StoreCodes) countScan(ctx context.Context, cs *codeStores, hits []Store
 func (s *StoreCodes) flushScans(ctx context.Context) {
 	s.scanMu.Lock()
 	pending := s.scans
-	s.scans, s.scanFlush = map[scanKey]int{}, time.Now()
+	s.scans, s.scanFlush = map[scanKey]int{}, s.clock.Now()
 	s.scanMu.Unlock()
 	for k, n := range pending {
 		if err := s.store.CountStoreScans(ctx, k.corpID, k.codeID, k.storeID, k.day, n); err != nil {
@@ -1359,7 +1352,7 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 		return nil, err
 	}
 	s.flushScans(ctx)
-	from, to = dayRange(s.now(), from, to)
+	from, to = dayRange(s.clock.Now(), from, to)
 	out := &StoreCodeStats{CodeID: id, From: from, To: to, Stores: map[uint64]*StoreTotals{}, Days: []StoreDayStat{}}
 	days := map[string]*StoreDayStat{}
 	add := func(day string, storeID uint64, f func(t *StoreTotals)) {

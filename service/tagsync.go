@@ -20,17 +20,12 @@ const JobSyncTags = "sync_tags"
 type TagCatalogue struct {
 	store   *model.Store
 	clients Clients
-	jobs    *JobRunner
+	jobs    Wake
 }
 
-// NewTagCatalogue builds the service and registers its event and job handlers.
-func NewTagCatalogue(store *model.Store, clients Clients, d *Dispatcher, jobs *JobRunner) *TagCatalogue {
-	t := &TagCatalogue{store: store, clients: clients, jobs: jobs}
-	for _, ch := range []string{wecom.ChangeTagCreate, wecom.ChangeTagUpdate, wecom.ChangeTagDelete, wecom.ChangeTagShuffle} {
-		d.Handle(wecom.EventExternalTag+"/"+ch, t.onTagEvent)
-	}
-	jobs.Handle(JobSyncTags, t.runSync)
-	return t
+// NewTagCatalogue builds the service; jobs wakes the job runner.
+func NewTagCatalogue(store *model.Store, clients Clients, jobs Wake) *TagCatalogue {
+	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 
 func (t *TagCatalogue) onTagEvent(ctx context.Context, ev *InboundEvent) error {

@@ -52,7 +52,7 @@ func (a *Auth) IssueToken(ctx context.Context, s TokenSpec) (*Token, error) {
 	var expires *time.Time
 	if s.ExpiresAt != nil {
 		t := s.ExpiresAt.UTC()
-		if !t.After(a.now()) {
+		if !t.After(a.clock.Now()) {
 			return nil, &ValidationError{Field: "expires_at", Reason: "must be in the future"}
 		}
 		expires = &t

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -27,8 +28,6 @@ type WebhookOptions struct {
 	PollInterval time.Duration
 	// Lease is how long a claimed delivery is held (default 4×Timeout, at least 1 min).
 	Lease time.Duration
-	// Now is the clock of schedules and signatures.
-	Now func() time.Time
 	// Jitter spreads a scheduled wait (default ±10 %).
 	Jitter     func(time.Duration) time.Duration
 	Logger     *slog.Logger
@@ -47,9 +46,6 @@ func (o *WebhookOptions) defaults() {
 	}
 	if o.Lease <= 0 {
 		o.Lease = max(4*o.Timeout, time.Minute)
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	if o.Jitter == nil {
 		o.Jitter = defaultJitter
@@ -108,20 +104,21 @@ type Webhooks struct {
 	store   *model.Store
 	client  *webhookClient
 	pool    *pool
-	now     func() time.Time
+	clock   clock.Clock
 	jitter  func(time.Duration) time.Duration
 	poll    time.Duration
 	log     *slog.Logger
 	metrics *webhookMetrics
 }
 
-// NewWebhooks builds the service; Run starts sending.
-func NewWebhooks(store *model.Store, opts WebhookOptions) *Webhooks {
+// NewWebhooks builds the service; Run starts sending. clk is the clock of
+// schedules, signatures and the endpoint's disable.
+func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webhooks {
 	opts.defaults()
 	w := &Webhooks{
 		store:   store,
-		client:  newWebhookClient(opts.Policy, opts.Timeout, opts.Workers),
-		now:     opts.Now,
+		client:  newWebhookClient(opts.Policy, opts.Timeout, opts.Workers, clk),
+		clock:   clk,
 		jitter:  opts.Jitter,
 		poll:    opts.PollInterval,
 		log:     opts.Logger.With("component", "webhooks"),
@@ -154,9 +151,9 @@ func NewWebhooks(store *model.Store, opts WebhookOptions) *Webhooks {
 			return w.deliver(ctx, w.pool.owner, it.value.(*model.ClaimedDelivery))
 		},
 		count: func(queueItem, string) {},
-	}, PoolOptions{
+	}, clk, NewWake(), PoolOptions{
 		Workers: opts.Workers, BatchSize: opts.Workers * 2, SweepInterval: opts.PollInterval, Lease: opts.Lease,
-		MaxAttempts: 1000, Now: opts.Now, Logger: opts.Logger, DrainTimeout: opts.Timeout + 5*time.Second,
+		MaxAttempts: 1000, Logger: opts.Logger, DrainTimeout: opts.Timeout + 5*time.Second,
 	})
 	return w
 }
@@ -237,7 +234,7 @@ func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
 	if v.EventTypes == nil {
 		v.EventTypes = []string{}
 	}
-	if e.PreviousSecretUntil != nil && w.now().Before(*e.PreviousSecretUntil) {
+	if e.PreviousSecretUntil != nil && w.clock.Now().Before(*e.PreviousSecretUntil) {
 		v.PreviousSecretExpiresAt = AtPtr(e.PreviousSecretUntil)
 	}
 	return v
@@ -379,7 +376,7 @@ const SecretGrace = 24 * time.Hour
 // one for SecretGrace, so the CRM can switch without losing a delivery.
 func (w *Webhooks) RotateSecret(ctx context.Context, corpID string, id uint64) (*WebhookEndpoint, error) {
 	secret := NewWebhookSecret()
-	until := w.now().Add(SecretGrace).UTC()
+	until := w.clock.Now().Add(SecretGrace).UTC()
 	e, err := w.store.UpdateWebhookEndpoint(ctx, corpID, id, func(e *model.WebhookEndpoint) error {
 		e.PreviousSecret, e.PreviousSecretUntil, e.Secret = e.Secret, &until, secret
 		return nil
@@ -526,7 +523,8 @@ func IsReplayConflict(err error) bool {
 
 // SendTestWebhook sends one signed webhook.test event to url, under the same
 // network policy and timeout as real deliveries.
-func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, now time.Time) (WebhookAttemptResult, []byte, error) {
+func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, clk clock.Clock) (WebhookAttemptResult, []byte, error) {
+	now := clk.Now()
 	if err := checkWebhookURL(ctx, p, url); err != nil {
 		return WebhookAttemptResult{}, nil, err
 	}
@@ -538,6 +536,6 @@ func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.D
 	if err != nil {
 		return WebhookAttemptResult{}, nil, err
 	}
-	c := newWebhookClient(p, timeout, 1)
+	c := newWebhookClient(p, timeout, 1, clk)
 	return c.post(ctx, url, []string{secret}, msgID, now, body), body, nil
 }

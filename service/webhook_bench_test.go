@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 )
@@ -27,7 +28,7 @@ func benchWorkers() int {
 // local receiver that answers 204 at once.
 func benchStore(b *testing.B, driver string) (*model.Store, *httptest.Server) {
 	b.Helper()
-	st, err := model.Open(driver, modeltest.DSN(b, driver), model.Options{MaxOpenConns: 40, Logger: quiet})
+	st, err := model.Open(driver, modeltest.DSN(b, driver), model.Options{MaxOpenConns: 40, Logger: quiet, Clock: clock.Real{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func seed(b *testing.B, st *model.Store, n int) {
 // drain runs a sender until n deliveries are delivered and returns how long it took.
 func drain(b *testing.B, st *model.Store, n int) time.Duration {
 	b.Helper()
-	w := NewWebhooks(st, WebhookOptions{Policy: open, Workers: benchWorkers(), PollInterval: 50 * time.Millisecond, Logger: quiet})
+	w := NewWebhooks(st, clock.Real{}, WebhookOptions{Policy: open, Workers: benchWorkers(), PollInterval: 50 * time.Millisecond, Logger: quiet})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	start := time.Now()

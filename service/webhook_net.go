@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/leadgate/scrm-gateway/clock"
 )
 
 // WebhookNetworkPolicy says which URLs the gateway may send webhooks to.
@@ -229,10 +231,11 @@ var errRefusedAddress = errors.New("refused address")
 type webhookClient struct {
 	policy atomic.Pointer[WebhookNetworkPolicy]
 	http   *http.Client
+	clock  clock.Clock // measures latencies
 }
 
-func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int) *webhookClient {
-	c := &webhookClient{}
+func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int, clk clock.Clock) *webhookClient {
+	c := &webhookClient{clock: clk}
 	c.policy.Store(&p)
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: c.dialControl}
 	tr := &http.Transport{

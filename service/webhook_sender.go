@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -137,10 +138,10 @@ func (c *webhookClient) post(ctx context.Context, endpointURL string, secrets []
 	for _, h := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
 		res.Headers.Set(h, req.Header.Get(h))
 	}
-	start := time.Now()
+	start := c.clock.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		res.Latency = time.Since(start)
+		res.Latency = clock.Since(c.clock, start)
 		res.Err = scrubURLError(err)
 		res.Refused = errors.Is(err, errRefusedAddress)
 		return res
@@ -150,7 +151,7 @@ func (c *webhookClient) post(ctx context.Context, endpointURL string, secrets []
 	// whole error page.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	res.Latency = time.Since(start)
+	res.Latency = clock.Since(c.clock, start)
 	res.StatusCode = resp.StatusCode
 	res.Response = strings.ToValidUTF8(string(head), "\uFFFD")
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
@@ -174,7 +175,7 @@ func scrubURLError(err error) error {
 // pool then hands the delivery back to be sent again.
 func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDelivery) error {
 	d, ep := c.Delivery, c.Endpoint
-	now := w.now()
+	now := w.clock.Now()
 	rec := model.WebhookAttemptRecord{DeliveryID: d.ID, EndpointID: d.EndpointID, Owner: owner}
 	if ep == nil || ep.DeletedAt != nil || !ep.Enabled {
 		rec.Status, rec.Reason = model.StatusFailed, "endpoint disabled or deleted"
@@ -188,7 +189,7 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 	res := w.client.post(ctx, ep.URL, validSecrets(ep, now), c.Message.MsgID, now, []byte(c.Message.Body))
 	// The next attempt waits from the end of this one: a receiver that
 	// timed out after 15 s gets its 5 s of rest, not none.
-	end := w.now()
+	end := w.clock.Now()
 	rec.Attempt, rec.At = d.Attempts, now
 	rec.StatusCode, rec.Latency, rec.Response = res.StatusCode, res.Latency, res.Response
 	if !res.OK() {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 )
@@ -197,7 +198,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func startSender(t *testing.T, st *model.Store, clock *modeltest.Clock, policy WebhookNetworkPolicy) *senderEnv {
 	reg := prometheus.NewRegistry()
-	w := NewWebhooks(st, WebhookOptions{Policy: policy, Now: clock.Now, Jitter: noJitter, PollInterval: 20 * time.Millisecond,
+	w := NewWebhooks(st, clock, WebhookOptions{Policy: policy, Jitter: noJitter, PollInterval: 20 * time.Millisecond,
 		Workers: 4, Timeout: 2 * time.Second, Logger: quiet, Registerer: reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -212,7 +213,7 @@ func eachSender(t *testing.T, fn func(t *testing.T, e *senderEnv)) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d, func(t *testing.T) {
 			clock := modeltest.NewClock(time.Now().UTC().Truncate(time.Second))
-			st := modeltest.Open(t, d, clock.Now)
+			st := modeltest.Open(t, d, clock)
 			fn(t, startSender(t, st, clock, open))
 		})
 	}
@@ -269,6 +270,21 @@ func (e *senderEnv) deliveries(f model.WebhookDeliveryFilter) []model.DeliveryWi
 		e.t.Fatal(err)
 	}
 	return ds
+}
+
+// settle waits until the sender has looked at the outbox twice since it was
+// called (the first look may have begun before the clock moved) and holds
+// nothing in flight: whatever was due has been sent, and nothing else was.
+func (e *senderEnv) settle() {
+	e.t.Helper()
+	from := e.w.pool.looks.Load()
+	eventually(e.t, "the sender to look at the outbox", func() bool {
+		if e.w.pool.looks.Load() < from+2 {
+			e.w.Notify()
+			return false
+		}
+		return e.w.pool.inFlight.Load() == 0
+	})
 }
 
 // only waits until the one delivery has status after at least n attempts.
@@ -414,7 +430,7 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 			}
 			// Not a moment early.
 			e.advance(wait - time.Second)
-			time.Sleep(60 * time.Millisecond)
+			e.settle()
 			if n := len(rc.receipts()); n != i+1 {
 				t.Fatalf("attempt %d sent before it was due (%d requests)", i+2, n)
 			}
@@ -445,23 +461,49 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 	})
 }
 
+// The sender's clock walks the whole retry schedule (5 s … 10 h): each
+// attempt goes when it is due and not a second before, with the same
+// webhook-id; after the 8th the delivery fails for good. No sleeping: the
+// test moves the clock and waits until the sender has looked.
 func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 	eachSender(t, func(t *testing.T, e *senderEnv) {
 		rc := newReceiver(t)
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 		e.endpoint(rc.srv.URL)
+		start := e.clock.Now()
 		e.emit(EventContactAdded, "contact:a", 1)
-		for i := range WebhookRetrySchedule {
-			eventually(t, "attempt", func() bool {
-				d := e.deliveries(model.WebhookDeliveryFilter{})[0]
-				return len(d.Attempts) == i+1 && d.Status == model.StatusPending
-			})
-			e.advance(WebhookRetrySchedule[i])
+		var total time.Duration
+		for i, wait := range WebhookRetrySchedule {
+			d := e.only(model.StatusPending, i+1)
+			if len(d.Attempts) != i+1 {
+				t.Fatalf("%d attempts after %v, want %d", len(d.Attempts), total, i+1)
+			}
+			if due := d.AvailableAt.Sub(e.clock.Now()); due != wait {
+				t.Fatalf("after attempt %d the next is due in %v, want %v", i+1, due, wait)
+			}
+			e.advance(wait - time.Second)
+			e.settle()
+			if n := len(rc.receipts()); n != i+1 {
+				t.Fatalf("attempt %d went a second early (%d requests)", i+2, n)
+			}
+			e.advance(time.Second)
+			total += wait
 		}
 		d := e.only(model.StatusFailed)
 		if len(d.Attempts) != 8 || d.Error != "gave up after 8 attempts: HTTP 400" {
 			t.Fatalf("delivery = %+v", d)
 		}
+		if total != 5*time.Second+5*time.Minute+30*time.Minute+2*time.Hour+5*time.Hour+10*time.Hour+10*time.Hour ||
+			!e.clock.Now().Equal(start.Add(total)) {
+			t.Fatalf("walked %v", total)
+		}
+		got := rc.receipts()
+		for _, r := range got {
+			if r.ID != got[0].ID {
+				t.Fatal("webhook-id changed between attempts")
+			}
+		}
+		e.settle() // the outcome is counted once the row is written
 		if e.metric("gateway_webhook_deliveries_total", "outcome", "failed") != 1 ||
 			e.metric("gateway_webhook_deliveries_total", "outcome", "retried") != 7 {
 			t.Fatal("outcomes not counted")
@@ -505,6 +547,8 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 	})
 }
 
+// A receiver's Retry-After (seconds or an HTTP date) is honoured, up to
+// 24 h: asking for 100 h parks the delivery for exactly 24 h.
 func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 	eachSender(t, func(t *testing.T, e *senderEnv) {
 		rc := newReceiver(t)
@@ -515,6 +559,9 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 				w.WriteHeader(http.StatusTooManyRequests)
 			case 2:
 				w.Header().Set("Retry-After", e.clock.Now().Add(3*time.Hour).Format(http.TimeFormat))
+				w.WriteHeader(http.StatusServiceUnavailable)
+			case 3:
+				w.Header().Set("Retry-After", fmt.Sprint((100 * time.Hour).Seconds()))
 				w.WriteHeader(http.StatusServiceUnavailable)
 			default:
 				return false
@@ -528,7 +575,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			t.Fatalf("429 Retry-After 120: next in %v", due)
 		}
 		e.advance(119 * time.Second)
-		time.Sleep(60 * time.Millisecond)
+		e.settle()
 		if len(rc.receipts()) != 1 {
 			t.Fatal("sent before Retry-After")
 		}
@@ -537,12 +584,25 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			d = e.deliveries(model.WebhookDeliveryFilter{})[0]
 			return len(d.Attempts) == 2 && d.Status == model.StatusPending
 		})
-		// The HTTP date is read against the real clock, so allow a little slack.
-		if due := d.AvailableAt.Sub(e.clock.Now()); due < 3*time.Hour-5*time.Second || due > 3*time.Hour+5*time.Second {
+		// The sender's clock is on a whole second, as HTTP dates are.
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != 3*time.Hour {
 			t.Fatalf("503 with a date 3 h ahead: next in %v", due)
 		}
-		e.advance(3*time.Hour + 5*time.Second)
-		e.only(model.DeliveryDelivered, 3)
+		e.advance(3 * time.Hour)
+		eventually(t, "third attempt", func() bool {
+			d = e.deliveries(model.WebhookDeliveryFilter{})[0]
+			return len(d.Attempts) == 3 && d.Status == model.StatusPending
+		})
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != 24*time.Hour {
+			t.Fatalf("Retry-After 100 h: next in %v, want 24h (the cap)", due)
+		}
+		e.advance(24*time.Hour - time.Second)
+		e.settle()
+		if n := len(rc.receipts()); n != 3 {
+			t.Fatalf("sent %d times before the capped Retry-After", n)
+		}
+		e.advance(time.Second)
+		e.only(model.DeliveryDelivered, 4)
 	})
 }
 
@@ -584,7 +644,7 @@ func TestWebhookOrderPerSubject(t *testing.T) {
 		e.emit(EventLeadQualified, "lead:1", 3)
 		e.emit(EventLeadCreated, "lead:2", 4) // another subject is not held up
 		eventually(t, "lead:2 delivered", func() bool { return len(rc.receipts()) == 2 })
-		time.Sleep(80 * time.Millisecond)
+		e.settle()
 		got := rc.receipts()
 		if len(got) != 2 || got[1].Seq != 4 {
 			t.Fatalf("lead:1's later events overtook its first: %+v", got)
@@ -714,14 +774,15 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		if v.FailingSince == nil || !v.FailingSince.Equal(start) {
 			t.Fatalf("failing_since = %v, want %v", v.FailingSince, start)
 		}
-		// Still failing 71 hours later: not yet.
-		e.clock.Advance(71 * time.Hour)
+		// Still failing a second short of 3 days: not yet.
+		e.clock.Advance(WebhookDisableAfter - time.Second)
 		e.emit(EventLeadCreated, "lead:2", 2)
-		eventually(t, "attempt at 71 h", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
+		eventually(t, "attempt a second before 3 days", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
+		e.settle()
 		if v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID); !v.Enabled {
 			t.Fatal("disabled before 3 days")
 		}
-		e.clock.Advance(time.Hour)
+		e.clock.Advance(time.Second)
 		e.emit(EventLeadCreated, "lead:3", 3)
 		eventually(t, "disabled", func() bool {
 			v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
@@ -775,7 +836,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 
 func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	clock := modeltest.NewClock(time.Now())
-	st := modeltest.Open(t, "sqlite", clock.Now)
+	st := modeltest.Open(t, "sqlite", clock)
 	e := startSender(t, st, clock, WebhookNetworkPolicy{})
 	ctx := context.Background()
 	for _, u := range []string{
@@ -837,7 +898,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 func TestSendTestWebhook(t *testing.T) {
 	rc := newReceiver(t)
 	secret := NewWebhookSecret()
-	res, body, err := SendTestWebhook(context.Background(), open, 5*time.Second, rc.srv.URL, secret, time.Now())
+	res, body, err := SendTestWebhook(context.Background(), open, 5*time.Second, rc.srv.URL, secret, clock.Real{})
 	if err != nil || !res.OK() {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -846,7 +907,7 @@ func TestSendTestWebhook(t *testing.T) {
 		t.Fatalf("receipts = %+v", got)
 	}
 	(&senderEnv{t: t}).verify(secret, got[0], true)
-	if _, _, err := SendTestWebhook(context.Background(), WebhookNetworkPolicy{}, time.Second, rc.srv.URL, secret, time.Now()); err == nil {
+	if _, _, err := SendTestWebhook(context.Background(), WebhookNetworkPolicy{}, time.Second, rc.srv.URL, secret, clock.Real{}); err == nil {
 		t.Fatal("the test event ignored the network policy")
 	}
 }
@@ -859,7 +920,7 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 	clock := modeltest.NewClock(time.Now())
 	stores := make([]*model.Store, 2)
 	for i := range stores {
-		st, err := model.Open("mysql", dsn, model.Options{Now: clock.Now, MaxOpenConns: 20, Logger: quiet})
+		st, err := model.Open("mysql", dsn, model.Options{Clock: clock, MaxOpenConns: 20, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -901,7 +962,8 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 		n, _ := a.st.CountWebhookDeliveries(context.Background(), model.DeliveryDelivered)
 		return n == int64(total)
 	})
-	time.Sleep(100 * time.Millisecond)
+	a.settle()
+	b.settle()
 	got := rc.receipts()
 	perID := map[string]int{}
 	last := map[int]int{}
@@ -986,7 +1048,7 @@ func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
 // endpoint is saved and on every connection.
 func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 	clock := modeltest.NewClock(time.Now())
-	st := modeltest.Open(t, "sqlite", clock.Now)
+	st := modeltest.Open(t, "sqlite", clock)
 	e := startSender(t, st, clock, open)
 	ctx := context.Background()
 	for _, u := range []string{

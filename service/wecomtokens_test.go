@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -29,7 +30,7 @@ func TestSharedTokensAcrossReplicas(t *testing.T) {
 				t.Fatal(err)
 			}
 			newReplica := func() *wecom.Client {
-				c, err := wecom.NewClient(wecom.ClientConfig{CorpID: "wwshared", Secret: "sek", Store: service.SharedTokens{Rows: st}})
+				c, err := wecom.NewClient(wecom.ClientConfig{CorpID: "wwshared", Secret: "sek", Now: time.Now, Store: service.SharedTokens{Rows: st}})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -156,7 +156,7 @@ func (switchingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 type ClientConfig struct {
 	CorpID, Secret string
 	Store          TokenStore       // nil → memory store
-	Now            func() time.Time // injected clock
+	Now            func() time.Time // the clock (required)
 	Logger         *slog.Logger
 	// Budget is the calls per API we allow ourselves (default 9000/min,
 	// under WeCom's 10,000).
@@ -204,7 +204,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Store = NewMemoryTokenStore()
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		return nil, errors.New("wecom: ClientConfig.Now (the clock) is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

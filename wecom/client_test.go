@@ -672,7 +672,11 @@ func TestClientConfigErrors(t *testing.T) {
 		"no secret":      {CorpID: "c"},
 		"margin":         {CorpID: "c", Secret: "s", RefreshBefore: 2 * time.Hour},
 		"negative limit": {CorpID: "c", Secret: "s", Budget: BudgetConfig{PerMinute: -1}},
+		"no clock":       {CorpID: "c", Secret: "s"},
 	} {
+		if name != "no clock" {
+			cfg.Now = time.Now
+		}
 		if _, err := NewClient(cfg); err == nil {
 			t.Errorf("%s: NewClient accepted %+v", name, cfg)
 		}

@@ -45,7 +45,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	downloads := t.TempDir()
 	e := startE2E(t, "sqlite")
 	ctx := context.Background()
-	viewer, _, err := service.NewAuth(e.gw.store, nil).CreateToken(ctx, "console viewer", service.RoleViewer)
+	viewer, _, err := service.NewAuth(e.gw.store, e.clock).CreateToken(ctx, "console viewer", service.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func TestLossesHandoverUnknownStateAndNoWelcomeCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A contact way the gateway did not make: its state is not ours.
-		client, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret"})
+		client, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret", Now: time.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
 			t.Fatalf("unknown staff: %d %v", st, out)
 		}
 
-		auth := service.NewAuth(e.gw.store, nil)
+		auth := service.NewAuth(e.gw.store, e.clock)
 		staff, _, _ := auth.CreateToken(ctx, "event staff", service.RoleStaff)
 		viewer, _, _ := auth.CreateToken(ctx, "dashboard", service.RoleViewer)
 		spec := map[string]any{"name": "员工建的码", "roster": roster(member("zhangsan"))}
@@ -288,8 +288,10 @@ func TestWelcomeImageIsUploadedAheadAndRefreshedBeforeExpiry(t *testing.T) {
 			t.Fatalf("welcome = %+v", w)
 		}
 		// The upload's media_id lasts 3 days; two and a half days on, the
-		// tick re-uploads it and welcomes carry the new id.
+		// tick re-uploads it and welcomes carry the new id (WeCom's clock
+		// moves on with ours).
 		e.clock.Set(time.Now().Add(60 * time.Hour))
+		e.simClock.Set(time.Now().Add(60 * time.Hour))
 		if err := e.gw.codes.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -329,6 +331,9 @@ func TestWelcomeImageIsUploadedAheadAndRefreshedBeforeExpiry(t *testing.T) {
 // one passes runs to WeCom's answer: cutting it short cannot take back a
 // welcome WeCom accepted. One that outlives even the latest possible expiry
 // is recorded as unknown, not failed, because WeCom may have delivered it.
+// The gateway's clock stands still while the request is held by the
+// simulator and is moved past the deadline (or the hard stop) by the test,
+// so the outcome does not depend on how busy the machine is.
 func TestWelcomeInFlightAtTheWindowsEndIsNotCutShort(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
@@ -337,38 +342,30 @@ func TestWelcomeInFlightAtTheWindowsEndIsNotCutShort(t *testing.T) {
 		// The callback reaches us 18 s after WeCom created the event (the
 		// simulator's clock runs 18 s behind the gateway's).
 		e.sim.Advance(-18 * time.Second)
-		timeline := func(ext string) string {
-			t.Helper()
-			var list struct {
-				Contacts []model.Contact `json:"contacts"`
-			}
-			e.api("GET", "/api/v1/contacts?q="+ext, nil, &list)
-			if len(list.Contacts) != 1 {
-				t.Fatalf("contacts for %s = %+v", ext, list.Contacts)
-			}
-			var detail struct {
-				Timeline []model.TimelineEntry `json:"timeline"`
-			}
-			e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
-			if len(detail.Timeline) != 1 {
-				t.Fatalf("timeline = %+v", detail.Timeline)
-			}
-			return detail.Timeline[0].Detail
-		}
 		for _, c := range []struct {
 			latencyMS int
+			advance   time.Duration // while WeCom holds the request
 			want      string
 		}{
-			{1000, "welcome sent"},
-			{6000, "welcome outcome unknown"},
+			// At+18..19 s when sent; moved to at+19.5..20.5: past the last
+			// moment to start one, before the latest possible expiry.
+			{2000, 1500 * time.Millisecond, "welcome sent"},
+			// Moved past at+21 s: the request is cut off unanswered.
+			{60000, 4 * time.Second, "welcome outcome unknown"},
 		} {
 			if _, err := e.ctl.SetFaults(ctx, wecomsim.Fault{API: "send_welcome_msg", LatencyMS: c.latencyMS, Count: 1}); err != nil {
 				t.Fatal(err)
 			}
+			e.clock.Stop()
 			e.clock.Set(time.Now())
 			res := e.scan(code, "王小明")
+			e.waitFor("the welcome request held by WeCom", func() bool {
+				return e.sim.Slowed("externalcontact/send_welcome_msg") == 1
+			})
+			e.clock.Advance(c.advance)
 			e.idle()
-			if got := timeline(res.ExternalUserID); !strings.HasPrefix(got, c.want) {
+			e.clock.Start()
+			if got := e.timeline(res.ExternalUserID); !strings.HasPrefix(got, c.want) {
 				t.Fatalf("latency %d ms: timeline says %q, want %q", c.latencyMS, got, c.want)
 			}
 			// WeCom delivered it either way.
@@ -381,6 +378,66 @@ func TestWelcomeInFlightAtTheWindowsEndIsNotCutShort(t *testing.T) {
 			t.Fatalf("welcome metrics:\n%s", grepLines(m, "gateway_welcomes_total"))
 		}
 	})
+}
+
+// An add handled after the 20 s window gets no welcome attempt, and says
+// so; one handled with a second to spare gets its welcome. The gateway's
+// clock stands still, so "after" and "to spare" are exact.
+func TestWelcomeWindowIsReadOnTheGatewaysClock(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "窗口", "welcome": map[string]any{"text": "欢迎"},
+			"roster": roster(member("zhangsan"))})
+		for _, c := range []struct {
+			late time.Duration // how far the gateway's clock is ahead of WeCom's
+			want string
+			sent int
+		}{
+			{18 * time.Second, "welcome sent", 1},
+			// The last second is kept as a margin: the code was issued
+			// up to a second after CreateTime.
+			{19 * time.Second, "welcome not sent: the 20 s window had passed", 0},
+			{time.Hour, "welcome not sent: the 20 s window had passed", 0},
+		} {
+			// Both clocks stand still; WeCom's on a whole second, so the
+			// event's CreateTime is exact.
+			now := time.Now().Truncate(time.Second)
+			e.simClock.Stop()
+			e.simClock.Set(now)
+			e.clock.Stop()
+			e.clock.Set(now.Add(c.late))
+			res := e.scan(code, "王小明")
+			e.idle()
+			e.clock.Start()
+			e.simClock.Start()
+			if got := e.timeline(res.ExternalUserID); !strings.HasPrefix(got, c.want) {
+				t.Fatalf("%s late: timeline says %q, want %q", c.late, got, c.want)
+			}
+			if w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res.ExternalUserID}); len(w) != c.sent {
+				t.Fatalf("%s late: %d welcomes delivered, want %d", c.late, len(w), c.sent)
+			}
+		}
+	})
+}
+
+// timeline returns the one timeline entry of the contact ext.
+func (e *e2e) timeline(ext string) string {
+	e.t.Helper()
+	var list struct {
+		Contacts []model.Contact `json:"contacts"`
+	}
+	e.api("GET", "/api/v1/contacts?q="+ext, nil, &list)
+	if len(list.Contacts) != 1 {
+		e.t.Fatalf("contacts for %s = %+v", ext, list.Contacts)
+	}
+	var detail struct {
+		Timeline []model.TimelineEntry `json:"timeline"`
+	}
+	e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
+	if len(detail.Timeline) != 1 {
+		e.t.Fatalf("timeline = %+v", detail.Timeline)
+	}
+	return detail.Timeline[0].Detail
 }
 
 // The jobs list pages newest first with a next_before cursor.

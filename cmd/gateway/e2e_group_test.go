@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -438,7 +439,7 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 			t.Fatalf("set welcome again: %d %+v", st, v)
 		}
 		// A template deleted in WeCom behind our back is made anew on the next edit.
-		other, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret", Store: wecom.NewMemoryTokenStore()})
+		other, err := wecom.NewClient(wecom.ClientConfig{CorpID: e2eCorp, Secret: "e2e-secret", Now: clock.Real{}.Now, Store: wecom.NewMemoryTokenStore()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
@@ -43,11 +42,20 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		crm.await(t, service.EventGroupJoined, 1)
-		time.Sleep(200 * time.Millisecond) // room for a duplicate to show up
 		if evs := e.sim.Events(wecomsim.EventQuery{Type: "change_external_chat"}); len(evs) == 0 || evs[len(evs)-1].Attempts < 2 {
 			t.Fatalf("the join callback was not resent: %+v", evs)
 		}
+		// Every callback, event and job is finished, so the outbox holds all
+		// the joins will ever emit: one group.joined, delivered once.
+		ds, err := e.gw.store.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{CorpID: e2eCorp, EventType: service.EventGroupJoined})
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("group.joined deliveries = %+v, %v", ds, err)
+		}
+		crm.await(t, service.EventGroupJoined, 1)
+		e.waitFor("the delivery recorded", func() bool {
+			d, _, err := e.gw.store.WebhookDelivery(ctx, e2eCorp, ds[0].ID)
+			return err == nil && d.Status == model.DeliveryDelivered
+		})
 		got := crm.ofType(service.EventGroupJoined)
 		if len(got) != 1 || len(crm.bad) != 0 {
 			t.Fatalf("group.joined arrived %d times (staff %s joined too); refused %v", len(got), staff.UserID, crm.bad)

@@ -96,7 +96,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		}
 
 		// The CRM rejects it: back to nurturing. A repeat of the answer changes nothing.
-		crm, _, _ := service.NewAuth(e.gw.store, nil).CreateToken(ctx, "crm", service.RoleCRM)
+		crm, _, _ := service.NewAuth(e.gw.store, e.clock).CreateToken(ctx, "crm", service.RoleCRM)
 		answer := map[string]any{"event_id": "crm-evt-1", "status": "rejected", "reason": "no budget this year"}
 		var out service.CRMResult
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, &out, crm); st != 200 || out.Stage != service.StageNurturing {
@@ -149,7 +149,7 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		e.idle()
 		l := e.leadOf(res.ExternalUserID)
 
-		auth := service.NewAuth(e.gw.store, nil)
+		auth := service.NewAuth(e.gw.store, e.clock)
 		own, _, _ := auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
 		other, _, _ := auth.CreateTokenFor(ctx, "lisi", service.RoleStaff, "lisi")
 		unlinked, _, _ := auth.CreateToken(ctx, "booth", service.RoleStaff)

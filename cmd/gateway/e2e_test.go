@@ -31,15 +31,17 @@ const e2eCorp = "wwe2etest"
 // both over real HTTP: admin API → service → WeCom API client → simulator,
 // and simulator scan → encrypted callback → inbox → dispatcher → jobs.
 type e2e struct {
-	t      *testing.T
-	sim    *wecomsim.Sim
-	ctl    *wecomsim.Control
-	gw     *gateway
-	base   string
-	token  string
-	clock  *modeltest.Clock
-	proxy  *flakyProxy
-	cancel context.CancelFunc
+	t     *testing.T
+	sim   *wecomsim.Sim
+	ctl   *wecomsim.Control
+	gw    *gateway
+	base  string
+	token string
+	clock *modeltest.Clock
+	// simClock is the simulator's (WeCom's) clock, apart from the gateway's.
+	simClock *modeltest.Clock
+	proxy    *flakyProxy
+	cancel   context.CancelFunc
 }
 
 // flakyProxy sits between the simulator and the gateway's callback URL. It
@@ -76,8 +78,13 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // startE2E starts a gateway on driver; adjust changes its config last.
 func startE2E(t *testing.T, driver string, adjust ...func(*config.Config)) *e2e {
 	t.Helper()
-	clock := modeltest.NewClock(time.Now())
-	sim, err := wecomsim.New(wecomsim.Options{
+	// The gateway runs on one clock that follows the wall clock until a
+	// test sets, advances or stops it.
+	clk := modeltest.NewClock(time.Now())
+	clk.Start()
+	simClk := modeltest.NewClock(time.Now())
+	simClk.Start()
+	sim, err := wecomsim.New(wecomsim.Options{Now: simClk.Now,
 		CorpID: e2eCorp, Secret: "e2e-secret", Token: "e2etoken", EncodingAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
 		Seed: 7, RetryDelay: 20 * time.Millisecond, CallbackTimeout: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -118,7 +125,7 @@ func startE2E(t *testing.T, driver string, adjust ...func(*config.Config)) *e2e 
 	log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	g, err := newGateway(context.Background(), cfg, log, ln.Addr().String(), io.Discard,
 		func(w *wiring) {
-			w.now = clock.Now
+			w.clock = clk
 			w.retryBase = 30 * time.Millisecond
 			w.holdFor = 300 * time.Millisecond
 		})
@@ -128,11 +135,11 @@ func startE2E(t *testing.T, driver string, adjust ...func(*config.Config)) *e2e 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- g.serve(ctx, ln) }()
-	tok, _, err := service.NewAuth(g.store, nil).CreateToken(context.Background(), "e2e admin", service.RoleAdmin)
+	tok, _, err := service.NewAuth(g.store, clk).CreateToken(context.Background(), "e2e admin", service.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{t: t, sim: sim, ctl: wecomsim.NewControl(simSrv.URL, nil), gw: g, base: base, token: tok, clock: clock, proxy: proxy, cancel: cancel}
+	e := &e2e{t: t, sim: sim, ctl: wecomsim.NewControl(simSrv.URL, nil), gw: g, base: base, token: tok, clock: clk, simClock: simClk, proxy: proxy, cancel: cancel}
 	t.Cleanup(func() {
 		cancel()
 		<-served
@@ -189,6 +196,18 @@ func (e *e2e) createCode(spec map[string]any) service.ChannelCode {
 	b, _ := json.Marshal(raw)
 	json.Unmarshal(b, &code)
 	return code
+}
+
+// waitFor waits until cond holds (at most a minute).
+func (e *e2e) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("waited a minute for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // idle waits until the simulator has no callback in flight and the gateway

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
@@ -88,9 +89,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*model.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Logger) (*model.Store, error) {
 	st, err := model.Open(cfg.DB.Driver, cfg.DB.DSN, model.Options{
-		MaxOpenConns: cfg.DB.MaxOpenConns, ConnMaxLifetime: cfg.DB.ConnMaxLifetime, Logger: log,
+		MaxOpenConns: cfg.DB.MaxOpenConns, ConnMaxLifetime: cfg.DB.ConnMaxLifetime, Clock: clk, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	st, err := openStore(ctx, cfg, clock.Real{}, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(stderr, cfg.LogLevel))
+	st, err := openStore(ctx, cfg, clock.Real{}, newLogger(stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	secret, tok, err := service.NewAuth(st, nil).CreateTokenFor(ctx, *name, *role, *userID)
+	secret, tok, err := service.NewAuth(st, clock.Real{}).CreateTokenFor(ctx, *name, *role, *userID)
 	if err != nil {
 		return err
 	}

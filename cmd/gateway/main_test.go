@@ -146,7 +146,7 @@ func TestDemoScanReachesEventsAPI(t *testing.T) {
 
 	// Create a contact way through WeCom's API, as an admin would.
 	sc := g.demo.sim.Config()
-	client, err := wecom.NewClient(wecom.ClientConfig{CorpID: demoCorp, Secret: sc.Secret})
+	client, err := wecom.NewClient(wecom.ClientConfig{CorpID: demoCorp, Secret: sc.Secret, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

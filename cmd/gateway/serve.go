@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/docs"
 	"github.com/leadgate/scrm-gateway/handler"
@@ -78,7 +79,7 @@ type gateway struct {
 type gatewayOption func(*wiring)
 
 type wiring struct {
-	now       func() time.Time // the roster clock
+	clock     clock.Clock // the one clock (default: the wall clock)
 	retryBase time.Duration
 	holdFor   time.Duration
 }
@@ -86,7 +87,7 @@ type wiring struct {
 // newGateway wires everything. addr is the listener's address, which the
 // demo needs to tell its simulator where the callback URL is.
 func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr string, stdout io.Writer, opts ...gatewayOption) (*gateway, error) {
-	w := wiring{}
+	w := wiring{clock: clock.Real{}}
 	for _, o := range opts {
 		o(&w)
 	}
@@ -102,7 +103,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		cfg = g.cfg
 	}
 
-	g.store, err = openStore(ctx, cfg, log)
+	g.store, err = openStore(ctx, cfg, w.clock, log)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +131,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 
 	clients := map[string]*wecom.Client{}
 	for _, c := range cfg.Corps {
-		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store},
+		cl, err := wecom.NewClient(wecom.ClientConfig{CorpID: c.ID, Secret: c.Secret, Store: service.SharedTokens{Rows: g.store}, Now: w.clock.Now,
 			Logger: log.With("component", "wecom", "corp", c.ID), BudgetStore: sharedBudget(g.store),
 			Budget: wecom.BudgetConfig{PerMinute: cfg.WeCom.CallsPerMinute, HoldFor: w.holdFor}})
 		if err != nil {
@@ -146,40 +147,45 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		return nil, fmt.Errorf("no WeCom client for corp %q", corpID)
 	}
 
-	d := cfg.Dispatcher
-	pool := service.PoolOptions{
-		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
-		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics, RetryBase: w.retryBase,
-	}
-	g.dispatcher = service.NewDispatcher(g.store, pool)
-	g.jobs = service.NewJobRunner(g.store, pool)
-	g.jobs.YieldTo(g.dispatcher)
+	// The business, each service given what it needs in order; then the
+	// routing table (service/routes.go) names who handles each event type
+	// and job kind, and the dispatcher and job runner run it.
+	clk := w.clock
+	wakes := service.NewWakes()
 	callbackCorps := make([]service.CallbackCorp, 0, len(cfg.Corps))
 	for _, c := range cfg.Corps {
 		callbackCorps = append(callbackCorps, service.CallbackCorp{ID: c.ID, Token: c.CallbackToken, AESKey: c.CallbackAESKey})
 	}
-	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, g.dispatcher.Notify), metrics,
+	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, wakes.Events.Notify), metrics, clk,
 		service.CallbackLimits{MaxBody: cfg.HTTP.MaxCallbackBody, MaxInFlight: cfg.HTTP.MaxCallbacksInFlight}, callbackCorps...)
 	if err != nil {
 		g.close()
 		return nil, err
 	}
-	auth := service.NewAuth(g.store, nil)
+	auth := service.NewAuth(g.store, clk)
 	g.cache = service.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
-	g.codes = service.NewChannelCodes(g.store, lookup, g.jobs, g.cache, w.now, log, cfg.PublicURL)
-	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.dispatcher, g.jobs, reg, nil, log)
+	g.codes = service.NewChannelCodes(g.store, lookup, wakes.Jobs, g.cache, clk, log, cfg.PublicURL)
+	g.groups = service.NewGroupCodes(g.store, lookup, wakes.Jobs, reg, clk, log, cfg.PublicURL)
+	g.stores = service.NewStoreCodes(g.store, lookup, wakes.Jobs, clk, log, cfg.PublicURL)
+	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.stores, wakes.Jobs, reg, clk, log)
+	leads := service.NewLeads(g.store, wakes.Jobs, g.cache, clk, log)
+	g.tags = service.NewTagCatalogue(g.store, lookup, wakes.Jobs)
+	g.staff = service.NewStaffDirectory(g.store, lookup, clk, log)
+	routes := service.NewRoutes(g.contacts, g.codes, g.groups, g.stores, leads, g.tags)
+
+	d := cfg.Dispatcher
+	pool := service.PoolOptions{
+		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
+		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics, RetryBase: w.retryBase,
+	}
+	g.dispatcher = service.NewDispatcher(g.store, routes.Events, wakes, clk, pool)
+	g.jobs = service.NewJobRunner(g.store, routes.Jobs, wakes, g.dispatcher, clk, pool)
 	wh := cfg.Webhooks
-	g.webhooks = service.NewWebhooks(g.store, service.WebhookOptions{
+	g.webhooks = service.NewWebhooks(g.store, clk, service.WebhookOptions{
 		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},
 		Workers: wh.Workers, Timeout: wh.Timeout, PollInterval: wh.PollInterval, Logger: log, Registerer: reg,
 	})
-	g.groups = service.NewGroupCodes(g.store, lookup, g.dispatcher, g.jobs, reg, w.now, log, cfg.PublicURL)
-	g.stores = service.NewStoreCodes(g.store, lookup, g.jobs, g.groups, w.now, log, cfg.PublicURL)
-	g.contacts.AttributeStores(g.stores)
-	leads := service.NewLeads(g.store, g.jobs, g.cache, nil, log)
-	g.tags = service.NewTagCatalogue(g.store, lookup, g.dispatcher, g.jobs)
-	g.staff = service.NewStaffDirectory(g.store, lookup, w.now, log)
 
 	if g.demo != nil {
 		if err := g.demo.restoreWays(ctx, g.store); err != nil {
@@ -196,14 +202,14 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	if g.demo != nil {
 		mount = g.demo.mount
 	}
-	g.audit = service.NewAudit(g.store, w.now, cfg.Audit.Retention)
+	g.audit = service.NewAudit(g.store, clk, cfg.Audit.Retention)
 	openapi, err := docs.OpenAPI()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
 	g.handler = handler.New(handler.Deps{
 		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
-		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies,
+		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies, Clock: clk,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: g.contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
 		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst, Audit: g.audit,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -35,7 +36,7 @@ func cmdWebhookTest(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	policy := service.WebhookNetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
 		AllowedHosts: cfg.Webhooks.AllowedHosts}
-	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, time.Now())
+	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, clock.Real{})
 	var ve *service.ValidationError
 	if errors.As(err, &ve) {
 		return fmt.Errorf("webhook-test: --%s %s", ve.Field, ve.Reason)

@@ -11,12 +11,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 )
 
@@ -33,11 +33,15 @@ func Each(t *testing.T, fn func(t *testing.T, st *model.Store)) {
 	}
 }
 
-// Open returns a fresh, migrated store on driver. now may be nil.
-func Open(t testing.TB, driver string, now func() time.Time) *model.Store {
+// Open returns a fresh, migrated store on driver, on clk (the wall clock
+// when nil).
+func Open(t testing.TB, driver string, clk clock.Clock) *model.Store {
 	t.Helper()
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	dsn := DSN(t, driver)
-	st, err := model.Open(driver, dsn, model.Options{Now: now, MaxOpenConns: 20})
+	st, err := model.Open(driver, dsn, model.Options{Clock: clk, MaxOpenConns: 20})
 	if err != nil {
 		t.Fatalf("open %s: %v", driver, err)
 	}
@@ -106,32 +110,9 @@ func freshMySQL(t testing.TB) string {
 	return cfg.FormatDSN()
 }
 
-// Clock is a settable clock for tests, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a settable clock for tests (clock.Fake: it stands still until
+// moved or started).
+type Clock = clock.Fake
 
-// NewClock starts a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+// NewClock returns a stopped clock reading t.
+func NewClock(t time.Time) *Clock { return clock.NewFake(t) }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -196,12 +197,15 @@ func (s *Sim) serveAPI(specs map[string]apiSpec) http.HandlerFunc {
 				if body, err := io.ReadAll(io.LimitReader(r.Body, maxMultipartBody+1)); err == nil {
 					r.Body = io.NopCloser(bytes.NewReader(body))
 				}
+				n, _ := s.slowed.LoadOrStore(name, new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
 				t := time.NewTimer(f.latency)
 				select {
 				case <-t.C:
 				case <-r.Context().Done():
 					t.Stop()
 				}
+				n.(*atomic.Int64).Add(-1)
 			}
 			switch {
 			case f.httpStatus != 0:

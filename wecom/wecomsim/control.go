@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -434,6 +435,16 @@ func (s *Sim) Events(q EventQuery) []EventRecord { return s.journal.queryEvents(
 
 // PendingCallbacks counts events still being delivered (or waiting to resend).
 func (s *Sim) PendingCallbacks() int { return s.journal.pending() }
+
+// Slowed returns how many calls of api (e.g. "externalcontact/send_welcome_msg")
+// a latency fault is holding right now: the request has arrived and its
+// answer has not left.
+func (s *Sim) Slowed(api string) int {
+	if n, ok := s.slowed.Load(api); ok {
+		return int(n.(*atomic.Int64).Load())
+	}
+	return 0
+}
 
 // Stats snapshots the counters.
 func (s *Sim) Stats() Stats {

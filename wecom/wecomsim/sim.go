@@ -100,6 +100,7 @@ type Sim struct {
 	log     *slog.Logger
 	hc      *http.Client
 	offset  atomic.Int64 // nanoseconds added to opts.Now by /sim/clock
+	slowed  sync.Map     // API name -> *atomic.Int64: calls held by a latency fault now
 
 	callbackMu  sync.RWMutex
 	callbackURL string

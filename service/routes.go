@@ -1,0 +1,62 @@
+package service
+
+import "github.com/leadgate/scrm-gateway/wecom"
+
+// Routes names, for every event type and job kind, the handler that runs
+// it. It is the one place that answers "what handles X?": an event type
+// ("Event/ChangeType") or job kind missing here is not handled (an event is
+// then ignored with "no handler for ...", a job fails).
+type Routes struct {
+	Events map[string]EventHandler
+	Jobs   map[string]JobHandler
+}
+
+// NewRoutes builds the routing table from the services that do the work.
+func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stores *StoreCodes, leads *Leads,
+	tags *TagCatalogue) Routes {
+	return Routes{
+		Events: map[string]EventHandler{
+			// A customer added, deleted or edited (contacts.go): the welcome,
+			// then the contact, relation, counts and follow-up jobs.
+			eventType(wecom.EventExternalContact, wecom.ChangeAddContact):     contacts.onAdd,
+			eventType(wecom.EventExternalContact, wecom.ChangeAddHalfContact): contacts.onAdd,
+			eventType(wecom.EventExternalContact, wecom.ChangeDelFollowUser):  contacts.onDelFollowUser,
+			eventType(wecom.EventExternalContact, wecom.ChangeDelContact):     contacts.onDelContact,
+			eventType(wecom.EventExternalContact, wecom.ChangeEditContact):    contacts.onEdit,
+
+			// Customer groups (groupcode.go): joins and leaves through group
+			// and store codes, new groups for auto-create pools, dismissals.
+			eventType(wecom.EventExternalChat, wecom.ChangeChatUpdate):  groups.onChatUpdate,
+			eventType(wecom.EventExternalChat, wecom.ChangeChatCreate):  groups.onChatCreate,
+			eventType(wecom.EventExternalChat, wecom.ChangeChatDismiss): groups.onChatDismiss,
+
+			// The corp's tag catalogue changed in WeCom (tagsync.go).
+			eventType(wecom.EventExternalTag, wecom.ChangeTagCreate):  tags.onTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagUpdate):  tags.onTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagDelete):  tags.onTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagShuffle): tags.onTagEvent,
+		},
+		Jobs: map[string]JobHandler{
+			// Follow-ups of one add, in this order per contact (contacts.go).
+			JobFetchProfile: contacts.runFetchProfile,
+			JobRemark:       contacts.runRemark,
+			JobMarkTag:      contacts.runMarkTag,
+
+			// Live codes: the one writer of each WeCom contact or join way.
+			JobSyncWay:          codes.runSyncWay,     // channel.go
+			JobUploadMedia:      codes.runUploadMedia, // channel.go
+			JobSyncJoinWay:      groups.runSync,       // groupcode.go
+			JobReconcileJoinWay: groups.runSync,       // groupcode.go
+			JobSyncStoreWay:     stores.runSyncWay,    // storecode.go
+
+			// Leads (leads.go): activity, rules and scoring; re-scoring.
+			JobLeadActivity: leads.runActivity,
+			JobRescore:      leads.runRescore,
+
+			// The tag catalogue (tagsync.go).
+			JobSyncTags: tags.runSync,
+		},
+	}
+}
+
+func eventType(event, change string) string { return event + "/" + change }
