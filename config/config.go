@@ -145,7 +145,7 @@ func Default() Config {
 		DB:       DB{Driver: "sqlite", DSN: "gateway.db", MaxOpenConns: 20, ConnMaxLifetime: 3 * time.Minute},
 		WeCom:    WeCom{APIBase: "https://qyapi.weixin.qq.com", CallsPerMinute: 9000},
 		Dispatcher: Dispatcher{
-			Workers: 8, BatchSize: 64, SweepInterval: 3 * time.Second, Lease: 60 * time.Second, MaxAttempts: 8,
+			Workers: 8, BatchSize: 64, SweepInterval: time.Second, Lease: 5 * time.Second, MaxAttempts: 8,
 		},
 		HTTP:     HTTP{ShutdownTimeout: 15 * time.Second, MaxCallbackBody: 64 << 10, MaxCallbacksInFlight: 256, LandingPerMinute: 30, LandingBurst: 20},
 		Audit:    Audit{Retention: 365 * 24 * time.Hour},

@@ -97,6 +97,12 @@ func (s *Store) ReleaseEvents(ctx context.Context, owner string) (int64, error) 
 	return s.release(ctx, "wecom_events", owner)
 }
 
+// RenewEventLeases extends owner's leases on the events of ids it still
+// holds (the heartbeat of a running replica).
+func (s *Store) RenewEventLeases(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error) {
+	return s.renew(ctx, "wecom_events", owner, ids, lease)
+}
+
 // RecoverExpiredEvents returns events whose lease ran out (their owner
 // crashed) to the queue.
 func (s *Store) RecoverExpiredEvents(ctx context.Context) (int64, error) {

@@ -161,6 +161,11 @@ func (s *Store) ReleaseJobs(ctx context.Context, owner string) (int64, error) {
 	return s.release(ctx, "jobs", owner)
 }
 
+// RenewJobLeases extends owner's leases on the jobs of ids it still holds.
+func (s *Store) RenewJobLeases(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error) {
+	return s.renew(ctx, "jobs", owner, ids, lease)
+}
+
 // RecoverExpiredJobs returns jobs whose lease ran out to the queue.
 func (s *Store) RecoverExpiredJobs(ctx context.Context) (int64, error) {
 	return s.recoverExpired(ctx, "jobs")

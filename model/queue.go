@@ -191,6 +191,25 @@ func (s *Store) requeue(ctx context.Context, table string, id uint64, owner stri
 	return nil
 }
 
+// renew extends owner's leases on those of ids it still holds, so work that
+// outlives a lease is not taken over while its owner is alive; it returns how
+// many it still held. The rows are named by primary key, like a finish.
+func (s *Store) renew(ctx context.Context, table, owner string, ids []uint64, lease time.Duration) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var res *gorm.DB
+	_ = retryable(func() error {
+		res = s.db.WithContext(ctx).Table(table).Where("id IN ? AND status = ? AND lease_owner = ?", ids, StatusProcessing, owner).
+			Update("lease_until", s.Now().Add(lease))
+		return res.Error
+	})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: unable to renew leases on %s: %w", table, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // release hands back every row owner holds without counting the attempt.
 func (s *Store) release(ctx context.Context, table, owner string) (int64, error) {
 	var res *gorm.DB

@@ -470,6 +470,12 @@ func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, owner string) (int
 	return s.release(ctx, "webhook_deliveries", owner)
 }
 
+// RenewWebhookDeliveryLeases extends owner's leases on the deliveries of ids
+// it still holds.
+func (s *Store) RenewWebhookDeliveryLeases(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error) {
+	return s.renew(ctx, "webhook_deliveries", owner, ids, lease)
+}
+
 // RecoverExpiredWebhookDeliveries returns deliveries whose lease ran out to the queue.
 func (s *Store) RecoverExpiredWebhookDeliveries(ctx context.Context) (int64, error) {
 	return s.recoverExpired(ctx, "webhook_deliveries")

@@ -173,8 +173,9 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 	deadline := at.Add(welcomeWindow - time.Second)
 	hardStop := at.Add(welcomeWindow + time.Second)
 	if !c.clock.Now().Before(deadline) {
-		c.welcomes.WithLabelValues("expired").Inc()
-		return "welcome not sent: the 20 s window had passed when the event was handled"
+		outcome, detail := tooLate(ev, deadline)
+		c.welcomes.WithLabelValues(outcome).Inc()
+		return detail
 	}
 	name := ""
 	if code.NeedsName() {
@@ -204,6 +205,11 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 			return "welcome sent"
 		}
 		var ae *wecom.APIError
+		if errors.As(err, &ae) && ae.Code == wecom.CodeWelcomeCodeExpired {
+			// WeCom's word that the window had closed: too late, not failed.
+			c.welcomes.WithLabelValues("expired").Inc()
+			return "welcome not sent: WeCom says the welcome code has expired (41050)"
+		}
 		if errors.As(err, &ae) && ae.Code == wecom.CodeWelcomeAlreadySent {
 			// A re-run of this event after a crash: WeCom already has it.
 			c.welcomes.WithLabelValues("sent").Inc()
@@ -243,6 +249,17 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 	c.welcomes.WithLabelValues("failed").Inc()
 	c.log.Warn("welcome failed", "event_id", ev.ID, "code", code.ID, "err", err)
 	return "welcome failed: " + err.Error()
+}
+
+// tooLate tells what became of the welcome of an event handled after its
+// window: expired, unless an earlier attempt at the event was made while
+// the window was still open (its replica died or it failed after the
+// welcome): that attempt may have sent it, so the outcome is unknown.
+func tooLate(ev *InboundEvent, deadline time.Time) (outcome, detail string) {
+	if ev.Attempt > 1 && ev.ReceivedAt.Before(deadline) {
+		return "unknown", "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it"
+	}
+	return "expired", "welcome not sent: the 20 s window had passed when the event was handled"
 }
 
 // customerName fetches the customer's name for {name}, giving up early

@@ -54,6 +54,7 @@ func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wak
 		deferItem:      store.DeferEvent,
 		release:        store.ReleaseEvents,
 		recoverExpired: store.RecoverExpiredEvents,
+		renew:          store.RenewEventLeases,
 		handle:         d.handle,
 		count: func(it queueItem, outcome string) {
 			if m := opts.Metrics; m != nil {

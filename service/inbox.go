@@ -17,6 +17,7 @@ type EventStore interface {
 	DeferEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseEvents(ctx context.Context, owner string) (int64, error)
 	RecoverExpiredEvents(ctx context.Context) (int64, error)
+	RenewEventLeases(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error)
 }
 
 // Inbox stores callbacks durably before they are acknowledged.

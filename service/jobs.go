@@ -18,6 +18,7 @@ type JobStore interface {
 	DeferJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseJobs(ctx context.Context, owner string) (int64, error)
 	RecoverExpiredJobs(ctx context.Context) (int64, error)
+	RenewJobLeases(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error)
 }
 
 // JobHandler runs one job kind; its error means what an EventHandler's does.
@@ -55,6 +56,7 @@ func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, y
 		deferItem:      store.DeferJob,
 		release:        store.ReleaseJobs,
 		recoverExpired: store.RecoverExpiredJobs,
+		renew:          store.RenewJobLeases,
 		handle: func(ctx context.Context, it queueItem) error {
 			j := it.value.(*model.Job)
 			h, ok := r.handlers[j.Kind]

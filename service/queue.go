@@ -72,8 +72,10 @@ type queueOps struct {
 	retry  func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	// deferItem hands an item back without counting the attempt, for work a
 	// rate limit refused before it was tried (nil: retry counts it).
-	deferItem      func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
-	release        func(ctx context.Context, owner string) (int64, error)
+	deferItem func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	release   func(ctx context.Context, owner string) (int64, error)
+	// renew extends the leases of the items of ids the owner still holds.
+	renew          func(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error)
 	recoverExpired func(ctx context.Context) (int64, error)
 	// handle runs one item; see EventHandler for the meaning of its error.
 	handle func(ctx context.Context, it queueItem) error
@@ -135,6 +137,10 @@ type pool struct {
 
 	wake     Wake
 	inFlight atomic.Int64
+	// held is what this pool has claimed and not yet finished or handed
+	// back: the heartbeat renews their leases.
+	heldMu sync.Mutex
+	held   map[uint64]struct{}
 	// looks counts finished claim passes, so a test can wait until the pool
 	// has looked at its table since it moved the clock.
 	looks    atomic.Int64
@@ -196,6 +202,51 @@ func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOpt
 		owner: clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
 		log:   opts.Logger.With("component", name),
 		wake:  wake,
+		held:  map[uint64]struct{}{},
+	}
+}
+
+func (p *pool) hold(id uint64) {
+	p.heldMu.Lock()
+	p.held[id] = struct{}{}
+	p.heldMu.Unlock()
+}
+
+func (p *pool) drop(id uint64) {
+	p.heldMu.Lock()
+	delete(p.held, id)
+	p.heldMu.Unlock()
+}
+
+// heartbeat renews the leases of everything the pool holds every third of
+// a lease, so a lease can be short (a dead replica's work is taken over
+// within seconds) while a handler that runs longer keeps its items.
+func (p *pool) heartbeat(ctx context.Context) {
+	t := time.NewTicker(p.opts.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.heldMu.Lock()
+		ids := make([]uint64, 0, len(p.held))
+		for id := range p.held {
+			ids = append(ids, id)
+		}
+		p.heldMu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		n, err := p.ops.renew(ctx, p.owner, ids, p.opts.Lease)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.log.Error("renew leases", "err", err)
+		case err == nil && n < int64(len(ids)):
+			// Finished in the meantime, or taken over after a stall.
+			p.log.Debug("leases renewed", "held", len(ids), "renewed", n)
+		}
 	}
 }
 
@@ -218,11 +269,19 @@ func (p *pool) run(ctx context.Context) {
 				if !p.stopping.Load() {
 					p.process(hctx, it)
 				}
+				p.drop(it.ID)
 				p.inFlight.Add(-1)
 				p.notify()
 			}
 		}()
 	}
+
+	// The heartbeat outlives the claim loop: it keeps the leases of what
+	// the workers still run while a stop drains them.
+	bctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beat := make(chan struct{})
+	go func() { defer close(beat); p.heartbeat(bctx) }()
+	defer func() { stopBeat(); <-beat }()
 
 	p.sweep(ctx)
 	ticker := time.NewTicker(p.opts.SweepInterval)
@@ -303,6 +362,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		}
 		for _, it := range batch {
 			p.inFlight.Add(1)
+			p.hold(it.ID)
 			work <- it
 		}
 		if len(batch) < n || yielding {

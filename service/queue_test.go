@@ -162,3 +162,80 @@ func TestRateLimitedJobsSpendNoAttempt(t *testing.T) {
 		})
 	}
 }
+
+// When a replica dies holding an event (its claim counted an attempt and
+// nobody renews the lease), another takes it over once the lease runs out,
+// and the handler sees the second attempt. A handler that runs several
+// leases long keeps its event: the heartbeat renews the lease, so another
+// replica sweeping for expired leases never takes it over.
+func TestHeartbeatKeepsLeasesAndADeadReplicasEventsAreTakenOver(t *testing.T) {
+	for _, driver := range modeltest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			st := modeltest.Open(t, driver, nil)
+			ctx := context.Background()
+			insert := func(ext string) {
+				t.Helper()
+				if _, err := st.InsertEvent(ctx, &model.Event{CorpID: "ww1", DedupeKey: ext, Type: "t", OrderKey: "c:" + ext,
+					Payload: string(wecom.MarshalEvent(&wecom.Event{ToUserName: "ww1", MsgType: "event", Event: "t", ExternalUserID: ext}))}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const lease = 2 * time.Second
+			opts := PoolOptions{Workers: 2, Lease: lease, SweepInterval: 20 * time.Millisecond,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			var mu sync.Mutex
+			runs := map[string][]int{} // external user -> attempts seen
+			release := make(chan struct{})
+			handler := func(_ context.Context, ev *InboundEvent) error {
+				mu.Lock()
+				runs[ev.ExternalUserID] = append(runs[ev.ExternalUserID], ev.Attempt)
+				mu.Unlock()
+				if ev.ExternalUserID == "wmSlow" {
+					<-release
+				}
+				return nil
+			}
+			seen := func(ext string) []int {
+				mu.Lock()
+				defer mu.Unlock()
+				return append([]int(nil), runs[ext]...)
+			}
+			// A replica that claimed an event and died before it ran it.
+			insert("wmOrphan")
+			if got, err := st.ClaimEvents(ctx, "dead-replica", lease, 10); err != nil || len(got) != 1 {
+				t.Fatal(got, err)
+			}
+			rctx, cancel := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait() }()
+			for range 2 { // two replicas
+				d := NewDispatcher(st, map[string]EventHandler{"t": handler}, NewWakes(), clock.Real{}, opts)
+				wg.Add(1)
+				go func() { defer wg.Done(); d.Run(rctx) }()
+			}
+
+			eventually(t, "the dead replica's event taken over", func() bool {
+				n, _ := st.CountEvents(ctx, model.StatusProcessed)
+				return n == 1
+			})
+			if got := seen("wmOrphan"); len(got) != 1 || got[0] != 2 {
+				t.Fatalf("the orphan ran with attempts %v, want [2]", got)
+			}
+
+			insert("wmSlow")
+			eventually(t, "the slow event started", func() bool { return len(seen("wmSlow")) == 1 })
+			// Three leases later, with both replicas sweeping all the while,
+			// nobody has taken it over.
+			for start := time.Now(); time.Since(start) < 3*lease; time.Sleep(lease / 4) {
+				if n := len(seen("wmSlow")); n != 1 {
+					t.Fatalf("the slow event ran %d times: its lease was not kept", n)
+				}
+			}
+			close(release)
+			eventually(t, "the slow event processed", func() bool {
+				n, _ := st.CountEvents(ctx, model.StatusProcessed)
+				return n == 2
+			})
+		})
+	}
+}

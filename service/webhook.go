@@ -147,6 +147,7 @@ func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webh
 		retry:          store.RetryWebhookDelivery,
 		release:        store.ReleaseWebhookDeliveries,
 		recoverExpired: store.RecoverExpiredWebhookDeliveries,
+		renew:          store.RenewWebhookDeliveryLeases,
 		handle: func(ctx context.Context, it queueItem) error {
 			return w.deliver(ctx, w.pool.owner, it.value.(*model.ClaimedDelivery))
 		},

@@ -481,3 +481,24 @@ func TestJobsListPagesNewestFirst(t *testing.T) {
 		t.Fatalf("limit=0: %d %v", st, bad)
 	}
 }
+
+// WeCom's 41050 (the welcome code has expired) is too late, not a failure.
+func TestWelcomeCodeExpiredAtWeComIsRecordedExpired(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		code := e.createCode(map[string]any{"name": "过期", "welcome": map[string]any{"text": "欢迎"},
+			"roster": roster(member("zhangsan"))})
+		if _, err := e.ctl.SetFaults(ctx, wecomsim.Fault{API: "send_welcome_msg", ErrCode: 41050, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		res := e.scan(code, "王小明")
+		e.idle()
+		if got := e.timeline(res.ExternalUserID); !strings.HasPrefix(got, "welcome not sent: WeCom says the welcome code has expired") {
+			t.Fatalf("timeline says %q", got)
+		}
+		if m := e.metrics(); !strings.Contains(m, `gateway_welcomes_total{outcome="expired"} 1`) ||
+			strings.Contains(m, `gateway_welcomes_total{outcome="failed"}`) {
+			t.Fatalf("welcome metrics:\n%s", grepLines(m, "gateway_welcomes_total"))
+		}
+	})
+}

@@ -159,28 +159,34 @@ func eachE2E(t *testing.T, fn func(t *testing.T, e *e2e)) {
 // api calls the admin API with the admin token (or tok) and decodes into out.
 func (e *e2e) api(method, path string, body any, out any, tok ...string) int {
 	e.t.Helper()
+	token := e.token
+	if len(tok) > 0 {
+		token = tok[0]
+	}
+	return callAPI(e.t, e.base, token, method, path, body, out)
+}
+
+// callAPI calls an admin API at base with token and decodes into out.
+func callAPI(t *testing.T, base, token, method, path string, body, out any) int {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, e.base+path, rd)
+	req, _ := http.NewRequest(method, base+path, rd)
 	req.Header.Set("Content-Type", "application/json")
-	token := e.token
-	if len(tok) > 0 {
-		token = tok[0]
-	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	checkResponse(e.t, method, path, resp.StatusCode, resp.Header, b)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			e.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
 		}
 	}
 	return resp.StatusCode

@@ -1,0 +1,524 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/clock"
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
+)
+
+// These tests run the gateway and the WeCom simulator as child processes
+// over real sockets, built from this tree once per test binary.
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// binaries builds the gateway and the simulator.
+func binaries(t *testing.T) (gateway, sim string) {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "gateway-bin-"); binErr != nil {
+			return
+		}
+		for _, b := range []struct{ out, pkg string }{{"gateway", "."}, {"wecom-sim", "../wecom-sim"}} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, b.out), b.pkg).CombinedOutput()
+			if err != nil {
+				binErr = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, "gateway"), filepath.Join(binDir, "wecom-sim")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// child is a running process with its output kept for the failure message.
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan struct{}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startChild(t *testing.T, name, bin string, env []string, args ...string) *child {
+	t.Helper()
+	c := &child{name: name, cmd: exec.Command(bin, args...), out: &lockedBuffer{}, done: make(chan struct{})}
+	c.cmd.Env = append(os.Environ(), env...)
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = c.cmd.Wait(); close(c.done) }()
+	t.Cleanup(func() {
+		c.kill()
+		if t.Failed() {
+			t.Logf("%s output (last 4 KiB):\n%s", name, tail(c.out.String(), 4096))
+		}
+	})
+	return c
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// kill ends the process with SIGKILL: no handler runs, nothing is handed back.
+func (c *child) kill() {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// waitHTTP polls url until it answers 200 (at most a minute).
+func waitHTTP(t *testing.T, c *child, u string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case <-c.done:
+			t.Fatalf("%s exited:\n%s", c.name, tail(c.out.String(), 4096))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not answer %s within a minute", c.name, u)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fleet is a simulator, the gateways behind a balancer that spreads the
+// simulator's callbacks over them (a gateway that is down answers 502, and
+// the simulator sends again), a CRM receiver, and the database they share.
+type fleet struct {
+	t        *testing.T
+	gwBin    string
+	env      []string
+	sim      *child
+	ctl      *wecomsim.Control
+	addrs    []string
+	gateways []*child
+	token    string
+	crm      *crmReceiver
+	store    *model.Store // the test's own connection, for checks
+	next     atomic.Uint64
+}
+
+const procCorp = "wwprocess"
+
+func startFleet(t *testing.T, driver string, replicas int) *fleet {
+	t.Helper()
+	gwBin, simBin := binaries(t)
+	f := &fleet{t: t, gwBin: gwBin}
+	lb := httptest.NewServer(http.HandlerFunc(f.balance))
+	t.Cleanup(lb.Close)
+	const token, aesKey, secret = "proctoken", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "proc-secret"
+	simAddr := freeAddr(t)
+	f.sim = startChild(t, "wecom-sim", simBin, nil, "-listen", simAddr, "-corp", procCorp, "-secret", secret,
+		"-token", token, "-aes-key", aesKey, "-callback", lb.URL+"/wecom/callback/"+procCorp, "-seed", "7",
+		"-retry-delay", "1s", "-log-level", "error")
+	simURL := "http://" + simAddr
+	waitHTTP(t, f.sim, simURL+"/sim/staff")
+	f.ctl = wecomsim.NewControl(simURL, nil)
+
+	dsn := modeltest.DSN(t, driver)
+	f.env = []string{"GATEWAY_DB_DRIVER=" + driver, "GATEWAY_DB_DSN=" + dsn, "GATEWAY_WECOM_API_BASE=" + simURL,
+		"GATEWAY_CORP_ID=" + procCorp, "GATEWAY_CORP_SECRET=" + secret, "GATEWAY_CALLBACK_TOKEN=" + token,
+		"GATEWAY_CALLBACK_AES_KEY=" + aesKey, "GATEWAY_WEBHOOKS_ALLOW_HTTP=true",
+		"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true", "GATEWAY_LOG_LEVEL=warn"}
+	for range replicas {
+		f.addrs = append(f.addrs, freeAddr(t))
+	}
+	f.gateways = make([]*child, replicas)
+	for i := range replicas {
+		f.start(i)
+	}
+	cmd := exec.Command(gwBin, "token", "create", "-role", "admin", "-name", "process test")
+	cmd.Env = append(os.Environ(), f.env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	f.token = strings.TrimSpace(string(out))
+	if f.store, err = model.Open(driver, dsn, model.Options{Clock: clock.Real{}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.store.Close() })
+
+	f.crm = newCRMReceiver(t)
+	var ep map[string]any
+	if st := f.api(0, "POST", "/api/v1/webhook-endpoints", map[string]any{"url": f.crm.srv.URL + "/crm", "event_types": []string{}}, &ep); st != 201 {
+		t.Fatalf("create endpoint: %d %v", st, ep)
+	}
+	f.crm.mu.Lock()
+	f.crm.secret = ep["secret"].(string)
+	f.crm.mu.Unlock()
+	return f
+}
+
+// start (re)starts gateway i on its address.
+func (f *fleet) start(i int) {
+	f.t.Helper()
+	addr := f.addrs[i]
+	f.gateways[i] = startChild(f.t, fmt.Sprintf("gateway %d", i), f.gwBin,
+		append([]string{"GATEWAY_LISTEN=" + addr, "GATEWAY_PUBLIC_URL=http://" + addr}, f.env...))
+	waitHTTP(f.t, f.gateways[i], "http://"+addr+"/readyz")
+}
+
+// balance sends each callback to the next gateway in turn.
+func (f *fleet) balance(w http.ResponseWriter, r *http.Request) {
+	i := int(f.next.Add(1)) % len(f.addrs)
+	target, _ := url.Parse("http://" + f.addrs[i])
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
+	rp.ServeHTTP(w, r)
+}
+
+// api calls gateway i's admin API.
+func (f *fleet) api(i int, method, path string, body, out any) int {
+	f.t.Helper()
+	return callAPI(f.t, "http://"+f.addrs[i], f.token, method, path, body, out)
+}
+
+// idle waits until the simulator has no callback left to deliver and the
+// database no event, job or webhook delivery left to do.
+func (f *fleet) idle() {
+	f.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		st, err := f.ctl.Stats(ctx)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		busy, err := f.store.Unfinished(ctx)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		var hooks int64
+		for _, s := range []string{model.StatusPending, model.StatusProcessing} {
+			n, err := f.store.CountWebhookDeliveries(ctx, s)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			hooks += n
+		}
+		if st.Callbacks.Pending == 0 && busy == 0 && hooks == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("not idle after 2 minutes: %d callbacks, %d events/jobs, %d deliveries", st.Callbacks.Pending, busy, hooks)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// createCode makes a channel code on gateway i that welcomes, tags and
+// remarks.
+func (f *fleet) createCode(i int, roster map[string]any) service.ChannelCode {
+	f.t.Helper()
+	var raw map[string]any
+	spec := map[string]any{"name": "进程", "welcome": map[string]any{"text": "欢迎光临"}, "tags": []string{"展会"},
+		"remark_template": "{code}", "roster": roster}
+	if st := f.api(i, "POST", "/api/v1/channel-codes", spec, &raw); st != 201 {
+		f.t.Fatalf("create code: %d %v", st, raw)
+	}
+	var code service.ChannelCode
+	b, _ := json.Marshal(raw)
+	_ = json.Unmarshal(b, &code)
+	return code
+}
+
+// burst scans the code n times, one every gap, and calls during(i) before
+// the i-th scan (the scans already made go on meanwhile).
+func (f *fleet) burst(code service.ChannelCode, n int, gap time.Duration, during func(i int)) []wecomsim.ScanResult {
+	f.t.Helper()
+	res := make([]wecomsim.ScanResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		if during != nil {
+			during(i)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.ctl.Scan(context.Background(), wecomsim.ScanRequest{ConfigID: code.ConfigID,
+				Customer: wecomsim.Customer{Name: fmt.Sprintf("客户%d", i)}})
+			if err != nil {
+				f.t.Error(err)
+			}
+			res[i] = r
+		}()
+		time.Sleep(gap)
+	}
+	wg.Wait()
+	if f.t.Failed() {
+		f.t.FailNow()
+	}
+	return res
+}
+
+// welcomeOutcomes checks every scan's contact, welcome, tag, remark and lead,
+// and returns the welcome outcomes the timeline recorded, by their first words.
+func (f *fleet) welcomeOutcomes(code service.ChannelCode, scans []wecomsim.ScanResult) map[string]int {
+	f.t.Helper()
+	ctx := context.Background()
+	added := map[string]int{}
+	for _, p := range f.crm.ofType(service.EventContactAdded) {
+		d, _ := p["data"].(map[string]any)
+		c, _ := d["contact"].(map[string]any)
+		if ext, ok := c["external_userid"].(string); ok {
+			added[ext]++
+		}
+	}
+	outcomes := map[string]int{}
+	for _, r := range scans {
+		var list struct {
+			Contacts []model.Contact `json:"contacts"`
+		}
+		f.api(0, "GET", "/api/v1/contacts?q="+r.ExternalUserID, nil, &list)
+		if len(list.Contacts) != 1 || list.Contacts[0].Source != service.SourceChannel {
+			f.t.Fatalf("contact of %s = %+v", r.ExternalUserID, list.Contacts)
+		}
+		var detail struct {
+			Timeline []model.TimelineEntry `json:"timeline"`
+		}
+		f.api(0, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
+		said := ""
+		for _, e := range detail.Timeline {
+			if strings.HasPrefix(e.Detail, "welcome") {
+				said = e.Detail
+			}
+		}
+		w, err := f.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: r.ExternalUserID})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		truthful := false
+		switch len(w) {
+		case 0:
+			truthful = strings.HasPrefix(said, "welcome not sent") || strings.HasPrefix(said, "welcome outcome unknown")
+		case 1:
+			truthful = strings.HasPrefix(said, "welcome sent") || strings.HasPrefix(said, "welcome already delivered") ||
+				strings.HasPrefix(said, "welcome outcome unknown")
+		}
+		if !truthful {
+			f.t.Fatalf("%s: %d welcomes delivered, the timeline says %q", r.ExternalUserID, len(w), said)
+		}
+		outcomes[strings.Join(strings.Fields(said)[:2], " ")]++
+
+		c, err := f.ctl.Contact(ctx, r.ExternalUserID)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		tagged := false
+		for _, fu := range c.FollowUser {
+			if fu.UserID != r.UserID {
+				continue
+			}
+			for _, tg := range fu.Tags {
+				tagged = tagged || tg.TagName == "展会"
+			}
+			if fu.Remark != code.Name {
+				f.t.Fatalf("%s: remark %q, want %q", r.ExternalUserID, fu.Remark, code.Name)
+			}
+		}
+		if !tagged {
+			f.t.Fatalf("%s: not tagged: %+v", r.ExternalUserID, c.FollowUser)
+		}
+		var leads struct {
+			Leads []map[string]any `json:"leads"`
+		}
+		if st := f.api(0, "GET", fmt.Sprintf("/api/v1/leads?contact=%d", list.Contacts[0].ID), nil, &leads); st != 200 || len(leads.Leads) != 1 {
+			f.t.Fatalf("%s: lead: %d %+v", r.ExternalUserID, st, leads)
+		}
+		if added[r.ExternalUserID] == 0 {
+			f.t.Fatalf("%s: no contact.added reached the CRM", r.ExternalUserID)
+		}
+	}
+	return outcomes
+}
+
+// everyMessageArrived checks that every delivery in the outbox was
+// delivered, that the CRM got each message at least once, and that every
+// copy of a message carried the same webhook-id and body.
+func (f *fleet) everyMessageArrived() (messages, copies int) {
+	f.t.Helper()
+	ds, err := f.store.ListWebhookDeliveries(context.Background(), model.WebhookDeliveryFilter{Limit: 10000})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.crm.mu.Lock()
+	got := map[string][]string{}
+	for _, p := range f.crm.got {
+		id, _ := p["webhook-id"].(string)
+		b, _ := json.Marshal(p)
+		got[id] = append(got[id], string(b))
+	}
+	bad := len(f.crm.bad)
+	f.crm.mu.Unlock()
+	if bad != 0 {
+		f.t.Fatalf("%d requests failed verification", bad)
+	}
+	for _, d := range ds {
+		if d.Status != model.DeliveryDelivered {
+			f.t.Fatalf("delivery %d (%s) is %s: %s", d.ID, d.WebhookID, d.Status, d.Error)
+		}
+		if len(got[d.WebhookID]) == 0 {
+			f.t.Fatalf("message %s (%s) never reached the CRM", d.WebhookID, d.EventType)
+		}
+		for _, c := range got[d.WebhookID] {
+			if c != got[d.WebhookID][0] {
+				f.t.Fatalf("message %s arrived with different bodies:\n%s\n%s", d.WebhookID, got[d.WebhookID][0], c)
+			}
+		}
+		copies += len(got[d.WebhookID])
+	}
+	return len(ds), copies
+}
+
+// A gateway killed with SIGKILL in the middle of a burst of scans and
+// started again at once: every scan is welcomed once or recorded truthfully
+// as expired or unknown, every contact, tag, remark and lead is there, and
+// every webhook message reaches the CRM at least once with one webhook-id.
+// The dead process's claimed events are taken over when their (short)
+// leases run out.
+func TestKill9MidBurstLosesNothing(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			f := startFleet(t, d, 1)
+			code := f.createCode(0, roster(member("zhangsan"), member("lisi")))
+			const scans = 40
+			var down time.Duration
+			res := f.burst(code, scans, 50*time.Millisecond, func(i int) {
+				if i == scans/2 {
+					t0 := time.Now()
+					f.gateways[0].kill()
+					f.start(0)
+					down = time.Since(t0)
+				}
+			})
+			f.idle()
+			if st, _ := f.ctl.Stats(context.Background()); st.Callbacks.Failed+st.Callbacks.Dropped != 0 {
+				t.Fatalf("callbacks lost: %+v", st.Callbacks)
+			}
+			outcomes := f.welcomeOutcomes(code, res)
+			messages, copies := f.everyMessageArrived()
+			t.Logf("%s: killed mid-burst, serving again after %v; %d scans: welcome outcomes %v; %d webhook messages, %d copies received",
+				d, down.Round(time.Millisecond), scans, outcomes, messages, copies)
+		})
+	}
+}
+
+// Two gateways on one MariaDB with the callbacks split between them: a
+// code made on one and scanned at once, every callback landing on either,
+// is welcomed exactly once per scan, loses no add, and its contact way has
+// one writer at a time.
+func TestTwoGatewaysOnOneDatabase(t *testing.T) {
+	f := startFleet(t, "mysql", 2)
+	code := f.createCode(0, roster(member("zhangsan", "daily_cap", 4), member("lisi", "daily_cap", 4), member("wangwu")))
+	const scans = 30
+	res := f.burst(code, scans, 20*time.Millisecond, nil)
+	f.idle()
+	outcomes := f.welcomeOutcomes(code, res)
+	if outcomes["welcome sent"] != scans {
+		t.Fatalf("welcome outcomes %v, want %d sent", outcomes, scans)
+	}
+	for _, r := range res {
+		if w, _ := f.ctl.Welcomes(context.Background(), wecomsim.WelcomeQuery{ExternalUserID: r.ExternalUserID}); len(w) != 1 {
+			t.Fatalf("%s welcomed %d times", r.ExternalUserID, len(w))
+		}
+	}
+	writes, err := f.ctl.Log(context.Background(), wecomsim.LogQuery{API: "externalcontact/update_contact_way"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) == 0 {
+		t.Fatal("the caps filled and the contact way was never rewritten")
+	}
+	sort.Slice(writes, func(i, j int) bool { return writes[i].Seq < writes[j].Seq })
+	for i := 1; i < len(writes); i++ {
+		prevEnd := writes[i-1].Time
+		start := writes[i].Time.Add(-time.Duration(writes[i].DurationMS * float64(time.Millisecond)))
+		if start.Before(prevEnd) {
+			t.Fatalf("two writers of the contact way at once: %+v and %+v", writes[i-1], writes[i])
+		}
+	}
+	messages, copies := f.everyMessageArrived()
+	t.Logf("two gateways: %d scans, welcome outcomes %v, %d contact-way writes, %d webhook messages, %d copies", scans, outcomes,
+		len(writes), messages, copies)
+}
