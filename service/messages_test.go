@@ -46,6 +46,8 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 		{ExplainTimeline, "welcome failed: wecom send_welcome_msg: errcode 41050", "welcome.failed", "欢迎语发送失败：wecom send_welcome_msg: errcode 41050"},
 		{ExplainTimeline, "welcome not sent: the 20 s window had passed when the event was handled", "welcome.expired", "未发送欢迎语：处理时已过 20 秒窗口"},
 		{ExplainTimeline, "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)", "welcome.unknown", "欢迎语结果未知：企业微信在 20 秒窗口内未应答（可能已送达）"},
+		{ExplainTimeline, "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it", "welcome.unknown_rerun", "欢迎语结果未知：此前在 20 秒窗口内对该事件的一次尝试可能已发送"},
+		{ExplainTimeline, "welcome not sent: WeCom says the welcome code has expired (41050)", "welcome.code_expired", "未发送欢迎语：企业微信答复欢迎语凭证已过期（41050）"},
 		{ExplainTimeline, "no welcome configured", "welcome.none", "未设置欢迎语"},
 		{ExplainTimeline, "group 展会群 (wrOgQhDgAA1)", "group.named", "群 展会群（wrOgQhDgAA1）"},
 		{ExplainTimeline, "group wrOgQhDgAA1", "group.id", "群 wrOgQhDgAA1"},
