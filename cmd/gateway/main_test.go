@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
@@ -212,7 +213,7 @@ func TestServeWithADatabaseAndNoCorpRefusesToStart(t *testing.T) {
 			if code != 1 || !strings.Contains(errs, "GATEWAY_CORP_ID") || !strings.Contains(errs, "GATEWAY_DB_DSN") || out != "" {
 				t.Fatalf("serve = %d, stdout %q, stderr %q", code, out, errs)
 			}
-			st, err := model.Open(d, dsn, model.Options{})
+			st, err := model.Open(d, dsn, model.Options{Clock: clock.Real{}})
 			if err != nil {
 				t.Fatal(err)
 			}
