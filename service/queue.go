@@ -138,9 +138,10 @@ type pool struct {
 	wake     Wake
 	inFlight atomic.Int64
 	// held is what this pool has claimed and not yet finished or handed
-	// back: the heartbeat renews their leases.
+	// back, with when its lease was last set: the heartbeat renews the
+	// leases that have run a third of their length.
 	heldMu sync.Mutex
-	held   map[uint64]struct{}
+	held   map[uint64]time.Time
 	// looks counts finished claim passes, so a test can wait until the pool
 	// has looked at its table since it moved the clock.
 	looks    atomic.Int64
@@ -202,13 +203,13 @@ func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOpt
 		owner: clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
 		log:   opts.Logger.With("component", name),
 		wake:  wake,
-		held:  map[uint64]struct{}{},
+		held:  map[uint64]time.Time{},
 	}
 }
 
 func (p *pool) hold(id uint64) {
 	p.heldMu.Lock()
-	p.held[id] = struct{}{}
+	p.held[id] = p.clock.Now()
 	p.heldMu.Unlock()
 }
 
@@ -218,9 +219,10 @@ func (p *pool) drop(id uint64) {
 	p.heldMu.Unlock()
 }
 
-// heartbeat renews the leases of everything the pool holds every third of
-// a lease, so a lease can be short (a dead replica's work is taken over
-// within seconds) while a handler that runs longer keeps its items.
+// heartbeat renews, every third of a lease, the leases of what the pool has
+// held for a third of a lease or more (work done sooner costs no renewal),
+// so a lease can be short (a dead replica's work is taken over within
+// seconds) while a handler that runs longer keeps its items.
 func (p *pool) heartbeat(ctx context.Context) {
 	t := time.NewTicker(p.opts.Lease / 3)
 	defer t.Stop()
@@ -230,10 +232,14 @@ func (p *pool) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		now := p.clock.Now()
 		p.heldMu.Lock()
-		ids := make([]uint64, 0, len(p.held))
-		for id := range p.held {
-			ids = append(ids, id)
+		var ids []uint64
+		for id, set := range p.held {
+			if now.Sub(set) >= p.opts.Lease/3 {
+				ids = append(ids, id)
+				p.held[id] = now
+			}
 		}
 		p.heldMu.Unlock()
 		if len(ids) == 0 {
