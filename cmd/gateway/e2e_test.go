@@ -183,7 +183,7 @@ func callAPI(t *testing.T, base, token, method, path string, body, out any) int 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	checkResponse(e.t, method, path, resp.StatusCode, resp.Header, b)
+	checkResponse(t, method, path, resp.StatusCode, resp.Header, b)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, b, err)
