@@ -207,9 +207,10 @@ func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOpt
 	}
 }
 
-func (p *pool) hold(id uint64) {
+// hold records an item claimed with a lease set no earlier than at.
+func (p *pool) hold(id uint64, at time.Time) {
 	p.heldMu.Lock()
-	p.held[id] = p.clock.Now()
+	p.held[id] = at
 	p.heldMu.Unlock()
 }
 
@@ -219,12 +220,14 @@ func (p *pool) drop(id uint64) {
 	p.heldMu.Unlock()
 }
 
-// heartbeat renews, every third of a lease, the leases of what the pool has
-// held for a third of a lease or more (work done sooner costs no renewal),
-// so a lease can be short (a dead replica's work is taken over within
-// seconds) while a handler that runs longer keeps its items.
+// heartbeat renews, every quarter of a lease, the leases of what the pool
+// has held for a quarter of a lease or more (work done sooner costs no
+// renewal): a lease is renewed at the latest half-way, which leaves half a
+// lease for the statement to land. So a lease can be short (a dead
+// replica's work is taken over within seconds) while a handler that runs
+// longer keeps its items.
 func (p *pool) heartbeat(ctx context.Context) {
-	t := time.NewTicker(p.opts.Lease / 3)
+	t := time.NewTicker(p.opts.Lease / 4)
 	defer t.Stop()
 	for {
 		select {
@@ -236,7 +239,7 @@ func (p *pool) heartbeat(ctx context.Context) {
 		p.heldMu.Lock()
 		var ids []uint64
 		for id, set := range p.held {
-			if now.Sub(set) >= p.opts.Lease/3 {
+			if now.Sub(set) >= p.opts.Lease/4 {
 				ids = append(ids, id)
 				p.held[id] = now
 			}
@@ -356,6 +359,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 			return
 		}
 		n := min(int(free), p.opts.BatchSize)
+		claimedAt := p.clock.Now()
 		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n, yielding)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -368,7 +372,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		}
 		for _, it := range batch {
 			p.inFlight.Add(1)
-			p.hold(it.ID)
+			p.hold(it.ID, claimedAt)
 			work <- it
 		}
 		if len(batch) < n || yielding {
