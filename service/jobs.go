@@ -80,7 +80,6 @@ func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, y
 // Notify wakes the runner after jobs were enqueued.
 func (r *JobRunner) Notify() { r.pool.notify() }
 
-
 // Run runs jobs until ctx is cancelled.
 func (r *JobRunner) Run(ctx context.Context) error {
 	r.pool.run(ctx)
