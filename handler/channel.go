@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -78,7 +77,7 @@ func (h *channelHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := model.ChannelCodeFilter{CorpID: corp, Folder: c.Query("folder"), Q: c.Query("q"), Limit: 100}
+	f := service.ChannelCodeQuery{CorpID: corp, Folder: c.Query("folder"), Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -244,7 +243,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := model.ContactFilter{CorpID: corp, UserID: c.Query("staff"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	f := service.ContactQuery{CorpID: corp, UserID: c.Query("staff"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
 	if v := c.Query("code"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -268,7 +267,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 	if !audited(c, h.audit, service.AuditList, service.AuditContact, ids...) {
 		return
 	}
-	renderPage(c, "contacts", list, f.Limit, "next_after", func(v model.Contact) uint64 { return v.ID })
+	renderPage(c, "contacts", list, f.Limit, "next_after", func(v service.ContactView) uint64 { return v.ID })
 }
 
 func (h *channelHandler) getContact(c *gin.Context) {
@@ -284,16 +283,7 @@ func (h *channelHandler) getContact(c *gin.Context) {
 	if !audited(c, h.audit, service.AuditRead, service.AuditContact, d.Contact.ID) {
 		return
 	}
-	rels := make([]gin.H, 0, len(d.Relations))
-	for _, r := range d.Relations {
-		rel := gin.H{"relation": r, "tags": jsonRaw(r.Tags)}
-		if r.LossReason != "" {
-			m := service.ExplainLoss(r.LossReason)
-			rel["loss_message"] = &m
-		}
-		rels = append(rels, rel)
-	}
-	renderJSON(c, http.StatusOK, gin.H{"contact": d.Contact, "relations": rels, "timeline": service.ExplainTimelineEntries(d.Timeline)})
+	renderJSON(c, http.StatusOK, d)
 }
 
 // exportContact answers a customer's request for their data: everything
@@ -336,15 +326,6 @@ func (h *channelHandler) eraseContact(c *gin.Context) {
 	renderJSON(c, http.StatusOK, res)
 }
 
-type jsonRaw string
-
-func (j jsonRaw) MarshalJSON() ([]byte, error) {
-	if j == "" {
-		return []byte("[]"), nil
-	}
-	return []byte(j), nil
-}
-
 var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
@@ -385,7 +366,7 @@ func (h *channelHandler) landing(c *gin.Context) {
 	}
 	a, err := h.codes.Pick(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, model.ErrNotFound):
+	case errors.Is(err, service.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = landingPage.Execute(c.Writer, gin.H{"Title": "二维码已失效", "Message": "这个活码不存在或已停用。"})
 		return

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -109,7 +108,7 @@ func (h *groupHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := model.GroupCodeFilter{CorpID: corp, Q: c.Query("q"), Limit: 100}
+	f := service.GroupCodeQuery{CorpID: corp, Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -262,7 +261,7 @@ func (h *groupHandler) landing(c *gin.Context) {
 	}
 	l, err := h.groups.Landing(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, model.ErrNotFound):
+	case errors.Is(err, service.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = goneLandingPage.Execute(c.Writer, nil)
 		return

@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/clock"
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -68,7 +67,7 @@ func (h *leadsHandler) tagInUse(c *gin.Context, corp string) (string, []string, 
 		return "", nil, false
 	}
 	for _, t := range list {
-		if t.TagID == id {
+		if t.ID == id {
 			rules, err := h.rules.NamingTag(c.Request.Context(), corp, t.Name)
 			if err != nil {
 				renderError(c, err)
@@ -132,7 +131,7 @@ func renderLeadError(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, service.ErrNotLinked):
 		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
-	case errors.Is(err, model.ErrLeadMerged):
+	case errors.Is(err, service.ErrLeadMerged):
 		abortError(c, http.StatusConflict, "merged", "the lead was merged into another (same person)", "")
 	default:
 		renderError(c, err)
@@ -156,7 +155,7 @@ func (h *leadsHandler) list(c *gin.Context) {
 		abortError(c, http.StatusForbidden, "forbidden", "the crm role reads leads through the change feed (updated_after) or one by id", "")
 		return
 	}
-	f := model.LeadFilter{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	f := service.LeadQuery{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
 	if f.Stage != "" && !service.ValidStage(f.Stage) {
 		abortError(c, http.StatusBadRequest, "invalid", "unknown stage", "stage")
 		return

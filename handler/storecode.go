@@ -13,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -108,7 +107,7 @@ func (h *storeHandler) listStores(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := model.RetailStoreFilter{CorpID: corp, City: c.Query("city"), Q: c.Query("q"), Limit: 100}
+	f := service.RetailStoreQuery{CorpID: corp, City: c.Query("city"), Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -420,7 +419,7 @@ func (h *storeHandler) landing(c *gin.Context) {
 	}
 	l, err := h.stores.Landing(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, model.ErrNotFound):
+	case errors.Is(err, service.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = goneLandingPage.Execute(c.Writer, nil)
 		return

@@ -228,12 +228,12 @@ func (staffDayCount) TableName() string { return "staff_day_counts" }
 
 // CodeDailyStat is one row of a code's daily statistics.
 type CodeDailyStat struct {
-	CodeID uint64 `gorm:"primaryKey" json:"-"`
-	Day    string `gorm:"primaryKey" json:"day"`
-	UserID string `gorm:"primaryKey" json:"userid"`
-	CorpID string `json:"-"`
-	Adds   int    `json:"adds"`
-	Losses int    `json:"losses"`
+	CodeID uint64 `gorm:"primaryKey"`
+	Day    string `gorm:"primaryKey"`
+	UserID string `gorm:"primaryKey"`
+	CorpID string
+	Adds   int
+	Losses int
 }
 
 func (CodeDailyStat) TableName() string { return "code_daily_stats" }

@@ -21,59 +21,59 @@ const (
 
 // Contact is an external contact (a customer) of a corp.
 type Contact struct {
-	ID               uint64     `json:"id"`
-	CorpID           string     `json:"corp_id"`
-	ExternalUserID   string     `json:"external_userid"`
-	Name             string     `json:"name"`
-	Avatar           string     `json:"avatar,omitempty"`
-	Type             int        `json:"type"`
-	Gender           int        `json:"gender"`
-	UnionID          string     `json:"unionid,omitempty"`
-	CorpName         string     `json:"corp_name,omitempty"`
-	Source           string     `json:"source"`
-	SourceCodeID     uint64     `json:"source_code_id,omitempty"`
-	State            string     `json:"state,omitempty"`
-	FirstSeenAt      time.Time  `json:"first_seen_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
-	ProfileFetchedAt *time.Time `json:"profile_fetched_at,omitempty"`
+	ID               uint64
+	CorpID           string
+	ExternalUserID   string
+	Name             string
+	Avatar           string
+	Type             int
+	Gender           int
+	UnionID          string
+	CorpName         string
+	Source           string
+	SourceCodeID     uint64
+	State            string
+	FirstSeenAt      time.Time
+	UpdatedAt        time.Time
+	ProfileFetchedAt *time.Time
 	// ErasedAt is set when the customer's personal data was erased.
-	ErasedAt *time.Time `json:"erased_at,omitempty"`
+	ErasedAt *time.Time
 }
 
 func (Contact) TableName() string { return "contacts" }
 
 // Relation is one staff member's follow of a contact.
 type Relation struct {
-	ID             uint64     `json:"id"`
-	CorpID         string     `json:"-"`
-	UserID         string     `json:"userid"`
-	ExternalUserID string     `json:"external_userid"`
-	ContactID      uint64     `json:"contact_id"`
-	CodeID         uint64     `json:"code_id,omitempty"`
-	State          string     `json:"state,omitempty"`
-	Remark         string     `json:"remark,omitempty"`
-	Tags           string     `json:"-"`
-	Status         string     `json:"status"`
-	HalfAdded      bool       `json:"half_added,omitempty"`
-	AddedAt        time.Time  `json:"added_at"`
-	LostAt         *time.Time `json:"lost_at,omitempty"`
-	LossReason     string     `json:"loss_reason,omitempty"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	ID             uint64
+	CorpID         string
+	UserID         string
+	ExternalUserID string
+	ContactID      uint64
+	CodeID         uint64
+	State          string
+	Remark         string
+	Tags           string
+	Status         string
+	HalfAdded      bool
+	AddedAt        time.Time
+	LostAt         *time.Time
+	LossReason     string
+	UpdatedAt      time.Time
 }
 
 func (Relation) TableName() string { return "relations" }
 
 // TimelineEntry is one thing that happened to a contact.
 type TimelineEntry struct {
-	ID        uint64    `json:"id"`
-	CorpID    string    `json:"-"`
-	ContactID uint64    `json:"-"`
-	At        time.Time `json:"at"`
-	Kind      string    `json:"kind"`
-	UserID    string    `json:"userid,omitempty"`
-	CodeID    uint64    `json:"code_id,omitempty"`
-	Detail    string    `json:"detail,omitempty"`
-	EventID   *uint64   `json:"event_id,omitempty"`
+	ID        uint64
+	CorpID    string
+	ContactID uint64
+	At        time.Time
+	Kind      string
+	UserID    string
+	CodeID    uint64
+	Detail    string
+	EventID   *uint64
 }
 
 func (TimelineEntry) TableName() string { return "contact_timeline" }

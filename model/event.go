@@ -11,25 +11,25 @@ import (
 
 // Event is a callback stored in the inbox.
 type Event struct {
-	ID             uint64     `json:"id"`
-	CorpID         string     `json:"corp_id"`
-	DedupeKey      string     `json:"-"`
-	Type           string     `json:"type"`
-	OrderKey       string     `json:"-"`
-	UserID         string     `json:"user_id,omitempty"`
-	ExternalUserID string     `json:"external_user_id,omitempty"`
-	ChatID         string     `json:"chat_id,omitempty"`
-	State          string     `json:"state,omitempty"`
-	Lane           int        `json:"-"` // LaneDeadline: an add with a welcome to send
-	Payload        string     `json:"payload,omitempty"`
-	Status         string     `json:"status"`
-	Attempts       int        `json:"attempts"`
-	Error          string     `json:"error,omitempty"`
-	AvailableAt    time.Time  `json:"available_at"`
-	LeaseOwner     string     `json:"-"`
-	LeaseUntil     *time.Time `json:"-"`
-	ReceivedAt     time.Time  `json:"received_at"`
-	ProcessedAt    *time.Time `json:"processed_at,omitempty"`
+	ID             uint64
+	CorpID         string
+	DedupeKey      string
+	Type           string
+	OrderKey       string
+	UserID         string
+	ExternalUserID string
+	ChatID         string
+	State          string
+	Lane           int // LaneDeadline: an add with a welcome to send
+	Payload        string
+	Status         string
+	Attempts       int
+	Error          string
+	AvailableAt    time.Time
+	LeaseOwner     string
+	LeaseUntil     *time.Time
+	ReceivedAt     time.Time
+	ProcessedAt    *time.Time
 }
 
 func (Event) TableName() string { return "wecom_events" }

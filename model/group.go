@@ -45,19 +45,19 @@ func (GroupCode) TableName() string { return "group_codes" }
 // GroupCodeChat is one customer group of a code's pool, with the member
 // counts last read from WeCom.
 type GroupCodeChat struct {
-	ID            uint64     `json:"-"`
-	CorpID        string     `json:"-"`
-	ChatID        string     `json:"chat_id"`
-	CodeID        uint64     `json:"-"`
-	Position      int        `json:"position"`
-	Name          string     `json:"name"`
-	Members       int        `json:"members"`
-	Customers     int        `json:"customers"`
-	MemberVersion string     `json:"-"`
-	Dismissed     bool       `json:"dismissed,omitempty"`
-	AutoCreated   bool       `json:"auto_created,omitempty"`
-	RefreshedAt   *time.Time `json:"refreshed_at,omitempty"`
-	CreatedAt     time.Time  `json:"-"`
+	ID            uint64
+	CorpID        string
+	ChatID        string
+	CodeID        uint64
+	Position      int
+	Name          string
+	Members       int
+	Customers     int
+	MemberVersion string
+	Dismissed     bool
+	AutoCreated   bool
+	RefreshedAt   *time.Time
+	CreatedAt     time.Time
 }
 
 func (GroupCodeChat) TableName() string { return "group_code_chats" }

@@ -13,22 +13,22 @@ import (
 // Job is one side effect (mark a tag, set a remark, fetch a profile, rewrite
 // a contact way) with its own idempotency key, retries and a visible outcome.
 type Job struct {
-	ID          uint64     `json:"id"`
-	CorpID      string     `json:"corp_id"`
-	Kind        string     `json:"kind"`
-	Key         string     `gorm:"column:job_key" json:"key"`
-	OrderKey    string     `json:"-"`
-	Payload     string     `json:"payload"`
-	Status      string     `json:"status"`
-	Rerun       bool       `json:"-"`
-	Lane        int        `json:"-"` // LaneDeadline: claimed ahead of bulk work
-	Attempts    int        `json:"attempts"`
-	Error       string     `json:"error,omitempty"`
-	AvailableAt time.Time  `json:"available_at"`
-	LeaseOwner  string     `json:"-"`
-	LeaseUntil  *time.Time `json:"-"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+	ID          uint64
+	CorpID      string
+	Kind        string
+	Key         string `gorm:"column:job_key"`
+	OrderKey    string
+	Payload     string
+	Status      string
+	Rerun       bool
+	Lane        int // LaneDeadline: claimed ahead of bulk work
+	Attempts    int
+	Error       string
+	AvailableAt time.Time
+	LeaseOwner  string
+	LeaseUntil  *time.Time
+	CreatedAt   time.Time
+	ProcessedAt *time.Time
 }
 
 func (Job) TableName() string { return "jobs" }

@@ -12,12 +12,12 @@ import (
 
 // CorpTag is one entry of a corp's WeCom tag catalogue.
 type CorpTag struct {
-	CorpID    string    `gorm:"primaryKey" json:"-"`
-	TagID     string    `gorm:"primaryKey" json:"id"`
-	Name      string    `json:"name"`
-	GroupID   string    `json:"group_id"`
-	GroupName string    `json:"group_name"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CorpID    string `gorm:"primaryKey"`
+	TagID     string `gorm:"primaryKey"`
+	Name      string
+	GroupID   string
+	GroupName string
+	UpdatedAt time.Time
 }
 
 func (CorpTag) TableName() string { return "corp_tags" }
@@ -57,16 +57,16 @@ func (s *Store) CorpTagsByName(ctx context.Context, corpID string, names []strin
 // MediaAsset is an image the gateway keeps uploaded to WeCom (media_ids last
 // three days) for welcome messages.
 type MediaAsset struct {
-	ID          uint64     `json:"id"`
-	CorpID      string     `json:"corp_id"`
-	SHA256      string     `gorm:"column:sha256" json:"sha256"`
-	Filename    string     `json:"filename"`
-	ContentType string     `json:"content_type"`
-	Data        []byte     `json:"-"`
-	MediaID     string     `json:"media_id,omitempty"`
-	UploadedAt  *time.Time `json:"uploaded_at,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
+	ID          uint64
+	CorpID      string
+	SHA256      string `gorm:"column:sha256"`
+	Filename    string
+	ContentType string
+	Data        []byte
+	MediaID     string
+	UploadedAt  *time.Time
+	ExpiresAt   *time.Time
+	CreatedAt   time.Time
 }
 
 func (MediaAsset) TableName() string { return "media_assets" }

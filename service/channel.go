@@ -217,8 +217,8 @@ func (cc *ChannelCodes) Get(ctx context.Context, corpID string, id uint64) (*Cha
 }
 
 // List returns codes of a corp.
-func (cc *ChannelCodes) List(ctx context.Context, f model.ChannelCodeFilter) ([]*ChannelCode, error) {
-	rows, err := cc.store.ListChannelCodes(ctx, f)
+func (cc *ChannelCodes) List(ctx context.Context, q ChannelCodeQuery) ([]*ChannelCode, error) {
+	rows, err := cc.store.ListChannelCodes(ctx, q.filter())
 	if err != nil {
 		return nil, err
 	}
@@ -874,8 +874,6 @@ func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint6
 	return nil
 }
 
-// UploadImage stores an image for welcome messages and uploads it to WeCom
-// right away, so a code can use it at once.
 // Image returns an uploaded welcome image of the corp (its bytes and
 // content type), for a preview.
 func (cc *ChannelCodes) Image(ctx context.Context, corpID string, id uint64) ([]byte, string, error) {
@@ -886,7 +884,9 @@ func (cc *ChannelCodes) Image(ctx context.Context, corpID string, id uint64) ([]
 	return a.Data, a.ContentType, nil
 }
 
-func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, contentType string, data []byte) (*model.MediaAsset, error) {
+// UploadImage stores an image for welcome messages and uploads it to WeCom
+// right away, so a code can use it at once.
+func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, contentType string, data []byte) (*MediaView, error) {
 	if len(data) == 0 {
 		return nil, &ValidationError{Field: "file", Reason: "is empty"}
 	}
@@ -908,9 +908,11 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 		if err := cc.uploadAsset(ctx, corpID, a.ID); err != nil {
 			return nil, wecomAdminError(err)
 		}
-		return cc.store.GetMediaAsset(ctx, corpID, a.ID)
+		if a, err = cc.store.GetMediaAsset(ctx, corpID, a.ID); err != nil {
+			return nil, err
+		}
 	}
-	return a, nil
+	return viewMedia(a), nil
 }
 
 // Stats returns a code's daily adds and losses per staff member between two

@@ -466,7 +466,8 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 
 // List returns contacts. A staff principal sees only the contacts they
 // follow, and may not ask for another staff member's (?staff=).
-func (c *Contacts) List(ctx context.Context, p *Principal, f model.ContactFilter) ([]model.Contact, error) {
+func (c *Contacts) List(ctx context.Context, p *Principal, q ContactQuery) ([]ContactView, error) {
+	f := q.filter()
 	if p.staff() {
 		if p.UserID == "" {
 			return nil, ErrNotLinked
@@ -477,20 +478,31 @@ func (c *Contacts) List(ctx context.Context, p *Principal, f model.ContactFilter
 		// Code and tag filters then read the member's own relations too.
 		f.UserID, f.Follower = p.UserID, p.UserID
 	}
-	return c.store.ListContacts(ctx, f)
+	rows, err := c.store.ListContacts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ContactView, 0, len(rows))
+	for i := range rows {
+		out = append(out, viewContact(&rows[i]))
+	}
+	return out, nil
 }
 
 // Get returns a contact with relations and timeline. A staff principal gets
 // only a contact they follow (another's is not found, not even its
 // existence), with their own relations and the timeline's entries that are
 // theirs or no one's.
-func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*model.ContactDetail, error) {
+func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*ContactDetailView, error) {
 	d, err := c.store.GetContact(ctx, corpID, id)
-	if err != nil || !p.staff() {
-		return d, err
+	if err != nil {
+		return nil, err
+	}
+	if !p.staff() {
+		return viewContactDetail(d), nil
 	}
 	if !follows(p, d.Relations) {
-		return nil, model.ErrNotFound
+		return nil, ErrNotFound
 	}
 	rels := d.Relations[:0]
 	for _, r := range d.Relations {
@@ -506,7 +518,7 @@ func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint
 		}
 	}
 	d.Timeline = tl
-	return d, nil
+	return viewContactDetail(d), nil
 }
 
 // follows reports whether p's staff member follows the contact of rels (a

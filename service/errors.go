@@ -9,6 +9,9 @@ import "github.com/leadgate/scrm-gateway/model"
 var (
 	ErrNotFound = model.ErrNotFound
 	ErrConflict = model.ErrConflict
+	// ErrLeadMerged: the lead was merged into another (the same person, by
+	// unionid); the API answers 409.
+	ErrLeadMerged = model.ErrLeadMerged
 )
 
 // ConflictError is a request that contradicts what was done before (409),

@@ -13,13 +13,13 @@ import (
 // lead with its stage history, and the WeCom callbacks about them as
 // received. It answers a data subject's request for their data.
 type ContactExport struct {
-	ExportedAt time.Time             `json:"exported_at"`
-	Contact    model.Contact         `json:"contact"`
-	Relations  []model.Relation      `json:"relations"`
-	Tags       map[uint64]jsonTags   `json:"relation_tags"`
-	Timeline   []model.TimelineEntry `json:"timeline"`
-	Lead       *Lead                 `json:"lead"`
-	Events     []ExportedEvent       `json:"events"`
+	ExportedAt time.Time           `json:"exported_at"`
+	Contact    ContactView         `json:"contact"`
+	Relations  []RelationView      `json:"relations"`
+	Tags       map[uint64]jsonTags `json:"relation_tags"`
+	Timeline   []TimelineView      `json:"timeline"`
+	Lead       *Lead               `json:"lead"`
+	Events     []ExportedEvent     `json:"events"`
 }
 
 // jsonTags is a relation's tags as stored (a JSON array).
@@ -49,10 +49,14 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 	if err != nil {
 		return nil, err
 	}
-	out := &ContactExport{ExportedAt: c.clock.Now(), Contact: d.Contact, Relations: d.Relations, Timeline: d.Timeline,
-		Tags: map[uint64]jsonTags{}, Events: []ExportedEvent{}}
-	for _, r := range d.Relations {
-		out.Tags[r.ID] = jsonTags(r.Tags)
+	out := &ContactExport{ExportedAt: c.clock.Now(), Contact: viewContact(&d.Contact), Relations: make([]RelationView, 0, len(d.Relations)),
+		Timeline: make([]TimelineView, 0, len(d.Timeline)), Tags: map[uint64]jsonTags{}, Events: []ExportedEvent{}}
+	for i := range d.Relations {
+		out.Relations = append(out.Relations, viewRelation(&d.Relations[i]))
+		out.Tags[d.Relations[i].ID] = jsonTags(d.Relations[i].Tags)
+	}
+	for i := range d.Timeline {
+		out.Timeline = append(out.Timeline, viewTimelineEntry(&d.Timeline[i]))
 	}
 	leads, err := c.store.ListLeads(ctx, model.LeadFilter{CorpID: corpID, ContactID: id, Limit: 1})
 	if err != nil {

@@ -71,9 +71,16 @@ type AutoCreateSpec struct {
 
 // PoolGroup is one group of a code's pool as the API shows it.
 type PoolGroup struct {
-	model.GroupCodeChat
-	Full   bool `json:"full"`
-	Listed bool `json:"listed"`
+	ChatID      string     `json:"chat_id"`
+	Position    int        `json:"position"`
+	Name        string     `json:"name"`
+	Members     int        `json:"members"`
+	Customers   int        `json:"customers"`
+	Dismissed   bool       `json:"dismissed,omitempty"`
+	AutoCreated bool       `json:"auto_created,omitempty"`
+	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
+	Full        bool       `json:"full"`
+	Listed      bool       `json:"listed"`
 }
 
 // GroupCode is a group code as the API shows it.
@@ -233,7 +240,9 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
 		SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	for _, p := range pool {
-		v.Pool = append(v.Pool, PoolGroup{GroupCodeChat: p, Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})
+		v.Pool = append(v.Pool, PoolGroup{ChatID: p.ChatID, Position: p.Position, Name: p.Name, Members: p.Members,
+			Customers: p.Customers, Dismissed: p.Dismissed, AutoCreated: p.AutoCreated, RefreshedAt: p.RefreshedAt,
+			Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})
 	}
 	v.Current, _ = currentChat(c, pool)
 	return v
@@ -273,8 +282,8 @@ func (g *GroupCodes) Get(ctx context.Context, corpID string, id uint64) (*GroupC
 }
 
 // List returns codes of a corp with their pools.
-func (g *GroupCodes) List(ctx context.Context, f model.GroupCodeFilter) ([]*GroupCode, error) {
-	rows, err := g.store.ListGroupCodes(ctx, f)
+func (g *GroupCodes) List(ctx context.Context, q GroupCodeQuery) ([]*GroupCode, error) {
+	rows, err := g.store.ListGroupCodes(ctx, q.filter())
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,14 @@ import (
 )
 
 // List returns leads; a staff principal sees only their own.
-func (s *Leads) List(ctx context.Context, p *Principal, f model.LeadFilter) ([]*Lead, error) {
+func (s *Leads) List(ctx context.Context, p *Principal, q LeadQuery) ([]*Lead, error) {
 	if p != nil && p.Role == RoleStaff {
 		if p.UserID == "" {
 			return nil, ErrNotLinked
 		}
-		f.Owner = p.UserID
+		q.Owner = p.UserID
 	}
-	rows, err := s.store.ListLeads(ctx, f)
+	rows, err := s.store.ListLeads(ctx, q.filter())
 	if err != nil {
 		return nil, err
 	}

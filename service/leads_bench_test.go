@@ -61,7 +61,7 @@ func BenchmarkRescoreLeads(b *testing.B) {
 				start := time.Now()
 				turn++
 				if turn%2 == 0 {
-					if _, err := leads.List(ctx, admin, model.LeadFilter{CorpID: "ww", Limit: 50}); err != nil {
+					if _, err := leads.List(ctx, admin, LeadQuery{CorpID: "ww", Limit: 50}); err != nil {
 						b.Fatal(err)
 					}
 				} else {

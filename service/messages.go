@@ -281,7 +281,7 @@ func (l *Lead) Explain() *ExplainedLead {
 
 // TimelineItem is a contact's timeline entry with its detail as a message.
 type TimelineItem struct {
-	model.TimelineEntry
+	TimelineView
 	Message *Message `json:"message,omitempty"`
 }
 
@@ -289,7 +289,7 @@ type TimelineItem struct {
 func ExplainTimelineEntries(list []model.TimelineEntry) []TimelineItem {
 	out := make([]TimelineItem, len(list))
 	for i, e := range list {
-		out[i].TimelineEntry = e
+		out[i].TimelineView = viewTimelineEntry(&e)
 		if e.Detail != "" {
 			m := ExplainTimeline(e.Detail)
 			out[i].Message = &m

@@ -380,8 +380,8 @@ func (s *StoreCodes) GetStore(ctx context.Context, corpID string, id uint64) (*R
 }
 
 // ListStores returns stores.
-func (s *StoreCodes) ListStores(ctx context.Context, f model.RetailStoreFilter) ([]*RetailStore, error) {
-	rows, err := s.store.ListRetailStores(ctx, f)
+func (s *StoreCodes) ListStores(ctx context.Context, q RetailStoreQuery) ([]*RetailStore, error) {
+	rows, err := s.store.ListRetailStores(ctx, q.filter())
 	if err != nil {
 		return nil, err
 	}

@@ -125,12 +125,16 @@ func (t *TagCatalogue) Delete(ctx context.Context, corpID, tagID string, inUse [
 }
 
 // List returns the catalogue.
-func (t *TagCatalogue) List(ctx context.Context, corpID string) ([]model.CorpTag, error) {
-	return t.store.ListCorpTags(ctx, corpID)
+func (t *TagCatalogue) List(ctx context.Context, corpID string) ([]TagView, error) {
+	rows, err := t.store.ListCorpTags(ctx, corpID)
+	if err != nil {
+		return nil, err
+	}
+	return viewTags(rows), nil
 }
 
 // Create adds tags to a group (made if missing) in WeCom and the catalogue.
-func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names []string) ([]model.CorpTag, error) {
+func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names []string) ([]TagView, error) {
 	group = strings.TrimSpace(group)
 	if group == "" || utf8.RuneCountInString(group) > 30 {
 		return nil, &ValidationError{Field: "group", Reason: "must be 1 to 30 characters"}
@@ -158,5 +162,5 @@ func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names [
 	if err := t.store.UpsertCorpTags(ctx, rows); err != nil {
 		return nil, err
 	}
-	return rows, nil
+	return viewTags(rows), nil
 }

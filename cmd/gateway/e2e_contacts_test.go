@@ -245,7 +245,7 @@ func pngBytes(t *testing.T, shade uint8) []byte {
 	return b.Bytes()
 }
 
-func (e *e2e) upload(data []byte) model.MediaAsset {
+func (e *e2e) upload(data []byte) service.MediaView {
 	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -264,7 +264,7 @@ func (e *e2e) upload(data []byte) model.MediaAsset {
 	if resp.StatusCode != 201 {
 		e.t.Fatalf("upload: %d %s", resp.StatusCode, b)
 	}
-	var a model.MediaAsset
+	var a service.MediaView
 	if err := jsonUnmarshal(b, &a); err != nil {
 		e.t.Fatal(err)
 	}
@@ -450,8 +450,8 @@ func TestJobsListPagesNewestFirst(t *testing.T) {
 	before := ""
 	for page := 0; page < 20; page++ {
 		var out struct {
-			Jobs       []model.Job `json:"jobs"`
-			NextBefore *uint64     `json:"next_before"`
+			Jobs       []service.JobView `json:"jobs"`
+			NextBefore *uint64           `json:"next_before"`
 		}
 		if st := e.api("GET", "/api/v1/jobs?limit=2"+before, nil, &out); st != 200 {
 			t.Fatalf("page %d: %d", page, st)

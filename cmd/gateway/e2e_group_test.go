@@ -192,7 +192,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 			t.Fatalf("contact = %+v, %v", c, err)
 		}
 		var detail struct {
-			Timeline []model.TimelineEntry `json:"timeline"`
+			Timeline []service.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, &detail)
 		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "joined_group" || detail.Timeline[0].CodeID != code.ID ||

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -49,7 +48,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		ctx := context.Background()
 		code := e.createCode(map[string]any{"name": "春季展会", "tags": []string{"展会"}, "roster": roster(member("zhangsan"))})
 		var created struct {
-			Tags []model.CorpTag `json:"tags"`
+			Tags []service.TagView `json:"tags"`
 		}
 		if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向"}}, &created); st != 201 || len(created.Tags) != 1 {
 			t.Fatalf("create tag: %d %+v", st, created)

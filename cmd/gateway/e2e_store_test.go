@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -209,7 +208,7 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		var detail struct {
-			Timeline []model.TimelineEntry `json:"timeline"`
+			Timeline []service.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, &detail)
 		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "joined_group" || detail.Timeline[0].CodeID != city.ID {

@@ -331,7 +331,7 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 
 		// Recorded and counted in the gateway.
 		var list struct {
-			Contacts []model.Contact `json:"contacts"`
+			Contacts []service.ContactView `json:"contacts"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts?code=%d", code.ID), nil, &list)
 		if len(list.Contacts) != 1 || list.Contacts[0].Name != "王小明" || list.Contacts[0].Source != "channel" || list.Contacts[0].SourceCodeID != code.ID {
@@ -341,7 +341,7 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		// of its name; a LIKE wildcard in q is a plain character.
 		for q, want := range map[string]int{res.ExternalUserID[:6]: 1, "小明": 1, "%": 0, res.ExternalUserID[1:]: 0} {
 			var found struct {
-				Contacts []model.Contact `json:"contacts"`
+				Contacts []service.ContactView `json:"contacts"`
 			}
 			e.api("GET", "/api/v1/contacts?q="+url.QueryEscape(q), nil, &found)
 			if len(found.Contacts) != want {
@@ -350,10 +350,10 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		}
 		var detail struct {
 			Relations []struct {
-				Relation model.Relation `json:"relation"`
-				Tags     []string       `json:"tags"`
+				Relation service.RelationView `json:"relation"`
+				Tags     []string             `json:"tags"`
 			} `json:"relations"`
-			Timeline []model.TimelineEntry `json:"timeline"`
+			Timeline []service.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 		if len(detail.Relations) != 1 || detail.Relations[0].Relation.UserID != res.UserID ||

@@ -1,0 +1,146 @@
+package service
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+)
+
+// Views: rows as the admin API shows them. The store's structs carry no JSON
+// names; what the API renders, and under which names, is said here.
+
+// ContactView is a contact.
+type ContactView struct {
+	ID               uint64     `json:"id"`
+	CorpID           string     `json:"corp_id"`
+	ExternalUserID   string     `json:"external_userid"`
+	Name             string     `json:"name"`
+	Avatar           string     `json:"avatar,omitempty"`
+	Type             int        `json:"type"`
+	Gender           int        `json:"gender"`
+	UnionID          string     `json:"unionid,omitempty"`
+	CorpName         string     `json:"corp_name,omitempty"`
+	Source           string     `json:"source"`
+	SourceCodeID     uint64     `json:"source_code_id,omitempty"`
+	State            string     `json:"state,omitempty"`
+	FirstSeenAt      time.Time  `json:"first_seen_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	ProfileFetchedAt *time.Time `json:"profile_fetched_at,omitempty"`
+	// ErasedAt is set when the customer's personal data was erased.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
+}
+
+func viewContact(c *model.Contact) ContactView {
+	return ContactView{ID: c.ID, CorpID: c.CorpID, ExternalUserID: c.ExternalUserID, Name: c.Name, Avatar: c.Avatar,
+		Type: c.Type, Gender: c.Gender, UnionID: c.UnionID, CorpName: c.CorpName, Source: c.Source,
+		SourceCodeID: c.SourceCodeID, State: c.State, FirstSeenAt: c.FirstSeenAt, UpdatedAt: c.UpdatedAt,
+		ProfileFetchedAt: c.ProfileFetchedAt, ErasedAt: c.ErasedAt}
+}
+
+// RelationView is one staff member's follow of a contact.
+type RelationView struct {
+	ID             uint64     `json:"id"`
+	UserID         string     `json:"userid"`
+	ExternalUserID string     `json:"external_userid"`
+	ContactID      uint64     `json:"contact_id"`
+	CodeID         uint64     `json:"code_id,omitempty"`
+	State          string     `json:"state,omitempty"`
+	Remark         string     `json:"remark,omitempty"`
+	Status         string     `json:"status"`
+	HalfAdded      bool       `json:"half_added,omitempty"`
+	AddedAt        time.Time  `json:"added_at"`
+	LostAt         *time.Time `json:"lost_at,omitempty"`
+	LossReason     string     `json:"loss_reason,omitempty"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+}
+
+// TimelineView is one thing that happened to a contact.
+type TimelineView struct {
+	ID      uint64    `json:"id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	UserID  string    `json:"userid,omitempty"`
+	CodeID  uint64    `json:"code_id,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	EventID *uint64   `json:"event_id,omitempty"`
+}
+
+func viewRelation(r *model.Relation) RelationView {
+	return RelationView{ID: r.ID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: r.ContactID,
+		CodeID: r.CodeID, State: r.State, Remark: r.Remark, Status: r.Status, HalfAdded: r.HalfAdded, AddedAt: r.AddedAt,
+		LostAt: r.LostAt, LossReason: r.LossReason, UpdatedAt: r.UpdatedAt}
+}
+
+func viewTimelineEntry(e *model.TimelineEntry) TimelineView {
+	return TimelineView{ID: e.ID, At: e.At, Kind: e.Kind, UserID: e.UserID, CodeID: e.CodeID, Detail: e.Detail,
+		EventID: e.EventID}
+}
+
+// FollowView is a relation with the tags its staff member set, and its loss
+// reason as a message when it was lost.
+type FollowView struct {
+	LossMessage *Message        `json:"loss_message,omitempty"`
+	Relation    RelationView    `json:"relation"`
+	Tags        json.RawMessage `json:"tags"`
+}
+
+// ContactDetailView is a contact with every follow and its timeline, each
+// entry's detail as a message.
+type ContactDetailView struct {
+	Contact   ContactView    `json:"contact"`
+	Relations []FollowView   `json:"relations"`
+	Timeline  []TimelineItem `json:"timeline"`
+}
+
+func viewContactDetail(d *model.ContactDetail) *ContactDetailView {
+	v := &ContactDetailView{Contact: viewContact(&d.Contact), Relations: make([]FollowView, 0, len(d.Relations)),
+		Timeline: ExplainTimelineEntries(d.Timeline)}
+	for _, r := range d.Relations {
+		f := FollowView{Tags: json.RawMessage(r.Tags), Relation: viewRelation(&r)}
+		if r.Tags == "" {
+			f.Tags = json.RawMessage("[]")
+		}
+		if r.LossReason != "" {
+			m := ExplainLoss(r.LossReason)
+			f.LossMessage = &m
+		}
+		v.Relations = append(v.Relations, f)
+	}
+	return v
+}
+
+// TagView is one entry of a corp's WeCom tag catalogue.
+type TagView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	GroupID   string    `json:"group_id"`
+	GroupName string    `json:"group_name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func viewTags(tags []model.CorpTag) []TagView {
+	out := make([]TagView, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: t.UpdatedAt})
+	}
+	return out
+}
+
+// MediaView is an uploaded welcome image (without its bytes).
+type MediaView struct {
+	ID          uint64     `json:"id"`
+	CorpID      string     `json:"corp_id"`
+	SHA256      string     `json:"sha256"`
+	Filename    string     `json:"filename"`
+	ContentType string     `json:"content_type"`
+	MediaID     string     `json:"media_id,omitempty"`
+	UploadedAt  *time.Time `json:"uploaded_at,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func viewMedia(a *model.MediaAsset) *MediaView {
+	return &MediaView{ID: a.ID, CorpID: a.CorpID, SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType,
+		MediaID: a.MediaID, UploadedAt: a.UploadedAt, ExpiresAt: a.ExpiresAt, CreatedAt: a.CreatedAt}
+}
