@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 )
 
@@ -135,12 +134,12 @@ func queryFilter(c *gin.Context) deliveryFilterParams {
 		Contact: c.Query("contact"), Subject: c.Query("subject"), Type: c.Query("type")}
 }
 
-func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (model.WebhookDeliveryFilter, bool) {
+func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (service.DeliveryQuery, bool) {
 	corp, ok := liveCorp(c, h.corps)
 	if !ok {
-		return model.WebhookDeliveryFilter{}, false
+		return service.DeliveryQuery{}, false
 	}
-	f := model.WebhookDeliveryFilter{CorpID: corp, Status: p.Status, EventType: p.Type, Subject: p.Subject}
+	f := service.DeliveryQuery{CorpID: corp, Status: p.Status, EventType: p.Type, Subject: p.Subject}
 	if p.Endpoint != "" {
 		n, err := strconv.ParseUint(string(p.Endpoint), 10, 64)
 		if err != nil || n == 0 {
@@ -170,7 +169,7 @@ func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (model.W
 		abortError(c, http.StatusBadRequest, "invalid", "give at most one of lead, contact and subject", "subject")
 		return f, false
 	}
-	if err := service.CheckDeliveryFilter(f); err != nil {
+	if err := service.CheckDeliveryQuery(f); err != nil {
 		renderError(c, err)
 		return f, false
 	}

@@ -12,17 +12,17 @@ import (
 
 // APIToken is an admin-API credential. Only the SHA-256 of the secret is kept.
 type APIToken struct {
-	ID         uint64     `json:"id"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
-	Hash       string     `json:"-"`
-	Prefix     string     `json:"prefix"`
-	UserID     string     `json:"userid,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID         uint64
+	Name       string
+	Role       string
+	Hash       string
+	Prefix     string
+	UserID     string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 	// ExpiresAt, when set, ends the token without revoking it.
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ExpiresAt *time.Time
 }
 
 func (APIToken) TableName() string { return "api_tokens" }

@@ -47,15 +47,15 @@ func (Lead) TableName() string { return "leads" }
 
 // LeadTransition records a stage change with its reason and actor.
 type LeadTransition struct {
-	ID      uint64    `json:"id"`
-	CorpID  string    `json:"-"`
-	LeadID  uint64    `json:"lead_id"`
-	From    string    `gorm:"column:from_stage" json:"from"`
-	To      string    `gorm:"column:to_stage" json:"to"`
-	Reason  string    `json:"reason"`
-	Actor   string    `json:"actor"`
-	ActorID string    `json:"actor_id,omitempty"`
-	At      time.Time `json:"at"`
+	ID      uint64
+	CorpID  string
+	LeadID  uint64
+	From    string `gorm:"column:from_stage"`
+	To      string `gorm:"column:to_stage"`
+	Reason  string
+	Actor   string
+	ActorID string
+	At      time.Time
 }
 
 func (LeadTransition) TableName() string { return "lead_transitions" }
@@ -388,17 +388,17 @@ func (s *Store) FurthestStages(ctx context.Context, corpID string, from, to time
 // TagRule is an admin's "when ... if ... then ..." rule; conditions and
 // actions are JSON owned by service.
 type TagRule struct {
-	ID         uint64     `json:"id"`
-	CorpID     string     `json:"corp_id"`
-	Name       string     `json:"name"`
-	Priority   int        `json:"priority"`
-	Enabled    bool       `json:"enabled"`
-	Trigger    string     `gorm:"column:trigger_event" json:"trigger"`
-	Conditions string     `json:"-"`
-	Actions    string     `json:"-"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	DeletedAt  *time.Time `json:"-"`
+	ID         uint64
+	CorpID     string
+	Name       string
+	Priority   int
+	Enabled    bool
+	Trigger    string `gorm:"column:trigger_event"`
+	Conditions string
+	Actions    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	DeletedAt  *time.Time
 }
 
 func (TagRule) TableName() string { return "tag_rules" }

@@ -71,54 +71,54 @@ func (e *WebhookEndpoint) Subscribes(t string) bool {
 
 // WebhookMessage is one emitted event with its frozen body.
 type WebhookMessage struct {
-	ID         uint64    `json:"-"`
-	CorpID     string    `json:"corp_id"`
-	MsgID      string    `json:"webhook_id"`
-	Type       string    `json:"type"`
-	Subject    string    `json:"subject,omitempty"`
-	Body       string    `json:"-"`
-	OccurredAt time.Time `json:"occurred_at"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         uint64
+	CorpID     string
+	MsgID      string
+	Type       string
+	Subject    string
+	Body       string
+	OccurredAt time.Time
+	CreatedAt  time.Time
 }
 
 func (WebhookMessage) TableName() string { return "webhook_messages" }
 
 // WebhookDelivery is one message on its way to one endpoint.
 type WebhookDelivery struct {
-	ID         uint64 `json:"id"`
-	CorpID     string `json:"corp_id"`
-	EndpointID uint64 `json:"endpoint_id"`
-	MessageID  uint64 `json:"-"`
-	EventType  string `json:"event_type"`
-	Subject    string `json:"subject,omitempty"`
-	OrderKey   string `json:"-"`
-	Status     string `json:"status"`
-	Attempts   int    `json:"attempts_made"`
+	ID         uint64
+	CorpID     string
+	EndpointID uint64
+	MessageID  uint64
+	EventType  string
+	Subject    string
+	OrderKey   string
+	Status     string
+	Attempts   int
 	// ScheduleFrom is the attempts made before the last replay: the retry
 	// schedule starts over there while attempt numbers go on.
-	ScheduleFrom   int        `json:"-"`
-	Error          string     `json:"error,omitempty"`
-	LastStatusCode int        `json:"last_status_code,omitempty"`
-	AvailableAt    time.Time  `json:"next_attempt_at"`
-	LeaseOwner     string     `json:"-"`
-	LeaseUntil     *time.Time `json:"-"`
-	CreatedAt      time.Time  `json:"created_at"`
-	ProcessedAt    *time.Time `json:"finished_at,omitempty"`
+	ScheduleFrom   int
+	Error          string
+	LastStatusCode int
+	AvailableAt    time.Time
+	LeaseOwner     string
+	LeaseUntil     *time.Time
+	CreatedAt      time.Time
+	ProcessedAt    *time.Time
 }
 
 func (WebhookDelivery) TableName() string { return "webhook_deliveries" }
 
 // WebhookAttempt is one HTTP request of a delivery and what came back.
 type WebhookAttempt struct {
-	ID         uint64    `json:"-"`
-	DeliveryID uint64    `json:"-"`
-	EndpointID uint64    `json:"-"`
-	Attempt    int       `json:"attempt"`
-	At         time.Time `json:"at"`
-	StatusCode int       `json:"status_code"`
-	LatencyMS  int64     `gorm:"column:latency_ms" json:"latency_ms"`
-	Response   string    `json:"response,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	ID         uint64
+	DeliveryID uint64
+	EndpointID uint64
+	Attempt    int
+	At         time.Time
+	StatusCode int
+	LatencyMS  int64 `gorm:"column:latency_ms"`
+	Response   string
+	Error      string
 }
 
 func (WebhookAttempt) TableName() string { return "webhook_attempts" }
@@ -519,8 +519,8 @@ func (f WebhookDeliveryFilter) apply(q *gorm.DB) *gorm.DB {
 // DeliveryWithAttempts is a delivery with its message id and attempts.
 type DeliveryWithAttempts struct {
 	WebhookDelivery
-	WebhookID string           `json:"webhook_id"`
-	Attempts  []WebhookAttempt `json:"attempts"`
+	WebhookID string
+	Attempts  []WebhookAttempt
 }
 
 // ListWebhookDeliveries returns deliveries newest first with their attempts.

@@ -81,14 +81,18 @@ func NewAuth(store TokenStore, clk clock.Clock) *Auth {
 const tokenPrefix = "gw_"
 
 // CreateToken issues a token and returns its secret, shown once.
-func (a *Auth) CreateToken(ctx context.Context, name, role string) (string, *model.APIToken, error) {
+func (a *Auth) CreateToken(ctx context.Context, name, role string) (string, *Token, error) {
 	return a.CreateTokenFor(ctx, name, role, "")
 }
 
 // CreateTokenFor issues a token acting for a WeCom staff member (userID may
 // be empty for tokens that are not a person's).
-func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (string, *model.APIToken, error) {
-	return a.createToken(ctx, name, role, userID, nil)
+func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (string, *Token, error) {
+	secret, t, err := a.createToken(ctx, name, role, userID, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, viewToken(t), nil
 }
 
 func (a *Auth) createToken(ctx context.Context, name, role, userID string, expiresAt *time.Time) (string, *model.APIToken, error) {

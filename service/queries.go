@@ -80,3 +80,20 @@ func (q LeadQuery) filter() model.LeadFilter {
 	return model.LeadFilter{CorpID: q.CorpID, Stage: q.Stage, Owner: q.Owner, Tag: q.Tag, MinScore: q.MinScore,
 		Q: q.Q, ContactID: q.ContactID, BeforeID: q.BeforeID, Limit: q.Limit}
 }
+
+// DeliveryQuery selects webhook deliveries, newest first, by endpoint,
+// status, subject ("lead:<id>", "contact:<external_userid>") and event type.
+type DeliveryQuery struct {
+	CorpID     string
+	EndpointID uint64
+	Status     string
+	Subject    string
+	EventType  string
+	BeforeID   uint64
+	Limit      int
+}
+
+func (q DeliveryQuery) filter() model.WebhookDeliveryFilter {
+	return model.WebhookDeliveryFilter{CorpID: q.CorpID, EndpointID: q.EndpointID, Status: q.Status, Subject: q.Subject,
+		EventType: q.EventType, BeforeID: q.BeforeID, Limit: q.Limit}
+}

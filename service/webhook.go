@@ -395,8 +395,8 @@ func (w *Webhooks) RotateSecret(ctx context.Context, corpID string, id uint64) (
 // Delivery statuses an admin may filter by.
 var deliveryStatuses = []string{model.StatusPending, model.StatusProcessing, model.DeliveryDelivered, model.StatusFailed}
 
-// CheckDeliveryFilter validates a filter's status and event type.
-func CheckDeliveryFilter(f model.WebhookDeliveryFilter) error {
+// CheckDeliveryQuery validates a query's status and event type.
+func CheckDeliveryQuery(f DeliveryQuery) error {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
 		return &ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
 	}
@@ -453,11 +453,11 @@ func viewDelivery(d *model.DeliveryWithAttempts) WebhookDelivery {
 }
 
 // ListDeliveries returns deliveries newest first, each with its attempts.
-func (w *Webhooks) ListDeliveries(ctx context.Context, f model.WebhookDeliveryFilter) ([]WebhookDelivery, error) {
-	if err := CheckDeliveryFilter(f); err != nil {
+func (w *Webhooks) ListDeliveries(ctx context.Context, f DeliveryQuery) ([]WebhookDelivery, error) {
+	if err := CheckDeliveryQuery(f); err != nil {
 		return nil, err
 	}
-	ds, err := w.store.ListWebhookDeliveries(ctx, f)
+	ds, err := w.store.ListWebhookDeliveries(ctx, f.filter())
 	if err != nil {
 		return nil, err
 	}
@@ -497,17 +497,17 @@ func (w *Webhooks) Replay(ctx context.Context, corpID string, id uint64) error {
 
 // ReplayMatching replays every finished delivery matching f whose endpoint
 // is enabled. Without a status it replays the failed ones.
-func (w *Webhooks) ReplayMatching(ctx context.Context, f model.WebhookDeliveryFilter) (int64, error) {
+func (w *Webhooks) ReplayMatching(ctx context.Context, f DeliveryQuery) (int64, error) {
 	if f.Status == "" {
 		f.Status = model.StatusFailed
 	}
 	if f.Status != model.StatusFailed && f.Status != model.DeliveryDelivered {
 		return 0, &ValidationError{Field: "status", Reason: "only failed or delivered deliveries can be replayed"}
 	}
-	if err := CheckDeliveryFilter(f); err != nil {
+	if err := CheckDeliveryQuery(f); err != nil {
 		return 0, err
 	}
-	n, err := w.store.ReplayWebhookDeliveries(ctx, f)
+	n, err := w.store.ReplayWebhookDeliveries(ctx, f.filter())
 	if n > 0 {
 		w.Notify()
 	}

@@ -691,14 +691,14 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 			e.emit(EventContactAdded, fmt.Sprint("contact:", i), 10+i)
 		}
 		eventually(t, "both endpoints", func() bool { return len(rc.receipts()) == 8 })
-		if _, err := e.w.ReplayMatching(ctx, model.WebhookDeliveryFilter{CorpID: "ww1", Status: model.StatusPending}); err == nil {
+		if _, err := e.w.ReplayMatching(ctx, DeliveryQuery{CorpID: "ww1", Status: model.StatusPending}); err == nil {
 			t.Fatal("pending deliveries cannot be replayed in bulk")
 		}
 		eventually(t, "settled", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.DeliveryDelivered)
 			return n == 7
 		})
-		n, err := e.w.ReplayMatching(ctx, model.WebhookDeliveryFilter{CorpID: "ww1", EndpointID: other.ID, Status: model.DeliveryDelivered})
+		n, err := e.w.ReplayMatching(ctx, DeliveryQuery{CorpID: "ww1", EndpointID: other.ID, Status: model.DeliveryDelivered})
 		if err != nil || n != 3 {
 			t.Fatalf("replayed %d, %v", n, err)
 		}
@@ -747,7 +747,7 @@ func TestWebhookDisabledEndpointsPendingDeliveriesFailAndReplay(t *testing.T) {
 		if _, err := e.w.UpdateEndpoint(ctx, "ww1", ep.ID, WebhookEndpointSpec{Enabled: &on}); err != nil {
 			t.Fatal(err)
 		}
-		n, err := e.w.ReplayMatching(ctx, model.WebhookDeliveryFilter{CorpID: "ww1", EndpointID: ep.ID})
+		n, err := e.w.ReplayMatching(ctx, DeliveryQuery{CorpID: "ww1", EndpointID: ep.ID})
 		if err != nil || n != 3 {
 			t.Fatalf("replayed %d, %v", n, err)
 		}

@@ -75,7 +75,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 		}
 
 		var list struct {
-			Deliveries []model.DeliveryWithAttempts `json:"deliveries"`
+			Deliveries []service.WebhookDelivery `json:"deliveries"`
 		}
 		if st := e.api("GET", "/api/v1/webhook-deliveries?type=group.joined", nil, &list); st != 200 {
 			t.Fatalf("deliveries: %d", st)

@@ -143,7 +143,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 		}
 
 		var list struct {
-			Deliveries []model.DeliveryWithAttempts `json:"deliveries"`
+			Deliveries []service.WebhookDelivery `json:"deliveries"`
 		}
 		if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered&contact="+res.ExternalUserID, nil, &list); st != 200 {
 			t.Fatalf("deliveries: %d", st)
