@@ -1,6 +1,3 @@
-// Package handler is the gateway's HTTP surface: the WeCom callback, the
-// admin API under /api/v1, health and metrics. Handlers bind and validate,
-// call one service, and render; business rules live in service.
 package handler
 
 import (

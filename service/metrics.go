@@ -1,7 +1,3 @@
-// Package service holds the gateway's business: the event inbox and
-// dispatcher, and (as they arrive) rosters, welcomes, tagging, leads, scoring,
-// webhooks and schedules. It speaks to the database through model and to
-// WeCom through wecom, and knows nothing about HTTP.
 package service
 
 import (

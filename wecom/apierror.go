@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// WeCom errcodes the gateway acts on (WECOM.md section 4).
+// WeCom errcodes the gateway acts on; CodeAction says what each one means for
+// the caller (retry, defer, give up, or fix the configuration).
 const (
 	CodeSystemBusy            = -1
 	CodeInvalidCredential     = 40001 // wrong secret, or a token WeCom no longer accepts

@@ -17,7 +17,7 @@ func TestClientClassify(t *testing.T) {
 		code int
 		want Action
 	}{
-		// WECOM.md section 4, row by row.
+		// CodeAction's table, row by row.
 		{CodeSystemBusy, ActionRetry},
 		{CodeInvalidToken, ActionRetry}, // reaches a caller only after the one refresh
 		{CodeTokenExpired, ActionRetry},
