@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"strconv"
@@ -325,26 +324,6 @@ func (h *channelHandler) eraseContact(c *gin.Context) {
 	}
 	renderJSON(c, http.StatusOK, res)
 }
-
-var landingPage = template.Must(template.New("landing").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f6f8;color:#1f2329;text-align:center}
-main{max-width:420px;margin:0 auto;padding:32px 20px}
-h1{font-size:20px;margin:0 0 8px}
-p{color:#646a73;font-size:15px;margin:0 0 24px}
-img{width:min(72vw,280px);height:auto;background:#fff;padding:12px;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
-.hint{margin-top:20px;font-size:13px;color:#8f959e}
-</style></head>
-<body><main>
-<h1>{{.Title}}</h1>
-{{if .QR}}<p>长按识别二维码，添加您的专属顾问</p>
-<img src="{{.QR}}" alt="添加顾问的二维码">
-<div class="hint">顾问：{{.Staff}}</div>
-{{else}}<p>{{.Message}}</p>{{end}}
-</main></body></html>`))
 
 // landing serves /c/:slug: the precise-mode page that shows one staff
 // member's own code. A visitor keeps their assignment for the day (cookie),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"time"
 
@@ -210,43 +209,6 @@ func (h *groupHandler) stats(c *gin.Context) {
 	st, err := h.groups.Stats(c.Request.Context(), corp, id, from, to)
 	reply(c, http.StatusOK, st, err)
 }
-
-// landingStyle is shared by the group and store landing pages: a phone
-// page in WeChat's browser, system fonts, nothing to download but the QR.
-const landingStyle = `
-body{margin:0;font-family:-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f4f6f8;color:#1f2329;text-align:center}
-main{max-width:420px;margin:0 auto;padding:28px 20px 40px}
-h1{font-size:21px;margin:0 0 8px}
-p{color:#646a73;font-size:15px;line-height:1.5;margin:0 0 18px}
-.card{background:#fff;border-radius:14px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:20px 16px;margin:0 0 16px}
-.qr{width:min(68vw,260px);height:auto;display:block;margin:0 auto}
-.group{font-size:16px;font-weight:600;margin:12px 0 4px;color:#1f2329}
-.hint{margin:6px 0 0;font-size:13px;color:#8f959e}
-.note{font-size:13px;color:#b26a00;background:#fff7e6;border-radius:8px;padding:8px 10px;margin:0 0 14px}
-`
-
-var groupLandingPage = template.Must(template.New("group").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Title}}</title>
-<style>` + landingStyle + `</style></head>
-<body><main id="group-landing" data-chat-id="{{.ChatID}}" data-full="{{.Full}}" data-waiting="{{.Waiting}}">
-<h1>{{.Title}}</h1>
-{{if .Text}}<p>{{.Text}}</p>{{end}}
-<div class="card">
-{{if .Waiting}}<div class="note">当前群已满，扫码将自动为您建立新群</div>{{end}}
-<img class="qr" src="{{.QRCode}}" alt="加入群聊的二维码">
-{{if .ChatName}}<div class="group">{{.ChatName}}</div>{{end}}
-<div class="hint">长按识别二维码，加入群聊</div>
-</div>
-</main></body></html>`))
-
-var goneLandingPage = template.Must(template.New("gone").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>二维码已失效</title>
-<style>` + landingStyle + `</style></head>
-<body><main><h1>二维码已失效</h1><p>这个活码不存在或已停用。</p></main></body></html>`))
 
 // landing serves /g/:slug: the current group's join QR. It is never
 // cached: the group behind it changes as groups fill.

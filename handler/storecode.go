@@ -3,7 +3,6 @@ package handler
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"math"
 	"net/http"
@@ -324,89 +323,6 @@ func (h *storeHandler) inCity(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, res)
 }
-
-// storeLandingPage asks the browser for its position, shows the nearest
-// store's own code, and falls back to a city picker when the position is
-// refused, unavailable, or the gateway rejects it. Plain ES5 for WeChat's
-// older in-app browsers.
-var storeLandingPage = template.Must(template.New("store").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{.Title}}</title>
-<style>` + landingStyle + `
-select{font-size:16px;padding:10px;border-radius:8px;border:1px solid #d0d3d6;background:#fff;width:100%;max-width:320px}
-ul{list-style:none;padding:0;margin:0;text-align:left}
-li{background:#fff;border-radius:10px;padding:10px 14px;margin:0 0 8px;font-size:14px;display:flex;justify-content:space-between;cursor:pointer}
-li span{color:#8f959e}
-.store{font-size:18px;font-weight:600;margin:0 0 4px}
-.addr{font-size:13px;color:#646a73;margin:0 0 12px}
-</style></head>
-<body><main id="store-landing" data-slug="{{.Slug}}">
-<h1>{{.Title}}</h1>
-<p id="status">正在获取您的位置，为您推荐最近的门店…</p>
-<section id="result" hidden>
-<div class="card">
-<div class="store" id="store-name"></div>
-<div class="addr" id="store-addr"></div>
-<img class="qr" id="qr" alt="门店二维码">
-<div class="hint" id="qr-hint">长按识别二维码，添加门店顾问</div>
-</div>
-<ul id="others"></ul>
-</section>
-<section id="picker" hidden>
-<p id="picker-why">无法获取您的位置，请选择您所在的城市</p>
-<select id="city"><option value="">选择城市</option>{{range .Cities}}<option value="{{.City}}">{{.Province}} {{.City}}（{{.Stores}}家）</option>{{end}}</select>
-</section>
-</main>
-<script>
-(function () {
-  var base = location.pathname.replace(/\/+$/, '');
-  var $ = function (id) { return document.getElementById(id); };
-  function km(m) { return m < 1000 ? Math.round(m) + ' 米' : (m / 1000).toFixed(1) + ' 公里'; }
-  function show(s, res) {
-    $('result').hidden = false;
-    $('store-name').textContent = s.name;
-    $('store-addr').textContent = (s.address || s.city || '') + (s.distance_m != null ? ' · ' + km(s.distance_m) : '');
-    $('qr').src = s.qr_code;
-    $('qr-hint').textContent = s.offer === 'group' ? '长按识别二维码，加入门店群' : '长按识别二维码，添加门店顾问';
-    $('status').textContent = res.fallback ? '附近没有门店，为您推荐：' : (s.distance_m != null ? '离您最近的门店：' : '');
-  }
-  function render(res) {
-    var list = res.stores || [];
-    if (!list.length) { pick('附近没有门店，请选择城市'); return; }
-    show(list[0], res);
-    var ul = $('others'); ul.innerHTML = '';
-    for (var i = 1; i < list.length && i < 6; i++) (function (s) {
-      var li = document.createElement('li');
-      var name = document.createElement('b'); name.textContent = s.name;
-      var d = document.createElement('span'); d.textContent = s.distance_m != null ? km(s.distance_m) : (s.city || '');
-      li.appendChild(name); li.appendChild(d);
-      li.onclick = function () { show(s, res); window.scrollTo(0, 0); };
-      ul.appendChild(li);
-    })(list[i]);
-  }
-  function get(url) {
-    return fetch(url, {credentials: 'same-origin'}).then(function (r) {
-      if (!r.ok) { throw new Error('status ' + r.status); }
-      return r.json();
-    });
-  }
-  function pick(why) {
-    $('status').textContent = '';
-    $('picker-why').textContent = why || '无法获取您的位置，请选择您所在的城市';
-    $('picker').hidden = false;
-  }
-  $('city').onchange = function () {
-    if (!this.value) { return; }
-    get(base + '/stores?city=' + encodeURIComponent(this.value)).then(render, function () { pick('加载失败，请重试'); });
-  };
-  if (!navigator.geolocation) { pick(); return; }
-  navigator.geolocation.getCurrentPosition(function (p) {
-    get(base + '/nearest?coord=wgs84&lat=' + p.coords.latitude + '&lng=' + p.coords.longitude).then(render, function () { pick(); });
-  }, function () { pick(); }, {timeout: 10000, maximumAge: 300000});
-})();
-</script>
-</body></html>`))
 
 // landing serves /s/:slug.
 func (h *storeHandler) landing(c *gin.Context) {
