@@ -28,7 +28,7 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Clock times requests and dates default ranges (required).
 	Clock clock.Clock
-	// Channel codes, contacts and jobs (nil leaves their routes out).
+	// Channel codes and contacts (nil leaves their routes out).
 	Codes    *service.ChannelCodes
 	Contacts *service.Contacts
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
