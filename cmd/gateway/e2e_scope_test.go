@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -44,7 +43,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 	}
 	e.idle()
 	var all struct {
-		Contacts []model.Contact `json:"contacts"`
+		Contacts []service.ContactView `json:"contacts"`
 	}
 	if st := e.api("GET", "/api/v1/contacts", nil, &all); st != 200 || len(all.Contacts) != 3 {
 		t.Fatalf("admin contacts: %d %+v", st, all)
@@ -90,7 +89,7 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		f := newScopeFixture(t, e)
 		type contactList struct {
-			Contacts []model.Contact `json:"contacts"`
+			Contacts []service.ContactView `json:"contacts"`
 		}
 		names := func(path, tok string) (int, []string) {
 			var l contactList
@@ -159,11 +158,11 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 		// The shared customer shows the staff member's own relation and only
 		// the timeline entries that are theirs or no one's.
 		var detail struct {
-			Contact   model.Contact `json:"contact"`
+			Contact   service.ContactView `json:"contact"`
 			Relations []struct {
-				Relation model.Relation `json:"relation"`
+				Relation service.RelationView `json:"relation"`
 			} `json:"relations"`
-			Timeline []model.TimelineEntry `json:"timeline"`
+			Timeline []service.TimelineView `json:"timeline"`
 		}
 		e.api("GET", contact(f.shared), nil, &detail)
 		if len(detail.Relations) != 2 {
@@ -388,10 +387,10 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		f := newScopeFixture(t, e)
 		var x struct {
-			Contact   model.Contact           `json:"contact"`
-			Relations []model.Relation        `json:"relations"`
+			Contact   service.ContactView     `json:"contact"`
+			Relations []service.RelationView  `json:"relations"`
 			Tags      map[string][]string     `json:"relation_tags"`
-			Timeline  []model.TimelineEntry   `json:"timeline"`
+			Timeline  []service.TimelineView  `json:"timeline"`
 			Lead      *service.Lead           `json:"lead"`
 			Events    []service.ExportedEvent `json:"events"`
 		}
