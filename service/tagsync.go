@@ -79,7 +79,7 @@ func (t *TagCatalogue) reread(ctx context.Context, corpID string, client *wecom.
 
 // Rename renames a tag in WeCom and the catalogue; inUse names the tag
 // rules that name the tag (they would stop matching), which refuse it.
-func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, inUse []string) (*model.CorpTag, error) {
+func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, inUse []string) (*TagView, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 30 {
 		return nil, &ValidationError{Field: "name", Reason: "must be 1 to 30 characters"}
@@ -101,7 +101,11 @@ func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, i
 	if err := t.reread(ctx, corpID, client); err != nil {
 		return nil, err
 	}
-	return t.tag(ctx, corpID, tagID)
+	row, err := t.tag(ctx, corpID, tagID)
+	if err != nil {
+		return nil, err
+	}
+	return &viewTags([]model.CorpTag{*row})[0], nil
 }
 
 // Delete deletes a tag in WeCom (customers lose it there) and the

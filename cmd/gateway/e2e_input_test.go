@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -362,14 +361,14 @@ func TestTagCatalogueRenameAndDelete(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
 		var made struct {
-			Tags []model.CorpTag `json:"tags"`
+			Tags []service.TagView `json:"tags"`
 		}
 		if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向", "待跟进"}}, &made); st != 201 || len(made.Tags) != 2 {
 			t.Fatalf("create: %d %+v", st, made)
 		}
 		hot, todo := made.Tags[0], made.Tags[1]
-		var renamed model.CorpTag
-		if st := e.api("PATCH", "/api/v1/tags/"+hot.TagID, map[string]any{"name": "强意向"}, &renamed); st != 200 || renamed.Name != "强意向" || renamed.TagID != hot.TagID {
+		var renamed service.TagView
+		if st := e.api("PATCH", "/api/v1/tags/"+hot.ID, map[string]any{"name": "强意向"}, &renamed); st != 200 || renamed.Name != "强意向" || renamed.ID != hot.ID {
 			t.Fatalf("rename: %d %+v", st, renamed)
 		}
 		names := func() string {
@@ -390,7 +389,7 @@ func TestTagCatalogueRenameAndDelete(t *testing.T) {
 		if got := names(); !strings.Contains(got, "强意向") || strings.Contains(got, "高意向") {
 			t.Fatalf("WeCom's tags after the rename: %s", got)
 		}
-		if st, field := e.apiError("PATCH", "/api/v1/tags/"+hot.TagID, map[string]any{"name": ""}); st != 400 || field != "name" {
+		if st, field := e.apiError("PATCH", "/api/v1/tags/"+hot.ID, map[string]any{"name": ""}); st != 400 || field != "name" {
 			t.Fatalf("empty name: %d %q", st, field)
 		}
 		if st := e.api("PATCH", "/api/v1/tags/etnope", map[string]any{"name": "x"}, nil); st != 404 {
@@ -401,14 +400,14 @@ func TestTagCatalogueRenameAndDelete(t *testing.T) {
 			"actions": map[string]any{"add_tags": []string{"待跟进"}}}, nil); st != 201 {
 			t.Fatalf("rule: %d", st)
 		}
-		if st, field := e.apiError("DELETE", "/api/v1/tags/"+todo.TagID, nil); st != 400 || field != "id" {
+		if st, field := e.apiError("DELETE", "/api/v1/tags/"+todo.ID, nil); st != 400 || field != "id" {
 			t.Fatalf("delete a tag a rule names: %d %q", st, field)
 		}
-		if st := e.api("DELETE", "/api/v1/tags/"+hot.TagID, nil, nil); st != 204 {
+		if st := e.api("DELETE", "/api/v1/tags/"+hot.ID, nil, nil); st != 204 {
 			t.Fatalf("delete: %d", st)
 		}
 		var list struct {
-			Tags []model.CorpTag `json:"tags"`
+			Tags []service.TagView `json:"tags"`
 		}
 		e.api("GET", "/api/v1/tags", nil, &list)
 		if len(list.Tags) != 1 || list.Tags[0].Name != "待跟进" || strings.Contains(names(), "强意向") {

@@ -530,7 +530,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		var statsAfter service.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsAfter)
 		var all struct {
-			Contacts []model.Contact `json:"contacts"`
+			Contacts []service.ContactView `json:"contacts"`
 		}
 		e.api("GET", "/api/v1/contacts", nil, &all)
 		if statsAfter.Total != statsBefore.Total || len(all.Contacts) != 3 {
@@ -566,7 +566,7 @@ func TestRetentionErasesCustomersLostLongAgo(t *testing.T) {
 		crm := e.crmEndpoint("/erased", "contact.erased")
 		f := newScopeFixture(t, e)
 		var all struct {
-			Contacts []model.Contact `json:"contacts"`
+			Contacts []service.ContactView `json:"contacts"`
 		}
 		e.api("GET", "/api/v1/contacts", nil, &all)
 		// 韩梅梅 deletes zhangsan: her only relation ends. 赵小满 leaves
