@@ -33,7 +33,7 @@ func (s *Leads) List(ctx context.Context, p *Principal, q LeadQuery) ([]*Lead, e
 		}
 		out = append(out, v)
 	}
-	return out, s.nameOwners(ctx, f.CorpID, out)
+	return out, s.nameOwners(ctx, q.CorpID, out)
 }
 
 // nameOwners fills in the owners' names from the staff directory.
