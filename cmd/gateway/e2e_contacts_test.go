@@ -424,14 +424,14 @@ func TestWelcomeWindowIsReadOnTheGatewaysClock(t *testing.T) {
 func (e *e2e) timeline(ext string) string {
 	e.t.Helper()
 	var list struct {
-		Contacts []model.Contact `json:"contacts"`
+		Contacts []service.ContactView `json:"contacts"`
 	}
 	e.api("GET", "/api/v1/contacts?q="+ext, nil, &list)
 	if len(list.Contacts) != 1 {
 		e.t.Fatalf("contacts for %s = %+v", ext, list.Contacts)
 	}
 	var detail struct {
-		Timeline []model.TimelineEntry `json:"timeline"`
+		Timeline []service.TimelineView `json:"timeline"`
 	}
 	e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 	if len(detail.Timeline) != 1 {

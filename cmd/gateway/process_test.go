@@ -348,14 +348,14 @@ func (f *fleet) welcomeOutcomes(code service.ChannelCode, scans []wecomsim.ScanR
 	outcomes := map[string]int{}
 	for _, r := range scans {
 		var list struct {
-			Contacts []model.Contact `json:"contacts"`
+			Contacts []service.ContactView `json:"contacts"`
 		}
 		f.api(0, "GET", "/api/v1/contacts?q="+r.ExternalUserID, nil, &list)
 		if len(list.Contacts) != 1 || list.Contacts[0].Source != service.SourceChannel {
 			f.t.Fatalf("contact of %s = %+v", r.ExternalUserID, list.Contacts)
 		}
 		var detail struct {
-			Timeline []model.TimelineEntry `json:"timeline"`
+			Timeline []service.TimelineView `json:"timeline"`
 		}
 		f.api(0, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 		said := ""
