@@ -48,21 +48,28 @@ func saneID(s string) bool {
 	return true
 }
 
-// accessLog writes one line per request. The query string is left out: WeCom
-// callbacks carry signatures there and the admin API may carry search terms.
+// accessLog writes one line per request: at debug level when it succeeded
+// (a line per callback and landing-page hit costs more than the request
+// at thousands per second), info for 4xx, error for 5xx. The query string is
+// left out: WeCom callbacks carry signatures there and the admin API may
+// carry search terms.
 func accessLog(log *slog.Logger, clk clock.Clock) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := clk.Now()
 		c.Next()
 		status := c.Writer.Status()
-		level := slog.LevelInfo
+		level := slog.LevelDebug
 		switch {
 		case status >= 500:
 			level = slog.LevelError
-		case c.Request.URL.Path == "/healthz" || c.Request.URL.Path == "/readyz" || c.Request.URL.Path == "/metrics":
-			level = slog.LevelDebug
+		case status >= 400:
+			level = slog.LevelInfo
 		}
-		log.Log(c.Request.Context(), level, "http",
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		log.Log(ctx, level, "http",
 			"request_id", c.GetString(ctxRequestID), "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", status, "elapsed_ms", float64(clock.Since(clk, start).Microseconds())/1000, "remote", c.ClientIP())
 	}

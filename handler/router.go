@@ -125,6 +125,7 @@ func New(d Deps) *gin.Engine {
 	}
 
 	mountWebhooks(api, d)
+	mountProfiling(api)
 	registerConsole(r)
 
 	if d.Mount != nil {

@@ -118,31 +118,30 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration
 }
 
 // FinishJob records a job's outcome; a job flagged to rerun while it ran
-// goes back to pending instead. The row is locked so a concurrent RearmJob is
-// either seen here or sees the finished row.
+// goes back to pending instead. One statement reads the flag and writes the
+// outcome under the row's lock, so a concurrent RearmJob is either seen here
+// or sees the finished row. MySQL assigns left to right, each assignment
+// seeing the ones before it, so rerun is cleared last.
 func (s *Store) FinishJob(ctx context.Context, id uint64, owner, status, reason string) error {
 	now := s.Now()
-	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var cur Job
-			q := tx.Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner)
-			if s.dialect == "mysql" {
-				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-			}
-			if err := q.First(&cur).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					return fmt.Errorf("store: job %d: lease lost", id)
-				}
-				return err
-			}
-			upd := map[string]any{"status": status, "error": truncate(reason, 1024), "processed_at": now,
-				"lease_owner": "", "lease_until": nil, "rerun": false}
-			if cur.Rerun {
-				upd["status"], upd["available_at"], upd["attempts"] = StatusPending, now, 0
-			}
-			return tx.Model(&Job{}).Where("id = ?", id).Updates(upd).Error
-		})
+	var res *gorm.DB
+	err := retryable(func() error {
+		res = s.db.WithContext(ctx).Exec(`UPDATE jobs SET
+  status = CASE WHEN rerun THEN ? ELSE ? END,
+  available_at = CASE WHEN rerun THEN ? ELSE available_at END,
+  attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+  error = ?, processed_at = ?, lease_owner = '', lease_until = NULL, rerun = ?
+WHERE id = ? AND status = ? AND lease_owner = ?`,
+			StatusPending, status, now, truncate(reason, 1024), now, false, id, StatusProcessing, owner)
+		return res.Error
 	})
+	if err != nil {
+		return fmt.Errorf("store: unable to finish job %d: %w", id, err)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: job %d: lease lost", id)
+	}
+	return nil
 }
 
 // RetryJob hands a claimed job back, due at `at`.
