@@ -37,20 +37,43 @@ func (Event) TableName() string { return "wecom_events" }
 // InsertEvent stores an event unless one with the same (corp, dedupe key)
 // exists. It reports whether the row was new.
 func (s *Store) InsertEvent(ctx context.Context, e *Event) (inserted bool, err error) {
-	now := s.Now()
-	e.Status = StatusPending
-	e.ReceivedAt = now
-	e.AvailableAt = now
-	// A plain insert whose unique-key violation is translated by GORM: an
-	// upsert's affected-row count differs between dialects and driver flags.
-	err = s.db.WithContext(ctx).Create(e).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return false, nil
-	}
+	ins, err := s.InsertEvents(ctx, []*Event{e})
 	if err != nil {
-		return false, fmt.Errorf("store: unable to insert event: %w", err)
+		return false, err
 	}
-	return true, nil
+	return ins[0], nil
+}
+
+// InsertEvents stores events in one transaction (one commit, one fsync for
+// the lot), each unless one with the same (corp, dedupe key) exists, and
+// reports which rows were new. Each row is a plain insert whose unique-key
+// violation is translated by GORM (an upsert's affected-row count differs
+// between dialects and driver flags); on both stores a failed statement is
+// undone alone and the transaction goes on. Any other failure stores none.
+func (s *Store) InsertEvents(ctx context.Context, events []*Event) (inserted []bool, err error) {
+	now := s.Now()
+	inserted = make([]bool, len(events))
+	err = retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for i, e := range events {
+				e.ID, e.Status, e.ReceivedAt, e.AvailableAt = 0, StatusPending, now, now
+				err := tx.Create(e).Error
+				if errors.Is(err, gorm.ErrDuplicatedKey) {
+					inserted[i] = false
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				inserted[i] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to insert events: %w", err)
+	}
+	return inserted, nil
 }
 
 // WelcomeWindow is WeCom's: a welcome_code is good for 20 s. An add received
