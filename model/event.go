@@ -103,6 +103,12 @@ func (s *Store) FinishEvent(ctx context.Context, id uint64, owner, status, reaso
 	return s.finish(ctx, "wecom_events", id, owner, status, reason)
 }
 
+// FinishEvents records the outcomes of events owner claimed, in one
+// transaction; lost[i] is non-nil when event i's lease was no longer owner's.
+func (s *Store) FinishEvents(ctx context.Context, owner string, outs []Outcome) (lost []error, err error) {
+	return s.finishMany(ctx, "wecom_events", owner, outs)
+}
+
 // RetryEvent hands a claimed event back to the queue, due at `at`.
 func (s *Store) RetryEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error {
 	return s.retry(ctx, "wecom_events", id, owner, at, reason)

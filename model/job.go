@@ -118,30 +118,15 @@ func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration
 }
 
 // FinishJob records a job's outcome; a job flagged to rerun while it ran
-// goes back to pending instead. One statement reads the flag and writes the
-// outcome under the row's lock, so a concurrent RearmJob is either seen here
-// or sees the finished row. MySQL assigns left to right, each assignment
-// seeing the ones before it, so rerun is cleared last.
+// goes back to pending instead.
 func (s *Store) FinishJob(ctx context.Context, id uint64, owner, status, reason string) error {
-	now := s.Now()
-	var res *gorm.DB
-	err := retryable(func() error {
-		res = s.db.WithContext(ctx).Exec(`UPDATE jobs SET
-  status = CASE WHEN rerun THEN ? ELSE ? END,
-  available_at = CASE WHEN rerun THEN ? ELSE available_at END,
-  attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
-  error = ?, processed_at = ?, lease_owner = '', lease_until = NULL, rerun = ?
-WHERE id = ? AND status = ? AND lease_owner = ?`,
-			StatusPending, status, now, truncate(reason, 1024), now, false, id, StatusProcessing, owner)
-		return res.Error
-	})
-	if err != nil {
-		return fmt.Errorf("store: unable to finish job %d: %w", id, err)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: job %d: lease lost", id)
-	}
-	return nil
+	return s.finish(ctx, "jobs", id, owner, status, reason)
+}
+
+// FinishJobs records the outcomes of jobs owner claimed, in one transaction;
+// lost[i] is non-nil when job i's lease was no longer owner's.
+func (s *Store) FinishJobs(ctx context.Context, owner string, outs []Outcome) (lost []error, err error) {
+	return s.finishMany(ctx, "jobs", owner, outs)
 }
 
 // RetryJob hands a claimed job back, due at `at`.

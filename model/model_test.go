@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -467,6 +468,54 @@ func TestStatementsAreCounted(t *testing.T) {
 		}
 		if diff["insert"] != 1 || diff["update"] != 1 || diff["select"] < 2 || diff["delete"] != 0 || diff["other"] != 0 {
 			t.Fatalf("statements = %v", diff)
+		}
+	})
+}
+
+func TestFinishJobsRecordsABatchInOneTransaction(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, _ *modeltest.Clock) {
+		for _, k := range []string{"a", "b", "c"} {
+			if err := st.EnqueueJobs(ctx, job(k, "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.ClaimJobs(ctx, "w", time.Minute, 3, false)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		// c's lease went to another worker meanwhile; b was re-armed while it ran.
+		if n, err := st.ReleaseJobs(ctx, "w"); err != nil || n != 3 {
+			t.Fatalf("release: %d %v", n, err)
+		}
+		again, _ := st.ClaimJobs(ctx, "w", time.Minute, 2, false)
+		if len(again) != 2 || again[0].Key != "a" || again[1].Key != "b" {
+			t.Fatalf("claimed again %+v", again)
+		}
+		if _, err := st.ClaimJobs(ctx, "x", time.Minute, 1, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RearmJob(ctx, job("b", "")); err != nil {
+			t.Fatal(err)
+		}
+		before := st.Statements().Transactions
+		lost, err := st.FinishJobs(ctx, "w", []model.Outcome{
+			{ID: got[2].ID, Status: model.StatusProcessed}, {ID: got[1].ID, Status: model.StatusProcessed},
+			{ID: got[0].ID, Status: model.StatusFailed, Reason: "gave up"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx := st.Statements().Transactions - before; tx != 1 {
+			t.Fatalf("%d transactions, want 1", tx)
+		}
+		if !errors.Is(lost[0], model.ErrLeaseLost) || lost[1] != nil || lost[2] != nil {
+			t.Fatalf("lost = %v", lost)
+		}
+		for _, want := range []struct{ status, key string }{
+			{model.StatusFailed, "a"}, {model.StatusPending, "b"}, {model.StatusProcessing, "c"}} {
+			jobs, _ := st.ListJobs(ctx, model.JobFilter{Status: want.status})
+			if len(jobs) != 1 || jobs[0].Key != want.key {
+				t.Fatalf("%s: %+v", want.status, jobs)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -143,25 +144,84 @@ func (s *Store) lockCandidates(tx *gorm.DB, table string, cands []uint64, order 
 	return ids, err
 }
 
+// Outcome is the final status of a claimed row.
+type Outcome struct {
+	ID     uint64
+	Status string
+	Reason string
+}
+
+// ErrLeaseLost is wrapped by a finish whose row owner no longer holds.
+var ErrLeaseLost = errors.New("lease lost")
+
 // finish records a claimed row's outcome while owner still holds its lease.
 func (s *Store) finish(ctx context.Context, table string, id uint64, owner, status, reason string) error {
-	upd := map[string]any{
-		"status": status, "error": truncate(reason, 1024), "processed_at": s.Now(),
-		"lease_owner": "", "lease_until": nil,
+	lost, err := s.finishMany(ctx, table, owner, []Outcome{{ID: id, Status: status, Reason: reason}})
+	if err != nil {
+		return err
 	}
-	var res *gorm.DB
+	return lost[0]
+}
+
+// finishMany records outcomes of rows owner claimed, in one transaction (one
+// statement and no transaction for a single outcome). lost[i] is non-nil
+// when row i's lease was no longer owner's; err fails them all.
+func (s *Store) finishMany(ctx context.Context, table, owner string, outs []Outcome) (lost []error, err error) {
+	now := s.Now()
+	return s.eachInOneTx(ctx, table, outs, func(tx *gorm.DB, o Outcome) *gorm.DB {
+		if table == "jobs" {
+			// A job flagged to rerun while it ran goes back to pending. The
+			// statement reads the flag and writes the outcome under the
+			// row's lock, so a concurrent RearmJob is either seen here or
+			// sees the finished row. MySQL assigns left to right, each
+			// assignment seeing the ones before it, so rerun is cleared last.
+			return tx.Exec(`UPDATE jobs SET
+  status = CASE WHEN rerun THEN ? ELSE ? END,
+  available_at = CASE WHEN rerun THEN ? ELSE available_at END,
+  attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+  error = ?, processed_at = ?, lease_owner = '', lease_until = NULL, rerun = ?
+WHERE id = ? AND status = ? AND lease_owner = ?`,
+				StatusPending, o.Status, now, truncate(o.Reason, 1024), now, false, o.ID, StatusProcessing, owner)
+		}
+		return tx.Table(table).Where("id = ? AND status = ? AND lease_owner = ?", o.ID, StatusProcessing, owner).
+			Updates(map[string]any{"status": o.Status, "error": truncate(o.Reason, 1024), "processed_at": now,
+				"lease_owner": "", "lease_until": nil})
+	})
+}
+
+// eachInOneTx runs one update per outcome, in id order (two batches lock
+// their rows in the same order), in one transaction unless there is only
+// one, restarting on a deadlock.
+func (s *Store) eachInOneTx(ctx context.Context, table string, outs []Outcome, update func(tx *gorm.DB, o Outcome) *gorm.DB) ([]error, error) {
+	order := make([]int, len(outs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return outs[order[a]].ID < outs[order[b]].ID })
+	lost := make([]error, len(outs))
+	run := func(tx *gorm.DB) error {
+		for _, i := range order {
+			res := update(tx, outs[i])
+			if res.Error != nil {
+				return res.Error
+			}
+			lost[i] = nil
+			if res.RowsAffected == 0 {
+				lost[i] = fmt.Errorf("store: %s %d: %w", table, outs[i].ID, ErrLeaseLost)
+			}
+		}
+		return nil
+	}
 	err := retryable(func() error {
-		res = s.db.WithContext(ctx).Table(table).
-			Where("id = ? AND status = ? AND lease_owner = ?", id, StatusProcessing, owner).Updates(upd)
-		return res.Error
+		if len(outs) == 1 {
+			return run(s.db.WithContext(ctx))
+		}
+		return s.db.WithContext(ctx).Transaction(run)
 	})
 	if err != nil {
-		return fmt.Errorf("store: unable to finish %s %d: %w", table, id, err)
+		return nil, fmt.Errorf("store: unable to finish %s: %w", table, err)
 	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: %s %d: lease lost", table, id)
-	}
-	return nil
+	return lost, nil
 }
 
 // retry hands a claimed row back to the queue, due at `at`.

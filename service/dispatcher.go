@@ -49,7 +49,7 @@ func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wak
 			}
 			return items, err
 		},
-		finish:         store.FinishEvent,
+		finishMany:     store.FinishEvents,
 		retry:          store.RetryEvent,
 		deferItem:      store.DeferEvent,
 		release:        store.ReleaseEvents,

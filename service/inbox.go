@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
@@ -13,7 +12,7 @@ import (
 type EventStore interface {
 	InsertEvents(ctx context.Context, events []*model.Event) ([]bool, error)
 	ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]model.Event, error)
-	FinishEvent(ctx context.Context, id uint64, owner, status, reason string) error
+	FinishEvents(ctx context.Context, owner string, outs []model.Outcome) (lost []error, err error)
 	RetryEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	DeferEvent(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseEvents(ctx context.Context, owner string) (int64, error)
@@ -29,23 +28,7 @@ const maxGroupCommit = 256
 // one (group commit): one transaction and one fsync for many callbacks,
 // with no added wait when they arrive one at a time.
 type Inbox struct {
-	store  EventStore
-	notify func()
-
-	mu       sync.Mutex
-	queue    []*inboxWrite
-	flushing bool
-}
-
-// inboxWrite is one callback waiting for its commit.
-type inboxWrite struct {
-	row  *model.Event
-	done chan inboxResult
-}
-
-type inboxResult struct {
-	inserted bool
-	err      error
+	writes *groupCommit[*model.Event, bool]
 }
 
 // NewInbox returns an inbox that wakes notify after new events are stored.
@@ -53,15 +36,25 @@ func NewInbox(store EventStore, notify func()) *Inbox {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &Inbox{store: store, notify: notify}
+	return &Inbox{writes: newGroupCommit(maxGroupCommit, func(ctx context.Context, rows []*model.Event) ([]bool, error) {
+		inserted, err := store.InsertEvents(ctx, rows)
+		for _, ok := range inserted {
+			if ok {
+				notify()
+				break
+			}
+		}
+		return inserted, err
+	})}
 }
 
 // Accept stores an event under its dedupe key. A repeat of a stored event
 // changes nothing and reports duplicate. Only a nil error allows the caller
 // to acknowledge the callback: a failed commit fails every callback in it,
-// and only those.
+// and only those. A caller that gives up may still have its event stored;
+// WeCom's resend is then a duplicate.
 func (in *Inbox) Accept(ctx context.Context, corpID string, ev *wecom.Event, plain []byte) (duplicate bool, err error) {
-	w := &inboxWrite{row: &model.Event{
+	inserted, err := in.writes.do(ctx, &model.Event{
 		CorpID:         corpID,
 		DedupeKey:      ev.DedupeKey(),
 		Type:           clip(ev.Type(), 96),
@@ -72,63 +65,11 @@ func (in *Inbox) Accept(ctx context.Context, corpID string, ev *wecom.Event, pla
 		State:          clip(ev.State, 64),
 		Payload:        string(plain),
 		Lane:           eventLane(ev),
-	}, done: make(chan inboxResult, 1)}
-	in.mu.Lock()
-	in.queue = append(in.queue, w)
-	lead := !in.flushing
-	in.flushing = true
-	in.mu.Unlock()
-	if lead {
-		go in.flush()
+	})
+	if err != nil {
+		return false, err
 	}
-	select {
-	case r := <-w.done:
-		return !r.inserted && r.err == nil, r.err
-	case <-ctx.Done():
-		// The row may still be committed; WeCom's resend is then a duplicate.
-		return false, ctx.Err()
-	}
-}
-
-// flush commits the queued callbacks batch by batch until none is left.
-// Its context is its own: one caller giving up must not fail the others'
-// writes.
-func (in *Inbox) flush() {
-	for {
-		in.mu.Lock()
-		n := min(len(in.queue), maxGroupCommit)
-		if n == 0 {
-			in.flushing = false
-			in.mu.Unlock()
-			return
-		}
-		batch := in.queue[:n:n]
-		in.queue = in.queue[n:]
-		if len(in.queue) == 0 {
-			in.queue = nil
-		}
-		in.mu.Unlock()
-
-		rows := make([]*model.Event, len(batch))
-		for i, w := range batch {
-			rows[i] = w.row
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		inserted, err := in.store.InsertEvents(ctx, rows)
-		cancel()
-		anyNew := false
-		for i, w := range batch {
-			r := inboxResult{err: err}
-			if err == nil {
-				r.inserted = inserted[i]
-				anyNew = anyNew || inserted[i]
-			}
-			w.done <- r
-		}
-		if anyNew {
-			in.notify()
-		}
-	}
+	return !inserted, nil
 }
 
 // eventLane puts an add with a welcome code in the deadline lane: its

@@ -62,9 +62,9 @@ func (in *Inbox) queued(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		in.mu.Lock()
-		q := len(in.queue)
-		in.mu.Unlock()
+		in.writes.mu.Lock()
+		q := len(in.writes.queue)
+		in.writes.mu.Unlock()
 		if q == n {
 			return
 		}

@@ -13,7 +13,7 @@ import (
 // JobStore is what the job runner needs from the database.
 type JobStore interface {
 	ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]model.Job, error)
-	FinishJob(ctx context.Context, id uint64, owner, status, reason string) error
+	FinishJobs(ctx context.Context, owner string, outs []model.Outcome) (lost []error, err error)
 	RetryJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	DeferJob(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	ReleaseJobs(ctx context.Context, owner string) (int64, error)
@@ -51,7 +51,7 @@ func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, y
 			}
 			return items, err
 		},
-		finish:         store.FinishJob,
+		finishMany:     store.FinishJobs,
 		retry:          store.RetryJob,
 		deferItem:      store.DeferJob,
 		release:        store.ReleaseJobs,

@@ -69,7 +69,11 @@ type queueOps struct {
 	// claims that lane alone.
 	claim  func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error)
 	finish func(ctx context.Context, id uint64, owner, status, reason string) error
-	retry  func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	// finishMany, when set, records the outcomes of items finished at the
+	// same time in one transaction (lost[i] non-nil when item i's lease
+	// was no longer ours); finish is then not used.
+	finishMany func(ctx context.Context, owner string, outs []model.Outcome) (lost []error, err error)
+	retry      func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	// deferItem hands an item back without counting the attempt, for work a
 	// rate limit refused before it was tried (nil: retry counts it).
 	deferItem func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
@@ -136,6 +140,7 @@ type pool struct {
 	log   *slog.Logger
 
 	wake     Wake
+	finishes *groupCommit[model.Outcome, error]
 	inFlight atomic.Int64
 	// held is what this pool has claimed and not yet finished or handed
 	// back, with when its lease was last set: the heartbeat renews the
@@ -196,7 +201,7 @@ func (p *pool) yielding() bool {
 func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOptions) *pool {
 	opts.defaults()
 	host, _ := os.Hostname()
-	return &pool{
+	p := &pool{
 		ops:   ops,
 		opts:  opts,
 		clock: clk,
@@ -205,6 +210,26 @@ func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOpt
 		wake:  wake,
 		held:  map[uint64]time.Time{},
 	}
+	if ops.finishMany != nil {
+		// Outcomes of items that finish while another outcome is being
+		// committed share the next commit.
+		p.finishes = newGroupCommit(2*opts.Workers, func(ctx context.Context, outs []model.Outcome) ([]error, error) {
+			return ops.finishMany(ctx, p.owner, outs)
+		})
+	}
+	return p
+}
+
+// finish records an item's outcome while its lease is still ours.
+func (p *pool) finish(ctx context.Context, it queueItem, status, reason string) error {
+	if p.finishes == nil {
+		return p.ops.finish(ctx, it.ID, p.owner, status, reason)
+	}
+	lost, err := p.finishes.do(ctx, model.Outcome{ID: it.ID, Status: status, Reason: reason})
+	if err != nil {
+		return err
+	}
+	return lost
 }
 
 // hold records an item claimed with a lease set no earlier than at.
@@ -424,7 +449,7 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 		p.ops.count(it, "retried")
 		return
 	}
-	if err := p.ops.finish(wctx, it.ID, p.owner, status, reason); err != nil {
+	if err := p.finish(wctx, it, status, reason); err != nil {
 		log.Error("record outcome", "err", err)
 		return
 	}
