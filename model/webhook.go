@@ -375,82 +375,119 @@ type WebhookAttemptRecord struct {
 // transaction, only while owner still holds the lease. It reports whether
 // the endpoint was disabled by this call (its pending deliveries are then failed).
 func (s *Store) RecordWebhookAttempt(ctx context.Context, r WebhookAttemptRecord) (disabled bool, err error) {
+	res, err := s.RecordWebhookAttempts(ctx, []WebhookAttemptRecord{r})
+	if err != nil {
+		return false, err
+	}
+	return res[0].Disabled, res[0].Err
+}
+
+// AttemptRecorded is what recording one attempt did.
+type AttemptRecorded struct {
+	// Disabled: the endpoint was disabled by this record.
+	Disabled bool
+	// Err wraps ErrLeaseLost when owner no longer held the delivery; nothing
+	// of that record was written.
+	Err error
+}
+
+// RecordWebhookAttempts writes attempts and their deliveries' outcomes in
+// one transaction (the attempt rows in one insert), each only while its
+// owner still holds the lease. err fails them all.
+func (s *Store) RecordWebhookAttempts(ctx context.Context, recs []WebhookAttemptRecord) (out []AttemptRecorded, err error) {
 	err = retryable(func() error {
-		disabled = false
+		out = make([]AttemptRecorded, len(recs))
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			now := s.Now()
-			upd := map[string]any{"status": r.Status, "error": truncate(r.Reason, 1024), "lease_owner": "", "lease_until": nil}
-			if r.Attempt > 0 {
-				upd["last_status_code"] = r.StatusCode
-			}
-			if r.Status == StatusPending {
-				upd["available_at"] = r.NextAt.UTC()
-			} else {
-				upd["processed_at"] = now
-			}
-			res := tx.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND lease_owner = ?", r.DeliveryID, StatusProcessing, r.Owner).Updates(upd)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				return errLeaseLost
-			}
-			if r.Attempt > 0 {
-				a := WebhookAttempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, Attempt: r.Attempt, At: r.At.UTC(),
-					StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Response, Error: truncate(r.AttemptErr, 512)}
-				if err := tx.Create(&a).Error; err != nil {
+			var attempts []WebhookAttempt
+			for i, r := range recs {
+				disabled, a, err := s.recordAttempt(tx, r, now)
+				if errors.Is(err, errLeaseLost) {
+					out[i].Err = fmt.Errorf("store: webhook delivery %d: %w", r.DeliveryID, ErrLeaseLost)
+					continue
+				}
+				if err != nil {
 					return err
 				}
-			}
-			ep := tx.Model(&WebhookEndpoint{})
-			switch {
-			case r.EndpointHealthy:
-				if err := ep.Where("id = ? AND failing_since IS NOT NULL", r.EndpointID).Update("failing_since", nil).Error; err != nil {
-					return err
-				}
-			case r.EndpointFailing:
-				if err := ep.Where("id = ? AND failing_since IS NULL", r.EndpointID).Update("failing_since", r.At.UTC()).Error; err != nil {
-					return err
+				out[i].Disabled = disabled
+				if a != nil {
+					attempts = append(attempts, *a)
 				}
 			}
-			if r.Disable != "" {
-				q := tx.Model(&WebhookEndpoint{}).Where("id = ? AND enabled = ?", r.EndpointID, true)
-				if r.DisableIfFailingSince != nil {
-					q = q.Where("failing_since IS NOT NULL AND failing_since <= ?", r.DisableIfFailingSince.UTC())
-				}
-				res = q.Updates(map[string]any{"enabled": false, "disabled_at": now, "disabled_reason": truncate(r.Disable, 512), "updated_at": now})
-				if res.Error != nil {
-					return res.Error
-				}
-				if res.RowsAffected > 0 {
-					disabled = true
-					return failPendingDeliveries(tx, r.EndpointID, "endpoint disabled: "+r.Disable, now)
-				}
-			}
-			if r.Status != StatusPending {
+			if len(attempts) == 0 {
 				return nil
 			}
-			// The endpoint may have been disabled while this attempt was in
-			// flight, after its pending deliveries were failed: fail this one
-			// too rather than leave it waiting for nothing.
-			var cur WebhookEndpoint
-			if err := tx.Select("enabled", "disabled_reason").Where("id = ?", r.EndpointID).Take(&cur).Error; err != nil {
-				return err
-			}
-			if cur.Enabled {
-				return nil
-			}
-			return tx.Model(&WebhookDelivery{}).Where("id = ?", r.DeliveryID).Updates(map[string]any{
-				"status": StatusFailed, "error": truncate("endpoint disabled: "+cur.DisabledReason, 1024), "processed_at": now}).Error
+			return tx.Create(&attempts).Error
 		})
 	})
-	if errors.Is(err, errLeaseLost) {
-		return false, fmt.Errorf("store: webhook delivery %d: lease lost", r.DeliveryID)
-	}
 	if err != nil {
-		return false, fmt.Errorf("store: unable to record webhook attempt: %w", err)
+		return nil, fmt.Errorf("store: unable to record webhook attempts: %w", err)
 	}
-	return disabled, nil
+	return out, nil
+}
+
+// recordAttempt writes one record's outcome in tx and returns its attempt
+// row for the caller to insert.
+func (s *Store) recordAttempt(tx *gorm.DB, r WebhookAttemptRecord, now time.Time) (disabled bool, attempt *WebhookAttempt, err error) {
+	upd := map[string]any{"status": r.Status, "error": truncate(r.Reason, 1024), "lease_owner": "", "lease_until": nil}
+	if r.Attempt > 0 {
+		upd["last_status_code"] = r.StatusCode
+	}
+	if r.Status == StatusPending {
+		upd["available_at"] = r.NextAt.UTC()
+	} else {
+		upd["processed_at"] = now
+	}
+	res := tx.Model(&WebhookDelivery{}).Where("id = ? AND status = ? AND lease_owner = ?", r.DeliveryID, StatusProcessing, r.Owner).Updates(upd)
+	if res.Error != nil {
+		return false, nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return false, nil, errLeaseLost
+	}
+	if r.Attempt > 0 {
+		attempt = &WebhookAttempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, Attempt: r.Attempt, At: r.At.UTC(),
+			StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Response, Error: truncate(r.AttemptErr, 512)}
+	}
+	ep := tx.Model(&WebhookEndpoint{})
+	switch {
+	case r.EndpointHealthy:
+		if err := ep.Where("id = ? AND failing_since IS NOT NULL", r.EndpointID).Update("failing_since", nil).Error; err != nil {
+			return false, nil, err
+		}
+	case r.EndpointFailing:
+		if err := ep.Where("id = ? AND failing_since IS NULL", r.EndpointID).Update("failing_since", r.At.UTC()).Error; err != nil {
+			return false, nil, err
+		}
+	}
+	if r.Disable != "" {
+		q := tx.Model(&WebhookEndpoint{}).Where("id = ? AND enabled = ?", r.EndpointID, true)
+		if r.DisableIfFailingSince != nil {
+			q = q.Where("failing_since IS NOT NULL AND failing_since <= ?", r.DisableIfFailingSince.UTC())
+		}
+		res = q.Updates(map[string]any{"enabled": false, "disabled_at": now, "disabled_reason": truncate(r.Disable, 512), "updated_at": now})
+		if res.Error != nil {
+			return false, nil, res.Error
+		}
+		if res.RowsAffected > 0 {
+			return true, attempt, failPendingDeliveries(tx, r.EndpointID, "endpoint disabled: "+r.Disable, now)
+		}
+	}
+	if r.Status != StatusPending {
+		return false, attempt, nil
+	}
+	// The endpoint may have been disabled while this attempt was in
+	// flight, after its pending deliveries were failed: fail this one
+	// too rather than leave it waiting for nothing.
+	var cur WebhookEndpoint
+	if err := tx.Select("enabled", "disabled_reason").Where("id = ?", r.EndpointID).Take(&cur).Error; err != nil {
+		return false, nil, err
+	}
+	if cur.Enabled {
+		return false, attempt, nil
+	}
+	return false, attempt, tx.Model(&WebhookDelivery{}).Where("id = ?", r.DeliveryID).Updates(map[string]any{
+		"status": StatusFailed, "error": truncate("endpoint disabled: "+cur.DisabledReason, 1024), "processed_at": now}).Error
 }
 
 var errLeaseLost = errors.New("lease lost")

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -184,6 +185,47 @@ func TestEmitWebhooksNowInBatches(t *testing.T) {
 		_, msg, _ := st.WebhookDelivery(ctx, "ww1", ds[0].ID)
 		if !strings.HasSuffix(msg.Body, `"data":1199,"id":"`+ds[0].WebhookID+`","version":1}`) {
 			t.Fatal(msg.Body)
+		}
+	})
+}
+
+func TestWebhookAttemptsAreRecordedTogether(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		ep := endpoint(t, st, "ww1")
+		for i := 0; i < 3; i++ {
+			if err := st.EmitWebhookNow(ctx, event("ww1", "lead.created", fmt.Sprint("lead:", i), clock.Now(), i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.ClaimWebhookDeliveries(ctx, "w", time.Minute, 3)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		now := clock.Now()
+		rec := func(i int, status string, owner string) model.WebhookAttemptRecord {
+			return model.WebhookAttemptRecord{DeliveryID: got[i].Delivery.ID, EndpointID: ep.ID, Owner: owner, Attempt: 1, At: now,
+				StatusCode: 204, Status: status, NextAt: now.Add(5 * time.Second)}
+		}
+		before := st.Statements().Transactions
+		out, err := st.RecordWebhookAttempts(ctx, []model.WebhookAttemptRecord{
+			rec(0, model.DeliveryDelivered, "w"), rec(1, model.StatusPending, "w"), rec(2, model.DeliveryDelivered, "someone else")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx := st.Statements().Transactions - before; tx != 1 {
+			t.Fatalf("%d transactions, want 1", tx)
+		}
+		if out[0].Err != nil || out[1].Err != nil || !errors.Is(out[2].Err, model.ErrLeaseLost) {
+			t.Fatalf("recorded = %+v", out)
+		}
+		for i, want := range []struct {
+			status   string
+			attempts int
+		}{{model.DeliveryDelivered, 1}, {model.StatusPending, 1}, {model.StatusProcessing, 0}} {
+			d, _, err := st.WebhookDelivery(ctx, "ww1", got[i].Delivery.ID)
+			if err != nil || d.Status != want.status || len(d.Attempts) != want.attempts {
+				t.Fatalf("delivery %d = %+v, %v; want %+v", i, d, err, want)
+			}
 		}
 	})
 }

@@ -109,6 +109,8 @@ type Webhooks struct {
 	poll    time.Duration
 	log     *slog.Logger
 	metrics *webhookMetrics
+	// attempts group-commits the outcomes of concurrent sends.
+	attempts *groupCommit[model.WebhookAttemptRecord, model.AttemptRecorded]
 }
 
 // NewWebhooks builds the service; Run starts sending. clk is the clock of
@@ -124,6 +126,9 @@ func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webh
 		log:     opts.Logger.With("component", "webhooks"),
 		metrics: newWebhookMetrics(opts.Registerer),
 	}
+	// Attempts that end while another is being recorded share the next
+	// transaction.
+	w.attempts = newGroupCommit(opts.Workers, store.RecordWebhookAttempts)
 	// The shared pool claims, leases, recovers and hands back; the handler
 	// writes the delivery's outcome itself, because a webhook's next attempt
 	// follows its own schedule and the answer can disable the endpoint.

@@ -170,6 +170,17 @@ func scrubURLError(err error) error {
 	return err
 }
 
+// record writes an attempt and its delivery's outcome, together with those
+// of other sends that end meanwhile; disabled reports that it switched the
+// endpoint off.
+func (w *Webhooks) record(ctx context.Context, rec model.WebhookAttemptRecord) (disabled bool, err error) {
+	r, err := w.attempts.do(ctx, rec)
+	if err != nil {
+		return false, err
+	}
+	return r.Disabled, r.Err
+}
+
 // deliver sends one claimed delivery and records the attempt and outcome.
 // It returns an error only when the outcome could not be recorded; the
 // pool then hands the delivery back to be sent again.
@@ -179,7 +190,7 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 	rec := model.WebhookAttemptRecord{DeliveryID: d.ID, EndpointID: d.EndpointID, Owner: owner}
 	if ep == nil || ep.DeletedAt != nil || !ep.Enabled {
 		rec.Status, rec.Reason = model.StatusFailed, "endpoint disabled or deleted"
-		if _, err := w.store.RecordWebhookAttempt(ctx, rec); err != nil {
+		if _, err := w.record(ctx, rec); err != nil {
 			return err
 		}
 		w.metrics.deliveries.WithLabelValues("failed").Inc()
@@ -230,7 +241,7 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 		rec.DisableIfFailingSince = &cutoff
 	}
 
-	disabled, err := w.store.RecordWebhookAttempt(ctx, rec)
+	disabled, err := w.record(ctx, rec)
 	if err != nil {
 		return err
 	}
