@@ -26,8 +26,10 @@ type CodeView struct {
 	Tags           []TagRef
 	RemarkTemplate string
 	Roster         Roster
-	welcome        WelcomeSpec
-	media          map[uint64]string // asset id → current media_id
+	// UTM is the code's UTM object as stored (JSON), for the lead's source.
+	UTM     string
+	welcome WelcomeSpec
+	media   map[uint64]string // asset id → current media_id
 }
 
 // Welcome builds the welcome message for an add at `at`: the first variant
@@ -216,7 +218,7 @@ func (c *CodeCache) build(ctx context.Context, codes []model.ChannelCode) (map[s
 			continue
 		}
 		v := &CodeView{ID: m.ID, CorpID: m.CorpID, Name: m.Name, State: m.State, Mode: m.Mode, Tags: s.tags,
-			RemarkTemplate: m.RemarkTemplate, Roster: s.roster, welcome: s.welcome, media: map[uint64]string{}}
+			RemarkTemplate: m.RemarkTemplate, Roster: s.roster, UTM: m.UTM, welcome: s.welcome, media: map[uint64]string{}}
 		views[m.CorpID+"\x00"+m.State] = v
 		for _, a := range allAttachments(s.welcome) {
 			if a.MediaAssetID > 0 {

@@ -268,15 +268,20 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	codeName, codeTags := "", []TagRef(nil)
+	var cached *CodeView
+	codeTags := []TagRef(nil)
 	if a.CodeID > 0 {
 		for _, v := range s.cache.snapshot() {
 			if v.ID == a.CodeID {
-				codeName, codeTags = v.Name, v.Tags
+				cached, codeTags = v, v.Tags
 			}
 		}
 	}
-	src, err := s.sourceOf(ctx, j.CorpID, a, codeName)
+	codeName := ""
+	if cached != nil {
+		codeName = cached.Name
+	}
+	src, err := s.sourceOf(ctx, j.CorpID, a, cached)
 	if err != nil {
 		return err
 	}
@@ -358,7 +363,11 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 // sourced from a channel code or a store code carries the code's UTM
 // parameters; a store source also names its store code. A code deleted
 // since leaves them out.
-func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, codeName string) (LeadSource, error) {
+func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached *CodeView) (LeadSource, error) {
+	codeName := ""
+	if cached != nil {
+		codeName = cached.Name
+	}
 	src := LeadSource{Kind: SourceUnknown, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
 		State: a.State, Staff: a.UserID}
 	var utm string
@@ -371,6 +380,11 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, codeNam
 		}
 	}
 	switch {
+	case a.CodeID > 0 && cached != nil:
+		// The code cache holds it (reloaded after every change here, every
+		// 15 s for other replicas'): no read.
+		src.Kind = SourceChannel
+		code(cached.ID, cached.Name, cached.UTM)
 	case a.CodeID > 0:
 		src.Kind = SourceChannel
 		c, err := optional(s.store.GetChannelCode(ctx, corpID, a.CodeID))

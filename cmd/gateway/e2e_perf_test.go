@@ -19,7 +19,7 @@ import (
 // send at most this much to the database. The target is 4 and 20;
 // docs/BENCHMARKS.md says what stands in the way.
 const (
-	maxTransactionsPerScan = 14
+	maxTransactionsPerScan = 12
 	maxStatementsPerScan   = 50
 )
 
