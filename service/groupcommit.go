@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -78,9 +79,7 @@ func (g *groupCommit[T, R]) flush() {
 		for i, w := range batch {
 			items[i] = w.item
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		vals, err := g.commit(ctx, items)
-		cancel()
+		vals, err := g.commitSafely(items)
 		for i, w := range batch {
 			r := groupResult[R]{err: err}
 			if err == nil {
@@ -89,4 +88,21 @@ func (g *groupCommit[T, R]) flush() {
 			w.done <- r
 		}
 	}
+}
+
+// commitSafely runs commit with its own deadline, turning a panic into the
+// batch's error so the queue never stalls.
+func (g *groupCommit[T, R]) commitSafely(items []T) (vals []R, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			vals, err = nil, fmt.Errorf("group commit panic: %v", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	vals, err = g.commit(ctx, items)
+	if err == nil && len(vals) != len(items) {
+		err = fmt.Errorf("group commit: %d answers for %d items", len(vals), len(items))
+	}
+	return vals, err
 }
