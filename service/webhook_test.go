@@ -391,10 +391,11 @@ func TestWebhookDeliveredSignedAndRecorded(t *testing.T) {
 			!strings.HasPrefix(d.Attempts[0].Response, `{"ok":true}`) || d.LastStatusCode != 200 {
 			t.Fatalf("delivery = %+v", d)
 		}
-		if e.metric("gateway_webhook_deliveries_total", "outcome", "delivered") != 1 ||
-			e.metric("gateway_webhook_request_duration_seconds") != 1 || e.metric("gateway_webhook_delivery_lag_seconds") != 1 {
-			t.Fatal("metrics not counted")
-		}
+		// The sender counts once the outcome it recorded is committed.
+		eventually(t, "metrics counted", func() bool {
+			return e.metric("gateway_webhook_deliveries_total", "outcome", "delivered") == 1 &&
+				e.metric("gateway_webhook_request_duration_seconds") == 1 && e.metric("gateway_webhook_delivery_lag_seconds") == 1
+		})
 		// The secret is not shown again.
 		v, _ := e.w.GetEndpoint(context.Background(), "ww1", ep.ID)
 		if v.Secret != "" {
@@ -503,11 +504,10 @@ func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 				t.Fatal("webhook-id changed between attempts")
 			}
 		}
-		e.settle() // the outcome is counted once the row is written
-		if e.metric("gateway_webhook_deliveries_total", "outcome", "failed") != 1 ||
-			e.metric("gateway_webhook_deliveries_total", "outcome", "retried") != 7 {
-			t.Fatal("outcomes not counted")
-		}
+		eventually(t, "outcomes counted", func() bool {
+			return e.metric("gateway_webhook_deliveries_total", "outcome", "failed") == 1 &&
+				e.metric("gateway_webhook_deliveries_total", "outcome", "retried") == 7
+		})
 	})
 }
 
@@ -533,9 +533,9 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 		if !strings.Contains(ds[0].Error, "endpoint disabled") || !strings.Contains(ds[1].Error, "410") {
 			t.Fatalf("deliveries = %+v", ds)
 		}
-		if e.metric("gateway_webhook_endpoints_disabled_total", "reason", "gone") != 1 || e.metric("gateway_webhook_endpoints_disabled") != 1 {
-			t.Fatal("disable not visible in metrics")
-		}
+		eventually(t, "disable visible in metrics", func() bool {
+			return e.metric("gateway_webhook_endpoints_disabled_total", "reason", "gone") == 1 && e.metric("gateway_webhook_endpoints_disabled") == 1
+		})
 		if err := e.w.Replay(context.Background(), "ww1", ds[0].ID); !errors.Is(err, ErrEndpointDisabled) {
 			t.Fatalf("replay to a disabled endpoint: %v", err)
 		}
@@ -796,9 +796,9 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.StatusFailed)
 			return n == 3
 		})
-		if e.metric("gateway_webhook_endpoints_disabled_total", "reason", "failing") != 1 {
-			t.Fatal("not counted")
-		}
+		eventually(t, "disable counted", func() bool {
+			return e.metric("gateway_webhook_endpoints_disabled_total", "reason", "failing") == 1
+		})
 	})
 }
 
