@@ -3,7 +3,6 @@ package handler
 import (
 	"net/http"
 	"net/http/pprof"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,8 +12,8 @@ import (
 // mountProfiling serves Go's profiles under /api/v1/debug/pprof/ to admins,
 // so a slow deployment can be profiled where it runs (docs/API.md).
 func mountProfiling(api *gin.RouterGroup) {
-	api.GET("/debug/pprof/*name", requireRole(service.RoleAdmin), func(c *gin.Context) {
-		name := strings.TrimPrefix(c.Param("name"), "/")
+	serve := func(c *gin.Context) {
+		name := c.Param("name")
 		// pprof.Index reads the profile's name from a /debug/pprof/ path.
 		c.Request.URL.Path = "/debug/pprof/" + name
 		var h http.HandlerFunc
@@ -31,5 +30,7 @@ func mountProfiling(api *gin.RouterGroup) {
 			h = pprof.Index
 		}
 		h(c.Writer, c.Request)
-	})
+	}
+	api.GET("/debug/pprof/", requireRole(service.RoleAdmin), serve)
+	api.GET("/debug/pprof/:name", requireRole(service.RoleAdmin), serve)
 }
