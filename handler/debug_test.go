@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
@@ -75,7 +76,7 @@ func TestAccessLogOfSuccessesIsDebugOnly(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		var buf syncBuffer
 		st := modeltest.Open(t, "sqlite", nil)
-		r := handler.New(handler.Deps{Auth: service.NewAuth(st, nil), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))})
+		r := handler.New(handler.Deps{Clock: clock.Real{}, Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))})
 		srv := httptest.NewServer(r)
 		for _, path := range []string{"/healthz", "/api/v1/me"} {
 			resp, err := http.Get(srv.URL + path)
