@@ -7,6 +7,7 @@ import * as live from './livecodes.js';
 import * as leads from './leads.js';
 import * as contacts from './contacts.js';
 import * as hooks from './webhooks.js';
+import * as tokens from './tokens.js';
 import * as events from './events.js';
 import * as jobs from './jobs.js';
 import * as rules from './rules.js';
@@ -16,7 +17,7 @@ import * as print from './print.js';
 // What each role may do in the console; the API enforces the same.
 const CAN = {
   admin: ['codes', 'createCode', 'editCode', 'deleteCode', 'contacts', 'leads', 'stage', 'funnel', 'rules', 'editRules', 'scoring',
-    'editScoring', 'webhooks', 'events', 'jobs'],
+    'editScoring', 'webhooks', 'tokens', 'events', 'jobs'],
   staff: ['codes', 'createCode', 'contacts', 'leads'],
   viewer: ['codes', 'contacts', 'leads', 'funnel', 'rules', 'scoring'],
   crm: [],
@@ -34,6 +35,7 @@ const NAV = [
   ['#/rules', '标签规则', 'rules'],
   ['#/scoring', '评分', 'scoring'],
   ['#/webhooks', 'Webhooks', 'webhooks'],
+  ['#/tokens', '令牌', 'tokens'],
   ['#/events', '事件', 'events'],
   ['#/jobs', '任务', 'jobs'],
 ];
@@ -62,6 +64,7 @@ const ROUTES = [
   [/^\/scoring$/, 'scoring', scoring.page],
   [/^\/print\/(channel-codes|group-codes|store-codes)\/(\d+)$/, 'codes', print.page],
   [/^\/webhooks$/, 'webhooks', hooks.page],
+  [/^\/tokens$/, 'tokens', tokens.page],
   [/^\/events$/, 'events', events.page],
   [/^\/jobs$/, 'jobs', jobs.page],
 ];

@@ -206,3 +206,36 @@ export function toast(msg) {
 export function msg(m, fallback) {
   return (m && m.text) || fallback || '';
 }
+
+// copyButton copies text to the clipboard; where the clipboard is refused it
+// selects the code element's text and says to copy it by hand.
+export function copyButton(code, text, manual) {
+  const copy = h('button', { type: 'button', class: 'small', text: '复制' });
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      toast('已复制');
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(code);
+      const sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      toast(manual);
+    }
+  });
+  return copy;
+}
+
+// showSecret fills el with a secret shown this once: a title, the secret
+// with a copy button, a hint, and 我已保存 that hides it again.
+export function showSecret(el, { title, secret, hint, manual }) {
+  const code = h('code', { class: 'secret-value', text: secret || '' });
+  el.replaceChildren(
+    h('strong', { text: title }),
+    h('div', { class: 'secret-line' }, code, copyButton(code, secret || '', manual)),
+    h('small', { class: 'muted', text: hint }),
+    h('div', null, h('button', { type: 'button', class: 'small', text: '我已保存', on: { click: () => { el.hidden = true; el.replaceChildren(); } } })));
+  el.hidden = false;
+  el.scrollIntoView({ block: 'nearest' });
+}

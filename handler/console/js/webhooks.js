@@ -1,7 +1,7 @@
 // Webhooks: endpoints (the secret shown once), deliveries, replay.
 
 import { get, post } from './api.js';
-import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast } from './dom.js';
+import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, showSecret } from './dom.js';
 import { pagedTable } from './list.js';
 
 const TYPES = ['lead.created', 'lead.stage_changed', 'lead.qualified', 'contact.added', 'contact.lost', 'contact.erased', 'group.joined'];
@@ -50,7 +50,7 @@ async function endpoints() {
       form.hidden = true;
       form.reset();
       t.add([ep]);
-      showSecret(secret, ep);
+      showEndpointSecret(secret, ep);
     } catch (e) {
       showError(form, formBox, e);
     }
@@ -67,29 +67,9 @@ async function endpoints() {
     box, secret, form, t.el);
 }
 
-function showSecret(el, ep) {
-  const code = h('code', { class: 'secret-value', text: ep.secret || '' });
-  const copy = h('button', { type: 'button', class: 'small', text: '复制' });
-  copy.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(ep.secret);
-      toast('已复制');
-    } catch {
-      const range = document.createRange();
-      range.selectNodeContents(code);
-      const sel = window.getSelection();
-      sel.removeAllRanges();
-      sel.addRange(range);
-      toast('请手动复制选中的密钥');
-    }
-  });
-  el.replaceChildren(
-    h('strong', { text: `端点 ${ep.id} 的签名密钥只显示这一次，请立即保存到 CRM。` }),
-    h('div', { class: 'secret-line' }, code, copy),
-    h('small', { class: 'muted', text: '用它校验 webhook-signature（见 docs/WEBHOOKS.md）。丢失后只能轮换密钥。' }),
-    h('div', null, h('button', { type: 'button', class: 'small', text: '我已保存', on: { click: () => { el.hidden = true; el.replaceChildren(); } } })));
-  el.hidden = false;
-  el.scrollIntoView({ block: 'nearest' });
+function showEndpointSecret(el, ep) {
+  showSecret(el, { title: `端点 ${ep.id} 的签名密钥只显示这一次，请立即保存到 CRM。`, secret: ep.secret, manual: '请手动复制选中的密钥',
+    hint: '用它校验 webhook-signature（见 docs/WEBHOOKS.md）。丢失后只能轮换密钥。' });
 }
 
 async function deliveries() {
