@@ -129,11 +129,16 @@ async function fillToday(codes) {
 
 // ---- the form ----
 
+// weekdayBoxes is a weekday checkbox per day (value 0 = Sunday).
+function weekdayBoxes(weekdays, disabled, label) {
+  const days = new Set(weekdays || []);
+  return h('div', { class: 'weekdays', role: 'group', 'aria-label': label }, WEEKDAYS.map((d, i) =>
+    h('label', { class: 'day' }, h('input', { type: 'checkbox', value: i, checked: days.has(i), disabled, data: { role: 'day' } }), d)));
+}
+
 function shiftRow(s, disabled) {
-  const days = new Set(s.weekdays || []);
   const row = h('div', { class: 'shift' },
-    h('div', { class: 'weekdays', role: 'group', 'aria-label': '星期' }, WEEKDAYS.map((d, i) =>
-      h('label', { class: 'day' }, h('input', { type: 'checkbox', value: i, checked: days.has(i), disabled, data: { role: 'day' } }), d))),
+    weekdayBoxes(s.weekdays, disabled, '星期'),
     h('input', { type: 'text', class: 'time', placeholder: '09:00', value: s.start || '', inputmode: 'numeric', disabled, data: { role: 'start' }, 'aria-label': '开始' }),
     h('span', { text: '–' }),
     h('input', { type: 'text', class: 'time', placeholder: '18:00', value: s.end || '', inputmode: 'numeric', disabled, data: { role: 'end' }, 'aria-label': '结束' }),
@@ -301,6 +306,49 @@ function collectOverrides(form) {
   return out;
 }
 
+// variantRow edits one time-of-day/weekday welcome variant: a name, the
+// weekdays (none: every day), a start–end window (none: all day; an end
+// before the start crosses midnight) and its text. Its attachments are not
+// edited here and are kept as they are.
+function variantRow(v, disabled) {
+  const row = h('fieldset', { class: 'variant card', data: { role: 'variant', keep: JSON.stringify(v.attachments || []) } },
+    h('div', { class: 'variant-line' },
+      h('label', null, '名称', h('input', { type: 'text', value: v.name || '', disabled, placeholder: '如：夜间', data: { role: 'name' } })),
+      weekdayBoxes(v.weekdays, disabled, '星期（不选：每天）'),
+      h('input', { type: 'text', class: 'time', placeholder: '22:00', value: v.start || '', inputmode: 'numeric', disabled, data: { role: 'start' }, 'aria-label': '开始' }),
+      h('span', { text: '–' }),
+      h('input', { type: 'text', class: 'time', placeholder: '08:00', value: v.end || '', inputmode: 'numeric', disabled, data: { role: 'end' }, 'aria-label': '结束' }),
+      disabled ? null : h('button', { type: 'button', class: 'small link', text: '移除', on: { click: () => row.remove() } })),
+    h('label', { class: 'wide' }, '时段欢迎语', h('textarea', { rows: 2, disabled, placeholder: '夜深了，{name}，明早顾问回复您', data: { role: 'text' } }, v.text || '')),
+    (v.attachments || []).length ? h('p', { class: 'muted', text: `${v.attachments.length} 个附件（保留不变）` }) : null);
+  return row;
+}
+
+// collectVariants reads the variant rows, naming each control by its API
+// field path so errors point at it.
+function collectVariants(form) {
+  const out = [];
+  form.querySelectorAll('[data-role="variant"]').forEach((row, i) => {
+    const p = `welcome.variants[${i}]`;
+    const q = (r) => row.querySelector(`[data-role="${r}"]`);
+    row.dataset.field = p;
+    q('name').dataset.field = p + '.name';
+    row.querySelector('.weekdays').dataset.field = p + '.weekdays';
+    q('start').dataset.field = p + '.start';
+    q('end').dataset.field = p + '.end';
+    q('text').dataset.field = p + '.text';
+    const v = {
+      name: q('name').value.trim(),
+      weekdays: [...row.querySelectorAll('[data-role="day"]:checked')].map((x) => Number(x.value)),
+      start: q('start').value.trim(), end: q('end').value.trim(), text: q('text').value,
+    };
+    const attachments = JSON.parse(row.dataset.keep || '[]');
+    if (attachments.length) v.attachments = attachments;
+    out.push(v);
+  });
+  return out;
+}
+
 export async function formPage(ctx) {
   const id = ctx.params[0];
   const code = id ? await get('/channel-codes/' + id) : null;
@@ -328,7 +376,9 @@ export async function formPage(ctx) {
       field({ label: '客户添加时无需验证', name: 'skip_verify', type: 'checkbox', value: code ? code.skip_verify : true, disabled: ro })),
     field({ label: '欢迎语', name: 'welcome.text', type: 'textarea', rows: 3, value: w.text, disabled: ro, wide: true, hint: '{name} 会替换为客户昵称' }),
     attachmentsEditor(w.attachments || [], ro),
-    w.variants && w.variants.length ? h('p', { class: 'muted', text: `另有 ${w.variants.length} 个时段欢迎语（在此保留不变）` }) : null,
+    h('h3', { text: '时段欢迎语（按星期、时间段替换默认欢迎语）' }),
+    h('div', { class: 'variants', id: 'variants', data: { field: 'welcome.variants' } }, (w.variants || []).map((v) => variantRow(v, ro))),
+    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-variant', text: '+ 时段欢迎语', on: { click: () => form.querySelector('#variants').append(variantRow({}, false)) } }),
     utmFields(code && code.utm, ro),
     h('h2', { text: '接待排班' }),
     h('div', { class: 'grid2' },
@@ -350,7 +400,7 @@ export async function formPage(ctx) {
     const spec = {
       name: val(form, 'name'), folder: val(form, 'folder'), description: val(form, 'description'),
       tags: list(val(form, 'tags')), remark_template: val(form, 'remark_template'), skip_verify: val(form, 'skip_verify'),
-      welcome: { ...w, text: val(form, 'welcome.text'), attachments: collectAttachments(form) },
+      welcome: { ...w, text: val(form, 'welcome.text'), attachments: collectAttachments(form), variants: collectVariants(form) },
       roster: collectRoster(form, code && code.roster), utm: readUTM(form),
     };
     if (!code) spec.mode = val(form, 'mode');
