@@ -1,6 +1,6 @@
 // Webhooks: endpoints (the secret shown once), deliveries, replay.
 
-import { get, post } from './api.js';
+import { get, post, patch } from './api.js';
 import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, showSecret } from './dom.js';
 import { pagedTable } from './list.js';
 
@@ -21,6 +21,26 @@ function endpointStatus(e) {
   return badge('启用', 'ok');
 }
 
+// toggleButton disables or enables an endpoint (PATCH enabled).
+function toggleButton(ep) {
+  const b = h('button', { type: 'button', class: 'small', data: { role: 'toggle' } });
+  const label = () => { b.textContent = ep.enabled ? '停用' : '启用'; };
+  label();
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      Object.assign(ep, await patch(`/webhook-endpoints/${ep.id}`, { enabled: !ep.enabled }));
+      b.closest('tr').querySelector('[data-role="status"]').replaceChildren(endpointStatus(ep));
+      label();
+      toast(`端点 ${ep.id} 已${ep.enabled ? '启用' : '停用'}`);
+    } catch (e) {
+      toast('操作失败：' + e.message);
+    }
+    b.disabled = false;
+  });
+  return b;
+}
+
 async function endpoints() {
   const box = errorBox();
   const t = table([
@@ -28,7 +48,8 @@ async function endpoints() {
     { label: 'URL', render: (e) => h('code', { class: 'url', text: e.url }) },
     { label: '说明', render: (e) => e.description || '—' },
     { label: '事件', render: (e) => (e.event_types && e.event_types.length ? e.event_types.map((x) => badge(x, 'tag')) : '全部') },
-    { label: '状态', render: endpointStatus },
+    { label: '状态', render: (e) => h('span', { data: { role: 'status' } }, endpointStatus(e)) },
+    { label: '', cls: 'row-actions', render: toggleButton },
   ], '还没有端点');
   const secret = h('div', { class: 'secret card', id: 'webhook-secret', role: 'alert', hidden: true });
   const form = h('form', { class: 'card form', id: 'endpoint-form', hidden: true },
@@ -78,6 +99,9 @@ async function deliveries() {
     field({ label: '端点 ID', name: 'endpoint', type: 'number' }),
     field({ label: '事件类型', name: 'type', type: 'select', value: '', options: [['', '全部'], ...TYPES.map((x) => [x, x])] }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
+  const detail = h('div', { class: 'card', id: 'delivery-detail', hidden: true });
+  const detailButton = (d) => h('button', { type: 'button', class: 'small', data: { role: 'detail' }, text: '详情',
+    on: { click: () => showDelivery(detail, d.id) } });
   const replayButton = (d) => {
     if (d.status !== 'delivered' && d.status !== 'failed') return '';
     const b = h('button', { type: 'button', class: 'small', text: '重发' });
@@ -105,7 +129,7 @@ async function deliveries() {
       { label: '次数', cls: 'num', render: (d) => String(d.attempts_made) },
       { label: '结果', render: (d) => [d.last_status_code ? `HTTP ${d.last_status_code} ` : '', d.error || ''].join('') || '—' },
       { label: '时间', render: (d) => fmtTime(d.finished_at || d.created_at) },
-      { label: '', cls: 'row-actions', render: replayButton },
+      { label: '', cls: 'row-actions', render: (d) => [detailButton(d), ' ', replayButton(d)] },
     ],
     fetch: async (before) => {
       const res = await get('/webhook-deliveries', { status: val(filter, 'status'), endpoint: val(filter, 'endpoint'), type: val(filter, 'type'), before, limit: 50 });
@@ -113,5 +137,34 @@ async function deliveries() {
     },
   });
   await list.load();
-  return h('div', null, h('h2', { text: '投递记录' }), list.nodes);
+  return h('div', null, h('h2', { text: '投递记录' }), detail, list.nodes);
+}
+
+// showDelivery shows one delivery: its attempts (status, latency, response,
+// error), the next attempt when pending, and the exact payload.
+async function showDelivery(el, id) {
+  const box = errorBox();
+  el.replaceChildren(h('h3', { text: `投递 ${id}` }), box);
+  el.hidden = false;
+  try {
+    const d = await get(`/webhook-deliveries/${id}`);
+    const t = table([
+      { label: '第几次', cls: 'num', render: (a) => String(a.attempt) },
+      { label: '时间', render: (a) => fmtTime(a.at) },
+      { label: 'HTTP', cls: 'num', render: (a) => (a.status_code ? String(a.status_code) : '—') },
+      { label: '耗时', cls: 'num', render: (a) => `${a.latency_ms ?? 0} ms` },
+      { label: '响应', render: (a) => (a.response ? h('code', { text: a.response }) : '—') },
+      { label: '错误', render: (a) => a.error || '—' },
+    ], '还没有尝试');
+    t.add(d.attempts || []);
+    const payload = typeof d.payload === 'string' ? d.payload : JSON.stringify(d.payload, null, 2);
+    el.append(
+      h('p', null, badge(d.status, STATUS_KIND[d.status]), ` ${d.event_type} · webhook-id `, h('code', { text: d.webhook_id || '' }),
+        d.next_attempt_at ? ` · 下次尝试 ${fmtTime(d.next_attempt_at)}` : ''),
+      t.el, h('h4', { text: '内容 payload' }), h('pre', { class: 'payload', text: payload || '' }),
+      h('button', { type: 'button', class: 'small', text: '关闭', on: { click: () => { el.hidden = true; } } }));
+  } catch (e) {
+    showError(null, box, e);
+  }
+  el.scrollIntoView({ block: 'nearest' });
 }
