@@ -42,7 +42,7 @@ func TestExampleFileLoadsAndValidates(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("example invalid: %v", err)
 	}
-	if !cfg.Demo() || cfg.DB.Driver != "sqlite" || cfg.DB.DSN != "gateway.db" || cfg.Dispatcher.Lease != 60*time.Second {
+	if !cfg.Demo() || cfg.DB.Driver != "sqlite" || cfg.DB.DSN != "gateway.db" || cfg.Dispatcher.Lease != 5*time.Second {
 		t.Fatalf("example = %+v", cfg)
 	}
 
