@@ -150,16 +150,12 @@ func (h *channelHandler) sync(c *gin.Context) {
 // qr serves the poster QR: WeCom's own code image for random mode, a QR of
 // the landing URL for precise mode.
 func (h *channelHandler) qr(c *gin.Context) {
-	corp, id, ok := corpAndID(c, h.corps)
+	code, ok := loadItem(c, h.corps, h.codes.Get)
 	if !ok {
 		return
 	}
-	code, err := h.codes.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
 	var png []byte
+	var err error
 	if code.Mode == service.ModePrecise {
 		png, err = qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
 	} else {
@@ -169,7 +165,7 @@ func (h *channelHandler) qr(c *gin.Context) {
 		abortError(c, http.StatusBadGateway, "upstream", "could not get the QR image: "+err.Error(), "")
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="channel-code-%d.png"`, id))
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="channel-code-%d.png"`, code.ID))
 	c.Data(http.StatusOK, "image/png", png)
 }
 

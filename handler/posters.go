@@ -84,16 +84,12 @@ func servePoster(c *gin.Context, p poster.Poster, qrKey string, qrErr error, fil
 // poster serves a channel code's poster: WeCom's own QR in random mode, the
 // landing page's in precise mode.
 func (h *channelHandler) poster(c *gin.Context) {
-	corp, id, ok := corpAndID(c, h.corps)
+	code, ok := loadItem(c, h.corps, h.codes.Get)
 	if !ok {
 		return
 	}
-	code, err := h.codes.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
-		return
-	}
 	var qr image.Image
+	var err error
 	qrKey := code.LandingURL
 	if code.Mode == service.ModePrecise {
 		qr, err = urlQR(code.LandingURL)
@@ -106,36 +102,26 @@ func (h *channelHandler) poster(c *gin.Context) {
 		}
 	}
 	servePoster(c, poster.Poster{Title: code.Name, Text: code.Description, Instruction: scanChannel,
-		Footer: fmt.Sprintf("渠道活码 #%d", code.ID), QR: qr}, qrKey, err, fmt.Sprintf("channel-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("渠道活码 #%d", code.ID), QR: qr}, qrKey, err, fmt.Sprintf("channel-code-%d-poster.png", code.ID))
 }
 
 // poster serves a group code's poster, with the QR of its landing page
 // (stable while the pool's groups change).
 func (h *groupHandler) poster(c *gin.Context) {
-	corp, id, ok := corpAndID(c, h.corps)
+	code, ok := loadItem(c, h.corps, h.groups.Get)
 	if !ok {
-		return
-	}
-	code, err := h.groups.Get(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
 		return
 	}
 	qr, err := urlQR(code.LandingURL)
 	servePoster(c, poster.Poster{Title: orName(code.Title, code.Name), Text: code.Text, Instruction: scanGroup,
-		Footer: fmt.Sprintf("群活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("group-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("群活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("group-code-%d-poster.png", code.ID))
 }
 
 // poster serves a store code's poster, with the QR of its landing page
 // (which finds the nearest store).
 func (h *storeHandler) poster(c *gin.Context) {
-	corp, id, ok := corpAndID(c, h.corps)
+	code, ok := loadItem(c, h.corps, h.stores.GetCode)
 	if !ok {
-		return
-	}
-	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
 		return
 	}
 	instr := scanStore
@@ -144,7 +130,7 @@ func (h *storeHandler) poster(c *gin.Context) {
 	}
 	qr, err := urlQR(code.LandingURL)
 	servePoster(c, poster.Poster{Title: orName(code.Title, code.Name), Instruction: instr,
-		Footer: fmt.Sprintf("门店活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("store-code-%d-poster.png", id))
+		Footer: fmt.Sprintf("门店活码 #%d", code.ID), QR: qr}, code.LandingURL, err, fmt.Sprintf("store-code-%d-poster.png", code.ID))
 }
 
 func orName(title, name string) string {

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -19,6 +20,21 @@ func corpAndID(c *gin.Context, corps []string) (string, uint64, bool) {
 	}
 	id, ok := pathID(c)
 	return corp, id, ok
+}
+
+// loadItem reads an item route's corp and :id and loads that item with get.
+// When any of it fails the request has been answered and ok is false.
+func loadItem[T any](c *gin.Context, corps []string, get func(context.Context, string, uint64) (T, error)) (item T, ok bool) {
+	corp, id, ok := corpAndID(c, corps)
+	if !ok {
+		return item, false
+	}
+	item, err := get(c.Request.Context(), corp, id)
+	if err != nil {
+		renderError(c, err)
+		return item, false
+	}
+	return item, true
 }
 
 // reply renders the outcome of a service call: err in the API's error shape

@@ -228,13 +228,8 @@ func (h *storeHandler) stats(c *gin.Context) {
 // qr serves the poster: a QR of the landing URL (each store's own code is
 // shown by the page once it knows where the customer is).
 func (h *storeHandler) qr(c *gin.Context) {
-	corp, id, ok := corpAndID(c, h.corps)
+	code, ok := loadItem(c, h.corps, h.stores.GetCode)
 	if !ok {
-		return
-	}
-	code, err := h.stores.GetCode(c.Request.Context(), corp, id)
-	if err != nil {
-		renderError(c, err)
 		return
 	}
 	png, err := qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
@@ -242,7 +237,7 @@ func (h *storeHandler) qr(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="store-code-%d.png"`, id))
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="store-code-%d.png"`, code.ID))
 	c.Data(http.StatusOK, "image/png", png)
 }
 
