@@ -127,6 +127,24 @@ export function showError(scope, box, err) {
   }
 }
 
+// onCreate wires a create form: on submit it clears the form's errors and
+// calls create(); when that answers, the form is hidden and reset and the new
+// item goes to done; a refusal shows on the form's fields and in box.
+export function onCreate(form, box, create, done) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form, box);
+    try {
+      const item = await create();
+      form.hidden = true;
+      form.reset();
+      done(item);
+    } catch (e) {
+      showError(form, box, e);
+    }
+  });
+}
+
 export function clearErrors(scope, box) {
   if (box) {
     box.hidden = true;

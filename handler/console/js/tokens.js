@@ -1,7 +1,7 @@
 // Tokens: list, create (the secret shown once), revoke with a confirm.
 
 import { get, post, del } from './api.js';
-import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, showSecret } from './dom.js';
+import { h, field, val, errorBox, showError, onCreate, table, badge, fmtTime, toast, showSecret } from './dom.js';
 
 const ROLES = [['admin', '管理员 admin'], ['staff', '员工 staff'], ['viewer', '只读 viewer'], ['crm', 'CRM crm']];
 
@@ -63,22 +63,15 @@ export async function page() {
       h('button', { type: 'button', text: '取消', on: { click: () => { form.hidden = true; } } })));
   const formBox = errorBox();
   form.querySelector('.error-slot').replaceWith(formBox);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form, formBox);
+  onCreate(form, formBox, () => {
     const body = { name: val(form, 'name'), role: val(form, 'role') };
     if (val(form, 'userid')) body.userid = val(form, 'userid');
     const exp = val(form, 'expires_at');
     if (exp) body.expires_at = Number.isNaN(new Date(exp).getTime()) ? exp : new Date(exp).toISOString();
-    try {
-      const k = await post('/tokens', body);
-      form.hidden = true;
-      form.reset();
-      t.add([k]);
-      showTokenSecret(secret, k);
-    } catch (e) {
-      showError(form, formBox, e);
-    }
+    return post('/tokens', body);
+  }, (k) => {
+    t.add([k]);
+    showTokenSecret(secret, k);
   });
   try {
     const res = await get('/tokens');

@@ -1,7 +1,7 @@
 // Webhooks: endpoints (the secret shown once), deliveries, replay.
 
 import { get, post, patch } from './api.js';
-import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, showSecret } from './dom.js';
+import { h, field, val, errorBox, showError, onCreate, table, badge, fmtTime, toast, showSecret } from './dom.js';
 import { pagedTable } from './list.js';
 
 const TYPES = ['lead.created', 'lead.stage_changed', 'lead.qualified', 'contact.added', 'contact.lost', 'contact.erased', 'group.joined'];
@@ -62,19 +62,10 @@ async function endpoints() {
       h('button', { type: 'button', text: '取消', on: { click: () => { form.hidden = true; } } })));
   const formBox = errorBox();
   form.querySelector('.error-slot').replaceWith(formBox);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form, formBox);
-    try {
-      const ep = await post('/webhook-endpoints', { url: val(form, 'url'), description: val(form, 'description'),
-        event_types: [...form.querySelectorAll('[data-role="type"]:checked')].map((x) => x.value) });
-      form.hidden = true;
-      form.reset();
-      t.add([ep]);
-      showEndpointSecret(secret, ep);
-    } catch (e) {
-      showError(form, formBox, e);
-    }
+  onCreate(form, formBox, () => post('/webhook-endpoints', { url: val(form, 'url'), description: val(form, 'description'),
+    event_types: [...form.querySelectorAll('[data-role="type"]:checked')].map((x) => x.value) }), (ep) => {
+    t.add([ep]);
+    showEndpointSecret(secret, ep);
   });
   try {
     const res = await get('/webhook-endpoints');
