@@ -9,9 +9,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -35,7 +38,25 @@ const demoTokenFile = "demo-admin-token.txt"
 type demoEnv struct {
 	sim *wecomsim.Sim
 	log *slog.Logger
+
+	// statePath is where the simulator's corp is kept between runs (empty
+	// for an in-memory database); dirty is set by every simulator request
+	// and cleared by the save that follows.
+	statePath string
+	dirty     atomic.Bool
+	stop      chan struct{}
+	saved     chan struct{}
+	closeOnce sync.Once
 }
+
+// demoStateFile holds the simulated corp (customers, relations, groups,
+// ways, tags) beside the database, so a restarted demo's simulator knows
+// everything the database refers to.
+const demoStateFile = "demo-wecom-state.json"
+
+// demoSaveEvery is how often a changed simulated corp is written out; a
+// clean stop writes it too.
+const demoSaveEvery = 2 * time.Second
 
 // setupDemo starts the simulator and rewrites cfg to use it as corp "demo".
 func setupDemo(cfg *config.Config, addr string, log *slog.Logger) (*demoEnv, error) {
@@ -65,7 +86,72 @@ func setupDemo(cfg *config.Config, addr string, log *slog.Logger) (*demoEnv, err
 	log.Warn("DEMO MODE: no corp is configured, so the gateway is serving a built-in WeCom simulator as corp \"demo\" " +
 		"under /cgi-bin/ and /sim/. Nothing reaches real WeCom. Configure a corp (see README) for production.")
 	log.Info("web console: sign in with the demo admin token", "url", cfg.PublicURL+"/console/")
-	return &demoEnv{sim: sim, log: log}, nil
+	d := &demoEnv{sim: sim, log: log, stop: make(chan struct{}), saved: make(chan struct{})}
+	if cfg.DB.Driver == "sqlite" && cfg.DB.DSN != ":memory:" {
+		d.statePath = filepath.Join(filepath.Dir(cfg.DB.DSN), demoStateFile)
+		if err := d.load(); err != nil {
+			return nil, err
+		}
+	}
+	go d.saveLoop()
+	return d, nil
+}
+
+// load gives the simulator back the corp an earlier run saved.
+func (d *demoEnv) load() error {
+	b, err := os.ReadFile(d.statePath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("demo simulator state: %w", err)
+	}
+	snap, err := wecomsim.UnmarshalSnapshot(b)
+	if err == nil {
+		err = d.sim.Restore(snap)
+	}
+	if err != nil {
+		return fmt.Errorf("demo simulator state %s: %w (delete it to start the simulated corp afresh)", d.statePath, err)
+	}
+	d.log.Info("demo: the simulator got back the corp of the last run", "path", d.statePath,
+		"customers", len(snap.Customers), "groups", len(snap.Groups), "contact_ways", len(snap.ContactWays))
+	return nil
+}
+
+// save writes the simulated corp out, through a temporary file so a crash
+// mid-write leaves the last good copy.
+func (d *demoEnv) save() error {
+	if d.statePath == "" {
+		return nil
+	}
+	d.dirty.Store(false)
+	b, err := wecomsim.MarshalSnapshot(d.sim.Snapshot())
+	if err != nil {
+		return err
+	}
+	tmp := d.statePath + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, d.statePath)
+}
+
+func (d *demoEnv) saveLoop() {
+	defer close(d.saved)
+	t := time.NewTicker(demoSaveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+			if d.dirty.Load() {
+				if err := d.save(); err != nil {
+					d.log.Warn("demo: could not save the simulator's state", "path", d.statePath, "err", err)
+				}
+			}
+		}
+	}
 }
 
 // afterStore makes sure there is an admin token for the demo and tells the
@@ -94,12 +180,26 @@ func (d *demoEnv) afterStore(ctx context.Context, auth *service.Auth, cfg config
 }
 
 func (d *demoEnv) mount(r *gin.Engine) {
-	h := gin.WrapH(d.sim.Handler())
+	sim := d.sim.Handler()
+	h := gin.WrapH(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sim.ServeHTTP(w, r)
+		d.dirty.Store(true)
+	}))
 	r.Any("/cgi-bin/*path", h)
 	r.Any("/sim/*path", h)
 }
 
-func (d *demoEnv) close() { d.sim.Close() }
+// close stops the simulator's callbacks and writes its corp out.
+func (d *demoEnv) close() {
+	d.closeOnce.Do(func() {
+		d.sim.Close()
+		close(d.stop)
+		<-d.saved
+		if err := d.save(); err != nil {
+			d.log.Warn("demo: could not save the simulator's state", "path", d.statePath, "err", err)
+		}
+	})
+}
 
 func randomAlnum(n int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -100,6 +100,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		if g.demo, err = setupDemo(&g.cfg, addr, log); err != nil {
 			return nil, err
 		}
+		g.closers = append(g.closers, g.demo.close)
 		cfg = g.cfg
 	}
 
