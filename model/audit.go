@@ -88,12 +88,19 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 // (so a first prune of a long history does not hold one huge transaction),
 // and reports how many went.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error) {
-	sub := s.db.Model(&AuditEntry{}).Select("id").Where("at < ?", before).Order("id").Limit(limit)
+	n, err := s.deleteFirst(ctx, &AuditEntry{}, limit, "at < ?", before)
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to prune audit entries: %w", err)
+	}
+	return n, nil
+}
+
+// deleteFirst deletes the first limit rows (by id) of row's table that match
+// the condition, in one statement, and reports how many went.
+func (s *Store) deleteFirst(ctx context.Context, row any, limit int, cond string, args ...any) (int64, error) {
+	sub := s.db.Model(row).Select("id").Where(cond, args...).Order("id").Limit(limit)
 	// MySQL refuses LIMIT inside IN (subquery); one more level of derived
 	// table makes it a materialized set on both stores.
-	res := s.db.WithContext(ctx).Where("id IN (?)", s.db.Table("(?) AS old", sub).Select("id")).Delete(&AuditEntry{})
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: unable to prune audit entries: %w", res.Error)
-	}
-	return res.RowsAffected, nil
+	res := s.db.WithContext(ctx).Where("id IN (?)", s.db.Table("(?) AS old", sub).Select("id")).Delete(row)
+	return res.RowsAffected, res.Error
 }

@@ -341,6 +341,26 @@ func consumeHold(tx *gorm.DB, codeID uint64, day, userID string, at, now time.Ti
 	return tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL", id).Update("consumed_at", now).Error
 }
 
+// PrunePickHolds deletes the holds that no longer count: consumed by their
+// add (which counts in staff_day_counts instead) or expired by before (an
+// expired hold counts for nobody, and an add that arrives later consumes
+// nothing but a hold still live at the add). At most limit rows go per
+// statement, so a first prune of a long history holds no huge transaction.
+// It returns how many rows went.
+func (s *Store) PrunePickHolds(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var total int64
+	for {
+		n, err := s.deleteFirst(ctx, &PickHold{}, limit, "consumed_at IS NOT NULL OR expires_at <= ?", before.UTC())
+		if err != nil {
+			return total, fmt.Errorf("store: unable to prune pick holds: %w", err)
+		}
+		total += n
+		if n < int64(limit) {
+			return total, nil
+		}
+	}
+}
+
 func notFound(err error, what string) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return ErrNotFound

@@ -790,7 +790,8 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 // Tick is run every minute (under a database lease, so by one replica): it
 // requests a rewrite for every random-mode code whose eligible set no longer
 // matches its contact way (a shift began or ended, midnight reset the caps),
-// and re-uploads media whose media_id is about to expire.
+// re-uploads media whose media_id is about to expire, and deletes the
+// precise-mode landing holds that no longer count.
 func (cc *ChannelCodes) Tick(ctx context.Context) error {
 	codes, err := cc.store.ActiveChannelCodes(ctx)
 	if err != nil {
@@ -831,6 +832,13 @@ func (cc *ChannelCodes) Tick(ctx context.Context) error {
 	}
 	if len(assets) > 0 {
 		cc.jobs.Notify()
+	}
+	// Landing picks that count for nobody any more (consumed by their add or
+	// run out) go, so pick_holds keeps only the last few minutes' live picks.
+	if n, err := cc.store.PrunePickHolds(ctx, now, 5000); err != nil {
+		return err
+	} else if n > 0 {
+		cc.log.Debug("pruned landing-page holds", "rows", n)
 	}
 	return nil
 }

@@ -68,6 +68,17 @@ func TestPreciseCapsCannotBeDrainedByPageViews(t *testing.T) {
 		if st, _ := visit(t, code.LandingURL); st != 503 {
 			t.Fatalf("the add did not count: view %d", st)
 		}
+		// The minute's tick deletes the four run-out holds and the consumed
+		// one; the three live holds and the add still fill both caps.
+		if err := e.gw.codes.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.gw.store.PrunePickHolds(ctx, e.clock.Now(), 100); err != nil || n != 0 {
+			t.Fatalf("the tick left %d holds to prune (%v)", n, err)
+		}
+		if st, _ := visit(t, code.LandingURL); st != 503 {
+			t.Fatalf("the tick's prune freed a cap: view %d", st)
+		}
 	})
 }
 

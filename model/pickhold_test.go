@@ -1,0 +1,68 @@
+package model_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
+)
+
+// Pruning deletes the holds that count for nobody (consumed by their add, or
+// expired) and keeps the live ones, which still count toward the cap.
+func TestPrunePickHoldsKeepsOnlyLiveHolds(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		code := &model.ChannelCode{CorpID: "ww1", Name: "p", State: "c:prune", Slug: "prune", Mode: "precise"}
+		if err := st.CreateChannelCode(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		const day = "2026-11-23"
+		hold := func(user string, life time.Duration) {
+			t.Helper()
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
+				return hold(day, user, clock.Now().Add(life))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		counts := func() map[string]int {
+			t.Helper()
+			var out map[string]int
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
+				var err error
+				out, err = counts(day, clock.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		hold("zhangsan", time.Minute)  // runs out
+		hold("lisi", 5*time.Minute)    // consumed by its add
+		hold("wangwu", 5*time.Minute)  // still live at the prune
+		hold("wangwu", 30*time.Second) // runs out
+		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 1, UserID: "lisi", ExternalUserID: "wmL",
+			CodeID: code.ID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(2 * time.Minute)
+		before := counts()
+
+		n, err := st.PrunePickHolds(ctx, clock.Now(), 1) // one row a statement: the batches add up
+		if err != nil || n != 3 {
+			t.Fatalf("pruned %d, %v; want 3 (two expired, one consumed)", n, err)
+		}
+		if after := counts(); after["wangwu"] != 1 || after["lisi"] != 1 || after["zhangsan"] != 0 || len(after) != len(before) {
+			t.Fatalf("counts before %v, after %v: a prune must change no count", before, after)
+		}
+		if n, err := st.PrunePickHolds(ctx, clock.Now(), 100); err != nil || n != 0 {
+			t.Fatalf("second prune: %d, %v", n, err)
+		}
+		clock.Advance(5 * time.Minute)
+		if n, err := st.PrunePickHolds(ctx, clock.Now(), 100); err != nil || n != 1 {
+			t.Fatalf("prune after the last hold ran out: %d, %v", n, err)
+		}
+	})
+}
