@@ -83,7 +83,7 @@ func (h *storeHandler) importStores(c *gin.Context) {
 		defer f.Close()
 		body = f
 	}
-	res, err := h.stores.ImportStores(c.Request.Context(), corp, body)
+	res, err := h.stores.ImportStores(c.Request.Context(), corp, body, h.staff)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

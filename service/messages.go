@@ -162,6 +162,8 @@ var (
 			"is required: this replaces the whole resource (PATCH changes only what it names)", "必填：PUT 替换整个配置（PATCH 只修改给出的字段）"),
 		form("invalid.unknown_tag", `unknown tag "(?P<tag>.*)" \(not in the corp's tag catalogue\)`,
 			`unknown tag "{tag}" (not in the corp's tag catalogue)`, "未知标签“{tag}”（不在企业标签库中）"),
+		form("invalid.not_staff", `"(?P<userid>.*)" is not a staff member of this corp in WeCom \(see GET /api/v1/staff\)`,
+			`"{userid}" is not a staff member of this corp in WeCom (see GET /api/v1/staff)`, "“{userid}”不是本企业的企业微信成员（见员工目录）"),
 		form("invalid.no_channel_code", `no channel code (?P<id>\d+)`, "no channel code {id}", "没有渠道活码 {id}"),
 		form("invalid.no_store", `no store (?P<id>\d+)`, "no store {id}", "没有门店 {id}"),
 		form("invalid.no_action", `a rule needs at least one action`, "a rule needs at least one action", "规则至少需要一个动作"),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -161,10 +162,7 @@ type StaffRef struct {
 }
 
 // Check refuses the first userid that is not a staff member of the corp,
-// naming its field. A userid the cached directory lacks makes it refresh
-// from WeCom (at most once a minute) before it is refused; while the
-// directory cannot be read at all, nothing is refused (WeCom still checks
-// the userids it is given).
+// naming its field (see Unknown).
 func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffRef) error {
 	if d == nil || len(refs) == 0 {
 		return nil
@@ -173,7 +171,33 @@ func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffR
 	for _, r := range refs {
 		ids = append(ids, r.UserID)
 	}
-	missing := func() ([]StaffRef, error) {
+	unknown, err := d.Unknown(ctx, corpID, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if unknown[r.UserID] {
+			return &ValidationError{Field: r.Field, Reason: NotStaffReason(r.UserID)}
+		}
+	}
+	return nil
+}
+
+// NotStaffReason is the reason a userid that is not a staff member is refused.
+func NotStaffReason(userID string) string {
+	return fmt.Sprintf("%q is not a staff member of this corp in WeCom (see GET /api/v1/staff)", userID)
+}
+
+// Unknown reports which of ids are not staff members of the corp. A userid
+// the cached directory lacks makes it refresh from WeCom (at most once a
+// minute) before it is reported; while the directory cannot be read at
+// all, none is (WeCom still checks the userids it is given).
+func (d *StaffDirectory) Unknown(ctx context.Context, corpID string, ids []string) (map[string]bool, error) {
+	if d == nil || len(ids) == 0 {
+		return nil, nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	missing := func() (map[string]bool, error) {
 		known, err := d.store.KnownStaff(ctx, corpID, ids)
 		if err != nil {
 			return nil, err
@@ -182,17 +206,17 @@ func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffR
 		for _, k := range known {
 			set[k] = true
 		}
-		var out []StaffRef
-		for _, r := range refs {
-			if !set[r.UserID] {
-				out = append(out, r)
+		out := map[string]bool{}
+		for _, id := range ids {
+			if !set[id] {
+				out[id] = true
 			}
 		}
 		return out, nil
 	}
 	bad, err := missing()
 	if err != nil || len(bad) == 0 {
-		return err
+		return nil, err
 	}
 	d.mu.Lock()
 	recent := d.clock.Now().Sub(d.tried[corpID]) < staffRetry
@@ -202,13 +226,13 @@ func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffR
 			d.log.Warn("staff directory refresh failed", "corp", corpID, "err", err)
 		}
 		if bad, err = missing(); err != nil || len(bad) == 0 {
-			return err
+			return nil, err
 		}
 	}
 	if l, err := d.store.ListStaff(ctx, corpID); err != nil || len(l) == 0 {
-		return err // never read: nothing to check against
+		return nil, err // never read: nothing to check against
 	}
-	return &ValidationError{Field: bad[0].Field, Reason: fmt.Sprintf("%q is not a staff member of this corp in WeCom (see GET /api/v1/staff)", bad[0].UserID)}
+	return bad, nil
 }
 
 // RosterRefs lists the userids of a roster with their fields, under prefix

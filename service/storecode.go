@@ -479,9 +479,10 @@ var importColumns = map[string][]string{
 }
 
 // ImportStores reads stores from CSV (UTF-8, header row; staff is userids
-// separated by "|"). Rows that fail validation are reported with their line
-// and field; the others are stored together.
-func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reader) (*ImportResult, error) {
+// separated by "|"). Rows that fail validation, or name a userid that dir
+// does not know as a staff member, are reported with their line and field;
+// the others are stored together.
+func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reader, dir *StaffDirectory) (*ImportResult, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -505,6 +506,9 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 	}
 	res := &ImportResult{StoreIDs: []uint64{}, Errors: []ImportError{}}
 	var good []*model.RetailStore
+	var goodLines []int
+	var goodStaff [][]string // each good row's userids
+	var userIDs []string
 	line := 1
 	for {
 		rec, err := cr.Read()
@@ -578,7 +582,30 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 			rowErr(ve.Field, ve.Reason)
 			continue
 		}
-		good = append(good, st)
+		var ids []string
+		for _, m := range roster.Members {
+			ids = append(ids, m.UserID)
+		}
+		good, goodLines, goodStaff = append(good, st), append(goodLines, line), append(goodStaff, ids)
+		userIDs = append(userIDs, ids...)
+	}
+	// Every userid of the file is checked against the directory at once.
+	unknown, err := dir.Unknown(ctx, corpID, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	if len(unknown) > 0 {
+		kept := good[:0]
+		for i, st := range good {
+			bad := slices.IndexFunc(goodStaff[i], func(u string) bool { return unknown[u] })
+			if bad < 0 {
+				kept = append(kept, st)
+				continue
+			}
+			res.Errors = append(res.Errors, ImportError{Row: goodLines[i], Field: "staff", Message: NotStaffReason(goodStaff[i][bad])})
+		}
+		good = kept
+		slices.SortStableFunc(res.Errors, func(a, b ImportError) int { return a.Row - b.Row })
 	}
 	if err := s.store.CreateRetailStores(ctx, good); err != nil {
 		return nil, err

@@ -275,20 +275,27 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 			"越界店,某路,上海市,上海市,95,121.4,zhangsan,\n" +
 			"无人店,某路,上海市,上海市,31.2,121.4,,\n" +
 			"杭州店,西湖区,浙江省,杭州市,30.2741,120.1551,wangwu," + group.ChatID + "\n" +
-			"假群店,某路,上海市,上海市,31.2,121.4,zhangsan,wrnope\n"
-		req, _ := http.NewRequest("POST", e.base+"/api/v1/stores/import", bytes.NewBufferString(csv))
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		req.Header.Set("Content-Type", "text/csv")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+			"假群店,某路,上海市,上海市,31.2,121.4,zhangsan,wrnope\n" +
+			"幽灵店,某路,上海市,上海市,31.2,121.4,zhangsan|ghost,\n"
+		importCSV := func(lang, csv string) service.ImportResult {
+			t.Helper()
+			req, _ := http.NewRequest("POST", e.base+"/api/v1/stores/import", bytes.NewBufferString(csv))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Accept-Language", lang)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res service.ImportResult
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err := jsonUnmarshal(b, &res); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("import: %d %s", resp.StatusCode, b)
+			}
+			return res
 		}
-		var res service.ImportResult
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err := jsonUnmarshal(b, &res); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("import: %d %s", resp.StatusCode, b)
-		}
+		res := importCSV("en", csv)
 		type rowErr struct {
 			row   int
 			field string
@@ -297,9 +304,18 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 		for _, er := range res.Errors {
 			got = append(got, rowErr{er.Row, er.Field})
 		}
-		want := []rowErr{{3, "latitude"}, {4, "name"}, {5, "latitude"}, {6, "staff.members"}, {8, "group_chat_id"}}
-		if res.Imported != 2 || res.Failed != 5 || fmt.Sprint(got) != fmt.Sprint(want) {
+		want := []rowErr{{3, "latitude"}, {4, "name"}, {5, "latitude"}, {6, "staff.members"}, {8, "group_chat_id"}, {9, "staff"}}
+		if res.Imported != 2 || res.Failed != 6 || fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("import = %+v (errors %v), want 2 imported and errors %v", res, got, want)
+		}
+		// A userid that is not a staff member is named, in either language.
+		if m := res.Errors[5].Message; !strings.Contains(m, `"ghost" is not a staff member`) {
+			t.Fatalf("English row error: %q", m)
+		}
+		zh := importCSV("zh-CN", "name,latitude,longitude,staff\n幽灵店,31.2,121.4,ghost\n")
+		if zh.Imported != 0 || len(zh.Errors) != 1 || zh.Errors[0].Row != 2 || zh.Errors[0].Field != "staff" ||
+			zh.Errors[0].Message != "“ghost”不是本企业的企业微信成员（见员工目录）" {
+			t.Fatalf("Chinese row error: %+v", zh)
 		}
 		var xjh service.RetailStore
 		e.api("GET", fmt.Sprintf("/api/v1/stores/%d", res.StoreIDs[0]), nil, &xjh)
@@ -308,10 +324,10 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 		}
 
 		// A file without the needed columns is refused whole.
-		req, _ = http.NewRequest("POST", e.base+"/api/v1/stores/import", bytes.NewBufferString("name,city\n某店,上海市\n"))
+		req, _ := http.NewRequest("POST", e.base+"/api/v1/stores/import", bytes.NewBufferString("name,city\n某店,上海市\n"))
 		req.Header.Set("Authorization", "Bearer "+e.token)
-		resp, _ = http.DefaultClient.Do(req)
-		b, _ = io.ReadAll(resp.Body)
+		resp, _ := http.DefaultClient.Do(req)
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 400 || !strings.Contains(string(b), `"field":"file"`) {
 			t.Fatalf("bad header: %d %s", resp.StatusCode, b)
