@@ -109,6 +109,7 @@ type AddRecord struct {
 // count for CountDay after the add.
 func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count int, contactID uint64, err error) {
 	now := s.Now()
+	var fin *TxFinish
 	err = retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var c Contact
@@ -174,7 +175,13 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 					return err
 				}
 			}
-			return enqueueJobs(tx, now, r.Jobs)
+			if err := enqueueJobs(tx, now, r.Jobs); err != nil {
+				return err
+			}
+			// The event's outcome, when the queue lets this transaction
+			// write it (model.WithFinish).
+			fin, err = s.finishInTx(ctx, tx)
+			return err
 		})
 	})
 	if errors.Is(err, errAlreadyApplied) {
@@ -183,6 +190,7 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 	if err != nil {
 		return false, 0, 0, fmt.Errorf("store: unable to record add: %w", err)
 	}
+	committed(fin)
 	return true, count, contactID, nil
 }
 

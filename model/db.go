@@ -38,6 +38,8 @@ type Store struct {
 	dialect string
 	clock   clock.Clock
 	counter *statementCounter
+	// subs holds the webhook endpoints' subscriptions for the outbox.
+	subs subscriptions
 }
 
 // Open connects to sqlite (dsn is a file path, or ":memory:") or mysql (a

@@ -114,9 +114,9 @@ func (s *Store) emit(tx *gorm.DB, es ...OutboxEvent) error {
 		}
 		eps, ok := byCorp[e.CorpID]
 		if !ok {
-			if err := tx.Select("id", "event_types", "version").Where("corp_id = ? AND enabled = ? AND deleted_at IS NULL", e.CorpID, true).
-				Order("id").Find(&eps).Error; err != nil {
-				return fmt.Errorf("store: unable to read webhook endpoints: %w", err)
+			var err error
+			if eps, err = s.subscribed(tx, e.CorpID); err != nil {
+				return err
 			}
 			byCorp[e.CorpID] = eps
 		}

@@ -168,25 +168,28 @@ func (s *Store) finish(ctx context.Context, table string, id uint64, owner, stat
 // when row i's lease was no longer owner's; err fails them all.
 func (s *Store) finishMany(ctx context.Context, table, owner string, outs []Outcome) (lost []error, err error) {
 	now := s.Now()
-	return s.eachInOneTx(ctx, table, outs, func(tx *gorm.DB, o Outcome) *gorm.DB {
-		if table == "jobs" {
-			// A job flagged to rerun while it ran goes back to pending. The
-			// statement reads the flag and writes the outcome under the
-			// row's lock, so a concurrent RearmJob is either seen here or
-			// sees the finished row. MySQL assigns left to right, each
-			// assignment seeing the ones before it, so rerun is cleared last.
-			return tx.Exec(`UPDATE jobs SET
+	return s.eachInOneTx(ctx, table, outs, func(tx *gorm.DB, o Outcome) *gorm.DB { return finishRow(tx, table, o, owner, now) })
+}
+
+// finishRow writes one claimed row's outcome while owner holds its lease.
+func finishRow(tx *gorm.DB, table string, o Outcome, owner string, now time.Time) *gorm.DB {
+	if table == "jobs" {
+		// A job flagged to rerun while it ran goes back to pending. The
+		// statement reads the flag and writes the outcome under the
+		// row's lock, so a concurrent RearmJob is either seen here or
+		// sees the finished row. MySQL assigns left to right, each
+		// assignment seeing the ones before it, so rerun is cleared last.
+		return tx.Exec(`UPDATE jobs SET
   status = CASE WHEN rerun THEN ? ELSE ? END,
   available_at = CASE WHEN rerun THEN ? ELSE available_at END,
   attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
   error = ?, processed_at = ?, lease_owner = '', lease_until = NULL, rerun = ?
 WHERE id = ? AND status = ? AND lease_owner = ?`,
-				StatusPending, o.Status, now, truncate(o.Reason, 1024), now, false, o.ID, StatusProcessing, owner)
-		}
-		return tx.Table(table).Where("id = ? AND status = ? AND lease_owner = ?", o.ID, StatusProcessing, owner).
-			Updates(map[string]any{"status": o.Status, "error": truncate(o.Reason, 1024), "processed_at": now,
-				"lease_owner": "", "lease_until": nil})
-	})
+			StatusPending, o.Status, now, truncate(o.Reason, 1024), now, false, o.ID, StatusProcessing, owner)
+	}
+	return tx.Table(table).Where("id = ? AND status = ? AND lease_owner = ?", o.ID, StatusProcessing, owner).
+		Updates(map[string]any{"status": o.Status, "error": truncate(o.Reason, 1024), "processed_at": now,
+			"lease_owner": "", "lease_until": nil})
 }
 
 // eachInOneTx runs one update per outcome, in id order (two batches lock

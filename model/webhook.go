@@ -127,6 +127,7 @@ func (WebhookAttempt) TableName() string { return "webhook_attempts" }
 
 // CreateWebhookEndpoint stores a new endpoint.
 func (s *Store) CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error {
+	defer s.endpointsChanged()
 	now := s.Now()
 	e.CreatedAt, e.UpdatedAt = now, now
 	if e.EventTypes == "" {
@@ -165,6 +166,7 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, corpID string) ([]Webh
 // Disabling it fails its pending deliveries (they can be replayed once it is
 // enabled again); enabling it clears the record of why it was disabled.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, corpID string, id uint64, fn func(e *WebhookEndpoint) error) (*WebhookEndpoint, error) {
+	defer s.endpointsChanged()
 	var out WebhookEndpoint
 	err := retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -212,6 +214,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, corpID string, id uin
 // DeleteWebhookEndpoint hides an endpoint and fails its pending deliveries;
 // the rows stay so the delivery history keeps its meaning.
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, corpID string, id uint64) error {
+	defer s.endpointsChanged()
 	err := retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			now := s.Now()
@@ -422,6 +425,12 @@ func (s *Store) RecordWebhookAttempts(ctx context.Context, recs []WebhookAttempt
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to record webhook attempts: %w", err)
+	}
+	for _, o := range out {
+		if o.Disabled {
+			s.endpointsChanged()
+			break
+		}
 	}
 	return out, nil
 }

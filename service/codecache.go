@@ -21,6 +21,7 @@ type CodeView struct {
 	ID             uint64
 	CorpID         string
 	Name           string
+	Folder         string
 	State          string
 	Mode           string
 	Tags           []TagRef
@@ -217,7 +218,7 @@ func (c *CodeCache) build(ctx context.Context, codes []model.ChannelCode) (map[s
 			c.log.Error("skip corrupt channel code", "id", m.ID, "err", err)
 			continue
 		}
-		v := &CodeView{ID: m.ID, CorpID: m.CorpID, Name: m.Name, State: m.State, Mode: m.Mode, Tags: s.tags,
+		v := &CodeView{ID: m.ID, CorpID: m.CorpID, Name: m.Name, Folder: m.Folder, State: m.State, Mode: m.Mode, Tags: s.tags,
 			RemarkTemplate: m.RemarkTemplate, Roster: s.roster, UTM: m.UTM, welcome: s.welcome, media: map[uint64]string{}}
 		views[m.CorpID+"\x00"+m.State] = v
 		for _, a := range allAttachments(s.welcome) {

@@ -116,9 +116,15 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		}
 	}
 	rec.Events = func(contact *model.Contact) []model.OutboxEvent {
-		return []model.OutboxEvent{contactAddedEvent(rec, contact)}
+		return []model.OutboxEvent{contactAddedEvent(rec, contact, code)}
 	}
-	applied, count, _, err := c.store.RecordAdd(ctx, rec)
+	rctx := ctx
+	if code != nil && code.Mode == ModeRandom && hasCap(code.Roster, ev.UserID) {
+		// A capped member may need the way rewritten after the add: the
+		// event is finished after that, not with the add.
+		rctx = model.WithoutFinish(ctx)
+	}
+	applied, count, _, err := c.store.RecordAdd(rctx, rec)
 	if err != nil {
 		return err
 	}
@@ -133,6 +139,16 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 		}
 	}
 	return nil
+}
+
+// hasCap reports whether a member of the roster has a daily cap.
+func hasCap(r Roster, userID string) bool {
+	for _, m := range r.Members {
+		if m.UserID == userID {
+			return m.DailyCap > 0
+		}
+	}
+	return false
 }
 
 func capReached(r Roster, userID string, count int) bool {

@@ -40,6 +40,7 @@ type Dispatcher struct {
 func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wakes, clk clock.Clock, opts DispatcherOptions) *Dispatcher {
 	d := &Dispatcher{handlers: handlers}
 	d.pool = newPool("dispatcher", queueOps{
+		table: model.TableEvents,
 		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
 			rows, err := store.ClaimEvents(ctx, owner, lease, n)
 			items := make([]queueItem, len(rows))

@@ -42,6 +42,7 @@ type JobRunner struct {
 func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, yieldTo *Dispatcher, clk clock.Clock, opts PoolOptions) *JobRunner {
 	r := &JobRunner{handlers: handlers}
 	r.pool = newPool("jobs", queueOps{
+		table: model.TableJobs,
 		claim: func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error) {
 			rows, err := store.ClaimJobs(ctx, owner, lease, n, deadlineOnly)
 			items := make([]queueItem, len(rows))

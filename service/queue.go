@@ -65,6 +65,9 @@ type queueItem struct {
 
 // queueOps adapts one queue table to the pool.
 type queueOps struct {
+	// table, when set, is the queue table whose rows a handler's last
+	// business transaction may finish itself (model.WithFinish).
+	table string
 	// claim leases up to n items, the deadline lane first; deadlineOnly
 	// claims that lane alone.
 	claim  func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error)
@@ -410,7 +413,22 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	status, reason := StatusProcessed, ""
 	var retryErr error
 	deferred := false
-	err := p.safeHandle(ctx, it)
+	hctx, fin := ctx, (*model.TxFinish)(nil)
+	if p.ops.table != "" {
+		hctx, fin = model.WithFinish(ctx, p.ops.table, it.ID, p.owner)
+	}
+	err := p.safeHandle(hctx, it)
+	if fin != nil && fin.Done {
+		// The handler's last transaction wrote the outcome with its work.
+		if err != nil {
+			p.log.Warn("handler failed after its outcome was recorded", "id", it.ID, "type", it.Type, "err", err)
+		}
+		if fin.Status == StatusFailed {
+			p.log.Error("failed", "id", it.ID, "type", it.Type, "reason", fin.Reason)
+		}
+		p.ops.count(it, fin.Status)
+		return
+	}
 	var ign *ignoreError
 	var perm *permanentError
 	switch {

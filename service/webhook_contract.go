@@ -182,8 +182,8 @@ func webhookContact(c *model.Contact) WebhookContact {
 }
 
 // contactSource names a relation's source: its kind, and the channel code
-// it came through with the code's name and folder.
-func contactSource(r model.OutboxReader, kind string, codeID uint64, state string) (WebhookContactSource, error) {
+// it came through with the code's name and folder, as label reads them.
+func contactSource(label func(codeID uint64) (name, folder string, err error), kind string, codeID uint64, state string) (WebhookContactSource, error) {
 	src := WebhookContactSource{Kind: kind, State: state, CodeID: codeID}
 	if codeID == 0 {
 		if src.Kind == "" {
@@ -195,15 +195,20 @@ func contactSource(r model.OutboxReader, kind string, codeID uint64, state strin
 		src.Kind = SourceChannel
 	}
 	var err error
-	src.CodeName, src.CodeFolder, err = r.ChannelCodeLabel(codeID)
+	src.CodeName, src.CodeFolder, err = label(codeID)
 	return src, err
 }
 
-// contactAddedEvent is the contact.added of an add.
-func contactAddedEvent(rec model.AddRecord, c *model.Contact) model.OutboxEvent {
+// contactAddedEvent is the contact.added of an add; code is the add's
+// channel code as the caller holds it (nil: read its label).
+func contactAddedEvent(rec model.AddRecord, c *model.Contact, code *CodeView) model.OutboxEvent {
 	contact := webhookContact(c)
 	return webhookEvent(rec.CorpID, EventContactAdded, "contact:"+rec.ExternalUserID, rec.At, func(r model.OutboxReader, _ int) (any, error) {
-		src, err := contactSource(r, rec.Source, rec.CodeID, rec.State)
+		label := r.ChannelCodeLabel
+		if code != nil && code.ID == rec.CodeID {
+			label = func(uint64) (string, string, error) { return code.Name, code.Folder, nil }
+		}
+		src, err := contactSource(label, rec.Source, rec.CodeID, rec.State)
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +224,7 @@ func contactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEve
 		if err != nil {
 			return nil, err
 		}
-		src, err := contactSource(r, "", rel.CodeID, rel.State)
+		src, err := contactSource(r.ChannelCodeLabel, "", rel.CodeID, rel.State)
 		if err != nil {
 			return nil, err
 		}
