@@ -246,13 +246,18 @@ func (d *demoEnv) restoreWays(ctx context.Context, store *model.Store) error {
 		_ = json.Unmarshal([]byte(w.WeComUsers), &users)
 		ways = append(ways, wecomsim.ContactWay{ConfigID: w.ConfigID, QRCode: w.QRCode, State: w.State, SkipVerify: true, User: users})
 	}
+	restored := 0
 	for _, w := range ways {
+		if _, ok := d.sim.ContactWay(w.ConfigID); ok {
+			continue // the saved corp has it
+		}
 		if err := d.sim.RestoreContactWay(w); err != nil {
 			return err
 		}
+		restored++
 	}
-	if len(ways) > 0 {
-		d.log.Info("demo: the simulator got back the contact ways of the database", "ways", len(ways))
+	if restored > 0 {
+		d.log.Info("demo: the simulator got back contact ways from the database that its saved corp lacked", "ways", restored)
 	}
 	return nil
 }

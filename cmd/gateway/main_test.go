@@ -224,3 +224,19 @@ func TestServeWithADatabaseAndNoCorpRefusesToStart(t *testing.T) {
 		})
 	}
 }
+
+// -h, --help and help list every command (a newcomer's first try), not
+// only serve's flags; a command's -h ends with that list too.
+func TestHelpListsTheCommands(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"token", "create", "-h"}} {
+		var out, errw bytes.Buffer
+		if code := run(context.Background(), args, &out, &errw, func(string) string { return "" }); code != 0 {
+			t.Fatalf("%v: exit %d (%s)", args, code, errw.String())
+		}
+		for _, cmd := range []string{"gateway migrate", "gateway token create", "gateway webhook-test"} {
+			if !strings.Contains(out.String(), cmd) {
+				t.Fatalf("%v: the help lacks %q:\n%s", args, cmd, out.String())
+			}
+		}
+	}
+}
