@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -59,4 +60,19 @@ func (s *Store) UpdateBudget(ctx context.Context, name string, fn func(state []b
 		return fmt.Errorf("store: unable to update budget %s: %w", name, err)
 	}
 	return nil
+}
+
+// BudgetStates returns the states of the budgets whose names begin with
+// prefix, by name: one plain read, no lock.
+func (s *Store) BudgetStates(ctx context.Context, prefix string) (map[string][]byte, error) {
+	var rows []APIBudget
+	esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(prefix)
+	if err := s.db.WithContext(ctx).Select("name", "state").Where("name LIKE ? ESCAPE '!'", esc+"%").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to read budgets %s: %w", prefix, err)
+	}
+	out := make(map[string][]byte, len(rows))
+	for _, r := range rows {
+		out[r.Name] = []byte(r.State)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
 )
 
 // Metrics are the gateway's Prometheus collectors, registered on a registry
@@ -92,5 +93,31 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.txDesc, prometheus.CounterValue, float64(n.Transactions))
 	for _, op := range model.StatementOps {
 		ch <- prometheus.MustNewConstMetric(c.statements, prometheus.CounterValue, float64(n.Statements[op]), op)
+	}
+}
+
+// RegisterWeComMetrics registers gateway_wecom_api_held_seconds{corp,api}:
+// how long each API of each corp is still held after WeCom answered 45009
+// or 45033 (0: not held), whichever replica was answered, read at scrape
+// time from the clients.
+func RegisterWeComMetrics(reg prometheus.Registerer, clients map[string]*wecom.Client) {
+	reg.MustRegister(&holdCollector{clients: clients,
+		desc: prometheus.NewDesc("gateway_wecom_api_held_seconds",
+			"Seconds until the rate-limit hold of a WeCom API ends after a 45009/45033 answered to any replica (0: not held).",
+			[]string{"corp", "api"}, nil)})
+}
+
+type holdCollector struct {
+	clients map[string]*wecom.Client
+	desc    *prometheus.Desc
+}
+
+func (c *holdCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *holdCollector) Collect(ch chan<- prometheus.Metric) {
+	for corp, cl := range c.clients {
+		for _, s := range cl.Budgets() {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, s.HeldFor.Seconds(), corp, s.API)
+		}
 	}
 }

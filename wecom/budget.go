@@ -11,8 +11,8 @@ import (
 
 // Default budgets stay under WeCom's limits per corp and API (10,000 calls a
 // minute, 150,000 an hour) so that the gateway never provokes 45009 itself.
-// With a BudgetStore the budget is shared by every replica of the corp;
-// without one it is per process.
+// With a BudgetStore the budget, and the hold after a 45009, are shared by
+// every replica of the corp; without one they are per process.
 const (
 	DefaultPerMinute = 9000
 	DefaultPerHour   = 140000
@@ -85,6 +85,8 @@ type BudgetStatus struct {
 	RemainingHour   int
 	// HeldUntil is when a 45009 hold ends; zero when the API is not held.
 	HeldUntil time.Time
+	// HeldFor is how long the hold has left; zero when not held.
+	HeldFor time.Duration
 }
 
 // Remaining is the number of calls that may go now.
@@ -116,6 +118,7 @@ type budget struct {
 	holdFirst time.Duration
 	holdMax   time.Duration
 	shared    *sharedBudgets // nil: the budget is this process's alone
+	holds     *sharedHolds   // nil: a 45009 holds this process only
 
 	mu   sync.Mutex
 	apis map[string]*apiBudget
@@ -135,6 +138,7 @@ type hold struct {
 	step    time.Duration // the current rest
 	probing bool          // a probe is in flight
 	probeAt time.Time     // when the last probe went
+	gen     int64         // the last shared state applied (sharedHolds)
 }
 
 func (h *hold) active() bool { return !h.until.IsZero() }
@@ -171,6 +175,12 @@ func (b *budget) api(name string) *apiBudget {
 // probe reports that the call is the held API's probe: its answer must be
 // passed to answered.
 func (b *budget) take(ctx context.Context, api string, now, deadline time.Time) (probe bool, err error) {
+	if b.holds != nil {
+		st := b.holds.get(ctx, api, now)
+		b.mu.Lock()
+		b.adopt(b.api(api), st, now)
+		b.mu.Unlock()
+	}
 	if probe, err = b.takeLocal(api, now, deadline); err != nil || b.shared == nil {
 		return probe, err
 	}
@@ -216,12 +226,14 @@ func (b *budget) takeLocal(api string, now, deadline time.Time) (probe bool, err
 
 // answered applies what WeCom said to a call of api: a rate limit (45009)
 // starts a hold, or doubles it when the call was the probe; any other answer
-// to a probe lifts the hold. noAnswer: the call got no answer at all.
+// to a probe lifts the hold. noAnswer: the call got no answer at all. With
+// shared holds, a hold begun, doubled or lifted is written for the other
+// replicas before the caller hears of it.
 func (b *budget) answered(api string, probe, limited, noAnswer bool, now time.Time) (retryAfter time.Duration) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	a := b.api(api)
 	h := &a.hold
+	changed := true
 	switch {
 	case limited && !h.active():
 		h.step, h.until = b.holdFirst, now.Add(b.holdFirst)
@@ -230,15 +242,55 @@ func (b *budget) answered(api string, probe, limited, noAnswer bool, now time.Ti
 		h.until, h.probing = now.Add(h.step), false
 	case limited:
 		// A call that left before the hold began: the hold stands.
+		changed = false
 	case probe && noAnswer:
 		h.probing = false
+		changed = false
 	case h.active() && !noAnswer:
-		*h = hold{}
+		*h = hold{gen: h.gen}
+	default:
+		changed = false
 	}
+	mine := holdState{Gen: h.gen}
+	if h.active() {
+		mine.Until, mine.Step = h.until.UnixNano(), int64(h.step)
+	}
+	b.mu.Unlock()
+	if changed && b.holds != nil {
+		if st, ok := b.holds.publish(api, mine, now); ok {
+			b.mu.Lock()
+			b.adopt(a, st, now)
+			b.mu.Unlock()
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if h.active() {
 		return max(h.until.Sub(now), 0)
 	}
 	return 0
+}
+
+// adopt applies a shared hold state this process has not applied yet (b.mu
+// held): a longer hold than its own is taken up (a hold already over is
+// not: this replica finds out for itself with its next call), and a hold
+// lifted by another replica's probe is lifted here too.
+func (b *budget) adopt(a *apiBudget, st holdState, now time.Time) {
+	h := &a.hold
+	if st.Gen <= h.gen {
+		return
+	}
+	h.gen = st.Gen
+	if st.Until == 0 {
+		if h.active() {
+			*h = hold{gen: h.gen}
+		}
+		return
+	}
+	if until := time.Unix(0, st.Until); until.After(now) && until.After(h.until) {
+		h.until = until
+		h.step = max(h.step, time.Duration(st.Step), b.holdFirst)
+	}
 }
 
 func (b *budget) status(api string, now time.Time) BudgetStatus {
@@ -257,16 +309,25 @@ func (b *budget) statusLocked(api string, now time.Time) BudgetStatus {
 		RemainingHour:   max(0, a.hour.limit-a.hour.count(now)),
 	}
 	if a.hold.active() && now.Before(a.hold.until) {
-		s.HeldUntil = a.hold.until
+		s.HeldUntil, s.HeldFor = a.hold.until, a.hold.until.Sub(now)
 		s.RemainingMinute, s.RemainingHour = 0, 0
 	}
 	return s
 }
 
-// statuses reports every API in names plus any other API used so far.
+// statuses reports every API in names plus any other API used so far,
+// with the holds other replicas shared.
 func (b *budget) statuses(names []string, now time.Time) []BudgetStatus {
+	if b.holds != nil {
+		b.holds.refresh(context.Background(), now)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.holds != nil {
+		for _, n := range names {
+			b.adopt(b.api(n), b.holds.state(n), now)
+		}
+	}
 	seen := map[string]bool{}
 	var all []string
 	for _, n := range names {

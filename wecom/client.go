@@ -161,8 +161,8 @@ type ClientConfig struct {
 	// Budget is the calls per API we allow ourselves (default 9000/min,
 	// under WeCom's 10,000).
 	Budget BudgetConfig
-	// BudgetStore shares Budget among every replica of the corp (nil: the
-	// budget is this process's alone).
+	// BudgetStore shares Budget, and the hold after a 45009, among every
+	// replica of the corp (nil: both are this process's alone).
 	BudgetStore BudgetStore
 	// RefreshBefore: refresh the token this long before it expires
 	// (default 5 min).
@@ -217,6 +217,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	b := newBudget(cfg.Budget)
 	if cfg.BudgetStore != nil {
 		b.shared = newSharedBudgets(cfg.BudgetStore, cfg.CorpID, cfg.Logger)
+		b.holds = newSharedHolds(cfg.BudgetStore, cfg.CorpID, cfg.Logger)
 	}
 	ts := &tokenSource{
 		corpID:        cfg.CorpID,

@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-// BudgetStore shares a corp's per-API call budgets among the gateway's
-// replicas, so that together they stay under WeCom's limit (the gateway
-// implements it on its database). UpdateBudget runs fn on the named state
-// while every other replica waits, and stores what fn returns.
+// BudgetStore shares a corp's per-API call budgets and 45009 holds among
+// the gateway's replicas, so that together they stay under WeCom's limit
+// and all rest when WeCom refuses one of them (the gateway implements it on
+// its database). UpdateBudget runs fn on the named state while every other
+// replica waits, and stores what fn returns; BudgetStates reads the states
+// whose names begin with prefix, without a lock.
 type BudgetStore interface {
 	UpdateBudget(ctx context.Context, name string, fn func(state []byte) ([]byte, error)) error
+	BudgetStates(ctx context.Context, prefix string) (map[string][]byte, error)
 }
 
 const (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,6 +174,7 @@ type fleet struct {
 	ctl      *wecomsim.Control
 	addrs    []string
 	gateways []*child
+	wecom    []*apiRecorder // each gateway's own way to the simulator
 	token    string
 	crm      *crmReceiver
 	store    *model.Store // the test's own connection, for checks
@@ -202,6 +205,7 @@ func startFleet(t *testing.T, driver string, replicas int) *fleet {
 		"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true", "GATEWAY_LOG_LEVEL=warn"}
 	for range replicas {
 		f.addrs = append(f.addrs, freeAddr(t))
+		f.wecom = append(f.wecom, newAPIRecorder(t, simURL))
 	}
 	f.gateways = make([]*child, replicas)
 	for i := range replicas {
@@ -235,8 +239,98 @@ func (f *fleet) start(i int) {
 	f.t.Helper()
 	addr := f.addrs[i]
 	f.gateways[i] = startChild(f.t, fmt.Sprintf("gateway %d", i), f.gwBin,
-		append([]string{"GATEWAY_LISTEN=" + addr, "GATEWAY_PUBLIC_URL=http://" + addr}, f.env...))
+		append(f.env, "GATEWAY_LISTEN="+addr, "GATEWAY_PUBLIC_URL=http://"+addr, "GATEWAY_WECOM_API_BASE="+f.wecom[i].srv.URL))
 	waitHTTP(f.t, f.gateways[i], "http://"+addr+"/readyz")
+}
+
+// apiRecorder stands between one gateway and the simulator and notes every
+// API call it makes with WeCom's errcode, so a test knows which replica
+// called.
+type apiRecorder struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls []apiCall
+}
+
+type apiCall struct {
+	API     string // e.g. externalcontact/send_welcome_msg
+	ErrCode int
+	At      time.Time
+}
+
+func newAPIRecorder(t *testing.T, target string) *apiRecorder {
+	t.Helper()
+	u, _ := url.Parse(target)
+	r := &apiRecorder{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		api, ok := strings.CutPrefix(resp.Request.URL.Path, "/cgi-bin/")
+		if !ok {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		var out struct {
+			ErrCode int `json:"errcode"`
+		}
+		_ = json.Unmarshal(b, &out)
+		r.mu.Lock()
+		r.calls = append(r.calls, apiCall{API: api, ErrCode: out.ErrCode, At: time.Now()})
+		r.mu.Unlock()
+		return nil
+	}
+	r.srv = httptest.NewServer(rp)
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// count is the calls to api, answered errcode unless errcode is nil.
+func (r *apiRecorder) count(api string, errcode *int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.calls {
+		if c.API == api && (errcode == nil || c.ErrCode == *errcode) {
+			n++
+		}
+	}
+	return n
+}
+
+// heldSeconds reads gateway_wecom_api_held_seconds for api from gateway i.
+func (f *fleet) heldSeconds(i int, api string) float64 {
+	f.t.Helper()
+	resp, err := http.Get("http://" + f.addrs[i] + "/metrics")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	prefix := fmt.Sprintf(`gateway_wecom_api_held_seconds{api=%q,corp=%q} `, api, procCorp)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			x, _ := strconv.ParseFloat(v, 64)
+			return x
+		}
+	}
+	f.t.Fatalf("gateway %d: no %s on /metrics", i, prefix)
+	return 0
+}
+
+// waitUntil polls cond until it holds, failing after limit.
+func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // balance sends each callback to the next gateway in turn.
@@ -521,4 +615,49 @@ func TestTwoGatewaysOnOneDatabase(t *testing.T) {
 	messages, copies := f.everyMessageArrived()
 	t.Logf("two gateways: %d scans, welcome outcomes %v, %d contact-way writes, %d webhook messages, %d copies", scans, outcomes,
 		len(writes), messages, copies)
+}
+
+// Two gateways on one MariaDB: when WeCom answers 45009 to one, the other
+// holds the API too, without a call of its own (it reads the corp's shared
+// holds at most every half second), and reports it on
+// gateway_wecom_api_held_seconds. Once WeCom takes calls again the welcome
+// goes out, once.
+func TestRateLimitHoldIsSharedByGateways(t *testing.T) {
+	f := startFleet(t, "mysql", 2)
+	ctx := context.Background()
+	code := f.createCode(0, roster(member("zhangsan")))
+	const api = "externalcontact/send_welcome_msg"
+	// WeCom refuses every welcome until the fault is cleared.
+	if _, err := f.ctl.AddFault(ctx, wecomsim.Fault{API: "send_welcome_msg", ErrCode: 45009}); err != nil {
+		t.Fatal(err)
+	}
+	res := f.burst(code, 1, 0, nil)
+	limited := 45009
+	refused := -1
+	waitUntil(t, "a 45009 on the welcome", 30*time.Second, func() bool {
+		for i, r := range f.wecom {
+			if r.count(api, &limited) > 0 {
+				refused = i
+				return true
+			}
+		}
+		return false
+	})
+	other := 1 - refused
+	waitUntil(t, fmt.Sprintf("gateway %d to hold the welcome API", other), 10*time.Second, func() bool {
+		return f.heldSeconds(other, api) > 0
+	})
+	if n := f.wecom[other].count(api, nil); n != 0 {
+		t.Fatalf("gateway %d called %s %d times itself: its hold is not the other's", other, api, n)
+	}
+	if err := f.ctl.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.idle()
+	w, err := f.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res[0].ExternalUserID})
+	if err != nil || len(w) != 1 {
+		t.Fatalf("welcomes = %+v, %v; want one", w, err)
+	}
+	t.Logf("gateway %d was refused %d times; gateway %d held the API without calling it", refused,
+		f.wecom[refused].count(api, &limited), other)
 }

@@ -141,6 +141,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		}
 		clients[c.ID] = cl
 	}
+	service.RegisterWeComMetrics(reg, clients)
 	lookup := func(corpID string) (*wecom.Client, error) {
 		if cl, ok := clients[corpID]; ok {
 			return cl, nil
