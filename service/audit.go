@@ -79,7 +79,7 @@ type AuditQuery struct {
 // AuditEntry is the API's view of one audit entry.
 type AuditEntry struct {
 	ID        uint64    `json:"id"`
-	At        time.Time `json:"at"`
+	At        Timestamp `json:"at"`
 	TokenID   uint64    `json:"token_id"`
 	TokenName string    `json:"token_name"`
 	Role      string    `json:"role"`
@@ -110,7 +110,7 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {
-		out[i] = AuditEntry{ID: r.ID, At: r.At, TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
+		out[i] = AuditEntry{ID: r.ID, At: At(r.At), TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
 			Subject: r.SubjectKind + ":" + strconv.FormatUint(r.SubjectID, 10), Route: r.Route, Client: r.Client, RequestID: r.RequestID}
 	}
 	return out, nil

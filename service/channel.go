@@ -128,10 +128,10 @@ type ChannelCode struct {
 	Alert          string               `json:"alert,omitempty"`
 	AlertMessage   *Message             `json:"alert_message,omitempty"`
 	UTM            map[string]string    `json:"utm"`
-	SyncedAt       *time.Time           `json:"synced_at,omitempty"`
+	SyncedAt       *Timestamp           `json:"synced_at,omitempty"`
 	CreatedBy      string               `json:"created_by,omitempty"`
-	CreatedAt      time.Time            `json:"created_at"`
-	UpdatedAt      time.Time            `json:"updated_at"`
+	CreatedAt      Timestamp            `json:"created_at"`
+	UpdatedAt      Timestamp            `json:"updated_at"`
 }
 
 // Clients finds the WeCom API client of a corp.
@@ -199,8 +199,8 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
+		CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug
 	}

@@ -13,7 +13,7 @@ import (
 // lead with its stage history, and the WeCom callbacks about them as
 // received. It answers a data subject's request for their data.
 type ContactExport struct {
-	ExportedAt time.Time           `json:"exported_at"`
+	ExportedAt Timestamp           `json:"exported_at"`
 	Contact    ContactView         `json:"contact"`
 	Relations  []RelationView      `json:"relations"`
 	Tags       map[uint64]jsonTags `json:"relation_tags"`
@@ -36,7 +36,7 @@ func (j jsonTags) MarshalJSON() ([]byte, error) {
 type ExportedEvent struct {
 	ID         uint64    `json:"id"`
 	Type       string    `json:"type"`
-	ReceivedAt time.Time `json:"received_at"`
+	ReceivedAt Timestamp `json:"received_at"`
 	Payload    string    `json:"payload"`
 }
 
@@ -49,7 +49,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 	if err != nil {
 		return nil, err
 	}
-	out := &ContactExport{ExportedAt: c.clock.Now(), Contact: viewContact(&d.Contact), Relations: make([]RelationView, 0, len(d.Relations)),
+	out := &ContactExport{ExportedAt: At(c.clock.Now()), Contact: viewContact(&d.Contact), Relations: make([]RelationView, 0, len(d.Relations)),
 		Timeline: make([]TimelineView, 0, len(d.Timeline)), Tags: map[uint64]jsonTags{}, Events: []ExportedEvent{}}
 	for i := range d.Relations {
 		out.Relations = append(out.Relations, viewRelation(&d.Relations[i]))
@@ -78,7 +78,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 		return nil, err
 	}
 	for _, e := range evs {
-		out.Events = append(out.Events, ExportedEvent{ID: e.ID, Type: e.Type, ReceivedAt: e.ReceivedAt, Payload: e.Payload})
+		out.Events = append(out.Events, ExportedEvent{ID: e.ID, Type: e.Type, ReceivedAt: At(e.ReceivedAt), Payload: e.Payload})
 	}
 	return out, nil
 }

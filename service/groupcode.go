@@ -78,7 +78,7 @@ type PoolGroup struct {
 	Customers   int        `json:"customers"`
 	Dismissed   bool       `json:"dismissed,omitempty"`
 	AutoCreated bool       `json:"auto_created,omitempty"`
-	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
+	RefreshedAt *Timestamp `json:"refreshed_at,omitempty"`
 	Full        bool       `json:"full"`
 	Listed      bool       `json:"listed"`
 }
@@ -107,10 +107,10 @@ type GroupCode struct {
 	Dry               bool              `json:"dry"`
 	Alert             string            `json:"alert,omitempty"`
 	AlertMessage      *Message          `json:"alert_message,omitempty"`
-	SyncedAt          *time.Time        `json:"synced_at,omitempty"`
+	SyncedAt          *Timestamp        `json:"synced_at,omitempty"`
 	CreatedBy         string            `json:"created_by,omitempty"`
-	CreatedAt         time.Time         `json:"created_at"`
-	UpdatedAt         time.Time         `json:"updated_at"`
+	CreatedAt         Timestamp         `json:"created_at"`
+	UpdatedAt         Timestamp         `json:"updated_at"`
 }
 
 // GroupCodes manages group live codes: a pool of customer groups behind
@@ -238,10 +238,10 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
 		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: utmView(c.UTM),
 		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
-		SyncedAt: c.SyncedAt, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		SyncedAt: AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy, CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
 	for _, p := range pool {
 		v.Pool = append(v.Pool, PoolGroup{ChatID: p.ChatID, Position: p.Position, Name: p.Name, Members: p.Members,
-			Customers: p.Customers, Dismissed: p.Dismissed, AutoCreated: p.AutoCreated, RefreshedAt: p.RefreshedAt,
+			Customers: p.Customers, Dismissed: p.Dismissed, AutoCreated: p.AutoCreated, RefreshedAt: AtPtr(p.RefreshedAt),
 			Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})
 	}
 	v.Current, _ = currentChat(c, pool)

@@ -341,8 +341,8 @@ func (s *Leads) keptLead(ctx context.Context, corpID string, id uint64) (uint64,
 // Funnel is lead counts per stage over a period and conversion between
 // consecutive stages.
 type Funnel struct {
-	From        time.Time          `json:"from"`
-	To          time.Time          `json:"to"`
+	From        Timestamp          `json:"from"`
+	To          Timestamp          `json:"to"`
 	CodeID      uint64             `json:"code_id,omitempty"`
 	Counts      map[string]int     `json:"counts"`
 	Conversions map[string]float64 `json:"conversions"`
@@ -384,7 +384,7 @@ func (s *Leads) Funnel(ctx context.Context, corpID string, from, to time.Time, c
 		}
 		conv[funnelPath[i-1]+"_to_"+funnelPath[i]] = r
 	}
-	return &Funnel{From: from, To: to, CodeID: codeID, Counts: counts, Conversions: conv}, nil
+	return &Funnel{From: At(from), To: At(to), CodeID: codeID, Counts: counts, Conversions: conv}, nil
 }
 
 // Scoring returns the corp's scoring config and its version.

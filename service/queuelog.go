@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -60,8 +59,8 @@ type EventView struct {
 	ExternalUserID string       `json:"external_user_id,omitempty"`
 	ChatID         string       `json:"chat_id,omitempty"`
 	State          string       `json:"state,omitempty"`
-	ReceivedAt     time.Time    `json:"received_at"`
-	ProcessedAt    *time.Time   `json:"processed_at,omitempty"`
+	ReceivedAt     Timestamp    `json:"received_at"`
+	ProcessedAt    *Timestamp   `json:"processed_at,omitempty"`
 	XML            string       `json:"xml,omitempty"`
 	Event          *wecom.Event `json:"event,omitempty"`
 }
@@ -76,9 +75,9 @@ type JobView struct {
 	Status      string     `json:"status"`
 	Attempts    int        `json:"attempts"`
 	Error       string     `json:"error,omitempty"`
-	AvailableAt time.Time  `json:"available_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+	AvailableAt Timestamp  `json:"available_at"`
+	CreatedAt   Timestamp  `json:"created_at"`
+	ProcessedAt *Timestamp `json:"processed_at,omitempty"`
 }
 
 var queueStatuses = map[string]bool{
@@ -118,7 +117,7 @@ func viewEvent(e *model.Event, full bool) EventView {
 	v := EventView{
 		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error,
 		UserID: e.UserID, ExternalUserID: e.ExternalUserID, ChatID: e.ChatID, State: e.State,
-		ReceivedAt: e.ReceivedAt, ProcessedAt: e.ProcessedAt,
+		ReceivedAt: At(e.ReceivedAt), ProcessedAt: AtPtr(e.ProcessedAt),
 	}
 	if full {
 		v.XML = e.Payload
@@ -145,8 +144,8 @@ func (l *QueueLog) Jobs(ctx context.Context, q JobQuery) ([]JobView, error) {
 
 func viewJob(j *model.Job) JobView {
 	return JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
-		Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: j.AvailableAt,
-		CreatedAt: j.CreatedAt, ProcessedAt: j.ProcessedAt}
+		Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: At(j.AvailableAt),
+		CreatedAt: At(j.CreatedAt), ProcessedAt: AtPtr(j.ProcessedAt)}
 }
 
 // JobRetryFilter selects the finished jobs POST /api/v1/jobs/retry runs

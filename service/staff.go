@@ -63,7 +63,7 @@ type Staff struct {
 // StaffList is a corp's directory and when it was read from WeCom.
 type StaffList struct {
 	Staff       []Staff    `json:"staff"`
-	RefreshedAt *time.Time `json:"refreshed_at,omitempty"`
+	RefreshedAt *Timestamp `json:"refreshed_at,omitempty"`
 }
 
 // Refresh reads the corp's address book from WeCom and keeps it.
@@ -124,7 +124,7 @@ func (d *StaffDirectory) List(ctx context.Context, corpID string) (*StaffList, e
 	if err != nil {
 		return nil, err
 	}
-	if l.RefreshedAt == nil || d.clock.Now().Sub(*l.RefreshedAt) > staffStale {
+	if l.RefreshedAt == nil || d.clock.Now().Sub(l.RefreshedAt.Time) > staffStale {
 		fresh, err := d.Refresh(ctx, corpID)
 		if err == nil {
 			return fresh, nil
@@ -147,8 +147,8 @@ func (d *StaffDirectory) read(ctx context.Context, corpID string) (*StaffList, e
 		s := Staff{UserID: r.UserID, Name: r.Name, Avatar: r.Avatar, Active: r.Status == 0 || r.Status == 1, Departments: []DepartmentRef{}}
 		_ = json.Unmarshal([]byte(r.Departments), &s.Departments)
 		out.Staff = append(out.Staff, s)
-		if at := r.RefreshedAt; out.RefreshedAt == nil || at.Before(*out.RefreshedAt) {
-			out.RefreshedAt = &at
+		if at := r.RefreshedAt; out.RefreshedAt == nil || at.Before(out.RefreshedAt.Time) {
+			out.RefreshedAt = AtPtr(&at)
 		}
 	}
 	sort.Slice(out.Staff, func(i, j int) bool { return out.Staff[i].UserID < out.Staff[j].UserID })

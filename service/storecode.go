@@ -68,8 +68,8 @@ type RetailStore struct {
 	Longitude   float64   `json:"longitude"`
 	Staff       Roster    `json:"staff"`
 	GroupChatID string    `json:"group_chat_id,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	CreatedAt   Timestamp `json:"created_at"`
+	UpdatedAt   Timestamp `json:"updated_at"`
 }
 
 // StoreCodeSpec is what an admin sends to create or change a store code.
@@ -114,8 +114,8 @@ type StoreCode struct {
 	UTM             map[string]string `json:"utm"`
 	Stores          []StoreCodeStore  `json:"stores"`
 	CreatedBy       string            `json:"created_by,omitempty"`
-	CreatedAt       time.Time         `json:"created_at"`
-	UpdatedAt       time.Time         `json:"updated_at"`
+	CreatedAt       Timestamp         `json:"created_at"`
+	UpdatedAt       Timestamp         `json:"updated_at"`
 }
 
 // StoreCodes manages stores and store live codes. Each store of a code
@@ -233,7 +233,7 @@ func decodeStaff(st *model.RetailStore) Roster {
 func storeView(st *model.RetailStore) *RetailStore {
 	return &RetailStore{ID: st.ID, CorpID: st.CorpID, Name: st.Name, Address: st.Address, Province: st.Province, City: st.City,
 		Latitude: st.Latitude, Longitude: st.Longitude, Staff: decodeStaff(st), GroupChatID: st.GroupChatID,
-		CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}
+		CreatedAt: At(st.CreatedAt), UpdatedAt: At(st.UpdatedAt)}
 }
 
 // renameFields moves validation errors of a roster under another field.
@@ -644,7 +644,7 @@ func flatten(err error) []*ValidationError {
 func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, names map[uint64]string) *StoreCode {
 	v := &StoreCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Slug: c.Slug, LandingURL: s.publicURL + "/s/" + c.Slug,
 		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, UTM: utmView(c.UTM), Stores: make([]StoreCodeStore, 0, len(ways)),
-		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		CreatedBy: c.CreatedBy, CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
 			QRCode: w.QRCode, WeComUsers: decodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert,

@@ -60,8 +60,8 @@ type TagRuleSpec struct {
 	Trigger    string         `json:"trigger"`
 	Conditions RuleConditions `json:"conditions"`
 	Actions    RuleActions    `json:"actions"`
-	CreatedAt  time.Time      `json:"created_at,omitempty"`
-	UpdatedAt  time.Time      `json:"updated_at,omitempty"`
+	CreatedAt  Timestamp      `json:"created_at,omitempty"`
+	UpdatedAt  Timestamp      `json:"updated_at,omitempty"`
 }
 
 // RuleEvent is what happened to a lead, as rules see it.
@@ -386,7 +386,7 @@ func (tr *TagRules) Delete(ctx context.Context, corpID string, id uint64) error 
 }
 
 func ruleView(r *model.TagRule) (*TagRuleSpec, error) {
-	v := &TagRuleSpec{ID: r.ID, Name: r.Name, Priority: r.Priority, Enabled: &r.Enabled, Trigger: r.Trigger, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	v := &TagRuleSpec{ID: r.ID, Name: r.Name, Priority: r.Priority, Enabled: &r.Enabled, Trigger: r.Trigger, CreatedAt: At(r.CreatedAt), UpdatedAt: At(r.UpdatedAt)}
 	if err := json.Unmarshal([]byte(r.Conditions), &v.Conditions); err != nil {
 		return nil, fmt.Errorf("tag rule %d: corrupt conditions: %w", r.ID, err)
 	}

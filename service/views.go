@@ -2,7 +2,6 @@ package service
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
 )
@@ -24,18 +23,18 @@ type ContactView struct {
 	Source           string     `json:"source"`
 	SourceCodeID     uint64     `json:"source_code_id,omitempty"`
 	State            string     `json:"state,omitempty"`
-	FirstSeenAt      time.Time  `json:"first_seen_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
-	ProfileFetchedAt *time.Time `json:"profile_fetched_at,omitempty"`
+	FirstSeenAt      Timestamp  `json:"first_seen_at"`
+	UpdatedAt        Timestamp  `json:"updated_at"`
+	ProfileFetchedAt *Timestamp `json:"profile_fetched_at,omitempty"`
 	// ErasedAt is set when the customer's personal data was erased.
-	ErasedAt *time.Time `json:"erased_at,omitempty"`
+	ErasedAt *Timestamp `json:"erased_at,omitempty"`
 }
 
 func viewContact(c *model.Contact) ContactView {
 	return ContactView{ID: c.ID, CorpID: c.CorpID, ExternalUserID: c.ExternalUserID, Name: c.Name, Avatar: c.Avatar,
 		Type: c.Type, Gender: c.Gender, UnionID: c.UnionID, CorpName: c.CorpName, Source: c.Source,
-		SourceCodeID: c.SourceCodeID, State: c.State, FirstSeenAt: c.FirstSeenAt, UpdatedAt: c.UpdatedAt,
-		ProfileFetchedAt: c.ProfileFetchedAt, ErasedAt: c.ErasedAt}
+		SourceCodeID: c.SourceCodeID, State: c.State, FirstSeenAt: At(c.FirstSeenAt), UpdatedAt: At(c.UpdatedAt),
+		ProfileFetchedAt: AtPtr(c.ProfileFetchedAt), ErasedAt: AtPtr(c.ErasedAt)}
 }
 
 // RelationView is one staff member's follow of a contact.
@@ -49,16 +48,16 @@ type RelationView struct {
 	Remark         string     `json:"remark,omitempty"`
 	Status         string     `json:"status"`
 	HalfAdded      bool       `json:"half_added,omitempty"`
-	AddedAt        time.Time  `json:"added_at"`
-	LostAt         *time.Time `json:"lost_at,omitempty"`
+	AddedAt        Timestamp  `json:"added_at"`
+	LostAt         *Timestamp `json:"lost_at,omitempty"`
 	LossReason     string     `json:"loss_reason,omitempty"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	UpdatedAt      Timestamp  `json:"updated_at"`
 }
 
 // TimelineView is one thing that happened to a contact.
 type TimelineView struct {
 	ID      uint64    `json:"id"`
-	At      time.Time `json:"at"`
+	At      Timestamp `json:"at"`
 	Kind    string    `json:"kind"`
 	UserID  string    `json:"userid,omitempty"`
 	CodeID  uint64    `json:"code_id,omitempty"`
@@ -68,12 +67,12 @@ type TimelineView struct {
 
 func viewRelation(r *model.Relation) RelationView {
 	return RelationView{ID: r.ID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: r.ContactID,
-		CodeID: r.CodeID, State: r.State, Remark: r.Remark, Status: r.Status, HalfAdded: r.HalfAdded, AddedAt: r.AddedAt,
-		LostAt: r.LostAt, LossReason: r.LossReason, UpdatedAt: r.UpdatedAt}
+		CodeID: r.CodeID, State: r.State, Remark: r.Remark, Status: r.Status, HalfAdded: r.HalfAdded, AddedAt: At(r.AddedAt),
+		LostAt: AtPtr(r.LostAt), LossReason: r.LossReason, UpdatedAt: At(r.UpdatedAt)}
 }
 
 func viewTimelineEntry(e *model.TimelineEntry) TimelineView {
-	return TimelineView{ID: e.ID, At: e.At, Kind: e.Kind, UserID: e.UserID, CodeID: e.CodeID, Detail: e.Detail,
+	return TimelineView{ID: e.ID, At: At(e.At), Kind: e.Kind, UserID: e.UserID, CodeID: e.CodeID, Detail: e.Detail,
 		EventID: e.EventID}
 }
 
@@ -116,13 +115,13 @@ type TagView struct {
 	Name      string    `json:"name"`
 	GroupID   string    `json:"group_id"`
 	GroupName string    `json:"group_name"`
-	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedAt Timestamp `json:"updated_at"`
 }
 
 func viewTags(tags []model.CorpTag) []TagView {
 	out := make([]TagView, 0, len(tags))
 	for _, t := range tags {
-		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: t.UpdatedAt})
+		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: At(t.UpdatedAt)})
 	}
 	return out
 }
@@ -135,12 +134,12 @@ type MediaView struct {
 	Filename    string     `json:"filename"`
 	ContentType string     `json:"content_type"`
 	MediaID     string     `json:"media_id,omitempty"`
-	UploadedAt  *time.Time `json:"uploaded_at,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
+	UploadedAt  *Timestamp `json:"uploaded_at,omitempty"`
+	ExpiresAt   *Timestamp `json:"expires_at,omitempty"`
+	CreatedAt   Timestamp  `json:"created_at"`
 }
 
 func viewMedia(a *model.MediaAsset) *MediaView {
 	return &MediaView{ID: a.ID, CorpID: a.CorpID, SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType,
-		MediaID: a.MediaID, UploadedAt: a.UploadedAt, ExpiresAt: a.ExpiresAt, CreatedAt: a.CreatedAt}
+		MediaID: a.MediaID, UploadedAt: AtPtr(a.UploadedAt), ExpiresAt: AtPtr(a.ExpiresAt), CreatedAt: At(a.CreatedAt)}
 }

@@ -94,6 +94,9 @@ func checkResponse(t *testing.T, method, path string, status int, header http.He
 		t.Fatal(err)
 	}
 	path, _, _ = strings.Cut(path, "?")
+	if ctype, _, _ := strings.Cut(header.Get("Content-Type"), ";"); ctype == "application/json" && path != "/api/v1/openapi.json" {
+		checkTimestamps(t, method+" "+path, body)
+	}
 	var tmpl string
 	for _, p := range oc.paths {
 		if p.re.MatchString(path) {
@@ -146,6 +149,7 @@ func checkWebhook(t *testing.T, typ string, body []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkTimestamps(t, "webhook "+typ, body)
 	if oc.doc["webhooks"].(map[string]any)[typ] == nil {
 		t.Errorf("openapi: webhook %s is not documented", typ)
 		return

@@ -333,7 +333,7 @@ func TestReadsOfPersonalDataAreAudited(t *testing.T) {
 			t.Fatalf("entries for contact %d: %+v", f.own, got)
 		}
 		if en := got[0]; en.Action != "read" || en.Role != "staff" || en.TokenName != "zhangsan" || en.Client != "127.0.0.1" ||
-			en.Route != "/api/v1/contacts/:id" || en.RequestID == "" || time.Since(en.At) > time.Hour {
+			en.Route != "/api/v1/contacts/:id" || en.RequestID == "" || time.Since(en.At.Time) > time.Hour {
 			t.Fatalf("entry = %+v", en)
 		}
 		if got := audit(fmt.Sprintf("subject=contact:%d&token=%d", f.others, tokenID(t, e, f.zhangsan))); len(got) != 0 {
