@@ -29,6 +29,7 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	api.PATCH("/webhook-endpoints/:id", admin, h.update)
 	api.DELETE("/webhook-endpoints/:id", admin, h.delete)
 	api.POST("/webhook-endpoints/:id/rotate-secret", admin, h.rotate)
+	api.POST("/webhook-endpoints/:id/test", admin, h.test)
 	api.GET("/webhook-deliveries", admin, h.deliveries)
 	api.GET("/webhook-deliveries/:id", admin, h.delivery)
 	api.POST("/webhook-deliveries/:id/replay", admin, h.replay)
@@ -99,6 +100,17 @@ func (h *webhookHandler) rotate(c *gin.Context) {
 	}
 	ep, err := h.hooks.RotateSecret(c.Request.Context(), corp, id)
 	reply(c, http.StatusOK, ep, err)
+}
+
+// test sends a signed webhook.test event to the endpoint and answers what
+// came back (200 whatever the endpoint answered; ok says if it was 2xx).
+func (h *webhookHandler) test(c *gin.Context) {
+	corp, id, ok := corpAndID(c, h.corps)
+	if !ok {
+		return
+	}
+	res, err := h.hooks.SendTest(c.Request.Context(), corp, id)
+	reply(c, http.StatusOK, res, err)
 }
 
 // deliveryFilterParams are the delivery filter's names, read from the query

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -247,5 +249,121 @@ func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 				t.Fatalf("get after delete: %d", st)
 			}
 		})
+	}
+}
+
+// Only an admin may change endpoints, send test events or replay; a bulk
+// replay's filter is checked field by field.
+func TestWebhookAdminActionsRefuseOtherRolesAndBadFilters(t *testing.T) {
+	e := newHookEnv(t, "sqlite", service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	ctx := context.Background()
+	auth := service.NewAuth(e.st, clock.Real{})
+	staff, _, _ := auth.CreateTokenFor(ctx, "sales", service.RoleStaff, "zhangsan")
+	crmTok, _, _ := auth.CreateToken(ctx, "crm", service.RoleCRM)
+	st, ep := e.call("POST", "/api/v1/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/in"})
+	if st != 201 {
+		t.Fatalf("create: %d %v", st, ep)
+	}
+	path := fmt.Sprintf("/api/v1/webhook-endpoints/%d", uint64(ep["id"].(float64)))
+	for _, tok := range []string{e.viewer, staff, crmTok} {
+		for _, r := range []struct{ method, path string }{
+			{"POST", path + "/test"}, {"POST", path + "/rotate-secret"}, {"PATCH", path}, {"DELETE", path},
+			{"POST", "/api/v1/webhook-deliveries/replay"}, {"POST", "/api/v1/webhook-deliveries/1/replay"},
+		} {
+			if st, body := e.call(r.method, r.path, map[string]any{}, tok); st != 403 {
+				t.Errorf("%s %s as a non-admin: %d %v", r.method, r.path, st, body)
+			}
+		}
+	}
+	for _, c := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"status": "pending"}, "status"},
+		{map[string]any{"status": "sent"}, "status"},
+		{map[string]any{"endpoint": "x", "status": "failed"}, "endpoint"},
+		{map[string]any{"endpoint": 0}, "endpoint"},
+		{map[string]any{"type": "lead.nope"}, "type"},
+		{map[string]any{"lead": 1, "contact": "wm1"}, "subject"},
+		{map[string]any{"lead": "-1"}, "lead"},
+		{map[string]any{"endpont": 1}, "endpont"},
+		{"{not json", ""},
+	} {
+		if st, body := e.call("POST", "/api/v1/webhook-deliveries/replay", c.body); st != 400 || errField(body) != c.field {
+			t.Errorf("bulk replay %v: %d %v, want 400 on %q", c.body, st, body, c.field)
+		}
+	}
+	if st, body := e.call("POST", "/api/v1/webhook-deliveries/replay", map[string]any{"endpoint": ep["id"], "status": "failed"}); st != 202 || body["replayed"] != float64(0) {
+		t.Errorf("bulk replay of nothing: %d %v", st, body)
+	}
+	if st, _ := e.call("POST", "/api/v1/webhook-endpoints/99/test", nil); st != 404 {
+		t.Errorf("test event to no endpoint: %d", st)
+	}
+	if st, body := e.call("POST", "/api/v1/webhook-endpoints/x/test", nil); st != 400 || errField(body) != "id" {
+		t.Errorf("test event to a bad id: %d %v", st, body)
+	}
+}
+
+// A test event is signed as the endpoint's deliveries are: after a
+// rotation with both secrets. What the endpoint answered comes back, 2xx
+// or not, and nothing joins the delivery log.
+func TestWebhookTestEventIsSignedWithEverySecretAndReportsTheAnswer(t *testing.T) {
+	e := newHookEnv(t, "sqlite", service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	var answer atomic.Int32
+	answer.Store(204)
+	type seen struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan seen, 4)
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- seen{r.Header.Clone(), b}
+		w.WriteHeader(int(answer.Load()))
+		io.WriteString(w, "checked")
+	}))
+	defer crm.Close()
+	st, ep := e.call("POST", "/api/v1/webhook-endpoints", map[string]any{"url": crm.URL + "/in", "event_types": []string{"lead.created"}})
+	if st != 201 {
+		t.Fatalf("create: %d %v", st, ep)
+	}
+	path := fmt.Sprintf("/api/v1/webhook-endpoints/%d", uint64(ep["id"].(float64)))
+	old := ep["secret"].(string)
+	_, rot := e.call("POST", path+"/rotate-secret", nil)
+	fresh := rot["secret"].(string)
+
+	st, res := e.call("POST", path+"/test", nil)
+	if st != 200 || res["ok"] != true || res["status_code"] != float64(204) || res["error"] != nil || res["latency_ms"] == nil {
+		t.Fatalf("test event: %d %v", st, res)
+	}
+	req := <-got
+	id, ts := req.header.Get("webhook-id"), req.header.Get("webhook-timestamp")
+	var tsec int64
+	fmt.Sscan(ts, &tsec)
+	sigs := strings.Fields(req.header.Get("webhook-signature"))
+	for _, secret := range []string{fresh, old} {
+		want, _ := service.SignWebhook(secret, id, tsec, req.body)
+		if !slices.Contains(sigs, want) {
+			t.Errorf("no signature under %s among %v", secret[:10], sigs)
+		}
+	}
+	var body service.WebhookEnvelope
+	if err := json.Unmarshal(req.body, &body); err != nil || body.Type != service.EventWebhookTest || body.ID != id || res["webhook_id"] != id {
+		t.Fatalf("body %s (%v), result %v", req.body, err, res)
+	}
+	var sent any
+	json.Unmarshal(req.body, &sent)
+	if !reflect.DeepEqual(res["payload"], sent) {
+		t.Errorf("payload %v, sent %s", res["payload"], req.body)
+	}
+
+	answer.Store(500)
+	st, res = e.call("POST", path+"/test", nil)
+	if st != 200 || res["ok"] != false || res["status_code"] != float64(500) || res["error"] != "HTTP 500" || res["response"] != "checked" {
+		t.Fatalf("test event answered 500: %d %v", st, res)
+	}
+	<-got
+	if n, _ := e.st.CountWebhookDeliveries(context.Background(), ""); n != 0 {
+		t.Errorf("test events joined the delivery log: %d", n)
 	}
 }

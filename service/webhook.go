@@ -527,6 +527,46 @@ func IsReplayConflict(err error) bool {
 
 // --- the test event ------------------------------------------------------------
 
+// WebhookTestResult is what an endpoint answered to a test event.
+type WebhookTestResult struct {
+	// WebhookID is the test event's webhook-id (a new one each time).
+	WebhookID string    `json:"webhook_id"`
+	At        Timestamp `json:"at"`
+	// OK is a 2xx answer: the endpoint verified the signature and took it.
+	OK bool `json:"ok"`
+	// StatusCode is 0 when no answer came.
+	StatusCode int    `json:"status_code"`
+	LatencyMS  int64  `json:"latency_ms"`
+	Response   string `json:"response,omitempty"`
+	Error      string `json:"error,omitempty"`
+	// Payload is the exact body sent.
+	Payload json.RawMessage `json:"payload"`
+}
+
+// SendTest sends one signed webhook.test event to an endpoint now, signed
+// as its deliveries are (both secrets while a rotation's grace lasts), and
+// returns the answer. A disabled endpoint is sent to as well, so it can be
+// checked before it is enabled again; nothing is recorded as a delivery.
+func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*WebhookTestResult, error) {
+	e, err := w.store.WebhookEndpoint(ctx, corpID, id)
+	if err != nil {
+		return nil, err
+	}
+	now := w.clock.Now()
+	msgID := model.NewWebhookMsgID(now)
+	body, err := webhookTestBody(msgID, now)
+	if err != nil {
+		return nil, err
+	}
+	res := w.client.post(ctx, e.URL, validSecrets(e, now), msgID, now, body)
+	out := &WebhookTestResult{WebhookID: msgID, At: At(now), OK: res.OK(), StatusCode: res.StatusCode,
+		LatencyMS: res.Latency.Milliseconds(), Response: res.Response, Payload: body}
+	if !out.OK {
+		out.Error = res.describe()
+	}
+	return out, nil
+}
+
 // SendTestWebhook sends one signed webhook.test event to url, under the same
 // network policy and timeout as real deliveries.
 func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, clk clock.Clock) (WebhookAttemptResult, []byte, error) {

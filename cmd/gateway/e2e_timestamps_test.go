@@ -136,6 +136,15 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 	if st := e.api("POST", fmt.Sprintf("/api/v1/webhook-endpoints/%d/rotate-secret", eps.Endpoints[0].ID), nil, nil); st != 200 {
 		t.Fatalf("rotate: %d", st)
 	}
+	// A test event, and a bulk replay of an endpoint's failed deliveries,
+	// answer as the document says.
+	var probe service.WebhookTestResult
+	if st := e.api("POST", fmt.Sprintf("/api/v1/webhook-endpoints/%d/test", eps.Endpoints[0].ID), nil, &probe); st != 200 || !probe.OK {
+		t.Fatalf("test event: %d %+v", st, probe)
+	}
+	if st := e.api("POST", "/api/v1/webhook-deliveries/replay", map[string]any{"endpoint": eps.Endpoints[0].ID, "status": "failed"}, nil); st != 202 {
+		t.Fatalf("bulk replay: %d", st)
+	}
 	var ds struct {
 		Deliveries []service.WebhookDelivery `json:"deliveries"`
 	}
