@@ -237,7 +237,7 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 	}
 	if !res.OK() && ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= WebhookDisableAfter && rec.Disable == "" {
 		cutoff := now.Add(-WebhookDisableAfter)
-		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", ep.FailingSince.UTC().Format(time.RFC3339), WebhookDisableAfter)
+		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", At(*ep.FailingSince), WebhookDisableAfter)
 		rec.DisableIfFailingSince = &cutoff
 	}
 

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,4 +155,148 @@ func browserTab(t *testing.T) (context.Context, func() string, func(what, cond s
 		}
 	}
 	return tctx, page, until
+}
+
+// An admin edits an endpoint (every field), sends test events, rotates a
+// secret (shown once, the old one still verifying), bulk-replays an
+// endpoint's failed deliveries, and deletes an endpoint after the confirm.
+func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
+	requireChromium(t)
+	e := startE2E(t, "sqlite")
+	crm := e.crmEndpoint("/crm", service.EventContactAdded) // endpoint 1, verifying every signature
+	var answer atomic.Int32
+	answer.Store(500)
+	var second atomic.Int32
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2" {
+			second.Add(1)
+		}
+		w.WriteHeader(int(answer.Load()))
+	}))
+	t.Cleanup(down.Close)
+	var ep2 service.WebhookEndpoint
+	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": down.URL + "/v1", "event_types": []string{"contact.added"}}, &ep2); st != 201 {
+		t.Fatalf("second endpoint: %d", st)
+	}
+	e.scan(e.createCode(map[string]any{"name": "春季展会", "roster": roster(member("zhangsan"))}), "王小明")
+	e.idle()
+	crm.await(t, service.EventContactAdded, 1)
+	// The second endpoint's delivery fails: its CRM answers 500 and the
+	// endpoint is disabled while the delivery waits for its retry.
+	var ds struct {
+		Deliveries []service.WebhookDelivery `json:"deliveries"`
+	}
+	deliveriesOf := fmt.Sprintf("/api/v1/webhook-deliveries?endpoint=%d", ep2.ID)
+	e.waitFor("an attempt on the second endpoint", func() bool {
+		e.api("GET", deliveriesOf, nil, &ds)
+		return len(ds.Deliveries) == 1 && ds.Deliveries[0].AttemptsMade > 0
+	})
+	if st := e.api("PATCH", fmt.Sprintf("/api/v1/webhook-endpoints/%d", ep2.ID), map[string]any{"enabled": false}, nil); st != 200 {
+		t.Fatalf("disable: %d", st)
+	}
+	if e.api("GET", deliveriesOf, nil, &ds); ds.Deliveries[0].Status != "failed" {
+		t.Fatalf("delivery = %+v", ds.Deliveries[0])
+	}
+	answer.Store(204)
+
+	tctx, page, until := browserTab(t)
+	run := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](js+`; 0`)); err != nil {
+			t.Fatalf("%s: %v (page: %q)", what, err, page())
+		}
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.base+"/console"), chromedp.WaitVisible(chromedp.ID("f-token")),
+		chromedp.SendKeys(chromedp.ID("f-token"), e.token), chromedp.Click(chromedp.CSS(`#sign-in button[type="submit"]`))); err != nil {
+		t.Fatal(err)
+	}
+	until("signed in", `!!document.querySelector('#channels')`)
+	if err := chromedp.Do(tctx, chromedp.Navigate(e.base+"/console#/webhooks")); err != nil {
+		t.Fatal(err)
+	}
+	row := func(id uint64) string {
+		return fmt.Sprintf(`document.querySelector('#webhooks table')?.querySelector('tr[data-id="%d"]')`, id)
+	}
+	until("endpoints listed", `!!`+row(1)+` && !!`+row(ep2.ID))
+
+	// Edit every field of the second endpoint, enabling it again.
+	run("edit", row(ep2.ID)+`.querySelector('[data-role="edit"]').click()`)
+	until("edit form", `!!document.getElementById('endpoint-edit')`)
+	run("fill", `(() => { const f = document.getElementById('endpoint-edit');
+		f.querySelector('[data-field="url"]').value = '`+down.URL+`/v2';
+		f.querySelector('[data-field="description"]').value = '新 CRM';
+		f.querySelector('[data-role="type"][value="lead.created"]').checked = true;
+		f.querySelector('[data-field="enabled"]').checked = true;
+		f.querySelector('button[type="submit"]').click(); })()`)
+	until("saved", `!document.getElementById('endpoint-edit') && `+row(ep2.ID)+`.textContent.includes('新 CRM') &&
+		`+row(ep2.ID)+`.textContent.includes('/v2') && `+row(ep2.ID)+`.querySelector('[data-role="toggle"]').textContent === '停用'`)
+	var got service.WebhookEndpoint
+	e.api("GET", fmt.Sprintf("/api/v1/webhook-endpoints/%d", ep2.ID), nil, &got)
+	if got.URL != down.URL+"/v2" || got.Description != "新 CRM" || !got.Enabled ||
+		strings.Join(got.EventTypes, ",") != "lead.created,contact.added" && strings.Join(got.EventTypes, ",") != "contact.added,lead.created" {
+		t.Fatalf("after the edit: %+v", got)
+	}
+
+	// A test event reaches the verifying CRM; the answer is shown.
+	run("test", row(1)+`.querySelector('[data-role="test"]').click()`)
+	until("test result", `(() => { const r = document.getElementById('endpoint-test-result');
+		return !r.hidden && r.textContent.includes('成功') && r.textContent.includes('HTTP 204'); })()`)
+	crm.await(t, service.EventWebhookTest, 1)
+
+	// Rotate the secret: the new one is shown once; the CRM still holding
+	// the old one verifies the next test event, and so does the new one.
+	run("rotate", row(1)+`.querySelector('[data-role="rotate"]').click()`)
+	run("confirm rotate", row(1)+`.querySelector('[data-role="confirm-rotate"]').click()`)
+	until("new secret shown", `!document.getElementById('webhook-secret').hidden &&
+		document.querySelector('#webhook-secret .secret-value').textContent.startsWith('whsec_') &&
+		document.getElementById('webhook-secret').textContent.includes('旧密钥继续签名至')`)
+	fresh, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('#webhook-secret .secret-value').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crm.mu.Lock()
+	old := crm.secret
+	crm.mu.Unlock()
+	if fresh == old {
+		t.Fatal("the rotation showed the old secret")
+	}
+	if e.api("GET", "/api/v1/webhook-endpoints/1", nil, &got); got.PreviousSecretExpiresAt == nil || got.Secret != "" {
+		t.Fatalf("after the rotation: %+v", got)
+	}
+	run("test with the old secret", row(1)+`.querySelector('[data-role="test"]').click()`)
+	crm.await(t, service.EventWebhookTest, 2)
+	crm.mu.Lock()
+	crm.secret = fresh
+	crm.mu.Unlock()
+	run("test with the new secret", row(1)+`.querySelector('[data-role="test"]').click()`)
+	crm.await(t, service.EventWebhookTest, 3)
+	if crm.mu.Lock(); len(crm.bad) != 0 {
+		t.Fatalf("refused signatures: %v", crm.bad)
+	}
+	crm.mu.Unlock()
+
+	// Bulk replay of the second endpoint's failed deliveries.
+	run("filter", `document.querySelector('#delivery-filters [data-field="endpoint"]').value = '`+fmt.Sprint(ep2.ID)+`'`)
+	run("bulk replay", `document.querySelector('#bulk-replay [data-role="bulk-replay"]').click()`)
+	run("confirm bulk replay", `document.querySelector('#bulk-replay [data-role="confirm-bulk-replay"]').click()`)
+	until("replayed", `document.getElementById('bulk-replay-result').textContent.includes('已排队重发 1 条')`)
+	e.waitFor("the replay delivered", func() bool {
+		e.api("GET", deliveriesOf, nil, &ds)
+		return len(ds.Deliveries) == 1 && ds.Deliveries[0].Status == "delivered"
+	})
+	if second.Load() != 1 {
+		t.Fatalf("the edited URL got %d requests", second.Load())
+	}
+
+	// Delete the first endpoint, after the confirm.
+	run("delete", row(1)+`.querySelector('[data-role="delete"]').click()`)
+	until("confirm shown", `!`+row(1)+`.querySelector('[data-role="confirm-delete"]').closest('.confirm').hidden`)
+	if st := e.api("GET", "/api/v1/webhook-endpoints/1", nil, nil); st != 200 {
+		t.Fatalf("deleted before the confirm: %d", st)
+	}
+	run("confirm delete", row(1)+`.querySelector('[data-role="confirm-delete"]').click()`)
+	until("row gone", `!`+row(1)+` && !!`+row(ep2.ID))
+	if st := e.api("GET", "/api/v1/webhook-endpoints/1", nil, nil); st != 404 {
+		t.Fatalf("after the delete: %d", st)
+	}
 }

@@ -2,6 +2,7 @@
 
 import { get, post, del } from './api.js';
 import { h, field, val, errorBox, showError, onCreate, table, badge, fmtTime, toast, showSecret } from './dom.js';
+import { confirmAction } from './confirm.js';
 
 const ROLES = [['admin', '管理员 admin'], ['staff', '员工 staff'], ['viewer', '只读 viewer'], ['crm', 'CRM crm']];
 
@@ -13,28 +14,17 @@ function tokenStatus(k) {
 
 function revokeCell(k) {
   if (k.revoked_at) return '';
-  const wrap = h('span', { class: 'revoke' });
-  const ask = h('button', { type: 'button', class: 'small danger', data: { role: 'revoke' }, text: '吊销' });
-  const confirmRow = h('span', { class: 'confirm', hidden: true },
-    h('span', { text: '吊销后立即失效，确定？ ' }),
-    h('button', { type: 'button', class: 'small danger', data: { role: 'confirm-revoke' }, text: '确认吊销', on: { click: async (ev) => {
-      ev.target.disabled = true;
-      try {
-        await del(`/tokens/${k.id}`);
-        k.revoked_at = new Date().toISOString();
-        const tr = wrap.closest('tr');
-        tr.querySelector('[data-role="status"]').replaceChildren(tokenStatus(k));
-        wrap.replaceChildren();
-        toast(`令牌 ${k.name} 已吊销`);
-      } catch (e) {
-        toast('吊销失败：' + e.message);
-        ev.target.disabled = false;
-      }
-    } } }),
-    h('button', { type: 'button', class: 'small', text: '取消', on: { click: () => { confirmRow.hidden = true; ask.hidden = false; } } }));
-  ask.addEventListener('click', () => { ask.hidden = true; confirmRow.hidden = false; });
-  wrap.append(ask, confirmRow);
-  return wrap;
+  return confirmAction({ label: '吊销', question: '吊销后立即失效，确定？', confirm: '确认吊销', role: 'revoke', cls: 'revoke', act: async (wrap) => {
+    try {
+      await del(`/tokens/${k.id}`);
+      k.revoked_at = new Date().toISOString();
+      wrap.closest('tr').querySelector('[data-role="status"]').replaceChildren(tokenStatus(k));
+      wrap.replaceChildren();
+      toast(`令牌 ${k.name} 已吊销`);
+    } catch (e) {
+      toast('吊销失败：' + e.message);
+    }
+  } });
 }
 
 export async function page() {
