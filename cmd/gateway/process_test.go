@@ -247,9 +247,10 @@ func (f *fleet) start(i int) {
 // API call it makes with WeCom's errcode, so a test knows which replica
 // called.
 type apiRecorder struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	calls []apiCall
+	srv     *httptest.Server
+	mu      sync.Mutex
+	calls   []apiCall      // answered
+	arrived map[string]int // requests by API, answered or not
 }
 
 type apiCall struct {
@@ -261,8 +262,19 @@ type apiCall struct {
 func newAPIRecorder(t *testing.T, target string) *apiRecorder {
 	t.Helper()
 	u, _ := url.Parse(target)
-	r := &apiRecorder{}
+	r := &apiRecorder{arrived: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
+	direct := rp.Director
+	rp.Director = func(req *http.Request) {
+		if api, ok := strings.CutPrefix(req.URL.Path, "/cgi-bin/"); ok {
+			r.mu.Lock()
+			r.arrived[api]++
+			r.mu.Unlock()
+		}
+		direct(req)
+	}
+	// A gateway killed mid-call is expected here: no log line for it.
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 	rp.ModifyResponse = func(resp *http.Response) error {
 		api, ok := strings.CutPrefix(resp.Request.URL.Path, "/cgi-bin/")
 		if !ok {
@@ -299,6 +311,13 @@ func (r *apiRecorder) count(api string, errcode *int) int {
 		}
 	}
 	return n
+}
+
+// arrivals is the requests to api so far, answered or not.
+func (r *apiRecorder) arrivals(api string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.arrived[api]
 }
 
 // heldSeconds reads gateway_wecom_api_held_seconds for api from gateway i.
@@ -660,4 +679,120 @@ func TestRateLimitHoldIsSharedByGateways(t *testing.T) {
 	}
 	t.Logf("gateway %d was refused %d times; gateway %d held the API without calling it", refused,
 		f.wecom[refused].count(api, &limited), other)
+}
+
+// A welcome WeCom accepted while the gateway that sent it was killed before
+// it could record it (the simulator holds the request until the process is
+// gone, then delivers it, as WeCom does with a request it has whole). When
+// the event is re-run:
+//   - inside the window, the welcome is sent again: the earlier attempt's
+//     fate is unknown, and WeCom's welcome code is single-use, so the repeat
+//     is refused with 41051 and recorded "welcome already delivered"; the
+//     customer is greeted once (and would have been greeted by the re-run had
+//     the dead attempt not got through);
+//   - after the window, nothing can be sent; since the earlier attempt was
+//     made while the window was open it may have gone out, so the outcome is
+//     unknown, not expired.
+//
+// Either way the add itself (contact, relation, tag, remark, lead,
+// contact.added) is recorded by the re-run.
+func TestWelcomeOfAKilledGatewayIsNotRepeatedNorCalledExpired(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			f := startFleet(t, d, 1)
+			ctx := context.Background()
+			code := f.createCode(0, roster(member("zhangsan")))
+			const api = "externalcontact/send_welcome_msg"
+			// die scans once and kills the gateway while WeCom holds its
+			// welcome request; it returns the scan and WeCom's time then.
+			die := func(name string) (wecomsim.ScanResult, time.Time) {
+				t.Helper()
+				if _, err := f.ctl.SetFaults(ctx, wecomsim.Fault{API: "send_welcome_msg", LatencyMS: 5000, Count: 1}); err != nil {
+					t.Fatal(err)
+				}
+				clk, err := f.ctl.Clock(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := f.wecom[0].arrivals(api)
+				res, err := f.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: name}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				waitUntil(t, "the welcome request at WeCom", 30*time.Second, func() bool { return f.wecom[0].arrivals(api) > before })
+				f.gateways[0].kill()
+				waitUntil(t, "WeCom to deliver the welcome", 30*time.Second, func() bool {
+					w, err := f.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: res.ExternalUserID})
+					return err == nil && len(w) == 1
+				})
+				return res, clk.Now
+			}
+			timeline := func(ext string) string {
+				t.Helper()
+				var list struct {
+					Contacts []service.ContactView `json:"contacts"`
+				}
+				f.api(0, "GET", "/api/v1/contacts?q="+ext, nil, &list)
+				if len(list.Contacts) != 1 {
+					t.Fatalf("contact %s: %+v", ext, list.Contacts)
+				}
+				var detail struct {
+					Timeline []service.TimelineView `json:"timeline"`
+				}
+				f.api(0, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
+				for _, e := range detail.Timeline {
+					if strings.HasPrefix(e.Detail, "welcome") {
+						return e.Detail
+					}
+				}
+				return ""
+			}
+
+			// Re-run inside the window: the restarted gateway takes the
+			// event over when the dead one's 5 s lease runs out.
+			within, _ := die("窗口内")
+			f.start(0)
+			f.idle()
+			if got := timeline(within.ExternalUserID); got != "welcome already delivered" {
+				t.Fatalf("re-run inside the window: timeline says %q", got)
+			}
+			already := 41051
+			if n := f.wecom[0].count(api, &already); n != 1 {
+				t.Fatalf("%d welcomes answered 41051, want the re-run's one", n)
+			}
+
+			// Re-run after the window: WeCom's clock runs 12 s behind, so
+			// the event is 12 s old when it arrives; the gateway comes back
+			// only once the window has certainly closed.
+			if _, err := f.ctl.AdvanceClock(ctx, -12*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			after, scannedAt := die("窗口后")
+			waitUntil(t, "the welcome window to close", time.Minute, func() bool {
+				c, err := f.ctl.Clock(ctx)
+				return err == nil && c.Now.After(scannedAt.Add(22*time.Second))
+			})
+			f.start(0)
+			f.idle()
+			if got := timeline(after.ExternalUserID); !strings.HasPrefix(got, "welcome outcome unknown: an earlier attempt") {
+				t.Fatalf("re-run after the window: timeline says %q", got)
+			}
+			resp, err := http.Get("http://" + f.addrs[0] + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(m), `gateway_welcomes_total{outcome="unknown"} 1`) || strings.Contains(string(m), `gateway_welcomes_total{outcome="expired"}`) {
+				t.Fatalf("the restarted gateway's welcome counts:\n%s", grepLines(string(m), "gateway_welcomes_total"))
+			}
+			for _, r := range []wecomsim.ScanResult{within, after} {
+				if w, _ := f.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{ExternalUserID: r.ExternalUserID}); len(w) != 1 {
+					t.Fatalf("%s: %d welcomes delivered, want 1", r.ExternalUserID, len(w))
+				}
+			}
+			outcomes := f.welcomeOutcomes(code, []wecomsim.ScanResult{within, after})
+			t.Logf("%s: %v", d, outcomes)
+		})
+	}
 }
