@@ -60,6 +60,10 @@ var terms = map[string]map[string]string{
 	"bant":  {"budget": "预算", "authority": "决策权", "need": "需求", "timeline": "时间"},
 	"stage": {StageRaw: "新线索", StageMQL: "MQL", StageSQL: "SQL", StageHandedOff: "已移交", StageAccepted: "已接受", StageRejected: "已拒绝", StageNurturing: "培育中", StageWon: "赢单", StageLost: "已流失"},
 	"crm":   {"accepted": "接受", "rejected": "拒绝", "won": "赢单", "lost": "丢单"},
+	"idof": {"token": "令牌", "job": "任务", "event": "事件", "delivery": "投递", "audit entry": "审计记录", "channel code": "渠道活码",
+		"contact": "客户", "lead": "线索", "endpoint": "端点", "positive integer": "正整数"},
+	"wecomerr": wecomErrors,
+	"status":   {StatusPending: "待处理", StatusProcessing: "处理中", StatusProcessed: "已处理", StatusIgnored: "已忽略", StatusFailed: "失败"},
 }
 
 // The messages of each family, most specific first; the last form of each
@@ -98,7 +102,7 @@ var (
 		form("welcome.unknown_rerun", `welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it`,
 			"welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it",
 			"欢迎语结果未知：此前在 20 秒窗口内对该事件的一次尝试可能已发送"),
-		form("welcome.failed", `welcome failed: (?P<error>.*)`, "welcome failed: {error}", "欢迎语发送失败：{error}"),
+		form("welcome.failed", `welcome failed: (?P<error>.*)`, "welcome failed: {error}", "欢迎语发送失败：{error|failure}"),
 		form("welcome.none", `no welcome configured`, "no welcome configured", "未设置欢迎语"),
 		form("welcome.not_our_code", `no welcome: the state is not one of our channel codes`,
 			"no welcome: the state is not one of our channel codes", "未发送欢迎语：不是本系统的活码"),
@@ -118,7 +122,7 @@ var (
 		form("alert.using_backups", `no rostered staff member is eligible now; backups are receiving customers`,
 			"no rostered staff member is eligible now; backups are receiving customers", "当前没有排班成员在岗，由备用成员接待"),
 		form("alert.sync_failed", `WeCom sync failed: (?P<error>.*); retrying until a sync succeeds`,
-			"WeCom sync failed: {error}; retrying until a sync succeeds", "企业微信同步失败：{error}；将持续重试，直到同步成功"),
+			"WeCom sync failed: {error}; retrying until a sync succeeds", "企业微信同步失败：{error|failure}；将持续重试，直到同步成功"),
 		form("alert.pool_dismissed", `every group in the pool is dismissed; the join way lists nothing that exists: add groups`,
 			"every group in the pool is dismissed; the join way lists nothing that exists: add groups", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"),
 		form("alert.pool_full", `every group in the pool has (?P<threshold>\d+) customers or more; the code keeps serving (?P<chats>.*): add groups or raise the threshold`,
@@ -241,8 +245,12 @@ func LocalizeReason(reason, lang string) string {
 	if lang == LangEN {
 		return reason
 	}
-	m := explain(errorForms, reason)
+	m := explain(apiReasonForms, reason)
 	if m.Code == asIs.code {
+		// A 502's reason is WeCom's error (or the network's) as it came.
+		if f := explain(failureForms, strings.TrimPrefix(reason, "WeCom: ")); f.Code != "failure.other" {
+			return f.In(lang)
+		}
 		return reason
 	}
 	return m.In(lang)
@@ -302,7 +310,7 @@ func ExplainTimelineEntries(list []model.TimelineEntry) []TimelineItem {
 
 var allForms = func() map[string]messageForm {
 	out := map[string]messageForm{asIs.code: asIs}
-	for _, family := range [][]messageForm{scoreForms, stageForms, timelineForms, lossForms, alertForms, errorForms} {
+	for _, family := range [][]messageForm{scoreForms, stageForms, timelineForms, lossForms, alertForms, errorForms, reasonForms, failureForms} {
 		for _, f := range family {
 			out[f.code] = f
 		}
@@ -325,8 +333,14 @@ func (m Message) In(lang string) string {
 	return placeholder.ReplaceAllStringFunc(tmpl, func(p string) string {
 		g := placeholder.FindStringSubmatch(p)
 		v := m.Params[g[1]]
+		if g[2] == "failure" {
+			return explain(failureForms, v).In(lang)
+		}
 		if g[2] != "" && lang != LangEN {
 			if t, ok := terms[g[2]][v]; ok {
+				return t
+			}
+			if t, ok := terms[g[2]]["*"]; ok {
 				return t
 			}
 		}

@@ -1,12 +1,12 @@
 package service
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/wecom"
 )
 
 // Every reason, alert, loss and timeline text the business writes has a
@@ -43,7 +43,8 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 		{sys, "CRM: won", "stage.crm", "CRM：赢单"},
 		{admin, "called, wants a demo", "text", "called, wants a demo"},
 		{ExplainTimeline, "welcome sent", "welcome.sent", "已发送欢迎语"},
-		{ExplainTimeline, "welcome failed: wecom send_welcome_msg: errcode 41050", "welcome.failed", "欢迎语发送失败：wecom send_welcome_msg: errcode 41050"},
+		{ExplainTimeline, "welcome failed: " + (&wecom.APIError{API: "externalcontact/send_welcome_msg", Code: 41050, Msg: "invalid welcome_code"}).Error(),
+			"welcome.failed", "欢迎语发送失败：企业微信接口 externalcontact/send_welcome_msg 出错（错误码 41050）：欢迎语凭证无效或已过期"},
 		{ExplainTimeline, "welcome not sent: the 20 s window had passed when the event was handled", "welcome.expired", "未发送欢迎语：处理时已过 20 秒窗口"},
 		{ExplainTimeline, "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)", "welcome.unknown", "欢迎语结果未知：企业微信在 20 秒窗口内未应答（可能已送达）"},
 		{ExplainTimeline, "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it", "welcome.unknown_rerun", "欢迎语结果未知：此前在 20 秒窗口内对该事件的一次尝试可能已发送"},
@@ -54,7 +55,8 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 		{ExplainTimeline, "customer_deleted", "loss.customer_deleted", "客户删除了成员"},
 		{ExplainLoss, "staff_deleted", "loss.staff_deleted", "成员删除了客户"},
 		{ExplainLoss, "transferred", "loss.transferred", "已转接给其他成员"},
-		{alert, syncFailedAlert(errors.New("errcode 40058")), "alert.sync_failed", "企业微信同步失败：errcode 40058；将持续重试，直到同步成功"},
+		{alert, syncFailedAlert(&wecom.APIError{API: "externalcontact/update_contact_way", Code: 40058, Msg: "invalid Request Parameter"}), "alert.sync_failed",
+			"企业微信同步失败：企业微信接口 externalcontact/update_contact_way 出错（错误码 40058）：参数不合法；将持续重试，直到同步成功"},
 		{alert, dryAlert(code, nil), "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
 		{alert, dryAlert(code, []string{"wr1"}), "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
 	}
@@ -89,6 +91,7 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 	}
 	for code := range allForms {
 		if !seen[code] && !strings.HasPrefix(code, "invalid.") && !strings.HasPrefix(code, "error.") &&
+			!strings.HasPrefix(code, "conflict.") && !strings.HasPrefix(code, "failure.") &&
 			code != "welcome.not_our_code" && code != "welcome.no_code" && code != "welcome.already_delivered" {
 			t.Errorf("message %s has no case here", code)
 		}
@@ -129,6 +132,17 @@ func TestLocalizeWalksViews(t *testing.T) {
 	}
 }
 
+// A 502 that carries WeCom's error reads in Chinese too.
+func TestUpstreamReasonReadsInChinese(t *testing.T) {
+	err := &UpstreamError{Err: &wecom.APIError{API: "externalcontact/groupchat/update_join_way", Code: 40058, Msg: "invalid config_id"}}
+	if got := LocalizeReason(err.Error(), LangZH); got != "企业微信接口 externalcontact/groupchat/update_join_way 出错（错误码 40058）：参数不合法" {
+		t.Fatalf("502 in Chinese: %q", got)
+	}
+	if got := LocalizeReason(err.Error(), LangEN); got != err.Error() {
+		t.Fatalf("502 in English: %q", got)
+	}
+}
+
 // A 400's common reasons read in Chinese for a request that asks for it;
 // English stays as written, and so does a reason with no Chinese text.
 func TestLocalizeReason(t *testing.T) {
@@ -154,5 +168,49 @@ func TestLocalizeReason(t *testing.T) {
 		if got := LocalizeReason(reason, LangEN); got != reason {
 			t.Errorf("%q in English = %q", reason, got)
 		}
+	}
+}
+
+// The errors stored on jobs, events and webhook deliveries, and carried in
+// sync alerts, read in Chinese: WeCom's errcodes by name, our budget, an
+// endpoint's answer and the network's failures; any other error says so in
+// Chinese and keeps its English in the message's parameters.
+func TestFailuresReadInChinese(t *testing.T) {
+	for _, c := range []struct {
+		err  string
+		code string
+		zh   string
+	}{
+		{(&wecom.APIError{API: "externalcontact/add_contact_way", Code: 41045}).Error(), "failure.wecom",
+			"企业微信接口 externalcontact/add_contact_way 出错（错误码 41045）：联系我方式数量已达上限"},
+		{"configuration: " + (&wecom.APIError{API: "externalcontact/get", Code: 60020, Msg: "not allow to access from your ip"}).Error(), "failure.config",
+			"企业配置有误，需要管理员处理：企业微信接口 externalcontact/get 出错（错误码 60020）：服务器 IP 不在企业的可信 IP 中"},
+		{(&wecom.APIError{API: "externalcontact/get", Code: 99999}).Error(), "failure.wecom", "企业微信接口 externalcontact/get 出错（错误码 99999）：未知错误"},
+		{"job 3: fetch: " + (&wecom.BudgetError{API: "externalcontact/get", RetryAfter: 2 * time.Second, Held: true}).Error(), "failure.wecom_held",
+			"企业微信接口 externalcontact/get 触发频率限制，暂停调用，2s 后重试"},
+		{(&wecom.BudgetError{API: "externalcontact/mark_tag", RetryAfter: time.Second}).Error(), "failure.wecom_budget", "企业微信接口 externalcontact/mark_tag 的调用预算已用完，1s 后重试"},
+		{WebhookAttemptResult{StatusCode: 503}.describe(), "failure.http", "对方返回 HTTP 503，需要 2xx"},
+		{WebhookAttemptResult{StatusCode: 302}.describe(), "failure.http_redirect", "对方返回 HTTP 302：不跟随重定向"},
+		{"gave up after 8 attempts: HTTP 500", "failure.gave_up", "尝试 8 次后放弃：对方返回 HTTP 500，需要 2xx"},
+		{"Post: dial tcp 127.0.0.1:9: connect: connection refused", "failure.refused", "无法连接：连接被拒绝"},
+		{"Post: context deadline exceeded (Client.Timeout exceeded while awaiting headers)", "failure.timeout", "超时：对方未在时限内应答"},
+		{"Post: dial tcp: lookup crm.invalid: no such host", "failure.no_host", "域名无法解析"},
+		{"Post: tls: failed to verify certificate: x509: certificate signed by unknown authority", "failure.tls", "TLS 握手或证书出错"},
+		{"Post: refused address: 10.0.0.8 is a private address", "failure.refused_address", "目标地址被拒绝（内网或保留地址，见 Webhook 网络设置）：10.0.0.8 is a private address"},
+		{"endpoint disabled: disabled by an admin", "failure.endpoint_disabled", "端点已停用：管理员已停用"},
+		{"failing without a success since 2026-12-01T08:00:00Z (72h0m0s)", "failure.failing_since", "自 2026-12-01T08:00:00Z 起持续失败，超过 72h0m0s 没有成功"},
+		{"the endpoint answered 410 Gone", "failure.gone", "端点答复 410 Gone（已不存在）"},
+		{"store: unable to look up staff: database is locked", "failure.other", "处理出错（英文原文见详情）"},
+	} {
+		m := ExplainFailure(c.err)
+		if m.Code != c.code || m.In(LangZH) != c.zh {
+			t.Errorf("%q: %s %q, want %s %q", c.err, m.Code, m.In(LangZH), c.code, c.zh)
+		}
+		if m.In(LangEN) == "" {
+			t.Errorf("%q has no English", c.err)
+		}
+	}
+	if ExplainFailure("") != nil {
+		t.Fatal("no error, yet a message")
 	}
 }

@@ -55,6 +55,7 @@ type EventView struct {
 	Status         string       `json:"status"`
 	Attempts       int          `json:"attempts"`
 	Error          string       `json:"error,omitempty"`
+	ErrorMessage   *Message     `json:"error_message,omitempty"` // Error as a message (see ExplainFailure)
 	UserID         string       `json:"user_id,omitempty"`
 	ExternalUserID string       `json:"external_user_id,omitempty"`
 	ChatID         string       `json:"chat_id,omitempty"`
@@ -67,17 +68,19 @@ type EventView struct {
 
 // JobView is a job as the API shows it.
 type JobView struct {
-	ID          uint64     `json:"id"`
-	CorpID      string     `json:"corp_id"`
-	Kind        string     `json:"kind"`
-	Key         string     `json:"key"`
-	Payload     string     `json:"payload"`
-	Status      string     `json:"status"`
-	Attempts    int        `json:"attempts"`
-	Error       string     `json:"error,omitempty"`
-	AvailableAt Timestamp  `json:"available_at"`
-	CreatedAt   Timestamp  `json:"created_at"`
-	ProcessedAt *Timestamp `json:"processed_at,omitempty"`
+	ID       uint64 `json:"id"`
+	CorpID   string `json:"corp_id"`
+	Kind     string `json:"kind"`
+	Key      string `json:"key"`
+	Payload  string `json:"payload"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+	// ErrorMessage is Error as a message (see ExplainFailure).
+	ErrorMessage *Message   `json:"error_message,omitempty"`
+	AvailableAt  Timestamp  `json:"available_at"`
+	CreatedAt    Timestamp  `json:"created_at"`
+	ProcessedAt  *Timestamp `json:"processed_at,omitempty"`
 }
 
 var queueStatuses = map[string]bool{
@@ -115,7 +118,7 @@ func (l *QueueLog) Event(ctx context.Context, id uint64) (*EventView, error) {
 
 func viewEvent(e *model.Event, full bool) EventView {
 	v := EventView{
-		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error,
+		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error, ErrorMessage: ExplainFailure(e.Error),
 		UserID: e.UserID, ExternalUserID: e.ExternalUserID, ChatID: e.ChatID, State: e.State,
 		ReceivedAt: At(e.ReceivedAt), ProcessedAt: AtPtr(e.ProcessedAt),
 	}
@@ -144,7 +147,7 @@ func (l *QueueLog) Jobs(ctx context.Context, q JobQuery) ([]JobView, error) {
 
 func viewJob(j *model.Job) JobView {
 	return JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
-		Status: j.Status, Attempts: j.Attempts, Error: j.Error, AvailableAt: At(j.AvailableAt),
+		Status: j.Status, Attempts: j.Attempts, Error: j.Error, ErrorMessage: ExplainFailure(j.Error), AvailableAt: At(j.AvailableAt),
 		CreatedAt: At(j.CreatedAt), ProcessedAt: AtPtr(j.ProcessedAt)}
 }
 

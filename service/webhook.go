@@ -216,15 +216,17 @@ type WebhookEndpointSpec struct {
 // WebhookEndpoint is an endpoint as the API shows it. The secret is shown
 // only when it is made (create, rotate-secret).
 type WebhookEndpoint struct {
-	ID                      uint64     `json:"id"`
-	CorpID                  string     `json:"corp_id"`
-	URL                     string     `json:"url"`
-	Description             string     `json:"description"`
-	EventTypes              []string   `json:"event_types"`
-	Version                 int        `json:"version"`
-	Enabled                 bool       `json:"enabled"`
-	DisabledAt              *Timestamp `json:"disabled_at,omitempty"`
-	DisabledReason          string     `json:"disabled_reason,omitempty"`
+	ID             uint64     `json:"id"`
+	CorpID         string     `json:"corp_id"`
+	URL            string     `json:"url"`
+	Description    string     `json:"description"`
+	EventTypes     []string   `json:"event_types"`
+	Version        int        `json:"version"`
+	Enabled        bool       `json:"enabled"`
+	DisabledAt     *Timestamp `json:"disabled_at,omitempty"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	// DisabledReasonMessage is DisabledReason as a message.
+	DisabledReasonMessage   *Message   `json:"disabled_reason_message,omitempty"`
 	FailingSince            *Timestamp `json:"failing_since,omitempty"`
 	PreviousSecretExpiresAt *Timestamp `json:"previous_secret_expires_at,omitempty"`
 	CreatedBy               string     `json:"created_by,omitempty"`
@@ -235,7 +237,7 @@ type WebhookEndpoint struct {
 
 func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
 	v := &WebhookEndpoint{ID: e.ID, CorpID: e.CorpID, URL: e.URL, Description: e.Description, EventTypes: e.Types(),
-		Version: e.Version, Enabled: e.Enabled, DisabledAt: AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason,
+		Version: e.Version, Enabled: e.Enabled, DisabledAt: AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason, DisabledReasonMessage: ExplainFailure(e.DisabledReason),
 		FailingSince: AtPtr(e.FailingSince), CreatedBy: e.CreatedBy, CreatedAt: At(e.CreatedAt), UpdatedAt: At(e.UpdatedAt)}
 	if v.EventTypes == nil {
 		v.EventTypes = []string{}
@@ -414,15 +416,17 @@ func CheckDeliveryQuery(f DeliveryQuery) error {
 // WebhookDelivery is one event on its way to one endpoint, with every
 // attempt, as the API shows it.
 type WebhookDelivery struct {
-	ID             uint64 `json:"id"`
-	CorpID         string `json:"corp_id"`
-	EndpointID     uint64 `json:"endpoint_id"`
-	EventType      string `json:"event_type"`
-	Subject        string `json:"subject,omitempty"`
-	Status         string `json:"status"`
-	AttemptsMade   int    `json:"attempts_made"`
-	Error          string `json:"error,omitempty"`
-	LastStatusCode int    `json:"last_status_code,omitempty"`
+	ID           uint64 `json:"id"`
+	CorpID       string `json:"corp_id"`
+	EndpointID   uint64 `json:"endpoint_id"`
+	EventType    string `json:"event_type"`
+	Subject      string `json:"subject,omitempty"`
+	Status       string `json:"status"`
+	AttemptsMade int    `json:"attempts_made"`
+	Error        string `json:"error,omitempty"`
+	// ErrorMessage is Error as a message (see ExplainFailure).
+	ErrorMessage   *Message `json:"error_message,omitempty"`
+	LastStatusCode int      `json:"last_status_code,omitempty"`
 	// NextAttemptAt is when a pending delivery is due.
 	NextAttemptAt *Timestamp       `json:"next_attempt_at,omitempty"`
 	CreatedAt     Timestamp        `json:"created_at"`
@@ -441,18 +445,20 @@ type WebhookAttempt struct {
 	LatencyMS  int64     `json:"latency_ms"`
 	Response   string    `json:"response,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// ErrorMessage is Error as a message (see ExplainFailure).
+	ErrorMessage *Message `json:"error_message,omitempty"`
 }
 
 func viewDelivery(d *model.DeliveryWithAttempts) WebhookDelivery {
 	v := WebhookDelivery{ID: d.ID, CorpID: d.CorpID, EndpointID: d.EndpointID, EventType: d.EventType, Subject: d.Subject,
-		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, LastStatusCode: d.LastStatusCode,
+		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, ErrorMessage: ExplainFailure(d.Error), LastStatusCode: d.LastStatusCode,
 		CreatedAt: At(d.CreatedAt), FinishedAt: AtPtr(d.ProcessedAt), WebhookID: d.WebhookID, Attempts: []WebhookAttempt{}}
 	if d.Status == model.StatusPending {
 		v.NextAttemptAt = AtPtr(&d.AvailableAt)
 	}
 	for _, a := range d.Attempts {
 		v.Attempts = append(v.Attempts, WebhookAttempt{Attempt: a.Attempt, At: At(a.At), StatusCode: a.StatusCode,
-			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error})
+			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error, ErrorMessage: ExplainFailure(a.Error)})
 	}
 	return v
 }
@@ -539,6 +545,8 @@ type WebhookTestResult struct {
 	LatencyMS  int64  `json:"latency_ms"`
 	Response   string `json:"response,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// ErrorMessage is Error as a message (see ExplainFailure).
+	ErrorMessage *Message `json:"error_message,omitempty"`
 	// Payload is the exact body sent.
 	Payload json.RawMessage `json:"payload"`
 }
@@ -563,6 +571,7 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 		LatencyMS: res.Latency.Milliseconds(), Response: res.Response, Payload: body}
 	if !out.OK {
 		out.Error = res.describe()
+		out.ErrorMessage = ExplainFailure(out.Error)
 	}
 	return out, nil
 }

@@ -225,6 +225,13 @@ export function msg(m, fallback) {
   return (m && m.text) || fallback || '';
 }
 
+// failure shows a stored error (a job's, an event's, a delivery's) in the
+// console's language, its original text on hover; none when there is none.
+export function failure(m, raw, none = '') {
+  if (!raw) return none;
+  return h('span', { class: 'failure', title: raw, text: msg(m, raw) });
+}
+
 // copyButton copies text to the clipboard; where the clipboard is refused it
 // selects the code element's text and says to copy it by hand.
 export function copyButton(code, text, manual) {

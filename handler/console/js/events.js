@@ -1,7 +1,7 @@
 // 事件: the inbox of stored WeCom callbacks.
 
 import { get } from './api.js';
-import { h, field, val, badge, fmtTime } from './dom.js';
+import { h, field, val, badge, fmtTime, failure } from './dom.js';
 import { pagedTable } from './list.js';
 
 const STATUS = [['', '全部'], ['pending', '待处理 pending'], ['processing', '处理中 processing'], ['processed', '已处理 processed'],
@@ -23,7 +23,7 @@ export async function page(ctx) {
       { label: '员工', render: (e) => e.user_id || '—' },
       { label: '客户', render: (e) => e.external_user_id || '—' },
       { label: '收到', render: (e) => fmtTime(e.received_at) },
-      { label: '错误', render: (e) => e.error || '' },
+      { label: '错误', render: (e) => failure(e.error_message, e.error) },
     ],
     fetch: async (before) => {
       const res = await get('/events', { status: val(filter, 'status'), type: val(filter, 'type'), before, limit: 50 });

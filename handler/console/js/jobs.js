@@ -2,7 +2,7 @@
 // first; a failed one shows why.
 
 import { get } from './api.js';
-import { h, field, val, badge, fmtTime } from './dom.js';
+import { h, field, val, badge, fmtTime, failure } from './dom.js';
 import { pagedTable } from './list.js';
 
 const STATUS = [['', '全部'], ['pending', '待处理 pending'], ['processing', '处理中 processing'], ['processed', '已完成 processed'],
@@ -27,7 +27,7 @@ export async function page(ctx) {
       { label: '类型', cls: 'kind', render: (j) => [h('code', { class: 'name', text: j.kind }), j.key ? h('div', { class: 'muted key', text: j.key }) : null] },
       { label: '状态', cls: 'state', render: (j) => badge(j.status, KIND[j.status]) },
       { label: '次数', cls: 'num', render: (j) => String(j.attempts) },
-      { label: '错误', cls: 'error', render: (j) => j.error || '—' },
+      { label: '错误', cls: 'error', render: (j) => failure(j.error_message, j.error, '—') },
       { label: '可执行', cls: 'time', render: (j) => fmtTime(j.available_at) },
       { label: '更新', cls: 'time', render: (j) => fmtTime(j.processed_at || j.created_at) },
     ],

@@ -3,7 +3,7 @@
 // one, replay the failed ones matching a filter).
 
 import { get, post, patch, del } from './api.js';
-import { h, field, val, errorBox, showError, clearErrors, onCreate, table, badge, fmtTime, toast, showSecret } from './dom.js';
+import { h, field, val, errorBox, showError, clearErrors, onCreate, table, badge, fmtTime, toast, showSecret, msg, failure } from './dom.js';
 import { pagedTable } from './list.js';
 import { confirmAction } from './confirm.js';
 
@@ -20,7 +20,7 @@ export async function page() {
 }
 
 function endpointStatus(e) {
-  if (!e.enabled) return badge('已停用' + (e.disabled_reason ? '：' + e.disabled_reason : ''), 'warn');
+  if (!e.enabled) return badge('已停用' + (e.disabled_reason ? '：' + msg(e.disabled_reason_message, e.disabled_reason) : ''), 'warn');
   if (e.failing_since) return badge('失败中，自 ' + fmtTime(e.failing_since), 'warn');
   return badge('启用', 'ok');
 }
@@ -85,7 +85,7 @@ function showTestResult(el, ep, r) {
     h('h3', { text: `端点 ${ep.id} 的测试事件` }),
     h('p', null, r.ok ? badge('成功', 'ok') : badge('失败', 'warn'),
       ` HTTP ${r.status_code || '—'} · ${r.latency_ms ?? 0} ms · webhook-id `, h('code', { text: r.webhook_id || '' })),
-    r.error ? h('p', { class: 'error-text', data: { role: 'test-error' }, text: r.error }) : '',
+    r.error ? h('p', { class: 'error-text', data: { role: 'test-error' }, title: r.error, text: msg(r.error_message, r.error) }) : '',
     r.response ? h('pre', { class: 'payload', data: { role: 'test-response' }, text: r.response }) : '',
     h('small', { class: 'muted', text: r.ok ? '端点已校验签名并接收。' : '端点需要校验签名后回复 2xx（见 docs/WEBHOOKS.md）。' }),
     h('div', null, h('button', { type: 'button', class: 'small', text: '关闭', on: { click: () => { el.hidden = true; } } })));
@@ -229,7 +229,7 @@ async function deliveries() {
       { label: '对象', render: (d) => d.subject || '—' },
       { label: '状态', render: (d) => badge(d.status, STATUS_KIND[d.status]) },
       { label: '次数', cls: 'num', render: (d) => String(d.attempts_made) },
-      { label: '结果', render: (d) => [d.last_status_code ? `HTTP ${d.last_status_code} ` : '', d.error || ''].join('') || '—' },
+      { label: '结果', render: (d) => (d.error ? failure(d.error_message, d.error) : d.last_status_code ? `HTTP ${d.last_status_code}` : '—') },
       { label: '时间', render: (d) => fmtTime(d.finished_at || d.created_at) },
       { label: '', cls: 'row-actions', render: (d) => [detailButton(d), ' ', replayButton(d)] },
     ],
@@ -282,7 +282,7 @@ async function showDelivery(el, id) {
       { label: 'HTTP', cls: 'num', render: (a) => (a.status_code ? String(a.status_code) : '—') },
       { label: '耗时', cls: 'num', render: (a) => `${a.latency_ms ?? 0} ms` },
       { label: '响应', render: (a) => (a.response ? h('code', { text: a.response }) : '—') },
-      { label: '错误', render: (a) => a.error || '—' },
+      { label: '错误', render: (a) => failure(a.error_message, a.error, '—') },
     ], '还没有尝试');
     t.add(d.attempts || []);
     const payload = typeof d.payload === 'string' ? d.payload : JSON.stringify(d.payload, null, 2);

@@ -1,0 +1,211 @@
+package service
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// apiText is a text the source hands to the API: where it was written and a
+// sample of it with every formatted value filled in.
+type apiText struct {
+	at     string
+	sample string
+}
+
+var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+
+// sampleOf renders a message expression with stand-in values: a literal as
+// it is, fmt.Sprintf's verbs filled, a concatenation's other parts as "x".
+// ok is false for an expression without any literal text (a variable, an
+// error's text), whose words are checked where they are written.
+func sampleOf(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(x.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if x.Op != token.ADD {
+			return "", false
+		}
+		a, okA := sampleOf(x.X)
+		b, okB := sampleOf(x.Y)
+		if !okA && !okB {
+			return "", false
+		}
+		if !okA {
+			a = "x"
+		}
+		if !okB {
+			b = "x"
+		}
+		return a + b, true
+	case *ast.CallExpr:
+		if sel, ok := x.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Sprintf" || sel.Sel.Name == "Errorf") && len(x.Args) > 0 {
+			f, ok := sampleOf(x.Args[0])
+			if !ok {
+				return "", false
+			}
+			return verb.ReplaceAllStringFunc(f, func(v string) string {
+				switch v[len(v)-1] {
+				case 'd':
+					return "1"
+				case 'q':
+					return `"x"`
+				case 'v':
+					return "1"
+				case '%':
+					return "%"
+				}
+				return "x"
+			}), true
+		}
+	case *ast.ParenExpr:
+		return sampleOf(x.X)
+	}
+	return "", false
+}
+
+// apiTexts finds, in the non-test Go files of dirs, every text that reaches
+// an API answer as an error's reason: ValidationError's and
+// ConflictError's Reason, abortError's message, a CSV import row's message.
+func apiTexts(t *testing.T, dirs ...string) []apiText {
+	t.Helper()
+	var out []apiText
+	fset := token.NewFileSet()
+	for _, dir := range dirs {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, path := range files {
+			if strings.HasSuffix(path, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			add := func(e ast.Expr) {
+				if s, ok := sampleOf(e); ok {
+					out = append(out, apiText{at: fset.Position(e.Pos()).String(), sample: s})
+				}
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				switch x := n.(type) {
+				case *ast.CompositeLit:
+					name := ""
+					switch tt := x.Type.(type) {
+					case *ast.Ident:
+						name = tt.Name
+					case *ast.SelectorExpr:
+						name = tt.Sel.Name
+					}
+					for _, el := range x.Elts {
+						kv, ok := el.(*ast.KeyValueExpr)
+						if !ok {
+							continue
+						}
+						key, _ := kv.Key.(*ast.Ident)
+						if key == nil {
+							continue
+						}
+						switch {
+						case (name == "ValidationError" || name == "ConflictError") && key.Name == "Reason",
+							name == "ImportError" && key.Name == "Message":
+							add(kv.Value)
+						}
+					}
+				case *ast.CallExpr:
+					fn := ""
+					switch ff := x.Fun.(type) {
+					case *ast.Ident:
+						fn = ff.Name
+					case *ast.SelectorExpr:
+						fn = ff.Sel.Name
+					}
+					switch {
+					case fn == "abortError" && len(x.Args) >= 4:
+						add(x.Args[3])
+					case fn == "rowErr" && len(x.Args) == 2:
+						add(x.Args[1])
+					case fn == "beforeParam" && len(x.Args) >= 2:
+						if s, ok := sampleOf(x.Args[1]); ok {
+							out = append(out, apiText{at: fset.Position(x.Pos()).String(), sample: "must be " + s})
+						}
+					}
+				}
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// Every reason the service and the handlers can answer with has a code and
+// a Chinese text: the source is scanned for them, so a new reason written
+// without its message form fails here.
+func TestEveryAPIReasonHasACodeAndChinese(t *testing.T) {
+	texts := apiTexts(t, ".", "../handler")
+	if len(texts) < 50 {
+		t.Fatalf("found only %d reasons: the scan is broken", len(texts))
+	}
+	// The sentinel errors whose text is answered as it is.
+	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", ErrNotLinked.Error()})
+	bad, callers := 0, 0
+	for _, x := range texts {
+		if strings.Contains(x.at, "respond.go") && x.sample == "must be x" {
+			continue // beforeParam's reason: its callers' texts are checked instead
+		}
+		if strings.HasPrefix(x.sample, "must be ") && strings.HasSuffix(x.sample, " id") {
+			callers++
+		}
+		m := explain(apiReasonForms, x.sample)
+		if m.Code == asIs.code {
+			t.Errorf("%s: %q has no message form (add one to reasonForms)", x.at, x.sample)
+			bad++
+		}
+	}
+	if callers < 4 {
+		t.Errorf("found %d id reasons: beforeParam's callers were not scanned", callers)
+	}
+	t.Logf("%d reasons, %d without a form", len(texts), bad)
+}
+
+// The catalogue: every form has its English and Chinese text, every
+// parameter its texts name is one its pattern captures, and no two forms
+// share a code.
+func TestCatalogueIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, family := range [][]messageForm{scoreForms, stageForms, timelineForms, lossForms, alertForms, errorForms, reasonForms, failureForms} {
+		for _, f := range family {
+			if seen[f.code] {
+				t.Errorf("code %s twice", f.code)
+			}
+			seen[f.code] = true
+			names := map[string]bool{}
+			for _, n := range f.pattern.SubexpNames() {
+				names[n] = true
+			}
+			for _, lang := range []string{LangEN, LangZH} {
+				text := f.texts[lang]
+				if strings.TrimSpace(text) == "" {
+					t.Errorf("%s has no %s text", f.code, lang)
+				}
+				for _, p := range placeholder.FindAllStringSubmatch(text, -1) {
+					if !names[p[1]] {
+						t.Errorf("%s (%s) names {%s}, which its pattern does not capture", f.code, lang, p[1])
+					}
+					if p[2] != "" && p[2] != "failure" && terms[p[2]] == nil {
+						t.Errorf("%s (%s) names the unknown list %q", f.code, lang, p[2])
+					}
+				}
+			}
+		}
+	}
+}
