@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ type Config struct {
 	Webhooks   Webhooks   `yaml:"webhooks"`
 	Audit      Audit      `yaml:"audit"`
 	Privacy    Privacy    `yaml:"privacy"`
+	Security   Security   `yaml:"security"`
 
 	// configured names what Load found set (a config file, database and
 	// corp variables): with any of it and no corp, serving refuses to start
@@ -109,6 +111,45 @@ type Webhooks struct {
 type Audit struct {
 	// Retention is how long an entry is kept (pruned hourly).
 	Retention time.Duration `yaml:"retention"`
+}
+
+// Security holds the keys personal data is sealed with at rest.
+type Security struct {
+	// DataKeys are "id:base64(32 random bytes)" entries (GATEWAY_DATA_KEY
+	// or GATEWAY_DATA_KEY_FILE: one or more, separated by commas or new
+	// lines). Values sealed under any of them stay readable.
+	DataKeys []string `yaml:"data_keys"`
+	// ActiveKey is the id new values are sealed under
+	// (GATEWAY_DATA_KEY_ACTIVE); empty: the first key.
+	ActiveKey string `yaml:"active_key"`
+}
+
+// DataKey is one parsed data key.
+type DataKey struct {
+	ID     string
+	Secret []byte
+}
+
+// Keys parses the data keys, the active one first.
+func (s Security) Keys() ([]DataKey, error) {
+	var out []DataKey
+	for i, k := range s.DataKeys {
+		id, b64, ok := strings.Cut(strings.TrimSpace(k), ":")
+		secret, err := base64.StdEncoding.DecodeString(b64)
+		if !ok || id == "" || err != nil || len(secret) != 32 {
+			return nil, &FieldError{Key: fmt.Sprintf("security.data_keys[%d]", i),
+				Reason: "must be id:base64 of 32 random bytes (`gateway keys generate` makes one)"}
+		}
+		if id == s.ActiveKey {
+			out = append([]DataKey{{ID: id, Secret: secret}}, out...)
+		} else {
+			out = append(out, DataKey{ID: id, Secret: secret})
+		}
+	}
+	if s.ActiveKey != "" && (len(out) == 0 || out[0].ID != s.ActiveKey) {
+		return nil, &FieldError{Key: "security.active_key", Reason: fmt.Sprintf("names no data key: %q", s.ActiveKey)}
+	}
+	return out, nil
 }
 
 // Privacy holds the personal-data retention settings.
@@ -213,6 +254,14 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 		return err
 	}
 	str("GATEWAY_WECOM_API_BASE", &cfg.WeCom.APIBase)
+	var keys string
+	if err := secret("GATEWAY_DATA_KEY", &keys); err != nil {
+		return err
+	}
+	if keys != "" {
+		cfg.Security.DataKeys = strings.FieldsFunc(keys, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' })
+	}
+	str("GATEWAY_DATA_KEY_ACTIVE", &cfg.Security.ActiveKey)
 	if v := getenv("GATEWAY_AUDIT_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -419,6 +468,9 @@ func (c *Config) Validate() error {
 	if c.Webhooks.PollInterval < 10*time.Millisecond {
 		bad("webhooks.poll_interval", "must be at least 10ms")
 	}
+	if _, err := c.Security.Keys(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -441,8 +493,16 @@ func (c *Config) CheckServe() error {
 			" is set: set GATEWAY_CORP_ID with GATEWAY_CORP_SECRET, GATEWAY_CALLBACK_TOKEN and GATEWAY_CALLBACK_AES_KEY " +
 			"(or corps: in the config file); the demo runs only with nothing configured, or when asked (demo: true, GATEWAY_DEMO=1)"}
 	}
+	if len(c.Security.DataKeys) == 0 && !c.Demo() {
+		return ErrNoDataKey
+	}
 	return nil
 }
+
+// ErrNoDataKey refuses to serve production data without a key to seal it.
+var ErrNoDataKey = &FieldError{Key: "security.data_keys", Reason: "no data key is configured: customers' personal data, " +
+	"WeCom tokens and webhook secrets are sealed at rest under it; set GATEWAY_DATA_KEY or GATEWAY_DATA_KEY_FILE " +
+	"(id:base64 of 32 random bytes; `gateway keys generate` makes one)"}
 
 func validCorpID(s string) bool {
 	if len(s) > 64 {

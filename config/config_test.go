@@ -56,7 +56,7 @@ func TestExampleFileLoadsAndValidates(t *testing.T) {
 	prod := filepath.Join(t.TempDir(), "gateway.yaml")
 	ex = key.ReplaceAll(ex, []byte("$1$2"))
 	os.WriteFile(prod, bytes.Replace(ex, []byte("\ndemo: true\n"), []byte("\ndemo: false\n"), 1), 0o600)
-	cfg, err = Load(prod, env(nil))
+	cfg, err = Load(prod, env(map[string]string{"GATEWAY_DATA_KEY": testDataKey}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,8 @@ func TestDemoOnlyWhenAskedOrNothingConfigured(t *testing.T) {
 	os.WriteFile(file, []byte("log_level: info\n"), 0o600)
 	dsnFile := filepath.Join(t.TempDir(), "dsn")
 	os.WriteFile(dsnFile, []byte("u@tcp(h:3306)/d\n"), 0o600)
-	corp := map[string]string{"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": goodKey}
+	corp := map[string]string{"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": goodKey,
+		"GATEWAY_DATA_KEY": testDataKey}
 	for _, tc := range []struct {
 		name  string
 		path  string
@@ -198,6 +199,54 @@ func TestDemoOnlyWhenAskedOrNothingConfigured(t *testing.T) {
 		}
 		if tc.names != "demo" && (fe.Key != "corps" || !strings.Contains(err.Error(), "GATEWAY_CORP_ID")) {
 			t.Errorf("%s: %v does not name the missing GATEWAY_CORP_ID", tc.name, err)
+		}
+	}
+}
+
+const testDataKey = "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// Production refuses to start without a data key and names it; keys come
+// from the file, GATEWAY_DATA_KEY or GATEWAY_DATA_KEY_FILE, several at once,
+// the active one first; a malformed key or an unknown active id is refused.
+func TestDataKeys(t *testing.T) {
+	corp := map[string]string{"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": goodKey}
+	cfg, err := Load("", env(corp))
+	if err != nil || cfg.Validate() != nil {
+		t.Fatal(err, cfg.Validate())
+	}
+	err = cfg.CheckServe()
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Key != "security.data_keys" || !strings.Contains(err.Error(), "GATEWAY_DATA_KEY") {
+		t.Fatalf("no key: %v", err)
+	}
+
+	const k2 = "k2:YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY="
+	file := filepath.Join(t.TempDir(), "keys")
+	os.WriteFile(file, []byte(testDataKey+"\n"+k2+"\n"), 0o600)
+	for name, e := range map[string]map[string]string{
+		"env":  {"GATEWAY_DATA_KEY": testDataKey + "," + k2, "GATEWAY_DATA_KEY_ACTIVE": "k2"},
+		"file": {"GATEWAY_DATA_KEY_FILE": file, "GATEWAY_DATA_KEY_ACTIVE": "k2"},
+	} {
+		cfg, err := Load("", env(merge(corp, e)))
+		if err != nil || cfg.Validate() != nil || cfg.CheckServe() != nil {
+			t.Fatalf("%s: %v %v %v", name, err, cfg.Validate(), cfg.CheckServe())
+		}
+		keys, err := cfg.Security.Keys()
+		if err != nil || len(keys) != 2 || keys[0].ID != "k2" || keys[1].ID != "k1" || string(keys[1].Secret) != "0123456789abcdef0123456789abcdef" {
+			t.Fatalf("%s: keys %+v %v", name, keys, err)
+		}
+	}
+	for name, e := range map[string]map[string]string{
+		"security.data_keys[0]": {"GATEWAY_DATA_KEY": "k1:c2hvcnQ="},
+		"security.data_keys[1]": {"GATEWAY_DATA_KEY": testDataKey + ",nocolon"},
+		"security.active_key":   {"GATEWAY_DATA_KEY": testDataKey, "GATEWAY_DATA_KEY_ACTIVE": "k9"},
+	} {
+		cfg, err := Load("", env(merge(corp, e)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 }

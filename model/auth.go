@@ -78,7 +78,7 @@ func (s *Store) TouchAPIToken(ctx context.Context, id uint64, at time.Time) erro
 // WeComToken is a cached WeCom access token shared by every replica.
 type WeComToken struct {
 	Key       string `gorm:"primaryKey"`
-	Value     string
+	Value     string `gorm:"serializer:sealed"`
 	ExpiresAt time.Time
 	UpdatedAt time.Time
 }
@@ -111,9 +111,22 @@ func (s *Store) SaveWeComToken(ctx context.Context, key, value string, expiresAt
 	return nil
 }
 
-// DropWeComToken deletes the cached token only if it still has value.
+// DropWeComToken deletes the cached token only if it still has value. The
+// stored value is sealed under a fresh nonce, so it is read and compared
+// opened, then deleted only if the row still holds what was read.
 func (s *Store) DropWeComToken(ctx context.Context, key, value string) error {
-	err := s.db.WithContext(ctx).Where("`key` = ? AND value = ?", key, value).Delete(&WeComToken{}).Error
+	db := s.db.WithContext(ctx)
+	var row struct{ Value string }
+	err := db.Model(&WeComToken{}).Select("value").Where("`key` = ?", key).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err == nil {
+		var plain string
+		if plain, err = s.keys.open("wecom_tokens.value", row.Value); err == nil && plain == value {
+			err = db.Where("`key` = ? AND value = ?", key, row.Value).Delete(&WeComToken{}).Error
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("store: unable to drop wecom token: %w", err)
 	}

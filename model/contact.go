@@ -24,12 +24,12 @@ type Contact struct {
 	ID               uint64
 	CorpID           string
 	ExternalUserID   string
-	Name             string
-	Avatar           string
+	Name             string `gorm:"serializer:sealed"`
+	Avatar           string `gorm:"serializer:sealed"`
 	Type             int
 	Gender           int
 	UnionID          string
-	CorpName         string
+	CorpName         string `gorm:"serializer:sealed"`
 	Source           string
 	SourceCodeID     uint64
 	State            string
@@ -51,7 +51,7 @@ type Relation struct {
 	ContactID      uint64
 	CodeID         uint64
 	State          string
-	Remark         string
+	Remark         string `gorm:"serializer:sealed"`
 	Tags           string
 	Status         string
 	HalfAdded      bool
@@ -283,8 +283,9 @@ func (s *Store) UpdateContactProfile(ctx context.Context, corpID, externalUserID
 	now := s.Now()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&Contact{}).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).Updates(map[string]any{
-			"name": truncate(p.Name, 128), "avatar": truncate(p.Avatar, 512), "union_id": truncate(p.UnionID, 64),
-			"corp_name": truncate(p.CorpName, 128), "type": p.Type, "gender": p.Gender,
+			"name": s.seal("contacts.name", truncate(p.Name, 128)), "avatar": s.seal("contacts.avatar", truncate(p.Avatar, 512)),
+			"union_id": truncate(p.UnionID, 64), "corp_name": s.seal("contacts.corp_name", truncate(p.CorpName, 128)),
+			"type": p.Type, "gender": p.Gender,
 			"profile_fetched_at": now, "updated_at": now,
 		}).Error; err != nil {
 			return err
@@ -293,7 +294,7 @@ func (s *Store) UpdateContactProfile(ctx context.Context, corpID, externalUserID
 			return nil
 		}
 		return tx.Model(&Relation{}).Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
-			Updates(map[string]any{"remark": truncate(remark, 64), "tags": tagsJSON, "updated_at": now}).Error
+			Updates(map[string]any{"remark": s.seal("relations.remark", truncate(remark, 64)), "tags": tagsJSON, "updated_at": now}).Error
 	})
 }
 
@@ -301,7 +302,7 @@ func (s *Store) UpdateContactProfile(ctx context.Context, corpID, externalUserID
 func (s *Store) SetRelationRemark(ctx context.Context, corpID, userID, externalUserID, remark string) error {
 	return s.db.WithContext(ctx).Model(&Relation{}).
 		Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
-		Updates(map[string]any{"remark": truncate(remark, 64), "updated_at": s.Now()}).Error
+		Updates(map[string]any{"remark": s.seal("relations.remark", truncate(remark, 64)), "updated_at": s.Now()}).Error
 }
 
 // SetRelationTags records the relation's tags (JSON list of names).
@@ -368,22 +369,75 @@ func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]Contact, e
 		q = q.Where("contacts.id IN (?)", s.db.Model(&Relation{}).Select("contact_id").
 			Where("user_id = ? AND status <> ?", f.Follower, RelationTransferred))
 	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
 	if f.Q != "" {
-		// '!' escapes on SQLite and MySQL alike (a backslash means different
-		// things in their string literals). An external_userid matches by
-		// prefix, which the (corp_id, external_user_id) index serves.
-		esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(f.Q)
-		q = q.Where("(contacts.name LIKE ? ESCAPE '!' OR contacts.corp_name LIKE ? ESCAPE '!' OR contacts.external_user_id LIKE ? ESCAPE '!')",
-			"%"+esc+"%", "%"+esc+"%", esc+"%")
+		return s.searchContacts(ctx, q, f)
 	}
 	if f.AfterID > 0 {
 		q = q.Where("contacts.id > ?", f.AfterID)
 	}
-	if f.Limit <= 0 {
-		f.Limit = 50
-	}
 	var out []Contact
 	if err := q.Order("contacts.id").Limit(f.Limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list contacts: %w", err)
+	}
+	return out, nil
+}
+
+// SearchScanLimit bounds the rows one search reads and opens: names are
+// sealed, so a search decrypts the caller's contacts (or leads) in id order
+// and filters them here. A search that reaches it answers with what it found.
+const SearchScanLimit = 50000
+
+// searchChunk is how many rows a search reads per statement.
+const searchChunk = 1000
+
+// matchesQ reports whether one of the fields contains q, ignoring case.
+func matchesQ(q string, fields ...string) bool {
+	for _, f := range fields {
+		if f != "" && strings.Contains(strings.ToLower(f), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchContacts pages through the contacts q selects by id, reading only
+// the searched columns, and keeps those whose name or company name contains
+// f.Q or whose external_userid starts with it; the kept contacts are then
+// read whole.
+func (s *Store) searchContacts(ctx context.Context, q *gorm.DB, f ContactFilter) ([]Contact, error) {
+	needle := strings.ToLower(f.Q)
+	after := f.AfterID
+	var ids []uint64
+	for scanned := 0; scanned < SearchScanLimit && len(ids) < f.Limit; {
+		var rows []Contact
+		err := q.Session(&gorm.Session{}).Select("contacts.id, contacts.external_user_id, contacts.name, contacts.corp_name").
+			Where("contacts.id > ?", after).Order("contacts.id").Limit(searchChunk).Find(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to search contacts: %w", err)
+		}
+		for i := range rows {
+			c := &rows[i]
+			if strings.HasPrefix(c.ExternalUserID, f.Q) || matchesQ(needle, c.Name, c.CorpName) {
+				ids = append(ids, c.ID)
+				if len(ids) == f.Limit {
+					break
+				}
+			}
+		}
+		if len(rows) < searchChunk {
+			break
+		}
+		scanned += len(rows)
+		after = rows[len(rows)-1].ID
+	}
+	if len(ids) == 0 {
+		return []Contact{}, nil
+	}
+	var out []Contact
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("store: unable to list contacts: %w", err)
 	}
 	return out, nil

@@ -30,6 +30,8 @@ type Options struct {
 	// Clock is the store's time: row timestamps, leases, due times (required).
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Keys seal and open personal data at rest (required).
+	Keys *Keyring
 }
 
 // Store is the gateway's database.
@@ -38,6 +40,7 @@ type Store struct {
 	dialect string
 	clock   clock.Clock
 	counter *statementCounter
+	keys    *Keyring
 	// subs holds the webhook endpoints' subscriptions for the outbox.
 	subs subscriptions
 }
@@ -47,6 +50,9 @@ type Store struct {
 func Open(driver, dsn string, opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		return nil, errors.New("model: Open needs a clock")
+	}
+	if opts.Keys == nil {
+		return nil, errors.New("model: Open needs a data keyring (Options.Keys)")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -103,11 +109,14 @@ func Open(driver, dsn string, opts Options) (*Store, error) {
 		}
 		sqlDB.SetConnMaxLifetime(lifetime)
 	}
+	if err := installKeyring(db, opts.Keys); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	counter := &statementCounter{}
 	pool := &countingPool{db: sqlDB, c: counter}
 	db.ConnPool = pool
 	db.Statement.ConnPool = pool
-	return &Store{db: db, dialect: driver, clock: opts.Clock, counter: counter}, nil
+	return &Store{db: db, dialect: driver, clock: opts.Clock, counter: counter, keys: opts.Keys}, nil
 }
 
 func sqliteDSN(dsn string) string {
@@ -119,7 +128,10 @@ func sqliteDSN(dsn string) string {
 	}
 	// synchronous=FULL: in WAL mode NORMAL may lose the last commits on
 	// power loss, and a callback is acknowledged only once it is stored.
-	return "file:" + dsn + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	// secure_delete: content a write replaces or deletes (plain values
+	// sealed by the migration, erased customers) is zeroed in the file
+	// instead of lingering in free pages.
+	return "file:" + dsn + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=secure_delete(ON)"
 }
 
 // mysqlConnector makes the settings the store relies on explicit: parsed

@@ -50,7 +50,7 @@ func (s *Store) EraseContact(ctx context.Context, corpID string, id uint64, even
 					"union_id": "", "erased_at": now, "updated_at": now}),
 				tx.Model(&Relation{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Update("remark", ""),
 				tx.Model(&Lead{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Updates(map[string]any{"name": "",
-					"corp_name": "", "mobile": "", "mobile_valid": false, "union_id": "", "updated_at": now}),
+					"corp_name": "", "mobile": "", "mobile_index": "", "mobile_valid": false, "union_id": "", "updated_at": now}),
 				tx.Model(&TimelineEntry{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Update("detail", ""),
 				tx.Model(&Event{}).Where("corp_id = ? AND external_user_id = ? AND status IN ?", corpID, c.ExternalUserID,
 					[]string{StatusProcessed, StatusIgnored, StatusFailed}).Update("payload", ""),

@@ -1,5 +1,7 @@
 package model
 
+import "database/sql"
+
 // HasIndex reports whether table has an index named name (tests only).
 func (s *Store) HasIndex(table, name string) bool {
 	return s.db.Migrator().HasIndex(table, name)
@@ -8,4 +10,14 @@ func (s *Store) HasIndex(table, name string) bool {
 // HasColumn reports whether table has column name (tests only).
 func (s *Store) HasColumn(table, name string) bool {
 	return s.db.Migrator().HasColumn(table, name)
+}
+
+// RawDB is the store's database/sql handle (tests only: reading and
+// altering stored bytes).
+func (s *Store) RawDB() *sql.DB {
+	db, err := s.db.DB()
+	if err != nil {
+		panic(err)
+	}
+	return db
 }

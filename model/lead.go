@@ -19,9 +19,12 @@ type Lead struct {
 	ContactID      uint64
 	ExternalUserID string
 	UnionID        string
-	Name           string
-	CorpName       string
-	Mobile         string
+	Name           string `gorm:"serializer:sealed"`
+	CorpName       string `gorm:"serializer:sealed"`
+	Mobile         string `gorm:"serializer:sealed"`
+	// MobileIndex is the mobile's keyed blind index (exact-match search),
+	// kept by BeforeSave.
+	MobileIndex    string
 	MobileValid    bool
 	Gender         int
 	Source         string
@@ -263,19 +266,26 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	if f.MinScore != nil {
 		q = q.Where("score >= ?", *f.MinScore)
 	}
-	if f.Q != "" {
-		like := "%" + escapeLike(f.Q) + "%"
-		q = q.Where("(name LIKE ? OR corp_name LIKE ? OR mobile LIKE ?)", like, like, like)
+	if m := NormalizeMobile(f.Q); f.Q != "" && len(m) >= 11 && !strings.ContainsFunc(f.Q, func(r rune) bool {
+		return !strings.ContainsRune("0123456789 +-()", r)
+	}) {
+		// A phone number: exact match through the blind index, under every
+		// key (rows not yet re-sealed after a rotation keep their old index).
+		q = q.Where("mobile_index IN ?", s.keys.blindIndexes(f.Q))
+		f.Q = ""
 	}
 	if f.ContactID > 0 {
 		q = q.Where("id IN (SELECT CASE WHEN merged_into = 0 THEN id ELSE merged_into END FROM leads WHERE corp_id = ? AND contact_id = ?)",
 			f.CorpID, f.ContactID)
 	}
-	if f.BeforeID > 0 {
-		q = q.Where("id < ?", f.BeforeID)
-	}
 	if f.Limit <= 0 {
 		f.Limit = 50
+	}
+	if f.Q != "" {
+		return s.searchLeads(ctx, q, f)
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
 	}
 	var out []Lead
 	if err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error; err != nil {
@@ -531,3 +541,55 @@ func (lt *LeadTx) RecordCRMStatus(eventID, status, result string) error {
 
 // Emit writes webhook events in the lead's transaction (outbox).
 func (lt *LeadTx) Emit(es ...OutboxEvent) error { return lt.s.emit(lt.tx, es...) }
+
+// BeforeSave keeps the mobile's blind index in step with the mobile, under
+// the active key (a column map update of mobile sets mobile_index itself).
+func (l *Lead) BeforeSave(tx *gorm.DB) error {
+	kr := keyringFrom(tx.Statement.Context)
+	if kr == nil {
+		return ErrNoKeyring
+	}
+	l.MobileIndex = kr.blindIndex(kr.active, l.Mobile)
+	return nil
+}
+
+// searchLeads pages through the leads q selects, newest first, reading only
+// the searched columns, and keeps those whose name, company name or mobile
+// contains f.Q; the kept leads are then read whole. At most SearchScanLimit
+// rows are read.
+func (s *Store) searchLeads(ctx context.Context, q *gorm.DB, f LeadFilter) ([]Lead, error) {
+	needle := strings.ToLower(f.Q)
+	before := f.BeforeID
+	var ids []uint64
+	for scanned := 0; scanned < SearchScanLimit && len(ids) < f.Limit; {
+		page := q.Session(&gorm.Session{}).Select("id, name, corp_name, mobile")
+		if before > 0 {
+			page = page.Where("id < ?", before)
+		}
+		var rows []Lead
+		if err := page.Order("id DESC").Limit(searchChunk).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("store: unable to search leads: %w", err)
+		}
+		for i := range rows {
+			if matchesQ(needle, rows[i].Name, rows[i].CorpName, rows[i].Mobile) {
+				ids = append(ids, rows[i].ID)
+				if len(ids) == f.Limit {
+					break
+				}
+			}
+		}
+		if len(rows) < searchChunk {
+			break
+		}
+		scanned += len(rows)
+		before = rows[len(rows)-1].ID
+	}
+	if len(ids) == 0 {
+		return []Lead{}, nil
+	}
+	var out []Lead
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Order("id DESC").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: unable to list leads: %w", err)
+	}
+	return out, nil
+}

@@ -40,6 +40,7 @@ var migrations = []migration{
 	{11, "audit log of personal-data reads", migrateV11},
 	{12, "staff directory", migrateV12},
 	{13, "erased contacts", migrateV13},
+	{14, "personal data sealed at rest, mobile blind index", migrateV14},
 }
 
 // SchemaVersion is the version this build expects.
@@ -50,7 +51,8 @@ func SchemaVersion() int { return migrations[len(migrations)-1].Version }
 // failed step can leave part of its tables behind; every step creates tables
 // only if they are missing so that a rerun completes it.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
-	db := s.db.WithContext(ctx)
+	// Steps that seal data find the keyring in the context.
+	db := s.db.WithContext(withKeyring(ctx, s.keys))
 	if s.dialect == "mysql" {
 		// Binary collation: WeCom ids are case-sensitive, and a case-insensitive
 		// default would let two external_userids collide on a unique key.

@@ -32,8 +32,8 @@ type WebhookEndpoint struct {
 	// Version is the payload schema version the endpoint receives.
 	Version             int
 	Enabled             bool
-	Secret              string
-	PreviousSecret      string
+	Secret              string `gorm:"serializer:sealed"`
+	PreviousSecret      string `gorm:"serializer:sealed"`
 	PreviousSecretUntil *time.Time
 	FailingSince        *time.Time
 	DisabledAt          *time.Time
@@ -76,7 +76,7 @@ type WebhookMessage struct {
 	MsgID      string
 	Type       string
 	Subject    string
-	Body       string
+	Body       string `gorm:"serializer:sealed"`
 	OccurredAt time.Time
 	CreatedAt  time.Time
 }

@@ -13,7 +13,7 @@ import (
 // Internal: only a domain transaction inside model can hand emit its tx.
 func TestEmitRollsBackWithTheCaller(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{Clock: clock.Real{}})
+	st, err := Open("sqlite", t.TempDir()+"/tx.db", Options{Clock: clock.Real{}, Keys: testKeys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func BenchmarkRescoreLeads(b *testing.B) {
 	for _, driver := range modeltest.Drivers {
 		b.Run(driver, func(b *testing.B) {
 			dsn := modeltest.DSN(b, driver)
-			st, err := model.Open(driver, dsn, model.Options{MaxOpenConns: 20, Clock: clock.Real{}})
+			st, err := model.Open(driver, dsn, model.Options{Keys: modeltest.Keys, MaxOpenConns: 20, Clock: clock.Real{}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -28,7 +28,7 @@ func benchWorkers() int {
 // local receiver that answers 204 at once.
 func benchStore(b *testing.B, driver string) (*model.Store, *httptest.Server) {
 	b.Helper()
-	st, err := model.Open(driver, modeltest.DSN(b, driver), model.Options{MaxOpenConns: 40, Logger: quiet, Clock: clock.Real{}})
+	st, err := model.Open(driver, modeltest.DSN(b, driver), model.Options{Keys: modeltest.Keys, MaxOpenConns: 40, Logger: quiet, Clock: clock.Real{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -920,7 +920,7 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 	clock := modeltest.NewClock(time.Now())
 	stores := make([]*model.Store, 2)
 	for i := range stores {
-		st, err := model.Open("mysql", dsn, model.Options{Clock: clock, MaxOpenConns: 20, Logger: quiet})
+		st, err := model.Open("mysql", dsn, model.Options{Keys: modeltest.Keys, Clock: clock, MaxOpenConns: 20, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -135,6 +135,12 @@ func TestDemoRestartKeepsItsCodesWorking(t *testing.T) {
 	idle(g)
 	addr := strings.TrimPrefix(base, "http://")
 	stop()
+	// The demo's data key is kept beside its database, readable by its owner
+	// only, and the restarted demo opens what the first run sealed with it
+	// (the cached access token at least: start-up checks every column).
+	if fi, err := os.Stat(filepath.Join(dir, demoKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("demo data key file: %v %v", fi, err)
+	}
 
 	g, base, _, stop = startDemo(t, dir, addr) // same port, as a restarted demo
 	defer stop()

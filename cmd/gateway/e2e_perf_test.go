@@ -67,7 +67,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 				"actions":    map[string]any{"score_delta": 15}}, nil); st != 201 {
 				t.Fatalf("create rule: %d", st)
 			}
-			observer, err := model.Open(d, e.gw.cfg.DB.DSN, model.Options{Clock: e.clock})
+			observer, err := model.Open(d, e.gw.cfg.DB.DSN, model.Options{Keys: modeltest.Keys, Clock: e.clock})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -426,8 +426,16 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 }
 
 // dbHolds reports the tables of the gateway's database in which some value
-// contains s: a grep of the whole database.
+// contains s, sealed values opened: a grep of the whole database.
 func dbHolds(t *testing.T, e *e2e, s string) []string {
+	t.Helper()
+	opened, plain := dbGrep(t, e, s)
+	return append(opened, plain...)
+}
+
+// dbGrep reports the tables holding s in a sealed value (opened with the
+// gateway's keyring) and in plain.
+func dbGrep(t *testing.T, e *e2e, s string) (sealed, plain []string) {
 	t.Helper()
 	drv := e.gw.cfg.DB.Driver
 	db, err := sql.Open(drv, e.gw.cfg.DB.DSN)
@@ -450,7 +458,7 @@ func dbHolds(t *testing.T, e *e2e, s string) []string {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	var found []string
+	kr := e.gw.store.Keyring()
 	for _, table := range tables {
 		rows, err := db.Query("SELECT * FROM " + table)
 		if err != nil {
@@ -462,23 +470,33 @@ func dbHolds(t *testing.T, e *e2e, s string) []string {
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
-		hit := false
-		for rows.Next() && !hit {
+		inPlain, inSealed := false, false
+		for rows.Next() {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
-			for _, v := range vals {
+			for i, v := range vals {
 				if strings.Contains(string(v), s) {
-					hit = true
+					inPlain = true
+				}
+				if strings.HasPrefix(string(v), "v1:") {
+					opened, err := kr.Open(table+"."+cols[i], string(v))
+					if err != nil {
+						t.Fatalf("%s.%s: %v", table, cols[i], err)
+					}
+					inSealed = inSealed || strings.Contains(opened, s)
 				}
 			}
 		}
 		rows.Close()
-		if hit {
-			found = append(found, table)
+		if inSealed {
+			sealed = append(sealed, table)
+		}
+		if inPlain {
+			plain = append(plain, table)
 		}
 	}
-	return found
+	return sealed, plain
 }
 
 // An erased customer's personal data is gone from every table (the unsent
@@ -493,8 +511,8 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 			t.Fatalf("endpoint: %d %v", st, ep)
 		}
 		f := newScopeFixture(t, e)
-		if got := dbHolds(t, e, "赵小满"); len(got) == 0 {
-			t.Fatal("the database does not hold the name before erasure")
+		if sealed, plain := dbGrep(t, e, "赵小满"); len(sealed) == 0 || len(plain) != 0 {
+			t.Fatalf("before erasure the name is sealed in %v, plain in %v", sealed, plain)
 		}
 		var statsBefore service.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsBefore)

@@ -111,6 +111,7 @@ func startE2E(t *testing.T, driver string, adjust ...func(*config.Config)) *e2e 
 	cfg.WeCom.APIBase = simSrv.URL
 	cfg.Dispatcher.SweepInterval = 100 * time.Millisecond
 	cfg.HTTP.LandingPerMinute = 0 // every test client has one address
+	cfg.Security.DataKeys = []string{modeltest.KeySpec}
 	cfg.Corps = []config.Corp{{ID: e2eCorp, Secret: "e2e-secret", CallbackToken: "e2etoken", CallbackAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}}
 	for _, a := range adjust {
 		a(&cfg)

@@ -29,6 +29,9 @@ const usage = `usage:
   gateway migrate [-config FILE]
   gateway webhook-test --url URL [--secret whsec_...] [-config FILE]
   gateway token create --role admin|staff|viewer|crm --name NAME [--userid WECOM_USERID] [-config FILE]
+  gateway keys generate [--id ID]
+  gateway keys status [-config FILE]
+  gateway keys rotate [--batch N] [-config FILE]
 `
 
 // run is main without the process: it returns the exit code.
@@ -47,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = cmdMigrate(ctx, args, stdout, stderr, getenv)
 	case "token":
 		err = cmdToken(ctx, args, stdout, stderr, getenv)
+	case "keys":
+		err = cmdKeys(ctx, args, stdout, stderr, getenv)
 	case "webhook-test":
 		err = cmdWebhookTest(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
@@ -87,8 +92,12 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 }
 
 func openStore(ctx context.Context, cfg config.Config, clk clock.Clock, log *slog.Logger) (*model.Store, error) {
+	keys, err := dataKeyring(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := model.Open(cfg.DB.Driver, cfg.DB.DSN, model.Options{
-		MaxOpenConns: cfg.DB.MaxOpenConns, ConnMaxLifetime: cfg.DB.ConnMaxLifetime, Clock: clk, Logger: log,
+		MaxOpenConns: cfg.DB.MaxOpenConns, ConnMaxLifetime: cfg.DB.ConnMaxLifetime, Clock: clk, Logger: log, Keys: keys,
 	})
 	if err != nil {
 		return nil, err

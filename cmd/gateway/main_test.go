@@ -35,6 +35,10 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (int, string, s
 func TestMigrateAndTokenCommands(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"GATEWAY_DB_DSN": filepath.Join(dir, "g.db")}
+	if code, _, errs := runCmd(t, env, "migrate"); code != 1 || !strings.Contains(errs, "security.data_keys") || !strings.Contains(errs, "GATEWAY_DATA_KEY") {
+		t.Fatalf("migrate without a data key = %d %q", code, errs)
+	}
+	env["GATEWAY_DATA_KEY"] = modeltest.KeySpec
 	code, out, errs := runCmd(t, env, "migrate")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("schema at version %d", model.SchemaVersion())) {
 		t.Fatalf("migrate = %d %q %q", code, out, errs)
@@ -213,7 +217,7 @@ func TestServeWithADatabaseAndNoCorpRefusesToStart(t *testing.T) {
 			if code != 1 || !strings.Contains(errs, "GATEWAY_CORP_ID") || !strings.Contains(errs, "GATEWAY_DB_DSN") || out != "" {
 				t.Fatalf("serve = %d, stdout %q, stderr %q", code, out, errs)
 			}
-			st, err := model.Open(d, dsn, model.Options{Clock: clock.Real{}})
+			st, err := model.Open(d, dsn, model.Options{Keys: modeltest.Keys, Clock: clock.Real{}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -202,7 +202,7 @@ func startFleet(t *testing.T, driver string, replicas int) *fleet {
 	f.env = []string{"GATEWAY_DB_DRIVER=" + driver, "GATEWAY_DB_DSN=" + dsn, "GATEWAY_WECOM_API_BASE=" + simURL,
 		"GATEWAY_CORP_ID=" + procCorp, "GATEWAY_CORP_SECRET=" + secret, "GATEWAY_CALLBACK_TOKEN=" + token,
 		"GATEWAY_CALLBACK_AES_KEY=" + aesKey, "GATEWAY_WEBHOOKS_ALLOW_HTTP=true",
-		"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true", "GATEWAY_LOG_LEVEL=warn"}
+		"GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true", "GATEWAY_LOG_LEVEL=warn", "GATEWAY_DATA_KEY=" + modeltest.KeySpec}
 	for range replicas {
 		f.addrs = append(f.addrs, freeAddr(t))
 		f.wecom = append(f.wecom, newAPIRecorder(t, simURL))
@@ -218,7 +218,7 @@ func startFleet(t *testing.T, driver string, replicas int) *fleet {
 		t.Fatalf("token create: %v", err)
 	}
 	f.token = strings.TrimSpace(string(out))
-	if f.store, err = model.Open(driver, dsn, model.Options{Clock: clock.Real{}}); err != nil {
+	if f.store, err = model.Open(driver, dsn, model.Options{Clock: clock.Real{}, Keys: modeltest.Keys}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.store.Close() })

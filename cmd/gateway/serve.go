@@ -119,6 +119,10 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	if len(applied) > 0 {
 		log.Info("database migrated", "applied", applied, "version", model.SchemaVersion())
 	}
+	if err := g.store.CheckKeys(ctx); err != nil {
+		g.close()
+		return nil, fmt.Errorf("data keys: %w", err)
+	}
 
 	// silenceper's HTTP hooks are process-wide; point them at the API base once.
 	if err := wecom.SetAPIBase(cfg.WeCom.APIBase, &http.Client{Timeout: 15 * time.Second}); err != nil {

@@ -15,6 +15,18 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 )
 
+// KeySpec is the test data key as configured (GATEWAY_DATA_KEY).
+const KeySpec = "test:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+// Keys is the data keyring of test stores: KeySpec's key.
+var Keys = func() *model.Keyring {
+	kr, err := model.NewKeyring(model.DataKey{ID: "test", Secret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		panic(err)
+	}
+	return kr
+}()
+
 // Drivers are the dialects every storage test runs on.
 var Drivers = []string{"sqlite", "mysql"}
 
@@ -36,7 +48,7 @@ func Open(t testing.TB, driver string, clk clock.Clock) *model.Store {
 		clk = clock.Real{}
 	}
 	dsn := DSN(t, driver)
-	st, err := model.Open(driver, dsn, model.Options{Clock: clk, MaxOpenConns: 20})
+	st, err := model.Open(driver, dsn, model.Options{Clock: clk, MaxOpenConns: 20, Keys: Keys})
 	if err != nil {
 		t.Fatalf("open %s: %v", driver, err)
 	}
