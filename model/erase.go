@@ -17,7 +17,8 @@ const ErasedDelivery = "not sent: the customer's personal data was erased"
 
 // EraseContact removes a customer's personal data everywhere it is held, in
 // one transaction: the contact's profile, the relations' remarks, the lead's
-// profile copy, the timeline's details, the payloads of finished callbacks
+// profile copy and BANT answers (its score stays), its stage changes'
+// reasons and the CRM's answers, the timeline's details, the payloads of finished callbacks
 // about them, the bodies of webhook messages about them (deliveries not yet
 // made end failed) and the answers stored with their attempts. Ids, counts
 // and statistics stay, so reports keep adding up. event builds the webhook
@@ -45,12 +46,17 @@ func (s *Store) EraseContact(ctx context.Context, corpID string, id uint64, even
 			if c.ErasedAt != nil {
 				return nil
 			}
+			leads := tx.Model(&Lead{}).Select("id").Where("corp_id = ? AND contact_id = ?", corpID, id)
 			steps := []*gorm.DB{
 				tx.Model(&Contact{}).Where("id = ?", id).Updates(map[string]any{"name": "", "avatar": "", "corp_name": "",
 					"union_id": "", "erased_at": now, "updated_at": now}),
 				tx.Model(&Relation{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Update("remark", ""),
 				tx.Model(&Lead{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Updates(map[string]any{"name": "",
-					"corp_name": "", "mobile": "", "mobile_index": "", "mobile_valid": false, "union_id": "", "updated_at": now}),
+					"corp_name": "", "mobile": "", "mobile_index": "", "mobile_valid": false, "union_id": "", "bant": "{}", "updated_at": now}),
+				// Free text about the person: stage-change reasons (a CRM's
+				// rejection reason among them) and the CRM's stored answers.
+				tx.Model(&LeadTransition{}).Where("corp_id = ? AND lead_id IN (?)", corpID, leads).Update("reason", ""),
+				tx.Model(&CRMStatus{}).Where("corp_id = ? AND lead_id IN (?)", corpID, leads).Update("result", ""),
 				tx.Model(&TimelineEntry{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Update("detail", ""),
 				tx.Model(&Event{}).Where("corp_id = ? AND external_user_id = ? AND status IN ?", corpID, c.ExternalUserID,
 					[]string{StatusProcessed, StatusIgnored, StatusFailed}).Update("payload", ""),

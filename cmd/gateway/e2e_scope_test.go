@@ -514,6 +514,29 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		if sealed, plain := dbGrep(t, e, "赵小满"); len(sealed) == 0 || len(plain) != 0 {
 			t.Fatalf("before erasure the name is sealed in %v, plain in %v", sealed, plain)
 		}
+		// Free text about the customer beyond the profile: a BANT note, a
+		// mobile, and the CRM's rejection reason in the stage history.
+		var leads struct {
+			Leads []service.Lead `json:"leads"`
+		}
+		e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", f.shared), nil, &leads)
+		if len(leads.Leads) != 1 {
+			t.Fatalf("the shared customer's lead: %+v", leads)
+		}
+		lead := leads.Leads[0].ID
+		yes := map[string]string{"value": "yes"}
+		var patched service.Lead
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", lead), map[string]any{"mobile": "13600001111", "bant": map[string]any{
+			"need": map[string]string{"value": "yes", "note": "赵小满 needs 40 seats"}, "budget": yes, "authority": yes, "timeline": yes}}, &patched); st != 200 {
+			t.Fatalf("patch: %d", st)
+		}
+		if patched.Stage != service.StageHandedOff {
+			t.Fatalf("not handed to the CRM: %+v", patched)
+		}
+		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", lead), map[string]any{"event_id": "crm-erase-1", "status": "rejected",
+			"reason": "赵小满 said no"}, nil, f.crm); st != 200 {
+			t.Fatalf("crm answer: %d", st)
+		}
 		var statsBefore service.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsBefore)
 
@@ -527,8 +550,10 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		if st := e.api("POST", path, nil, &res); st != 200 || !res.Erased || res.LeadID == 0 {
 			t.Fatalf("erase: %d %+v", st, res)
 		}
-		if got := dbHolds(t, e, "赵小满"); len(got) != 0 {
-			t.Fatalf("the erased name is still in %v", got)
+		for _, s := range []string{"赵小满", "13600001111", "40 seats", "said no"} {
+			if got := dbHolds(t, e, s); len(got) != 0 {
+				t.Fatalf("the erased %q is still in %v", s, got)
+			}
 		}
 		if got := dbHolds(t, e, "韩梅梅"); len(got) == 0 {
 			t.Fatal("erasing one customer erased another")
