@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -251,7 +252,19 @@ type apiRecorder struct {
 	mu      sync.Mutex
 	calls   []apiCall      // answered
 	arrived map[string]int // requests by API, answered or not
+	writes  []*wayWrite    // update_contact_way requests
 }
+
+// wayWrite is one update_contact_way: the way, the user list it sets, and
+// when the request left the gateway and its answer came back.
+type wayWrite struct {
+	ConfigID string
+	User     []string
+	Arrived  time.Time
+	Answered time.Time // zero: no answer
+}
+
+type writeKey struct{}
 
 type apiCall struct {
 	API     string // e.g. externalcontact/send_welcome_msg
@@ -267,8 +280,22 @@ func newAPIRecorder(t *testing.T, target string) *apiRecorder {
 	direct := rp.Director
 	rp.Director = func(req *http.Request) {
 		if api, ok := strings.CutPrefix(req.URL.Path, "/cgi-bin/"); ok {
+			var w *wayWrite
+			if api == "externalcontact/update_contact_way" && req.Body != nil {
+				b, _ := io.ReadAll(req.Body)
+				req.Body = io.NopCloser(bytes.NewReader(b))
+				w = &wayWrite{Arrived: time.Now()}
+				_ = json.Unmarshal(b, &struct {
+					ConfigID *string   `json:"config_id"`
+					User     *[]string `json:"user"`
+				}{&w.ConfigID, &w.User})
+				*req = *req.WithContext(context.WithValue(req.Context(), writeKey{}, w))
+			}
 			r.mu.Lock()
 			r.arrived[api]++
+			if w != nil {
+				r.writes = append(r.writes, w)
+			}
 			r.mu.Unlock()
 		}
 		direct(req)
@@ -292,6 +319,9 @@ func newAPIRecorder(t *testing.T, target string) *apiRecorder {
 		_ = json.Unmarshal(b, &out)
 		r.mu.Lock()
 		r.calls = append(r.calls, apiCall{API: api, ErrCode: out.ErrCode, At: time.Now()})
+		if w, ok := resp.Request.Context().Value(writeKey{}).(*wayWrite); ok {
+			w.Answered = time.Now()
+		}
 		r.mu.Unlock()
 		return nil
 	}
@@ -311,6 +341,17 @@ func (r *apiRecorder) count(api string, errcode *int) int {
 		}
 	}
 	return n
+}
+
+// wayWrites copies the update_contact_way requests so far.
+func (r *apiRecorder) wayWrites() []wayWrite {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]wayWrite, len(r.writes))
+	for i, w := range r.writes {
+		out[i] = *w
+	}
+	return out
 }
 
 // arrivals is the requests to api so far, answered or not.
@@ -404,8 +445,14 @@ func (f *fleet) idle() {
 // remarks.
 func (f *fleet) createCode(i int, roster map[string]any) service.ChannelCode {
 	f.t.Helper()
+	return f.createNamedCode(i, "进程", roster)
+}
+
+// createNamedCode is createCode with a name (the remark is the name).
+func (f *fleet) createNamedCode(i int, name string, roster map[string]any) service.ChannelCode {
+	f.t.Helper()
 	var raw map[string]any
-	spec := map[string]any{"name": "进程", "welcome": map[string]any{"text": "欢迎光临"}, "tags": []string{"展会"},
+	spec := map[string]any{"name": name, "welcome": map[string]any{"text": "欢迎光临"}, "tags": []string{"展会"},
 		"remark_template": "{code}", "roster": roster}
 	if st := f.api(i, "POST", "/api/v1/channel-codes", spec, &raw); st != 201 {
 		f.t.Fatalf("create code: %d %v", st, raw)
@@ -447,7 +494,7 @@ func (f *fleet) burst(code service.ChannelCode, n int, gap time.Duration, during
 
 // welcomeOutcomes checks every scan's contact, welcome, tag, remark and lead,
 // and returns the welcome outcomes the timeline recorded, by their first words.
-func (f *fleet) welcomeOutcomes(code service.ChannelCode, scans []wecomsim.ScanResult) map[string]int {
+func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...service.ChannelCode) map[string]int {
 	f.t.Helper()
 	ctx := context.Background()
 	added := map[string]int{}
@@ -458,8 +505,16 @@ func (f *fleet) welcomeOutcomes(code service.ChannelCode, scans []wecomsim.ScanR
 			added[ext]++
 		}
 	}
+	byState := map[string]service.ChannelCode{}
+	for _, c := range codes {
+		byState[c.State] = c
+	}
 	outcomes := map[string]int{}
 	for _, r := range scans {
+		code, ok := byState[r.State]
+		if !ok {
+			f.t.Fatalf("%s scanned state %q, none of the codes'", r.ExternalUserID, r.State)
+		}
 		var list struct {
 			Contacts []service.ContactView `json:"contacts"`
 		}
@@ -589,7 +644,7 @@ func TestKill9MidBurstLosesNothing(t *testing.T) {
 			if st, _ := f.ctl.Stats(context.Background()); st.Callbacks.Failed+st.Callbacks.Dropped != 0 {
 				t.Fatalf("callbacks lost: %+v", st.Callbacks)
 			}
-			outcomes := f.welcomeOutcomes(code, res)
+			outcomes := f.welcomeOutcomes(res, code)
 			messages, copies := f.everyMessageArrived()
 			t.Logf("%s: killed mid-burst, serving again after %v; %d scans: welcome outcomes %v; %d webhook messages, %d copies received",
 				d, down.Round(time.Millisecond), scans, outcomes, messages, copies)
@@ -597,43 +652,201 @@ func TestKill9MidBurstLosesNothing(t *testing.T) {
 	}
 }
 
-// Two gateways on one MariaDB with the callbacks split between them: a
-// code made on one and scanned at once, every callback landing on either,
-// is welcomed exactly once per scan, loses no add, and its contact way has
-// one writer at a time.
+// Two gateways on one MariaDB, WeCom's callbacks alternating between them:
+// a burst of 300 scans, 20 a second, over six random-mode channel codes,
+// each with two members capped at 10 adds a day and one without a cap. Four
+// codes are made on the first gateway before the burst; two on the second
+// in mid-burst, and their first scans follow at once (either gateway may
+// take those adds). Then:
+//   - every scan is one contact, relation, tag, remark, lead and
+//     contact.added, and at most one welcome, the timeline saying what
+//     became of it (no double welcome, no lost add);
+//   - a cap runs over by at most maxOver. In random mode WeCom picks the
+//     member, so customers scanning between the add that fills a cap and the
+//     rewrite of the way's user list still reach that member: the overshoot
+//     is the member's scan rate (20/s over 4 codes × 3 members ≈ 1.7 a
+//     second, less once six codes share the burst) times the time from the
+//     scan of that add to the rewrite at WeCom. The rewrite is a
+//     deadline-lane job claimed ahead of all bulk work, so that time is the
+//     add's own callback and dispatch, one claim and one WeCom call: 1 to 3 s
+//     on the 2-core machine at a load average of 20 (logged), 3.5 s allowed
+//     (maxOver 6);
+//   - each contact way has one writer: its sync_way job is one row per code,
+//     coalesced and ordered by code, so update_contact_way calls for a way
+//     (from either gateway) never overlap, each writes a new user list, and
+//     there are no more of them than members who reached their cap.
 func TestTwoGatewaysOnOneDatabase(t *testing.T) {
 	f := startFleet(t, "mysql", 2)
-	code := f.createCode(0, roster(member("zhangsan", "daily_cap", 4), member("lisi", "daily_cap", 4), member("wangwu")))
-	const scans = 30
-	res := f.burst(code, scans, 20*time.Millisecond, nil)
+	ctx := context.Background()
+	const (
+		scans   = 300
+		gap     = 50 * time.Millisecond
+		capN    = 10
+		lateAt  = 100 // the late codes are made before this scan
+		maxOver = 6
+	)
+	capped := []string{"zhangsan", "lisi"}
+	rost := roster(member(capped[0], "daily_cap", capN), member(capped[1], "daily_cap", capN), member("wangwu"))
+	var codes []service.ChannelCode
+	for _, name := range []string{"早一", "早二", "早三", "早四"} {
+		codes = append(codes, f.createNamedCode(0, name, rost))
+	}
+	type scan struct {
+		res  wecomsim.ScanResult
+		code int
+		at   time.Time // when WeCom had handed the customer to a member
+	}
+	out := make([]scan, scans)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(gap)
+	start := time.Now()
+	for i := range scans {
+		if i == lateAt {
+			codes = append(codes, f.createNamedCode(1, "晚一", rost), f.createNamedCode(1, "晚二", rost))
+		}
+		ci := i % len(codes)
+		if i >= lateAt && i < lateAt+4 {
+			ci = 4 + i%2 // the late codes' first scans follow their creation at once
+		}
+		code := codes[ci]
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: fmt.Sprintf("客户%d", i)}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			out[i] = scan{res: r, code: ci, at: time.Now()}
+		}()
+	}
+	tick.Stop()
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	burst := time.Since(start)
 	f.idle()
-	outcomes := f.welcomeOutcomes(code, res)
-	if outcomes["welcome sent"] != scans {
-		t.Fatalf("welcome outcomes %v, want %d sent", outcomes, scans)
+
+	res := make([]wecomsim.ScanResult, scans)
+	for i, s := range out {
+		res[i] = s.res
 	}
-	for _, r := range res {
-		if w, _ := f.ctl.Welcomes(context.Background(), wecomsim.WelcomeQuery{ExternalUserID: r.ExternalUserID}); len(w) != 1 {
-			t.Fatalf("%s welcomed %d times", r.ExternalUserID, len(w))
+	outcomes := f.welcomeOutcomes(res, codes...)
+	if n := outcomes["welcome failed"]; n != 0 {
+		t.Fatalf("welcome outcomes %v: %d failed", outcomes, n)
+	}
+	for i, r := range f.wecom {
+		if r.count("externalcontact/send_welcome_msg", nil) == 0 {
+			t.Fatalf("gateway %d sent no welcome: the work was not split", i)
 		}
 	}
-	writes, err := f.ctl.Log(context.Background(), wecomsim.LogQuery{API: "externalcontact/update_contact_way"})
-	if err != nil {
-		t.Fatal(err)
+
+	// Caps: adds per code and member.
+	adds := make([]map[string]int, len(codes))
+	for i := range adds {
+		adds[i] = map[string]int{}
 	}
-	if len(writes) == 0 {
-		t.Fatal("the caps filled and the contact way was never rewritten")
+	for _, s := range out {
+		adds[s.code][s.res.UserID]++
 	}
-	sort.Slice(writes, func(i, j int) bool { return writes[i].Seq < writes[j].Seq })
-	for i := 1; i < len(writes); i++ {
-		prevEnd := writes[i-1].Time
-		start := writes[i].Time.Add(-time.Duration(writes[i].DurationMS * float64(time.Millisecond)))
-		if start.Before(prevEnd) {
-			t.Fatalf("two writers of the contact way at once: %+v and %+v", writes[i-1], writes[i])
+	// How long each rewrite took to reach WeCom after the scan of the add
+	// that filled a cap (scans in the order WeCom handed them out).
+	var lags []time.Duration
+	{
+		var writes []wayWrite
+		for _, r := range f.wecom {
+			writes = append(writes, r.wayWrites()...)
 		}
+		order := slices.Clone(out)
+		sort.Slice(order, func(i, j int) bool { return order[i].at.Before(order[j].at) })
+		for ci, c := range codes {
+			for _, m := range capped {
+				n := 0
+				for _, s := range order {
+					if s.code != ci || s.res.UserID != m {
+						continue
+					}
+					if n++; n != capN {
+						continue
+					}
+					for _, w := range writes {
+						if w.ConfigID == c.ConfigID && !slices.Contains(w.User, m) && w.Answered.After(s.at) {
+							lags = append(lags, w.Answered.Sub(s.at).Round(time.Millisecond))
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("from the scan that filled a cap to the rewrite answered by WeCom: %v", lags)
+	over, reached := 0, 0
+	for ci, a := range adds {
+		for _, m := range capped {
+			if a[m] > capN+maxOver {
+				t.Fatalf("code %s: %s has %d adds, cap %d (over by more than %d): %v", codes[ci].Name, m, a[m], capN, maxOver, a)
+			}
+			if a[m] >= capN {
+				reached++
+				over = max(over, a[m]-capN)
+			}
+		}
+	}
+	if reached == 0 {
+		t.Fatalf("no cap was reached: %v", adds)
+	}
+
+	// One writer per contact way.
+	var writes []wayWrite
+	for _, r := range f.wecom {
+		writes = append(writes, r.wayWrites()...)
+	}
+	sort.Slice(writes, func(i, j int) bool { return writes[i].Arrived.Before(writes[j].Arrived) })
+	total := 0
+	for ci, c := range codes {
+		var mine []wayWrite
+		for _, w := range writes {
+			if w.ConfigID == c.ConfigID {
+				mine = append(mine, w)
+			}
+		}
+		full := 0
+		for _, m := range capped {
+			if adds[ci][m] >= capN {
+				full++
+			}
+		}
+		if len(mine) > full || (full > 0 && len(mine) == 0) {
+			t.Fatalf("code %s: %d update_contact_way calls for %d members at their cap: %+v", c.Name, len(mine), full, mine)
+		}
+		for i, w := range mine {
+			if w.Answered.IsZero() {
+				t.Fatalf("code %s: a write went unanswered: %+v", c.Name, w)
+			}
+			if i > 0 && w.Arrived.Before(mine[i-1].Answered) {
+				t.Fatalf("code %s: two writers of the contact way at once: %+v and %+v", c.Name, mine[i-1], w)
+			}
+			if i > 0 && slices.Equal(w.User, mine[i-1].User) {
+				t.Fatalf("code %s: the same user list written twice: %+v", c.Name, mine)
+			}
+		}
+		way, err := f.ctl.ContactWay(ctx, c.ConfigID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range capped {
+			if slices.Contains(way.User, m) == (adds[ci][m] >= capN) {
+				t.Fatalf("code %s: way users %v with adds %v", c.Name, way.User, adds[ci])
+			}
+		}
+		total += len(mine)
 	}
 	messages, copies := f.everyMessageArrived()
-	t.Logf("two gateways: %d scans, welcome outcomes %v, %d contact-way writes, %d webhook messages, %d copies", scans, outcomes,
-		len(writes), messages, copies)
+	t.Logf("two gateways: %d scans in %v over %d codes; welcome outcomes %v; adds per code %v (cap %d: %d members reached it, most over %d); "+
+		"%d contact-way writes, never two at once; %d webhook messages, %d copies", scans, burst.Round(time.Millisecond), len(codes), outcomes,
+		adds, capN, reached, over, total, messages, copies)
 }
 
 // Two gateways on one MariaDB: when WeCom answers 45009 to one, the other
@@ -791,7 +1004,7 @@ func TestWelcomeOfAKilledGatewayIsNotRepeatedNorCalledExpired(t *testing.T) {
 					t.Fatalf("%s: %d welcomes delivered, want 1", r.ExternalUserID, len(w))
 				}
 			}
-			outcomes := f.welcomeOutcomes(code, []wecomsim.ScanResult{within, after})
+			outcomes := f.welcomeOutcomes([]wecomsim.ScanResult{within, after}, code)
 			t.Logf("%s: %v", d, outcomes)
 		})
 	}
