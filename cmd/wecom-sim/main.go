@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	secret := fs.String("secret", "", "corpsecret for gettoken (generated when empty)")
 	token := fs.String("token", "", "callback Token (generated when empty)")
 	aesKey := fs.String("aes-key", "", "callback EncodingAESKey, 43 characters (generated when empty)")
-	callback := fs.String("callback", "", "the gateway's callback URL, e.g. http://127.0.0.1:8080/wecom/callback/<corpid>")
+	callback := fs.String("callback", "", "the gateway's callback URL, e.g. http://127.0.0.1:8080/wecom/callback/<corpid>;\nseveral, comma-separated, take turns (replicas behind a load balancer)")
 	seed := fs.Int64("seed", 1, "seed for ids and random staff picks")
 	retryDelay := fs.Duration("retry-delay", time.Second, "pause between callback resends")
 	welcomeWindow := fs.Duration("welcome-window", 20*time.Second, "how long a welcome_code stays valid")

@@ -137,12 +137,13 @@ func (s *Sim) deliver(d *delivery) bool {
 		return true
 	}
 	q := url.Values{"msg_signature": {d.signature}, "timestamp": {d.timestamp}, "nonce": {d.nonce}}
-	if strings.Contains(target, "?") {
-		target += "&" + q.Encode()
-	} else {
-		target += "?" + q.Encode()
-	}
 	for attempt := 1; ; attempt++ {
+		target := s.callbackTarget()
+		if strings.Contains(target, "?") {
+			target += "&" + q.Encode()
+		} else {
+			target += "?" + q.Encode()
+		}
 		start := time.Now()
 		status, outcome, err := s.post(target, d.body)
 		if errors.Is(err, errClosed) {
@@ -224,7 +225,7 @@ func (s *Sim) post(target string, body []byte) (int, string, error) {
 // verifyCallback performs the URL check WeCom runs when an admin saves the
 // callback URL: a signed GET whose decrypted echostr must come back verbatim.
 func (s *Sim) verifyCallback(ctx context.Context) VerifyResult {
-	target := s.CallbackURL()
+	target := s.callbackTarget()
 	res := VerifyResult{URL: target}
 	if target == "" {
 		res.Error = "no callback URL set"

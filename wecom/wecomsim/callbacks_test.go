@@ -257,3 +257,35 @@ func TestConcurrentScansAllDelivered(t *testing.T) {
 		}
 	}
 }
+
+// Several callback URLs are several replicas behind WeCom's load balancer:
+// each delivery attempt goes to the next in turn, so a replica that is down
+// costs an event a resend, not the event.
+func TestCallbacksGoRoundSeveralURLs(t *testing.T) {
+	e := newEnv(t, Options{})
+	down := e.withReceiver(func(int, *http.Request) (int, string, bool) { return http.StatusBadGateway, "", false })
+	up := e.withReceiver(nil)
+	path := "/wecom/callback/" + e.sim.opts.CorpID
+	e.sim.SetCallbackURL(down.srv.URL + path + "," + up.srv.URL + path)
+	id := e.addWay(map[string]any{"type": 1, "scene": 2, "user": []string{"zhangsan"}})
+	for range 4 {
+		if _, err := e.ctl.Scan(ctx(), ScanRequest{ConfigID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.waitEvents(4)); n != 4 {
+		t.Fatalf("%d events reached the replica that is up, want 4", n)
+	}
+	if len(down.deliveries()) == 0 {
+		t.Fatal("no attempt went to the first URL")
+	}
+	recs, err := e.ctl.Events(ctx(), EventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Status != EventDelivered {
+			t.Fatalf("event %+v", r)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,23 +47,26 @@ type Options struct {
 	// Callback crypto and gettoken credentials. Empty values are generated
 	// from Seed; Config reports what was used.
 	CorpID, Secret, Token, EncodingAESKey string
-	CallbackURL                           string // the gateway's callback URL; may be set later
-	Seed                                  int64  // deterministic ids and random staff picks
-	Now                                   func() time.Time
-	RateLimitPerMinute                    int           // per corp per API; default 10000
-	RateLimitPerHour                      int           // per corp per API; default 150000
-	TokenTTL                              time.Duration // default 7200s
-	WelcomeWindow                         time.Duration // default 20s
-	CallbackTimeout                       time.Duration // default 5s
-	CallbackRetries                       int           // default 3 (so up to 4 deliveries); negative means none
-	RetryDelay                            time.Duration // pause between resends, default 1s
-	CallbackConcurrency                   int           // callbacks in flight at once, default 256
-	Staff                                 []Staff       // default: zhangsan, lisi, wangwu, zhaoliu, sunqi
-	GroupCapacity                         int           // members per group chat, default 200
-	ContactWayQuota                       int           // API-made contact ways per corp, default 500000
-	LogLimit                              int           // log entries and events kept, default 100000
-	HTTPClient                            *http.Client  // for callbacks
-	Logger                                *slog.Logger
+	// CallbackURL is the gateway's callback URL; may be set later. Several,
+	// comma-separated, are several replicas behind WeCom's load balancer:
+	// each delivery attempt goes to the next in turn.
+	CallbackURL         string
+	Seed                int64 // deterministic ids and random staff picks
+	Now                 func() time.Time
+	RateLimitPerMinute  int           // per corp per API; default 10000
+	RateLimitPerHour    int           // per corp per API; default 150000
+	TokenTTL            time.Duration // default 7200s
+	WelcomeWindow       time.Duration // default 20s
+	CallbackTimeout     time.Duration // default 5s
+	CallbackRetries     int           // default 3 (so up to 4 deliveries); negative means none
+	RetryDelay          time.Duration // pause between resends, default 1s
+	CallbackConcurrency int           // callbacks in flight at once, default 256
+	Staff               []Staff       // default: zhangsan, lisi, wangwu, zhaoliu, sunqi
+	GroupCapacity       int           // members per group chat, default 200
+	ContactWayQuota     int           // API-made contact ways per corp, default 500000
+	LogLimit            int           // log entries and events kept, default 100000
+	HTTPClient          *http.Client  // for callbacks
+	Logger              *slog.Logger
 }
 
 // defaultStaff is the roster a Sim starts with when Options.Staff is empty.
@@ -86,6 +90,7 @@ type Sim struct {
 	slowed  sync.Map     // API name -> *atomic.Int64: calls held by a latency fault now
 
 	callbackMu  sync.RWMutex
+	nextTarget  atomic.Uint64 // the round of several callback URLs
 	callbackURL string
 
 	mu    sync.Mutex // guards the corp's state below
@@ -249,6 +254,17 @@ func (s *Sim) SetCallbackURL(url string) {
 	s.callbackMu.Lock()
 	s.callbackURL = url
 	s.callbackMu.Unlock()
+}
+
+// callbackTarget is the URL of one delivery attempt: the callback URL, or
+// with several the next of them in turn.
+func (s *Sim) callbackTarget() string {
+	u := s.CallbackURL()
+	if !strings.Contains(u, ",") {
+		return u
+	}
+	urls := strings.Split(u, ",")
+	return strings.TrimSpace(urls[(s.nextTarget.Add(1)-1)%uint64(len(urls))])
 }
 
 // CallbackURL reports where callbacks go; empty means they are dropped.
