@@ -581,7 +581,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		!!document.querySelector('#jobs tr.failed[data-id="%d"]') &&
 		document.querySelector('#jobs tr.failed td.error').textContent === "企业微信接口 externalcontact/remark 出错（错误码 84061）：不存在外部联系人关系" &&
 		document.querySelector('#jobs tr.failed td.error span').title === %q &&
-		[...document.querySelectorAll('#jobs tr.failed td')].some(td => td.textContent.startsWith('remark'))`, failed[0].ID, failed[0].Error))
+		[...document.querySelectorAll('#jobs tr.failed td')].some(td => td.textContent.startsWith('设置备注 remark'))`, failed[0].ID, failed[0].Error))
 	shoot(admin, "console-desktop-jobs-failed")
 	run(admin, "no failed tag jobs", `(() => { const f = document.getElementById('job-filters');
 		f.elements.kind.value = 'mark_tag'; f.querySelector('button[type=submit]').click(); return 0; })()`)

@@ -90,7 +90,7 @@ function signInPage(message) {
   const box = errorBox();
   const form = h('form', { class: 'card sign-in', id: 'sign-in', on: { submit: onSubmit } },
     h('h1', { text: '登录控制台' }),
-    h('p', { class: 'muted', text: '使用管理员发放的 API 令牌登录（gateway token create --role …）。令牌只保存在本标签页，关闭即失效。' }),
+    h('p', { class: 'muted' }, '使用管理员发放的 API 令牌登录（', h('code', { text: 'gateway token create --role …' }), '）。令牌只保存在本标签页，关闭即失效。'),
     box,
     field({ label: 'API 令牌', name: 'token', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
     field({ label: '企业 CorpID（配置了多个企业时填写）', name: 'corp', placeholder: '留空：唯一的企业' }),

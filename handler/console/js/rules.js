@@ -165,7 +165,7 @@ export async function formPage(ctx) {
         field({ label: '添加标签', name: 'actions.add_tags', value: (a.add_tags || []).join('，'), hint: '逗号分隔' }),
         field({ label: '移除标签', name: 'actions.remove_tags', value: (a.remove_tags || []).join('，'), hint: '逗号分隔' }),
         field({ label: '分数增减', name: 'actions.score_delta', type: 'number', value: a.score_delta || '', placeholder: '如 10 或 -5',
-          hint: '计入线索得分明细“rule 规则名”' })),
+          hint: '计入线索得分明细“规则 规则名”' })),
       h('div', { class: 'bant-set' }, BANT.map(([k, label]) => {
         const cur = (a.set_bant || {})[k] || {};
         return h('div', { class: 'grid2', data: { field: 'actions.set_bant.' + k } },
