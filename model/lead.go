@@ -271,7 +271,19 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	}) {
 		// A phone number: exact match through the blind index, under every
 		// key (rows not yet re-sealed after a rotation keep their old index).
-		q = q.Where("mobile_index IN ?", s.keys.blindIndexes(f.Q))
+		// The ids are looked up on their own: given the list's conditions
+		// too, SQLite's planner prefers the (corp, merged, deleted) index
+		// and reads every lead of the corp.
+		var ids []uint64
+		err := s.db.WithContext(ctx).Model(&Lead{}).Where("corp_id = ? AND mobile_index IN ?", f.CorpID, s.keys.blindIndexes(f.Q)).
+			Limit(SearchScanLimit).Pluck("id", &ids).Error
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to list leads: %w", err)
+		}
+		if len(ids) == 0 {
+			return []Lead{}, nil
+		}
+		q = q.Where("id IN ?", ids)
 		f.Q = ""
 	}
 	if f.ContactID > 0 {
