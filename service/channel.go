@@ -1094,12 +1094,6 @@ func wecomAdminError(err error) error {
 	return &UpstreamError{Err: err}
 }
 
-// UpstreamError is a WeCom failure the admin should see (rendered 502).
-type UpstreamError struct{ Err error }
-
-func (e *UpstreamError) Error() string { return "WeCom: " + e.Err.Error() }
-func (e *UpstreamError) Unwrap() error { return e.Err }
-
 // jobError maps a WeCom error for the job runner: permanent and
 // configuration errors stop, the rest are retried (after WeCom's retry-after).
 func jobError(err error) error {

@@ -21,3 +21,18 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string { return e.Field + ": " + e.Reason }
+
+// ValidationError names the input field at fault and why; the API renders it
+// as 400 with the field.
+type ValidationError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Reason }
+
+// UpstreamError is a WeCom failure the admin should see (rendered 502).
+type UpstreamError struct{ Err error }
+
+func (e *UpstreamError) Error() string { return "WeCom: " + e.Err.Error() }
+func (e *UpstreamError) Unwrap() error { return e.Err }
