@@ -14,6 +14,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // channelHandler serves channel codes, media, contacts, jobs and the
@@ -341,7 +342,7 @@ func (h *channelHandler) landing(c *gin.Context) {
 	}
 	a, err := h.codes.Pick(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, apierr.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = landingPage.Execute(c.Writer, gin.H{"Title": "二维码已失效", "Message": "这个活码不存在或已停用。"})
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // mountLiveCodes mounts the group-code and store-code routes that Deps
@@ -223,7 +224,7 @@ func (h *groupHandler) landing(c *gin.Context) {
 	}
 	l, err := h.groups.Landing(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, apierr.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = goneLandingPage.Execute(c.Writer, nil)
 		return

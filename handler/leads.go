@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // leadsHandler serves leads, the funnel, scoring, tag rules and the CRM's answers.
@@ -131,7 +132,7 @@ func renderLeadError(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, service.ErrNotLinked):
 		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
-	case errors.Is(err, service.ErrLeadMerged):
+	case errors.Is(err, apierr.ErrLeadMerged):
 		abortError(c, http.StatusConflict, "merged", "the lead was merged into another (same person)", "")
 	default:
 		renderError(c, err)

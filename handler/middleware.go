@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 const (
@@ -116,21 +117,21 @@ func abortError(c *gin.Context, status int, code, message, field string) {
 
 // renderError maps a service error to a status and the error shape.
 func renderError(c *gin.Context, err error) {
-	var ve *service.ValidationError
-	var ue *service.UpstreamError
-	var ce *service.ConflictError
+	var ve *apierr.ValidationError
+	var ue *apierr.UpstreamError
+	var ce *apierr.ConflictError
 	switch {
 	case errors.As(err, &ve):
 		abortError(c, http.StatusBadRequest, "invalid", ve.Reason, ve.Field)
 	case errors.As(err, &ce):
 		abortError(c, http.StatusConflict, "conflict", ce.Reason, ce.Field)
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, apierr.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
 	case errors.Is(err, service.ErrNotLinked):
 		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
 	case errors.Is(err, service.ErrForbidden):
 		abortError(c, http.StatusForbidden, "forbidden", "this token may see only its own staff member's customers", "")
-	case errors.Is(err, service.ErrConflict):
+	case errors.Is(err, apierr.ErrConflict):
 		abortError(c, http.StatusConflict, "conflict", "already exists", "")
 	case errors.As(err, &ue):
 		slog.Default().Warn("upstream failure", "request_id", c.GetString(ctxRequestID), "err", err)

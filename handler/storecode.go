@@ -13,6 +13,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // storeHandler serves stores, store codes and the store landing page.
@@ -330,7 +331,7 @@ func (h *storeHandler) landing(c *gin.Context) {
 	}
 	l, err := h.stores.Landing(c.Request.Context(), slug)
 	switch {
-	case errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, apierr.ErrNotFound):
 		c.Status(http.StatusNotFound)
 		_ = goneLandingPage.Execute(c.Writer, nil)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // AuditStore is what the audit needs from the database.
@@ -97,12 +98,12 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 		kind, id, ok := strings.Cut(q.Subject, ":")
 		n, err := strconv.ParseUint(id, 10, 64)
 		if !ok || err != nil || n == 0 || (kind != AuditContact && kind != AuditLead) {
-			return nil, &ValidationError{Field: "subject", Reason: "must be contact:<id> or lead:<id>"}
+			return nil, &apierr.ValidationError{Field: "subject", Reason: "must be contact:<id> or lead:<id>"}
 		}
 		f.SubjectKind, f.SubjectID = kind, n
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		return nil, &ValidationError{Field: "to", Reason: "must be after from"}
+		return nil, &apierr.ValidationError{Field: "to", Reason: "must be after from"}
 	}
 	rows, err := a.store.ListAudit(ctx, f)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // Roles an API token can carry.
@@ -97,14 +98,14 @@ func (a *Auth) CreateTokenFor(ctx context.Context, name, role, userID string) (s
 
 func (a *Auth) createToken(ctx context.Context, name, role, userID string, expiresAt *time.Time) (string, *model.APIToken, error) {
 	if len(userID) > 64 {
-		return "", nil, &ValidationError{Field: "userid", Reason: "must be at most 64 characters"}
+		return "", nil, &apierr.ValidationError{Field: "userid", Reason: "must be at most 64 characters"}
 	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 128 {
-		return "", nil, &ValidationError{Field: "name", Reason: "must be 1 to 128 characters"}
+		return "", nil, &apierr.ValidationError{Field: "name", Reason: "must be 1 to 128 characters"}
 	}
 	if !ValidRole(role) {
-		return "", nil, &ValidationError{Field: "role", Reason: "must be one of admin, staff, viewer, crm"}
+		return "", nil, &apierr.ValidationError{Field: "role", Reason: "must be one of admin, staff, viewer, crm"}
 	}
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {

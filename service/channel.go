@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -242,10 +243,10 @@ func (cc *ChannelCodes) Create(ctx context.Context, corpID, actor string, spec C
 	c := &model.ChannelCode{CorpID: corpID, CreatedBy: actor, Mode: ModeRandom, SkipVerify: true, Tags: "[]", WeComUsers: "[]", MemberWays: "{}"}
 	s := stored{tags: []TagRef{}, memberWays: map[string]MemberWay{}}
 	if spec.Name == nil {
-		return nil, &ValidationError{Field: "name", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "name", Reason: "is required"}
 	}
 	if spec.Roster == nil {
-		return nil, &ValidationError{Field: "roster", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "roster", Reason: "is required"}
 	}
 	if err := cc.apply(ctx, c, &s, spec); err != nil {
 		return nil, err
@@ -310,7 +311,7 @@ func (cc *ChannelCodes) Update(ctx context.Context, corpID string, id uint64, sp
 		return nil, err
 	}
 	if spec.Mode != nil && c.Mode != oldMode {
-		return nil, &ValidationError{Field: "mode", Reason: "cannot change after creation (the poster differs); create a new code"}
+		return nil, &apierr.ValidationError{Field: "mode", Reason: "cannot change after creation (the poster differs); create a new code"}
 	}
 	if spec.Tags != nil {
 		if err := cc.ensureTags(ctx, client, corpID, &s); err != nil {
@@ -383,7 +384,7 @@ func (cc *ChannelCodes) Delete(ctx context.Context, corpID string, id uint64) er
 func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stored, spec ChannelCodeSpec) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if spec.Name != nil {
 		n := strings.TrimSpace(*spec.Name)
@@ -896,13 +897,13 @@ func (cc *ChannelCodes) Image(ctx context.Context, corpID string, id uint64) ([]
 // right away, so a code can use it at once.
 func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, contentType string, data []byte) (*MediaView, error) {
 	if len(data) == 0 {
-		return nil, &ValidationError{Field: "file", Reason: "is empty"}
+		return nil, &apierr.ValidationError{Field: "file", Reason: "is empty"}
 	}
 	if len(data) > 2<<20 {
-		return nil, &ValidationError{Field: "file", Reason: "images may be at most 2 MB (WeCom's limit)"}
+		return nil, &apierr.ValidationError{Field: "file", Reason: "images may be at most 2 MB (WeCom's limit)"}
 	}
 	if contentType != "image/png" && contentType != "image/jpeg" {
-		return nil, &ValidationError{Field: "file", Reason: "must be a PNG or JPEG image"}
+		return nil, &apierr.ValidationError{Field: "file", Reason: "must be a PNG or JPEG image"}
 	}
 	if filename == "" || utf8.RuneCountInString(filename) > 128 {
 		filename = "image" + map[string]string{"image/png": ".png", "image/jpeg": ".jpg"}[contentType]
@@ -1091,7 +1092,7 @@ func isGone(err error) bool {
 // wecomAdminError turns a WeCom failure during an admin action into an
 // error the API can show.
 func wecomAdminError(err error) error {
-	return &UpstreamError{Err: err}
+	return &apierr.UpstreamError{Err: err}
 }
 
 // jobError maps a WeCom error for the job runner: permanent and

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -518,7 +519,7 @@ func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint
 		return viewContactDetail(d), nil
 	}
 	if !follows(p, d.Relations) {
-		return nil, ErrNotFound
+		return nil, apierr.ErrNotFound
 	}
 	rels := d.Relations[:0]
 	for _, r := range d.Relations {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -303,7 +304,7 @@ func (g *GroupCodes) List(ctx context.Context, q GroupCodeQuery) ([]*GroupCode, 
 func (g *GroupCodes) apply(c *model.GroupCode, spec GroupCodeSpec) ([]string, error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if spec.Name != nil {
 		n := strings.TrimSpace(*spec.Name)
@@ -398,11 +399,11 @@ func (g *GroupCodes) readPool(ctx context.Context, client *wecom.Client, c *mode
 			continue
 		}
 		if owner, ok := taken[id]; ok && owner != c.ID {
-			return nil, &ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: fmt.Sprintf("already in the pool of group code %d", owner)}
+			return nil, &apierr.ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: fmt.Sprintf("already in the pool of group code %d", owner)}
 		}
 		gc, err := client.GetGroupChat(ctx, id, true)
 		if isChatGone(err) {
-			return nil, &ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: "no such group chat in WeCom (or it was dismissed)"}
+			return nil, &apierr.ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: "no such group chat in WeCom (or it was dismissed)"}
 		}
 		if err != nil {
 			return nil, wecomAdminError(err)
@@ -443,10 +444,10 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 		return nil, err
 	}
 	if spec.Name == nil {
-		return nil, &ValidationError{Field: "name", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "name", Reason: "is required"}
 	}
 	if spec.ChatIDs == nil {
-		return nil, &ValidationError{Field: "chat_ids", Reason: "is required: the pool's group chat ids, in the order they should fill"}
+		return nil, &apierr.ValidationError{Field: "chat_ids", Reason: "is required: the pool's group chat ids, in the order they should fill"}
 	}
 	c := &model.GroupCode{CorpID: corpID, CreatedBy: actor, Threshold: DefaultGroupThreshold, ChatList: "[]"}
 	chats, err := g.apply(c, spec)
@@ -470,7 +471,7 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	}
 	list, dry := desiredChats(pool, c.Threshold, nil)
 	if len(list) == 0 {
-		return nil, &ValidationError{Field: "chat_ids", Reason: "no listed group exists"}
+		return nil, &apierr.ValidationError{Field: "chat_ids", Reason: "no listed group exists"}
 	}
 	// WeCom's objects are made before the row; any failure takes back what
 	// was made, so a refused create leaves nothing behind in WeCom.
@@ -504,7 +505,7 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 		// Do not leave an orphan join way or template behind in WeCom.
 		undo()
 		if errors.Is(err, model.ErrConflict) {
-			return nil, &ValidationError{Field: "chat_ids", Reason: "a group was just added to another code's pool"}
+			return nil, &apierr.ValidationError{Field: "chat_ids", Reason: "a group was just added to another code's pool"}
 		}
 		return nil, err
 	}
@@ -591,7 +592,7 @@ func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec 
 		}
 		if err := g.store.ReplaceGroupCodePool(ctx, c, pool); err != nil {
 			if errors.Is(err, model.ErrConflict) {
-				return nil, &ValidationError{Field: "chat_ids", Reason: "a group was just added to another code's pool"}
+				return nil, &apierr.ValidationError{Field: "chat_ids", Reason: "a group was just added to another code's pool"}
 			}
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // List returns leads; a staff principal sees only their own.
@@ -90,26 +91,26 @@ type LeadPatch struct {
 // field_changed rules.
 func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch, actor string) (*Lead, error) {
 	if p.Name != nil && utf8.RuneCountInString(*p.Name) > 128 {
-		return nil, &ValidationError{Field: "name", Reason: "must be at most 128 characters"}
+		return nil, &apierr.ValidationError{Field: "name", Reason: "must be at most 128 characters"}
 	}
 	if p.CorpName != nil && utf8.RuneCountInString(*p.CorpName) > 128 {
-		return nil, &ValidationError{Field: "corp_name", Reason: "must be at most 128 characters"}
+		return nil, &apierr.ValidationError{Field: "corp_name", Reason: "must be at most 128 characters"}
 	}
 	if p.Mobile != nil && len(*p.Mobile) > 32 {
-		return nil, &ValidationError{Field: "mobile", Reason: "must be at most 32 characters"}
+		return nil, &apierr.ValidationError{Field: "mobile", Reason: "must be at most 32 characters"}
 	}
 	if p.Owner != nil && (*p.Owner == "" || len(*p.Owner) > 64) {
-		return nil, &ValidationError{Field: "owner", Reason: "must be a WeCom userid"}
+		return nil, &apierr.ValidationError{Field: "owner", Reason: "must be a WeCom userid"}
 	}
 	for f, v := range p.BANT {
 		if !contains(BANTFields, f) {
-			return nil, &ValidationError{Field: "bant." + f, Reason: "is not a BANT field (budget, authority, need, timeline)"}
+			return nil, &apierr.ValidationError{Field: "bant." + f, Reason: "is not a BANT field (budget, authority, need, timeline)"}
 		}
 		if v.Value != BANTYes && v.Value != BANTNo && v.Value != BANTUnknown {
-			return nil, &ValidationError{Field: "bant." + f + ".value", Reason: "must be yes, no or unknown"}
+			return nil, &apierr.ValidationError{Field: "bant." + f + ".value", Reason: "must be yes, no or unknown"}
 		}
 		if utf8.RuneCountInString(v.Note) > 500 {
-			return nil, &ValidationError{Field: "bant." + f + ".note", Reason: "must be at most 500 characters"}
+			return nil, &apierr.ValidationError{Field: "bant." + f + ".note", Reason: "must be at most 500 characters"}
 		}
 	}
 	cfg, _, err := s.scoring(ctx, corpID)
@@ -178,10 +179,10 @@ var stageMoves = map[string][]string{
 // SetStage moves a lead by an admin's decision, with the reason recorded.
 func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reason, actor string) (*Lead, error) {
 	if !ValidStage(to) {
-		return nil, &ValidationError{Field: "stage", Reason: "must be one of " + strings.Join(Stages, ", ")}
+		return nil, &apierr.ValidationError{Field: "stage", Reason: "must be one of " + strings.Join(Stages, ", ")}
 	}
 	if strings.TrimSpace(reason) == "" || utf8.RuneCountInString(reason) > 500 {
-		return nil, &ValidationError{Field: "reason", Reason: "a reason of 1 to 500 characters is required"}
+		return nil, &apierr.ValidationError{Field: "reason", Reason: "a reason of 1 to 500 characters is required"}
 	}
 	cfg, _, err := s.scoring(ctx, corpID)
 	if err != nil {
@@ -195,7 +196,7 @@ func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reas
 	err = s.store.UpdateLead(ctx, corpID, id, func(lt *model.LeadTx) error {
 		from := lt.Lead.Stage
 		if !contains(stageMoves[from], to) {
-			return &ValidationError{Field: "stage", Reason: fmt.Sprintf("a lead cannot move from %s to %s", from, to)}
+			return &apierr.ValidationError{Field: "stage", Reason: fmt.Sprintf("a lead cannot move from %s to %s", from, to)}
 		}
 		return s.change(lt, cfg, rs, now, now, func(u *leadUpdate) error {
 			if err := u.transition(from, to, reason, "admin", actor, now); err != nil {
@@ -246,7 +247,7 @@ type CRMResult struct {
 // answers as the first time did.
 func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a CRMAnswer, actor string) (*CRMResult, error) {
 	if a.EventID == "" || len(a.EventID) > 128 {
-		return nil, &ValidationError{Field: "event_id", Reason: "the CRM's own event id (1 to 128 characters) is required"}
+		return nil, &apierr.ValidationError{Field: "event_id", Reason: "the CRM's own event id (1 to 128 characters) is required"}
 	}
 	var to []string
 	switch a.Status {
@@ -254,7 +255,7 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 		to = []string{StageAccepted}
 	case CRMRejected:
 		if strings.TrimSpace(a.Reason) == "" {
-			return nil, &ValidationError{Field: "reason", Reason: "a rejection needs a reason"}
+			return nil, &apierr.ValidationError{Field: "reason", Reason: "a rejection needs a reason"}
 		}
 		to = []string{StageRejected, StageNurturing}
 	case CRMWon:
@@ -262,10 +263,10 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	case CRMLost:
 		to = []string{StageLost}
 	default:
-		return nil, &ValidationError{Field: "status", Reason: "must be accepted, rejected, won or lost"}
+		return nil, &apierr.ValidationError{Field: "status", Reason: "must be accepted, rejected, won or lost"}
 	}
 	if utf8.RuneCountInString(a.Reason) > 500 {
-		return nil, &ValidationError{Field: "reason", Reason: "must be at most 500 characters"}
+		return nil, &apierr.ValidationError{Field: "reason", Reason: "must be at most 500 characters"}
 	}
 	// An answer on a lead that was merged into another is the kept lead's.
 	answered := id
@@ -279,7 +280,7 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	}
 	if prev, err := s.store.CRMStatusByEvent(ctx, corpID, a.EventID); err == nil {
 		if prev.LeadID != id || prev.Status != a.Status {
-			return nil, &ConflictError{Field: "event_id", Reason: fmt.Sprintf(
+			return nil, &apierr.ConflictError{Field: "event_id", Reason: fmt.Sprintf(
 				"this event id was already used for another answer (%s on lead %d): use a new event id for a new answer", prev.Status, prev.LeadID)}
 		}
 		return &CRMResult{LeadID: id, Stage: prev.Result, Duplicate: true, MergedInto: mergedInto}, nil
@@ -299,7 +300,7 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 			case StageHandedOff, StageAccepted:
 			default:
 				if a.Status != CRMLost && a.Status != CRMWon {
-					return &ValidationError{Field: "status", Reason: fmt.Sprintf("the lead is %s, not with the CRM", from)}
+					return &apierr.ValidationError{Field: "status", Reason: fmt.Sprintf("the lead is %s, not with the CRM", from)}
 				}
 			}
 			reason := "CRM: " + a.Status
@@ -481,10 +482,10 @@ func (s *Leads) Changes(ctx context.Context, corpID string, after time.Time, cur
 		var ns int64
 		b, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(cursor, feedCursorPrefix))
 		if err != nil || !IsFeedCursor(cursor) {
-			return nil, &ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
+			return nil, &apierr.ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
 		}
 		if _, err := fmt.Sscanf(string(b), "%d.%d", &ns, &afterID); err != nil {
-			return nil, &ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
+			return nil, &apierr.ValidationError{Field: "cursor", Reason: "must be the next_cursor of the feed"}
 		}
 		after = time.Unix(0, ns).UTC()
 	}

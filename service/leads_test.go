@@ -12,6 +12,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // Two contacts of one corp can carry one unionid (for example after WeCom
@@ -374,7 +375,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 				t.Fatalf("repeat = %+v, %v", res, err)
 			}
 			_, err = leads.ApplyCRMAnswer(ctx, "ww", id, CRMAnswer{EventID: "crm-1", Status: CRMWon}, "crm")
-			var ce *ConflictError
+			var ce *apierr.ConflictError
 			if !errors.As(err, &ce) || ce.Field != "event_id" {
 				t.Fatalf("reused event id = %v", err)
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -134,7 +135,7 @@ func TestLocalizeWalksViews(t *testing.T) {
 
 // A 502 that carries WeCom's error reads in Chinese too.
 func TestUpstreamReasonReadsInChinese(t *testing.T) {
-	err := &UpstreamError{Err: &wecom.APIError{API: "externalcontact/groupchat/update_join_way", Code: 40058, Msg: "invalid config_id"}}
+	err := &apierr.UpstreamError{Err: &wecom.APIError{API: "externalcontact/groupchat/update_join_way", Code: 40058, Msg: "invalid config_id"}}
 	if got := LocalizeReason(err.Error(), LangZH); got != "企业微信接口 externalcontact/groupchat/update_join_way 出错（错误码 40058）：参数不合法" {
 		t.Fatalf("502 in Chinese: %q", got)
 	}

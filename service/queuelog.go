@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -92,7 +93,7 @@ const queueStatusReason = "must be one of pending, processing, processed, ignore
 // Events lists events newest first, without their payloads.
 func (l *QueueLog) Events(ctx context.Context, q EventQuery) ([]EventView, error) {
 	if q.Status != "" && !queueStatuses[q.Status] {
-		return nil, &ValidationError{Field: "status", Reason: queueStatusReason}
+		return nil, &apierr.ValidationError{Field: "status", Reason: queueStatusReason}
 	}
 	rows, err := l.store.ListEvents(ctx, model.EventFilter{CorpID: q.CorpID, Status: q.Status, Type: q.Type,
 		BeforeID: q.BeforeID, Limit: q.Limit})
@@ -174,7 +175,7 @@ func (l *QueueLog) RetryJob(ctx context.Context, id uint64) (*JobView, error) {
 		return nil, err
 	}
 	if n == 0 && j.Status != StatusPending {
-		return nil, &ValidationError{Field: "id", Reason: fmt.Sprintf("job %d is %s; only failed or ignored jobs can be retried", id, j.Status)}
+		return nil, &apierr.ValidationError{Field: "id", Reason: fmt.Sprintf("job %d is %s; only failed or ignored jobs can be retried", id, j.Status)}
 	}
 	v := viewJob(j)
 	return &v, nil
@@ -186,7 +187,7 @@ func (l *QueueLog) RetryJobs(ctx context.Context, f JobRetryFilter) (int64, erro
 		f.Status = StatusFailed
 	}
 	if !slices.Contains(retryable, f.Status) {
-		return 0, &ValidationError{Field: "status", Reason: "must be failed or ignored: only finished jobs can be retried"}
+		return 0, &apierr.ValidationError{Field: "status", Reason: "must be failed or ignored: only finished jobs can be retried"}
 	}
 	return l.store.RetryJobs(ctx, model.JobRetry{Statuses: []string{f.Status}, Kind: f.Kind})
 }

@@ -10,6 +10,8 @@ import (
 	// Embedded so roster zones resolve in a distroless image without
 	// /usr/share/zoneinfo; the system database still wins when present.
 	_ "time/tzdata"
+
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // DefaultRosterTimeZone is the zone of a roster that names none: the
@@ -308,7 +310,7 @@ func (r Roster) NextChange(now time.Time) time.Time {
 func (r Roster) Validate() error {
 	var errs []error
 	fail := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 
 	if _, err := r.Location(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 func rosterZone(t testing.TB, name string) *time.Location {
@@ -575,7 +576,7 @@ func validationFields(t *testing.T, err error) []string {
 	}
 	var fields []string
 	for _, e := range errs {
-		var ve *service.ValidationError
+		var ve *apierr.ValidationError
 		if !errors.As(e, &ve) {
 			t.Fatalf("not a *ValidationError: %T %v", e, e)
 		}
@@ -662,7 +663,7 @@ func TestRosterValidate(t *testing.T) {
 			}
 			if err != nil {
 				// The API layer finds the first field with errors.As.
-				var ve *service.ValidationError
+				var ve *apierr.ValidationError
 				if !errors.As(err, &ve) || ve.Field != c.fields[0] {
 					t.Errorf("errors.As gives %v, want field %s", ve, c.fields[0])
 				}

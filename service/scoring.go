@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // Lead stages.
@@ -103,15 +105,15 @@ func DefaultScoring() ScoringConfig {
 func (c ScoringConfig) Validate() error {
 	for _, f := range BANTFields {
 		if _, ok := c.BANT[f]; !ok {
-			return &ValidationError{Field: "bant." + f, Reason: "is required (points when the answer is yes)"}
+			return &apierr.ValidationError{Field: "bant." + f, Reason: "is required (points when the answer is yes)"}
 		}
 	}
 	for k, v := range c.BANT {
 		if !contains(BANTFields, k) {
-			return &ValidationError{Field: "bant." + k, Reason: "is not a BANT field (budget, authority, need, timeline)"}
+			return &apierr.ValidationError{Field: "bant." + k, Reason: "is not a BANT field (budget, authority, need, timeline)"}
 		}
 		if v < 0 || v > 1000 {
-			return &ValidationError{Field: "bant." + k, Reason: "must be between 0 and 1000"}
+			return &apierr.ValidationError{Field: "bant." + k, Reason: "must be between 0 and 1000"}
 		}
 	}
 	// What a lead did or answered never counts against it; only a tag's own
@@ -121,22 +123,22 @@ func (c ScoringConfig) Validate() error {
 		v    int
 	}{{"added_via_code", c.AddedViaCode}, {"joined_group", c.JoinedGroup}, {"tag_default", c.TagDefault}, {"recency_max", c.RecencyMax}} {
 		if f.v < 0 || f.v > 1000 {
-			return &ValidationError{Field: f.name, Reason: "must be between 0 and 1000"}
+			return &apierr.ValidationError{Field: f.name, Reason: "must be between 0 and 1000"}
 		}
 	}
 	for t, v := range c.Tags {
 		if t == "" || v < -1000 || v > 1000 {
-			return &ValidationError{Field: "tags." + t, Reason: "needs a tag name and points between -1000 and 1000"}
+			return &apierr.ValidationError{Field: "tags." + t, Reason: "needs a tag name and points between -1000 and 1000"}
 		}
 	}
 	if c.RecencyHalfLifeDays <= 0 || c.RecencyHalfLifeDays > 365 {
-		return &ValidationError{Field: "recency_half_life_days", Reason: "must be more than 0 and at most 365"}
+		return &apierr.ValidationError{Field: "recency_half_life_days", Reason: "must be more than 0 and at most 365"}
 	}
 	if c.MQL <= 0 {
-		return &ValidationError{Field: "mql_threshold", Reason: "must be positive"}
+		return &apierr.ValidationError{Field: "mql_threshold", Reason: "must be positive"}
 	}
 	if c.SQL <= c.MQL {
-		return &ValidationError{Field: "sql_threshold", Reason: "must be above mql_threshold"}
+		return &apierr.ValidationError{Field: "sql_threshold", Reason: "must be above mql_threshold"}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // staffStale is how old a corp's directory may grow before a read refreshes
@@ -177,7 +178,7 @@ func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffR
 	}
 	for _, r := range refs {
 		if unknown[r.UserID] {
-			return &ValidationError{Field: r.Field, Reason: NotStaffReason(r.UserID)}
+			return &apierr.ValidationError{Field: r.Field, Reason: NotStaffReason(r.UserID)}
 		}
 	}
 	return nil

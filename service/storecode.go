@@ -19,6 +19,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -250,9 +251,9 @@ func renameFields(err error, from, to string) error {
 			}
 			return
 		}
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if errors.As(e, &ve) {
-			out = append(out, &ValidationError{Field: to + strings.TrimPrefix(ve.Field, from), Reason: ve.Reason})
+			out = append(out, &apierr.ValidationError{Field: to + strings.TrimPrefix(ve.Field, from), Reason: ve.Reason})
 			return
 		}
 		out = append(out, e)
@@ -265,7 +266,7 @@ func renameFields(err error, from, to string) error {
 func applyStore(st *model.RetailStore, spec StoreSpec) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	text := func(field string, v *string, dst *string, max int, required bool) {
 		if v == nil {
@@ -322,13 +323,13 @@ func applyStore(st *model.RetailStore, spec StoreSpec) error {
 func requireStoreFields(spec StoreSpec) error {
 	switch {
 	case spec.Name == nil:
-		return &ValidationError{Field: "name", Reason: "is required"}
+		return &apierr.ValidationError{Field: "name", Reason: "is required"}
 	case spec.Latitude == nil:
-		return &ValidationError{Field: "latitude", Reason: "is required (GCJ-02)"}
+		return &apierr.ValidationError{Field: "latitude", Reason: "is required (GCJ-02)"}
 	case spec.Longitude == nil:
-		return &ValidationError{Field: "longitude", Reason: "is required (GCJ-02)"}
+		return &apierr.ValidationError{Field: "longitude", Reason: "is required (GCJ-02)"}
 	case spec.Staff == nil:
-		return &ValidationError{Field: "staff", Reason: "is required: the store's staff roster"}
+		return &apierr.ValidationError{Field: "staff", Reason: "is required: the store's staff roster"}
 	}
 	return nil
 }
@@ -344,7 +345,7 @@ func (s *StoreCodes) checkGroup(ctx context.Context, corpID, chatID string) erro
 	}
 	_, err = client.GetGroupChat(ctx, chatID, false)
 	if isChatGone(err) {
-		return &ValidationError{Field: "group_chat_id", Reason: "no such group chat in WeCom (or it was dismissed)"}
+		return &apierr.ValidationError{Field: "group_chat_id", Reason: "no such group chat in WeCom (or it was dismissed)"}
 	}
 	if err != nil {
 		return wecomAdminError(err)
@@ -488,7 +489,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
 	if err != nil {
-		return nil, &ValidationError{Field: "file", Reason: "must be CSV with a header row: " + err.Error()}
+		return nil, &apierr.ValidationError{Field: "file", Reason: "must be CSV with a header row: " + err.Error()}
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -501,7 +502,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 	}
 	for _, need := range []string{"name", "latitude", "longitude", "staff"} {
 		if _, ok := col[need]; !ok {
-			return nil, &ValidationError{Field: "file", Reason: fmt.Sprintf("the header has no %q column (columns: name, address, province, city, latitude, longitude, staff, group_chat_id)", need)}
+			return nil, &apierr.ValidationError{Field: "file", Reason: fmt.Sprintf("the header has no %q column (columns: name, address, province, city, latitude, longitude, staff, group_chat_id)", need)}
 		}
 	}
 	res := &ImportResult{StoreIDs: []uint64{}, Errors: []ImportError{}}
@@ -528,7 +529,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 			continue
 		}
 		if len(good)+len(res.Errors) >= maxImportRows {
-			return nil, &ValidationError{Field: "file", Reason: fmt.Sprintf("at most %d rows per import", maxImportRows)}
+			return nil, &apierr.ValidationError{Field: "file", Reason: fmt.Sprintf("at most %d rows per import", maxImportRows)}
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
@@ -575,7 +576,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 			continue
 		}
 		if err := s.checkGroup(ctx, corpID, st.GroupChatID); err != nil {
-			var ve *ValidationError
+			var ve *apierr.ValidationError
 			if !errors.As(err, &ve) {
 				return nil, err
 			}
@@ -618,8 +619,8 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 }
 
 // flatten lists the validation errors inside a joined error.
-func flatten(err error) []*ValidationError {
-	var out []*ValidationError
+func flatten(err error) []*apierr.ValidationError {
+	var out []*apierr.ValidationError
 	var walk func(error)
 	walk = func(e error) {
 		if j, ok := e.(interface{ Unwrap() []error }); ok {
@@ -628,11 +629,11 @@ func flatten(err error) []*ValidationError {
 			}
 			return
 		}
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if errors.As(e, &ve) {
 			out = append(out, ve)
 		} else if e != nil {
-			out = append(out, &ValidationError{Reason: e.Error()})
+			out = append(out, &apierr.ValidationError{Reason: e.Error()})
 		}
 	}
 	walk(err)
@@ -704,7 +705,7 @@ func (s *StoreCodes) ListCodes(ctx context.Context, corpID string, after uint64,
 func (s *StoreCodes) applyCode(ctx context.Context, c *model.StoreCode, spec StoreCodeSpec) ([]model.RetailStore, error) {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if spec.Name != nil {
 		n := strings.TrimSpace(*spec.Name)
@@ -795,7 +796,7 @@ func (s *StoreCodes) checkFallback(ctx context.Context, c *model.StoreCode, stor
 			return nil
 		}
 	}
-	return &ValidationError{Field: "fallback_store_id", Reason: "must be one of the code's stores"}
+	return &apierr.ValidationError{Field: "fallback_store_id", Reason: "must be one of the code's stores"}
 }
 
 // CreateCode validates a spec, makes each store's contact way (and join
@@ -806,10 +807,10 @@ func (s *StoreCodes) CreateCode(ctx context.Context, corpID, actor string, spec 
 		return nil, err
 	}
 	if spec.Name == nil {
-		return nil, &ValidationError{Field: "name", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "name", Reason: "is required"}
 	}
 	if spec.StoreIDs == nil {
-		return nil, &ValidationError{Field: "store_ids", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "store_ids", Reason: "is required"}
 	}
 	c := &model.StoreCode{CorpID: corpID, CreatedBy: actor, RadiusM: DefaultStoreRadiusM, Offer: OfferStaff}
 	stores, err := s.applyCode(ctx, c, spec)
@@ -974,7 +975,7 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 	current := decodeChats(w.WeComUsers)
 	users, alert := wayUsers(roster, roster.Eligible(s.clock.Now(), nil), current)
 	if len(users) == 0 {
-		return &ValidationError{Field: "store_ids", Reason: fmt.Sprintf("store %d has no staff", st.ID)}
+		return &apierr.ValidationError{Field: "store_ids", Reason: fmt.Sprintf("store %d has no staff", st.ID)}
 	}
 	switch {
 	case w.ConfigID == "":
@@ -1071,7 +1072,7 @@ func (s *StoreCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 		return Permanent(err)
 	}
 	if err := s.ensureWay(ctx, client, c, st, w); err != nil {
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if errors.As(err, &ve) {
 			return Permanent(err)
 		}
@@ -1244,7 +1245,7 @@ func (s *StoreCodes) Landing(ctx context.Context, slug string) (*StoreLanding, e
 // is shifted into GCJ-02 first. The store shown first counts a scan.
 func (s *StoreCodes) Nearest(ctx context.Context, slug string, lat, lng float64, wgs84 bool) (*NearestResult, error) {
 	if !ValidLatLng(lat, lng) {
-		return nil, &ValidationError{Field: "lat", Reason: "position is off the globe"}
+		return nil, &apierr.ValidationError{Field: "lat", Reason: "position is off the globe"}
 	}
 	cs, err := s.bySlug(ctx, slug)
 	if err != nil {

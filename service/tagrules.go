@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // Rule triggers: the lead events a tag rule can react to.
@@ -89,7 +90,7 @@ type ruleLead struct {
 func (r *TagRuleSpec) validate(knownTag func(string) bool) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
+		errs = append(errs, &apierr.ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(r.Name)); n == 0 || n > 128 {
 		bad("name", "must be 1 to 128 characters")
@@ -319,7 +320,7 @@ func (tr *TagRules) checkRefs(ctx context.Context, corpID string, c *RuleConditi
 	}
 	for i, id := range c.CodeIDs {
 		if !containsID(codes, id) {
-			return &ValidationError{Field: fmt.Sprintf("conditions.code_ids[%d]", i), Reason: fmt.Sprintf("no channel code %d", id)}
+			return &apierr.ValidationError{Field: fmt.Sprintf("conditions.code_ids[%d]", i), Reason: fmt.Sprintf("no channel code %d", id)}
 		}
 	}
 	stores, err := tr.store.RetailStoresByID(ctx, corpID, c.StoreIDs)
@@ -332,7 +333,7 @@ func (tr *TagRules) checkRefs(ctx context.Context, corpID string, c *RuleConditi
 	}
 	for i, id := range c.StoreIDs {
 		if !containsID(live, id) {
-			return &ValidationError{Field: fmt.Sprintf("conditions.store_ids[%d]", i), Reason: fmt.Sprintf("no store %d", id)}
+			return &apierr.ValidationError{Field: fmt.Sprintf("conditions.store_ids[%d]", i), Reason: fmt.Sprintf("no store %d", id)}
 		}
 	}
 	return nil

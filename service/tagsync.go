@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -82,14 +83,14 @@ func (t *TagCatalogue) reread(ctx context.Context, corpID string, client *wecom.
 func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, inUse []string) (*TagView, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 30 {
-		return nil, &ValidationError{Field: "name", Reason: "must be 1 to 30 characters"}
+		return nil, &apierr.ValidationError{Field: "name", Reason: "must be 1 to 30 characters"}
 	}
 	cur, err := t.tag(ctx, corpID, tagID)
 	if err != nil {
 		return nil, err
 	}
 	if len(inUse) > 0 {
-		return nil, &ValidationError{Field: "name", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
+		return nil, &apierr.ValidationError{Field: "name", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
 	}
 	client, err := t.clients(corpID)
 	if err != nil {
@@ -116,7 +117,7 @@ func (t *TagCatalogue) Delete(ctx context.Context, corpID, tagID string, inUse [
 		return err
 	}
 	if len(inUse) > 0 {
-		return &ValidationError{Field: "id", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
+		return &apierr.ValidationError{Field: "id", Reason: fmt.Sprintf("tag %q is named by tag rules (%s): change them first", cur.Name, strings.Join(inUse, ", "))}
 	}
 	client, err := t.clients(corpID)
 	if err != nil {
@@ -141,16 +142,16 @@ func (t *TagCatalogue) List(ctx context.Context, corpID string) ([]TagView, erro
 func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names []string) ([]TagView, error) {
 	group = strings.TrimSpace(group)
 	if group == "" || utf8.RuneCountInString(group) > 30 {
-		return nil, &ValidationError{Field: "group", Reason: "must be 1 to 30 characters"}
+		return nil, &apierr.ValidationError{Field: "group", Reason: "must be 1 to 30 characters"}
 	}
 	if len(names) == 0 || len(names) > 100 {
-		return nil, &ValidationError{Field: "names", Reason: "give 1 to 100 tag names"}
+		return nil, &apierr.ValidationError{Field: "names", Reason: "give 1 to 100 tag names"}
 	}
 	var tags []wecom.NewCorpTag
 	for i, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "" || utf8.RuneCountInString(n) > 30 {
-			return nil, &ValidationError{Field: fmt.Sprintf("names[%d]", i), Reason: "must be 1 to 30 characters"}
+			return nil, &apierr.ValidationError{Field: fmt.Sprintf("names[%d]", i), Reason: "must be 1 to 30 characters"}
 		}
 		tags = append(tags, wecom.NewCorpTag{Name: n})
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // Token is an admin-API token as the API shows it; the secret only once,
@@ -45,15 +46,15 @@ func (a *Auth) IssueToken(ctx context.Context, s TokenSpec) (*Token, error) {
 	s.UserID = strings.TrimSpace(s.UserID)
 	switch {
 	case s.Role == RoleStaff && s.UserID == "":
-		return nil, &ValidationError{Field: "userid", Reason: "a staff token acts for a WeCom staff member: give their userid"}
+		return nil, &apierr.ValidationError{Field: "userid", Reason: "a staff token acts for a WeCom staff member: give their userid"}
 	case s.Role != RoleStaff && s.UserID != "" && ValidRole(s.Role):
-		return nil, &ValidationError{Field: "userid", Reason: "only a staff token acts for a staff member"}
+		return nil, &apierr.ValidationError{Field: "userid", Reason: "only a staff token acts for a staff member"}
 	}
 	var expires *time.Time
 	if s.ExpiresAt != nil {
 		t := s.ExpiresAt.UTC()
 		if !t.After(a.clock.Now()) {
-			return nil, &ValidationError{Field: "expires_at", Reason: "must be in the future"}
+			return nil, &apierr.ValidationError{Field: "expires_at", Reason: "must be in the future"}
 		}
 		expires = &t
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // UTM parameters a code may carry: the campaign its poster belongs to. They
@@ -33,20 +35,20 @@ func ValidateUTM(m map[string]string) error {
 	sort.Strings(keys) // the same input reports the same field
 	for _, k := range keys {
 		if !isUTMKey(k) {
-			return &ValidationError{Field: "utm", Reason: fmt.Sprintf("unknown key %q: only %s", k, strings.Join(utmKeys, ", "))}
+			return &apierr.ValidationError{Field: "utm", Reason: fmt.Sprintf("unknown key %q: only %s", k, strings.Join(utmKeys, ", "))}
 		}
 		v := m[k]
 		switch {
 		case !utf8.ValidString(v):
-			return &ValidationError{Field: "utm." + k, Reason: "must be valid UTF-8"}
+			return &apierr.ValidationError{Field: "utm." + k, Reason: "must be valid UTF-8"}
 		case utf8.RuneCountInString(v) > utmMaxValue:
-			return &ValidationError{Field: "utm." + k, Reason: fmt.Sprintf("must be at most %d characters", utmMaxValue)}
+			return &apierr.ValidationError{Field: "utm." + k, Reason: fmt.Sprintf("must be at most %d characters", utmMaxValue)}
 		case strings.IndexFunc(v, unicode.IsControl) >= 0:
-			return &ValidationError{Field: "utm." + k, Reason: "must not contain control characters"}
+			return &apierr.ValidationError{Field: "utm." + k, Reason: "must not contain control characters"}
 		}
 	}
 	if utf8.RuneCountInString(EncodeUTM(m)) > utmMaxEncoded {
-		return &ValidationError{Field: "utm", Reason: fmt.Sprintf("must be at most %d characters as JSON", utmMaxEncoded)}
+		return &apierr.ValidationError{Field: "utm", Reason: fmt.Sprintf("must be at most %d characters as JSON", utmMaxEncoded)}
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 func TestValidateUTM(t *testing.T) {
@@ -37,7 +39,7 @@ func TestValidateUTM(t *testing.T) {
 	}
 	for _, c := range bad {
 		err := ValidateUTM(c.m)
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if !errors.As(err, &ve) || ve.Field != c.field {
 			t.Errorf("ValidateUTM(%q) = %v, want a ValidationError on %s", c.m, err, c.field)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // WebhookOptions tune the webhook sender.
@@ -253,7 +254,7 @@ func validateEventTypes(types []string) (string, error) {
 	out := []string{}
 	for _, t := range types {
 		if !ValidWebhookEventType(t) {
-			return "", &ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(WebhookEventTypes, ", "))}
+			return "", &apierr.ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(WebhookEventTypes, ", "))}
 		}
 		if !seen[t] {
 			seen[t] = true
@@ -274,7 +275,7 @@ func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s We
 	}
 	if s.Description != nil {
 		if len(*s.Description) > 512 {
-			return &ValidationError{Field: "description", Reason: "must be at most 512 bytes"}
+			return &apierr.ValidationError{Field: "description", Reason: "must be at most 512 bytes"}
 		}
 		e.Description = *s.Description
 	}
@@ -301,7 +302,7 @@ func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s We
 // secret, which is never shown again.
 func (w *Webhooks) CreateEndpoint(ctx context.Context, corpID, createdBy string, s WebhookEndpointSpec) (*WebhookEndpoint, error) {
 	if s.URL == nil {
-		return nil, &ValidationError{Field: "url", Reason: "is required"}
+		return nil, &apierr.ValidationError{Field: "url", Reason: "is required"}
 	}
 	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: WebhookVersion, Enabled: true, Secret: NewWebhookSecret(),
 		CreatedBy: createdBy}
@@ -344,7 +345,7 @@ func (w *Webhooks) UpdateEndpoint(ctx context.Context, corpID string, id uint64,
 	if s.Version != nil {
 		// A receiver is written against one version: a new version is a
 		// new endpoint, made beside the old one.
-		return nil, &ValidationError{Field: "version", Reason: "is fixed when the endpoint is made; make a new endpoint for another version"}
+		return nil, &apierr.ValidationError{Field: "version", Reason: "is fixed when the endpoint is made; make a new endpoint for another version"}
 	}
 	// Validate (and resolve the URL) before the row lock is taken.
 	var probe model.WebhookEndpoint
@@ -405,10 +406,10 @@ var deliveryStatuses = []string{model.StatusPending, model.StatusProcessing, mod
 // CheckDeliveryQuery validates a query's status and event type.
 func CheckDeliveryQuery(f DeliveryQuery) error {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
-		return &ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
+		return &apierr.ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
 	}
 	if f.EventType != "" && !ValidWebhookEventType(f.EventType) {
-		return &ValidationError{Field: "type", Reason: "unknown event type"}
+		return &apierr.ValidationError{Field: "type", Reason: "unknown event type"}
 	}
 	return nil
 }
@@ -513,7 +514,7 @@ func (w *Webhooks) ReplayMatching(ctx context.Context, f DeliveryQuery) (int64, 
 		f.Status = model.StatusFailed
 	}
 	if f.Status != model.StatusFailed && f.Status != model.DeliveryDelivered {
-		return 0, &ValidationError{Field: "status", Reason: "only failed or delivered deliveries can be replayed"}
+		return 0, &apierr.ValidationError{Field: "status", Reason: "only failed or delivered deliveries can be replayed"}
 	}
 	if err := CheckDeliveryQuery(f); err != nil {
 		return 0, err
@@ -584,7 +585,7 @@ func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.D
 		return WebhookAttemptResult{}, nil, err
 	}
 	if _, err := decodeWebhookSecret(secret); err != nil {
-		return WebhookAttemptResult{}, nil, &ValidationError{Field: "secret", Reason: err.Error()}
+		return WebhookAttemptResult{}, nil, &apierr.ValidationError{Field: "secret", Reason: err.Error()}
 	}
 	msgID := model.NewWebhookMsgID(now)
 	body, err := webhookTestBody(msgID, now)

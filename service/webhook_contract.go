@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // This file is the webhook contract the CRM codes against, in one place:
@@ -302,7 +303,7 @@ func checkWebhookVersion(v int) error {
 		for i, x := range WebhookVersions {
 			known[i] = fmt.Sprint(x)
 		}
-		return &ValidationError{Field: "version", Reason: "unknown payload version; known: " + strings.Join(known, ", ")}
+		return &apierr.ValidationError{Field: "version", Reason: "unknown payload version; known: " + strings.Join(known, ", ")}
 	}
 	return nil
 }

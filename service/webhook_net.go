@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/clock"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // WebhookNetworkPolicy says which URLs the gateway may send webhooks to.
@@ -158,7 +159,7 @@ func nonPublic(ip netip.Addr) string {
 // dialControl), because DNS can change after the endpoint was saved.
 func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) error {
 	bad := func(format string, args ...any) error {
-		return &ValidationError{Field: "url", Reason: fmt.Sprintf(format, args...)}
+		return &apierr.ValidationError{Field: "url", Reason: fmt.Sprintf(format, args...)}
 	}
 	if raw == "" {
 		return bad("is required")

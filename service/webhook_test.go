@@ -21,6 +21,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // The specification's own test vector.
@@ -860,7 +861,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 		"",
 	} {
 		_, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &u})
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if !errors.As(err, &ve) || ve.Field != "url" {
 			t.Errorf("%q: %v, want a url validation error", u, err)
 		}
@@ -873,7 +874,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	bad := []string{"lead.created", "lead.exploded"}
 	u := "https://93.184.215.14/"
 	_, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &u, EventTypes: &bad})
-	var ve *ValidationError
+	var ve *apierr.ValidationError
 	if !errors.As(err, &ve) || ve.Field != "event_types" {
 		t.Fatalf("unknown type: %v", err)
 	}
@@ -1062,7 +1063,7 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 		"http://metadata.google.internal/computeMetadata/v1/",
 	} {
 		_, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &u})
-		var ve *ValidationError
+		var ve *apierr.ValidationError
 		if !errors.As(err, &ve) || ve.Field != "url" || !strings.Contains(ve.Reason, "never allowed") {
 			t.Errorf("%q with private networks open: %v, want refused as never allowed", u, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
 // cmdWebhookTest sends one signed webhook.test event to a URL, so a CRM
@@ -37,7 +38,7 @@ func cmdWebhookTest(ctx context.Context, args []string, stdout, stderr io.Writer
 	policy := service.WebhookNetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
 		AllowedHosts: cfg.Webhooks.AllowedHosts}
 	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, clock.Real{})
-	var ve *service.ValidationError
+	var ve *apierr.ValidationError
 	if errors.As(err, &ve) {
 		return fmt.Errorf("webhook-test: --%s %s", ve.Field, ve.Reason)
 	}

@@ -1,4 +1,4 @@
-package service
+package apierr
 
 import "github.com/leadgate/scrm-gateway/model"
 
