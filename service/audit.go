@@ -9,6 +9,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // AuditStore is what the audit needs from the database.
@@ -79,16 +80,16 @@ type AuditQuery struct {
 
 // AuditEntry is the API's view of one audit entry.
 type AuditEntry struct {
-	ID        uint64    `json:"id"`
-	At        Timestamp `json:"at"`
-	TokenID   uint64    `json:"token_id"`
-	TokenName string    `json:"token_name"`
-	Role      string    `json:"role"`
-	Action    string    `json:"action"`
-	Subject   string    `json:"subject"`
-	Route     string    `json:"route"`
-	Client    string    `json:"client"`
-	RequestID string    `json:"request_id,omitempty"`
+	ID        uint64         `json:"id"`
+	At        wire.Timestamp `json:"at"`
+	TokenID   uint64         `json:"token_id"`
+	TokenName string         `json:"token_name"`
+	Role      string         `json:"role"`
+	Action    string         `json:"action"`
+	Subject   string         `json:"subject"`
+	Route     string         `json:"route"`
+	Client    string         `json:"client"`
+	RequestID string         `json:"request_id,omitempty"`
 }
 
 // List returns audit entries newest first.
@@ -111,7 +112,7 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {
-		out[i] = AuditEntry{ID: r.ID, At: At(r.At), TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
+		out[i] = AuditEntry{ID: r.ID, At: wire.At(r.At), TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
 			Subject: r.SubjectKind + ":" + strconv.FormatUint(r.SubjectID, 10), Route: r.Route, Client: r.Client, RequestID: r.RequestID}
 	}
 	return out, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -129,10 +130,10 @@ type ChannelCode struct {
 	Alert          string               `json:"alert,omitempty"`
 	AlertMessage   *Message             `json:"alert_message,omitempty"`
 	UTM            map[string]string    `json:"utm"`
-	SyncedAt       *Timestamp           `json:"synced_at,omitempty"`
+	SyncedAt       *wire.Timestamp      `json:"synced_at,omitempty"`
 	CreatedBy      string               `json:"created_by,omitempty"`
-	CreatedAt      Timestamp            `json:"created_at"`
-	UpdatedAt      Timestamp            `json:"updated_at"`
+	CreatedAt      wire.Timestamp       `json:"created_at"`
+	UpdatedAt      wire.Timestamp       `json:"updated_at"`
 }
 
 // Clients finds the WeCom API client of a corp.
@@ -200,8 +201,8 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
-		CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
+		CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // ContactExport is everything the gateway holds about one customer: the
@@ -13,7 +14,7 @@ import (
 // lead with its stage history, and the WeCom callbacks about them as
 // received. It answers a data subject's request for their data.
 type ContactExport struct {
-	ExportedAt Timestamp           `json:"exported_at"`
+	ExportedAt wire.Timestamp      `json:"exported_at"`
 	Contact    ContactView         `json:"contact"`
 	Relations  []RelationView      `json:"relations"`
 	Tags       map[uint64]jsonTags `json:"relation_tags"`
@@ -34,10 +35,10 @@ func (j jsonTags) MarshalJSON() ([]byte, error) {
 
 // ExportedEvent is one stored callback about the customer.
 type ExportedEvent struct {
-	ID         uint64    `json:"id"`
-	Type       string    `json:"type"`
-	ReceivedAt Timestamp `json:"received_at"`
-	Payload    string    `json:"payload"`
+	ID         uint64         `json:"id"`
+	Type       string         `json:"type"`
+	ReceivedAt wire.Timestamp `json:"received_at"`
+	Payload    string         `json:"payload"`
 }
 
 // maxExportedEvents bounds the callbacks in one export.
@@ -49,7 +50,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 	if err != nil {
 		return nil, err
 	}
-	out := &ContactExport{ExportedAt: At(c.clock.Now()), Contact: viewContact(&d.Contact), Relations: make([]RelationView, 0, len(d.Relations)),
+	out := &ContactExport{ExportedAt: wire.At(c.clock.Now()), Contact: viewContact(&d.Contact), Relations: make([]RelationView, 0, len(d.Relations)),
 		Timeline: make([]TimelineView, 0, len(d.Timeline)), Tags: map[uint64]jsonTags{}, Events: []ExportedEvent{}}
 	for i := range d.Relations {
 		out.Relations = append(out.Relations, viewRelation(&d.Relations[i]))
@@ -78,7 +79,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 		return nil, err
 	}
 	for _, e := range evs {
-		out.Events = append(out.Events, ExportedEvent{ID: e.ID, Type: e.Type, ReceivedAt: At(e.ReceivedAt), Payload: e.Payload})
+		out.Events = append(out.Events, ExportedEvent{ID: e.ID, Type: e.Type, ReceivedAt: wire.At(e.ReceivedAt), Payload: e.Payload})
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -72,16 +73,16 @@ type AutoCreateSpec struct {
 
 // PoolGroup is one group of a code's pool as the API shows it.
 type PoolGroup struct {
-	ChatID      string     `json:"chat_id"`
-	Position    int        `json:"position"`
-	Name        string     `json:"name"`
-	Members     int        `json:"members"`
-	Customers   int        `json:"customers"`
-	Dismissed   bool       `json:"dismissed,omitempty"`
-	AutoCreated bool       `json:"auto_created,omitempty"`
-	RefreshedAt *Timestamp `json:"refreshed_at,omitempty"`
-	Full        bool       `json:"full"`
-	Listed      bool       `json:"listed"`
+	ChatID      string          `json:"chat_id"`
+	Position    int             `json:"position"`
+	Name        string          `json:"name"`
+	Members     int             `json:"members"`
+	Customers   int             `json:"customers"`
+	Dismissed   bool            `json:"dismissed,omitempty"`
+	AutoCreated bool            `json:"auto_created,omitempty"`
+	RefreshedAt *wire.Timestamp `json:"refreshed_at,omitempty"`
+	Full        bool            `json:"full"`
+	Listed      bool            `json:"listed"`
 }
 
 // GroupCode is a group code as the API shows it.
@@ -108,10 +109,10 @@ type GroupCode struct {
 	Dry               bool              `json:"dry"`
 	Alert             string            `json:"alert,omitempty"`
 	AlertMessage      *Message          `json:"alert_message,omitempty"`
-	SyncedAt          *Timestamp        `json:"synced_at,omitempty"`
+	SyncedAt          *wire.Timestamp   `json:"synced_at,omitempty"`
 	CreatedBy         string            `json:"created_by,omitempty"`
-	CreatedAt         Timestamp         `json:"created_at"`
-	UpdatedAt         Timestamp         `json:"updated_at"`
+	CreatedAt         wire.Timestamp    `json:"created_at"`
+	UpdatedAt         wire.Timestamp    `json:"updated_at"`
 }
 
 // GroupCodes manages group live codes: a pool of customer groups behind
@@ -239,10 +240,10 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
 		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: utmView(c.UTM),
 		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
-		SyncedAt: AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy, CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
+		SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, p := range pool {
 		v.Pool = append(v.Pool, PoolGroup{ChatID: p.ChatID, Position: p.Position, Name: p.Name, Members: p.Members,
-			Customers: p.Customers, Dismissed: p.Dismissed, AutoCreated: p.AutoCreated, RefreshedAt: AtPtr(p.RefreshedAt),
+			Customers: p.Customers, Dismissed: p.Dismissed, AutoCreated: p.AutoCreated, RefreshedAt: wire.AtPtr(p.RefreshedAt),
 			Full: full(p, c.Threshold), Listed: slices.Contains(listed, p.ChatID)})
 	}
 	v.Current, _ = currentChat(c, pool)

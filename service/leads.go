@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // Job kinds of the leads domain.
@@ -50,17 +51,17 @@ type Lead struct {
 	Owner          string     `json:"owner"`
 	// OwnerName is the owner's name in the WeCom address book (the staff
 	// directory); absent while the directory does not know them.
-	OwnerName      string      `json:"owner_name,omitempty"`
-	Tags           []string    `json:"tags"`
-	BANT           BANT        `json:"bant"`
-	Behaviour      Behaviour   `json:"behaviour"`
-	Score          int         `json:"score"`
-	Breakdown      []ScoreLine `json:"score_breakdown"`
-	Stage          string      `json:"stage"`
-	StageChangedAt Timestamp   `json:"stage_changed_at"`
-	LastActivityAt Timestamp   `json:"last_activity_at"`
-	CreatedAt      Timestamp   `json:"created_at"`
-	UpdatedAt      Timestamp   `json:"updated_at"`
+	OwnerName      string         `json:"owner_name,omitempty"`
+	Tags           []string       `json:"tags"`
+	BANT           BANT           `json:"bant"`
+	Behaviour      Behaviour      `json:"behaviour"`
+	Score          int            `json:"score"`
+	Breakdown      []ScoreLine    `json:"score_breakdown"`
+	Stage          string         `json:"stage"`
+	StageChangedAt wire.Timestamp `json:"stage_changed_at"`
+	LastActivityAt wire.Timestamp `json:"last_activity_at"`
+	CreatedAt      wire.Timestamp `json:"created_at"`
+	UpdatedAt      wire.Timestamp `json:"updated_at"`
 	// MergedInto is the lead this one was absorbed into (same person); only
 	// the change feed shows absorbed leads.
 	MergedInto  uint64           `json:"merged_into,omitempty"`
@@ -69,19 +70,19 @@ type Lead struct {
 
 // LeadTransition is a stage change with its reason and actor.
 type LeadTransition struct {
-	ID      uint64    `json:"id"`
-	LeadID  uint64    `json:"lead_id"`
-	From    string    `json:"from"`
-	To      string    `json:"to"`
-	Reason  string    `json:"reason"`
-	Actor   string    `json:"actor"`
-	ActorID string    `json:"actor_id,omitempty"`
-	At      Timestamp `json:"at"`
+	ID      uint64         `json:"id"`
+	LeadID  uint64         `json:"lead_id"`
+	From    string         `json:"from"`
+	To      string         `json:"to"`
+	Reason  string         `json:"reason"`
+	Actor   string         `json:"actor"`
+	ActorID string         `json:"actor_id,omitempty"`
+	At      wire.Timestamp `json:"at"`
 }
 
 func viewTransition(t *model.LeadTransition) *LeadTransition {
 	return &LeadTransition{ID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Reason: t.Reason, Actor: t.Actor,
-		ActorID: t.ActorID, At: At(t.At)}
+		ActorID: t.ActorID, At: wire.At(t.At)}
 }
 
 // leadState is a lead's decoded JSON columns.
@@ -133,8 +134,8 @@ func viewLead(l *model.Lead, tr []model.LeadTransition) (*Lead, error) {
 	v := &Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
 		Name: l.Name, CorpName: l.CorpName, Mobile: l.Mobile, MobileValid: l.MobileValid, Gender: l.Gender, Source: st.source,
 		Owner: l.Owner, Tags: st.tags, BANT: st.bant, Behaviour: st.behaviour, Score: l.Score, Breakdown: lines, Stage: l.Stage,
-		StageChangedAt: At(l.StageChangedAt), LastActivityAt: At(l.LastActivityAt), CreatedAt: At(l.CreatedAt),
-		UpdatedAt: At(l.UpdatedAt), MergedInto: l.MergedInto}
+		StageChangedAt: wire.At(l.StageChangedAt), LastActivityAt: wire.At(l.LastActivityAt), CreatedAt: wire.At(l.CreatedAt),
+		UpdatedAt: wire.At(l.UpdatedAt), MergedInto: l.MergedInto}
 	for i := range tr {
 		v.Transitions = append(v.Transitions, *viewTransition(&tr[i]))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // List returns leads; a staff principal sees only their own.
@@ -342,8 +343,8 @@ func (s *Leads) keptLead(ctx context.Context, corpID string, id uint64) (uint64,
 // Funnel is lead counts per stage over a period and conversion between
 // consecutive stages.
 type Funnel struct {
-	From        Timestamp          `json:"from"`
-	To          Timestamp          `json:"to"`
+	From        wire.Timestamp     `json:"from"`
+	To          wire.Timestamp     `json:"to"`
 	CodeID      uint64             `json:"code_id,omitempty"`
 	Counts      map[string]int     `json:"counts"`
 	Conversions map[string]float64 `json:"conversions"`
@@ -385,7 +386,7 @@ func (s *Leads) Funnel(ctx context.Context, corpID string, from, to time.Time, c
 		}
 		conv[funnelPath[i-1]+"_to_"+funnelPath[i]] = r
 	}
-	return &Funnel{From: At(from), To: At(to), CodeID: codeID, Counts: counts, Conversions: conv}, nil
+	return &Funnel{From: wire.At(from), To: wire.At(to), CodeID: codeID, Counts: counts, Conversions: conv}, nil
 }
 
 // Scoring returns the corp's scoring config and its version.

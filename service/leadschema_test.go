@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // leadSchema is the published contract of the lead every lead.* webhook
@@ -85,7 +87,7 @@ func noZeroFields(t *testing.T, what string, v any) {
 // fullLead is a lead with every field set, as the API shows one, with what
 // every lead.* event adds set too.
 func fullLead(t *testing.T) *LeadEventData {
-	at := At(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	at := wire.At(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	floor := 40
 	tr := LeadTransition{ID: 7, LeadID: 42, From: StageRaw, To: StageMQL, Reason: "score 45 ≥ 30",
 		Actor: "admin", ActorID: "ops", At: at}

@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // staffStale is how old a corp's directory may grow before a read refreshes
@@ -63,8 +64,8 @@ type Staff struct {
 
 // StaffList is a corp's directory and when it was read from WeCom.
 type StaffList struct {
-	Staff       []Staff    `json:"staff"`
-	RefreshedAt *Timestamp `json:"refreshed_at,omitempty"`
+	Staff       []Staff         `json:"staff"`
+	RefreshedAt *wire.Timestamp `json:"refreshed_at,omitempty"`
 }
 
 // Refresh reads the corp's address book from WeCom and keeps it.
@@ -149,7 +150,7 @@ func (d *StaffDirectory) read(ctx context.Context, corpID string) (*StaffList, e
 		_ = json.Unmarshal([]byte(r.Departments), &s.Departments)
 		out.Staff = append(out.Staff, s)
 		if at := r.RefreshedAt; out.RefreshedAt == nil || at.Before(out.RefreshedAt.Time) {
-			out.RefreshedAt = AtPtr(&at)
+			out.RefreshedAt = wire.AtPtr(&at)
 		}
 	}
 	sort.Slice(out.Staff, func(i, j int) bool { return out.Staff[i].UserID < out.Staff[j].UserID })

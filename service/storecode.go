@@ -20,6 +20,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -59,18 +60,18 @@ type StoreSpec struct {
 
 // RetailStore is a store as the API shows it.
 type RetailStore struct {
-	ID          uint64    `json:"id"`
-	CorpID      string    `json:"corp_id"`
-	Name        string    `json:"name"`
-	Address     string    `json:"address"`
-	Province    string    `json:"province"`
-	City        string    `json:"city"`
-	Latitude    float64   `json:"latitude"`
-	Longitude   float64   `json:"longitude"`
-	Staff       Roster    `json:"staff"`
-	GroupChatID string    `json:"group_chat_id,omitempty"`
-	CreatedAt   Timestamp `json:"created_at"`
-	UpdatedAt   Timestamp `json:"updated_at"`
+	ID          uint64         `json:"id"`
+	CorpID      string         `json:"corp_id"`
+	Name        string         `json:"name"`
+	Address     string         `json:"address"`
+	Province    string         `json:"province"`
+	City        string         `json:"city"`
+	Latitude    float64        `json:"latitude"`
+	Longitude   float64        `json:"longitude"`
+	Staff       Roster         `json:"staff"`
+	GroupChatID string         `json:"group_chat_id,omitempty"`
+	CreatedAt   wire.Timestamp `json:"created_at"`
+	UpdatedAt   wire.Timestamp `json:"updated_at"`
 }
 
 // StoreCodeSpec is what an admin sends to create or change a store code.
@@ -115,8 +116,8 @@ type StoreCode struct {
 	UTM             map[string]string `json:"utm"`
 	Stores          []StoreCodeStore  `json:"stores"`
 	CreatedBy       string            `json:"created_by,omitempty"`
-	CreatedAt       Timestamp         `json:"created_at"`
-	UpdatedAt       Timestamp         `json:"updated_at"`
+	CreatedAt       wire.Timestamp    `json:"created_at"`
+	UpdatedAt       wire.Timestamp    `json:"updated_at"`
 }
 
 // StoreCodes manages stores and store live codes. Each store of a code
@@ -234,7 +235,7 @@ func decodeStaff(st *model.RetailStore) Roster {
 func storeView(st *model.RetailStore) *RetailStore {
 	return &RetailStore{ID: st.ID, CorpID: st.CorpID, Name: st.Name, Address: st.Address, Province: st.Province, City: st.City,
 		Latitude: st.Latitude, Longitude: st.Longitude, Staff: decodeStaff(st), GroupChatID: st.GroupChatID,
-		CreatedAt: At(st.CreatedAt), UpdatedAt: At(st.UpdatedAt)}
+		CreatedAt: wire.At(st.CreatedAt), UpdatedAt: wire.At(st.UpdatedAt)}
 }
 
 // renameFields moves validation errors of a roster under another field.
@@ -645,7 +646,7 @@ func flatten(err error) []*apierr.ValidationError {
 func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, names map[uint64]string) *StoreCode {
 	v := &StoreCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Slug: c.Slug, LandingURL: s.publicURL + "/s/" + c.Slug,
 		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, UTM: utmView(c.UTM), Stores: make([]StoreCodeStore, 0, len(ways)),
-		CreatedBy: c.CreatedBy, CreatedAt: At(c.CreatedAt), UpdatedAt: At(c.UpdatedAt)}
+		CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
 			QRCode: w.QRCode, WeComUsers: decodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert,

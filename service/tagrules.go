@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // Rule triggers: the lead events a tag rule can react to.
@@ -61,8 +62,8 @@ type TagRuleSpec struct {
 	Trigger    string         `json:"trigger"`
 	Conditions RuleConditions `json:"conditions"`
 	Actions    RuleActions    `json:"actions"`
-	CreatedAt  Timestamp      `json:"created_at,omitempty"`
-	UpdatedAt  Timestamp      `json:"updated_at,omitempty"`
+	CreatedAt  wire.Timestamp `json:"created_at,omitempty"`
+	UpdatedAt  wire.Timestamp `json:"updated_at,omitempty"`
 }
 
 // RuleEvent is what happened to a lead, as rules see it.
@@ -387,7 +388,7 @@ func (tr *TagRules) Delete(ctx context.Context, corpID string, id uint64) error 
 }
 
 func ruleView(r *model.TagRule) (*TagRuleSpec, error) {
-	v := &TagRuleSpec{ID: r.ID, Name: r.Name, Priority: r.Priority, Enabled: &r.Enabled, Trigger: r.Trigger, CreatedAt: At(r.CreatedAt), UpdatedAt: At(r.UpdatedAt)}
+	v := &TagRuleSpec{ID: r.ID, Name: r.Name, Priority: r.Priority, Enabled: &r.Enabled, Trigger: r.Trigger, CreatedAt: wire.At(r.CreatedAt), UpdatedAt: wire.At(r.UpdatedAt)}
 	if err := json.Unmarshal([]byte(r.Conditions), &v.Conditions); err != nil {
 		return nil, fmt.Errorf("tag rule %d: corrupt conditions: %w", r.ID, err)
 	}

@@ -7,26 +7,27 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // Token is an admin-API token as the API shows it; the secret only once,
 // when it is made.
 type Token struct {
-	ID         uint64     `json:"id"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
-	UserID     string     `json:"userid,omitempty"`
-	Prefix     string     `json:"prefix"`
-	CreatedAt  Timestamp  `json:"created_at"`
-	LastUsedAt *Timestamp `json:"last_used_at,omitempty"`
-	ExpiresAt  *Timestamp `json:"expires_at,omitempty"`
-	RevokedAt  *Timestamp `json:"revoked_at,omitempty"`
-	Secret     string     `json:"secret,omitempty"`
+	ID         uint64          `json:"id"`
+	Name       string          `json:"name"`
+	Role       string          `json:"role"`
+	UserID     string          `json:"userid,omitempty"`
+	Prefix     string          `json:"prefix"`
+	CreatedAt  wire.Timestamp  `json:"created_at"`
+	LastUsedAt *wire.Timestamp `json:"last_used_at,omitempty"`
+	ExpiresAt  *wire.Timestamp `json:"expires_at,omitempty"`
+	RevokedAt  *wire.Timestamp `json:"revoked_at,omitempty"`
+	Secret     string          `json:"secret,omitempty"`
 }
 
 func viewToken(t *model.APIToken) *Token {
-	return &Token{ID: t.ID, Name: t.Name, Role: t.Role, UserID: t.UserID, Prefix: t.Prefix, CreatedAt: At(t.CreatedAt),
-		LastUsedAt: AtPtr(t.LastUsedAt), ExpiresAt: AtPtr(t.ExpiresAt), RevokedAt: AtPtr(t.RevokedAt)}
+	return &Token{ID: t.ID, Name: t.Name, Role: t.Role, UserID: t.UserID, Prefix: t.Prefix, CreatedAt: wire.At(t.CreatedAt),
+		LastUsedAt: wire.AtPtr(t.LastUsedAt), ExpiresAt: wire.AtPtr(t.ExpiresAt), RevokedAt: wire.AtPtr(t.RevokedAt)}
 }
 
 // TokenSpec is a token as an admin asks for it.
@@ -37,7 +38,7 @@ type TokenSpec struct {
 	// for role staff, refused for the others).
 	UserID string `json:"userid"`
 	// ExpiresAt, when set, ends the token then (it must be in the future).
-	ExpiresAt *Timestamp `json:"expires_at"`
+	ExpiresAt *wire.Timestamp `json:"expires_at"`
 }
 
 // IssueToken makes a token from the admin API and returns it with its

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // Views: rows as the admin API shows them. The store's structs carry no JSON
@@ -11,68 +12,68 @@ import (
 
 // ContactView is a contact.
 type ContactView struct {
-	ID               uint64     `json:"id"`
-	CorpID           string     `json:"corp_id"`
-	ExternalUserID   string     `json:"external_userid"`
-	Name             string     `json:"name"`
-	Avatar           string     `json:"avatar,omitempty"`
-	Type             int        `json:"type"`
-	Gender           int        `json:"gender"`
-	UnionID          string     `json:"unionid,omitempty"`
-	CorpName         string     `json:"corp_name,omitempty"`
-	Source           string     `json:"source"`
-	SourceCodeID     uint64     `json:"source_code_id,omitempty"`
-	State            string     `json:"state,omitempty"`
-	FirstSeenAt      Timestamp  `json:"first_seen_at"`
-	UpdatedAt        Timestamp  `json:"updated_at"`
-	ProfileFetchedAt *Timestamp `json:"profile_fetched_at,omitempty"`
+	ID               uint64          `json:"id"`
+	CorpID           string          `json:"corp_id"`
+	ExternalUserID   string          `json:"external_userid"`
+	Name             string          `json:"name"`
+	Avatar           string          `json:"avatar,omitempty"`
+	Type             int             `json:"type"`
+	Gender           int             `json:"gender"`
+	UnionID          string          `json:"unionid,omitempty"`
+	CorpName         string          `json:"corp_name,omitempty"`
+	Source           string          `json:"source"`
+	SourceCodeID     uint64          `json:"source_code_id,omitempty"`
+	State            string          `json:"state,omitempty"`
+	FirstSeenAt      wire.Timestamp  `json:"first_seen_at"`
+	UpdatedAt        wire.Timestamp  `json:"updated_at"`
+	ProfileFetchedAt *wire.Timestamp `json:"profile_fetched_at,omitempty"`
 	// ErasedAt is set when the customer's personal data was erased.
-	ErasedAt *Timestamp `json:"erased_at,omitempty"`
+	ErasedAt *wire.Timestamp `json:"erased_at,omitempty"`
 }
 
 func viewContact(c *model.Contact) ContactView {
 	return ContactView{ID: c.ID, CorpID: c.CorpID, ExternalUserID: c.ExternalUserID, Name: c.Name, Avatar: c.Avatar,
 		Type: c.Type, Gender: c.Gender, UnionID: c.UnionID, CorpName: c.CorpName, Source: c.Source,
-		SourceCodeID: c.SourceCodeID, State: c.State, FirstSeenAt: At(c.FirstSeenAt), UpdatedAt: At(c.UpdatedAt),
-		ProfileFetchedAt: AtPtr(c.ProfileFetchedAt), ErasedAt: AtPtr(c.ErasedAt)}
+		SourceCodeID: c.SourceCodeID, State: c.State, FirstSeenAt: wire.At(c.FirstSeenAt), UpdatedAt: wire.At(c.UpdatedAt),
+		ProfileFetchedAt: wire.AtPtr(c.ProfileFetchedAt), ErasedAt: wire.AtPtr(c.ErasedAt)}
 }
 
 // RelationView is one staff member's follow of a contact.
 type RelationView struct {
-	ID             uint64     `json:"id"`
-	UserID         string     `json:"userid"`
-	ExternalUserID string     `json:"external_userid"`
-	ContactID      uint64     `json:"contact_id"`
-	CodeID         uint64     `json:"code_id,omitempty"`
-	State          string     `json:"state,omitempty"`
-	Remark         string     `json:"remark,omitempty"`
-	Status         string     `json:"status"`
-	HalfAdded      bool       `json:"half_added,omitempty"`
-	AddedAt        Timestamp  `json:"added_at"`
-	LostAt         *Timestamp `json:"lost_at,omitempty"`
-	LossReason     string     `json:"loss_reason,omitempty"`
-	UpdatedAt      Timestamp  `json:"updated_at"`
+	ID             uint64          `json:"id"`
+	UserID         string          `json:"userid"`
+	ExternalUserID string          `json:"external_userid"`
+	ContactID      uint64          `json:"contact_id"`
+	CodeID         uint64          `json:"code_id,omitempty"`
+	State          string          `json:"state,omitempty"`
+	Remark         string          `json:"remark,omitempty"`
+	Status         string          `json:"status"`
+	HalfAdded      bool            `json:"half_added,omitempty"`
+	AddedAt        wire.Timestamp  `json:"added_at"`
+	LostAt         *wire.Timestamp `json:"lost_at,omitempty"`
+	LossReason     string          `json:"loss_reason,omitempty"`
+	UpdatedAt      wire.Timestamp  `json:"updated_at"`
 }
 
 // TimelineView is one thing that happened to a contact.
 type TimelineView struct {
-	ID      uint64    `json:"id"`
-	At      Timestamp `json:"at"`
-	Kind    string    `json:"kind"`
-	UserID  string    `json:"userid,omitempty"`
-	CodeID  uint64    `json:"code_id,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
-	EventID *uint64   `json:"event_id,omitempty"`
+	ID      uint64         `json:"id"`
+	At      wire.Timestamp `json:"at"`
+	Kind    string         `json:"kind"`
+	UserID  string         `json:"userid,omitempty"`
+	CodeID  uint64         `json:"code_id,omitempty"`
+	Detail  string         `json:"detail,omitempty"`
+	EventID *uint64        `json:"event_id,omitempty"`
 }
 
 func viewRelation(r *model.Relation) RelationView {
 	return RelationView{ID: r.ID, UserID: r.UserID, ExternalUserID: r.ExternalUserID, ContactID: r.ContactID,
-		CodeID: r.CodeID, State: r.State, Remark: r.Remark, Status: r.Status, HalfAdded: r.HalfAdded, AddedAt: At(r.AddedAt),
-		LostAt: AtPtr(r.LostAt), LossReason: r.LossReason, UpdatedAt: At(r.UpdatedAt)}
+		CodeID: r.CodeID, State: r.State, Remark: r.Remark, Status: r.Status, HalfAdded: r.HalfAdded, AddedAt: wire.At(r.AddedAt),
+		LostAt: wire.AtPtr(r.LostAt), LossReason: r.LossReason, UpdatedAt: wire.At(r.UpdatedAt)}
 }
 
 func viewTimelineEntry(e *model.TimelineEntry) TimelineView {
-	return TimelineView{ID: e.ID, At: At(e.At), Kind: e.Kind, UserID: e.UserID, CodeID: e.CodeID, Detail: e.Detail,
+	return TimelineView{ID: e.ID, At: wire.At(e.At), Kind: e.Kind, UserID: e.UserID, CodeID: e.CodeID, Detail: e.Detail,
 		EventID: e.EventID}
 }
 
@@ -111,35 +112,35 @@ func viewContactDetail(d *model.ContactDetail) *ContactDetailView {
 
 // TagView is one entry of a corp's WeCom tag catalogue.
 type TagView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	GroupID   string    `json:"group_id"`
-	GroupName string    `json:"group_name"`
-	UpdatedAt Timestamp `json:"updated_at"`
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	GroupID   string         `json:"group_id"`
+	GroupName string         `json:"group_name"`
+	UpdatedAt wire.Timestamp `json:"updated_at"`
 }
 
 func viewTags(tags []model.CorpTag) []TagView {
 	out := make([]TagView, 0, len(tags))
 	for _, t := range tags {
-		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: At(t.UpdatedAt)})
+		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: wire.At(t.UpdatedAt)})
 	}
 	return out
 }
 
 // MediaView is an uploaded welcome image (without its bytes).
 type MediaView struct {
-	ID          uint64     `json:"id"`
-	CorpID      string     `json:"corp_id"`
-	SHA256      string     `json:"sha256"`
-	Filename    string     `json:"filename"`
-	ContentType string     `json:"content_type"`
-	MediaID     string     `json:"media_id,omitempty"`
-	UploadedAt  *Timestamp `json:"uploaded_at,omitempty"`
-	ExpiresAt   *Timestamp `json:"expires_at,omitempty"`
-	CreatedAt   Timestamp  `json:"created_at"`
+	ID          uint64          `json:"id"`
+	CorpID      string          `json:"corp_id"`
+	SHA256      string          `json:"sha256"`
+	Filename    string          `json:"filename"`
+	ContentType string          `json:"content_type"`
+	MediaID     string          `json:"media_id,omitempty"`
+	UploadedAt  *wire.Timestamp `json:"uploaded_at,omitempty"`
+	ExpiresAt   *wire.Timestamp `json:"expires_at,omitempty"`
+	CreatedAt   wire.Timestamp  `json:"created_at"`
 }
 
 func viewMedia(a *model.MediaAsset) *MediaView {
 	return &MediaView{ID: a.ID, CorpID: a.CorpID, SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType,
-		MediaID: a.MediaID, UploadedAt: AtPtr(a.UploadedAt), ExpiresAt: AtPtr(a.ExpiresAt), CreatedAt: At(a.CreatedAt)}
+		MediaID: a.MediaID, UploadedAt: wire.AtPtr(a.UploadedAt), ExpiresAt: wire.AtPtr(a.ExpiresAt), CreatedAt: wire.At(a.CreatedAt)}
 }

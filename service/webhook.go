@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // WebhookOptions tune the webhook sender.
@@ -217,34 +218,34 @@ type WebhookEndpointSpec struct {
 // WebhookEndpoint is an endpoint as the API shows it. The secret is shown
 // only when it is made (create, rotate-secret).
 type WebhookEndpoint struct {
-	ID             uint64     `json:"id"`
-	CorpID         string     `json:"corp_id"`
-	URL            string     `json:"url"`
-	Description    string     `json:"description"`
-	EventTypes     []string   `json:"event_types"`
-	Version        int        `json:"version"`
-	Enabled        bool       `json:"enabled"`
-	DisabledAt     *Timestamp `json:"disabled_at,omitempty"`
-	DisabledReason string     `json:"disabled_reason,omitempty"`
+	ID             uint64          `json:"id"`
+	CorpID         string          `json:"corp_id"`
+	URL            string          `json:"url"`
+	Description    string          `json:"description"`
+	EventTypes     []string        `json:"event_types"`
+	Version        int             `json:"version"`
+	Enabled        bool            `json:"enabled"`
+	DisabledAt     *wire.Timestamp `json:"disabled_at,omitempty"`
+	DisabledReason string          `json:"disabled_reason,omitempty"`
 	// DisabledReasonMessage is DisabledReason as a message.
-	DisabledReasonMessage   *Message   `json:"disabled_reason_message,omitempty"`
-	FailingSince            *Timestamp `json:"failing_since,omitempty"`
-	PreviousSecretExpiresAt *Timestamp `json:"previous_secret_expires_at,omitempty"`
-	CreatedBy               string     `json:"created_by,omitempty"`
-	CreatedAt               Timestamp  `json:"created_at"`
-	UpdatedAt               Timestamp  `json:"updated_at"`
-	Secret                  string     `json:"secret,omitempty"`
+	DisabledReasonMessage   *Message        `json:"disabled_reason_message,omitempty"`
+	FailingSince            *wire.Timestamp `json:"failing_since,omitempty"`
+	PreviousSecretExpiresAt *wire.Timestamp `json:"previous_secret_expires_at,omitempty"`
+	CreatedBy               string          `json:"created_by,omitempty"`
+	CreatedAt               wire.Timestamp  `json:"created_at"`
+	UpdatedAt               wire.Timestamp  `json:"updated_at"`
+	Secret                  string          `json:"secret,omitempty"`
 }
 
 func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
 	v := &WebhookEndpoint{ID: e.ID, CorpID: e.CorpID, URL: e.URL, Description: e.Description, EventTypes: e.Types(),
-		Version: e.Version, Enabled: e.Enabled, DisabledAt: AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason, DisabledReasonMessage: ExplainFailure(e.DisabledReason),
-		FailingSince: AtPtr(e.FailingSince), CreatedBy: e.CreatedBy, CreatedAt: At(e.CreatedAt), UpdatedAt: At(e.UpdatedAt)}
+		Version: e.Version, Enabled: e.Enabled, DisabledAt: wire.AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason, DisabledReasonMessage: ExplainFailure(e.DisabledReason),
+		FailingSince: wire.AtPtr(e.FailingSince), CreatedBy: e.CreatedBy, CreatedAt: wire.At(e.CreatedAt), UpdatedAt: wire.At(e.UpdatedAt)}
 	if v.EventTypes == nil {
 		v.EventTypes = []string{}
 	}
 	if e.PreviousSecretUntil != nil && w.clock.Now().Before(*e.PreviousSecretUntil) {
-		v.PreviousSecretExpiresAt = AtPtr(e.PreviousSecretUntil)
+		v.PreviousSecretExpiresAt = wire.AtPtr(e.PreviousSecretUntil)
 	}
 	return v
 }
@@ -429,9 +430,9 @@ type WebhookDelivery struct {
 	ErrorMessage   *Message `json:"error_message,omitempty"`
 	LastStatusCode int      `json:"last_status_code,omitempty"`
 	// NextAttemptAt is when a pending delivery is due.
-	NextAttemptAt *Timestamp       `json:"next_attempt_at,omitempty"`
-	CreatedAt     Timestamp        `json:"created_at"`
-	FinishedAt    *Timestamp       `json:"finished_at,omitempty"`
+	NextAttemptAt *wire.Timestamp  `json:"next_attempt_at,omitempty"`
+	CreatedAt     wire.Timestamp   `json:"created_at"`
+	FinishedAt    *wire.Timestamp  `json:"finished_at,omitempty"`
 	WebhookID     string           `json:"webhook_id"`
 	Attempts      []WebhookAttempt `json:"attempts"`
 	// Payload is the exact body every attempt sends (one delivery only).
@@ -440,12 +441,12 @@ type WebhookDelivery struct {
 
 // WebhookAttempt is one request of a delivery and what came back.
 type WebhookAttempt struct {
-	Attempt    int       `json:"attempt"`
-	At         Timestamp `json:"at"`
-	StatusCode int       `json:"status_code"`
-	LatencyMS  int64     `json:"latency_ms"`
-	Response   string    `json:"response,omitempty"`
-	Error      string    `json:"error,omitempty"`
+	Attempt    int            `json:"attempt"`
+	At         wire.Timestamp `json:"at"`
+	StatusCode int            `json:"status_code"`
+	LatencyMS  int64          `json:"latency_ms"`
+	Response   string         `json:"response,omitempty"`
+	Error      string         `json:"error,omitempty"`
 	// ErrorMessage is Error as a message (see ExplainFailure).
 	ErrorMessage *Message `json:"error_message,omitempty"`
 }
@@ -453,12 +454,12 @@ type WebhookAttempt struct {
 func viewDelivery(d *model.DeliveryWithAttempts) WebhookDelivery {
 	v := WebhookDelivery{ID: d.ID, CorpID: d.CorpID, EndpointID: d.EndpointID, EventType: d.EventType, Subject: d.Subject,
 		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, ErrorMessage: ExplainFailure(d.Error), LastStatusCode: d.LastStatusCode,
-		CreatedAt: At(d.CreatedAt), FinishedAt: AtPtr(d.ProcessedAt), WebhookID: d.WebhookID, Attempts: []WebhookAttempt{}}
+		CreatedAt: wire.At(d.CreatedAt), FinishedAt: wire.AtPtr(d.ProcessedAt), WebhookID: d.WebhookID, Attempts: []WebhookAttempt{}}
 	if d.Status == model.StatusPending {
-		v.NextAttemptAt = AtPtr(&d.AvailableAt)
+		v.NextAttemptAt = wire.AtPtr(&d.AvailableAt)
 	}
 	for _, a := range d.Attempts {
-		v.Attempts = append(v.Attempts, WebhookAttempt{Attempt: a.Attempt, At: At(a.At), StatusCode: a.StatusCode,
+		v.Attempts = append(v.Attempts, WebhookAttempt{Attempt: a.Attempt, At: wire.At(a.At), StatusCode: a.StatusCode,
 			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error, ErrorMessage: ExplainFailure(a.Error)})
 	}
 	return v
@@ -537,8 +538,8 @@ func IsReplayConflict(err error) bool {
 // WebhookTestResult is what an endpoint answered to a test event.
 type WebhookTestResult struct {
 	// WebhookID is the test event's webhook-id (a new one each time).
-	WebhookID string    `json:"webhook_id"`
-	At        Timestamp `json:"at"`
+	WebhookID string         `json:"webhook_id"`
+	At        wire.Timestamp `json:"at"`
 	// OK is a 2xx answer: the endpoint verified the signature and took it.
 	OK bool `json:"ok"`
 	// StatusCode is 0 when no answer came.
@@ -568,7 +569,7 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 		return nil, err
 	}
 	res := w.client.post(ctx, e.URL, validSecrets(e, now), msgID, now, body)
-	out := &WebhookTestResult{WebhookID: msgID, At: At(now), OK: res.OK(), StatusCode: res.StatusCode,
+	out := &WebhookTestResult{WebhookID: msgID, At: wire.At(now), OK: res.OK(), StatusCode: res.StatusCode,
 		LatencyMS: res.Latency.Milliseconds(), Response: res.Response, Payload: body}
 	if !out.OK {
 		out.Error = res.describe()

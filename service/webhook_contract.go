@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // This file is the webhook contract the CRM codes against, in one place:
@@ -69,8 +70,8 @@ type WebhookEnvelope struct {
 	Type    string `json:"type"`
 	Version int    `json:"version"`
 	// Timestamp is when the change happened, not when it was sent.
-	Timestamp Timestamp `json:"timestamp"`
-	Data      any       `json:"data"`
+	Timestamp wire.Timestamp `json:"timestamp"`
+	Data      any            `json:"data"`
 }
 
 // webhookEvent makes the outbox entry of one event: data renders its data
@@ -85,7 +86,7 @@ func webhookEvent(corpID, typ, subject string, at time.Time, data func(r model.O
 			if err != nil {
 				return nil, err
 			}
-			return json.Marshal(WebhookEnvelope{ID: m.ID, Type: typ, Version: m.Version, Timestamp: At(m.At), Data: d})
+			return json.Marshal(WebhookEnvelope{ID: m.ID, Type: typ, Version: m.Version, Timestamp: wire.At(m.At), Data: d})
 		}}
 }
 
@@ -93,14 +94,14 @@ func webhookEvent(corpID, typ, subject string, at time.Time, data func(r model.O
 
 // WebhookContact is the contact as contact events describe it.
 type WebhookContact struct {
-	ID             uint64    `json:"id"`
-	ExternalUserID string    `json:"external_userid"`
-	Name           string    `json:"name"`
-	CorpName       string    `json:"corp_name"`
-	UnionID        string    `json:"unionid,omitempty"`
-	Type           int       `json:"type"`
-	Gender         int       `json:"gender"`
-	FirstSeenAt    Timestamp `json:"first_seen_at"`
+	ID             uint64         `json:"id"`
+	ExternalUserID string         `json:"external_userid"`
+	Name           string         `json:"name"`
+	CorpName       string         `json:"corp_name"`
+	UnionID        string         `json:"unionid,omitempty"`
+	Type           int            `json:"type"`
+	Gender         int            `json:"gender"`
+	FirstSeenAt    wire.Timestamp `json:"first_seen_at"`
 }
 
 // WebhookContactSource is where a contact came from.
@@ -119,7 +120,7 @@ type ContactAddedData struct {
 	StaffUserID string               `json:"staff_userid"`
 	Source      WebhookContactSource `json:"source"`
 	HalfAdded   bool                 `json:"half_added"`
-	AddedAt     Timestamp            `json:"added_at"`
+	AddedAt     wire.Timestamp       `json:"added_at"`
 }
 
 // ContactLostData is the data of contact.lost.
@@ -130,10 +131,10 @@ type ContactLostData struct {
 	Source      WebhookContactSource `json:"source"`
 	// Status is lost (the customer deleted the staff member), deleted (the
 	// staff member deleted the customer) or transferred (handed over).
-	Status  string    `json:"status"`
-	Reason  string    `json:"reason"`
-	AddedAt Timestamp `json:"added_at"`
-	LostAt  Timestamp `json:"lost_at"`
+	Status  string         `json:"status"`
+	Reason  string         `json:"reason"`
+	AddedAt wire.Timestamp `json:"added_at"`
+	LostAt  wire.Timestamp `json:"lost_at"`
 }
 
 func webhookContact(c *model.Contact) WebhookContact {
@@ -141,7 +142,7 @@ func webhookContact(c *model.Contact) WebhookContact {
 		return WebhookContact{}
 	}
 	return WebhookContact{ID: c.ID, ExternalUserID: c.ExternalUserID, Name: c.Name, CorpName: c.CorpName,
-		UnionID: c.UnionID, Type: c.Type, Gender: c.Gender, FirstSeenAt: At(c.FirstSeenAt)}
+		UnionID: c.UnionID, Type: c.Type, Gender: c.Gender, FirstSeenAt: wire.At(c.FirstSeenAt)}
 }
 
 // contactSource names a relation's source: its kind, and the channel code
@@ -176,7 +177,7 @@ func contactAddedEvent(rec model.AddRecord, c *model.Contact, code *CodeView) mo
 			return nil, err
 		}
 		return ContactAddedData{CorpID: rec.CorpID, Contact: contact, StaffUserID: rec.UserID, Source: src,
-			HalfAdded: rec.HalfAdded, AddedAt: At(rec.At)}, nil
+			HalfAdded: rec.HalfAdded, AddedAt: wire.At(rec.At)}, nil
 	})
 }
 
@@ -192,7 +193,7 @@ func contactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEve
 			return nil, err
 		}
 		return ContactLostData{CorpID: rec.CorpID, Contact: webhookContact(c), StaffUserID: rec.UserID, Source: src,
-			Status: rec.Status, Reason: rec.Reason, AddedAt: At(rel.AddedAt), LostAt: At(rec.At)}, nil
+			Status: rec.Status, Reason: rec.Reason, AddedAt: wire.At(rel.AddedAt), LostAt: wire.At(rec.At)}, nil
 	})
 }
 
@@ -200,17 +201,17 @@ func contactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEve
 // data was erased here, and the receiver should erase its own copy. Only
 // pseudonymous ids remain.
 type ContactErasedData struct {
-	CorpID         string    `json:"corp_id"`
-	ContactID      uint64    `json:"contact_id"`
-	ExternalUserID string    `json:"external_userid"`
-	LeadID         uint64    `json:"lead_id,omitempty"`
-	ErasedAt       Timestamp `json:"erased_at"`
+	CorpID         string         `json:"corp_id"`
+	ContactID      uint64         `json:"contact_id"`
+	ExternalUserID string         `json:"external_userid"`
+	LeadID         uint64         `json:"lead_id,omitempty"`
+	ErasedAt       wire.Timestamp `json:"erased_at"`
 }
 
 // contactErasedEvent is the contact.erased of an erasure.
 func contactErasedEvent(c *model.Contact, leadID uint64) model.OutboxEvent {
 	return webhookEvent(c.CorpID, EventContactErased, "contact:"+c.ExternalUserID, *c.ErasedAt, func(model.OutboxReader, int) (any, error) {
-		return ContactErasedData{CorpID: c.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, LeadID: leadID, ErasedAt: At(*c.ErasedAt)}, nil
+		return ContactErasedData{CorpID: c.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, LeadID: leadID, ErasedAt: wire.At(*c.ErasedAt)}, nil
 	})
 }
 
@@ -225,11 +226,11 @@ type GroupJoinedData struct {
 	State          string `json:"state,omitempty"`
 	// CodeID is the group code whose pool holds the group; StoreCodeID and
 	// StoreID the store code and store whose way the customer came through.
-	CodeID      uint64    `json:"code_id,omitempty"`
-	StoreCodeID uint64    `json:"store_code_id,omitempty"`
-	StoreID     uint64    `json:"store_id,omitempty"`
-	LeadID      uint64    `json:"lead_id,omitempty"`
-	JoinedAt    Timestamp `json:"joined_at"`
+	CodeID      uint64         `json:"code_id,omitempty"`
+	StoreCodeID uint64         `json:"store_code_id,omitempty"`
+	StoreID     uint64         `json:"store_id,omitempty"`
+	LeadID      uint64         `json:"lead_id,omitempty"`
+	JoinedAt    wire.Timestamp `json:"joined_at"`
 }
 
 // groupJoinedEvent is the group.joined of a customer's new join.
@@ -237,9 +238,9 @@ func groupJoinedEvent(ch model.ChatChange, m model.MemberChange) model.OutboxEve
 	return webhookEvent(ch.CorpID, EventGroupJoined, "contact:"+m.MemberID, ch.At, func(r model.OutboxReader, _ int) (any, error) {
 		d := GroupJoinedData{CorpID: ch.CorpID, ChatID: ch.ChatID, ChatName: ch.ChatName, ExternalUserID: m.MemberID,
 			Owner: ch.Owner, JoinScene: m.JoinScene, State: m.State, CodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID,
-			StoreID: m.StoreID, JoinedAt: At(m.JoinedAt)}
+			StoreID: m.StoreID, JoinedAt: wire.At(m.JoinedAt)}
 		if m.JoinedAt.IsZero() {
-			d.JoinedAt = At(ch.At)
+			d.JoinedAt = wire.At(ch.At)
 		}
 		var err error
 		d.LeadID, err = r.LeadIDOfCustomer(ch.CorpID, m.MemberID)
@@ -292,7 +293,7 @@ func leadEvent(typ string, v *Lead, at time.Time, extra LeadEventData) model.Out
 
 // webhookTestBody is the body of a webhook.test event.
 func webhookTestBody(msgID string, now time.Time) ([]byte, error) {
-	return json.Marshal(WebhookEnvelope{ID: msgID, Type: EventWebhookTest, Version: WebhookVersion, Timestamp: At(now),
+	return json.Marshal(WebhookEnvelope{ID: msgID, Type: EventWebhookTest, Version: WebhookVersion, Timestamp: wire.At(now),
 		Data: map[string]any{"message": "a test event from the SCRM gateway; answer 2xx once the signature verifies"}})
 }
 

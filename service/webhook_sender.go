@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // WebhookRetrySchedule is the wait after each failed attempt: the first
@@ -237,7 +238,7 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 	}
 	if !res.OK() && ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= WebhookDisableAfter && rec.Disable == "" {
 		cutoff := now.Add(-WebhookDisableAfter)
-		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", At(*ep.FailingSince), WebhookDisableAfter)
+		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", wire.At(*ep.FailingSince), WebhookDisableAfter)
 		rec.DisableIfFailingSince = &cutoff
 	}
 
