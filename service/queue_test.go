@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/servicetest"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -217,7 +218,7 @@ func TestHeartbeatKeepsLeasesAndADeadReplicasEventsAreTakenOver(t *testing.T) {
 				go func() { defer wg.Done(); d.Run(rctx) }()
 			}
 
-			eventually(t, "the dead replica's event taken over", func() bool {
+			servicetest.Eventually(t, "the dead replica's event taken over", func() bool {
 				n, _ := st.CountEvents(ctx, model.StatusProcessed)
 				return n == 1
 			})
@@ -226,7 +227,7 @@ func TestHeartbeatKeepsLeasesAndADeadReplicasEventsAreTakenOver(t *testing.T) {
 			}
 
 			insert("wmSlow")
-			eventually(t, "the slow event started", func() bool { return len(seen("wmSlow")) == 1 })
+			servicetest.Eventually(t, "the slow event started", func() bool { return len(seen("wmSlow")) == 1 })
 			// Two leases later, with both replicas sweeping all the while,
 			// nobody has taken it over.
 			for start := time.Now(); time.Since(start) < 2*lease; time.Sleep(lease / 4) {
@@ -235,7 +236,7 @@ func TestHeartbeatKeepsLeasesAndADeadReplicasEventsAreTakenOver(t *testing.T) {
 				}
 			}
 			release <- struct{}{}
-			eventually(t, "the slow event processed", func() bool {
+			servicetest.Eventually(t, "the slow event processed", func() bool {
 				n, _ := st.CountEvents(ctx, model.StatusProcessed)
 				return n == 2
 			})

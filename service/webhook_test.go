@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/servicetest"
 )
 
 // The specification's own test vector.
@@ -253,17 +254,6 @@ func (e *senderEnv) advance(d time.Duration) {
 	e.w.Notify()
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func (e *senderEnv) deliveries(f model.WebhookDeliveryFilter) []model.DeliveryWithAttempts {
 	e.t.Helper()
 	ds, err := e.st.ListWebhookDeliveries(context.Background(), f)
@@ -279,7 +269,7 @@ func (e *senderEnv) deliveries(f model.WebhookDeliveryFilter) []model.DeliveryWi
 func (e *senderEnv) settle() {
 	e.t.Helper()
 	from := e.w.pool.looks.Load()
-	eventually(e.t, "the sender to look at the outbox", func() bool {
+	servicetest.Eventually(e.t, "the sender to look at the outbox", func() bool {
 		if e.w.pool.looks.Load() < from+2 {
 			e.w.Notify()
 			return false
@@ -296,7 +286,7 @@ func (e *senderEnv) only(status string, n ...int) model.DeliveryWithAttempts {
 		atLeast = n[0]
 	}
 	var ds []model.DeliveryWithAttempts
-	eventually(e.t, fmt.Sprintf("delivery %s after %d attempts", status, atLeast), func() bool {
+	servicetest.Eventually(e.t, fmt.Sprintf("delivery %s after %d attempts", status, atLeast), func() bool {
 		ds = e.deliveries(model.WebhookDeliveryFilter{})
 		return len(ds) == 1 && ds[0].Status == status && len(ds[0].Attempts) >= atLeast
 	})
@@ -393,7 +383,7 @@ func TestWebhookDeliveredSignedAndRecorded(t *testing.T) {
 			t.Fatalf("delivery = %+v", d)
 		}
 		// The sender counts once the outcome it recorded is committed.
-		eventually(t, "metrics counted", func() bool {
+		servicetest.Eventually(t, "metrics counted", func() bool {
 			return e.metric("gateway_webhook_deliveries_total", "outcome", "delivered") == 1 &&
 				e.metric("gateway_webhook_request_duration_seconds") == 1 && e.metric("gateway_webhook_delivery_lag_seconds") == 1
 		})
@@ -442,7 +432,7 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 				mu.Unlock()
 			}
 			e.advance(time.Second)
-			eventually(t, "next attempt", func() bool { return len(rc.receipts()) == i+2 })
+			servicetest.Eventually(t, "next attempt", func() bool { return len(rc.receipts()) == i+2 })
 		}
 		d := e.only(model.DeliveryDelivered, 5)
 		got := rc.receipts()
@@ -505,7 +495,7 @@ func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 				t.Fatal("webhook-id changed between attempts")
 			}
 		}
-		eventually(t, "outcomes counted", func() bool {
+		servicetest.Eventually(t, "outcomes counted", func() bool {
 			return e.metric("gateway_webhook_deliveries_total", "outcome", "failed") == 1 &&
 				e.metric("gateway_webhook_deliveries_total", "outcome", "retried") == 7
 		})
@@ -519,7 +509,7 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 		ep := e.endpoint(rc.srv.URL)
 		e.emit(EventLeadCreated, "lead:1", 1)
 		e.emit(EventLeadStageChanged, "lead:1", 2) // waits behind the first, then fails with the endpoint
-		eventually(t, "both failed", func() bool {
+		servicetest.Eventually(t, "both failed", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(context.Background(), model.StatusFailed)
 			return n == 2
 		})
@@ -534,7 +524,7 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 		if !strings.Contains(ds[0].Error, "endpoint disabled") || !strings.Contains(ds[1].Error, "410") {
 			t.Fatalf("deliveries = %+v", ds)
 		}
-		eventually(t, "disable visible in metrics", func() bool {
+		servicetest.Eventually(t, "disable visible in metrics", func() bool {
 			return e.metric("gateway_webhook_endpoints_disabled_total", "reason", "gone") == 1 && e.metric("gateway_webhook_endpoints_disabled") == 1
 		})
 		if err := e.w.Replay(context.Background(), "ww1", ds[0].ID); !errors.Is(err, ErrEndpointDisabled) {
@@ -581,7 +571,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			t.Fatal("sent before Retry-After")
 		}
 		e.advance(time.Second)
-		eventually(t, "second attempt", func() bool {
+		servicetest.Eventually(t, "second attempt", func() bool {
 			d = e.deliveries(model.WebhookDeliveryFilter{})[0]
 			return len(d.Attempts) == 2 && d.Status == model.StatusPending
 		})
@@ -590,7 +580,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			t.Fatalf("503 with a date 3 h ahead: next in %v", due)
 		}
 		e.advance(3 * time.Hour)
-		eventually(t, "third attempt", func() bool {
+		servicetest.Eventually(t, "third attempt", func() bool {
 			d = e.deliveries(model.WebhookDeliveryFilter{})[0]
 			return len(d.Attempts) == 3 && d.Status == model.StatusPending
 		})
@@ -640,18 +630,18 @@ func TestWebhookOrderPerSubject(t *testing.T) {
 		})
 		e.endpoint(rc.srv.URL)
 		e.emit(EventLeadCreated, "lead:1", 1)
-		eventually(t, "first attempt", func() bool { return len(rc.receipts()) == 1 })
+		servicetest.Eventually(t, "first attempt", func() bool { return len(rc.receipts()) == 1 })
 		e.emit(EventLeadStageChanged, "lead:1", 2)
 		e.emit(EventLeadQualified, "lead:1", 3)
 		e.emit(EventLeadCreated, "lead:2", 4) // another subject is not held up
-		eventually(t, "lead:2 delivered", func() bool { return len(rc.receipts()) == 2 })
+		servicetest.Eventually(t, "lead:2 delivered", func() bool { return len(rc.receipts()) == 2 })
 		e.settle()
 		got := rc.receipts()
 		if len(got) != 2 || got[1].Seq != 4 {
 			t.Fatalf("lead:1's later events overtook its first: %+v", got)
 		}
 		e.advance(5 * time.Second)
-		eventually(t, "all delivered", func() bool { return len(rc.receipts()) == 5 })
+		servicetest.Eventually(t, "all delivered", func() bool { return len(rc.receipts()) == 5 })
 		var seqs []int
 		for _, r := range rc.receipts() {
 			seqs = append(seqs, r.Seq)
@@ -669,13 +659,13 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		ep := e.endpoint(rc.srv.URL)
 		other := e.endpoint(rc.srv.URL+"/other", EventContactAdded)
 		e.emit(EventLeadCreated, "lead:1", 1)
-		eventually(t, "delivered", func() bool { return len(rc.receipts()) == 1 })
+		servicetest.Eventually(t, "delivered", func() bool { return len(rc.receipts()) == 1 })
 		d := e.only(model.DeliveryDelivered)
 
 		if err := e.w.Replay(ctx, "ww1", d.ID); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "replayed", func() bool { return len(rc.receipts()) == 2 })
+		servicetest.Eventually(t, "replayed", func() bool { return len(rc.receipts()) == 2 })
 		got := rc.receipts()
 		if got[1].ID != got[0].ID || string(got[1].Body) != string(got[0].Body) {
 			t.Fatal("a replay must resend the same message")
@@ -691,11 +681,11 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			e.emit(EventContactAdded, fmt.Sprint("contact:", i), 10+i)
 		}
-		eventually(t, "both endpoints", func() bool { return len(rc.receipts()) == 8 })
+		servicetest.Eventually(t, "both endpoints", func() bool { return len(rc.receipts()) == 8 })
 		if _, err := e.w.ReplayMatching(ctx, DeliveryQuery{CorpID: "ww1", Status: model.StatusPending}); err == nil {
 			t.Fatal("pending deliveries cannot be replayed in bulk")
 		}
-		eventually(t, "settled", func() bool {
+		servicetest.Eventually(t, "settled", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.DeliveryDelivered)
 			return n == 7
 		})
@@ -703,7 +693,7 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("replayed %d, %v", n, err)
 		}
-		eventually(t, "bulk replay", func() bool { return len(rc.receipts()) == 11 })
+		servicetest.Eventually(t, "bulk replay", func() bool { return len(rc.receipts()) == 11 })
 		if n, _ := e.st.CountWebhookDeliveries(ctx, ""); n != 7 {
 			t.Fatalf("a replay must not add deliveries: %d", n)
 		}
@@ -729,8 +719,8 @@ func TestWebhookDisabledEndpointsPendingDeliveriesFailAndReplay(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			e.emit(EventContactLost, fmt.Sprint("contact:", i), i)
 		}
-		eventually(t, "first attempts", func() bool { return len(rc.receipts()) == 3 })
-		eventually(t, "requeued", func() bool {
+		servicetest.Eventually(t, "first attempts", func() bool { return len(rc.receipts()) == 3 })
+		servicetest.Eventually(t, "requeued", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.StatusPending)
 			return n == 3
 		})
@@ -752,7 +742,7 @@ func TestWebhookDisabledEndpointsPendingDeliveriesFailAndReplay(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("replayed %d, %v", n, err)
 		}
-		eventually(t, "delivered", func() bool {
+		servicetest.Eventually(t, "delivered", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.DeliveryDelivered)
 			return n == 3
 		})
@@ -778,14 +768,14 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		// Still failing a second short of 3 days: not yet.
 		e.clock.Advance(WebhookDisableAfter - time.Second)
 		e.emit(EventLeadCreated, "lead:2", 2)
-		eventually(t, "attempt a second before 3 days", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
+		servicetest.Eventually(t, "attempt a second before 3 days", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
 		e.settle()
 		if v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID); !v.Enabled {
 			t.Fatal("disabled before 3 days")
 		}
 		e.clock.Advance(time.Second)
 		e.emit(EventLeadCreated, "lead:3", 3)
-		eventually(t, "disabled", func() bool {
+		servicetest.Eventually(t, "disabled", func() bool {
 			v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
 			return !v.Enabled
 		})
@@ -793,11 +783,11 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		if !strings.Contains(v.DisabledReason, "failing without a success since") {
 			t.Fatalf("reason = %q", v.DisabledReason)
 		}
-		eventually(t, "all failed", func() bool {
+		servicetest.Eventually(t, "all failed", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(ctx, model.StatusFailed)
 			return n == 3
 		})
-		eventually(t, "disable counted", func() bool {
+		servicetest.Eventually(t, "disable counted", func() bool {
 			return e.metric("gateway_webhook_endpoints_disabled_total", "reason", "failing") == 1
 		})
 	})
@@ -813,7 +803,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 			t.Fatalf("%+v %v", rot, err)
 		}
 		e.emit(EventLeadCreated, "lead:1", 1)
-		eventually(t, "first", func() bool { return len(rc.receipts()) == 1 })
+		servicetest.Eventually(t, "first", func() bool { return len(rc.receipts()) == 1 })
 		r := rc.receipts()[0]
 		if len(strings.Split(r.Signature, " ")) != 2 {
 			t.Fatalf("signature = %q", r.Signature)
@@ -823,7 +813,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 
 		e.advance(SecretGrace + time.Second)
 		e.emit(EventLeadCreated, "lead:2", 2)
-		eventually(t, "second", func() bool { return len(rc.receipts()) == 2 })
+		servicetest.Eventually(t, "second", func() bool { return len(rc.receipts()) == 2 })
 		r = rc.receipts()[1]
 		if strings.Contains(r.Signature, " ") {
 			t.Fatalf("old secret still signs after 24 h: %q", r.Signature)
@@ -886,7 +876,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	ep := e.endpoint(rc.srv.URL)
 	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true})
 	e.emit(EventLeadCreated, "lead:1", 1)
-	eventually(t, "refused", func() bool {
+	servicetest.Eventually(t, "refused", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: ep.ID})
 		return len(ds) == 1 && ds[0].Status == model.StatusFailed
 	})
@@ -959,7 +949,7 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 	}
 	wg.Wait()
 	total := subjects * perSubject
-	eventually(t, "all delivered", func() bool {
+	servicetest.Eventually(t, "all delivered", func() bool {
 		n, _ := a.st.CountWebhookDeliveries(context.Background(), model.DeliveryDelivered)
 		return n == int64(total)
 	})
@@ -1021,7 +1011,7 @@ func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
 		e.endpoint(rc.srv.URL)
 		e.emit(EventLeadCreated, "lead:1", 1)
 		for i := range WebhookRetrySchedule {
-			eventually(t, "attempt", func() bool { return len(e.deliveries(model.WebhookDeliveryFilter{})[0].Attempts) == i+1 })
+			servicetest.Eventually(t, "attempt", func() bool { return len(e.deliveries(model.WebhookDeliveryFilter{})[0].Attempts) == i+1 })
 			e.advance(WebhookRetrySchedule[i])
 		}
 		d := e.only(model.StatusFailed, len(WebhookRetrySchedule)+1)
@@ -1085,7 +1075,7 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 	}
 	ep := e.endpoint(named)
 	e.emit(EventLeadCreated, "lead:1", 1)
-	eventually(t, "delivered to the named host", func() bool { return len(rc.receipts()) == 1 })
+	servicetest.Eventually(t, "delivered to the named host", func() bool { return len(rc.receipts()) == 1 })
 
 	// Saved while private networks were open, an unnamed private endpoint
 	// is refused on the connection.
@@ -1093,7 +1083,7 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 	otherEP := e.endpoint(other, EventLeadQualified)
 	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"localhost"}})
 	e.emit(EventLeadQualified, "lead:2", 2)
-	eventually(t, "refused on the connection", func() bool {
+	servicetest.Eventually(t, "refused on the connection", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: otherEP.ID})
 		return len(ds) == 1 && ds[0].Status == model.StatusFailed && strings.Contains(ds[0].Error, "loopback")
 	})
