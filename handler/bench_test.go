@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -44,7 +45,7 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			reg := prometheus.NewRegistry()
-			cb, err := service.NewCallbacks(service.NewInbox(st, nil), service.NewMetrics(reg), clock.Real{}, service.CallbackLimits{},
+			cb, err := service.NewCallbacks(queue.NewInbox(st, nil), queue.NewMetrics(reg), clock.Real{}, service.CallbackLimits{},
 				service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 			if err != nil {
 				b.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -31,7 +32,7 @@ func FuzzCallbackHandler(f *testing.F) {
 	}
 	f.Add([]byte("<xml><!-- \xff --><MsgType>event</MsgType><Event>e</Event><CreateTime>1700000000</CreateTime></xml>"), false)
 	st := modeltest.Open(f, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
+	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		f.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -115,7 +116,7 @@ func (b *heldBody) Read(p []byte) (int, error) {
 // (WeCom sends it again) without its body being read.
 func TestCallbacksBeyondTheInFlightBoundAre503(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{MaxInFlight: 1},
+	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{MaxInFlight: 1},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)

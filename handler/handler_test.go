@@ -23,6 +23,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -37,7 +38,7 @@ type env struct {
 	store      *model.Store
 	srv        *httptest.Server
 	crypter    *wecom.Crypter
-	dispatcher *service.Dispatcher
+	dispatcher *queue.Dispatcher
 	auth       *service.Auth
 	reg        *prometheus.Registry
 
@@ -55,22 +56,22 @@ func newEnv(t *testing.T, driver string) *env {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	metrics := service.NewMetrics(reg)
+	metrics := queue.NewMetrics(reg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &env{t: t, store: st, crypter: cr, reg: reg}
-	wakes := service.NewWakes()
-	e.dispatcher = service.NewDispatcher(st, map[string]service.EventHandler{
-		"change_external_contact/add_external_contact": func(ctx context.Context, ev *service.InboundEvent) error {
+	wakes := queue.NewWakes()
+	e.dispatcher = queue.NewDispatcher(st, map[string]queue.EventHandler{
+		"change_external_contact/add_external_contact": func(ctx context.Context, ev *queue.InboundEvent) error {
 			e.handlerN.Add(1)
 			v, _ := e.handled.LoadOrStore(ev.DedupeKey(), new(atomic.Int32))
 			v.(*atomic.Int32).Add(1)
 			return nil
 		},
-	}, wakes, clock.Real{}, service.DispatcherOptions{
+	}, wakes, clock.Real{}, queue.DispatcherOptions{
 		Workers: 4, SweepInterval: 50 * time.Millisecond, Logger: log, Metrics: metrics,
 	})
 	e.auth = service.NewAuth(st, clock.Real{})
-	cb, err := service.NewCallbacks(service.NewInbox(st, wakes.Events.Notify), metrics, clock.Real{}, service.CallbackLimits{},
+	cb, err := service.NewCallbacks(queue.NewInbox(st, wakes.Events.Notify), metrics, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestURLVerification(t *testing.T) {
 
 func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
+	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: "wx5823bf96d3bd56c7", Token: token, AESKey: aesKey})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -82,11 +83,11 @@ func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, st
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	jobs := service.NewWake()
+	jobs := queue.NewWake()
 	noClient := func(string) (*wecom.Client, error) { return nil, fmt.Errorf("no WeCom in this benchmark") }
 	groups := service.NewGroupCodes(st, noClient, jobs, nil, clock.Real{}, log, "http://gw.example")
 	storeCodes := service.NewStoreCodes(st, noClient, jobs, clock.Real{}, log, "http://gw.example")
-	cb, err := service.NewCallbacks(service.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
+	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		b.Fatal(err)
 	}

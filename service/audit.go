@@ -9,6 +9,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -58,10 +59,10 @@ func (a *Audit) Record(ctx context.Context, p *Principal, action, kind, route st
 	at := a.clock.Now()
 	entries := make([]model.AuditEntry, len(ids))
 	for i, id := range ids {
-		e := model.AuditEntry{At: at, Action: action, SubjectKind: kind, SubjectID: id, Route: clip(route, 128)}
+		e := model.AuditEntry{At: at, Action: action, SubjectKind: kind, SubjectID: id, Route: queue.Clip(route, 128)}
 		if p != nil {
-			e.TokenID, e.TokenName, e.Role = p.TokenID, clip(p.Name, 128), p.Role
-			e.Client, e.RequestID = clip(p.Client, 64), clip(p.RequestID, 64)
+			e.TokenID, e.TokenName, e.Role = p.TokenID, queue.Clip(p.Name, 128), p.Role
+			e.Client, e.RequestID = queue.Clip(p.Client, 64), queue.Clip(p.RequestID, 64)
 		}
 		entries[i] = e
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
 // benchRoster is a full contact way (100 members, WeCom's maximum) as a
@@ -123,12 +124,12 @@ func BenchmarkDispatcherDrain(b *testing.B) {
 			}
 			var handled atomic.Int64
 			done := make(chan struct{})
-			d := service.NewDispatcher(st, map[string]service.EventHandler{typ: func(context.Context, *service.InboundEvent) error {
+			d := queue.NewDispatcher(st, map[string]queue.EventHandler{typ: func(context.Context, *queue.InboundEvent) error {
 				if handled.Add(1) == int64(b.N) {
 					close(done)
 				}
 				return nil
-			}}, service.NewWakes(), clock.Real{}, service.DispatcherOptions{
+			}}, queue.NewWakes(), clock.Real{}, queue.DispatcherOptions{
 				Workers: 8, BatchSize: 64, SweepInterval: time.Minute,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			})

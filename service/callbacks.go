@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/clock"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -57,8 +58,8 @@ type CallbackQuery struct {
 type Callbacks struct {
 	corps   map[string]*wecom.Crypter
 	ids     []string
-	inbox   *Inbox
-	metrics *Metrics
+	inbox   *queue.Inbox
+	metrics *queue.Metrics
 	maxBody int64
 	// inFlight holds a slot per callback being read or stored: bodies in
 	// memory are bounded by its size times maxBody.
@@ -83,7 +84,7 @@ type CallbackLimits struct {
 
 // NewCallbacks builds the callback protocol for corps, storing into inbox;
 // metrics may be nil.
-func NewCallbacks(inbox *Inbox, metrics *Metrics, clk clock.Clock, limits CallbackLimits, corps ...CallbackCorp) (*Callbacks, error) {
+func NewCallbacks(inbox *queue.Inbox, metrics *queue.Metrics, clk clock.Clock, limits CallbackLimits, corps ...CallbackCorp) (*Callbacks, error) {
 	if limits.MaxBody <= 0 {
 		limits.MaxBody = DefaultMaxCallbackBody
 	}
@@ -117,15 +118,15 @@ func (cb *Callbacks) count(corp, method string, start time.Time, err error, ok s
 	var bad *CallbackRequestError
 	switch {
 	case errors.Is(err, ErrUnknownCorp):
-		corp, result = "unknown", ResultUnknownCorp
+		corp, result = "unknown", queue.ResultUnknownCorp
 	case errors.Is(err, ErrBadSignature):
-		result = ResultBadSignature
+		result = queue.ResultBadSignature
 	case errors.Is(err, ErrNotStored):
-		result = ResultStoreError
+		result = queue.ResultStoreError
 	case errors.Is(err, ErrCallbacksBusy):
-		result = ResultBusy
+		result = queue.ResultBusy
 	case errors.Is(err, ErrCallbackTooLarge), errors.As(err, &bad), err != nil:
-		result = ResultBadRequest
+		result = queue.ResultBadRequest
 	}
 	cb.metrics.CallbackRequests.WithLabelValues(corp, result).Inc()
 	cb.metrics.CallbackLatency.WithLabelValues(method).Observe(clock.Since(cb.clock, start).Seconds())
@@ -135,7 +136,7 @@ func (cb *Callbacks) count(corp, method string, start time.Time, err error, ok s
 // echostr and returns the decrypted echostr, which is the whole answer.
 func (cb *Callbacks) VerifyURL(ctx context.Context, corp string, q CallbackQuery) (plain []byte, err error) {
 	start := cb.clock.Now()
-	defer func() { cb.count(corp, "GET", start, err, ResultVerified) }()
+	defer func() { cb.count(corp, "GET", start, err, queue.ResultVerified) }()
 	cr, ok := cb.corps[corp]
 	if !ok {
 		return nil, ErrUnknownCorp
@@ -174,9 +175,9 @@ func (cb *Callbacks) VerifyURL(ctx context.Context, corp string, q CallbackQuery
 func (cb *Callbacks) Receive(ctx context.Context, corp string, q CallbackQuery, body io.Reader) (duplicate bool, err error) {
 	start := cb.clock.Now()
 	defer func() {
-		ok := ResultAccepted
+		ok := queue.ResultAccepted
 		if duplicate {
-			ok = ResultDuplicate
+			ok = queue.ResultDuplicate
 		}
 		cb.count(corp, "POST", start, err, ok)
 	}()

@@ -17,6 +17,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -144,7 +145,7 @@ type Clients func(corpID string) (*wecom.Client, error)
 type ChannelCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      Wake
+	jobs      queue.Wake
 	cache     *CodeCache
 	clock     clock.Clock
 	log       *slog.Logger
@@ -153,7 +154,7 @@ type ChannelCodes struct {
 
 // NewChannelCodes builds the service; jobs wakes the job runner after it
 // queues work. publicURL prefixes landing URLs.
-func NewChannelCodes(store *model.Store, clients Clients, jobs Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
+func NewChannelCodes(store *model.Store, clients Clients, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -724,7 +725,7 @@ func (cc *ChannelCodes) RequestSync(ctx context.Context, corpID string, codeID u
 	// The deadline lane: a way that still lists a staff member at their cap
 	// hands them more customers with every scan.
 	err := cc.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncWay, Key: fmt.Sprintf("sync_way:%d", codeID),
-		OrderKey: fmt.Sprintf("way:%d", codeID), Payload: encodePayload(syncPayload{CodeID: codeID}), Lane: model.LaneDeadline})
+		OrderKey: fmt.Sprintf("way:%d", codeID), Payload: queue.EncodePayload(syncPayload{CodeID: codeID}), Lane: model.LaneDeadline})
 	if err != nil {
 		return err
 	}
@@ -740,22 +741,22 @@ type syncPayload struct {
 // the eligible set. The job's order key makes it the one writer per code.
 func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 	var p syncPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	c, err := cc.store.GetChannelCode(ctx, j.CorpID, p.CodeID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("code deleted")
+		return queue.Ignore("code deleted")
 	}
 	if err != nil {
 		return err
 	}
 	if c.Mode != ModeRandom {
-		return Ignore("precise-mode codes keep one way per member")
+		return queue.Ignore("precise-mode codes keep one way per member")
 	}
 	s, err := decodeCode(c)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	now := cc.clock.Now()
 	counts, err := cc.store.DayCounts(ctx, c.ID, s.roster.LocalDay(now))
@@ -766,7 +767,7 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 	if !slices.Equal(users, s.users) {
 		client, err := cc.clients(c.CorpID)
 		if err != nil {
-			return Permanent(err)
+			return queue.Permanent(err)
 		}
 		if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: c.ConfigID, User: users}); err != nil {
 			// The code shows the failure until a sync succeeds; Tick sees
@@ -828,7 +829,7 @@ func (cc *ChannelCodes) Tick(ctx context.Context) error {
 	}
 	for _, a := range assets {
 		if err := cc.store.RearmJob(ctx, &model.Job{CorpID: a.CorpID, Kind: JobUploadMedia, Key: fmt.Sprintf("upload_media:%d", a.ID),
-			Payload: encodePayload(mediaPayload{AssetID: a.ID})}); err != nil {
+			Payload: queue.EncodePayload(mediaPayload{AssetID: a.ID})}); err != nil {
 			return err
 		}
 	}
@@ -851,7 +852,7 @@ type mediaPayload struct {
 
 func (cc *ChannelCodes) runUploadMedia(ctx context.Context, j *model.Job) error {
 	var p mediaPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	return cc.uploadAsset(ctx, j.CorpID, p.AssetID)
@@ -860,14 +861,14 @@ func (cc *ChannelCodes) runUploadMedia(ctx context.Context, j *model.Job) error 
 func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint64) error {
 	a, err := cc.store.GetMediaAsset(ctx, corpID, id)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("asset deleted")
+		return queue.Ignore("asset deleted")
 	}
 	if err != nil {
 		return err
 	}
 	client, err := cc.clients(corpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	m, err := client.UploadMedia(ctx, wecom.MediaImage, a.Filename, a.Data)
 	if err != nil {
@@ -1101,9 +1102,9 @@ func wecomAdminError(err error) error {
 func jobError(err error) error {
 	switch wecom.Classify(err) {
 	case wecom.ActionPermanent:
-		return Permanent(err)
+		return queue.Permanent(err)
 	case wecom.ActionConfig:
-		return Permanent(fmt.Errorf("configuration: %w", err))
+		return queue.Permanent(fmt.Errorf("configuration: %w", err))
 	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -33,7 +34,7 @@ type Contacts struct {
 	clients Clients
 	cache   *CodeCache
 	codes   *ChannelCodes
-	jobs    Wake
+	jobs    queue.Wake
 	clock   clock.Clock
 	log     *slog.Logger
 	// stores attributes adds through store codes (s: states).
@@ -44,7 +45,7 @@ type Contacts struct {
 }
 
 // NewContacts builds the service; jobs wakes the job runner.
-func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, stores *StoreCodes, jobs Wake,
+func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, stores *StoreCodes, jobs queue.Wake,
 	reg prometheus.Registerer, clk clock.Clock, log *slog.Logger) *Contacts {
 	if log == nil {
 		log = slog.Default()
@@ -67,9 +68,9 @@ func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *C
 	return c
 }
 
-func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
+func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.UserID == "" || ev.ExternalUserID == "" {
-		return Permanent(errors.New("add event without UserID or ExternalUserID"))
+		return queue.Permanent(errors.New("add event without UserID or ExternalUserID"))
 	}
 	var code *CodeView
 	if strings.HasPrefix(ev.State, "c:") {
@@ -82,18 +83,18 @@ func (c *Contacts) onAdd(ctx context.Context, ev *InboundEvent) error {
 
 	// 2. Everything else, once, in one transaction.
 	rec := model.AddRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
-		State: clip(ev.State, 64), Source: SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
+		State: queue.Clip(ev.State, 64), Source: SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
 		Detail: welcome}
 	orderKey := "c:" + ev.ExternalUserID
 	job := func(kind string, p any) *model.Job {
-		return &model.Job{CorpID: ev.CorpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, ev.ID), OrderKey: orderKey, Payload: encodePayload(p)}
+		return &model.Job{CorpID: ev.CorpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, ev.ID), OrderKey: orderKey, Payload: queue.EncodePayload(p)}
 	}
 	rp := relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID}
 	// The profile first: the remark's {name} and the lead's rules need it
 	// (jobs of one contact run in order).
 	rec.Jobs = append(rec.Jobs, job(JobFetchProfile, rp))
 	activity := Activity{Trigger: TriggerContactAdded, Key: fmt.Sprintf("event:%d", ev.ID), ExternalUserID: ev.ExternalUserID,
-		UserID: ev.UserID, State: clip(ev.State, 64), At: at}
+		UserID: ev.UserID, State: queue.Clip(ev.State, 64), At: at}
 	if code != nil {
 		activity.CodeID = code.ID
 	} else {
@@ -163,7 +164,7 @@ func capReached(r Roster, userID string, count int) bool {
 
 // eventTime is when WeCom created the event (the welcome window starts
 // then), falling back to when we received it.
-func eventTime(ev *InboundEvent) time.Time {
+func eventTime(ev *queue.InboundEvent) time.Time {
 	if ev.CreateTime > 0 {
 		return time.Unix(ev.CreateTime, 0).UTC()
 	}
@@ -173,7 +174,7 @@ func eventTime(ev *InboundEvent) time.Time {
 // sendWelcome sends the code's welcome within WeCom's window and returns a
 // one-line outcome for the contact's timeline. It never fails the event: a
 // welcome that cannot be sent in time can never be sent.
-func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *CodeView, at time.Time) string {
+func (c *Contacts) sendWelcome(ctx context.Context, ev *queue.InboundEvent, code *CodeView, at time.Time) string {
 	switch {
 	case ev.WelcomeCode == "":
 		c.welcomes.WithLabelValues("no_code").Inc()
@@ -272,7 +273,7 @@ func (c *Contacts) sendWelcome(ctx context.Context, ev *InboundEvent, code *Code
 // window: expired, unless an earlier attempt at the event was made while
 // the window was still open (its replica died or it failed after the
 // welcome): that attempt may have sent it, so the outcome is unknown.
-func tooLate(ev *InboundEvent, deadline time.Time) (outcome, detail string) {
+func tooLate(ev *queue.InboundEvent, deadline time.Time) (outcome, detail string) {
 	if ev.Attempt > 1 && ev.ReceivedAt.Before(deadline) {
 		return "unknown", "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it"
 	}
@@ -281,7 +282,7 @@ func tooLate(ev *InboundEvent, deadline time.Time) (outcome, detail string) {
 
 // customerName fetches the customer's name for {name}, giving up early
 // enough that the welcome still goes out in time (with the name left blank).
-func (c *Contacts) customerName(ctx context.Context, ev *InboundEvent, deadline time.Time) string {
+func (c *Contacts) customerName(ctx context.Context, ev *queue.InboundEvent, deadline time.Time) string {
 	client, err := c.clients(ev.CorpID)
 	if err != nil {
 		return ""
@@ -299,20 +300,20 @@ func (c *Contacts) customerName(ctx context.Context, ev *InboundEvent, deadline 
 	return clipRunes(d.Contact.Name, 20)
 }
 
-func (c *Contacts) onDelFollowUser(ctx context.Context, ev *InboundEvent) error {
+func (c *Contacts) onDelFollowUser(ctx context.Context, ev *queue.InboundEvent) error {
 	return c.recordLoss(ctx, ev, model.RelationLost, "customer_deleted")
 }
 
-func (c *Contacts) onDelContact(ctx context.Context, ev *InboundEvent) error {
+func (c *Contacts) onDelContact(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.Source == "DELETE_BY_TRANSFER" {
 		return c.recordLoss(ctx, ev, model.RelationTransferred, "transferred")
 	}
 	return c.recordLoss(ctx, ev, model.RelationDeleted, "staff_deleted")
 }
 
-func (c *Contacts) recordLoss(ctx context.Context, ev *InboundEvent, status, reason string) error {
+func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, status, reason string) error {
 	if ev.UserID == "" || ev.ExternalUserID == "" {
-		return Permanent(errors.New("event without UserID or ExternalUserID"))
+		return queue.Permanent(errors.New("event without UserID or ExternalUserID"))
 	}
 	at := eventTime(ev)
 	rec := model.LossRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
@@ -337,18 +338,18 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *InboundEvent, status, rea
 		return err
 	}
 	if !changed {
-		return Ignore("no such relation on record")
+		return queue.Ignore("no such relation on record")
 	}
 	return nil
 }
 
 // onEdit refreshes the profile after a change made in the WeCom client.
-func (c *Contacts) onEdit(ctx context.Context, ev *InboundEvent) error {
+func (c *Contacts) onEdit(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.ExternalUserID == "" {
-		return Permanent(errors.New("edit event without ExternalUserID"))
+		return queue.Permanent(errors.New("edit event without ExternalUserID"))
 	}
 	err := c.store.EnqueueJobs(ctx, &model.Job{CorpID: ev.CorpID, Kind: JobFetchProfile, Key: fmt.Sprintf("%s:%d", JobFetchProfile, ev.ID),
-		OrderKey: "c:" + ev.ExternalUserID, Payload: encodePayload(relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID})})
+		OrderKey: "c:" + ev.ExternalUserID, Payload: queue.EncodePayload(relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID})})
 	if err != nil {
 		return err
 	}
@@ -378,12 +379,12 @@ type tagPayload struct {
 
 func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 	var p relPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	client, err := c.clients(j.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	d, err := client.GetExternalContact(ctx, p.ExternalUserID, "")
 	if err != nil {
@@ -408,7 +409,7 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 
 func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 	var p remarkPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	name := ""
@@ -418,7 +419,7 @@ func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 	remark := fillRemark(p.Template, name, p.CodeName, p.Day)
 	client, err := c.clients(j.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	if err := client.Remark(ctx, wecom.RemarkUpdate{UserID: p.UserID, ExternalUserID: p.ExternalUserID, Remark: &remark}); err != nil {
 		return jobError(err)
@@ -428,7 +429,7 @@ func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 
 func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	var p tagPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	ids := func(refs []TagRef) []string {
@@ -442,11 +443,11 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	}
 	add, remove := ids(p.Tags), ids(p.Remove)
 	if len(add)+len(remove) == 0 {
-		return Ignore("no tag ids")
+		return queue.Ignore("no tag ids")
 	}
 	client, err := c.clients(j.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, add, remove); err != nil {
 		return jobError(err)

@@ -1,20 +1,29 @@
 // Package service holds the gateway's business, behind the HTTP layer and in
-// front of the store:
+// front of the store. It is being split by domain; what has its own package:
+//
+//   - service/apierr: the errors the API maps to statuses (ErrNotFound,
+//     ErrConflict, ConflictError, ValidationError, UpstreamError);
+//   - service/wire: Timestamp, the time form of the API and the payloads;
+//   - service/queue: the inbox that stores each event once, the dispatcher,
+//     the job runner and the leased worker pool under them, and the callback
+//     and queue metrics.
+//
+// What is still here:
 //
 //   - the callback protocol (Callbacks: corp lookup, signature, decryption,
-//     parsing) and the inbox that stores each event once (Inbox);
-//   - the queues: the dispatcher that routes stored events to their handlers
-//     and the job runner for side effects, on one leased worker pool;
+//     parsing, then the queue's Inbox) and the routing table (routes.go: for
+//     every event type and job kind, its handler);
 //   - live codes: channel codes with rosters, caps and the precise mode, group
 //     codes and their pools, store codes with geo lookup, the in-memory code
 //     cache, UTM and the WeCom tag catalogue;
 //   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
 //     tag rules, and the webhook contract, outbox rendering and sender;
-//   - admin-API tokens and their roles (Auth), and the Prometheus metrics.
+//   - admin-API tokens and their roles (Auth), the audit log, the staff
+//     directory and shared WeCom tokens.
 //
 // What the admin API reads and renders is this package's too: list queries
-// (queries.go), views (views.go and the types next to each domain) and the
-// errors the API maps to statuses (errors.go, ValidationError, UpstreamError).
+// (queries.go), views (views.go and the types next to each domain), the
+// explained messages (messages.go) and the queue log (queuelog.go).
 // It speaks to the database through model and to WeCom through wecom, and
 // knows nothing about HTTP.
 package service

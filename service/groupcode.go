@@ -16,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -121,7 +122,7 @@ type GroupCode struct {
 type GroupCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      Wake
+	jobs      queue.Wake
 	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
@@ -150,7 +151,7 @@ type GroupJoin struct {
 }
 
 // NewGroupCodes builds the service; jobs wakes the job runner.
-func NewGroupCodes(store *model.Store, clients Clients, jobs Wake, reg prometheus.Registerer,
+func NewGroupCodes(store *model.Store, clients Clients, jobs queue.Wake, reg prometheus.Registerer,
 	clk clock.Clock, log *slog.Logger, publicURL string) *GroupCodes {
 	if log == nil {
 		log = slog.Default()
@@ -666,7 +667,7 @@ func (g *GroupCodes) RequestSync(ctx context.Context, corpID string, codeID uint
 
 func (g *GroupCodes) rearm(ctx context.Context, corpID string, codeID uint64, kind string, reconcile bool) error {
 	err := g.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, codeID),
-		OrderKey: fmt.Sprintf("join_way:%d", codeID), Payload: encodePayload(joinSyncPayload{CodeID: codeID, Reconcile: reconcile})})
+		OrderKey: fmt.Sprintf("join_way:%d", codeID), Payload: queue.EncodePayload(joinSyncPayload{CodeID: codeID, Reconcile: reconcile})})
 	if err != nil {
 		return err
 	}
@@ -686,19 +687,19 @@ type joinSyncPayload struct {
 // takes a fresh group off the way.
 func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 	var p joinSyncPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	c, err := g.store.GetGroupCode(ctx, j.CorpID, p.CodeID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("code deleted")
+		return queue.Ignore("code deleted")
 	}
 	if err != nil {
 		return err
 	}
 	client, err := g.clients(c.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	pool, err := g.store.GroupCodePool(ctx, c.ID)
 	if err != nil {
@@ -833,13 +834,13 @@ func (g *GroupCodes) Tick(ctx context.Context) error {
 
 // onChatCreate lets codes with auto-create adopt a group WeCom just made
 // for them (their sync reads the join way's list).
-func (g *GroupCodes) onChatCreate(ctx context.Context, ev *InboundEvent) error {
+func (g *GroupCodes) onChatCreate(ctx context.Context, ev *queue.InboundEvent) error {
 	codes, err := g.store.ListGroupCodes(ctx, model.GroupCodeFilter{CorpID: ev.CorpID, AutoCreate: true})
 	if err != nil {
 		return err
 	}
 	if len(codes) == 0 {
-		return Ignore("no group code creates groups")
+		return queue.Ignore("no group code creates groups")
 	}
 	for _, c := range codes {
 		if err := g.RequestSync(ctx, c.CorpID, c.ID); err != nil {
@@ -849,13 +850,13 @@ func (g *GroupCodes) onChatCreate(ctx context.Context, ev *InboundEvent) error {
 	return nil
 }
 
-func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *InboundEvent) error {
+func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.ChatID == "" {
-		return Permanent(errors.New("dismiss event without ChatId"))
+		return queue.Permanent(errors.New("dismiss event without ChatId"))
 	}
 	row, err := g.store.PoolChat(ctx, ev.CorpID, ev.ChatID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("not a pooled group")
+		return queue.Ignore("not a pooled group")
 	}
 	if err != nil {
 		return err
@@ -870,9 +871,9 @@ func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *InboundEvent) error 
 // (stats, and timeline entries for members who came through our codes),
 // refreshes the group's counts from groupchat/get, and asks for the join
 // way to be rewritten when the group filled up or got room again.
-func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
+func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.ChatID == "" {
-		return Permanent(errors.New("update event without ChatId"))
+		return queue.Permanent(errors.New("update event without ChatId"))
 	}
 	kind := ""
 	switch ev.UpdateDetail {
@@ -897,7 +898,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 		}
 	}
 	if !pooled && len(storeWays) == 0 && kind != model.MemberJoin {
-		return Ignore("not a watched group")
+		return queue.Ignore("not a watched group")
 	}
 	if !pooled && len(storeWays) == 0 {
 		// Maybe a group WeCom created for an auto-create code whose sync has
@@ -907,15 +908,15 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 			return err
 		}
 		if len(codes) == 0 {
-			return Ignore("not a watched group")
+			return queue.Ignore("not a watched group")
 		}
 		client, err := g.clients(ev.CorpID)
 		if err != nil {
-			return Permanent(err)
+			return queue.Permanent(err)
 		}
 		gc, err := client.GetGroupChat(ctx, ev.ChatID, true)
 		if isChatGone(err) {
-			return Ignore("group is gone")
+			return queue.Ignore("group is gone")
 		}
 		if err != nil {
 			return err
@@ -927,7 +928,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 			}
 		}
 		if code == nil {
-			return Ignore("not a watched group")
+			return queue.Ignore("not a watched group")
 		}
 		if _, err := g.adopt(ctx, client, code, ev.ChatID); err != nil {
 			return err
@@ -946,7 +947,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 		len(storeWays) > 0 && kind == model.MemberJoin {
 		client, err := g.clients(ev.CorpID)
 		if err != nil {
-			return Permanent(err)
+			return queue.Permanent(err)
 		}
 		gc, err = client.GetGroupChat(ctx, ev.ChatID, true)
 		if isChatGone(err) {
@@ -956,7 +957,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *InboundEvent) error {
 				}
 				return g.RequestSync(ctx, ev.CorpID, code.ID)
 			}
-			return Ignore("group is gone")
+			return queue.Ignore("group is gone")
 		}
 		if err != nil {
 			return err

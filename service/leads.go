@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -165,14 +166,14 @@ func normalizeMobile(s string) (string, bool) {
 // scoring, stage changes, and the CRM's answers.
 type Leads struct {
 	store *model.Store
-	jobs  Wake
+	jobs  queue.Wake
 	cache *CodeCache
 	clock clock.Clock
 	log   *slog.Logger
 }
 
 // NewLeads builds the service; jobs wakes the job runner.
-func NewLeads(store *model.Store, jobs Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger) *Leads {
+func NewLeads(store *model.Store, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger) *Leads {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -198,7 +199,7 @@ type Activity struct {
 // ActivityJob wraps an activity as a job for the contact's queue.
 func ActivityJob(corpID string, a Activity) *model.Job {
 	return &model.Job{CorpID: corpID, Kind: JobLeadActivity, Key: JobLeadActivity + ":" + a.Key,
-		OrderKey: "c:" + a.ExternalUserID, Payload: encodePayload(a)}
+		OrderKey: "c:" + a.ExternalUserID, Payload: queue.EncodePayload(a)}
 }
 
 func (s *Leads) scoring(ctx context.Context, corpID string) (ScoringConfig, int, error) {
@@ -251,12 +252,12 @@ func (s *Leads) loadRules(ctx context.Context, corpID string) (ruleSet, error) {
 
 func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	var a Activity
-	if err := decodePayload(j, &a); err != nil {
+	if err := queue.DecodePayload(j, &a); err != nil {
 		return err
 	}
 	contact, err := s.store.ContactByExternalID(ctx, j.CorpID, a.ExternalUserID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("no such contact")
+		return queue.Ignore("no such contact")
 	}
 	if err != nil {
 		return err
@@ -348,7 +349,7 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 		})
 	})
 	if errors.Is(err, model.ErrLeadMerged) {
-		return Ignore("lead was merged into another")
+		return queue.Ignore("lead was merged into another")
 	}
 	if err != nil {
 		return err
@@ -462,7 +463,7 @@ func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) erro
 			}
 			ost, err := decodeLead(absorbed)
 			if err != nil {
-				return Permanent(err)
+				return queue.Permanent(err)
 			}
 			now := s.clock.Now()
 			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
@@ -518,12 +519,12 @@ type leadUpdate struct {
 func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, at time.Time, fn func(u *leadUpdate) error) error {
 	st, err := decodeLead(lt.Lead)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	var before *Lead
 	if !lt.Created {
 		if before, err = viewLead(lt.Lead, nil); err != nil {
-			return Permanent(err)
+			return queue.Permanent(err)
 		}
 	}
 	u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rules, now: now}
@@ -641,7 +642,7 @@ func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
 		p := tagPayload{relPayload: relPayload{UserID: r.UserID, ExternalUserID: r.ExternalUserID}, Tags: add, Remove: remove}
 		if err := u.lt.EnqueueJobs(&model.Job{CorpID: l.CorpID, Kind: JobMarkTag,
 			Key: fmt.Sprintf("%s:rule:%d:%s:%s", JobMarkTag, l.ID, r.UserID, ev.Trigger+":"+ev.Key), OrderKey: "c:" + r.ExternalUserID,
-			Payload: encodePayload(p)}); err != nil {
+			Payload: queue.EncodePayload(p)}); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -406,7 +407,7 @@ func (s *Leads) SetScoring(ctx context.Context, corpID string, cfg ScoringConfig
 		return 0, err
 	}
 	if err := s.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobRescore, Key: JobRescore,
-		OrderKey: "rescore", Payload: encodePayload(rescorePayload{Version: version})}); err != nil {
+		OrderKey: "rescore", Payload: queue.EncodePayload(rescorePayload{Version: version})}); err != nil {
 		return 0, err
 	}
 	s.jobs.Notify()
@@ -424,7 +425,7 @@ const rescoreBatch = 500
 
 func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	var p rescorePayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	cfg, version, err := s.scoring(ctx, j.CorpID)
@@ -450,7 +451,7 @@ func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	if len(ids) == rescoreBatch {
 		// More to do: continue after this batch (a rerun of the same job).
 		return s.store.RearmJob(ctx, &model.Job{CorpID: j.CorpID, Kind: JobRescore, Key: JobRescore, OrderKey: "rescore",
-			Payload: encodePayload(rescorePayload{Version: version, After: ids[len(ids)-1]})})
+			Payload: queue.EncodePayload(rescorePayload{Version: version, After: ids[len(ids)-1]})})
 	}
 	return nil
 }

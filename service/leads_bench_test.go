@@ -19,6 +19,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
 // BenchmarkRescoreLeads changes the scoring config over a corp holding
@@ -42,10 +43,10 @@ func BenchmarkRescoreLeads(b *testing.B) {
 			if _, err := st.Migrate(ctx); err != nil {
 				b.Fatal(err)
 			}
-			wakes := NewWakes()
+			wakes := queue.NewWakes()
 			leads := NewLeads(st, wakes.Jobs, NewCodeCache(st, log), clock.Real{}, log)
-			jobs := NewJobRunner(st, map[string]JobHandler{JobLeadActivity: leads.runActivity, JobRescore: leads.runRescore},
-				wakes, nil, clock.Real{}, PoolOptions{Logger: log})
+			jobs := queue.NewJobRunner(st, map[string]queue.JobHandler{JobLeadActivity: leads.runActivity, JobRescore: leads.runRescore},
+				wakes, nil, clock.Real{}, queue.PoolOptions{Logger: log})
 			side := seedLeads(b, driver, dsn, st, leads, leadCount)
 			admin := &Principal{Role: RoleAdmin, Name: "bench"}
 

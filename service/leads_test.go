@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
 // Two contacts of one corp can carry one unionid (for example after WeCom
@@ -85,7 +86,7 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 func newLeadsEnv(t *testing.T, driver string) (*model.Store, *Leads) {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return st, NewLeads(st, NewWake(), NewCodeCache(st, log), clock.Real{}, log)
+	return st, NewLeads(st, queue.NewWake(), NewCodeCache(st, log), clock.Real{}, log)
 }
 
 // addContact records an add of ext by zhangsan, with its profile fetched.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
 // Message is a reason, alert, loss or timeline entry as the API shows it: a
@@ -63,7 +64,7 @@ var terms = map[string]map[string]string{
 	"idof": {"token": "令牌", "job": "任务", "event": "事件", "delivery": "投递", "audit entry": "审计记录", "channel code": "渠道活码",
 		"contact": "客户", "lead": "线索", "endpoint": "端点", "positive integer": "正整数"},
 	"wecomerr": wecomErrors,
-	"status":   {StatusPending: "待处理", StatusProcessing: "处理中", StatusProcessed: "已处理", StatusIgnored: "已忽略", StatusFailed: "失败"},
+	"status":   {queue.StatusPending: "待处理", queue.StatusProcessing: "处理中", queue.StatusProcessed: "已处理", queue.StatusIgnored: "已忽略", queue.StatusFailed: "失败"},
 }
 
 // The messages of each family, most specific first; the last form of each

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -86,7 +87,7 @@ type JobView struct {
 }
 
 var queueStatuses = map[string]bool{
-	StatusPending: true, StatusProcessing: true, StatusProcessed: true, StatusIgnored: true, StatusFailed: true,
+	queue.StatusPending: true, queue.StatusProcessing: true, queue.StatusProcessed: true, queue.StatusIgnored: true, queue.StatusFailed: true,
 }
 
 const queueStatusReason = "must be one of pending, processing, processed, ignored, failed"
@@ -162,7 +163,7 @@ type JobRetryFilter struct {
 
 // retryable are the statuses a job can be retried from: it has finished
 // without doing its work.
-var retryable = []string{StatusFailed, StatusIgnored}
+var retryable = []string{queue.StatusFailed, queue.StatusIgnored}
 
 // RetryJob runs one failed or ignored job again: pending, due now, with its
 // attempts and error cleared. A job still to run or running is refused.
@@ -175,7 +176,7 @@ func (l *QueueLog) RetryJob(ctx context.Context, id uint64) (*JobView, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 && j.Status != StatusPending {
+	if n == 0 && j.Status != queue.StatusPending {
 		return nil, &apierr.ValidationError{Field: "id", Reason: fmt.Sprintf("job %d is %s; only failed or ignored jobs can be retried", id, j.Status)}
 	}
 	v := viewJob(j)
@@ -185,7 +186,7 @@ func (l *QueueLog) RetryJob(ctx context.Context, id uint64) (*JobView, error) {
 // RetryJobs runs every job f selects again and reports how many.
 func (l *QueueLog) RetryJobs(ctx context.Context, f JobRetryFilter) (int64, error) {
 	if f.Status == "" {
-		f.Status = StatusFailed
+		f.Status = queue.StatusFailed
 	}
 	if !slices.Contains(retryable, f.Status) {
 		return 0, &apierr.ValidationError{Field: "status", Reason: "must be failed or ignored: only finished jobs can be retried"}

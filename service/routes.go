@@ -1,21 +1,24 @@
 package service
 
-import "github.com/leadgate/scrm-gateway/wecom"
+import (
+	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/wecom"
+)
 
 // Routes names, for every event type and job kind, the handler that runs
 // it. It is the one place that answers "what handles X?": an event type
 // ("Event/ChangeType") or job kind missing here is not handled (an event is
 // then ignored with "no handler for ...", a job fails).
 type Routes struct {
-	Events map[string]EventHandler
-	Jobs   map[string]JobHandler
+	Events map[string]queue.EventHandler
+	Jobs   map[string]queue.JobHandler
 }
 
 // NewRoutes builds the routing table from the services that do the work.
 func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stores *StoreCodes, leads *Leads,
 	tags *TagCatalogue) Routes {
 	return Routes{
-		Events: map[string]EventHandler{
+		Events: map[string]queue.EventHandler{
 			// A customer added, deleted or edited (contacts.go): the welcome,
 			// then the contact, relation, counts and follow-up jobs.
 			eventType(wecom.EventExternalContact, wecom.ChangeAddContact):     contacts.onAdd,
@@ -36,7 +39,7 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			eventType(wecom.EventExternalTag, wecom.ChangeTagDelete):  tags.onTagEvent,
 			eventType(wecom.EventExternalTag, wecom.ChangeTagShuffle): tags.onTagEvent,
 		},
-		Jobs: map[string]JobHandler{
+		Jobs: map[string]queue.JobHandler{
 			// Follow-ups of one add, in this order per contact (contacts.go).
 			JobFetchProfile: contacts.runFetchProfile,
 			JobRemark:       contacts.runRemark,

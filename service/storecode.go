@@ -20,6 +20,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -126,7 +127,7 @@ type StoreCode struct {
 type StoreCodes struct {
 	store     *model.Store
 	clients   Clients
-	jobs      Wake
+	jobs      queue.Wake
 	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
@@ -174,7 +175,7 @@ func (s *StoreCodes) invalidate() {
 type stateRef struct{ codeID, storeID uint64 }
 
 // NewStoreCodes builds the service; jobs wakes the job runner.
-func NewStoreCodes(store *model.Store, clients Clients, jobs Wake, clk clock.Clock,
+func NewStoreCodes(store *model.Store, clients Clients, jobs queue.Wake, clk clock.Clock,
 	log *slog.Logger, publicURL string) *StoreCodes {
 	if log == nil {
 		log = slog.Default()
@@ -1026,7 +1027,7 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 // RequestSync asks for a store way to be brought in step (coalesced).
 func (s *StoreCodes) RequestSync(ctx context.Context, corpID string, wayID uint64) error {
 	err := s.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncStoreWay, Key: fmt.Sprintf("%s:%d", JobSyncStoreWay, wayID),
-		OrderKey: fmt.Sprintf("store_way:%d", wayID), Payload: encodePayload(storeWayPayload{WayID: wayID})})
+		OrderKey: fmt.Sprintf("store_way:%d", wayID), Payload: queue.EncodePayload(storeWayPayload{WayID: wayID})})
 	if err != nil {
 		return err
 	}
@@ -1041,41 +1042,41 @@ type storeWayPayload struct {
 func (s *StoreCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 	defer s.invalidate()
 	var p storeWayPayload
-	if err := decodePayload(j, &p); err != nil {
+	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
 	w, err := s.store.GetStoreCodeWay(ctx, p.WayID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("way deleted")
+		return queue.Ignore("way deleted")
 	}
 	if err != nil {
 		return err
 	}
 	if w.RetiredAt != nil {
-		return Ignore("store no longer on the code")
+		return queue.Ignore("store no longer on the code")
 	}
 	c, err := s.store.GetStoreCode(ctx, w.CorpID, w.CodeID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("code deleted")
+		return queue.Ignore("code deleted")
 	}
 	if err != nil {
 		return err
 	}
 	st, err := s.store.GetRetailStore(ctx, w.CorpID, w.StoreID)
 	if errors.Is(err, model.ErrNotFound) {
-		return Ignore("store deleted")
+		return queue.Ignore("store deleted")
 	}
 	if err != nil {
 		return err
 	}
 	client, err := s.clients(w.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	if err := s.ensureWay(ctx, client, c, st, w); err != nil {
 		var ve *apierr.ValidationError
 		if errors.As(err, &ve) {
-			return Permanent(err)
+			return queue.Permanent(err)
 		}
 		return jobError(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -21,15 +22,15 @@ const JobSyncTags = "sync_tags"
 type TagCatalogue struct {
 	store   *model.Store
 	clients Clients
-	jobs    Wake
+	jobs    queue.Wake
 }
 
 // NewTagCatalogue builds the service; jobs wakes the job runner.
-func NewTagCatalogue(store *model.Store, clients Clients, jobs Wake) *TagCatalogue {
+func NewTagCatalogue(store *model.Store, clients Clients, jobs queue.Wake) *TagCatalogue {
 	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 
-func (t *TagCatalogue) onTagEvent(ctx context.Context, ev *InboundEvent) error {
+func (t *TagCatalogue) onTagEvent(ctx context.Context, ev *queue.InboundEvent) error {
 	return t.RequestSync(ctx, ev.CorpID)
 }
 
@@ -46,7 +47,7 @@ func (t *TagCatalogue) RequestSync(ctx context.Context, corpID string) error {
 func (t *TagCatalogue) runSync(ctx context.Context, j *model.Job) error {
 	client, err := t.clients(j.CorpID)
 	if err != nil {
-		return Permanent(err)
+		return queue.Permanent(err)
 	}
 	groups, err := client.GetCorpTags(ctx, nil, nil)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -105,14 +106,14 @@ func newWebhookMetrics(reg prometheus.Registerer) *webhookMetrics {
 type Webhooks struct {
 	store   *model.Store
 	client  *webhookClient
-	pool    *pool
+	pool    *queue.Pool
 	clock   clock.Clock
 	jitter  func(time.Duration) time.Duration
 	poll    time.Duration
 	log     *slog.Logger
 	metrics *webhookMetrics
 	// attempts group-commits the outcomes of concurrent sends.
-	attempts *groupCommit[model.WebhookAttemptRecord, model.AttemptRecorded]
+	attempts *queue.GroupCommit[model.WebhookAttemptRecord, model.AttemptRecorded]
 }
 
 // NewWebhooks builds the service; Run starts sending. clk is the clock of
@@ -130,36 +131,36 @@ func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webh
 	}
 	// Attempts that end while another is being recorded share the next
 	// transaction.
-	w.attempts = newGroupCommit(opts.Workers, store.RecordWebhookAttempts)
+	w.attempts = queue.NewGroupCommit(opts.Workers, store.RecordWebhookAttempts)
 	// The shared pool claims, leases, recovers and hands back; the handler
 	// writes the delivery's outcome itself, because a webhook's next attempt
 	// follows its own schedule and the answer can disable the endpoint.
-	w.pool = newPool("webhooks", queueOps{
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
+	w.pool = queue.NewPool("webhooks", queue.QueueOps{
+		Claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queue.QueueItem, error) {
 			rows, err := store.ClaimWebhookDeliveries(ctx, owner, lease, n)
-			items := make([]queueItem, len(rows))
+			items := make([]queue.QueueItem, len(rows))
 			for i := range rows {
 				c := &rows[i]
-				items[i] = queueItem{ID: c.Delivery.ID, CorpID: c.Delivery.CorpID, Type: c.Delivery.EventType,
-					Attempts: c.Delivery.Attempts, CreatedAt: c.Delivery.CreatedAt, value: c}
+				items[i] = queue.QueueItem{ID: c.Delivery.ID, CorpID: c.Delivery.CorpID, Type: c.Delivery.EventType,
+					Attempts: c.Delivery.Attempts, CreatedAt: c.Delivery.CreatedAt, Value: c}
 			}
 			return items, err
 		},
-		finish: func(ctx context.Context, id uint64, owner, status, reason string) error {
-			if status == StatusProcessed {
+		Finish: func(ctx context.Context, id uint64, owner, status, reason string) error {
+			if status == queue.StatusProcessed {
 				return nil // deliver recorded it
 			}
 			return store.FinishWebhookDelivery(ctx, id, owner, status, reason)
 		},
-		retry:          store.RetryWebhookDelivery,
-		release:        store.ReleaseWebhookDeliveries,
-		recoverExpired: store.RecoverExpiredWebhookDeliveries,
-		renew:          store.RenewWebhookDeliveryLeases,
-		handle: func(ctx context.Context, it queueItem) error {
-			return w.deliver(ctx, w.pool.owner, it.value.(*model.ClaimedDelivery))
+		Retry:          store.RetryWebhookDelivery,
+		Release:        store.ReleaseWebhookDeliveries,
+		RecoverExpired: store.RecoverExpiredWebhookDeliveries,
+		Renew:          store.RenewWebhookDeliveryLeases,
+		Handle: func(ctx context.Context, it queue.QueueItem) error {
+			return w.deliver(ctx, w.pool.Owner, it.Value.(*model.ClaimedDelivery))
 		},
-		count: func(queueItem, string) {},
-	}, clk, NewWake(), PoolOptions{
+		Count: func(queue.QueueItem, string) {},
+	}, clk, queue.NewWake(), queue.PoolOptions{
 		Workers: opts.Workers, BatchSize: opts.Workers * 2, SweepInterval: opts.PollInterval, Lease: opts.Lease,
 		MaxAttempts: 1000, Logger: opts.Logger, DrainTimeout: opts.Timeout + 5*time.Second,
 	})
@@ -183,13 +184,13 @@ func (w *Webhooks) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	w.pool.run(ctx)
+	w.pool.Run(ctx)
 	<-done
 	return nil
 }
 
 // Notify wakes the sender after deliveries were written in this process.
-func (w *Webhooks) Notify() { w.pool.notify() }
+func (w *Webhooks) Notify() { w.pool.Notify() }
 
 // SetNetworkPolicy replaces the network policy of new endpoints and of
 // every later connection.

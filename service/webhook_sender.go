@@ -175,7 +175,7 @@ func scrubURLError(err error) error {
 // of other sends that end meanwhile; disabled reports that it switched the
 // endpoint off.
 func (w *Webhooks) record(ctx context.Context, rec model.WebhookAttemptRecord) (disabled bool, err error) {
-	r, err := w.attempts.do(ctx, rec)
+	r, err := w.attempts.Do(ctx, rec)
 	if err != nil {
 		return false, err
 	}

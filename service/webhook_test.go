@@ -268,13 +268,13 @@ func (e *senderEnv) deliveries(f model.WebhookDeliveryFilter) []model.DeliveryWi
 // nothing in flight: whatever was due has been sent, and nothing else was.
 func (e *senderEnv) settle() {
 	e.t.Helper()
-	from := e.w.pool.looks.Load()
+	from := e.w.pool.Looks.Load()
 	servicetest.Eventually(e.t, "the sender to look at the outbox", func() bool {
-		if e.w.pool.looks.Load() < from+2 {
+		if e.w.pool.Looks.Load() < from+2 {
 			e.w.Notify()
 			return false
 		}
-		return e.w.pool.inFlight.Load() == 0
+		return e.w.pool.InFlight.Load() == 0
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
 // An add handled after its window says what may have happened: an earlier
@@ -23,7 +25,7 @@ func TestTooLateIsUnknownWhenAnEarlierAttemptWasInTime(t *testing.T) {
 		{2, deadline, "expired"},                        // received too late for any attempt
 		{2, at.Add(time.Hour), "expired"},
 	} {
-		ev := &InboundEvent{Attempt: c.attempt, ReceivedAt: c.received}
+		ev := &queue.InboundEvent{Attempt: c.attempt, ReceivedAt: c.received}
 		got, detail := tooLate(ev, deadline)
 		if got != c.want || !strings.HasPrefix(detail, map[string]string{"expired": "welcome not sent", "unknown": "welcome outcome unknown"}[c.want]) {
 			t.Errorf("attempt %d received %v: %s %q, want %s", c.attempt, c.received.Sub(at), got, detail, c.want)

@@ -25,6 +25,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -59,8 +60,8 @@ type gateway struct {
 	cfg        config.Config
 	log        *slog.Logger
 	store      *model.Store
-	dispatcher *service.Dispatcher
-	jobs       *service.JobRunner
+	dispatcher *queue.Dispatcher
+	jobs       *queue.JobRunner
 	cache      *service.CodeCache
 	codes      *service.ChannelCodes
 	webhooks   *service.Webhooks
@@ -131,8 +132,8 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := service.NewMetrics(reg)
-	service.RegisterDBMetrics(reg, g.store)
+	metrics := queue.NewMetrics(reg)
+	queue.RegisterDBMetrics(reg, g.store)
 
 	clients := map[string]*wecom.Client{}
 	for _, c := range cfg.Corps {
@@ -145,7 +146,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		}
 		clients[c.ID] = cl
 	}
-	service.RegisterWeComMetrics(reg, clients)
+	queue.RegisterWeComMetrics(reg, clients)
 	lookup := func(corpID string) (*wecom.Client, error) {
 		if cl, ok := clients[corpID]; ok {
 			return cl, nil
@@ -157,12 +158,12 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	// routing table (service/routes.go) names who handles each event type
 	// and job kind, and the dispatcher and job runner run it.
 	clk := w.clock
-	wakes := service.NewWakes()
+	wakes := queue.NewWakes()
 	callbackCorps := make([]service.CallbackCorp, 0, len(cfg.Corps))
 	for _, c := range cfg.Corps {
 		callbackCorps = append(callbackCorps, service.CallbackCorp{ID: c.ID, Token: c.CallbackToken, AESKey: c.CallbackAESKey})
 	}
-	callbacks, err := service.NewCallbacks(service.NewInbox(g.store, wakes.Events.Notify), metrics, clk,
+	callbacks, err := service.NewCallbacks(queue.NewInbox(g.store, wakes.Events.Notify), metrics, clk,
 		service.CallbackLimits{MaxBody: cfg.HTTP.MaxCallbackBody, MaxInFlight: cfg.HTTP.MaxCallbacksInFlight}, callbackCorps...)
 	if err != nil {
 		g.close()
@@ -181,12 +182,12 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	routes := service.NewRoutes(g.contacts, g.codes, g.groups, g.stores, leads, g.tags)
 
 	d := cfg.Dispatcher
-	pool := service.PoolOptions{
+	pool := queue.PoolOptions{
 		Workers: d.Workers, BatchSize: d.BatchSize, SweepInterval: d.SweepInterval, Lease: d.Lease,
 		MaxAttempts: d.MaxAttempts, Logger: log, Metrics: metrics, RetryBase: w.retryBase,
 	}
-	g.dispatcher = service.NewDispatcher(g.store, routes.Events, wakes, clk, pool)
-	g.jobs = service.NewJobRunner(g.store, routes.Jobs, wakes, g.dispatcher, clk, pool)
+	g.dispatcher = queue.NewDispatcher(g.store, routes.Events, wakes, clk, pool)
+	g.jobs = queue.NewJobRunner(g.store, routes.Jobs, wakes, g.dispatcher, clk, pool)
 	wh := cfg.Webhooks
 	g.webhooks = service.NewWebhooks(g.store, clk, service.WebhookOptions{
 		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},

@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -91,8 +91,8 @@ func TestJobsGiveWayToAnEventBacklog(t *testing.T) {
 
 func TestYieldingIsBounded(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
-	events := &pool{clock: clk}
-	jobs := &pool{yieldTo: events, clock: clk}
+	events := &Pool{clock: clk}
+	jobs := &Pool{yieldTo: events, clock: clk}
 	if jobs.yielding() {
 		t.Fatal("yields with no backlog")
 	}

@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const maxGroupCommit = 256
 // one (group commit): one transaction and one fsync for many callbacks,
 // with no added wait when they arrive one at a time.
 type Inbox struct {
-	writes *groupCommit[*model.Event, bool]
+	writes *GroupCommit[*model.Event, bool]
 }
 
 // NewInbox returns an inbox that wakes notify after new events are stored.
@@ -36,7 +36,7 @@ func NewInbox(store EventStore, notify func()) *Inbox {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &Inbox{writes: newGroupCommit(maxGroupCommit, func(ctx context.Context, rows []*model.Event) ([]bool, error) {
+	return &Inbox{writes: NewGroupCommit(maxGroupCommit, func(ctx context.Context, rows []*model.Event) ([]bool, error) {
 		inserted, err := store.InsertEvents(ctx, rows)
 		for _, ok := range inserted {
 			if ok {
@@ -54,15 +54,15 @@ func NewInbox(store EventStore, notify func()) *Inbox {
 // and only those. A caller that gives up may still have its event stored;
 // WeCom's resend is then a duplicate.
 func (in *Inbox) Accept(ctx context.Context, corpID string, ev *wecom.Event, plain []byte) (duplicate bool, err error) {
-	inserted, err := in.writes.do(ctx, &model.Event{
+	inserted, err := in.writes.Do(ctx, &model.Event{
 		CorpID:         corpID,
 		DedupeKey:      ev.DedupeKey(),
-		Type:           clip(ev.Type(), 96),
+		Type:           Clip(ev.Type(), 96),
 		OrderKey:       orderKey(ev),
-		UserID:         clip(ev.UserID, 64),
-		ExternalUserID: clip(ev.ExternalUserID, 64),
-		ChatID:         clip(ev.ChatID, 64),
-		State:          clip(ev.State, 64),
+		UserID:         Clip(ev.UserID, 64),
+		ExternalUserID: Clip(ev.ExternalUserID, 64),
+		ChatID:         Clip(ev.ChatID, 64),
+		State:          Clip(ev.State, 64),
 		Payload:        string(plain),
 		Lane:           eventLane(ev),
 	})
@@ -88,16 +88,18 @@ func eventLane(ev *wecom.Event) int {
 func orderKey(ev *wecom.Event) string {
 	switch {
 	case ev.ExternalUserID != "":
-		return clip("c:"+ev.ExternalUserID, 128)
+		return Clip("c:"+ev.ExternalUserID, 128)
 	case ev.ChatID != "":
-		return clip("g:"+ev.ChatID, 128)
+		return Clip("g:"+ev.ChatID, 128)
 	case ev.Event == wecom.EventExternalTag && ev.ID != "":
-		return clip("t:"+ev.ID, 128)
+		return Clip("t:"+ev.ID, 128)
 	}
 	return ""
 }
 
-func clip(s string, n int) string {
+// Clip cuts s to at most n bytes without splitting a character (for ids,
+// error texts and reasons kept in a column).
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -53,41 +53,41 @@ type Wakes struct {
 // NewWakes returns both doorbells.
 func NewWakes() Wakes { return Wakes{Events: NewWake(), Jobs: NewWake()} }
 
-// queueItem is a claimed row of a queue table (wecom_events or jobs).
-type queueItem struct {
+// QueueItem is a claimed row of a queue table (wecom_events or jobs).
+type QueueItem struct {
 	ID        uint64
 	CorpID    string
 	Type      string
 	Attempts  int
 	CreatedAt time.Time
-	value     any // the typed row
+	Value     any // the typed row
 }
 
-// queueOps adapts one queue table to the pool.
-type queueOps struct {
+// QueueOps adapts one queue table to the pool.
+type QueueOps struct {
 	// table, when set, is the queue table whose rows a handler's last
 	// business transaction may finish itself (model.WithFinish).
 	table string
-	// claim leases up to n items, the deadline lane first; deadlineOnly
+	// Claim leases up to n items, the deadline lane first; deadlineOnly
 	// claims that lane alone.
-	claim  func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error)
-	finish func(ctx context.Context, id uint64, owner, status, reason string) error
+	Claim  func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]QueueItem, error)
+	Finish func(ctx context.Context, id uint64, owner, status, reason string) error
 	// finishMany, when set, records the outcomes of items finished at the
 	// same time in one transaction (lost[i] non-nil when item i's lease
 	// was no longer ours); finish is then not used.
 	finishMany func(ctx context.Context, owner string, outs []model.Outcome) (lost []error, err error)
-	retry      func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
+	Retry      func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
 	// deferItem hands an item back without counting the attempt, for work a
 	// rate limit refused before it was tried (nil: retry counts it).
 	deferItem func(ctx context.Context, id uint64, owner string, at time.Time, reason string) error
-	release   func(ctx context.Context, owner string) (int64, error)
-	// renew extends the leases of the items of ids the owner still holds.
-	renew          func(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error)
-	recoverExpired func(ctx context.Context) (int64, error)
-	// handle runs one item; see EventHandler for the meaning of its error.
-	handle func(ctx context.Context, it queueItem) error
-	// count observes a final or retried outcome.
-	count func(it queueItem, outcome string)
+	Release   func(ctx context.Context, owner string) (int64, error)
+	// Renew extends the leases of the items of ids the owner still holds.
+	Renew          func(ctx context.Context, owner string, ids []uint64, lease time.Duration) (int64, error)
+	RecoverExpired func(ctx context.Context) (int64, error)
+	// Handle runs one item; see EventHandler for the meaning of its error.
+	Handle func(ctx context.Context, it QueueItem) error
+	// Count observes a final or retried outcome.
+	Count func(it QueueItem, outcome string)
 }
 
 // PoolOptions tune a queue's workers.
@@ -133,26 +133,26 @@ func (o *PoolOptions) defaults() {
 	}
 }
 
-// pool claims items from one queue table with leases and runs them on a
+// Pool claims items from one queue table with leases and runs them on a
 // fixed set of workers. Several replicas can each run a pool on one table.
-type pool struct {
-	ops   queueOps
+type Pool struct {
+	ops   QueueOps
 	opts  PoolOptions
 	clock clock.Clock
-	owner string
+	Owner string
 	log   *slog.Logger
 
 	wake     Wake
-	finishes *groupCommit[model.Outcome, error]
-	inFlight atomic.Int64
+	finishes *GroupCommit[model.Outcome, error]
+	InFlight atomic.Int64
 	// held is what this pool has claimed and not yet finished or handed
 	// back, with when its lease was last set: the heartbeat renews the
 	// leases that have run a third of their length.
 	heldMu sync.Mutex
 	held   map[uint64]time.Time
-	// looks counts finished claim passes, so a test can wait until the pool
+	// Looks counts finished claim passes, so a test can wait until the pool
 	// has looked at its table since it moved the clock.
-	looks    atomic.Int64
+	Looks    atomic.Int64
 	stopping atomic.Bool
 
 	// backlog: the last claim came back full, so ready items are waiting.
@@ -161,7 +161,7 @@ type pool struct {
 	drained func()
 	// yieldTo is another pool whose backlog this one gives way to, for at
 	// most maxYield in a row.
-	yieldTo      *pool
+	yieldTo      *Pool
 	yieldingFrom atomic.Int64 // unix nanoseconds; 0 while not yielding
 	// While yielding, the deadline lane is claimed when this process queued
 	// deadline work (the wake's deadline hint) and otherwise once a second
@@ -172,7 +172,7 @@ type pool struct {
 
 // deadlineClaimDue reports whether a yielding pool should claim its
 // deadline lane now.
-func (p *pool) deadlineClaimDue() bool {
+func (p *Pool) deadlineClaimDue() bool {
 	now := p.clock.Now().UnixNano()
 	if !p.wake.deadline.Swap(false) && time.Duration(now-p.lastDeadlineClaim.Load()) < time.Second {
 		return false
@@ -187,7 +187,7 @@ const maxYield = 30 * time.Second
 
 // yielding reports whether the pool should leave the machine to the pool it
 // gives way to.
-func (p *pool) yielding() bool {
+func (p *Pool) yielding() bool {
 	if p.yieldTo == nil || !p.yieldTo.backlog.Load() {
 		p.yieldingFrom.Store(0)
 		return false
@@ -201,14 +201,16 @@ func (p *pool) yielding() bool {
 	return time.Duration(now-since) < maxYield
 }
 
-func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOptions) *pool {
+// NewPool builds a pool over one queue table: the dispatcher's, the job
+// runner's and the webhook sender's.
+func NewPool(name string, ops QueueOps, clk clock.Clock, wake Wake, opts PoolOptions) *Pool {
 	opts.defaults()
 	host, _ := os.Hostname()
-	p := &pool{
+	p := &Pool{
 		ops:   ops,
 		opts:  opts,
 		clock: clk,
-		owner: clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
+		Owner: Clip(host, 40) + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10),
 		log:   opts.Logger.With("component", name),
 		wake:  wake,
 		held:  map[uint64]time.Time{},
@@ -216,19 +218,19 @@ func newPool(name string, ops queueOps, clk clock.Clock, wake Wake, opts PoolOpt
 	if ops.finishMany != nil {
 		// Outcomes of items that finish while another outcome is being
 		// committed share the next commit.
-		p.finishes = newGroupCommit(2*opts.Workers, func(ctx context.Context, outs []model.Outcome) ([]error, error) {
-			return ops.finishMany(ctx, p.owner, outs)
+		p.finishes = NewGroupCommit(2*opts.Workers, func(ctx context.Context, outs []model.Outcome) ([]error, error) {
+			return ops.finishMany(ctx, p.Owner, outs)
 		})
 	}
 	return p
 }
 
 // finish records an item's outcome while its lease is still ours.
-func (p *pool) finish(ctx context.Context, it queueItem, status, reason string) error {
+func (p *Pool) finish(ctx context.Context, it QueueItem, status, reason string) error {
 	if p.finishes == nil {
-		return p.ops.finish(ctx, it.ID, p.owner, status, reason)
+		return p.ops.Finish(ctx, it.ID, p.Owner, status, reason)
 	}
-	lost, err := p.finishes.do(ctx, model.Outcome{ID: it.ID, Status: status, Reason: reason})
+	lost, err := p.finishes.Do(ctx, model.Outcome{ID: it.ID, Status: status, Reason: reason})
 	if err != nil {
 		return err
 	}
@@ -236,13 +238,13 @@ func (p *pool) finish(ctx context.Context, it queueItem, status, reason string) 
 }
 
 // hold records an item claimed with a lease set no earlier than at.
-func (p *pool) hold(id uint64, at time.Time) {
+func (p *Pool) hold(id uint64, at time.Time) {
 	p.heldMu.Lock()
 	p.held[id] = at
 	p.heldMu.Unlock()
 }
 
-func (p *pool) drop(id uint64) {
+func (p *Pool) drop(id uint64) {
 	p.heldMu.Lock()
 	delete(p.held, id)
 	p.heldMu.Unlock()
@@ -254,7 +256,7 @@ func (p *pool) drop(id uint64) {
 // lease for the statement to land. So a lease can be short (a dead
 // replica's work is taken over within seconds) while a handler that runs
 // longer keeps its items.
-func (p *pool) heartbeat(ctx context.Context) {
+func (p *Pool) heartbeat(ctx context.Context) {
 	t := time.NewTicker(p.opts.Lease / 4)
 	defer t.Stop()
 	for {
@@ -276,7 +278,7 @@ func (p *pool) heartbeat(ctx context.Context) {
 		if len(ids) == 0 {
 			continue
 		}
-		n, err := p.ops.renew(ctx, p.owner, ids, p.opts.Lease)
+		n, err := p.ops.Renew(ctx, p.Owner, ids, p.opts.Lease)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			p.log.Error("renew leases", "err", err)
@@ -287,13 +289,14 @@ func (p *pool) heartbeat(ctx context.Context) {
 	}
 }
 
-func (p *pool) notify() { p.wake.Notify() }
+// Notify wakes the pool to claim now.
+func (p *Pool) Notify() { p.wake.Notify() }
 
-// run processes items until ctx is cancelled, then stops claiming, lets
+// Run processes items until ctx is cancelled, then stops claiming, lets
 // in-flight handlers finish (up to DrainTimeout), and hands back any item it
 // claimed but did not start.
-func (p *pool) run(ctx context.Context) {
-	work := make(chan queueItem, p.opts.Workers)
+func (p *Pool) Run(ctx context.Context) {
+	work := make(chan QueueItem, p.opts.Workers)
 	// Handlers get their own context so a stop does not cut a welcome in half.
 	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer hcancel()
@@ -307,8 +310,8 @@ func (p *pool) run(ctx context.Context) {
 					p.process(hctx, it)
 				}
 				p.drop(it.ID)
-				p.inFlight.Add(-1)
-				p.notify()
+				p.InFlight.Add(-1)
+				p.Notify()
 			}
 		}()
 	}
@@ -349,15 +352,15 @@ loop:
 	p.stopping.Store(true)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if n, err := p.ops.release(rctx, p.owner); err != nil {
+	if n, err := p.ops.Release(rctx, p.Owner); err != nil {
 		p.log.Error("release claimed items", "err", err)
 	} else if n > 0 {
 		p.log.Info("handed back claimed items", "count", n)
 	}
 }
 
-func (p *pool) sweep(ctx context.Context) {
-	n, err := p.ops.recoverExpired(ctx)
+func (p *Pool) sweep(ctx context.Context) {
+	n, err := p.ops.RecoverExpired(ctx)
 	if err != nil && ctx.Err() == nil {
 		p.log.Error("recover expired items", "err", err)
 		return
@@ -369,11 +372,11 @@ func (p *pool) sweep(ctx context.Context) {
 
 // claimAndDispatch claims as many items as there are idle workers (and a
 // batch's worth queued behind them).
-func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
-	defer p.looks.Add(1)
+func (p *Pool) claimAndDispatch(ctx context.Context, work chan<- QueueItem) {
+	defer p.Looks.Add(1)
 	capacity := int64(p.opts.Workers) * 2
 	for ctx.Err() == nil {
-		busy := p.inFlight.Load()
+		busy := p.InFlight.Load()
 		free := capacity - busy
 		// A claim is a transaction: while workers are busy, wait until half
 		// the capacity is free and claim a batch, rather than one row per
@@ -388,7 +391,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 		}
 		n := min(int(free), p.opts.BatchSize)
 		claimedAt := p.clock.Now()
-		batch, err := p.ops.claim(ctx, p.owner, p.opts.Lease, n, yielding)
+		batch, err := p.ops.Claim(ctx, p.Owner, p.opts.Lease, n, yielding)
 		if err != nil {
 			if ctx.Err() == nil {
 				p.log.Error("claim", "err", err)
@@ -399,7 +402,7 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 			p.drained()
 		}
 		for _, it := range batch {
-			p.inFlight.Add(1)
+			p.InFlight.Add(1)
 			p.hold(it.ID, claimedAt)
 			work <- it
 		}
@@ -409,13 +412,13 @@ func (p *pool) claimAndDispatch(ctx context.Context, work chan<- queueItem) {
 	}
 }
 
-func (p *pool) process(ctx context.Context, it queueItem) {
+func (p *Pool) process(ctx context.Context, it QueueItem) {
 	status, reason := StatusProcessed, ""
 	var retryErr error
 	deferred := false
 	hctx, fin := ctx, (*model.TxFinish)(nil)
 	if p.ops.table != "" {
-		hctx, fin = model.WithFinish(ctx, p.ops.table, it.ID, p.owner)
+		hctx, fin = model.WithFinish(ctx, p.ops.table, it.ID, p.Owner)
 	}
 	err := p.safeHandle(hctx, it)
 	if fin != nil && fin.Done {
@@ -426,7 +429,7 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 		if fin.Status == StatusFailed {
 			p.log.Error("failed", "id", it.ID, "type", it.Type, "reason", fin.Reason)
 		}
-		p.ops.count(it, fin.Status)
+		p.ops.Count(it, fin.Status)
 		return
 	}
 	var ign *ignoreError
@@ -454,17 +457,17 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	defer cancel()
 	if retryErr != nil {
 		at := p.clock.Now().Add(retryDelay(retryErr, it.Attempts, p.opts.RetryBase))
-		requeue := p.ops.retry
+		requeue := p.ops.Retry
 		if deferred {
 			requeue = p.ops.deferItem
 			log.Info("rate limited; deferred", "retry_at", at, "err", retryErr)
 		} else {
 			log.Warn("handler failed; will retry", "attempt", it.Attempts, "retry_at", at, "err", retryErr)
 		}
-		if err := requeue(wctx, it.ID, p.owner, at, retryErr.Error()); err != nil {
+		if err := requeue(wctx, it.ID, p.Owner, at, retryErr.Error()); err != nil {
 			log.Error("requeue", "err", err)
 		}
-		p.ops.count(it, "retried")
+		p.ops.Count(it, "retried")
 		return
 	}
 	if err := p.finish(wctx, it, status, reason); err != nil {
@@ -474,18 +477,18 @@ func (p *pool) process(ctx context.Context, it queueItem) {
 	if status == StatusFailed {
 		log.Error("failed", "reason", reason)
 	}
-	p.ops.count(it, status)
+	p.ops.Count(it, status)
 }
 
 // safeHandle turns a handler panic into a retryable error, so one bad item
 // cannot take the process down.
-func (p *pool) safeHandle(ctx context.Context, it queueItem) (err error) {
+func (p *Pool) safeHandle(ctx context.Context, it QueueItem) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("handler panic: %v", r)
 		}
 	}()
-	return p.ops.handle(ctx, it)
+	return p.ops.Handle(ctx, it)
 }
 
 // retryDelay honours WeCom's retry-after (rate limits, our own budget),

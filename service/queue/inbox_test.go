@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -164,17 +164,17 @@ func TestAFailedCommitFailsOnlyItsOwnCallbacks(t *testing.T) {
 
 func TestAPanickingCommitFailsItsBatchAndTheNextOneRuns(t *testing.T) {
 	calls := 0
-	g := newGroupCommit(8, func(ctx context.Context, items []int) ([]int, error) {
+	g := NewGroupCommit(8, func(ctx context.Context, items []int) ([]int, error) {
 		calls++
 		if calls == 1 {
 			panic("boom")
 		}
 		return items, nil
 	})
-	if _, err := g.do(context.Background(), 1); err == nil {
+	if _, err := g.Do(context.Background(), 1); err == nil {
 		t.Fatal("the panicking batch was answered without an error")
 	}
-	if v, err := g.do(context.Background(), 2); err != nil || v != 2 {
+	if v, err := g.Do(context.Background(), 2); err != nil || v != 2 {
 		t.Fatalf("next batch: %v %v", v, err)
 	}
 }

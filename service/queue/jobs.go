@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type JobHandler func(ctx context.Context, j *model.Job) error
 // with backoff (or after WeCom's retry-after), and ends processed, ignored or
 // failed with a visible reason.
 type JobRunner struct {
-	pool     *pool
+	pool     *Pool
 	handlers map[string]JobHandler
 }
 
@@ -41,32 +41,32 @@ type JobRunner struct {
 // claimed all the same. yieldTo may be nil.
 func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, yieldTo *Dispatcher, clk clock.Clock, opts PoolOptions) *JobRunner {
 	r := &JobRunner{handlers: handlers}
-	r.pool = newPool("jobs", queueOps{
+	r.pool = NewPool("jobs", QueueOps{
 		table: model.TableJobs,
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]queueItem, error) {
+		Claim: func(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]QueueItem, error) {
 			rows, err := store.ClaimJobs(ctx, owner, lease, n, deadlineOnly)
-			items := make([]queueItem, len(rows))
+			items := make([]QueueItem, len(rows))
 			for i := range rows {
 				j := &rows[i]
-				items[i] = queueItem{ID: j.ID, CorpID: j.CorpID, Type: j.Kind, Attempts: j.Attempts, CreatedAt: j.CreatedAt, value: j}
+				items[i] = QueueItem{ID: j.ID, CorpID: j.CorpID, Type: j.Kind, Attempts: j.Attempts, CreatedAt: j.CreatedAt, Value: j}
 			}
 			return items, err
 		},
 		finishMany:     store.FinishJobs,
-		retry:          store.RetryJob,
+		Retry:          store.RetryJob,
 		deferItem:      store.DeferJob,
-		release:        store.ReleaseJobs,
-		recoverExpired: store.RecoverExpiredJobs,
-		renew:          store.RenewJobLeases,
-		handle: func(ctx context.Context, it queueItem) error {
-			j := it.value.(*model.Job)
+		Release:        store.ReleaseJobs,
+		RecoverExpired: store.RecoverExpiredJobs,
+		Renew:          store.RenewJobLeases,
+		Handle: func(ctx context.Context, it QueueItem) error {
+			j := it.Value.(*model.Job)
 			h, ok := r.handlers[j.Kind]
 			if !ok {
 				return Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
 			}
 			return h(ctx, j)
 		},
-		count: func(it queueItem, outcome string) {
+		Count: func(it QueueItem, outcome string) {
 			if m := opts.Metrics; m != nil {
 				m.Jobs.WithLabelValues(it.Type, outcome).Inc()
 			}
@@ -79,24 +79,25 @@ func NewJobRunner(store JobStore, handlers map[string]JobHandler, wakes Wakes, y
 }
 
 // Notify wakes the runner after jobs were enqueued.
-func (r *JobRunner) Notify() { r.pool.notify() }
+func (r *JobRunner) Notify() { r.pool.Notify() }
 
 // Run runs jobs until ctx is cancelled.
 func (r *JobRunner) Run(ctx context.Context) error {
-	r.pool.run(ctx)
+	r.pool.Run(ctx)
 	return nil
 }
 
-// decodePayload unmarshals a job's JSON payload; a payload that does not
+// DecodePayload unmarshals a job's JSON payload; a payload that does not
 // decode can never succeed.
-func decodePayload(j *model.Job, v any) error {
+func DecodePayload(j *model.Job, v any) error {
 	if err := json.Unmarshal([]byte(j.Payload), v); err != nil {
 		return Permanent(fmt.Errorf("job %d: bad payload: %w", j.ID, err))
 	}
 	return nil
 }
 
-func encodePayload(v any) string {
+// EncodePayload marshals a job's payload to JSON.
+func EncodePayload(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // payloads are our own structs

@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -31,7 +31,7 @@ type DispatcherOptions = PoolOptions
 // replicas can run one each, and events left behind by a crash are picked up
 // again when their lease runs out.
 type Dispatcher struct {
-	pool     *pool
+	pool     *Pool
 	handlers map[string]EventHandler
 }
 
@@ -39,25 +39,25 @@ type Dispatcher struct {
 // wakes.Events and rings wakes.Jobs when its backlog clears.
 func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wakes, clk clock.Clock, opts DispatcherOptions) *Dispatcher {
 	d := &Dispatcher{handlers: handlers}
-	d.pool = newPool("dispatcher", queueOps{
+	d.pool = NewPool("dispatcher", QueueOps{
 		table: model.TableEvents,
-		claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]queueItem, error) {
+		Claim: func(ctx context.Context, owner string, lease time.Duration, n int, _ bool) ([]QueueItem, error) {
 			rows, err := store.ClaimEvents(ctx, owner, lease, n)
-			items := make([]queueItem, len(rows))
+			items := make([]QueueItem, len(rows))
 			for i := range rows {
 				r := &rows[i]
-				items[i] = queueItem{ID: r.ID, CorpID: r.CorpID, Type: r.Type, Attempts: r.Attempts, CreatedAt: r.ReceivedAt, value: r}
+				items[i] = QueueItem{ID: r.ID, CorpID: r.CorpID, Type: r.Type, Attempts: r.Attempts, CreatedAt: r.ReceivedAt, Value: r}
 			}
 			return items, err
 		},
 		finishMany:     store.FinishEvents,
-		retry:          store.RetryEvent,
+		Retry:          store.RetryEvent,
 		deferItem:      store.DeferEvent,
-		release:        store.ReleaseEvents,
-		recoverExpired: store.RecoverExpiredEvents,
-		renew:          store.RenewEventLeases,
-		handle:         d.handle,
-		count: func(it queueItem, outcome string) {
+		Release:        store.ReleaseEvents,
+		RecoverExpired: store.RecoverExpiredEvents,
+		Renew:          store.RenewEventLeases,
+		Handle:         d.handle,
+		Count: func(it QueueItem, outcome string) {
 			if m := opts.Metrics; m != nil {
 				m.Events.WithLabelValues(it.Type, outcome).Inc()
 				if outcome != "retried" {
@@ -71,17 +71,17 @@ func NewDispatcher(store EventStore, handlers map[string]EventHandler, wakes Wak
 }
 
 // Notify wakes the dispatcher; the inbox calls it after each new event.
-func (d *Dispatcher) Notify() { d.pool.notify() }
+func (d *Dispatcher) Notify() { d.pool.Notify() }
 
 // Run processes events until ctx is cancelled, then stops claiming, lets
 // in-flight handlers finish, and hands back events it claimed but did not start.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	d.pool.run(ctx)
+	d.pool.Run(ctx)
 	return nil
 }
 
-func (d *Dispatcher) handle(ctx context.Context, it queueItem) error {
-	row := it.value.(*model.Event)
+func (d *Dispatcher) handle(ctx context.Context, it QueueItem) error {
+	row := it.Value.(*model.Event)
 	ev, err := wecom.ParseEvent([]byte(row.Payload))
 	if err != nil {
 		return Permanent(err)

@@ -1,4 +1,4 @@
-package service
+package queue
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// groupCommit writes concurrent requests together: those that arrive while
+// GroupCommit writes concurrent requests together: those that arrive while
 // a commit is in flight wait and go in the next one, so many requests share
 // one transaction and one fsync. There is no timer: a lone request is
 // committed at once.
-type groupCommit[T, R any] struct {
+type GroupCommit[T, R any] struct {
 	// commit writes a batch in one transaction and answers each item, or
 	// fails the whole batch.
 	commit func(ctx context.Context, items []T) ([]R, error)
@@ -32,13 +32,14 @@ type groupResult[R any] struct {
 	err error
 }
 
-func newGroupCommit[T, R any](max int, commit func(ctx context.Context, items []T) ([]R, error)) *groupCommit[T, R] {
-	return &groupCommit[T, R]{commit: commit, max: max}
+// NewGroupCommit commits at most max items per transaction with commit.
+func NewGroupCommit[T, R any](max int, commit func(ctx context.Context, items []T) ([]R, error)) *GroupCommit[T, R] {
+	return &GroupCommit[T, R]{commit: commit, max: max}
 }
 
-// do queues item and waits for the commit that writes it. A caller that
+// Do queues item and waits for the commit that writes it. A caller that
 // gives up (ctx) leaves its item queued: it may still be written.
-func (g *groupCommit[T, R]) do(ctx context.Context, item T) (R, error) {
+func (g *GroupCommit[T, R]) Do(ctx context.Context, item T) (R, error) {
 	w := &groupWrite[T, R]{item: item, done: make(chan groupResult[R], 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
@@ -59,7 +60,7 @@ func (g *groupCommit[T, R]) do(ctx context.Context, item T) (R, error) {
 
 // flush commits batch after batch until the queue is empty. Its context is
 // its own: one caller giving up must not fail the others' writes.
-func (g *groupCommit[T, R]) flush() {
+func (g *GroupCommit[T, R]) flush() {
 	for {
 		g.mu.Lock()
 		n := min(len(g.queue), g.max)
@@ -92,7 +93,7 @@ func (g *groupCommit[T, R]) flush() {
 
 // commitSafely runs commit with its own deadline, turning a panic into the
 // batch's error so the queue never stalls.
-func (g *groupCommit[T, R]) commitSafely(items []T) (vals []R, err error) {
+func (g *GroupCommit[T, R]) commitSafely(items []T) (vals []R, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			vals, err = nil, fmt.Errorf("group commit panic: %v", r)
