@@ -263,11 +263,15 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	if e.api("GET", "/api/v1/webhook-endpoints/1", nil, &got); got.PreviousSecretExpiresAt == nil || got.Secret != "" {
 		t.Fatalf("after the rotation: %+v", got)
 	}
+	// A test button is disabled while its request is out.
+	testReady := `!` + row(1) + `.querySelector('[data-role="test"]').disabled`
+	until("test button ready", testReady)
 	run("test with the old secret", row(1)+`.querySelector('[data-role="test"]').click()`)
 	crm.await(t, service.EventWebhookTest, 2)
 	crm.mu.Lock()
 	crm.secret = fresh
 	crm.mu.Unlock()
+	until("test button ready", testReady)
 	run("test with the new secret", row(1)+`.querySelector('[data-role="test"]').click()`)
 	crm.await(t, service.EventWebhookTest, 3)
 	if crm.mu.Lock(); len(crm.bad) != 0 {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -243,4 +245,71 @@ func TestOpenAPIDocumentsEveryRouteAndIsServed(t *testing.T) {
 			t.Errorf("schema %s: %v", name, err)
 		}
 	}
+}
+
+// Every JSON success answer of the API has a real schema (its members
+// named, not a bare object), and every time the answers or payloads carry
+// is a Timestamp: RFC 3339 UTC with milliseconds, by its pattern.
+func TestOpenAPISchemasAreRealAndTimesAreTimestamps(t *testing.T) {
+	oc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := oc.doc["components"].(map[string]any)["schemas"].(map[string]any)
+	resolve := func(s map[string]any) map[string]any {
+		for s["$ref"] != nil {
+			s = schemas[strings.TrimPrefix(s["$ref"].(string), "#/components/schemas/")].(map[string]any)
+		}
+		return s
+	}
+	// Schemas only read from requests, where any RFC 3339 time is taken.
+	inputs := map[string]bool{"TokenSpec": true, "LeadPatch": true, "CRMAnswer": true, "WebhookEndpointSpec": true}
+	for p, item := range oc.doc["paths"].(map[string]any) {
+		for m, op := range item.(map[string]any) {
+			for code, r := range op.(map[string]any)["responses"].(map[string]any) {
+				content, _ := r.(map[string]any)["content"].(map[string]any)
+				js, _ := content["application/json"].(map[string]any)
+				if js == nil || !strings.HasPrefix(code, "2") {
+					continue
+				}
+				s := resolve(js["schema"].(map[string]any))
+				if s["properties"] == nil && s["items"] == nil && s["oneOf"] == nil && s["anyOf"] == nil && s["allOf"] == nil {
+					t.Errorf("%s %s %s: the answer's schema names no members: %v", m, p, code, s)
+				}
+			}
+		}
+	}
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if props, ok := x["properties"].(map[string]any); ok {
+				for k, s := range props {
+					b, _ := json.Marshal(s)
+					if isTimeKey(k) && !strings.Contains(string(b), `"#/components/schemas/Timestamp"`) &&
+						!strings.Contains(string(b), strings.ReplaceAll(timestampRE.String(), `\`, `\\`)) {
+						t.Errorf("%s.%s is a time but not a Timestamp: %s", where, k, b)
+					}
+				}
+			}
+			for k, c := range x {
+				walk(where+"/"+k, c)
+			}
+		case []any:
+			for i, c := range x {
+				walk(fmt.Sprintf("%s/%d", where, i), c)
+			}
+		}
+	}
+	for name, s := range schemas {
+		if !inputs[name] {
+			walk(name, s)
+		}
+	}
+	for p, item := range oc.doc["paths"].(map[string]any) {
+		for m, op := range item.(map[string]any) {
+			walk(m+" "+p, op.(map[string]any)["responses"])
+		}
+	}
+	walk("webhooks", oc.doc["webhooks"])
 }
