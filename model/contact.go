@@ -99,6 +99,8 @@ type AddRecord struct {
 	StatDay string
 	Detail  string
 	Jobs    []*Job
+	// JobsFor are more jobs, given the contact (their payloads may name it).
+	JobsFor func(c *Contact) []*Job
 	// Events are the webhook events of the add, given the contact as it is
 	// after it (outbox).
 	Events func(c *Contact) []OutboxEvent
@@ -175,7 +177,11 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 					return err
 				}
 			}
-			if err := enqueueJobs(tx, now, r.Jobs); err != nil {
+			jobs := r.Jobs
+			if r.JobsFor != nil {
+				jobs = append(append([]*Job(nil), jobs...), r.JobsFor(&c)...)
+			}
+			if err := enqueueJobs(tx, now, jobs); err != nil {
 				return err
 			}
 			// The event's outcome, when the queue lets this transaction
@@ -280,22 +286,82 @@ type ContactProfile struct {
 // UpdateContactProfile stores a fetched profile and the staff member's view
 // (remark, tags) of the relation.
 func (s *Store) UpdateContactProfile(ctx context.Context, corpID, externalUserID string, p ContactProfile, userID, remark, tagsJSON string) error {
-	now := s.Now()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&Contact{}).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).Updates(map[string]any{
-			"name": s.seal("contacts.name", truncate(p.Name, 128)), "avatar": s.seal("contacts.avatar", truncate(p.Avatar, 512)),
-			"union_id": truncate(p.UnionID, 64), "corp_name": s.seal("contacts.corp_name", truncate(p.CorpName, 128)),
-			"type": p.Type, "gender": p.Gender,
-			"profile_fetched_at": now, "updated_at": now,
-		}).Error; err != nil {
-			return err
-		}
-		if userID == "" {
-			return nil
-		}
-		return tx.Model(&Relation{}).Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
-			Updates(map[string]any{"remark": s.seal("relations.remark", truncate(remark, 64)), "tags": tagsJSON, "updated_at": now}).Error
+		_, err := s.updateProfile(tx, s.Now(), corpID, externalUserID, p, userID, remark, tagsJSON)
+		return err
 	})
+}
+
+// updateProfile writes a fetched profile and the relation's remark and tags
+// in tx; found is false when there is no such contact.
+func (s *Store) updateProfile(tx *gorm.DB, now time.Time, corpID, externalUserID string, p ContactProfile, userID, remark, tagsJSON string) (found bool, err error) {
+	res := tx.Model(&Contact{}).Where("corp_id = ? AND external_user_id = ?", corpID, externalUserID).Updates(map[string]any{
+		"name": s.seal("contacts.name", truncate(p.Name, 128)), "avatar": s.seal("contacts.avatar", truncate(p.Avatar, 512)),
+		"union_id": truncate(p.UnionID, 64), "corp_name": s.seal("contacts.corp_name", truncate(p.CorpName, 128)),
+		"type": p.Type, "gender": p.Gender,
+		"profile_fetched_at": now, "updated_at": now,
+	})
+	if res.Error != nil || userID == "" {
+		return res.RowsAffected > 0, res.Error
+	}
+	return res.RowsAffected > 0, tx.Model(&Relation{}).Where("corp_id = ? AND user_id = ? AND external_user_id = ?", corpID, userID, externalUserID).
+		Updates(map[string]any{"remark": s.seal("relations.remark", truncate(remark, 64)), "tags": tagsJSON, "updated_at": now}).Error
+}
+
+// FollowUp is what the follow-up of an add learnt and did, written at once:
+// the fetched profile, the relation's remark and tags, jobs for the steps
+// still to do, and the change to the contact's lead.
+type FollowUp struct {
+	CorpID         string
+	ContactID      uint64
+	ExternalUserID string
+	UserID         string
+	Profile        ContactProfile
+	Remark         string
+	Tags           string // JSON list of names
+	Jobs           []*Job
+	// LeadInit and Lead change the contact's lead as UpdateLeadOfContact
+	// does; nil Lead leaves it alone. They see the contact with Profile.
+	LeadInit func(c *Contact) *Lead
+	Lead     func(lt *LeadTx) error
+}
+
+// RecordFollowUp writes a follow-up in one transaction, which also records
+// the job's outcome when ctx lets it (WithFinish). With no such contact (it
+// was erased) the lead is left alone. A lead merged into another is not
+// changed (ErrLeadMerged is not returned: the rest is written).
+func (s *Store) RecordFollowUp(ctx context.Context, f FollowUp) error {
+	var fin *TxFinish
+	err := retryable(func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			now := s.Now()
+			found, err := s.updateProfile(tx, now, f.CorpID, f.ExternalUserID, f.Profile, f.UserID, f.Remark, f.Tags)
+			if err != nil {
+				return err
+			}
+			if err := enqueueJobs(tx, now, f.Jobs); err != nil {
+				return err
+			}
+			if found && f.Lead != nil {
+				c := &Contact{ID: f.ContactID, CorpID: f.CorpID, ExternalUserID: f.ExternalUserID, Name: f.Profile.Name,
+					Avatar: f.Profile.Avatar, UnionID: f.Profile.UnionID, CorpName: f.Profile.CorpName, Type: f.Profile.Type,
+					Gender: f.Profile.Gender}
+				err := s.updateLeadTx(tx, func(tx *gorm.DB) *gorm.DB {
+					return tx.Where("corp_id = ? AND contact_id = ?", f.CorpID, f.ContactID)
+				}, func(*gorm.DB) (*Lead, error) { return f.LeadInit(c), nil }, f.Lead)
+				if err != nil && !errors.Is(err, ErrLeadMerged) {
+					return err
+				}
+			}
+			fin, err = s.finishInTx(ctx, tx)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: unable to record follow-up: %w", err)
+	}
+	committed(fin)
+	return nil
 }
 
 // SetRelationRemark records the remark the gateway set.

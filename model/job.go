@@ -41,7 +41,9 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...*Job) error {
 
 func enqueueJobs(db *gorm.DB, now time.Time, jobs []*Job) error {
 	for _, j := range jobs {
-		j.Status = StatusPending
+		if j.Status != StatusFailed { // a step that failed for good elsewhere, recorded as a failed job
+			j.Status = StatusPending
+		}
 		j.CreatedAt = now
 		if j.AvailableAt.IsZero() {
 			j.AvailableAt = now

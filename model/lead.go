@@ -149,52 +149,55 @@ func (s *Store) UpdateLead(ctx context.Context, corpID string, id uint64, fn fun
 
 func (s *Store) updateLead(ctx context.Context, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), fn func(lt *LeadTx) error) error {
 	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			lt := &LeadTx{s: s, tx: tx}
-			for attempt := 0; attempt < 2 && lt.Lead == nil; attempt++ {
-				var l Lead
-				q := where(tx).Where("deleted_at IS NULL")
-				if s.dialect == "mysql" {
-					q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-				}
-				err := q.First(&l).Error
-				switch {
-				case err == nil:
-					lt.Lead = &l
-				case !errors.Is(err, gorm.ErrRecordNotFound):
-					return err
-				case create == nil:
-					return ErrNotFound
-				default:
-					nl, err := create(tx)
-					if err != nil {
-						return err
-					}
-					now := s.Now()
-					nl.CreatedAt, nl.UpdatedAt = now, now
-					err = tx.Create(nl).Error
-					if errors.Is(err, gorm.ErrDuplicatedKey) {
-						continue // created concurrently: lock that one
-					}
-					if err != nil {
-						return err
-					}
-					lt.Lead, lt.Created = nl, true
-				}
-			}
-			if lt.Lead == nil {
-				return fmt.Errorf("store: lead could not be locked")
-			}
-			if lt.Lead.MergedInto != 0 {
-				return ErrLeadMerged
-			}
-			if err := fn(lt); err != nil {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.updateLeadTx(tx, where, create, fn) })
+	})
+}
+
+// updateLeadTx locks (or creates) a lead in tx, runs fn on it and saves it.
+func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), fn func(lt *LeadTx) error) error {
+	lt := &LeadTx{s: s, tx: tx}
+	for attempt := 0; attempt < 2 && lt.Lead == nil; attempt++ {
+		var l Lead
+		q := where(tx).Where("deleted_at IS NULL")
+		if s.dialect == "mysql" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		err := q.First(&l).Error
+		switch {
+		case err == nil:
+			lt.Lead = &l
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		case create == nil:
+			return ErrNotFound
+		default:
+			nl, err := create(tx)
+			if err != nil {
 				return err
 			}
-			lt.Lead.UpdatedAt = s.Now()
-			return tx.Save(lt.Lead).Error
-		})
-	})
+			now := s.Now()
+			nl.CreatedAt, nl.UpdatedAt = now, now
+			err = tx.Create(nl).Error
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				continue // created concurrently: lock that one
+			}
+			if err != nil {
+				return err
+			}
+			lt.Lead, lt.Created = nl, true
+		}
+	}
+	if lt.Lead == nil {
+		return fmt.Errorf("store: lead could not be locked")
+	}
+	if lt.Lead.MergedInto != 0 {
+		return ErrLeadMerged
+	}
+	if err := fn(lt); err != nil {
+		return err
+	}
+	lt.Lead.UpdatedAt = s.Now()
+	return tx.Save(lt.Lead).Error
 }
 
 // Absorb folds lead `from` into this lead in its transaction (the same

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -85,14 +84,11 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	rec := model.AddRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
 		State: queue.Clip(ev.State, 64), Source: SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
 		Detail: welcome}
-	orderKey := "c:" + ev.ExternalUserID
-	job := func(kind string, p any) *model.Job {
-		return &model.Job{CorpID: ev.CorpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, ev.ID), OrderKey: orderKey, Payload: queue.EncodePayload(p)}
-	}
 	rp := relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID}
-	// The profile first: the remark's {name} and the lead's rules need it
-	// (jobs of one contact run in order).
-	rec.Jobs = append(rec.Jobs, job(JobFetchProfile, rp))
+	// One follow-up job: the profile first (the remark's {name} and the
+	// lead's rules need it), then the remark, the code's tags and the
+	// lead's activity (followup.go).
+	fu := followUpPayload{relPayload: rp, EventID: ev.ID}
 	activity := Activity{Trigger: TriggerContactAdded, Key: fmt.Sprintf("event:%d", ev.ID), ExternalUserID: ev.ExternalUserID,
 		UserID: ev.UserID, State: queue.Clip(ev.State, 64), At: at}
 	if code != nil {
@@ -102,7 +98,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 			rec.Source, activity.StoreID = SourceStore, storeID
 		}
 	}
-	rec.Jobs = append(rec.Jobs, ActivityJob(ev.CorpID, activity))
+	fu.Activity = activity
 	if code != nil {
 		rec.CodeID, rec.Source = code.ID, SourceChannel
 		day := code.Roster.LocalDay(at)
@@ -111,11 +107,14 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		// of the landing-page pick that led to it.
 		rec.CountDay, rec.ConsumeHold = day, code.Mode == ModePrecise
 		if code.RemarkTemplate != "" {
-			rec.Jobs = append(rec.Jobs, job(JobRemark, remarkPayload{relPayload: rp, Template: code.RemarkTemplate, CodeName: code.Name, Day: day}))
+			fu.Remark = &remarkPayload{relPayload: rp, Template: code.RemarkTemplate, CodeName: code.Name, Day: day}
 		}
-		if len(code.Tags) > 0 {
-			rec.Jobs = append(rec.Jobs, job(JobMarkTag, tagPayload{relPayload: rp, Tags: code.Tags}))
-		}
+		fu.Tags = code.Tags
+	}
+	rec.JobsFor = func(contact *model.Contact) []*model.Job {
+		p := fu
+		p.ContactID = contact.ID
+		return []*model.Job{followUpJob(ev.CorpID, p)}
 	}
 	rec.Events = func(contact *model.Contact) []model.OutboxEvent {
 		return []model.OutboxEvent{contactAddedEvent(rec, contact, code)}
@@ -390,21 +389,8 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return jobError(err)
 	}
-	prof := model.ContactProfile{Name: d.Contact.Name, Avatar: d.Contact.Avatar, UnionID: d.Contact.UnionID,
-		CorpName: d.Contact.CorpName, Type: d.Contact.Type, Gender: d.Contact.Gender}
-	remark, tags := "", "[]"
-	for _, f := range d.FollowUsers {
-		if f.UserID == p.UserID {
-			names := make([]string, 0, len(f.Tags))
-			for _, t := range f.Tags {
-				names = append(names, t.TagName)
-			}
-			sort.Strings(names)
-			b, _ := json.Marshal(names)
-			remark, tags = f.Remark, string(b)
-		}
-	}
-	return c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tags)
+	prof, remark, tags := profileOf(d, p.UserID)
+	return c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tagsJSON(tags))
 }
 
 func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
@@ -432,16 +418,7 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}
-	ids := func(refs []TagRef) []string {
-		out := make([]string, 0, len(refs))
-		for _, t := range refs {
-			if t.ID != "" {
-				out = append(out, t.ID)
-			}
-		}
-		return out
-	}
-	add, remove := ids(p.Tags), ids(p.Remove)
+	add, remove := tagIDs(p.Tags), tagIDs(p.Remove)
 	if len(add)+len(remove) == 0 {
 		return queue.Ignore("no tag ids")
 	}
@@ -477,9 +454,7 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 	for n := range set {
 		all = append(all, n)
 	}
-	sort.Strings(all)
-	b, _ := json.Marshal(all)
-	return c.store.SetRelationTags(ctx, j.CorpID, p.UserID, p.ExternalUserID, string(b))
+	return c.store.SetRelationTags(ctx, j.CorpID, p.UserID, p.ExternalUserID, tagsJSON(all))
 }
 
 // List returns contacts. A staff principal sees only the contacts they

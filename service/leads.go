@@ -262,13 +262,43 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	cfg, version, err := s.scoring(ctx, j.CorpID)
+	init, change, err := s.prepareActivity(ctx, j.CorpID, a, contact)
 	if err != nil {
 		return err
 	}
-	rs, err := s.loadRules(ctx, j.CorpID)
+	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, change)
+	if errors.Is(err, model.ErrLeadMerged) {
+		return queue.Ignore("lead was merged into another")
+	}
 	if err != nil {
 		return err
+	}
+	return s.afterActivity(ctx, j.CorpID, contact.UnionID)
+}
+
+// afterActivity follows a committed lead change: the job runner is woken
+// for the jobs its rules queued, and leads of the same person are merged.
+func (s *Leads) afterActivity(ctx context.Context, corpID, unionID string) error {
+	s.jobs.Notify()
+	if unionID != "" {
+		return s.mergeByUnionID(ctx, corpID, unionID)
+	}
+	return nil
+}
+
+// prepareActivity reads what applying activity a to the lead of contact
+// takes (scoring, rules, source) and returns the lead's init (for a new
+// lead) and the change to run on the locked lead in the store's
+// transaction.
+func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, contact *model.Contact) (
+	init func(c *model.Contact) *model.Lead, change func(lt *model.LeadTx) error, err error) {
+	cfg, version, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := s.loadRules(ctx, corpID)
+	if err != nil {
+		return nil, nil, err
 	}
 	var cached *CodeView
 	codeTags := []TagRef(nil)
@@ -283,12 +313,12 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if cached != nil {
 		codeName = cached.Name
 	}
-	src, err := s.sourceOf(ctx, j.CorpID, a, cached)
+	src, err := s.sourceOf(ctx, corpID, a, cached)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	init := func(c *model.Contact) *model.Lead {
-		l := &model.Lead{CorpID: j.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, Stage: StageRaw,
+	init = func(c *model.Contact) *model.Lead {
+		l := &model.Lead{CorpID: corpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, Stage: StageRaw,
 			SourceCodeID: a.CodeID, Owner: a.UserID, Breakdown: "[]", StageChangedAt: a.At, LastActivityAt: a.At}
 		st := leadState{source: src, tags: []string{}, bant: BANT{}, rulePoints: map[string]int{}}
 		for _, f := range BANTFields {
@@ -297,8 +327,7 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 		st.encode(l)
 		return l
 	}
-	var unionID string
-	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, func(lt *model.LeadTx) error {
+	change = func(lt *model.LeadTx) error {
 		return s.change(lt, cfg, rs, s.clock.Now(), a.At, func(u *leadUpdate) error {
 			l, st := lt.Lead, u.st
 			if lt.Created {
@@ -308,7 +337,6 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 			}
 			// The contact's profile, as last fetched from WeCom.
 			l.Name, l.CorpName, l.UnionID, l.Gender = contact.Name, contact.CorpName, contact.UnionID, contact.Gender
-			unionID = l.UnionID
 			if a.At.After(l.LastActivityAt) {
 				l.LastActivityAt = a.At
 			}
@@ -347,18 +375,8 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 			l.ScoringVersion = version
 			return u.rescore("score", a.At, 0)
 		})
-	})
-	if errors.Is(err, model.ErrLeadMerged) {
-		return queue.Ignore("lead was merged into another")
 	}
-	if err != nil {
-		return err
-	}
-	s.jobs.Notify()
-	if unionID != "" {
-		return s.mergeByUnionID(ctx, j.CorpID, unionID)
-	}
-	return nil
+	return init, change, nil
 }
 
 // sourceOf is where a lead first seen in activity a comes from. A lead

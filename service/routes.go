@@ -40,7 +40,10 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			eventType(wecom.EventExternalTag, wecom.ChangeTagShuffle): tags.onTagEvent,
 		},
 		Jobs: map[string]queue.JobHandler{
-			// Follow-ups of one add, in this order per contact (contacts.go).
+			// The follow-up of one add (followup.go): profile, remark, tags
+			// and lead in one job, and the steps it hands to jobs of their
+			// own (contacts.go; fetch_profile also after an edit).
+			JobFollowUp:     FollowUps{contacts: contacts, leads: leads}.run,
 			JobFetchProfile: contacts.runFetchProfile,
 			JobRemark:       contacts.runRemark,
 			JobMarkTag:      contacts.runMarkTag,

@@ -444,7 +444,9 @@ func (e *e2e) timeline(ext string) string {
 func TestJobsListPagesNewestFirst(t *testing.T) {
 	e := startE2E(t, "sqlite")
 	code := e.createCode(map[string]any{"name": "任务", "tags": []string{"任务"}, "roster": roster(member("zhangsan"))})
-	e.scan(code, "王小明")
+	for _, name := range []string{"王小明", "李小红", "张小华"} { // one follow-up job each
+		e.scan(code, name)
+	}
 	e.idle()
 	var ids []uint64
 	before := ""

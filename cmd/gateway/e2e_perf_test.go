@@ -16,11 +16,13 @@ import (
 
 // Per fully processed scan (welcome, contact, relation, stats, lead, rules,
 // score, tags, remark, profile, outbox and its delivery), the gateway may
-// send at most this much to the database. The target is 4 and 20;
-// docs/BENCHMARKS.md says what stands in the way.
+// send at most this much to the database: what it sends today (2.7–3.0
+// transactions, 25.9–26.7 statements) with room for the batching of claims
+// and outcomes to vary, so one statement more per scan fails. The target is
+// 4 and 20; docs/BENCHMARKS.md says what stands in the way.
 const (
-	maxTransactionsPerScan = 12
-	maxStatementsPerScan   = 50
+	maxTransactionsPerScan = 3.5
+	maxStatementsPerScan   = 27.5
 )
 
 // dbCounts reads gateway_db_transactions_total and
@@ -99,7 +101,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			txPer, stPer := (tx1-tx0)/scans, statements/scans
 			t.Logf("%s: per scan %.1f transactions, %.1f statements (%s)", d, txPer, stPer, strings.Join(per, ", "))
 			if txPer > maxTransactionsPerScan || stPer > maxStatementsPerScan {
-				t.Fatalf("per scan %.1f transactions (budget %d), %.1f statements (budget %d)", txPer, maxTransactionsPerScan, stPer, maxStatementsPerScan)
+				t.Fatalf("per scan %.1f transactions (budget %.1f), %.1f statements (budget %.1f)", txPer, maxTransactionsPerScan, stPer, maxStatementsPerScan)
 			}
 			if got := len(crm.ofType(service.EventContactAdded)); got != scans {
 				t.Fatalf("contact.added delivered %d times, want %d", got, scans)
