@@ -247,8 +247,8 @@ func TestOpenAPIDocumentsEveryRouteAndIsServed(t *testing.T) {
 	}
 }
 
-// Every JSON success answer of the API has a real schema (its members
-// named, not a bare object), and every time the answers or payloads carry
+// Every JSON success answer and every request body of the API has a real
+// schema (its members named, not a bare object), and every time the answers or payloads carry
 // is a Timestamp: RFC 3339 UTC with milliseconds, by its pattern.
 func TestOpenAPISchemasAreRealAndTimesAreTimestamps(t *testing.T) {
 	oc, err := contract()
@@ -266,6 +266,13 @@ func TestOpenAPISchemasAreRealAndTimesAreTimestamps(t *testing.T) {
 	inputs := map[string]bool{"TokenSpec": true, "LeadPatch": true, "CRMAnswer": true, "WebhookEndpointSpec": true}
 	for p, item := range oc.doc["paths"].(map[string]any) {
 		for m, op := range item.(map[string]any) {
+			if rb, ok := op.(map[string]any)["requestBody"].(map[string]any); ok {
+				for ctype, c := range rb["content"].(map[string]any) {
+					if s := resolve(c.(map[string]any)["schema"].(map[string]any)); s["properties"] == nil {
+						t.Errorf("%s %s: the %s body's schema names no members: %v", m, p, ctype, s)
+					}
+				}
+			}
 			for code, r := range op.(map[string]any)["responses"].(map[string]any) {
 				content, _ := r.(map[string]any)["content"].(map[string]any)
 				js, _ := content["application/json"].(map[string]any)
