@@ -469,35 +469,50 @@ func matchesQ(q string, fields ...string) bool {
 	return false
 }
 
+// searchScopeChunk is how many ids of the caller's scope a contact search
+// selects per statement: the scope's relation subqueries (a staff token's
+// customers) are evaluated once per such statement, not per row chunk.
+const searchScopeChunk = 10000
+
 // searchContacts pages through the contacts q selects by id, reading only
 // the searched columns, and keeps those whose name or company name contains
 // f.Q or whose external_userid starts with it; the kept contacts are then
-// read whole.
+// read whole. The scope's ids are selected first, 10,000 at a time, and
+// their rows read by primary key.
 func (s *Store) searchContacts(ctx context.Context, q *gorm.DB, f ContactFilter) ([]Contact, error) {
 	needle := strings.ToLower(f.Q)
 	after := f.AfterID
+	db := s.db.WithContext(ctx)
 	var ids []uint64
 	for scanned := 0; scanned < SearchScanLimit && len(ids) < f.Limit; {
-		var rows []Contact
-		err := q.Session(&gorm.Session{}).Select("contacts.id, contacts.external_user_id, contacts.name, contacts.corp_name").
-			Where("contacts.id > ?", after).Order("contacts.id").Limit(searchChunk).Find(&rows).Error
+		var scope []uint64
+		err := q.Session(&gorm.Session{}).Where("contacts.id > ?", after).Order("contacts.id").
+			Limit(min(searchScopeChunk, SearchScanLimit-scanned)).Pluck("contacts.id", &scope).Error
 		if err != nil {
 			return nil, fmt.Errorf("store: unable to search contacts: %w", err)
 		}
-		for i := range rows {
-			c := &rows[i]
-			if strings.HasPrefix(c.ExternalUserID, f.Q) || matchesQ(needle, c.Name, c.CorpName) {
-				ids = append(ids, c.ID)
-				if len(ids) == f.Limit {
-					break
+		for start := 0; start < len(scope) && len(ids) < f.Limit; start += searchChunk {
+			var rows []Contact
+			err := db.Select("id, external_user_id, name, corp_name").Where("id IN ?", scope[start:min(start+searchChunk, len(scope))]).
+				Order("id").Find(&rows).Error
+			if err != nil {
+				return nil, fmt.Errorf("store: unable to search contacts: %w", err)
+			}
+			for i := range rows {
+				c := &rows[i]
+				if strings.HasPrefix(c.ExternalUserID, f.Q) || matchesQ(needle, c.Name, c.CorpName) {
+					ids = append(ids, c.ID)
+					if len(ids) == f.Limit {
+						break
+					}
 				}
 			}
 		}
-		if len(rows) < searchChunk {
+		if len(scope) < searchScopeChunk {
 			break
 		}
-		scanned += len(rows)
-		after = rows[len(rows)-1].ID
+		scanned += len(scope)
+		after = scope[len(scope)-1]
 	}
 	if len(ids) == 0 {
 		return []Contact{}, nil

@@ -382,3 +382,59 @@ func TestTamperedValuesFailToOpen(t *testing.T) {
 		})
 	}
 }
+
+// Searching sealed names pages by id across the statement chunks, within the
+// caller's scope: each page continues after the cursor, matches beyond the
+// first chunk are found, another staff member's customer is not, and a
+// partial mobile matches by substring.
+func TestSearchOverSealedRowsPagesWithinScope(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, st *model.Store) {
+		ctx := context.Background()
+		if err := st.SeedSearchBench(ctx, 2500); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "c1", UserID: "u2", ExternalUserID: "wmOther", At: time.Now().UTC()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UpdateContactProfile(ctx, "c1", "wmOther", model.ContactProfile{Name: "客户其他"}, "u2", "", "[]"); err != nil {
+			t.Fatal(err)
+		}
+		page1, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", Q: "客户", Limit: 50})
+		if err != nil || len(page1) != 50 || page1[0].Name != "客户0000000" || page1[49].Name != "客户0000049" {
+			t.Fatalf("page 1: %d %v", len(page1), err)
+		}
+		page2, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", Q: "客户", Limit: 50, AfterID: page1[49].ID})
+		if err != nil || len(page2) != 50 || page2[0].Name != "客户0000050" {
+			t.Fatalf("page 2: %d %v", len(page2), err)
+		}
+		late, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", Q: "客户00021", Limit: 500})
+		if err != nil || len(late) != 100 || late[0].Name != "客户0002100" || late[99].Name != "客户0002199" {
+			t.Fatalf("matches past the first chunks: %d %v", len(late), err)
+		}
+		mine, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", UserID: "u2", Follower: "u2", Q: "客户", Limit: 50})
+		if err != nil || len(mine) != 1 || mine[0].Name != "客户其他" {
+			t.Fatalf("u2's search: %+v %v", mine, err)
+		}
+		theirs, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", UserID: "u1", Follower: "u1", Q: "其他", Limit: 50})
+		if err != nil || len(theirs) != 0 {
+			t.Fatalf("u1 found u2's customer: %+v %v", theirs, err)
+		}
+
+		leads, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "c1", Q: "客户00021", Limit: 60})
+		if err != nil || len(leads) != 60 || leads[0].Name != "客户0002199" || leads[59].Name != "客户0002140" {
+			t.Fatalf("leads page 1: %d %v", len(leads), err)
+		}
+		more, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "c1", Q: "客户00021", Limit: 60, BeforeID: leads[59].ID})
+		if err != nil || len(more) != 40 || more[0].Name != "客户0002139" {
+			t.Fatalf("leads page 2: %d %v", len(more), err)
+		}
+		partial, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "c1", Q: "1390000204", Limit: 50})
+		if err != nil || len(partial) != 10 {
+			t.Fatalf("partial mobile: %d %v", len(partial), err)
+		}
+		exact, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "c1", Q: "139 0000 2042", Limit: 50})
+		if err != nil || len(exact) != 1 || exact[0].Mobile != "13900002042" {
+			t.Fatalf("exact mobile: %+v %v", exact, err)
+		}
+	})
+}

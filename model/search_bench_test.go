@@ -45,6 +45,10 @@ func BenchmarkSearch(b *testing.B) {
 					cs, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", Q: "客户"})
 					return len(cs), err
 				}, 50},
+				{"contacts-list-staff", func() (int, error) {
+					cs, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1", UserID: "u1", Follower: "u1"})
+					return len(cs), err
+				}, 50},
 				{"contacts-list", func() (int, error) {
 					cs, err := st.ListContacts(ctx, model.ContactFilter{CorpID: "c1"})
 					return len(cs), err
