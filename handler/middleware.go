@@ -96,7 +96,10 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	// MessageCode is the message's own stable code (see service.ReasonCode),
+	// the same in every language.
+	MessageCode string `json:"message_code,omitempty"`
+	Field       string `json:"field,omitempty"`
 }
 
 // wantsChinese reports whether the request asks for Chinese by name, as
@@ -109,10 +112,11 @@ func wantsChinese(c *gin.Context) bool {
 // the request asks for Chinese by name (Accept-Language: zh-CN, as the
 // console does): the common reasons have a Chinese text.
 func abortError(c *gin.Context, status int, code, message, field string) {
+	mc := service.ReasonCode(message)
 	if wantsChinese(c) {
 		message = service.LocalizeReason(message, service.LangZH)
 	}
-	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, Field: field}})
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, MessageCode: mc, Field: field}})
 }
 
 // renderError maps a service error to a status and the error shape.

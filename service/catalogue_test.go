@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -151,12 +152,24 @@ func apiTexts(t *testing.T, dirs ...string) []apiText {
 // a Chinese text: the source is scanned for them, so a new reason written
 // without its message form fails here.
 func TestEveryAPIReasonHasACodeAndChinese(t *testing.T) {
-	texts := apiTexts(t, ".", "../handler")
+	// The service with its sub-packages, and the handlers.
+	dirs := []string{"../handler"}
+	if err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, path)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	texts := apiTexts(t, dirs...)
 	if len(texts) < 50 {
 		t.Fatalf("found only %d reasons: the scan is broken", len(texts))
 	}
 	// The sentinel errors whose text is answered as it is.
-	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", ErrNotLinked.Error()})
+	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", ErrNotLinked.Error()},
+		apiText{"ErrEndpointDisabled", ErrEndpointDisabled.Error()}, apiText{"ErrDeliveryInFlight", ErrDeliveryInFlight.Error()},
+		apiText{"NotStaffReason", NotStaffReason("ghost")})
 	bad, callers := 0, 0
 	for _, x := range texts {
 		if strings.Contains(x.at, "respond.go") && x.sample == "must be x" {

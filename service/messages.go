@@ -240,6 +240,19 @@ func ExplainAlert(alert string) *Message {
 	return &m
 }
 
+// ReasonCode is the stable code of an error answer's reason (a message
+// code such as invalid.chars_range or failure.wecom), or "" for a reason no
+// form knows.
+func ReasonCode(reason string) string {
+	if m := explain(apiReasonForms, reason); m.Code != asIs.code {
+		return m.Code
+	}
+	if f := explain(failureForms, strings.TrimPrefix(reason, "WeCom: ")); f.Code != "failure.other" {
+		return f.Code
+	}
+	return ""
+}
+
 // LocalizeReason is a 400's reason in lang: the common reasons have a
 // Chinese text; the others, and every reason in English, stay as written.
 func LocalizeReason(reason, lang string) string {

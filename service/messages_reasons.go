@@ -107,6 +107,8 @@ var reasonForms = []messageForm{
 	fixed("invalid.event_type_bare", "unknown event type", "未知的事件类型"),
 	form("invalid.at_most_bytes", `must be at most (?P<n>\d+) bytes`, "must be at most {n} bytes", "最多 {n} 字节"),
 	fixed("invalid.version_fixed", "is fixed when the endpoint is made; make a new endpoint for another version", "创建端点时即已确定：要用其他版本请新建端点"),
+	fixed("conflict.endpoint_disabled", ErrEndpointDisabled.Error(), "端点已停用：请先启用再重发"),
+	fixed("conflict.delivery_in_flight", ErrDeliveryInFlight.Error(), "这次投递正在发送中"),
 	fixed("invalid.replay_status", "only failed or delivered deliveries can be replayed", "只有失败或已送达的投递可以重发"),
 	form("invalid.payload_version", `unknown payload version; known: (?P<known>.*)`, "unknown payload version; known: {known}", "未知的负载版本；可用：{known}"),
 }

@@ -215,3 +215,18 @@ func TestFailuresReadInChinese(t *testing.T) {
 		t.Fatal("no error, yet a message")
 	}
 }
+
+// An error answer's reason has its stable code whatever the language; a
+// reason no form knows has none.
+func TestReasonCode(t *testing.T) {
+	for reason, code := range map[string]string{
+		"must be 1 to 64 characters": "invalid.chars_range",
+		NotStaffReason("ghost"):      "invalid.not_staff",
+		(&apierr.UpstreamError{Err: &wecom.APIError{API: "externalcontact/get", Code: 60020}}).Error(): "failure.wecom",
+		"something nobody wrote a form for": "",
+	} {
+		if got := ReasonCode(reason); got != code {
+			t.Errorf("ReasonCode(%q) = %q, want %q", reason, got, code)
+		}
+	}
+}

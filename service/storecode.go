@@ -458,6 +458,8 @@ type ImportError struct {
 	Row     int    `json:"row"` // the line in the file; the header is line 1
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Code is the message's stable code (see ReasonCode).
+	Code string `json:"code,omitempty"`
 }
 
 // ImportResult is the outcome of a CSV import: the good rows are stored,
@@ -615,6 +617,9 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 	}
 	for _, st := range good {
 		res.StoreIDs = append(res.StoreIDs, st.ID)
+	}
+	for i := range res.Errors {
+		res.Errors[i].Code = ReasonCode(res.Errors[i].Message)
 	}
 	res.Imported, res.Failed = len(good), len(res.Errors)
 	return res, nil

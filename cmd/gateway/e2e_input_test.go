@@ -40,9 +40,10 @@ func (e *e2e) apiRaw(method, path, body string, lang ...string) (int, errorDetai
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	MessageCode string `json:"message_code"`
+	Field       string `json:"field"`
 }
 
 // Every admin route reads its body strictly: an unknown field, a value of
@@ -165,6 +166,14 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 		e.idle()
 
 		code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"))})
+		// The reason has its own code, the same in either language.
+		for _, lang := range []string{"en", "zh-CN"} {
+			st, er := e.apiRaw("POST", "/api/v1/stores", `{"name":"静安店","latitude":31.2,"longitude":121.4,"staff":{"members":[{"userid":"ghost"}]}}`, lang)
+			want := map[string]string{"en": `"ghost" is not a staff member of this corp in WeCom (see GET /api/v1/staff)`, "zh-CN": "“ghost”不是本企业的企业微信成员（见员工目录）"}[lang]
+			if st != 400 || er.MessageCode != "invalid.not_staff" || er.Message != want {
+				t.Errorf("%s: %d %+v", lang, st, er)
+			}
+		}
 		res := e.scan(code, "韩梅梅")
 		e.idle()
 		l := e.leadOf(res.ExternalUserID)

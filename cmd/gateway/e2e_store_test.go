@@ -314,7 +314,7 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 		}
 		zh := importCSV("zh-CN", "name,latitude,longitude,staff\n幽灵店,31.2,121.4,ghost\n")
 		if zh.Imported != 0 || len(zh.Errors) != 1 || zh.Errors[0].Row != 2 || zh.Errors[0].Field != "staff" ||
-			zh.Errors[0].Message != "“ghost”不是本企业的企业微信成员（见员工目录）" {
+			zh.Errors[0].Message != "“ghost”不是本企业的企业微信成员（见员工目录）" || zh.Errors[0].Code != "invalid.not_staff" {
 			t.Fatalf("Chinese row error: %+v", zh)
 		}
 		var xjh service.RetailStore

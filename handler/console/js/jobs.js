@@ -8,11 +8,11 @@ import { pagedTable } from './list.js';
 const STATUS = [['', '全部'], ['pending', '待处理 pending'], ['processing', '处理中 processing'], ['processed', '已完成 processed'],
   ['ignored', '已忽略 ignored'], ['failed', '失败 failed']];
 const KIND = { processed: 'ok', failed: 'warn' };
-const KINDS = ['fetch_profile', 'remark', 'mark_tag', 'sync_way', 'upload_media', 'sync_join_way', 'reconcile_join_way', 'sync_store_way',
+const KINDS = ['follow_up', 'fetch_profile', 'remark', 'mark_tag', 'sync_way', 'upload_media', 'sync_join_way', 'reconcile_join_way', 'sync_store_way',
   'sync_tags', 'lead_activity', 'rescore'];
 // KIND_NAMES are the job kinds in Chinese; the kind itself stays beside it.
 const KIND_NAMES = {
-  fetch_profile: '拉取客户资料', remark: '设置备注', mark_tag: '打标签', sync_way: '同步联系我方式', upload_media: '上传素材',
+  follow_up: '新客户跟进', fetch_profile: '拉取客户资料', remark: '设置备注', mark_tag: '打标签', sync_way: '同步联系我方式', upload_media: '上传素材',
   sync_join_way: '同步加入群聊方式', reconcile_join_way: '核对加入群聊方式', sync_store_way: '同步门店联系我方式',
   sync_tags: '同步标签库', lead_activity: '线索动态', rescore: '重新评分',
 };
