@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/config"
@@ -95,6 +96,35 @@ func demoDataKey(cfg config.Config) (config.DataKey, error) {
 		return config.DataKey{}, fmt.Errorf("demo data key: %w", err)
 	}
 	return parse(k)
+}
+
+// rekey re-seals under the active key, in the background, what is still
+// under another key, while a rotation is under way (more than one key is
+// configured; with one, the migration sealed everything under it). One
+// replica at a time does it (a lease); `gateway keys rotate` does the same
+// and either may run beside the other.
+func (g *gateway) rekey(ctx context.Context) {
+	kr := g.store.Keyring()
+	if len(kr.IDs()) < 2 {
+		return
+	}
+	holder := fmt.Sprintf("%s:%d", hostname(), os.Getpid())
+	if ok, err := g.store.AcquireLease(ctx, "keys:rekey", holder, time.Hour); err != nil || !ok {
+		return
+	}
+	batches := 0
+	n, err := g.store.Rekey(ctx, 500, func(p model.RekeyProgress) {
+		if batches++; batches%20 == 0 {
+			g.log.Info("data keys: re-sealing under the active key", "table", p.Table, "rows_read", p.Scanned, "resealed", p.Resealed, "key", kr.Active())
+		}
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			g.log.Error("data keys: background re-seal stopped; `gateway keys rotate` resumes it", "err", err)
+		}
+		return
+	}
+	g.log.Info("data keys: everything is sealed under the active key", "resealed", n, "key", kr.Active())
 }
 
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

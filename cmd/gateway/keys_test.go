@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -78,6 +80,77 @@ func TestKeysCommands(t *testing.T) {
 			_, err = newGateway(ctx, cfg, slog.New(slog.DiscardHandler), "127.0.0.1:1", io.Discard)
 			if err == nil || !strings.Contains(err.Error(), `data keys: model: contacts.name: value sealed under data key "k2" cannot be read`) {
 				t.Fatalf("serve with a missing key: %v", err)
+			}
+		})
+	}
+}
+
+// A serving gateway with a second key configured re-seals, in the
+// background, what is under the other key; the rows stay readable.
+func TestServingReSealsUnderTheActiveKeyInTheBackground(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := modeltest.DSN(t, d)
+			old, err := model.Open(d, dsn, model.Options{Keys: modeltest.Keys, Clock: clock.Real{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer old.Close()
+			if _, err := old.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 30 {
+				ext := fmt.Sprintf("wmBg%d", i)
+				if _, _, _, err := old.RecordAdd(ctx, model.AddRecord{CorpID: "c1", UserID: "u1", ExternalUserID: ext, At: time.Now().UTC()}); err != nil {
+					t.Fatal(err)
+				}
+				if err := old.UpdateContactProfile(ctx, "c1", ext, model.ContactProfile{Name: "N" + ext}, "u1", "r", "[]"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			k2, _ := model.GenerateDataKey("k2")
+			cfg := config.Default()
+			cfg.DB.Driver, cfg.DB.DSN = d, dsn
+			cfg.Security.DataKeys = []string{k2, modeltest.KeySpec}
+			cfg.Corps = []config.Corp{{ID: "c1", Secret: "s", CallbackToken: "t", CallbackAESKey: "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := newGateway(ctx, cfg, slog.New(slog.DiscardHandler), ln.Addr().String(), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sctx, stop := context.WithCancel(ctx)
+			served := make(chan error, 1)
+			go func() { served <- g.serve(sctx, ln) }()
+			defer func() {
+				stop()
+				if err := <-served; err != nil {
+					t.Error(err)
+				}
+			}()
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				counts, err := g.store.KeyStatus(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var left, underK2 int64
+				for _, c := range counts {
+					left += c.Remaining("k2")
+					underK2 += c.ByKey["k2"]
+				}
+				if left == 0 && underK2 == 60 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("still %d values to re-seal, %d under k2", left, underK2)
+				}
+			}
+			d0, err := g.store.GetContact(ctx, "c1", 1)
+			if err != nil || d0.Contact.Name != "NwmBg0" || d0.Relations[0].Remark != "r" {
+				t.Fatalf("after the background re-seal: %+v %v", d0, err)
 			}
 		})
 	}

@@ -281,6 +281,7 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 			}
 		},
 		g.runCron,
+		g.rekey,
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); run(dctx) }()
