@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 type hookEnv struct {
@@ -33,7 +34,7 @@ type hookEnv struct {
 	viewer string
 }
 
-func newHookEnv(t *testing.T, driver string, policy service.WebhookNetworkPolicy) *hookEnv {
+func newHookEnv(t *testing.T, driver string, policy webhook.NetworkPolicy) *hookEnv {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
@@ -94,7 +95,7 @@ func errField(m map[string]any) string {
 }
 
 func TestWebhookEndpointValidationAndRoles(t *testing.T) {
-	e := newHookEnv(t, "sqlite", service.WebhookNetworkPolicy{})
+	e := newHookEnv(t, "sqlite", webhook.NetworkPolicy{})
 	if st, _ := e.call("GET", "/api/v1/webhook-endpoints", nil, e.viewer); st != 403 {
 		t.Fatalf("viewer: %d", st)
 	}
@@ -144,7 +145,7 @@ func TestWebhookEndpointValidationAndRoles(t *testing.T) {
 func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d, func(t *testing.T) {
-			e := newHookEnv(t, d, service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+			e := newHookEnv(t, d, webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 			var hits atomic.Int32
 			crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
@@ -256,7 +257,7 @@ func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 // Only an admin may change endpoints, send test events or replay; a bulk
 // replay's filter is checked field by field.
 func TestWebhookAdminActionsRefuseOtherRolesAndBadFilters(t *testing.T) {
-	e := newHookEnv(t, "sqlite", service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	e := newHookEnv(t, "sqlite", webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	ctx := context.Background()
 	auth := service.NewAuth(e.st, clock.Real{})
 	staff, _, _ := auth.CreateTokenFor(ctx, "sales", service.RoleStaff, "zhangsan")
@@ -309,7 +310,7 @@ func TestWebhookAdminActionsRefuseOtherRolesAndBadFilters(t *testing.T) {
 // rotation with both secrets. What the endpoint answered comes back, 2xx
 // or not, and nothing joins the delivery log.
 func TestWebhookTestEventIsSignedWithEverySecretAndReportsTheAnswer(t *testing.T) {
-	e := newHookEnv(t, "sqlite", service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	e := newHookEnv(t, "sqlite", webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	var answer atomic.Int32
 	answer.Store(204)
 	type seen struct {
@@ -343,7 +344,7 @@ func TestWebhookTestEventIsSignedWithEverySecretAndReportsTheAnswer(t *testing.T
 	fmt.Sscan(ts, &tsec)
 	sigs := strings.Fields(req.header.Get("webhook-signature"))
 	for _, secret := range []string{fresh, old} {
-		want, _ := service.SignWebhook(secret, id, tsec, req.body)
+		want, _ := webhook.Sign(secret, id, tsec, req.body)
 		if !slices.Contains(sigs, want) {
 			t.Errorf("no signature under %s among %v", secret[:10], sigs)
 		}

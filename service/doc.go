@@ -6,7 +6,9 @@
 //   - service/wire: Timestamp, the time form of the API and the payloads;
 //   - service/queue: the inbox that stores each event once, the dispatcher,
 //     the job runner and the leased worker pool under them, and the callback
-//     and queue metrics.
+//     and queue metrics;
+//   - service/webhook: the webhooks' signer, network policy, HTTP client
+//     and retry schedule.
 //
 // What is still here:
 //
@@ -17,7 +19,8 @@
 //     codes and their pools, store codes with geo lookup, the in-memory code
 //     cache, UTM and the WeCom tag catalogue;
 //   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
-//     tag rules, and the webhook contract, outbox rendering and sender;
+//     tag rules, and the webhook contract, outbox rendering and the webhook
+//     service (endpoints, deliveries, replays) over service/webhook's client;
 //   - admin-API tokens and their roles (Auth), the audit log, the staff
 //     directory and shared WeCom tokens.
 //

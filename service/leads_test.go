@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // Two contacts of one corp can carry one unionid (for example after WeCom
@@ -136,7 +137,7 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 			ctx := context.Background()
 			st, leads := newLeadsEnv(t, d)
 			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
-				Enabled: true, Secret: NewWebhookSecret()}); err != nil {
+				Enabled: true, Secret: webhook.NewSecret()}); err != nil {
 				t.Fatal(err)
 			}
 			now := time.Now().UTC().Truncate(time.Second)
@@ -288,7 +289,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			ctx := context.Background()
 			st, leads := newLeadsEnv(t, d)
 			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
-				Enabled: true, Secret: NewWebhookSecret()}); err != nil {
+				Enabled: true, Secret: webhook.NewSecret()}); err != nil {
 				t.Fatal(err)
 			}
 			now := time.Now().UTC().Truncate(time.Second)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -190,8 +191,8 @@ func TestFailuresReadInChinese(t *testing.T) {
 		{"job 3: fetch: " + (&wecom.BudgetError{API: "externalcontact/get", RetryAfter: 2 * time.Second, Held: true}).Error(), "failure.wecom_held",
 			"企业微信接口 externalcontact/get 触发频率限制，暂停调用，2s 后重试"},
 		{(&wecom.BudgetError{API: "externalcontact/mark_tag", RetryAfter: time.Second}).Error(), "failure.wecom_budget", "企业微信接口 externalcontact/mark_tag 的调用预算已用完，1s 后重试"},
-		{WebhookAttemptResult{StatusCode: 503}.describe(), "failure.http", "对方返回 HTTP 503，需要 2xx"},
-		{WebhookAttemptResult{StatusCode: 302}.describe(), "failure.http_redirect", "对方返回 HTTP 302：不跟随重定向"},
+		{webhook.AttemptResult{StatusCode: 503}.Describe(), "failure.http", "对方返回 HTTP 503，需要 2xx"},
+		{webhook.AttemptResult{StatusCode: 302}.Describe(), "failure.http_redirect", "对方返回 HTTP 302：不跟随重定向"},
 		{"gave up after 8 attempts: HTTP 500", "failure.gave_up", "尝试 8 次后放弃：对方返回 HTTP 500，需要 2xx"},
 		{"Post: dial tcp 127.0.0.1:9: connect: connection refused", "failure.refused", "无法连接：连接被拒绝"},
 		{"Post: context deadline exceeded (Client.Timeout exceeded while awaiting headers)", "failure.timeout", "超时：对方未在时限内应答"},

@@ -16,12 +16,13 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
 // WebhookOptions tune the webhook sender.
 type WebhookOptions struct {
-	Policy WebhookNetworkPolicy
+	Policy webhook.NetworkPolicy
 	// Timeout bounds one request, connection to last byte (default 15 s).
 	Timeout time.Duration
 	// Workers is how many requests this replica has in flight (default 16).
@@ -51,7 +52,7 @@ func (o *WebhookOptions) defaults() {
 		o.Lease = max(4*o.Timeout, time.Minute)
 	}
 	if o.Jitter == nil {
-		o.Jitter = defaultJitter
+		o.Jitter = webhook.DefaultJitter
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -105,7 +106,7 @@ func newWebhookMetrics(reg prometheus.Registerer) *webhookMetrics {
 // at once.
 type Webhooks struct {
 	store   *model.Store
-	client  *webhookClient
+	client  *webhook.Client
 	pool    *queue.Pool
 	clock   clock.Clock
 	jitter  func(time.Duration) time.Duration
@@ -122,7 +123,7 @@ func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webh
 	opts.defaults()
 	w := &Webhooks{
 		store:   store,
-		client:  newWebhookClient(opts.Policy, opts.Timeout, opts.Workers, clk),
+		client:  webhook.NewClient(opts.Policy, opts.Timeout, opts.Workers, clk),
 		clock:   clk,
 		jitter:  opts.Jitter,
 		poll:    opts.PollInterval,
@@ -194,7 +195,7 @@ func (w *Webhooks) Notify() { w.pool.Notify() }
 
 // SetNetworkPolicy replaces the network policy of new endpoints and of
 // every later connection.
-func (w *Webhooks) SetNetworkPolicy(p WebhookNetworkPolicy) { w.client.policy.Store(&p) }
+func (w *Webhooks) SetNetworkPolicy(p webhook.NetworkPolicy) { w.client.Policy.Store(&p) }
 
 func (w *Webhooks) refreshDisabled(ctx context.Context) {
 	if n, err := w.store.CountDisabledWebhookEndpoints(ctx); err == nil {
@@ -270,7 +271,7 @@ func validateEventTypes(types []string) (string, error) {
 func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s WebhookEndpointSpec) error {
 	if s.URL != nil {
 		u := strings.TrimSpace(*s.URL)
-		if err := checkWebhookURL(ctx, *w.client.policy.Load(), u); err != nil {
+		if err := webhook.CheckURL(ctx, *w.client.Policy.Load(), u); err != nil {
 			return err
 		}
 		e.URL = u
@@ -306,7 +307,7 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, corpID, createdBy string,
 	if s.URL == nil {
 		return nil, &apierr.ValidationError{Field: "url", Reason: "is required"}
 	}
-	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: WebhookVersion, Enabled: true, Secret: NewWebhookSecret(),
+	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: WebhookVersion, Enabled: true, Secret: webhook.NewSecret(),
 		CreatedBy: createdBy}
 	if err := w.applySpec(ctx, e, s); err != nil {
 		return nil, err
@@ -386,7 +387,7 @@ const SecretGrace = 24 * time.Hour
 // RotateSecret gives an endpoint a new secret and keeps signing with the old
 // one for SecretGrace, so the CRM can switch without losing a delivery.
 func (w *Webhooks) RotateSecret(ctx context.Context, corpID string, id uint64) (*WebhookEndpoint, error) {
-	secret := NewWebhookSecret()
+	secret := webhook.NewSecret()
 	until := w.clock.Now().Add(SecretGrace).UTC()
 	e, err := w.store.UpdateWebhookEndpoint(ctx, corpID, id, func(e *model.WebhookEndpoint) error {
 		e.PreviousSecret, e.PreviousSecretUntil, e.Secret = e.Secret, &until, secret
@@ -569,11 +570,11 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 	if err != nil {
 		return nil, err
 	}
-	res := w.client.post(ctx, e.URL, validSecrets(e, now), msgID, now, body)
+	res := w.client.Post(ctx, e.URL, validSecrets(e, now), msgID, now, body)
 	out := &WebhookTestResult{WebhookID: msgID, At: wire.At(now), OK: res.OK(), StatusCode: res.StatusCode,
 		LatencyMS: res.Latency.Milliseconds(), Response: res.Response, Payload: body}
 	if !out.OK {
-		out.Error = res.describe()
+		out.Error = res.Describe()
 		out.ErrorMessage = ExplainFailure(out.Error)
 	}
 	return out, nil
@@ -581,19 +582,19 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 
 // SendTestWebhook sends one signed webhook.test event to url, under the same
 // network policy and timeout as real deliveries.
-func SendTestWebhook(ctx context.Context, p WebhookNetworkPolicy, timeout time.Duration, url, secret string, clk clock.Clock) (WebhookAttemptResult, []byte, error) {
+func SendTestWebhook(ctx context.Context, p webhook.NetworkPolicy, timeout time.Duration, url, secret string, clk clock.Clock) (webhook.AttemptResult, []byte, error) {
 	now := clk.Now()
-	if err := checkWebhookURL(ctx, p, url); err != nil {
-		return WebhookAttemptResult{}, nil, err
+	if err := webhook.CheckURL(ctx, p, url); err != nil {
+		return webhook.AttemptResult{}, nil, err
 	}
-	if _, err := decodeWebhookSecret(secret); err != nil {
-		return WebhookAttemptResult{}, nil, &apierr.ValidationError{Field: "secret", Reason: err.Error()}
+	if _, err := webhook.DecodeSecret(secret); err != nil {
+		return webhook.AttemptResult{}, nil, &apierr.ValidationError{Field: "secret", Reason: err.Error()}
 	}
 	msgID := model.NewWebhookMsgID(now)
 	body, err := webhookTestBody(msgID, now)
 	if err != nil {
-		return WebhookAttemptResult{}, nil, err
+		return webhook.AttemptResult{}, nil, err
 	}
-	c := newWebhookClient(p, timeout, 1, clk)
-	return c.post(ctx, url, []string{secret}, msgID, now, body), body, nil
+	c := webhook.NewClient(p, timeout, 1, clk)
+	return c.Post(ctx, url, []string{secret}, msgID, now, body), body, nil
 }

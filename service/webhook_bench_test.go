@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // benchWorkers is the sender's concurrency in the benchmarks
@@ -39,7 +40,7 @@ func benchStore(b *testing.B, driver string) (*model.Store, *httptest.Server) {
 	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	b.Cleanup(crm.Close)
 	if err := st.CreateWebhookEndpoint(context.Background(), &model.WebhookEndpoint{CorpID: "ww1", URL: crm.URL, Enabled: true,
-		Secret: NewWebhookSecret()}); err != nil {
+		Secret: webhook.NewSecret()}); err != nil {
 		b.Fatal(err)
 	}
 	return st, crm

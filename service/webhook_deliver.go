@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -37,14 +38,14 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 		return nil
 	}
 
-	res := w.client.post(ctx, ep.URL, validSecrets(ep, now), c.Message.MsgID, now, []byte(c.Message.Body))
+	res := w.client.Post(ctx, ep.URL, validSecrets(ep, now), c.Message.MsgID, now, []byte(c.Message.Body))
 	// The next attempt waits from the end of this one: a receiver that
 	// timed out after 15 s gets its 5 s of rest, not none.
 	end := w.clock.Now()
 	rec.Attempt, rec.At = d.Attempts, now
 	rec.StatusCode, rec.Latency, rec.Response = res.StatusCode, res.Latency, res.Response
 	if !res.OK() {
-		rec.AttemptErr = res.describe()
+		rec.AttemptErr = res.Describe()
 	}
 	w.metrics.latency.Observe(res.Latency.Seconds())
 
@@ -60,24 +61,24 @@ func (w *Webhooks) deliver(ctx context.Context, owner string, c *model.ClaimedDe
 		rec.Disable = "the endpoint answered 410 Gone"
 	case res.Refused:
 		outcome = "failed"
-		rec.Status, rec.Reason = model.StatusFailed, "refused by the network policy: "+res.describe()
+		rec.Status, rec.Reason = model.StatusFailed, "refused by the network policy: "+res.Describe()
 		rec.EndpointFailing = ep.FailingSince == nil
 	default:
 		rec.EndpointFailing = ep.FailingSince == nil
 		// Attempt numbers go on across replays; a replay's schedule
 		// starts over from where it was replayed.
 		made := d.Attempts - d.ScheduleFrom
-		if next, ok := nextAttempt(end, made, res.RetryAfter, w.jitter); ok {
-			rec.Status, rec.NextAt, rec.Reason = model.StatusPending, next, res.describe()
+		if next, ok := webhook.NextAttempt(end, made, res.RetryAfter, w.jitter); ok {
+			rec.Status, rec.NextAt, rec.Reason = model.StatusPending, next, res.Describe()
 		} else {
 			outcome = "failed"
 			rec.Status = model.StatusFailed
-			rec.Reason = fmt.Sprintf("gave up after %d attempts: %s", made, res.describe())
+			rec.Reason = fmt.Sprintf("gave up after %d attempts: %s", made, res.Describe())
 		}
 	}
-	if !res.OK() && ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= WebhookDisableAfter && rec.Disable == "" {
-		cutoff := now.Add(-WebhookDisableAfter)
-		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", wire.At(*ep.FailingSince), WebhookDisableAfter)
+	if !res.OK() && ep.FailingSince != nil && now.Sub(*ep.FailingSince) >= webhook.DisableAfter && rec.Disable == "" {
+		cutoff := now.Add(-webhook.DisableAfter)
+		rec.Disable = fmt.Sprintf("failing without a success since %s (%s)", wire.At(*ep.FailingSince), webhook.DisableAfter)
 		rec.DisableIfFailingSince = &cutoff
 	}
 

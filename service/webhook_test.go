@@ -23,6 +23,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/servicetest"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // The specification's own test vector.
@@ -35,7 +36,7 @@ const (
 )
 
 func TestSignatureMatchesTheStandardWebhooksVector(t *testing.T) {
-	sig, err := SignWebhook(vectorSecret, vectorID, vectorTS, []byte(vectorBody))
+	sig, err := webhook.Sign(vectorSecret, vectorID, vectorTS, []byte(vectorBody))
 	if err != nil || sig != vectorSig {
 		t.Fatalf("signature = %q, %v; want %q", sig, err, vectorSig)
 	}
@@ -62,12 +63,12 @@ func TestSignatureMatchesTheStandardWebhooksVector(t *testing.T) {
 }
 
 func TestRotationSignsWithBothSecrets(t *testing.T) {
-	old, cur := NewWebhookSecret(), NewWebhookSecret()
+	old, cur := webhook.NewSecret(), webhook.NewSecret()
 	if !strings.HasPrefix(cur, "whsec_") || len(cur) < len("whsec_")+32 {
 		t.Fatalf("secret = %q", cur)
 	}
 	body := []byte(`{"type":"lead.created"}`)
-	sig, err := signatureHeader([]string{cur, old}, "msg_1", 1700000000, body)
+	sig, err := webhook.SignatureHeader([]string{cur, old}, "msg_1", 1700000000, body)
 	if err != nil || len(strings.Split(sig, " ")) != 2 {
 		t.Fatalf("header = %q, %v", sig, err)
 	}
@@ -78,7 +79,7 @@ func TestRotationSignsWithBothSecrets(t *testing.T) {
 			t.Fatalf("secret %s: %v", s[:10], err)
 		}
 	}
-	wh, _ := standardwebhooks.NewWebhook(NewWebhookSecret())
+	wh, _ := standardwebhooks.NewWebhook(webhook.NewSecret())
 	if err := wh.VerifyIgnoringTimestamp(body, h); err == nil {
 		t.Fatal("an unrelated secret verified")
 	}
@@ -90,12 +91,12 @@ func TestRetrySchedule(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	for i, w := range want {
-		at, ok := nextAttempt(now, i+1, 0, noJitter)
+		at, ok := webhook.NextAttempt(now, i+1, 0, noJitter)
 		if !ok || at.Sub(now) != w {
 			t.Errorf("after attempt %d: %v %v, want +%v", i+1, at.Sub(now), ok, w)
 		}
 	}
-	if _, ok := nextAttempt(now, 8, 0, noJitter); ok {
+	if _, ok := webhook.NextAttempt(now, 8, 0, noJitter); ok {
 		t.Error("an 8th failure must be final")
 	}
 	cases := []struct {
@@ -109,14 +110,14 @@ func TestRetrySchedule(t *testing.T) {
 		{3, 30 * time.Minute, 30 * time.Minute}, // equal
 	}
 	for _, c := range cases {
-		at, _ := nextAttempt(now, c.attempt, c.retryAfter, noJitter)
+		at, _ := webhook.NextAttempt(now, c.attempt, c.retryAfter, noJitter)
 		if at.Sub(now) != c.want {
 			t.Errorf("attempt %d, Retry-After %v: +%v, want +%v", c.attempt, c.retryAfter, at.Sub(now), c.want)
 		}
 	}
 	for i := 0; i < 1000; i++ {
 		for _, base := range want {
-			d := defaultJitter(base)
+			d := webhook.DefaultJitter(base)
 			if d < base*9/10 || d > base*11/10 {
 				t.Fatalf("jitter of %v gave %v", base, d)
 			}
@@ -126,7 +127,7 @@ func TestRetrySchedule(t *testing.T) {
 		v    string
 		want time.Duration
 	}{{"120", 2 * time.Minute}, {"0", 0}, {"-3", 0}, {"soon", 0}, {now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second}} {
-		if got := parseRetryAfter(c.v, now); got != c.want {
+		if got := webhook.ParseRetryAfter(c.v, now); got != c.want {
 			t.Errorf("Retry-After %q = %v, want %v", c.v, got, c.want)
 		}
 	}
@@ -198,7 +199,7 @@ type senderEnv struct {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func startSender(t *testing.T, st *model.Store, clock *modeltest.Clock, policy WebhookNetworkPolicy) *senderEnv {
+func startSender(t *testing.T, st *model.Store, clock *modeltest.Clock, policy webhook.NetworkPolicy) *senderEnv {
 	reg := prometheus.NewRegistry()
 	w := NewWebhooks(st, clock, WebhookOptions{Policy: policy, Jitter: noJitter, PollInterval: 20 * time.Millisecond,
 		Workers: 4, Timeout: 2 * time.Second, Logger: quiet, Registerer: reg})
@@ -209,7 +210,7 @@ func startSender(t *testing.T, st *model.Store, clock *modeltest.Clock, policy W
 	return &senderEnv{t: t, st: st, clock: clock, w: w, reg: reg}
 }
 
-var open = WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true}
+var open = webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true}
 
 func eachSender(t *testing.T, fn func(t *testing.T, e *senderEnv)) {
 	for _, d := range modeltest.Drivers {
@@ -412,7 +413,7 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 		})
 		ep := e.endpoint(rc.srv.URL)
 		e.emit(EventLeadQualified, "lead:7", 1)
-		for i, wait := range WebhookRetrySchedule[:4] {
+		for i, wait := range webhook.RetrySchedule[:4] {
 			d := e.only(model.StatusPending, i+1)
 			if due := d.AvailableAt.Sub(e.clock.Now()); due < wait-time.Millisecond || due > wait+time.Millisecond {
 				t.Fatalf("after attempt %d next is due in %v, want %v", i+1, due, wait)
@@ -465,7 +466,7 @@ func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 		start := e.clock.Now()
 		e.emit(EventContactAdded, "contact:a", 1)
 		var total time.Duration
-		for i, wait := range WebhookRetrySchedule {
+		for i, wait := range webhook.RetrySchedule {
 			d := e.only(model.StatusPending, i+1)
 			if len(d.Attempts) != i+1 {
 				t.Fatalf("%d attempts after %v, want %d", len(d.Attempts), total, i+1)
@@ -766,7 +767,7 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 			t.Fatalf("failing_since = %v, want %v", v.FailingSince, start)
 		}
 		// Still failing a second short of 3 days: not yet.
-		e.clock.Advance(WebhookDisableAfter - time.Second)
+		e.clock.Advance(webhook.DisableAfter - time.Second)
 		e.emit(EventLeadCreated, "lead:2", 2)
 		servicetest.Eventually(t, "attempt a second before 3 days", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
 		e.settle()
@@ -828,7 +829,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	clock := modeltest.NewClock(time.Now())
 	st := modeltest.Open(t, "sqlite", clock)
-	e := startSender(t, st, clock, WebhookNetworkPolicy{})
+	e := startSender(t, st, clock, webhook.NetworkPolicy{})
 	ctx := context.Background()
 	for _, u := range []string{
 		"https://127.0.0.1/hook",
@@ -874,7 +875,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	rc := newReceiver(t)
 	e.w.SetNetworkPolicy(open)
 	ep := e.endpoint(rc.srv.URL)
-	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true})
+	e.w.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true})
 	e.emit(EventLeadCreated, "lead:1", 1)
 	servicetest.Eventually(t, "refused", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: ep.ID})
@@ -888,7 +889,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 
 func TestSendTestWebhook(t *testing.T) {
 	rc := newReceiver(t)
-	secret := NewWebhookSecret()
+	secret := webhook.NewSecret()
 	res, body, err := SendTestWebhook(context.Background(), open, 5*time.Second, rc.srv.URL, secret, clock.Real{})
 	if err != nil || !res.OK() {
 		t.Fatalf("%+v %v", res, err)
@@ -898,7 +899,7 @@ func TestSendTestWebhook(t *testing.T) {
 		t.Fatalf("receipts = %+v", got)
 	}
 	(&senderEnv{t: t}).verify(secret, got[0], true)
-	if _, _, err := SendTestWebhook(context.Background(), WebhookNetworkPolicy{}, time.Second, rc.srv.URL, secret, clock.Real{}); err == nil {
+	if _, _, err := SendTestWebhook(context.Background(), webhook.NetworkPolicy{}, time.Second, rc.srv.URL, secret, clock.Real{}); err == nil {
 		t.Fatal("the test event ignored the network policy")
 	}
 }
@@ -995,8 +996,8 @@ func TestWebhookRetryWaitsFromTheEndOfTheAttempt(t *testing.T) {
 		e.endpoint(rc.srv.URL)
 		e.emit(EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending, 1)
-		if due := d.AvailableAt.Sub(e.clock.Now()); due != WebhookRetrySchedule[0] {
-			t.Fatalf("next attempt due %v after the slow attempt ended, want %v", due, WebhookRetrySchedule[0])
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != webhook.RetrySchedule[0] {
+			t.Fatalf("next attempt due %v after the slow attempt ended, want %v", due, webhook.RetrySchedule[0])
 		}
 	})
 }
@@ -1010,21 +1011,21 @@ func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 		e.endpoint(rc.srv.URL)
 		e.emit(EventLeadCreated, "lead:1", 1)
-		for i := range WebhookRetrySchedule {
+		for i := range webhook.RetrySchedule {
 			servicetest.Eventually(t, "attempt", func() bool { return len(e.deliveries(model.WebhookDeliveryFilter{})[0].Attempts) == i+1 })
-			e.advance(WebhookRetrySchedule[i])
+			e.advance(webhook.RetrySchedule[i])
 		}
-		d := e.only(model.StatusFailed, len(WebhookRetrySchedule)+1)
+		d := e.only(model.StatusFailed, len(webhook.RetrySchedule)+1)
 		if err := e.w.Replay(ctx, "ww1", d.ID); err != nil {
 			t.Fatal(err)
 		}
-		d = e.only(model.StatusPending, len(WebhookRetrySchedule)+2)
+		d = e.only(model.StatusPending, len(webhook.RetrySchedule)+2)
 		last := d.Attempts[len(d.Attempts)-1]
 		if last.Attempt != 9 || d.WebhookDelivery.Attempts != 9 {
 			t.Fatalf("replayed attempt numbered %d, attempts_made %d; want 9, 9", last.Attempt, d.WebhookDelivery.Attempts)
 		}
-		if due := d.AvailableAt.Sub(e.clock.Now()); due != WebhookRetrySchedule[0] {
-			t.Fatalf("after the replayed attempt the next is due in %v, want %v (the schedule starts over)", due, WebhookRetrySchedule[0])
+		if due := d.AvailableAt.Sub(e.clock.Now()); due != webhook.RetrySchedule[0] {
+			t.Fatalf("after the replayed attempt the next is due in %v, want %v (the schedule starts over)", due, webhook.RetrySchedule[0])
 		}
 		v, err := e.w.GetDelivery(ctx, "ww1", d.ID)
 		if err != nil || v.AttemptsMade != 9 || len(v.Attempts) != 9 || v.Attempts[8].Attempt != 9 {
@@ -1063,13 +1064,13 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.srv.URL, "http://"))
 	named := "http://localhost:" + port + "/crm"
 	other := rc.srv.URL + "/other" // 127.0.0.1: private, not named
-	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"LocalHost"}})
+	e.w.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"LocalHost"}})
 	if _, err := e.w.CreateEndpoint(ctx, "ww1", "test", WebhookEndpointSpec{URL: &other}); err == nil {
 		t.Fatal("an unnamed private address was admitted")
 	}
 	for _, u := range []string{"http://169.254.169.254/", "http://100.100.100.200/"} {
-		p := WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"169.254.169.254", "100.100.100.200"}}
-		if err := checkWebhookURL(ctx, p, u); err == nil {
+		p := webhook.NetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"169.254.169.254", "100.100.100.200"}}
+		if err := webhook.CheckURL(ctx, p, u); err == nil {
 			t.Errorf("%s admitted by naming it", u)
 		}
 	}
@@ -1081,7 +1082,7 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 	// is refused on the connection.
 	e.w.SetNetworkPolicy(open)
 	otherEP := e.endpoint(other, EventLeadQualified)
-	e.w.SetNetworkPolicy(WebhookNetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"localhost"}})
+	e.w.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"localhost"}})
 	e.emit(EventLeadQualified, "lead:2", 2)
 	servicetest.Eventually(t, "refused on the connection", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: otherEP.ID})

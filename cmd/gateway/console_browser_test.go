@@ -26,6 +26,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -361,7 +362,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	shoot(admin, "console-desktop-funnel-webhooks")
 
 	// A new webhook endpoint's secret is shown once (the receiver is on loopback).
-	e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	e.gw.webhooks.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	do(admin, "new endpoint", chromedp.Click(chromedp.ID("new-endpoint")), chromedp.WaitVisible(chromedp.ID("endpoint-form")),
 		chromedp.SendKeys(chromedp.ID("f-url"), "http://127.0.0.1:9/crm-hooks"),
 		chromedp.Click(chromedp.CSS(`#endpoint-form button[type="submit"]`)))

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -108,7 +109,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	}
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 	t.Cleanup(down.Close)
-	e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	e.gw.webhooks.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": down.URL + "/hooks", "event_types": []string{"contact.added"}}, nil); st != 201 {
 		t.Fatalf("endpoint: %d", st)
 	}

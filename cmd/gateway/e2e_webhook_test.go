@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -66,7 +67,7 @@ func newCRMReceiver(t *testing.T) *crmReceiver {
 // endpoint subscribed to types.
 func (e *e2e) crmEndpoint(path string, types ...string) *crmReceiver {
 	e.t.Helper()
-	e.gw.webhooks.SetNetworkPolicy(service.WebhookNetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
+	e.gw.webhooks.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	crm := newCRMReceiver(e.t)
 	crm.check = func(typ string, body []byte) { checkWebhook(e.t, typ, body) }
 	var ep map[string]any
@@ -171,7 +172,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 func TestWebhookTestCommandSendsASignedEvent(t *testing.T) {
 	t.Chdir(t.TempDir()) // no gateway.yaml: the demo defaults
 	crm := newCRMReceiver(t)
-	crm.secret = service.NewWebhookSecret()
+	crm.secret = webhook.NewSecret()
 	allow := func(k string) string {
 		switch k {
 		case "GATEWAY_WEBHOOKS_ALLOW_HTTP", "GATEWAY_WEBHOOKS_ALLOW_PRIVATE_NETWORKS":

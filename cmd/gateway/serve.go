@@ -26,6 +26,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -190,7 +191,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.jobs = queue.NewJobRunner(g.store, routes.Jobs, wakes, g.dispatcher, clk, pool)
 	wh := cfg.Webhooks
 	g.webhooks = service.NewWebhooks(g.store, clk, service.WebhookOptions{
-		Policy:  service.WebhookNetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},
+		Policy:  webhook.NetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},
 		Workers: wh.Workers, Timeout: wh.Timeout, PollInterval: wh.PollInterval, Logger: log, Registerer: reg,
 	})
 

@@ -11,6 +11,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // cmdWebhookTest sends one signed webhook.test event to a URL, so a CRM
@@ -32,10 +33,10 @@ func cmdWebhookTest(ctx context.Context, args []string, stdout, stderr io.Writer
 		*secret = getenv("GATEWAY_WEBHOOK_SECRET")
 	}
 	if *secret == "" {
-		*secret = service.NewWebhookSecret()
+		*secret = webhook.NewSecret()
 		fmt.Fprintf(stdout, "secret:    %s   (new; give it to the receiver to verify with)\n", *secret)
 	}
-	policy := service.WebhookNetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
+	policy := webhook.NetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
 		AllowedHosts: cfg.Webhooks.AllowedHosts}
 	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, clock.Real{})
 	var ve *apierr.ValidationError

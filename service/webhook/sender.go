@@ -1,4 +1,4 @@
-package service
+package webhook
 
 import (
 	"bytes"
@@ -16,17 +16,17 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 )
 
-// WebhookRetrySchedule is the wait after each failed attempt: the first
+// RetrySchedule is the wait after each failed attempt: the first
 // attempt is immediate, then these, each ±10 %; a delivery whose last wait is
 // spent is failed. About 27.5 hours in all, so a CRM that is down for a day
 // loses nothing. Published in docs/WEBHOOKS.md.
-var WebhookRetrySchedule = []time.Duration{
+var RetrySchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 }
 
-// WebhookDisableAfter is how long an endpoint may fail without a single
+// DisableAfter is how long an endpoint may fail without a single
 // success before it is disabled.
-const WebhookDisableAfter = 72 * time.Hour
+const DisableAfter = 72 * time.Hour
 
 // maxRetryAfter caps a receiver's Retry-After so one answer cannot park a
 // delivery forever.
@@ -35,9 +35,9 @@ const maxRetryAfter = 24 * time.Hour
 // responseExcerpt is how much of an answer an attempt keeps.
 const responseExcerpt = 1024
 
-// defaultJitter spreads retries ±10 % so a recovering CRM is not hit by
+// DefaultJitter spreads retries ±10 % so a recovering CRM is not hit by
 // every delivery that failed in the same second.
-func defaultJitter(d time.Duration) time.Duration {
+func DefaultJitter(d time.Duration) time.Duration {
 	spread := int64(d) / 5
 	if spread <= 0 {
 		return d
@@ -45,23 +45,23 @@ func defaultJitter(d time.Duration) time.Duration {
 	return d - time.Duration(spread/2) + time.Duration(rand.Int64N(spread+1))
 }
 
-// nextAttempt returns when attempt n+1 is due after attempt n failed, or
+// NextAttempt returns when attempt n+1 is due after attempt n failed, or
 // false when the schedule is spent. A Retry-After later than the schedule's
 // wait is honoured as it is; an earlier one is not, so a receiver cannot
 // burn the schedule in seconds.
-func nextAttempt(now time.Time, attempt int, retryAfter time.Duration, jitter func(time.Duration) time.Duration) (time.Time, bool) {
-	if attempt < 1 || attempt > len(WebhookRetrySchedule) {
+func NextAttempt(now time.Time, attempt int, retryAfter time.Duration, jitter func(time.Duration) time.Duration) (time.Time, bool) {
+	if attempt < 1 || attempt > len(RetrySchedule) {
 		return time.Time{}, false
 	}
-	wait := jitter(WebhookRetrySchedule[attempt-1])
+	wait := jitter(RetrySchedule[attempt-1])
 	if retryAfter > wait {
 		wait = min(retryAfter, maxRetryAfter)
 	}
 	return now.Add(wait), true
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads delay-seconds or an HTTP date.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -78,8 +78,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// WebhookAttemptResult is what one request brought back.
-type WebhookAttemptResult struct {
+// AttemptResult is what one request brought back.
+type AttemptResult struct {
 	StatusCode int
 	Latency    time.Duration
 	// Response is the first KiB of the answer, as valid UTF-8.
@@ -93,12 +93,12 @@ type WebhookAttemptResult struct {
 }
 
 // OK reports a 2xx answer.
-func (r WebhookAttemptResult) OK() bool {
+func (r AttemptResult) OK() bool {
 	return r.Err == nil && r.StatusCode >= 200 && r.StatusCode < 300
 }
 
-// describe is the one-line reason stored on the attempt and delivery.
-func (r WebhookAttemptResult) describe() string {
+// Describe is the one-line reason stored on the attempt and delivery.
+func (r AttemptResult) Describe() string {
 	switch {
 	case r.Err != nil:
 		return r.Err.Error()
@@ -109,12 +109,12 @@ func (r WebhookAttemptResult) describe() string {
 	}
 }
 
-// post sends one signed request; now gives the webhook-timestamp and is
+// Post sends one signed request; now gives the webhook-timestamp and is
 // what an HTTP-date Retry-After is measured from.
-func (c *webhookClient) post(ctx context.Context, endpointURL string, secrets []string, msgID string, now time.Time, body []byte) WebhookAttemptResult {
+func (c *Client) Post(ctx context.Context, endpointURL string, secrets []string, msgID string, now time.Time, body []byte) AttemptResult {
 	ts := now.Unix()
-	var res WebhookAttemptResult
-	sig, err := signatureHeader(secrets, msgID, ts, body)
+	var res AttemptResult
+	sig, err := SignatureHeader(secrets, msgID, ts, body)
 	if err != nil {
 		res.Err = err
 		return res
@@ -154,7 +154,7 @@ func (c *webhookClient) post(ctx context.Context, endpointURL string, secrets []
 	res.StatusCode = resp.StatusCode
 	res.Response = strings.ToValidUTF8(string(head), "\uFFFD")
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+		res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return res
 }

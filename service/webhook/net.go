@@ -1,4 +1,4 @@
-package service
+package webhook
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 	"github.com/leadgate/scrm-gateway/service/apierr"
 )
 
-// WebhookNetworkPolicy says which URLs the gateway may send webhooks to.
+// NetworkPolicy says which URLs the gateway may send webhooks to.
 // An admin who can create an endpoint must not be able to make the gateway
 // POST into its own network (cloud metadata, the database, an internal admin
 // page): that is server-side request forgery.
-type WebhookNetworkPolicy struct {
+type NetworkPolicy struct {
 	// AllowHTTP permits plain http:// URLs (a local CRM, tests).
 	AllowHTTP bool
 	// AllowPrivateNetworks permits loopback, private and other non-public
@@ -35,7 +35,7 @@ type WebhookNetworkPolicy struct {
 }
 
 // allowsHost reports whether host is one the policy names.
-func (p WebhookNetworkPolicy) allowsHost(host string) bool {
+func (p NetworkPolicy) allowsHost(host string) bool {
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	for _, h := range p.AllowedHosts {
 		if strings.EqualFold(strings.TrimSuffix(h, "."), host) {
@@ -46,7 +46,7 @@ func (p WebhookNetworkPolicy) allowsHost(host string) bool {
 }
 
 // refuses names why the policy refuses ip reached through host, or "".
-func (p WebhookNetworkPolicy) refuses(host string, ip netip.Addr) string {
+func (p NetworkPolicy) refuses(host string, ip netip.Addr) string {
 	if r := neverAllowed(ip); r != "" {
 		return r
 	}
@@ -153,11 +153,11 @@ func nonPublic(ip netip.Addr) string {
 	return ""
 }
 
-// checkWebhookURL validates an endpoint URL against the policy and, unless
+// CheckURL validates an endpoint URL against the policy and, unless
 // private networks are allowed, resolves its host and refuses it when any
 // address is not public. The check is repeated on every connection (see
 // dialControl), because DNS can change after the endpoint was saved.
-func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) error {
+func CheckURL(ctx context.Context, p NetworkPolicy, raw string) error {
 	bad := func(format string, args ...any) error {
 		return &apierr.ValidationError{Field: "url", Reason: fmt.Sprintf(format, args...)}
 	}
@@ -224,20 +224,20 @@ func checkWebhookURL(ctx context.Context, p WebhookNetworkPolicy, raw string) er
 // errRefusedAddress marks a connection the policy refused.
 var errRefusedAddress = errors.New("refused address")
 
-// webhookClient sends webhooks: no proxy from the environment (the policy
+// Client sends webhooks: no proxy from the environment (the policy
 // must see the real peer), every dialled address checked against the policy,
 // redirects returned as they are (a redirect is a failed attempt: following
 // it would let a public URL bounce the request into a private network), and
 // one deadline for the whole exchange.
-type webhookClient struct {
-	policy atomic.Pointer[WebhookNetworkPolicy]
+type Client struct {
+	Policy atomic.Pointer[NetworkPolicy]
 	http   *http.Client
 	clock  clock.Clock // measures latencies
 }
 
-func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int, clk clock.Clock) *webhookClient {
-	c := &webhookClient{clock: clk}
-	c.policy.Store(&p)
+func NewClient(p NetworkPolicy, timeout time.Duration, conns int, clk clock.Clock) *Client {
+	c := &Client{clock: clk}
+	c.Policy.Store(&p)
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: c.dialControl}
 	tr := &http.Transport{
 		Proxy: nil,
@@ -265,13 +265,13 @@ func newWebhookClient(p WebhookNetworkPolicy, timeout time.Duration, conns int, 
 // dialHostKey carries the dialled host name to dialControl.
 type dialHostKey struct{}
 
-func (c *webhookClient) dialControl(ctx context.Context, network, address string, _ syscall.RawConn) error {
+func (c *Client) dialControl(ctx context.Context, network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %s", errRefusedAddress, address)
 	}
 	host, _ := ctx.Value(dialHostKey{}).(string)
-	if r := c.policy.Load().refuses(host, ap.Addr()); r != "" {
+	if r := c.Policy.Load().refuses(host, ap.Addr()); r != "" {
 		return fmt.Errorf("%w: %s is a %s address", errRefusedAddress, ap.Addr().Unmap(), r)
 	}
 	return nil
@@ -279,12 +279,12 @@ func (c *webhookClient) dialControl(ctx context.Context, network, address string
 
 // schemeAllowed re-checks the scheme at send time: the policy may have been
 // tightened since the endpoint was saved.
-func (c *webhookClient) schemeAllowed(raw string) error {
+func (c *Client) schemeAllowed(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
 	}
-	if u.Scheme == "https" || (u.Scheme == "http" && c.policy.Load().AllowHTTP) {
+	if u.Scheme == "https" || (u.Scheme == "http" && c.Policy.Load().AllowHTTP) {
 		return nil
 	}
 	return fmt.Errorf("%w: scheme %q is not allowed", errRefusedAddress, u.Scheme)

@@ -1,4 +1,4 @@
-package service
+package webhook
 
 import (
 	"crypto/hmac"
@@ -10,33 +10,33 @@ import (
 	"strings"
 )
 
-// webhookSecretPrefix marks a Standard Webhooks signing secret.
-const webhookSecretPrefix = "whsec_"
+// SecretPrefix marks a Standard Webhooks signing secret.
+const SecretPrefix = "whsec_"
 
-// NewWebhookSecret makes a signing secret: whsec_ and the base64 of 32
+// NewSecret makes a signing secret: whsec_ and the base64 of 32
 // random bytes (the specification asks for 24 to 64).
-func NewWebhookSecret() string {
+func NewSecret() string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	return webhookSecretPrefix + base64.StdEncoding.EncodeToString(b[:])
+	return SecretPrefix + base64.StdEncoding.EncodeToString(b[:])
 }
 
-// decodeWebhookSecret returns the HMAC key: the base64 after the prefix.
-func decodeWebhookSecret(secret string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, webhookSecretPrefix))
+// DecodeSecret returns the HMAC key: the base64 after the prefix.
+func DecodeSecret(secret string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, SecretPrefix))
 	if err != nil || len(key) == 0 {
 		return nil, errors.New("webhook secret is not whsec_ followed by base64")
 	}
 	return key, nil
 }
 
-// SignWebhook returns the Standard Webhooks v1 signature of one message:
+// Sign returns the Standard Webhooks v1 signature of one message:
 // "v1," and the base64 HMAC-SHA256, under the decoded secret, of
 // "<webhook-id>.<webhook-timestamp>.<body>".
-func SignWebhook(secret, msgID string, timestamp int64, body []byte) (string, error) {
-	key, err := decodeWebhookSecret(secret)
+func Sign(secret, msgID string, timestamp int64, body []byte) (string, error) {
+	key, err := DecodeSecret(secret)
 	if err != nil {
 		return "", err
 	}
@@ -49,13 +49,13 @@ func SignWebhook(secret, msgID string, timestamp int64, body []byte) (string, er
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-// signatureHeader signs with every valid secret, space-separated, as the
+// SignatureHeader signs with every valid secret, space-separated, as the
 // specification prescribes during a rotation: a receiver that still holds
 // the old secret and one that already has the new one both verify.
-func signatureHeader(secrets []string, msgID string, timestamp int64, body []byte) (string, error) {
+func SignatureHeader(secrets []string, msgID string, timestamp int64, body []byte) (string, error) {
 	sigs := make([]string, 0, len(secrets))
 	for _, s := range secrets {
-		sig, err := SignWebhook(s, msgID, timestamp, body)
+		sig, err := Sign(s, msgID, timestamp, body)
 		if err != nil {
 			return "", err
 		}
