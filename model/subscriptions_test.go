@@ -17,7 +17,7 @@ func TestOutboxHoldsSubscriptionsInMemory(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			dsn := modeltest.DSN(t, d)
 			open := func() *model.Store {
-				st, err := model.Open(d, dsn, model.Options{Clock: clock.Real{}, MaxOpenConns: 4})
+				st, err := model.Open(d, dsn, model.Options{Clock: clock.Real{}, MaxOpenConns: 4, Keys: modeltest.Keys})
 				if err != nil {
 					t.Fatal(err)
 				}
