@@ -146,8 +146,12 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 		var list struct {
 			Deliveries []service.WebhookDelivery `json:"deliveries"`
 		}
-		if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered&contact="+res.ExternalUserID, nil, &list); st != 200 {
-			t.Fatalf("deliveries: %d", st)
+		// The CRM has the request before the sender records the outcome
+		// (in a transaction shared with other sends): wait for the record.
+		for deadline := time.Now().Add(10 * time.Second); len(list.Deliveries) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered&contact="+res.ExternalUserID, nil, &list); st != 200 {
+				t.Fatalf("deliveries: %d", st)
+			}
 		}
 		if len(list.Deliveries) != 1 || list.Deliveries[0].WebhookID != got[0]["webhook-id"] ||
 			len(list.Deliveries[0].Attempts) != 1 || list.Deliveries[0].Attempts[0].StatusCode != 204 {
