@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -479,14 +478,6 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 		c.UTM = EncodeUTM(spec.UTM)
 	}
 	return errors.Join(errs...)
-}
-
-// utmView shows a code's utm column as an object, {} when it has none.
-func utmView(col string) map[string]string {
-	if m := DecodeUTM(col); m != nil {
-		return m
-	}
-	return map[string]string{}
 }
 
 func (cc *ChannelCodes) validateWelcome(ctx context.Context, corpID string, w WelcomeSpec, bad func(string, string, ...any)) {
@@ -1031,18 +1022,6 @@ func encodeInto(c *model.ChannelCode, s *stored) error {
 		*f.dst = string(b)
 	}
 	return nil
-}
-
-func randomSlug() (string, error) {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789" // no look-alikes on a poster
-	var b [10]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b[:]), nil
 }
 
 func ptr[T any](v T) *T { return &v }

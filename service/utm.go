@@ -95,3 +95,11 @@ func DecodeUTM(s string) map[string]string {
 	}
 	return m
 }
+
+// utmView shows a code's utm column as an object, {} when it has none.
+func utmView(col string) map[string]string {
+	if m := DecodeUTM(col); m != nil {
+		return m
+	}
+	return map[string]string{}
+}
