@@ -12,7 +12,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
@@ -20,18 +20,18 @@ import (
 // busy corp runs it: two weekday shifts, one crossing midnight, a weekend
 // shift, caps on some, a few offline, backups, and a month of holiday and
 // replacement overrides, both corp-wide and per member.
-func benchRoster() service.Roster {
-	r := service.Roster{TimeZone: "Asia/Shanghai", Backups: []string{"backup1", "backup2"}}
+func benchRoster() livecode.Roster {
+	r := livecode.Roster{TimeZone: "Asia/Shanghai", Backups: []string{"backup1", "backup2"}}
 	weekdays := []int{1, 2, 3, 4, 5}
 	for i := range 100 {
-		m := service.RosterMember{UserID: fmt.Sprintf("staff%03d", i)}
+		m := livecode.RosterMember{UserID: fmt.Sprintf("staff%03d", i)}
 		switch i % 3 {
 		case 0:
-			m.Shifts = []service.Shift{{Weekdays: weekdays, Start: "09:00", End: "18:00"}}
+			m.Shifts = []livecode.Shift{{Weekdays: weekdays, Start: "09:00", End: "18:00"}}
 		case 1:
-			m.Shifts = []service.Shift{{Weekdays: weekdays, Start: "14:00", End: "02:00"}}
+			m.Shifts = []livecode.Shift{{Weekdays: weekdays, Start: "14:00", End: "02:00"}}
 		case 2:
-			m.Shifts = []service.Shift{
+			m.Shifts = []livecode.Shift{
 				{Weekdays: weekdays, Start: "08:00", End: "12:00"},
 				{Weekdays: []int{0, 6}, Start: "10:00", End: "22:00"},
 			}
@@ -47,13 +47,13 @@ func benchRoster() service.Roster {
 		date := day.AddDate(0, 0, d).Format("2006-01-02")
 		switch {
 		case d%7 == 3:
-			r.Overrides = append(r.Overrides, service.DateOverride{Date: date, Off: true})
+			r.Overrides = append(r.Overrides, livecode.DateOverride{Date: date, Off: true})
 		case d%2 == 0:
-			r.Overrides = append(r.Overrides, service.DateOverride{Date: date,
+			r.Overrides = append(r.Overrides, livecode.DateOverride{Date: date,
 				UserIDs: []string{fmt.Sprintf("staff%03d", d), fmt.Sprintf("staff%03d", d+40)},
-				Shifts:  []service.Shift{{Start: "10:00", End: "14:00"}}})
+				Shifts:  []livecode.Shift{{Start: "10:00", End: "14:00"}}})
 		default:
-			r.Overrides = append(r.Overrides, service.DateOverride{Date: date,
+			r.Overrides = append(r.Overrides, livecode.DateOverride{Date: date,
 				UserIDs: []string{fmt.Sprintf("staff%03d", d+1)}, Off: true})
 		}
 	}

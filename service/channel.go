@@ -16,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -46,16 +47,16 @@ const (
 // ChannelCodeSpec is what an admin sends to create or change a channel code.
 // On PATCH, absent fields keep their value.
 type ChannelCodeSpec struct {
-	Name           *string      `json:"name"`
-	Folder         *string      `json:"folder"`
-	Description    *string      `json:"description"`
-	Tags           *[]string    `json:"tags"`
-	RemarkTemplate *string      `json:"remark_template"`
-	SkipVerify     *bool        `json:"skip_verify"`
-	Welcome        *WelcomeSpec `json:"welcome"`
-	Roster         *Roster      `json:"roster"`
-	Mode           *string      `json:"mode"`
-	Strategy       *string      `json:"strategy"`
+	Name           *string          `json:"name"`
+	Folder         *string          `json:"folder"`
+	Description    *string          `json:"description"`
+	Tags           *[]string        `json:"tags"`
+	RemarkTemplate *string          `json:"remark_template"`
+	SkipVerify     *bool            `json:"skip_verify"`
+	Welcome        *WelcomeSpec     `json:"welcome"`
+	Roster         *livecode.Roster `json:"roster"`
+	Mode           *string          `json:"mode"`
+	Strategy       *string          `json:"strategy"`
 	// UTM is the campaign of the code's poster (utm_source, utm_medium,
 	// utm_campaign, utm_term, utm_content); leads it brings in carry it.
 	// Absent or null keeps it; {} clears it.
@@ -122,7 +123,7 @@ type ChannelCode struct {
 	Tags           []TagRef             `json:"tags"`
 	RemarkTemplate string               `json:"remark_template"`
 	Welcome        WelcomeSpec          `json:"welcome"`
-	Roster         Roster               `json:"roster"`
+	Roster         livecode.Roster      `json:"roster"`
 	Mode           string               `json:"mode"`
 	Strategy       string               `json:"strategy,omitempty"`
 	WeComUsers     []string             `json:"wecom_users"`
@@ -166,7 +167,7 @@ func NewChannelCodes(store *model.Store, clients Clients, jobs queue.Wake, cache
 type stored struct {
 	tags       []TagRef
 	welcome    WelcomeSpec
-	roster     Roster
+	roster     livecode.Roster
 	users      []string
 	memberWays map[string]MemberWay
 }
@@ -201,7 +202,7 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: utmView(c.UTM), SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: livecode.UTMView(c.UTM), SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
 		CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug
@@ -252,7 +253,7 @@ func (cc *ChannelCodes) Create(ctx context.Context, corpID, actor string, spec C
 	if err := cc.apply(ctx, c, &s, spec); err != nil {
 		return nil, err
 	}
-	slug, err := randomSlug()
+	slug, err := livecode.RandomSlug()
 	if err != nil {
 		return nil, err
 	}
@@ -416,13 +417,13 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 		c.Mode = *spec.Mode
 	}
 	if spec.Strategy != nil {
-		if !ValidStrategy(*spec.Strategy) {
+		if !livecode.ValidStrategy(*spec.Strategy) {
 			bad("strategy", "must be round_robin, least_loaded or weighted")
 		}
 		c.Strategy = *spec.Strategy
 	}
 	if c.Mode == ModePrecise && c.Strategy == "" {
-		c.Strategy = string(StrategyRoundRobin)
+		c.Strategy = string(livecode.StrategyRoundRobin)
 	}
 	if spec.Tags != nil {
 		seen := map[string]bool{}
@@ -472,10 +473,10 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 		s.roster = *spec.Roster
 	}
 	if spec.UTM != nil {
-		if err := ValidateUTM(spec.UTM); err != nil {
+		if err := livecode.ValidateUTM(spec.UTM); err != nil {
 			errs = append(errs, err)
 		}
-		c.UTM = EncodeUTM(spec.UTM)
+		c.UTM = livecode.EncodeUTM(spec.UTM)
 	}
 	return errors.Join(errs...)
 }
@@ -688,7 +689,7 @@ func (cc *ChannelCodes) dropWays(ctx context.Context, client *wecom.Client, conf
 // wayUsers turns an eligibility into the list for the contact way. WeCom
 // needs at least one user, so when nobody is eligible the current list
 // stays (or, for a new code, every member) and the admin is told.
-func wayUsers(r Roster, e Eligibility, current []string) ([]string, string) {
+func wayUsers(r livecode.Roster, e livecode.Eligibility, current []string) ([]string, string) {
 	switch {
 	case e.Empty:
 		keep := current

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadgate/scrm-gateway/service/livecode"
 )
 
 func TestFillRemarkFitsWeComLimit(t *testing.T) {
@@ -37,7 +39,7 @@ func TestPlaceholders(t *testing.T) {
 }
 
 func TestWelcomeVariantChosenInRosterZone(t *testing.T) {
-	v := &CodeView{Roster: Roster{TimeZone: "Asia/Shanghai"}, media: map[uint64]string{7: "MEDIA7"},
+	v := &CodeView{Roster: livecode.Roster{TimeZone: "Asia/Shanghai"}, media: map[uint64]string{7: "MEDIA7"},
 		welcome: WelcomeSpec{Text: "日间 {name}", Variants: []WelcomeVariant{
 			{Name: "night", Start: "22:00", End: "08:00", Text: "夜间 {name}"},
 			{Name: "weekend", Weekdays: []int{0, 6}, Text: "周末", Attachments: []AttachmentSpec{{Type: AttachImage, MediaAssetID: 7}}},
@@ -73,20 +75,20 @@ func TestWelcomeVariantChosenInRosterZone(t *testing.T) {
 }
 
 func TestWayUsers(t *testing.T) {
-	r := Roster{Members: []RosterMember{{UserID: "b"}, {UserID: "a"}}}
-	users, alert := wayUsers(r, Eligibility{Users: []string{"a"}}, []string{"a", "b"})
+	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "b"}, {UserID: "a"}}}
+	users, alert := wayUsers(r, livecode.Eligibility{Users: []string{"a"}}, []string{"a", "b"})
 	if strings.Join(users, ",") != "a" || alert != "" {
 		t.Fatalf("normal: %v %q", users, alert)
 	}
-	users, alert = wayUsers(r, Eligibility{Empty: true}, []string{"b"})
+	users, alert = wayUsers(r, livecode.Eligibility{Empty: true}, []string{"b"})
 	if strings.Join(users, ",") != "b" || alert == "" {
 		t.Fatalf("empty keeps current: %v %q", users, alert)
 	}
-	users, _ = wayUsers(r, Eligibility{Empty: true}, nil)
+	users, _ = wayUsers(r, livecode.Eligibility{Empty: true}, nil)
 	if strings.Join(users, ",") != "a,b" {
 		t.Fatalf("empty on a new code uses every member: %v", users)
 	}
-	users, alert = wayUsers(r, Eligibility{Users: []string{"z"}, UsingBackups: true}, nil)
+	users, alert = wayUsers(r, livecode.Eligibility{Users: []string{"z"}, UsingBackups: true}, nil)
 	if strings.Join(users, ",") != "z" || !strings.Contains(alert, "backups") {
 		t.Fatalf("backups: %v %q", users, alert)
 	}

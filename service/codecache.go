@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -26,7 +27,7 @@ type CodeView struct {
 	Mode           string
 	Tags           []TagRef
 	RemarkTemplate string
-	Roster         Roster
+	Roster         livecode.Roster
 	// UTM is the code's UTM object as stored (JSON), for the lead's source.
 	UTM     string
 	welcome WelcomeSpec
@@ -38,7 +39,7 @@ type CodeView struct {
 // name fills {name}. ok is false when the code has no welcome.
 func (v *CodeView) Welcome(at time.Time, name string) (msg wecom.WelcomeMessage, ok bool) {
 	text, atts := v.welcome.Text, v.welcome.Attachments
-	local := at.In(v.Roster.location())
+	local := at.In(v.Roster.Zone())
 	for _, vr := range v.welcome.Variants {
 		if variantMatches(vr, local) {
 			text, atts = vr.Text, vr.Attachments

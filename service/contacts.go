@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -143,7 +144,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 }
 
 // hasCap reports whether a member of the roster has a daily cap.
-func hasCap(r Roster, userID string) bool {
+func hasCap(r livecode.Roster, userID string) bool {
 	for _, m := range r.Members {
 		if m.UserID == userID {
 			return m.DailyCap > 0
@@ -152,7 +153,7 @@ func hasCap(r Roster, userID string) bool {
 	return false
 }
 
-func capReached(r Roster, userID string, count int) bool {
+func capReached(r livecode.Roster, userID string, count int) bool {
 	for _, m := range r.Members {
 		if m.UserID == userID {
 			return m.DailyCap > 0 && count >= m.DailyCap
@@ -326,7 +327,7 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, statu
 					return v.Roster.LocalDay(at)
 				}
 			}
-			return Roster{}.LocalDay(at)
+			return livecode.Roster{}.LocalDay(at)
 		}
 	}
 	rec.Events = func(rel *model.Relation) []model.OutboxEvent {

@@ -8,16 +8,18 @@
 //     the job runner and the leased worker pool under them, and the callback
 //     and queue metrics;
 //   - service/webhook: the webhooks' signer, network policy, HTTP client
-//     and retry schedule.
+//     and retry schedule;
+//   - service/livecode: the live codes' shared core: rosters, UTM, slugs,
+//     geo.
 //
 // What is still here:
 //
 //   - the callback protocol (Callbacks: corp lookup, signature, decryption,
 //     parsing, then the queue's Inbox) and the routing table (routes.go: for
 //     every event type and job kind, its handler);
-//   - live codes: channel codes with rosters, caps and the precise mode, group
-//     codes and their pools, store codes with geo lookup, the in-memory code
-//     cache, UTM and the WeCom tag catalogue;
+//   - live codes: channel codes with caps and the precise mode, group codes
+//     and their pools, store codes with their nearest-store lookup, the
+//     in-memory code cache, and the WeCom tag catalogue;
 //   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
 //     tag rules, and the webhook contract, outbox rendering and the webhook
 //     service (endpoints, deliveries, replays) over service/webhook's client;

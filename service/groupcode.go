@@ -16,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -239,7 +240,7 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 	v := &GroupCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Text: c.Text, State: c.State, Slug: c.Slug,
 		ConfigID: c.ConfigID, QRCode: c.QRCode, LandingURL: g.publicURL + "/g/" + c.Slug, Threshold: c.Threshold,
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
-		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: utmView(c.UTM),
+		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: livecode.UTMView(c.UTM),
 		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
 		SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, p := range pool {
@@ -341,10 +342,10 @@ func (g *GroupCodes) apply(c *model.GroupCode, spec GroupCodeSpec) ([]string, er
 		c.Welcome = *spec.Welcome
 	}
 	if spec.UTM != nil {
-		if err := ValidateUTM(spec.UTM); err != nil {
+		if err := livecode.ValidateUTM(spec.UTM); err != nil {
 			errs = append(errs, err)
 		}
-		c.UTM = EncodeUTM(spec.UTM)
+		c.UTM = livecode.EncodeUTM(spec.UTM)
 	}
 	if a := spec.AutoCreate; a != nil {
 		c.AutoCreate = a.Enabled
@@ -459,7 +460,7 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	if c.Title == "" {
 		c.Title = c.Name
 	}
-	slug, err := randomSlug()
+	slug, err := livecode.RandomSlug()
 	if err != nil {
 		return nil, err
 	}
@@ -964,7 +965,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) e
 		}
 	}
 	at := eventTime(ev)
-	ch := model.ChatChange{CorpID: ev.CorpID, EventID: ev.ID, ChatID: ev.ChatID, Kind: kind, Day: Roster{}.LocalDay(at), At: at,
+	ch := model.ChatChange{CorpID: ev.CorpID, EventID: ev.ID, ChatID: ev.ChatID, Kind: kind, Day: livecode.Roster{}.LocalDay(at), At: at,
 		Source: SourceGroup}
 	ch.JoinEvents = func(m model.MemberChange) []model.OutboxEvent { return []model.OutboxEvent{groupJoinedEvent(ch, m)} }
 	states := map[string]wecom.GroupChatMember{}
@@ -1148,7 +1149,7 @@ func ensure(m map[string]*JoinTotals, k string) *JoinTotals {
 // to 29 days before to.
 func dayRange(now time.Time, from, to string) (string, string) {
 	if to == "" {
-		to = Roster{}.LocalDay(now)
+		to = livecode.Roster{}.LocalDay(now)
 	}
 	if from == "" {
 		t, _ := time.Parse("2006-01-02", to)

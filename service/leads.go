@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
@@ -446,7 +447,7 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached 
 			code(c.ID, c.Name, c.UTM)
 		}
 	}
-	src.UTM = DecodeUTM(utm)
+	src.UTM = livecode.DecodeUTM(utm)
 	return src, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -62,8 +63,8 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 		{alert, dryAlert(code, nil), "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
 		{alert, dryAlert(code, []string{"wr1"}), "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
 	}
-	_, a1 := wayUsers(Roster{}, Eligibility{Empty: true}, nil)
-	_, a2 := wayUsers(Roster{}, Eligibility{UsingBackups: true}, nil)
+	_, a1 := wayUsers(livecode.Roster{}, livecode.Eligibility{Empty: true}, nil)
+	_, a2 := wayUsers(livecode.Roster{}, livecode.Eligibility{UsingBackups: true}, nil)
 	cases = append(cases, struct {
 		explain    func(string) Message
 		text, code string

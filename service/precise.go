@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 )
 
 // ErrNobodyOnDuty is returned by Pick when no staff member or backup is
@@ -52,7 +53,7 @@ func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, err
 			return err
 		}
 		e := s.roster.Eligible(now, n)
-		uid := s.roster.Pick(Strategy(c.Strategy), e, n, c.LastPick)
+		uid := s.roster.Pick(livecode.Strategy(c.Strategy), e, n, c.LastPick)
 		if uid == "" {
 			return ErrNobodyOnDuty
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -239,7 +240,7 @@ func (d *StaffDirectory) Unknown(ctx context.Context, corpID string, ids []strin
 
 // RosterRefs lists the userids of a roster with their fields, under prefix
 // ("roster" or "staff").
-func RosterRefs(prefix string, r *Roster) []StaffRef {
+func RosterRefs(prefix string, r *livecode.Roster) []StaffRef {
 	if r == nil {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -49,30 +50,30 @@ const (
 // StoreSpec is what an admin sends to create or change a store. On PATCH,
 // absent fields keep their value. Latitude and longitude are GCJ-02.
 type StoreSpec struct {
-	Name        *string  `json:"name"`
-	Address     *string  `json:"address"`
-	Province    *string  `json:"province"`
-	City        *string  `json:"city"`
-	Latitude    *float64 `json:"latitude"`
-	Longitude   *float64 `json:"longitude"`
-	Staff       *Roster  `json:"staff"`
-	GroupChatID *string  `json:"group_chat_id"`
+	Name        *string          `json:"name"`
+	Address     *string          `json:"address"`
+	Province    *string          `json:"province"`
+	City        *string          `json:"city"`
+	Latitude    *float64         `json:"latitude"`
+	Longitude   *float64         `json:"longitude"`
+	Staff       *livecode.Roster `json:"staff"`
+	GroupChatID *string          `json:"group_chat_id"`
 }
 
 // RetailStore is a store as the API shows it.
 type RetailStore struct {
-	ID          uint64         `json:"id"`
-	CorpID      string         `json:"corp_id"`
-	Name        string         `json:"name"`
-	Address     string         `json:"address"`
-	Province    string         `json:"province"`
-	City        string         `json:"city"`
-	Latitude    float64        `json:"latitude"`
-	Longitude   float64        `json:"longitude"`
-	Staff       Roster         `json:"staff"`
-	GroupChatID string         `json:"group_chat_id,omitempty"`
-	CreatedAt   wire.Timestamp `json:"created_at"`
-	UpdatedAt   wire.Timestamp `json:"updated_at"`
+	ID          uint64          `json:"id"`
+	CorpID      string          `json:"corp_id"`
+	Name        string          `json:"name"`
+	Address     string          `json:"address"`
+	Province    string          `json:"province"`
+	City        string          `json:"city"`
+	Latitude    float64         `json:"latitude"`
+	Longitude   float64         `json:"longitude"`
+	Staff       livecode.Roster `json:"staff"`
+	GroupChatID string          `json:"group_chat_id,omitempty"`
+	CreatedAt   wire.Timestamp  `json:"created_at"`
+	UpdatedAt   wire.Timestamp  `json:"updated_at"`
 }
 
 // StoreCodeSpec is what an admin sends to create or change a store code.
@@ -225,8 +226,8 @@ func wayState(codeSlug string, storeID uint64) string {
 
 // --- stores ------------------------------------------------------------------
 
-func decodeStaff(st *model.RetailStore) Roster {
-	var r Roster
+func decodeStaff(st *model.RetailStore) livecode.Roster {
+	var r livecode.Roster
 	if st.Staff != "" {
 		_ = json.Unmarshal([]byte(st.Staff), &r)
 	}
@@ -562,10 +563,10 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 			}
 			*f.dst = &v
 		}
-		roster := Roster{}
+		roster := livecode.Roster{}
 		for _, u := range strings.Split(get("staff"), "|") {
 			if u = strings.TrimSpace(u); u != "" {
-				roster.Members = append(roster.Members, RosterMember{UserID: u})
+				roster.Members = append(roster.Members, livecode.RosterMember{UserID: u})
 			}
 		}
 		spec.Staff = &roster
@@ -651,7 +652,7 @@ func flatten(err error) []*apierr.ValidationError {
 
 func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, names map[uint64]string) *StoreCode {
 	v := &StoreCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Slug: c.Slug, LandingURL: s.publicURL + "/s/" + c.Slug,
-		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, UTM: utmView(c.UTM), Stores: make([]StoreCodeStore, 0, len(ways)),
+		RadiusM: c.RadiusM, FallbackStoreID: c.FallbackStore, Offer: c.Offer, UTM: livecode.UTMView(c.UTM), Stores: make([]StoreCodeStore, 0, len(ways)),
 		CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
@@ -744,10 +745,10 @@ func (s *StoreCodes) applyCode(ctx context.Context, c *model.StoreCode, spec Sto
 		c.FallbackStore = *spec.FallbackStoreID
 	}
 	if spec.UTM != nil {
-		if err := ValidateUTM(spec.UTM); err != nil {
+		if err := livecode.ValidateUTM(spec.UTM); err != nil {
 			errs = append(errs, err)
 		}
-		c.UTM = EncodeUTM(spec.UTM)
+		c.UTM = livecode.EncodeUTM(spec.UTM)
 	}
 	var stores []model.RetailStore
 	if spec.StoreIDs != nil {
@@ -830,7 +831,7 @@ func (s *StoreCodes) CreateCode(ctx context.Context, corpID, actor string, spec 
 	if c.Title == "" {
 		c.Title = c.Name
 	}
-	if c.Slug, err = randomSlug(); err != nil {
+	if c.Slug, err = livecode.RandomSlug(); err != nil {
 		return nil, err
 	}
 	var ways []*model.StoreCodeWay
@@ -1095,7 +1096,7 @@ func (s *StoreCodes) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rosters := map[uint64]*Roster{}
+	rosters := map[uint64]*livecode.Roster{}
 	now := s.clock.Now()
 	for _, w := range ways {
 		r, ok := rosters[w.StoreID]
@@ -1251,7 +1252,7 @@ func (s *StoreCodes) Landing(ctx context.Context, slug string) (*StoreLanding, e
 // that close. wgs84 says the position came from a plain browser's GPS and
 // is shifted into GCJ-02 first. The store shown first counts a scan.
 func (s *StoreCodes) Nearest(ctx context.Context, slug string, lat, lng float64, wgs84 bool) (*NearestResult, error) {
-	if !ValidLatLng(lat, lng) {
+	if !livecode.ValidLatLng(lat, lng) {
 		return nil, &apierr.ValidationError{Field: "lat", Reason: "position is off the globe"}
 	}
 	cs, err := s.bySlug(ctx, slug)
@@ -1259,7 +1260,7 @@ func (s *StoreCodes) Nearest(ctx context.Context, slug string, lat, lng float64,
 		return nil, err
 	}
 	if wgs84 {
-		lat, lng = WGS84ToGCJ02(lat, lng)
+		lat, lng = livecode.WGS84ToGCJ02(lat, lng)
 	}
 	res := &NearestResult{Stores: []StoreHit{}, RadiusM: cs.code.RadiusM}
 	type cand struct {
@@ -1270,7 +1271,7 @@ func (s *StoreCodes) Nearest(ctx context.Context, slug string, lat, lng float64,
 	var fallback *cand
 	for i := range cs.stores {
 		st := &cs.stores[i]
-		d := GreatCircleM(lat, lng, st.Latitude, st.Longitude)
+		d := livecode.GreatCircleM(lat, lng, st.Latitude, st.Longitude)
 		if d <= float64(cs.code.RadiusM) {
 			near = append(near, cand{st, d})
 		}
@@ -1327,7 +1328,7 @@ func (s *StoreCodes) countScan(ctx context.Context, cs *codeStores, hits []Store
 	if len(hits) == 0 {
 		return
 	}
-	k := scanKey{corpID: cs.code.CorpID, codeID: cs.code.ID, storeID: hits[0].StoreID, day: Roster{}.LocalDay(s.clock.Now())}
+	k := scanKey{corpID: cs.code.CorpID, codeID: cs.code.ID, storeID: hits[0].StoreID, day: livecode.Roster{}.LocalDay(s.clock.Now())}
 	s.scanMu.Lock()
 	s.scans[k]++
 	due := clock.Since(s.clock, s.scanFlush) >= time.Second
@@ -1430,7 +1431,7 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 		byState[w.State] = w.StoreID
 		states = append(states, w.State)
 	}
-	loc := Roster{}.location()
+	loc := livecode.Roster{}.Zone()
 	start, _ := time.ParseInLocation("2006-01-02", from, loc)
 	end, _ := time.ParseInLocation("2006-01-02", to, loc)
 	adds, err := s.store.AddsByState(ctx, corpID, states, start.UTC(), end.AddDate(0, 0, 1).UTC())
@@ -1438,7 +1439,7 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 		return nil, err
 	}
 	for _, a := range adds {
-		add(Roster{}.LocalDay(a.AddedAt), byState[a.State], func(t *StoreTotals) { t.Adds++ })
+		add(livecode.Roster{}.LocalDay(a.AddedAt), byState[a.State], func(t *StoreTotals) { t.Adds++ })
 	}
 	for _, d := range days {
 		out.Days = append(out.Days, *d)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -199,7 +200,7 @@ func (r *TagRuleSpec) matches(ev RuleEvent, l ruleLead) bool {
 		return false
 	}
 	loc := time.UTC
-	if l, err := time.LoadLocation(orDefault(c.TimeZone, DefaultRosterTimeZone)); err == nil {
+	if l, err := time.LoadLocation(orDefault(c.TimeZone, livecode.DefaultRosterTimeZone)); err == nil {
 		loc = l
 	}
 	local := ev.At.In(loc)

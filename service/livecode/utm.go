@@ -1,4 +1,4 @@
-package service
+package livecode
 
 import (
 	"bytes"
@@ -96,8 +96,8 @@ func DecodeUTM(s string) map[string]string {
 	return m
 }
 
-// utmView shows a code's utm column as an object, {} when it has none.
-func utmView(col string) map[string]string {
+// UTMView shows a code's utm column as an object, {} when it has none.
+func UTMView(col string) map[string]string {
 	if m := DecodeUTM(col); m != nil {
 		return m
 	}

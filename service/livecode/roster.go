@@ -1,4 +1,4 @@
-package service
+package livecode
 
 import (
 	"errors"
@@ -115,10 +115,11 @@ func (r Roster) Location() (*time.Location, error) {
 	return loc, nil
 }
 
-// location never fails, because Eligible and NextChange run on schedules
-// where an error would only stall the contact way. Validate refuses bad
-// zones before a roster is stored, so the fallback only guards old rows.
-func (r Roster) location() *time.Location {
+// Zone is the roster's zone like Location, but never fails, because
+// Eligible and NextChange run on schedules where an error would only stall
+// the contact way. Validate refuses bad zones before a roster is stored, so
+// the fallback only guards old rows.
+func (r Roster) Zone() *time.Location {
 	if loc, err := r.Location(); err == nil {
 		return loc
 	}
@@ -131,7 +132,7 @@ func (r Roster) location() *time.Location {
 // LocalDay is the roster-local date of now, "YYYY-MM-DD": the key under
 // which the caller keeps daily counts, so caps reset at local midnight.
 func (r Roster) LocalDay(now time.Time) string {
-	return civilDateOf(now.In(r.location())).String()
+	return civilDateOf(now.In(r.Zone())).String()
 }
 
 // MemberIDs returns every member's userid, sorted and deduplicated.
@@ -158,7 +159,7 @@ func (r Roster) MemberIDs() []string {
 // switched offline stays off, since the switch is the staff member
 // saying they cannot answer.
 func (r Roster) Eligible(now time.Time, counts map[string]int) Eligibility {
-	loc := r.location()
+	loc := r.Zone()
 	today := civilDateOf(now.In(loc))
 	ov := r.overrideIndex()
 
@@ -264,7 +265,7 @@ func (r Roster) holidayExplains(m *RosterMember, now time.Time, today civilDate,
 // nothing costs one evaluation, while missing a boundary after someone
 // comes back online would leave the way wrong until the next one.
 func (r Roster) NextChange(now time.Time) time.Time {
-	loc := r.location()
+	loc := r.Zone()
 	today := civilDateOf(now.In(loc))
 	ov := r.overrideIndex()
 

@@ -1,4 +1,4 @@
-package service_test
+package livecode_test
 
 import (
 	"encoding/json"
@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 )
 
 func rosterZone(t testing.TB, name string) *time.Location {
@@ -46,13 +46,13 @@ func rosterDays(days ...time.Weekday) []int {
 
 var rosterWeekdays = rosterDays(time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday)
 
-func rosterShift(days []int, start, end string) service.Shift {
-	return service.Shift{Weekdays: days, Start: start, End: end}
+func rosterShift(days []int, start, end string) livecode.Shift {
+	return livecode.Shift{Weekdays: days, Start: start, End: end}
 }
 
 type rosterCase struct {
 	name    string
-	roster  service.Roster
+	roster  livecode.Roster
 	now     string // RFC 3339
 	counts  map[string]int
 	users   []string
@@ -86,9 +86,9 @@ func runRosterCases(t *testing.T, cases []rosterCase) {
 // 2026-03-02 is a Monday; Shanghai has no DST, so these cases isolate
 // weekday and minute boundaries.
 func TestShiftWeekdayAndMinuteBoundaries(t *testing.T) {
-	office := service.Roster{Members: []service.RosterMember{{UserID: "a", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}}}
+	office := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}}}
 	on := []string{"a"}
-	off := map[string]string{"a": service.ReasonOffShift}
+	off := map[string]string{"a": livecode.ReasonOffShift}
 	runRosterCases(t, []rosterCase{
 		{name: "Mon 08:59:59", roster: office, now: "2026-03-02T08:59:59+08:00", reasons: off, empty: true},
 		{name: "Mon 08:59:59.999", roster: office, now: "2026-03-02T08:59:59.999999999+08:00", reasons: off, empty: true},
@@ -100,14 +100,14 @@ func TestShiftWeekdayAndMinuteBoundaries(t *testing.T) {
 		{name: "Sun 12:00", roster: office, now: "2026-03-08T12:00:00+08:00", reasons: off, empty: true},
 		{name: "instant given in UTC", roster: office, now: "2026-03-02T01:00:00Z", users: on},
 		{name: "UTC instant that is Saturday in Shanghai", roster: office, now: "2026-03-06T16:30:00Z", reasons: off, empty: true},
-		{name: "explicit zone", roster: service.Roster{TimeZone: "Asia/Shanghai", Members: office.Members}, now: "2026-03-02T09:00:00+08:00", users: on},
-		{name: "no shifts means always", roster: service.Roster{Members: []service.RosterMember{{UserID: "a"}}}, now: "2026-03-08T03:17:00+08:00", users: on},
+		{name: "explicit zone", roster: livecode.Roster{TimeZone: "Asia/Shanghai", Members: office.Members}, now: "2026-03-02T09:00:00+08:00", users: on},
+		{name: "no shifts means always", roster: livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}}}, now: "2026-03-08T03:17:00+08:00", users: on},
 	})
 }
 
 func TestShiftCrossingMidnightAndWholeDay(t *testing.T) {
-	one := func(s ...service.Shift) service.Roster {
-		return service.Roster{Members: []service.RosterMember{{UserID: "a", Shifts: s}}}
+	one := func(s ...livecode.Shift) livecode.Roster {
+		return livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Shifts: s}}}
 	}
 	night := one(rosterShift(rosterDays(time.Saturday), "22:00", "02:00"))
 	sundayNight := one(rosterShift(rosterDays(time.Sunday), "22:00", "06:00"))
@@ -115,7 +115,7 @@ func TestShiftCrossingMidnightAndWholeDay(t *testing.T) {
 	wholeWed := one(rosterShift(rosterDays(time.Wednesday), "00:00", "24:00"))
 	zeroZero := one(rosterShift(rosterDays(time.Wednesday), "00:00", "00:00"))
 	on := []string{"a"}
-	off := map[string]string{"a": service.ReasonOffShift}
+	off := map[string]string{"a": livecode.ReasonOffShift}
 	runRosterCases(t, []rosterCase{
 		{name: "Sat 21:59", roster: night, now: "2026-03-07T21:59:59+08:00", reasons: off, empty: true},
 		{name: "Sat 22:00", roster: night, now: "2026-03-07T22:00:00+08:00", users: on},
@@ -143,104 +143,104 @@ func TestShiftCrossingMidnightAndWholeDay(t *testing.T) {
 
 func TestRosterOverrides(t *testing.T) {
 	mon := rosterDays(time.Monday)
-	members := func(ms ...service.RosterMember) []service.RosterMember { return ms }
-	nightMon := service.RosterMember{UserID: "a", Shifts: []service.Shift{rosterShift(mon, "22:00", "02:00")}}
-	nightDaily := service.RosterMember{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(0, 1, 2, 3, 4, 5, 6), "22:00", "02:00")}}
-	office := func(id string) service.RosterMember {
-		return service.RosterMember{UserID: id, Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}
+	members := func(ms ...livecode.RosterMember) []livecode.RosterMember { return ms }
+	nightMon := livecode.RosterMember{UserID: "a", Shifts: []livecode.Shift{rosterShift(mon, "22:00", "02:00")}}
+	nightDaily := livecode.RosterMember{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(0, 1, 2, 3, 4, 5, 6), "22:00", "02:00")}}
+	office := func(id string) livecode.RosterMember {
+		return livecode.RosterMember{UserID: id, Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}
 	}
-	holiday := func(date string, ids ...string) service.DateOverride {
-		return service.DateOverride{Date: date, UserIDs: ids, Off: true}
+	holiday := func(date string, ids ...string) livecode.DateOverride {
+		return livecode.DateOverride{Date: date, UserIDs: ids, Off: true}
 	}
-	replace := func(date string, ids []string, s ...service.Shift) service.DateOverride {
-		return service.DateOverride{Date: date, UserIDs: ids, Shifts: s}
+	replace := func(date string, ids []string, s ...livecode.Shift) livecode.DateOverride {
+		return livecode.DateOverride{Date: date, UserIDs: ids, Shifts: s}
 	}
-	hol := map[string]string{"a": service.ReasonHoliday}
-	offShift := map[string]string{"a": service.ReasonOffShift}
+	hol := map[string]string{"a": livecode.ReasonHoliday}
+	offShift := map[string]string{"a": livecode.ReasonOffShift}
 	runRosterCases(t, []rosterCase{
 		{
 			name:   "holiday for all members",
-			roster: service.Roster{Members: members(office("a"), office("b")), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(office("a"), office("b")), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-02T10:00:00+08:00", reasons: map[string]string{"a": "holiday", "b": "holiday"}, empty: true,
 		},
 		{
 			name:   "holiday is one date only",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-03T10:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name:   "holiday outside shift hours still says holiday",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-02T20:00:00+08:00", reasons: hol, empty: true,
 		},
 		{
 			name:   "holiday on the next day keeps the tail of a midnight shift",
-			roster: service.Roster{Members: members(nightMon), Overrides: []service.DateOverride{holiday("2026-03-03")}},
+			roster: livecode.Roster{Members: members(nightMon), Overrides: []livecode.DateOverride{holiday("2026-03-03")}},
 			now:    "2026-03-03T01:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name:   "holiday on the next day blocks that day's own shift",
-			roster: service.Roster{Members: members(nightDaily), Overrides: []service.DateOverride{holiday("2026-03-03")}},
+			roster: livecode.Roster{Members: members(nightDaily), Overrides: []livecode.DateOverride{holiday("2026-03-03")}},
 			now:    "2026-03-03T23:00:00+08:00", reasons: hol, empty: true,
 		},
 		{
 			name:   "holiday on the start day removes the whole shift: evening",
-			roster: service.Roster{Members: members(nightMon), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(nightMon), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-02T23:00:00+08:00", reasons: hol, empty: true,
 		},
 		{
 			name:   "holiday on the start day removes the whole shift: tail",
-			roster: service.Roster{Members: members(nightMon), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(nightMon), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-03T01:00:00+08:00", reasons: hol, empty: true,
 		},
 		{
 			name:   "after the removed tail it is just off shift",
-			roster: service.Roster{Members: members(nightMon), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(nightMon), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-03T03:00:00+08:00", reasons: offShift, empty: true,
 		},
 		{
 			name:   "replacement window: outside",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
 			now:    "2026-03-02T10:00:00+08:00", reasons: offShift, empty: true,
 		},
 		{
 			name:   "replacement window: start",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
 			now:    "2026-03-02T12:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name:   "replacement window: end exclusive",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
 			now:    "2026-03-02T14:00:00+08:00", reasons: offShift, empty: true,
 		},
 		{
 			name:   "replacement on a Sunday ignores weekdays and crosses midnight",
-			roster: service.Roster{Members: members(office("a")), Overrides: []service.DateOverride{replace("2026-03-08", nil, rosterShift(rosterDays(time.Tuesday), "20:00", "03:00"))}},
+			roster: livecode.Roster{Members: members(office("a")), Overrides: []livecode.DateOverride{replace("2026-03-08", nil, rosterShift(rosterDays(time.Tuesday), "20:00", "03:00"))}},
 			now:    "2026-03-09T02:59:00+08:00", users: []string{"a"},
 		},
 		{
 			name:   "replacement for a member without shifts",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a"}), Overrides: []service.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a"}), Overrides: []livecode.DateOverride{replace("2026-03-02", nil, rosterShift(nil, "12:00", "14:00"))}},
 			now:    "2026-03-02T11:00:00+08:00", reasons: offShift, empty: true,
 		},
 		{
 			name:   "holiday for a member without shifts",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a"}), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a"}), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-02T00:00:00+08:00", reasons: hol, empty: true,
 		},
 		{
 			name:   "member without shifts is back at midnight",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a"}), Overrides: []service.DateOverride{holiday("2026-03-02")}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a"}), Overrides: []livecode.DateOverride{holiday("2026-03-02")}},
 			now:    "2026-03-03T00:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name:   "per-user holiday leaves the others",
-			roster: service.Roster{Members: members(office("a"), office("b"), office("c")), Overrides: []service.DateOverride{holiday("2026-03-02", "b")}},
+			roster: livecode.Roster{Members: members(office("a"), office("b"), office("c")), Overrides: []livecode.DateOverride{holiday("2026-03-02", "b")}},
 			now:    "2026-03-02T10:00:00+08:00", users: []string{"a", "c"}, reasons: map[string]string{"b": "holiday"},
 		},
 		{
 			name: "per-user override beats the all-members one",
-			roster: service.Roster{Members: members(office("a"), office("b")), Overrides: []service.DateOverride{
+			roster: livecode.Roster{Members: members(office("a"), office("b")), Overrides: []livecode.DateOverride{
 				replace("2026-03-02", []string{"a"}, rosterShift(nil, "10:00", "14:00")),
 				holiday("2026-03-02"),
 			}},
@@ -248,62 +248,62 @@ func TestRosterOverrides(t *testing.T) {
 		},
 		{
 			name: "replacement on the day after a midnight shift keeps the tail",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
-				Overrides: []service.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
+				Overrides: []livecode.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
 			now: "2026-03-03T01:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name: "replacement on the day after a midnight shift: its window",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
-				Overrides: []service.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
+				Overrides: []livecode.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
 			now: "2026-03-03T11:00:00+08:00", users: []string{"a"},
 		},
 		{
 			name: "replacement on the day after a midnight shift drops that day's own",
-			roster: service.Roster{Members: members(service.RosterMember{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
-				Overrides: []service.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
+			roster: livecode.Roster{Members: members(livecode.RosterMember{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(1, 2), "22:00", "02:00")}}),
+				Overrides: []livecode.DateOverride{replace("2026-03-03", nil, rosterShift(nil, "10:00", "12:00"))}},
 			now: "2026-03-03T23:00:00+08:00", reasons: offShift, empty: true,
 		},
 	})
 }
 
 func TestRosterCapsOfflineAndBackups(t *testing.T) {
-	always := func(id string, capacity int) service.RosterMember {
-		return service.RosterMember{UserID: id, DailyCap: capacity}
+	always := func(id string, capacity int) livecode.RosterMember {
+		return livecode.RosterMember{UserID: id, DailyCap: capacity}
 	}
-	office := service.RosterMember{UserID: "o", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}
+	office := livecode.RosterMember{UserID: "o", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}
 	const mon10 = "2026-03-02T10:00:00+08:00"
 	const mon20 = "2026-03-02T20:00:00+08:00"
 	runRosterCases(t, []rosterCase{
-		{name: "below cap", roster: service.Roster{Members: []service.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 29}, users: []string{"a"}},
-		{name: "cap reached", roster: service.Roster{Members: []service.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 30},
+		{name: "below cap", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 29}, users: []string{"a"}},
+		{name: "cap reached", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 30},
 			reasons: map[string]string{"a": "cap reached (30/30)"}, empty: true},
-		{name: "over cap", roster: service.Roster{Members: []service.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 31},
+		{name: "over cap", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 30)}}, now: mon10, counts: map[string]int{"a": 31},
 			reasons: map[string]string{"a": "cap reached (31/30)"}, empty: true},
-		{name: "cap 0 is no cap", roster: service.Roster{Members: []service.RosterMember{always("a", 0)}}, now: mon10, counts: map[string]int{"a": 100000}, users: []string{"a"}},
-		{name: "nil counts", roster: service.Roster{Members: []service.RosterMember{always("a", 1)}}, now: mon10, users: []string{"a"}},
-		{name: "cap 1", roster: service.Roster{Members: []service.RosterMember{always("a", 1), always("b", 1)}}, now: mon10, counts: map[string]int{"a": 1},
+		{name: "cap 0 is no cap", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 0)}}, now: mon10, counts: map[string]int{"a": 100000}, users: []string{"a"}},
+		{name: "nil counts", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 1)}}, now: mon10, users: []string{"a"}},
+		{name: "cap 1", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 1), always("b", 1)}}, now: mon10, counts: map[string]int{"a": 1},
 			users: []string{"b"}, reasons: map[string]string{"a": "cap reached (1/1)"}},
-		{name: "offline", roster: service.Roster{Members: []service.RosterMember{always("a", 0), {UserID: "b", Offline: true}}}, now: mon10,
+		{name: "offline", roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 0), {UserID: "b", Offline: true}}}, now: mon10,
 			users: []string{"a"}, reasons: map[string]string{"b": "offline"}},
-		{name: "offline is reported before off shift and cap", roster: service.Roster{Members: []service.RosterMember{{UserID: "o", Offline: true, DailyCap: 1, Shifts: office.Shifts}}},
+		{name: "offline is reported before off shift and cap", roster: livecode.Roster{Members: []livecode.RosterMember{{UserID: "o", Offline: true, DailyCap: 1, Shifts: office.Shifts}}},
 			now: mon20, counts: map[string]int{"o": 5}, reasons: map[string]string{"o": "offline"}, empty: true},
-		{name: "off shift is reported before cap", roster: service.Roster{Members: []service.RosterMember{{UserID: "o", DailyCap: 1, Shifts: office.Shifts}}},
+		{name: "off shift is reported before cap", roster: livecode.Roster{Members: []livecode.RosterMember{{UserID: "o", DailyCap: 1, Shifts: office.Shifts}}},
 			now: mon20, counts: map[string]int{"o": 5}, reasons: map[string]string{"o": "off shift"}, empty: true},
-		{name: "users sorted", roster: service.Roster{Members: []service.RosterMember{always("zed", 0), always("amy", 0), always("Bob", 0)}}, now: mon10,
+		{name: "users sorted", roster: livecode.Roster{Members: []livecode.RosterMember{always("zed", 0), always("amy", 0), always("Bob", 0)}}, now: mon10,
 			users: []string{"Bob", "amy", "zed"}},
 		{
 			name: "everyone offline: backups, sorted and deduplicated",
-			roster: service.Roster{
-				Members: []service.RosterMember{{UserID: "a", Offline: true}, {UserID: "b", Offline: true}},
+			roster: livecode.Roster{
+				Members: []livecode.RosterMember{{UserID: "a", Offline: true}, {UserID: "b", Offline: true}},
 				Backups: []string{"z", "boss", "z"},
 			},
 			now: mon10, users: []string{"boss", "z"}, backups: true, reasons: map[string]string{"a": "offline", "b": "offline"},
 		},
 		{
 			name: "backups ignore shifts and caps but not the offline switch",
-			roster: service.Roster{
-				Members: []service.RosterMember{{UserID: "a", Offline: true}, {UserID: "c", DailyCap: 2}, office},
+			roster: livecode.Roster{
+				Members: []livecode.RosterMember{{UserID: "a", Offline: true}, {UserID: "c", DailyCap: 2}, office},
 				Backups: []string{"a", "c", "o", "x"},
 			},
 			now: mon20, counts: map[string]int{"c": 2},
@@ -312,17 +312,17 @@ func TestRosterCapsOfflineAndBackups(t *testing.T) {
 		},
 		{
 			name:   "backups are not used while a member is eligible",
-			roster: service.Roster{Members: []service.RosterMember{always("a", 0), {UserID: "b", Offline: true}}, Backups: []string{"x"}},
+			roster: livecode.Roster{Members: []livecode.RosterMember{always("a", 0), {UserID: "b", Offline: true}}, Backups: []string{"x"}},
 			now:    mon10, users: []string{"a"}, reasons: map[string]string{"b": "offline"},
 		},
 		{
 			name:   "no backups: empty with reasons",
-			roster: service.Roster{Members: []service.RosterMember{{UserID: "a", Offline: true}, office}},
+			roster: livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Offline: true}, office}},
 			now:    mon20, empty: true, reasons: map[string]string{"a": "offline", "o": "off shift"},
 		},
 		{
 			name:   "only backup is offline: empty",
-			roster: service.Roster{Members: []service.RosterMember{{UserID: "a", Offline: true}}, Backups: []string{"a", " "}},
+			roster: livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Offline: true}}, Backups: []string{"a", " "}},
 			now:    mon10, empty: true, reasons: map[string]string{"a": "offline"},
 		},
 	})
@@ -331,17 +331,17 @@ func TestRosterCapsOfflineAndBackups(t *testing.T) {
 // Wall-clock shifts on DST days. The expected instants spell out their
 // offsets; the comments give the rule that produced them.
 func TestShiftDST(t *testing.T) {
-	ny := func(days []int, start, end string) service.Roster {
-		return service.Roster{TimeZone: "America/New_York", Members: []service.RosterMember{{UserID: "a", Shifts: []service.Shift{rosterShift(days, start, end)}}}}
+	ny := func(days []int, start, end string) livecode.Roster {
+		return livecode.Roster{TimeZone: "America/New_York", Members: []livecode.RosterMember{{UserID: "a", Shifts: []livecode.Shift{rosterShift(days, start, end)}}}}
 	}
-	berlin := func(days []int, start, end string) service.Roster {
+	berlin := func(days []int, start, end string) livecode.Roster {
 		r := ny(days, start, end)
 		r.TimeZone = "Europe/Berlin"
 		return r
 	}
 	sun, sat := rosterDays(time.Sunday), rosterDays(time.Saturday)
 	on := []string{"a"}
-	off := map[string]string{"a": service.ReasonOffShift}
+	off := map[string]string{"a": livecode.ReasonOffShift}
 	runRosterCases(t, []rosterCase{
 		// New York, 2026-03-08: 02:00 EST jumps to 03:00 EDT.
 		{name: "NY spring 01:00-03:00 before", roster: ny(sun, "01:00", "03:00"), now: "2026-03-08T00:59:59-05:00", reasons: off, empty: true},
@@ -403,24 +403,24 @@ func TestRosterLocalDayAndLocation(t *testing.T) {
 		{"Europe/Berlin", "2026-03-28T23:00:00Z", "2026-03-29"},
 	}
 	for _, c := range cases {
-		r := service.Roster{TimeZone: c.zone}
+		r := livecode.Roster{TimeZone: c.zone}
 		if got := r.LocalDay(rosterAt(t, c.now)); got != c.want {
 			t.Errorf("zone %q LocalDay(%s) = %s, want %s", c.zone, c.now, got, c.want)
 		}
 	}
 
-	loc, err := service.Roster{}.Location()
+	loc, err := livecode.Roster{}.Location()
 	if err != nil || loc.String() != "Asia/Shanghai" {
 		t.Errorf("default Location = %v, %v", loc, err)
 	}
 	for _, bad := range []string{"Mars/Olympus", "Local"} {
-		if _, err := (service.Roster{TimeZone: bad}).Location(); err == nil {
+		if _, err := (livecode.Roster{TimeZone: bad}).Location(); err == nil {
 			t.Errorf("Location(%q) succeeded", bad)
 		}
 	}
 }
 
-func walkNextChange(t *testing.T, r service.Roster, from, until time.Time) []string {
+func walkNextChange(t *testing.T, r livecode.Roster, from, until time.Time) []string {
 	t.Helper()
 	var got []string
 	for now := from; now.Before(until); {
@@ -435,23 +435,23 @@ func walkNextChange(t *testing.T, r service.Roster, from, until time.Time) []str
 }
 
 func TestRosterNextChangeWeekNewYorkSpringForward(t *testing.T) {
-	r := service.Roster{
+	r := livecode.Roster{
 		TimeZone: "America/New_York",
-		Members: []service.RosterMember{
-			{UserID: "a", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}},
+		Members: []livecode.RosterMember{
+			{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}},
 			// Ends at 02:00 on the change day, a wall time that does not exist.
-			{UserID: "b", Shifts: []service.Shift{rosterShift(rosterDays(time.Saturday), "22:00", "02:00")}},
-			{UserID: "c", Shifts: []service.Shift{rosterShift(rosterDays(time.Wednesday), "12:00", "12:00")}},
+			{UserID: "b", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Saturday), "22:00", "02:00")}},
+			{UserID: "c", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Wednesday), "12:00", "12:00")}},
 			{UserID: "d", Offline: true},
-			{UserID: "e", Shifts: []service.Shift{rosterShift(rosterDays(time.Sunday), "02:30", "04:00")}},
+			{UserID: "e", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Sunday), "02:30", "04:00")}},
 			// A holiday removes f's shift without leaving a boundary behind.
-			{UserID: "f", Shifts: []service.Shift{rosterShift(rosterDays(time.Tuesday), "10:00", "10:30")}},
+			{UserID: "f", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Tuesday), "10:00", "10:30")}},
 			// g's Thursday night is a holiday too, but its end on Friday is
 			// where g's reason turns from "holiday" to "off shift".
-			{UserID: "g", Shifts: []service.Shift{rosterShift(rosterDays(time.Thursday), "23:00", "01:00")}},
+			{UserID: "g", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Thursday), "23:00", "01:00")}},
 		},
-		Overrides: []service.DateOverride{
-			{Date: "2026-03-05", UserIDs: []string{"a"}, Shifts: []service.Shift{{Start: "10:00", End: "11:00"}, {Start: "13:00", End: "14:00"}}},
+		Overrides: []livecode.DateOverride{
+			{Date: "2026-03-05", UserIDs: []string{"a"}, Shifts: []livecode.Shift{{Start: "10:00", End: "11:00"}, {Start: "13:00", End: "14:00"}}},
 			{Date: "2026-03-03", Off: true, UserIDs: []string{"f"}},
 			{Date: "2026-03-05", Off: true, UserIDs: []string{"g"}},
 		},
@@ -474,12 +474,12 @@ func TestRosterNextChangeWeekNewYorkSpringForward(t *testing.T) {
 }
 
 func TestRosterNextChangeWeekNewYorkFallBack(t *testing.T) {
-	r := service.Roster{
+	r := livecode.Roster{
 		TimeZone: "America/New_York",
-		Members: []service.RosterMember{
-			{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(time.Monday, time.Friday), "09:00", "17:00")}},
-			{UserID: "b", Shifts: []service.Shift{rosterShift(rosterDays(time.Saturday), "23:00", "01:30")}},
-			{UserID: "c", Shifts: []service.Shift{rosterShift(rosterDays(time.Sunday), "01:00", "02:00")}},
+		Members: []livecode.RosterMember{
+			{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Monday, time.Friday), "09:00", "17:00")}},
+			{UserID: "b", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Saturday), "23:00", "01:30")}},
+			{UserID: "c", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Sunday), "01:00", "02:00")}},
 		},
 	}
 	loc := rosterZone(t, "America/New_York")
@@ -498,12 +498,12 @@ func TestRosterNextChangeWeekNewYorkFallBack(t *testing.T) {
 }
 
 func TestRosterNextChangeBerlinWeekend(t *testing.T) {
-	r := service.Roster{
+	r := livecode.Roster{
 		TimeZone: "Europe/Berlin",
-		Members: []service.RosterMember{
-			{UserID: "a", Shifts: []service.Shift{rosterShift(rosterDays(time.Saturday), "23:00", "04:00")}},
-			{UserID: "gap", Shifts: []service.Shift{rosterShift(rosterDays(time.Sunday), "02:00", "03:00")}},
-			{UserID: "late", Shifts: []service.Shift{rosterShift(rosterDays(time.Sunday), "02:30", "05:00")}},
+		Members: []livecode.RosterMember{
+			{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Saturday), "23:00", "04:00")}},
+			{UserID: "gap", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Sunday), "02:00", "03:00")}},
+			{UserID: "late", Shifts: []livecode.Shift{rosterShift(rosterDays(time.Sunday), "02:30", "05:00")}},
 		},
 	}
 	loc := rosterZone(t, "Europe/Berlin")
@@ -519,12 +519,12 @@ func TestRosterNextChangeBerlinWeekend(t *testing.T) {
 }
 
 func TestRosterNextChangeBounds(t *testing.T) {
-	always := service.Roster{Members: []service.RosterMember{{UserID: "a"}}}
-	nyAlways := service.Roster{TimeZone: "America/New_York", Members: always.Members}
-	office := service.Roster{Members: []service.RosterMember{{UserID: "a", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}}}
+	always := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}}}
+	nyAlways := livecode.Roster{TimeZone: "America/New_York", Members: always.Members}
+	office := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}}}}
 	cases := []struct {
 		name string
-		r    service.Roster
+		r    livecode.Roster
 		now  string
 		want string
 	}{
@@ -534,7 +534,7 @@ func TestRosterNextChangeBounds(t *testing.T) {
 		{"one nanosecond before a start", office, "2026-03-02T08:59:59.999999999+08:00", "2026-03-02T09:00:00+08:00"},
 		{"25-hour day", nyAlways, "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00"},
 		{"23-hour day", nyAlways, "2026-03-08T00:00:00-05:00", "2026-03-09T00:00:00-04:00"},
-		{"empty roster still wakes at midnight", service.Roster{}, "2026-03-02T23:59:59+08:00", "2026-03-03T00:00:00+08:00"},
+		{"empty roster still wakes at midnight", livecode.Roster{}, "2026-03-02T23:59:59+08:00", "2026-03-03T00:00:00+08:00"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -546,18 +546,18 @@ func TestRosterNextChangeBounds(t *testing.T) {
 	}
 }
 
-func validRoster() service.Roster {
-	return service.Roster{
+func validRoster() livecode.Roster {
+	return livecode.Roster{
 		TimeZone: "Asia/Shanghai",
-		Members: []service.RosterMember{
-			{UserID: "a", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "24:00")}, DailyCap: 30, Weight: 2},
-			{UserID: "b", Shifts: []service.Shift{rosterShift(rosterDays(6), "22:00", "02:00")}},
+		Members: []livecode.RosterMember{
+			{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "24:00")}, DailyCap: 30, Weight: 2},
+			{UserID: "b", Shifts: []livecode.Shift{rosterShift(rosterDays(6), "22:00", "02:00")}},
 			{UserID: "c"},
 		},
 		Backups: []string{"boss"},
-		Overrides: []service.DateOverride{
+		Overrides: []livecode.DateOverride{
 			{Date: "2026-10-01", Off: true},
-			{Date: "2026-10-01", UserIDs: []string{"a"}, Shifts: []service.Shift{{Start: "10:00", End: "14:00"}}},
+			{Date: "2026-10-01", UserIDs: []string{"a"}, Shifts: []livecode.Shift{{Start: "10:00", End: "14:00"}}},
 			{Date: "2026-10-01", UserIDs: []string{"b"}, Off: true},
 			{Date: "2026-10-02", UserIDs: []string{"a"}, Off: true},
 		},
@@ -592,8 +592,8 @@ func TestRosterValidate(t *testing.T) {
 	if err := validRoster().Validate(); err != nil {
 		t.Fatalf("valid roster: %v", err)
 	}
-	many := func(n int) []service.RosterMember {
-		ms := make([]service.RosterMember, n)
+	many := func(n int) []livecode.RosterMember {
+		ms := make([]livecode.RosterMember, n)
 		for i := range ms {
 			ms[i].UserID = fmt.Sprintf("u%03d", i)
 		}
@@ -601,47 +601,47 @@ func TestRosterValidate(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		mutate func(r *service.Roster)
+		mutate func(r *livecode.Roster)
 		fields []string
 	}{
-		{"default zone", func(r *service.Roster) { r.TimeZone = "" }, nil},
-		{"DST zone", func(r *service.Roster) { r.TimeZone = "America/New_York" }, nil},
-		{"unknown zone", func(r *service.Roster) { r.TimeZone = "Mars/Olympus" }, []string{"roster.time_zone"}},
-		{"server-local zone", func(r *service.Roster) { r.TimeZone = "Local" }, []string{"roster.time_zone"}},
-		{"no members", func(r *service.Roster) { r.Members = nil; r.Overrides = nil }, []string{"roster.members"}},
-		{"100 members", func(r *service.Roster) { r.Members = many(100); r.Overrides = nil }, nil},
-		{"101 members", func(r *service.Roster) { r.Members = many(101); r.Overrides = nil }, []string{"roster.members"}},
-		{"empty userid", func(r *service.Roster) { r.Members[1].UserID = " " }, []string{"roster.members[1].userid", "roster.overrides[2].userids[0]"}},
-		{"duplicate userid", func(r *service.Roster) { r.Members[2].UserID = "a" }, []string{"roster.members[2].userid"}},
-		{"start without leading zero", func(r *service.Roster) { r.Members[0].Shifts[0].Start = "9:00" }, []string{"roster.members[0].shifts[0].start"}},
-		{"start 24:00", func(r *service.Roster) { r.Members[0].Shifts[0].Start = "24:00" }, []string{"roster.members[0].shifts[0].start"}},
-		{"start with seconds", func(r *service.Roster) { r.Members[0].Shifts[0].Start = "09:00:00" }, []string{"roster.members[0].shifts[0].start"}},
-		{"start signed", func(r *service.Roster) { r.Members[0].Shifts[0].Start = "+9:00" }, []string{"roster.members[0].shifts[0].start"}},
-		{"start minute 60", func(r *service.Roster) { r.Members[0].Shifts[0].Start = "12:60" }, []string{"roster.members[0].shifts[0].start"}},
-		{"end 24:01", func(r *service.Roster) { r.Members[0].Shifts[0].End = "24:01" }, []string{"roster.members[0].shifts[0].end"}},
-		{"end 25:00", func(r *service.Roster) { r.Members[1].Shifts[0].End = "25:00" }, []string{"roster.members[1].shifts[0].end"}},
-		{"end letters", func(r *service.Roster) { r.Members[1].Shifts[0].End = "ab:cd" }, []string{"roster.members[1].shifts[0].end"}},
-		{"end empty", func(r *service.Roster) { r.Members[1].Shifts[0].End = "" }, []string{"roster.members[1].shifts[0].end"}},
-		{"no weekdays", func(r *service.Roster) { r.Members[1].Shifts[0].Weekdays = nil }, []string{"roster.members[1].shifts[0].weekdays"}},
-		{"weekday 7", func(r *service.Roster) { r.Members[0].Shifts[0].Weekdays = []int{1, 7} }, []string{"roster.members[0].shifts[0].weekdays[1]"}},
-		{"weekday -1", func(r *service.Roster) { r.Members[0].Shifts[0].Weekdays = []int{-1} }, []string{"roster.members[0].shifts[0].weekdays[0]"}},
-		{"negative cap", func(r *service.Roster) { r.Members[2].DailyCap = -1 }, []string{"roster.members[2].daily_cap"}},
-		{"negative weight", func(r *service.Roster) { r.Members[2].Weight = -1 }, []string{"roster.members[2].weight"}},
-		{"impossible date", func(r *service.Roster) { r.Overrides[3].Date = "2026-02-30" }, []string{"roster.overrides[3].date"}},
-		{"date without zero padding", func(r *service.Roster) { r.Overrides[3].Date = "2026-3-8" }, []string{"roster.overrides[3].date"}},
-		{"date with time", func(r *service.Roster) { r.Overrides[3].Date = "2026-03-08T00:00:00Z" }, []string{"roster.overrides[3].date"}},
-		{"override for a non-member", func(r *service.Roster) { r.Overrides[3].UserIDs = []string{"a", "ghost"} }, []string{"roster.overrides[3].userids[1]"}},
-		{"override both off and shifts", func(r *service.Roster) { r.Overrides[0].Shifts = []service.Shift{{Start: "10:00", End: "11:00"}} }, []string{"roster.overrides[0].shifts"}},
-		{"override neither off nor shifts", func(r *service.Roster) { r.Overrides[3].Off = false }, []string{"roster.overrides[3].shifts"}},
-		{"override shift times", func(r *service.Roster) { r.Overrides[1].Shifts[0].End = "14:5" }, []string{"roster.overrides[1].shifts[0].end"}},
-		{"override shift needs no weekdays", func(r *service.Roster) { r.Overrides[1].Shifts[0].Weekdays = nil }, nil},
-		{"two all-member overrides on one date", func(r *service.Roster) {
-			r.Overrides = append(r.Overrides, service.DateOverride{Date: "2026-10-01", Shifts: []service.Shift{{Start: "10:00", End: "11:00"}}})
+		{"default zone", func(r *livecode.Roster) { r.TimeZone = "" }, nil},
+		{"DST zone", func(r *livecode.Roster) { r.TimeZone = "America/New_York" }, nil},
+		{"unknown zone", func(r *livecode.Roster) { r.TimeZone = "Mars/Olympus" }, []string{"roster.time_zone"}},
+		{"server-local zone", func(r *livecode.Roster) { r.TimeZone = "Local" }, []string{"roster.time_zone"}},
+		{"no members", func(r *livecode.Roster) { r.Members = nil; r.Overrides = nil }, []string{"roster.members"}},
+		{"100 members", func(r *livecode.Roster) { r.Members = many(100); r.Overrides = nil }, nil},
+		{"101 members", func(r *livecode.Roster) { r.Members = many(101); r.Overrides = nil }, []string{"roster.members"}},
+		{"empty userid", func(r *livecode.Roster) { r.Members[1].UserID = " " }, []string{"roster.members[1].userid", "roster.overrides[2].userids[0]"}},
+		{"duplicate userid", func(r *livecode.Roster) { r.Members[2].UserID = "a" }, []string{"roster.members[2].userid"}},
+		{"start without leading zero", func(r *livecode.Roster) { r.Members[0].Shifts[0].Start = "9:00" }, []string{"roster.members[0].shifts[0].start"}},
+		{"start 24:00", func(r *livecode.Roster) { r.Members[0].Shifts[0].Start = "24:00" }, []string{"roster.members[0].shifts[0].start"}},
+		{"start with seconds", func(r *livecode.Roster) { r.Members[0].Shifts[0].Start = "09:00:00" }, []string{"roster.members[0].shifts[0].start"}},
+		{"start signed", func(r *livecode.Roster) { r.Members[0].Shifts[0].Start = "+9:00" }, []string{"roster.members[0].shifts[0].start"}},
+		{"start minute 60", func(r *livecode.Roster) { r.Members[0].Shifts[0].Start = "12:60" }, []string{"roster.members[0].shifts[0].start"}},
+		{"end 24:01", func(r *livecode.Roster) { r.Members[0].Shifts[0].End = "24:01" }, []string{"roster.members[0].shifts[0].end"}},
+		{"end 25:00", func(r *livecode.Roster) { r.Members[1].Shifts[0].End = "25:00" }, []string{"roster.members[1].shifts[0].end"}},
+		{"end letters", func(r *livecode.Roster) { r.Members[1].Shifts[0].End = "ab:cd" }, []string{"roster.members[1].shifts[0].end"}},
+		{"end empty", func(r *livecode.Roster) { r.Members[1].Shifts[0].End = "" }, []string{"roster.members[1].shifts[0].end"}},
+		{"no weekdays", func(r *livecode.Roster) { r.Members[1].Shifts[0].Weekdays = nil }, []string{"roster.members[1].shifts[0].weekdays"}},
+		{"weekday 7", func(r *livecode.Roster) { r.Members[0].Shifts[0].Weekdays = []int{1, 7} }, []string{"roster.members[0].shifts[0].weekdays[1]"}},
+		{"weekday -1", func(r *livecode.Roster) { r.Members[0].Shifts[0].Weekdays = []int{-1} }, []string{"roster.members[0].shifts[0].weekdays[0]"}},
+		{"negative cap", func(r *livecode.Roster) { r.Members[2].DailyCap = -1 }, []string{"roster.members[2].daily_cap"}},
+		{"negative weight", func(r *livecode.Roster) { r.Members[2].Weight = -1 }, []string{"roster.members[2].weight"}},
+		{"impossible date", func(r *livecode.Roster) { r.Overrides[3].Date = "2026-02-30" }, []string{"roster.overrides[3].date"}},
+		{"date without zero padding", func(r *livecode.Roster) { r.Overrides[3].Date = "2026-3-8" }, []string{"roster.overrides[3].date"}},
+		{"date with time", func(r *livecode.Roster) { r.Overrides[3].Date = "2026-03-08T00:00:00Z" }, []string{"roster.overrides[3].date"}},
+		{"override for a non-member", func(r *livecode.Roster) { r.Overrides[3].UserIDs = []string{"a", "ghost"} }, []string{"roster.overrides[3].userids[1]"}},
+		{"override both off and shifts", func(r *livecode.Roster) { r.Overrides[0].Shifts = []livecode.Shift{{Start: "10:00", End: "11:00"}} }, []string{"roster.overrides[0].shifts"}},
+		{"override neither off nor shifts", func(r *livecode.Roster) { r.Overrides[3].Off = false }, []string{"roster.overrides[3].shifts"}},
+		{"override shift times", func(r *livecode.Roster) { r.Overrides[1].Shifts[0].End = "14:5" }, []string{"roster.overrides[1].shifts[0].end"}},
+		{"override shift needs no weekdays", func(r *livecode.Roster) { r.Overrides[1].Shifts[0].Weekdays = nil }, nil},
+		{"two all-member overrides on one date", func(r *livecode.Roster) {
+			r.Overrides = append(r.Overrides, livecode.DateOverride{Date: "2026-10-01", Shifts: []livecode.Shift{{Start: "10:00", End: "11:00"}}})
 		}, []string{"roster.overrides[4].date"}},
-		{"two overrides for one member on one date", func(r *service.Roster) { r.Overrides[2].UserIDs = []string{"a"} }, []string{"roster.overrides[2].userids[0]"}},
-		{"member listed twice in one override", func(r *service.Roster) { r.Overrides[3].UserIDs = []string{"a", "a"} }, []string{"roster.overrides[3].userids[1]"}},
-		{"empty backup", func(r *service.Roster) { r.Backups = []string{"boss", ""} }, []string{"roster.backups[1]"}},
-		{"several at once, in order", func(r *service.Roster) {
+		{"two overrides for one member on one date", func(r *livecode.Roster) { r.Overrides[2].UserIDs = []string{"a"} }, []string{"roster.overrides[2].userids[0]"}},
+		{"member listed twice in one override", func(r *livecode.Roster) { r.Overrides[3].UserIDs = []string{"a", "a"} }, []string{"roster.overrides[3].userids[1]"}},
+		{"empty backup", func(r *livecode.Roster) { r.Backups = []string{"boss", ""} }, []string{"roster.backups[1]"}},
+		{"several at once, in order", func(r *livecode.Roster) {
 			r.TimeZone = "Nowhere"
 			r.Members[0].Shifts[0].Start = "x"
 			r.Members[0].Shifts[0].End = "y"
@@ -673,7 +673,7 @@ func TestRosterValidate(t *testing.T) {
 }
 
 func TestRosterMemberIDs(t *testing.T) {
-	r := service.Roster{Members: []service.RosterMember{{UserID: "c"}, {UserID: "a"}, {UserID: "b"}, {UserID: "a"}, {UserID: ""}}}
+	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "c"}, {UserID: "a"}, {UserID: "b"}, {UserID: "a"}, {UserID: ""}}}
 	if got, want := r.MemberIDs(), []string{"a", "b", "c"}; !slices.Equal(got, want) {
 		t.Errorf("MemberIDs = %q, want %q", got, want)
 	}
@@ -689,20 +689,20 @@ func TestRosterJSON(t *testing.T) {
 		"backups": ["boss"],
 		"overrides": [{"date": "2026-12-25", "off": true}, {"date": "2026-12-24", "userids": ["a"], "shifts": [{"start": "09:00", "end": "12:00"}]}]
 	}`
-	var got service.Roster
+	var got livecode.Roster
 	if err := json.Unmarshal([]byte(doc), &got); err != nil {
 		t.Fatal(err)
 	}
-	want := service.Roster{
+	want := livecode.Roster{
 		TimeZone: "America/New_York",
-		Members: []service.RosterMember{
-			{UserID: "a", Shifts: []service.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}, DailyCap: 30, Weight: 2},
+		Members: []livecode.RosterMember{
+			{UserID: "a", Shifts: []livecode.Shift{rosterShift(rosterWeekdays, "09:00", "17:00")}, DailyCap: 30, Weight: 2},
 			{UserID: "b", Offline: true},
 		},
 		Backups: []string{"boss"},
-		Overrides: []service.DateOverride{
+		Overrides: []livecode.DateOverride{
 			{Date: "2026-12-25", Off: true},
-			{Date: "2026-12-24", UserIDs: []string{"a"}, Shifts: []service.Shift{{Start: "09:00", End: "12:00"}}},
+			{Date: "2026-12-24", UserIDs: []string{"a"}, Shifts: []livecode.Shift{{Start: "09:00", End: "12:00"}}},
 		},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -711,7 +711,7 @@ func TestRosterJSON(t *testing.T) {
 	if err := got.Validate(); err != nil {
 		t.Error(err)
 	}
-	out, err := json.Marshal(service.Roster{Members: []service.RosterMember{{UserID: "a"}}})
+	out, err := json.Marshal(livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -722,73 +722,73 @@ func TestRosterJSON(t *testing.T) {
 
 func TestPickStrategies(t *testing.T) {
 	for _, s := range []string{"round_robin", "least_loaded", "weighted"} {
-		if !service.ValidStrategy(s) {
+		if !livecode.ValidStrategy(s) {
 			t.Errorf("ValidStrategy(%q) = false", s)
 		}
 	}
 	for _, s := range []string{"", "random", "Round_Robin"} {
-		if service.ValidStrategy(s) {
+		if livecode.ValidStrategy(s) {
 			t.Errorf("ValidStrategy(%q) = true", s)
 		}
 	}
 
-	r := service.Roster{Members: []service.RosterMember{{UserID: "a", Weight: 1}, {UserID: "b", Weight: 2}, {UserID: "c", Weight: 3}}}
-	abc := service.Eligibility{Users: []string{"a", "b", "c"}}
+	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Weight: 1}, {UserID: "b", Weight: 2}, {UserID: "c", Weight: 3}}}
+	abc := livecode.Eligibility{Users: []string{"a", "b", "c"}}
 	cases := []struct {
 		name   string
-		s      service.Strategy
+		s      livecode.Strategy
 		users  []string
 		counts map[string]int
 		last   string
 		want   string
 	}{
-		{"round robin: nobody", service.StrategyRoundRobin, nil, nil, "a", ""},
-		{"least loaded: nobody", service.StrategyLeastLoaded, nil, nil, "", ""},
-		{"weighted: nobody", service.StrategyWeighted, []string{}, nil, "", ""},
-		{"round robin: first ever", service.StrategyRoundRobin, abc.Users, nil, "", "a"},
-		{"round robin: after a", service.StrategyRoundRobin, abc.Users, nil, "a", "b"},
-		{"round robin: after b", service.StrategyRoundRobin, abc.Users, nil, "b", "c"},
-		{"round robin: wraps", service.StrategyRoundRobin, abc.Users, nil, "c", "a"},
-		{"round robin: last left, continue after its place", service.StrategyRoundRobin, []string{"a", "c"}, nil, "b", "c"},
-		{"round robin: last left at the end", service.StrategyRoundRobin, []string{"a", "b"}, nil, "c", "a"},
-		{"round robin: last sorts before everyone", service.StrategyRoundRobin, []string{"m", "n"}, nil, "a", "m"},
-		{"round robin: single user", service.StrategyRoundRobin, []string{"a"}, nil, "a", "a"},
-		{"round robin: unsorted input", service.StrategyRoundRobin, []string{"c", "a", "b"}, nil, "a", "b"},
-		{"round robin ignores counts", service.StrategyRoundRobin, abc.Users, map[string]int{"b": 100}, "a", "b"},
-		{"unknown strategy picks as round robin", service.Strategy("random"), abc.Users, nil, "a", "b"},
-		{"least loaded: smallest", service.StrategyLeastLoaded, abc.Users, map[string]int{"a": 5, "b": 3, "c": 4}, "", "b"},
-		{"least loaded: tie by userid", service.StrategyLeastLoaded, abc.Users, map[string]int{"a": 5, "b": 3, "c": 3}, "", "b"},
-		{"least loaded: missing count is zero", service.StrategyLeastLoaded, abc.Users, map[string]int{"a": 1, "b": 1}, "", "c"},
-		{"least loaded: all zero", service.StrategyLeastLoaded, abc.Users, nil, "c", "a"},
-		{"weighted: heaviest first", service.StrategyWeighted, abc.Users, nil, "", "c"},
-		{"weighted: (count+1)/weight", service.StrategyWeighted, abc.Users, map[string]int{"c": 1}, "", "b"},                   // a 1, b 1/2, c 2/3
-		{"weighted: tie by userid", service.StrategyWeighted, abc.Users, map[string]int{"b": 1, "c": 2}, "", "a"},              // all 1
-		{"weighted: non-member weighs 1", service.StrategyWeighted, []string{"a", "x"}, map[string]int{"a": 1}, "", "x"},       // a 2, x 1
-		{"weighted: tie with non-member by userid", service.StrategyWeighted, []string{"x", "a"}, nil, "", "a"},                // both 1
-		{"weighted: only eligible users count", service.StrategyWeighted, []string{"a", "b"}, map[string]int{"b": 1}, "", "a"}, // a 1, b 1
+		{"round robin: nobody", livecode.StrategyRoundRobin, nil, nil, "a", ""},
+		{"least loaded: nobody", livecode.StrategyLeastLoaded, nil, nil, "", ""},
+		{"weighted: nobody", livecode.StrategyWeighted, []string{}, nil, "", ""},
+		{"round robin: first ever", livecode.StrategyRoundRobin, abc.Users, nil, "", "a"},
+		{"round robin: after a", livecode.StrategyRoundRobin, abc.Users, nil, "a", "b"},
+		{"round robin: after b", livecode.StrategyRoundRobin, abc.Users, nil, "b", "c"},
+		{"round robin: wraps", livecode.StrategyRoundRobin, abc.Users, nil, "c", "a"},
+		{"round robin: last left, continue after its place", livecode.StrategyRoundRobin, []string{"a", "c"}, nil, "b", "c"},
+		{"round robin: last left at the end", livecode.StrategyRoundRobin, []string{"a", "b"}, nil, "c", "a"},
+		{"round robin: last sorts before everyone", livecode.StrategyRoundRobin, []string{"m", "n"}, nil, "a", "m"},
+		{"round robin: single user", livecode.StrategyRoundRobin, []string{"a"}, nil, "a", "a"},
+		{"round robin: unsorted input", livecode.StrategyRoundRobin, []string{"c", "a", "b"}, nil, "a", "b"},
+		{"round robin ignores counts", livecode.StrategyRoundRobin, abc.Users, map[string]int{"b": 100}, "a", "b"},
+		{"unknown strategy picks as round robin", livecode.Strategy("random"), abc.Users, nil, "a", "b"},
+		{"least loaded: smallest", livecode.StrategyLeastLoaded, abc.Users, map[string]int{"a": 5, "b": 3, "c": 4}, "", "b"},
+		{"least loaded: tie by userid", livecode.StrategyLeastLoaded, abc.Users, map[string]int{"a": 5, "b": 3, "c": 3}, "", "b"},
+		{"least loaded: missing count is zero", livecode.StrategyLeastLoaded, abc.Users, map[string]int{"a": 1, "b": 1}, "", "c"},
+		{"least loaded: all zero", livecode.StrategyLeastLoaded, abc.Users, nil, "c", "a"},
+		{"weighted: heaviest first", livecode.StrategyWeighted, abc.Users, nil, "", "c"},
+		{"weighted: (count+1)/weight", livecode.StrategyWeighted, abc.Users, map[string]int{"c": 1}, "", "b"},                   // a 1, b 1/2, c 2/3
+		{"weighted: tie by userid", livecode.StrategyWeighted, abc.Users, map[string]int{"b": 1, "c": 2}, "", "a"},              // all 1
+		{"weighted: non-member weighs 1", livecode.StrategyWeighted, []string{"a", "x"}, map[string]int{"a": 1}, "", "x"},       // a 2, x 1
+		{"weighted: tie with non-member by userid", livecode.StrategyWeighted, []string{"x", "a"}, nil, "", "a"},                // both 1
+		{"weighted: only eligible users count", livecode.StrategyWeighted, []string{"a", "b"}, map[string]int{"b": 1}, "", "a"}, // a 1, b 1
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := r.Pick(c.s, service.Eligibility{Users: c.users}, c.counts, c.last); got != c.want {
+			if got := r.Pick(c.s, livecode.Eligibility{Users: c.users}, c.counts, c.last); got != c.want {
 				t.Errorf("Pick = %q, want %q", got, c.want)
 			}
 		})
 	}
 
-	zero := service.Roster{Members: []service.RosterMember{{UserID: "a"}, {UserID: "b", Weight: 0}}}
-	if got := zero.Pick(service.StrategyWeighted, service.Eligibility{Users: []string{"a", "b"}}, map[string]int{"a": 1}, ""); got != "b" {
+	zero := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}, {UserID: "b", Weight: 0}}}
+	if got := zero.Pick(livecode.StrategyWeighted, livecode.Eligibility{Users: []string{"a", "b"}}, map[string]int{"a": 1}, ""); got != "b" {
 		t.Errorf("weight 0 counts as 1: got %q, want b", got)
 	}
 }
 
 // simulatePicks picks n times, counting each pick as an add the way the
 // landing page does.
-func simulatePicks(r service.Roster, s service.Strategy, users []string, n int) (map[string]int, []string) {
+func simulatePicks(r livecode.Roster, s livecode.Strategy, users []string, n int) (map[string]int, []string) {
 	counts := map[string]int{}
 	var seq []string
 	last := ""
 	for range n {
-		u := r.Pick(s, service.Eligibility{Users: users}, counts, last)
+		u := r.Pick(s, livecode.Eligibility{Users: users}, counts, last)
 		counts[u]++
 		seq = append(seq, u)
 		last = u
@@ -797,8 +797,8 @@ func simulatePicks(r service.Roster, s service.Strategy, users []string, n int) 
 }
 
 func TestPickWeightedProportions(t *testing.T) {
-	r := service.Roster{Members: []service.RosterMember{{UserID: "a", Weight: 1}, {UserID: "b", Weight: 2}, {UserID: "c", Weight: 3}}}
-	counts, seq := simulatePicks(r, service.StrategyWeighted, []string{"a", "b", "c"}, 1000)
+	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a", Weight: 1}, {UserID: "b", Weight: 2}, {UserID: "c", Weight: 3}}}
+	counts, seq := simulatePicks(r, livecode.StrategyWeighted, []string{"a", "b", "c"}, 1000)
 	for u, want := range map[string]int{"a": 167, "b": 333, "c": 500} {
 		if d := counts[u] - want; d < -1 || d > 1 {
 			t.Errorf("%s picked %d times, want %d±1", u, counts[u], want)
@@ -820,23 +820,23 @@ func TestPickWeightedProportions(t *testing.T) {
 		}
 	}
 
-	even := service.Roster{Members: []service.RosterMember{{UserID: "a"}, {UserID: "b"}, {UserID: "c", Weight: 1}}}
-	counts, _ = simulatePicks(even, service.StrategyWeighted, []string{"a", "b", "c"}, 999)
+	even := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}, {UserID: "b"}, {UserID: "c", Weight: 1}}}
+	counts, _ = simulatePicks(even, livecode.StrategyWeighted, []string{"a", "b", "c"}, 999)
 	if counts["a"] != 333 || counts["b"] != 333 || counts["c"] != 333 {
 		t.Errorf("equal weights: %v", counts)
 	}
 }
 
 func TestPickRoundRobinAndLeastLoadedAreEven(t *testing.T) {
-	r := service.Roster{Members: []service.RosterMember{{UserID: "a"}, {UserID: "b"}, {UserID: "c"}}}
-	counts, seq := simulatePicks(r, service.StrategyRoundRobin, []string{"a", "b", "c"}, 9)
+	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "a"}, {UserID: "b"}, {UserID: "c"}}}
+	counts, seq := simulatePicks(r, livecode.StrategyRoundRobin, []string{"a", "b", "c"}, 9)
 	if want := []string{"a", "b", "c", "a", "b", "c", "a", "b", "c"}; !slices.Equal(seq, want) {
 		t.Errorf("round robin sequence %q", seq)
 	}
 	if counts["a"] != 3 || counts["b"] != 3 || counts["c"] != 3 {
 		t.Errorf("round robin counts %v", counts)
 	}
-	counts, seq = simulatePicks(r, service.StrategyLeastLoaded, []string{"a", "b", "c"}, 7)
+	counts, seq = simulatePicks(r, livecode.StrategyLeastLoaded, []string{"a", "b", "c"}, 7)
 	if want := []string{"a", "b", "c", "a", "b", "c", "a"}; !slices.Equal(seq, want) {
 		t.Errorf("least loaded sequence %q (counts %v)", seq, counts)
 	}
@@ -845,14 +845,14 @@ func TestPickRoundRobinAndLeastLoadedAreEven(t *testing.T) {
 // randomRoster builds a valid roster from a small pool of userids and
 // times, biased towards boundaries (midnight, 24:00, Start == End) and
 // towards dates near the DST changes the instants are drawn from.
-func randomRoster(rng *rand.Rand) service.Roster {
+func randomRoster(rng *rand.Rand) livecode.Roster {
 	zones := []string{"", "Asia/Shanghai", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"}
 	clocks := []string{"00:00", "00:30", "01:00", "01:30", "02:00", "02:30", "03:00", "09:00", "12:00", "17:00", "22:00", "23:59"}
 	days := []string{"2026-03-07", "2026-03-08", "2026-03-09", "2026-03-28", "2026-03-29", "2026-10-24", "2026-10-25", "2026-10-31", "2026-11-01", "2026-11-02"}
-	randShifts := func(weekly bool) []service.Shift {
-		var ss []service.Shift
+	randShifts := func(weekly bool) []livecode.Shift {
+		var ss []livecode.Shift
 		for range rng.IntN(3) {
-			s := service.Shift{Start: clocks[rng.IntN(len(clocks))], End: clocks[rng.IntN(len(clocks))]}
+			s := livecode.Shift{Start: clocks[rng.IntN(len(clocks))], End: clocks[rng.IntN(len(clocks))]}
 			if rng.IntN(6) == 0 {
 				s.End = "24:00"
 			}
@@ -871,9 +871,9 @@ func randomRoster(rng *rand.Rand) service.Roster {
 		return ss
 	}
 	pool := rng.Perm(10)
-	r := service.Roster{TimeZone: zones[rng.IntN(len(zones))]}
+	r := livecode.Roster{TimeZone: zones[rng.IntN(len(zones))]}
 	for i := range 1 + rng.IntN(6) {
-		m := service.RosterMember{UserID: fmt.Sprintf("u%d", pool[i]), Shifts: randShifts(true)}
+		m := livecode.RosterMember{UserID: fmt.Sprintf("u%d", pool[i]), Shifts: randShifts(true)}
 		if rng.IntN(4) == 0 {
 			m.Offline = true
 		}
@@ -888,7 +888,7 @@ func randomRoster(rng *rand.Rand) service.Roster {
 	}
 	usedAll, usedUser := map[string]bool{}, map[string]bool{}
 	for range rng.IntN(4) {
-		o := service.DateOverride{Date: days[rng.IntN(len(days))]}
+		o := livecode.DateOverride{Date: days[rng.IntN(len(days))]}
 		if rng.IntN(2) == 0 {
 			u := r.Members[rng.IntN(len(r.Members))].UserID
 			if usedUser[o.Date+u] {
@@ -941,7 +941,7 @@ func TestRosterRandomProperties(t *testing.T) {
 		if e.Empty != (len(e.Users) == 0) || (e.Empty && e.UsingBackups) {
 			t.Fatalf("Empty/UsingBackups inconsistent: %s", ctx)
 		}
-		members := map[string]service.RosterMember{}
+		members := map[string]livecode.RosterMember{}
 		for _, m := range r.Members {
 			members[m.UserID] = m
 		}
@@ -974,14 +974,14 @@ func TestRosterRandomProperties(t *testing.T) {
 			if reason == "" {
 				t.Fatalf("ineligible %s has no reason: %s", id, ctx)
 			}
-			if (reason == service.ReasonOffline) != members[id].Offline {
+			if (reason == livecode.ReasonOffline) != members[id].Offline {
 				t.Fatalf("reason %q for %s: %s", reason, id, ctx)
 			}
 			if strings.HasPrefix(reason, "cap reached") && (members[id].DailyCap == 0 || counts[id] < members[id].DailyCap) {
 				t.Fatalf("reason %q for %s: %s", reason, id, ctx)
 			}
 		}
-		for _, s := range []service.Strategy{service.StrategyRoundRobin, service.StrategyLeastLoaded, service.StrategyWeighted} {
+		for _, s := range []livecode.Strategy{livecode.StrategyRoundRobin, livecode.StrategyLeastLoaded, livecode.StrategyWeighted} {
 			p := r.Pick(s, e, counts, r.Members[rng.IntN(len(r.Members))].UserID)
 			if (p == "") != e.Empty || (p != "" && !slices.Contains(e.Users, p)) {
 				t.Fatalf("Pick(%s) = %q: %s", s, p, ctx)

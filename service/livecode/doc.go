@@ -1,0 +1,19 @@
+// Package livecode is the shared core of the live codes (channel, group and
+// store codes): what the three families use alike, so each says it once.
+//
+//   - Roster: the staff of a code or store by shift, weekday and time zone,
+//     daily caps and backups, who is eligible at a moment (Eligible), when
+//     that changes (NextChange), the pick among them (Pick, the strategies)
+//     and its validation;
+//   - UTM: a code's campaign (ValidateUTM, EncodeUTM, DecodeUTM, UTMView),
+//     which leads first seen through the code carry;
+//   - RandomSlug: a new code's slug, its landing path and, with the
+//     family's prefix, its WeCom state;
+//   - geo: GCJ-02 conversion and great-circle distance for the store codes'
+//     nearest-store lookup.
+//
+// The code families themselves (ChannelCodes, GroupCodes, StoreCodes, the
+// precise mode and the code cache) are still in package service; they move
+// here once the lead and contact code no longer reach into them. This
+// package imports no other service package but apierr.
+package livecode
