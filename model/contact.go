@@ -114,15 +114,14 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 	var fin *TxFinish
 	err = retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var c Contact
-			err := tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				c = Contact{CorpID: r.CorpID, ExternalUserID: r.ExternalUserID, Source: r.Source, SourceCodeID: r.CodeID,
-					State: r.State, FirstSeenAt: r.At, UpdatedAt: now}
-				err = tx.Create(&c).Error
-				if errors.Is(err, gorm.ErrDuplicatedKey) {
-					err = tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
-				}
+			// Most adds are of a new customer: insert first, and read the
+			// contact only when it exists already.
+			c := Contact{CorpID: r.CorpID, ExternalUserID: r.ExternalUserID, Source: r.Source, SourceCodeID: r.CodeID,
+				State: r.State, FirstSeenAt: r.At, UpdatedAt: now}
+			err := tx.Create(&c).Error
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				c = Contact{}
+				err = tx.Where("corp_id = ? AND external_user_id = ?", r.CorpID, r.ExternalUserID).First(&c).Error
 			}
 			if err != nil {
 				return err
