@@ -31,6 +31,7 @@ type groupHandler struct {
 	groups  *service.GroupCodes
 	corps   []string
 	fetchQR func(ctx context.Context, url string) ([]byte, error)
+	pages   renderedPages
 }
 
 func (h *groupHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
@@ -211,8 +212,9 @@ func (h *groupHandler) stats(c *gin.Context) {
 	reply(c, http.StatusOK, st, err)
 }
 
-// landing serves /g/:slug: the current group's join QR. It is never
-// cached: the group behind it changes as groups fill.
+// landing serves /g/:slug: the current group's join QR. Browsers must not
+// keep it (the group behind it changes as groups fill); the gateway keeps
+// the rendered page until the service's page changes.
 func (h *groupHandler) landing(c *gin.Context) {
 	slug := c.Param("slug")
 	c.Header("Cache-Control", "no-store")
@@ -232,6 +234,11 @@ func (h *groupHandler) landing(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	page, err := h.pages.render(slug, l, groupLandingPage)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
 	c.Status(http.StatusOK)
-	_ = groupLandingPage.Execute(c.Writer, l)
+	_, _ = c.Writer.Write(page)
 }

@@ -1,8 +1,10 @@
 package handler
 
 import (
+	"bytes"
 	"embed"
 	"html/template"
+	"sync"
 )
 
 // landingFiles are the public landing pages behind live codes: phone pages
@@ -27,3 +29,39 @@ var (
 	// goneLandingPage answers a group or store code that does not exist.
 	goneLandingPage = landingPages.Lookup("gone.html")
 )
+
+// renderedPages keeps each slug's rendered landing page with the value it
+// was rendered from. The service hands back the same value (pointer) for a
+// slug until the code changes, so while it does the bytes are written again
+// without rendering.
+type renderedPages struct {
+	mu    sync.Mutex
+	pages map[string]renderedPage
+}
+
+type renderedPage struct {
+	from any
+	html []byte
+}
+
+// render returns t rendered with from, as rendered before when slug's page
+// was last rendered from the same value.
+func (r *renderedPages) render(slug string, from any, t *template.Template) ([]byte, error) {
+	r.mu.Lock()
+	p, ok := r.pages[slug]
+	r.mu.Unlock()
+	if ok && p.from == from {
+		return p.html, nil
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, from); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.pages == nil {
+		r.pages = map[string]renderedPage{}
+	}
+	r.pages[slug] = renderedPage{from: from, html: buf.Bytes()}
+	r.mu.Unlock()
+	return buf.Bytes(), nil
+}

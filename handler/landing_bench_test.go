@@ -35,7 +35,8 @@ func BenchmarkLandingPages(b *testing.B) {
 	for _, driver := range modeltest.Drivers {
 		b.Run(driver, func(b *testing.B) {
 			st := modeltest.Open(b, driver, nil)
-			srv, group, store := landingFixture(b, st)
+			f := landingFixture(b, st)
+			srv, group, store := f.srv, f.group, f.store
 			for _, p := range []struct{ name, path string }{
 				{"group", "/g/" + group},
 				{"store", "/s/" + store},
@@ -50,7 +51,7 @@ func BenchmarkLandingPages(b *testing.B) {
 // landingFixture stores a group code with a pool of 20 groups and a store
 // code over 200 stores straight through the model: landing pages read only
 // the database, so no WeCom is needed.
-func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, string) {
+func landingFixture(b testing.TB, st *model.Store) landingSetup {
 	b.Helper()
 	ctx := context.Background()
 	gc := &model.GroupCode{CorpID: corpID, Name: "展会群", Title: "加入展会群", Text: "扫码进群", State: "g:benchgroup", Slug: "benchgroup",
@@ -95,7 +96,16 @@ func landingFixture(b *testing.B, st *model.Store) (*httptest.Server, string, st
 		Groups: groups, Stores: storeCodes, Clock: clock.Real{}})
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)
-	return srv, gc.Slug, sc.Slug
+	return landingSetup{srv: srv, group: gc.Slug, store: sc.Slug, groups: groups, stores: storeCodes}
+}
+
+// landingSetup is the landing fixture: the server, the two slugs and the
+// services behind them.
+type landingSetup struct {
+	srv          *httptest.Server
+	group, store string
+	groups       *service.GroupCodes
+	stores       *service.StoreCodes
 }
 
 // loadLoop sends b.N GETs from `clients` goroutines and reports req/s and

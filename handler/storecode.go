@@ -21,6 +21,7 @@ type storeHandler struct {
 	stores *service.StoreCodes
 	staff  *service.StaffDirectory
 	corps  []string
+	pages  renderedPages
 }
 
 func (h *storeHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
@@ -339,7 +340,12 @@ func (h *storeHandler) landing(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
+	page, err := h.pages.render(slug, l, storeLandingPage)
+	if err != nil {
+		renderError(c, err)
+		return
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
-	_ = storeLandingPage.Execute(c.Writer, l)
+	_, _ = c.Writer.Write(page)
 }

@@ -128,6 +128,9 @@ type GroupCodes struct {
 	log       *slog.Logger
 	publicURL string
 	dry       *prometheus.GaugeVec
+	// landing holds the /g/ pages: every method that changes a code or
+	// its pool clears it.
+	landing *landingCache[*GroupLanding]
 }
 
 // joinActivity is the job each attributed join enqueues, in the
@@ -164,6 +167,7 @@ func NewGroupCodes(store *model.Store, clients Clients, jobs queue.Wake, reg pro
 			Help: "1 when every group in a group code's pool has reached its threshold (the code keeps serving its last group or waits for WeCom to create one).",
 		}, []string{"code_id", "auto_create"}),
 	}
+	g.landing = newLandingCache[*GroupLanding]("group codes", store.GroupLandingVersion)
 	if reg != nil {
 		reg.MustRegister(g.dry)
 	}
@@ -442,6 +446,7 @@ func (g *GroupCodes) joinWay(c *model.GroupCode, chats []string) wecom.JoinWay {
 // Create validates a spec, reads the pool's groups, makes the join way and
 // stores the code.
 func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec GroupCodeSpec) (*GroupCode, error) {
+	defer g.landing.clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return nil, err
@@ -568,6 +573,7 @@ func (g *GroupCodes) dropJoinWay(ctx context.Context, client *wecom.Client, conf
 // way by the sync job; new join-way settings are written at once so the
 // admin sees a WeCom refusal.
 func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec GroupCodeSpec) (*GroupCode, error) {
+	defer g.landing.clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return nil, err
@@ -627,6 +633,7 @@ func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec 
 // Delete removes the join way and retires the code; its statistics and the
 // contacts it brought stay.
 func (g *GroupCodes) Delete(ctx context.Context, corpID string, id uint64) error {
+	defer g.landing.clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return err
@@ -687,6 +694,7 @@ type joinSyncPayload struct {
 // the groups WeCom created into the pool before deciding, so it never
 // takes a fresh group off the way.
 func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
+	defer g.landing.clear() // after the change commits
 	var p joinSyncPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -776,6 +784,7 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 // refresh re-reads one pooled group's counts; a group WeCom no longer has
 // is marked dismissed.
 func (g *GroupCodes) refresh(ctx context.Context, client *wecom.Client, corpID, chatID string) error {
+	defer g.landing.clear() // after the change commits
 	gc, err := client.GetGroupChat(ctx, chatID, true)
 	if isChatGone(err) {
 		_, err := g.store.MarkGroupChatDismissed(ctx, corpID, chatID)
@@ -789,6 +798,7 @@ func (g *GroupCodes) refresh(ctx context.Context, client *wecom.Client, corpID, 
 
 // adopt puts a group WeCom created for the code at the end of its pool.
 func (g *GroupCodes) adopt(ctx context.Context, client *wecom.Client, c *model.GroupCode, chatID string) (bool, error) {
+	defer g.landing.clear() // after the change commits
 	gc, err := client.GetGroupChat(ctx, chatID, true)
 	if isChatGone(err) {
 		return false, nil
@@ -852,6 +862,7 @@ func (g *GroupCodes) onChatCreate(ctx context.Context, ev *queue.InboundEvent) e
 }
 
 func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *queue.InboundEvent) error {
+	defer g.landing.clear() // after the change commits
 	if ev.ChatID == "" {
 		return queue.Permanent(errors.New("dismiss event without ChatId"))
 	}
@@ -873,6 +884,7 @@ func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *queue.InboundEvent) 
 // refreshes the group's counts from groupchat/get, and asks for the join
 // way to be rewritten when the group filled up or got room again.
 func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) error {
+	defer g.landing.clear() // after the change commits
 	if ev.ChatID == "" {
 		return queue.Permanent(errors.New("update event without ChatId"))
 	}
@@ -1045,8 +1057,19 @@ type GroupLanding struct {
 	Waiting, Full bool
 }
 
-// Landing returns the landing page of a code by slug.
+// Landing returns the landing page of a code by slug, from memory when it
+// can (the same page, unchanged, until the code or its pool changes).
 func (g *GroupCodes) Landing(ctx context.Context, slug string) (*GroupLanding, error) {
+	return g.landing.get(ctx, slug, func(ctx context.Context) (*GroupLanding, error) { return g.loadLanding(ctx, slug) })
+}
+
+// RunLandingPoll clears the landing pages when another replica changed a
+// group code or pool, polling every interval until ctx ends.
+func (g *GroupCodes) RunLandingPoll(ctx context.Context, every time.Duration) {
+	g.landing.run(ctx, every, g.log)
+}
+
+func (g *GroupCodes) loadLanding(ctx context.Context, slug string) (*GroupLanding, error) {
 	c, err := g.store.GroupCodeBySlug(ctx, slug)
 	if err != nil {
 		return nil, err

@@ -139,24 +139,14 @@ type StoreCodes struct {
 	// Landing pages read a code's stores from memory: a poster's scanners
 	// would otherwise reload hundreds of rows per request. A change made
 	// here drops the cache at once; one made on another replica shows
-	// within landingTTL.
-	cacheMu  sync.Mutex
-	cacheGen uint64
-	landing  map[string]cachedStores
+	// within the poll (RunLandingPoll).
+	landing *landingCache[*codeStores]
 
 	// Scans are counted in memory and added to the database at most once a
 	// second, so a burst of scanners costs one write per store, not one each.
 	scanMu    sync.Mutex
 	scans     map[scanKey]int
 	scanFlush time.Time
-}
-
-const landingTTL = 10 * time.Second
-
-type cachedStores struct {
-	cs  *codeStores
-	gen uint64
-	at  time.Time
 }
 
 type scanKey struct {
@@ -166,11 +156,13 @@ type scanKey struct {
 }
 
 // invalidate drops every cached landing after a change.
-func (s *StoreCodes) invalidate() {
-	s.cacheMu.Lock()
-	s.cacheGen++
-	clear(s.landing)
-	s.cacheMu.Unlock()
+func (s *StoreCodes) invalidate() { s.landing.clear() }
+
+// RunLandingPoll clears the landing pages when another replica changed a
+// store code, its ways or the stores, polling every interval until ctx
+// ends.
+func (s *StoreCodes) RunLandingPoll(ctx context.Context, every time.Duration) {
+	s.landing.run(ctx, every, s.log)
 }
 
 type stateRef struct{ codeID, storeID uint64 }
@@ -183,7 +175,7 @@ func NewStoreCodes(store *model.Store, clients Clients, jobs queue.Wake, clk clo
 	}
 	s := &StoreCodes{store: store, clients: clients, jobs: jobs, clock: clk, log: log.With("component", "store_codes"),
 		publicURL: strings.TrimRight(publicURL, "/"), states: map[string]stateRef{},
-		landing: map[string]cachedStores{}, scans: map[scanKey]int{}}
+		landing: newLandingCache[*codeStores]("store codes", store.StoreLandingVersion), scans: map[scanKey]int{}}
 	return s
 }
 
@@ -1166,26 +1158,12 @@ type codeStores struct {
 	code   *model.StoreCode
 	ways   map[uint64]model.StoreCodeWay
 	stores []model.RetailStore
+	// page is the landing page, made once per load.
+	page *StoreLanding
 }
 
 func (s *StoreCodes) bySlug(ctx context.Context, slug string) (*codeStores, error) {
-	s.cacheMu.Lock()
-	hit, ok := s.landing[slug]
-	gen := s.cacheGen
-	s.cacheMu.Unlock()
-	if ok && hit.gen == gen && clock.Since(s.clock, hit.at) < landingTTL {
-		return hit.cs, nil
-	}
-	cs, err := s.loadStores(ctx, slug)
-	if err != nil {
-		return nil, err
-	}
-	s.cacheMu.Lock()
-	if s.cacheGen == gen {
-		s.landing[slug] = cachedStores{cs: cs, gen: gen, at: s.clock.Now()}
-	}
-	s.cacheMu.Unlock()
-	return cs, nil
+	return s.landing.get(ctx, slug, func(ctx context.Context) (*codeStores, error) { return s.loadStores(ctx, slug) })
 }
 
 func (s *StoreCodes) loadStores(ctx context.Context, slug string) (*codeStores, error) {
@@ -1206,6 +1184,7 @@ func (s *StoreCodes) loadStores(ctx context.Context, slug string) (*codeStores, 
 	if cs.stores, err = s.store.RetailStoresByID(ctx, c.CorpID, ids); err != nil {
 		return nil, err
 	}
+	cs.page = landingPage(cs)
 	return cs, nil
 }
 
@@ -1226,6 +1205,11 @@ func (s *StoreCodes) Landing(ctx context.Context, slug string) (*StoreLanding, e
 	if err != nil {
 		return nil, err
 	}
+	return cs.page, nil
+}
+
+// landingPage makes the page of a code's stores.
+func landingPage(cs *codeStores) *StoreLanding {
 	l := &StoreLanding{Title: cs.code.Title, Slug: cs.code.Slug}
 	idx := map[string]int{}
 	for _, st := range cs.stores {
@@ -1244,7 +1228,7 @@ func (s *StoreCodes) Landing(ctx context.Context, slug string) (*StoreLanding, e
 		}
 		return a.City < b.City
 	})
-	return l, nil
+	return l
 }
 
 // Nearest returns the code's stores within its radius of (lat, lng),

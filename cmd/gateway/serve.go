@@ -275,6 +275,8 @@ func (g *gateway) serve(ctx context.Context, ln net.Listener) error {
 		func(c context.Context) { _ = g.jobs.Run(c) },
 		func(c context.Context) { _ = g.webhooks.Run(c) },
 		func(c context.Context) { g.cache.Run(c, time.Second) },
+		func(c context.Context) { g.groups.RunLandingPoll(c, time.Second) },
+		func(c context.Context) { g.stores.RunLandingPoll(c, time.Second) },
 		func(c context.Context) { g.audit.Run(c, time.Hour) },
 		func(c context.Context) {
 			if after := g.cfg.Privacy.EraseLostAfter; after > 0 {
