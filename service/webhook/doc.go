@@ -1,5 +1,5 @@
 // Package webhook is the HTTP side of the outbound webhooks: the Standard
-// Webhooks signer (Sign, SignatureHeader, NewSecret: whsec_ secrets, v1
+// Webhooks signer (Sign, NewSecret: whsec_ secrets, v1
 // HMAC-SHA256 signatures, two during a rotation), the network policy that
 // says which URLs may be sent to (NetworkPolicy, CheckURL when an endpoint is
 // saved, and the client's dialer, which checks every address it connects

@@ -60,8 +60,8 @@ func NextAttempt(now time.Time, attempt int, retryAfter time.Duration, jitter fu
 	return now.Add(wait), true
 }
 
-// ParseRetryAfter reads delay-seconds or an HTTP date.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -114,7 +114,7 @@ func (r AttemptResult) Describe() string {
 func (c *Client) Post(ctx context.Context, endpointURL string, secrets []string, msgID string, now time.Time, body []byte) AttemptResult {
 	ts := now.Unix()
 	var res AttemptResult
-	sig, err := SignatureHeader(secrets, msgID, ts, body)
+	sig, err := signatureHeader(secrets, msgID, ts, body)
 	if err != nil {
 		res.Err = err
 		return res
@@ -154,7 +154,7 @@ func (c *Client) Post(ctx context.Context, endpointURL string, secrets []string,
 	res.StatusCode = resp.StatusCode
 	res.Response = strings.ToValidUTF8(string(head), "\uFFFD")
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
 	}
 	return res
 }

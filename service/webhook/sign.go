@@ -49,10 +49,10 @@ func Sign(secret, msgID string, timestamp int64, body []byte) (string, error) {
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-// SignatureHeader signs with every valid secret, space-separated, as the
+// signatureHeader signs with every valid secret, space-separated, as the
 // specification prescribes during a rotation: a receiver that still holds
 // the old secret and one that already has the new one both verify.
-func SignatureHeader(secrets []string, msgID string, timestamp int64, body []byte) (string, error) {
+func signatureHeader(secrets []string, msgID string, timestamp int64, body []byte) (string, error) {
 	sigs := make([]string, 0, len(secrets))
 	for _, s := range secrets {
 		sig, err := Sign(s, msgID, timestamp, body)
