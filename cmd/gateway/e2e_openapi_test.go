@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/leadgate/scrm-gateway/docs"
+	"github.com/leadgate/scrm-gateway/service"
 )
 
 // The e2e tests hold every admin-API answer and every webhook body they see
@@ -319,4 +321,71 @@ func TestOpenAPISchemasAreRealAndTimesAreTimestamps(t *testing.T) {
 		}
 	}
 	walk("webhooks", oc.doc["webhooks"])
+}
+
+// x-roles in the document are the roles the router lets through: each
+// operation is called with a token of every role (a staff token linked to its
+// userid), with ids that do not exist so that nothing changes, and a role is
+// let through when any of the operation's calls is answered other than 403.
+// Where a query decides the role (the crm role lists leads only through the
+// change feed), the operation is called with each form.
+func TestOpenAPIRolesAreTheRoutersRoles(t *testing.T) {
+	e := startE2E(t, "sqlite")
+	oc, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	auth := service.NewAuth(e.gw.store, e.clock)
+	tokens := map[string]string{service.RoleAdmin: e.token}
+	for _, role := range []string{service.RoleViewer, service.RoleCRM} {
+		tokens[role], _, _ = auth.CreateToken(ctx, role, role)
+	}
+	tokens[service.RoleStaff], _, _ = auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
+	queries := map[string][]string{
+		"get /api/v1/leads": {"", "?updated_after=2026-01-01T00:00:00.000Z"},
+	}
+	fill := strings.NewReplacer("{id}", "999999", "{name}", "heap")
+	checked := 0
+	for p, item := range oc.doc["paths"].(map[string]any) {
+		for m, op := range item.(map[string]any) {
+			want, ok := op.(map[string]any)["x-roles"].([]any)
+			if !ok {
+				if p != "/api/v1/openapi.json" {
+					t.Errorf("%s %s has no x-roles", m, p)
+				}
+				continue
+			}
+			qs := queries[m+" "+p]
+			if qs == nil {
+				qs = []string{""}
+			}
+			var got []string
+			for _, role := range []string{service.RoleAdmin, service.RoleStaff, service.RoleViewer, service.RoleCRM} {
+				for _, q := range qs {
+					var body any
+					if m != "get" && m != "delete" {
+						body = map[string]any{}
+					}
+					if st := e.api(strings.ToUpper(m), fill.Replace(p)+q, body, nil, tokens[role]); st != http.StatusForbidden {
+						got = append(got, role)
+						break
+					}
+				}
+			}
+			var documented []string
+			for _, r := range want {
+				documented = append(documented, r.(string))
+			}
+			slices.Sort(got)
+			slices.Sort(documented)
+			if !slices.Equal(got, documented) {
+				t.Errorf("%s %s: x-roles %v, the router lets %v through", strings.ToUpper(m), p, documented, got)
+			}
+			checked++
+		}
+	}
+	if checked < 80 {
+		t.Fatalf("checked %d operations", checked)
+	}
 }
