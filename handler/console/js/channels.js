@@ -82,7 +82,7 @@ export function readUTM(form) {
 }
 
 export async function listPage(ctx) {
-  const filter = h('form', { class: 'filters' },
+  const filter = h('form', { class: 'filters', id: 'channel-filters' },
     field({ label: '分组', name: 'folder', value: ctx.query.get('folder') || '' }),
     field({ label: '搜索', name: 'q', placeholder: '名称' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
