@@ -925,7 +925,7 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 // A staff principal is owed only their own figures: every total and day then
 // counts their adds and losses alone, and the staff maps hold only them.
 func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, id uint64, from, to string) (*CodeStats, error) {
-	if p.staff() && p.UserID == "" {
+	if p.IsStaff() && p.UserID == "" {
 		return nil, ErrNotLinked
 	}
 	c, err := cc.store.GetChannelCode(ctx, corpID, id)
@@ -953,7 +953,7 @@ func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, 
 	out := &CodeStats{CodeID: id, From: from, To: to, Days: []DayStat{}, Staff: map[string]*Totals{}}
 	byDay := map[string]*DayStat{}
 	for _, r := range rows {
-		if p.staff() && r.UserID != p.UserID {
+		if p.IsStaff() && r.UserID != p.UserID {
 			continue
 		}
 		d := byDay[r.Day]

@@ -462,7 +462,7 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 // follow, and may not ask for another staff member's (?staff=).
 func (c *Contacts) List(ctx context.Context, p *Principal, q ContactQuery) ([]ContactView, error) {
 	f := q.filter()
-	if p.staff() {
+	if p.IsStaff() {
 		if p.UserID == "" {
 			return nil, ErrNotLinked
 		}
@@ -492,7 +492,7 @@ func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint
 	if err != nil {
 		return nil, err
 	}
-	if !p.staff() {
+	if !p.IsStaff() {
 		return viewContactDetail(d), nil
 	}
 	if !follows(p, d.Relations) {

@@ -10,7 +10,9 @@
 //   - service/webhook: the webhooks' signer, network policy, HTTP client
 //     and retry schedule;
 //   - service/livecode: the live codes' shared core: rosters, UTM, slugs,
-//     geo.
+//     geo;
+//   - service/auth: admin-API tokens, their roles and the Principal a
+//     token resolves to.
 //
 // What is still here:
 //
@@ -23,8 +25,10 @@
 //   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
 //     tag rules, and the webhook contract, outbox rendering and the webhook
 //     service (endpoints, deliveries, replays) over service/webhook's client;
-//   - admin-API tokens and their roles (Auth), the audit log, the staff
-//     directory and shared WeCom tokens.
+//   - the audit log, the staff directory and shared WeCom tokens.
+//
+// facade.go names, for handler and cmd, what moved to a package of its own,
+// so they keep importing service alone.
 //
 // What the admin API reads and renders is this package's too: list queries
 // (queries.go), views (views.go and the types next to each domain), the

@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"context"
@@ -59,9 +59,9 @@ type Principal struct {
 	RequestID string `json:"-"`
 }
 
-// staff reports whether p is a staff member's token, whose reads are scoped
+// IsStaff reports whether p is a staff member's token, whose reads are scoped
 // to that member's own customers.
-func (p *Principal) staff() bool { return p != nil && p.Role == RoleStaff }
+func (p *Principal) IsStaff() bool { return p != nil && p.Role == RoleStaff }
 
 // Auth issues and checks admin-API tokens. Tokens are "gw_" + 32 random
 // bytes (base64url); only their SHA-256 is stored, so a database leak does not
@@ -74,8 +74,8 @@ type Auth struct {
 	touched map[uint64]time.Time
 }
 
-// NewAuth builds an Auth.
-func NewAuth(store TokenStore, clk clock.Clock) *Auth {
+// New builds an Auth.
+func New(store TokenStore, clk clock.Clock) *Auth {
 	return &Auth{store: store, clock: clk, touched: map[uint64]time.Time{}}
 }
 
