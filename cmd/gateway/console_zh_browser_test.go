@@ -124,6 +124,13 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "update_contact_way", ErrCode: wecom.CodeInvalidParameter}); err != nil {
 		t.Fatal(err)
 	}
+	// A customer who deletes the staff member: a loss on the relation and a
+	// lost lead, each with its reason.
+	gone := e.scan(code, "离开的客户")
+	e.idle()
+	if err := e.ctl.DeleteStaff(ctx, wecomsim.RelationRequest{UserID: gone.UserID, ExternalUserID: gone.ExternalUserID}); err != nil {
+		t.Fatal(err)
+	}
 	other := e.createCode(map[string]any{"name": "备注码", "remark_template": "{name}", "roster": roster(member("wangwu"))})
 	e.scan(other, "韩梅梅")
 	if st := e.api("PATCH", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), map[string]any{"roster": roster(member("zhangsan"))}, nil); st != 200 {
@@ -149,6 +156,17 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	e.api("GET", "/api/v1/contacts?q="+res.ExternalUserID, nil, &contacts)
 	if len(contacts.Contacts) != 1 {
 		t.Fatalf("contacts: %+v", contacts)
+	}
+	lostLead := e.leadOf(gone.ExternalUserID)
+	if lostLead.Stage != service.StageLost {
+		t.Fatalf("the customer who left: lead %s, want lost", lostLead.Stage)
+	}
+	var lostContacts struct {
+		Contacts []service.ContactView `json:"contacts"`
+	}
+	e.api("GET", "/api/v1/contacts?q="+gone.ExternalUserID, nil, &lostContacts)
+	if len(lostContacts.Contacts) != 1 {
+		t.Fatalf("lost contacts: %+v", lostContacts)
 	}
 
 	bctx := startBrowser(t, path, 1280, 900)
@@ -198,7 +216,8 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		"#/groups", "#/groups/new", fmt.Sprintf("#/groups/%d", group.ID),
 		"#/stores", "#/stores/new", fmt.Sprintf("#/stores/%d", shop.ID), "#/store-codes/new", fmt.Sprintf("#/store-codes/%d", storeCode.ID),
 		"#/contacts", fmt.Sprintf("#/contacts/%d", contacts.Contacts[0].ID),
-		"#/leads", fmt.Sprintf("#/leads/%d", lead.ID), "#/funnel",
+		fmt.Sprintf("#/contacts/%d", lostContacts.Contacts[0].ID),
+		"#/leads", fmt.Sprintf("#/leads/%d", lead.ID), fmt.Sprintf("#/leads/%d", lostLead.ID), "#/funnel",
 		"#/rules", "#/rules/new", fmt.Sprintf("#/rules/%d", rule.ID), "#/scoring",
 		fmt.Sprintf("#/print/channel-codes/%d", code.ID), fmt.Sprintf("#/print/group-codes/%d", group.ID),
 		fmt.Sprintf("#/print/store-codes/%d", storeCode.ID),
@@ -210,6 +229,8 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		"#/channels":           "企业微信同步失败：企业微信接口 externalcontact/update_contact_way 出错（错误码 40058）：参数不合法",
 		"#/jobs?status=failed": "不存在外部联系人关系",
 		"#/webhooks":           "对方返回 HTTP 503",
+		fmt.Sprintf("#/contacts/%d", lostContacts.Contacts[0].ID): "客户删除了成员",
+		fmt.Sprintf("#/leads/%d", lostLead.ID):                    "客户删除了所有成员",
 	}
 	for _, s := range screens {
 		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](fmt.Sprintf(`location.hash = %q; 0`, s))); err != nil {
@@ -224,7 +245,22 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 			until(s+" shows "+want, fmt.Sprintf(`document.getElementById('main').innerText.includes(%q)`, want))
 		}
 		check(s)
+		if s == fmt.Sprintf("#/contacts/%d", lostContacts.Contacts[0].ID) {
+			saveScreenshot(t, tctx, screenshotDir(t), "console-zh-lost-contact")
+		}
 	}
+	// A delivery's detail: its attempts and their errors.
+	if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](`location.hash = '#/webhooks'; 0`)); err != nil {
+		t.Fatal(err)
+	}
+	until("a delivery", `!!document.querySelector('#webhooks [data-role="detail"]')`)
+	if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](`document.querySelector('#webhooks [data-role="detail"]').click(); 0`)); err != nil {
+		t.Fatal(err)
+	}
+	until("the delivery's detail", `!document.getElementById('delivery-detail').hidden &&
+		document.getElementById('delivery-detail').innerText.includes('对方返回 HTTP 503')`)
+	check("#/webhooks (a delivery's detail)")
+	saveScreenshot(t, tctx, screenshotDir(t), "console-zh-delivery-detail")
 	// A form's own errors: a channel code saved without its fields.
 	if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](`location.hash = '#/channels/new'; 0`)); err != nil {
 		t.Fatal(err)

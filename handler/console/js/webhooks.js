@@ -289,7 +289,7 @@ async function showDelivery(el, id) {
     el.append(
       h('p', null, badge(d.status, STATUS_KIND[d.status]), ` ${d.event_type} · webhook-id `, h('code', { text: d.webhook_id || '' }),
         d.next_attempt_at ? ` · 下次尝试 ${fmtTime(d.next_attempt_at)}` : ''),
-      t.el, h('h4', { text: '内容 payload' }), h('pre', { class: 'payload', text: payload || '' }),
+      t.el, h('h4', { text: '请求内容' }), h('pre', { class: 'payload', text: payload || '' }),
       h('button', { type: 'button', class: 'small', text: '关闭', on: { click: () => { el.hidden = true; } } }));
   } catch (e) {
     showError(null, box, e);
