@@ -261,3 +261,43 @@ func merge(a, b map[string]string) map[string]string {
 	}
 	return out
 }
+
+// The audit's retention and the erasure of lost customers come from the file
+// or GATEWAY_AUDIT_RETENTION / GATEWAY_ERASE_LOST_AFTER (env over file): a
+// year and off by default; below a day is refused naming the key, and a
+// value that is not a duration names the variable.
+func TestRetentionSettings(t *testing.T) {
+	corp := map[string]string{"GATEWAY_CORP_ID": "ww1", "GATEWAY_CORP_SECRET": "s", "GATEWAY_CALLBACK_TOKEN": "t", "GATEWAY_CALLBACK_AES_KEY": goodKey}
+	cfg, err := Load("", env(corp))
+	if err != nil || cfg.Audit.Retention != 365*24*time.Hour || cfg.Privacy.EraseLostAfter != 0 {
+		t.Fatalf("defaults: %v, %v, %v", cfg.Audit.Retention, cfg.Privacy.EraseLostAfter, err)
+	}
+	path := filepath.Join(t.TempDir(), "gateway.yaml")
+	os.WriteFile(path, []byte("audit:\n  retention: 720h\nprivacy:\n  erase_lost_after: 2160h\n"), 0o600)
+	cfg, err = Load(path, env(corp))
+	if err != nil || cfg.Validate() != nil || cfg.Audit.Retention != 720*time.Hour || cfg.Privacy.EraseLostAfter != 2160*time.Hour {
+		t.Fatalf("file: %v, %v, %v", cfg.Audit.Retention, cfg.Privacy.EraseLostAfter, err)
+	}
+	cfg, err = Load(path, env(merge(corp, map[string]string{"GATEWAY_AUDIT_RETENTION": "48h", "GATEWAY_ERASE_LOST_AFTER": "72h"})))
+	if err != nil || cfg.Validate() != nil || cfg.Audit.Retention != 48*time.Hour || cfg.Privacy.EraseLostAfter != 72*time.Hour {
+		t.Fatalf("env: %v, %v, %v", cfg.Audit.Retention, cfg.Privacy.EraseLostAfter, err)
+	}
+	for key, e := range map[string]map[string]string{
+		"audit.retention":          {"GATEWAY_AUDIT_RETENTION": "12h"},
+		"privacy.erase_lost_after": {"GATEWAY_ERASE_LOST_AFTER": "1h"},
+	} {
+		cfg, err := Load("", env(merge(corp, e)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fe *FieldError
+		if err := cfg.Validate(); !errors.As(err, &fe) || fe.Key != key {
+			t.Errorf("%v: %v", e, err)
+		}
+	}
+	for _, name := range []string{"GATEWAY_AUDIT_RETENTION", "GATEWAY_ERASE_LOST_AFTER"} {
+		if _, err := Load("", env(merge(corp, map[string]string{name: "90 days"}))); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=90 days: %v", name, err)
+		}
+	}
+}

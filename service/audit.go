@@ -133,16 +133,15 @@ func (a *Audit) Prune(ctx context.Context) (int64, error) {
 	}
 }
 
-// Run prunes at once and then every interval until ctx ends.
+// Run prunes at once and then every interval, on the audit's clock (so a
+// test that moves the clock sees the period end), until ctx ends.
 func (a *Audit) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		_, _ = a.Prune(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-a.clock.After(every):
 		}
 	}
 }

@@ -134,13 +134,17 @@ func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, audit 
 	}
 }
 
+// EraseLostFor erases every customer lost for longer than after (the
+// retention setting, privacy.erase_lost_after) by the clock now.
+func (c *Contacts) EraseLostFor(ctx context.Context, after time.Duration, audit *Audit) (int, error) {
+	return c.EraseLostBefore(ctx, c.clock.Now().Add(-after), audit)
+}
+
 // RunRetention erases customers lost for longer than after, at once and
-// then every interval, until ctx ends.
+// then every interval on the contacts' clock, until ctx ends.
 func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration, audit *Audit) {
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		if n, err := c.EraseLostBefore(ctx, c.clock.Now().Add(-after), audit); err != nil {
+		if n, err := c.EraseLostFor(ctx, after, audit); err != nil {
 			c.log.Error("erase lost customers", "err", err)
 		} else if n > 0 {
 			c.log.Info("erased lost customers", "count", n, "lost_for_more_than", after.String())
@@ -148,7 +152,7 @@ func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration,
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-c.clock.After(every):
 		}
 	}
 }

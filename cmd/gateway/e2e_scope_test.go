@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/config"
+	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -601,48 +603,95 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 	})
 }
 
-// The retention setting erases customers whose every relation ended before
-// the cut-off, and only them.
-func TestRetentionErasesCustomersLostLongAgo(t *testing.T) {
-	eachE2E(t, func(t *testing.T, e *e2e) {
-		ctx := context.Background()
-		crm := e.crmEndpoint("/erased", "contact.erased")
-		f := newScopeFixture(t, e)
-		var all struct {
-			Contacts []service.ContactView `json:"contacts"`
-		}
-		e.api("GET", "/api/v1/contacts", nil, &all)
-		// 韩梅梅 deletes zhangsan: her only relation ends. 赵小满 leaves
-		// zhangsan but still has lisi.
-		ext := map[uint64]string{}
-		for _, c := range all.Contacts {
-			ext[c.ID] = c.ExternalUserID
-		}
-		for _, ext := range []string{ext[f.own], ext[f.shared]} {
-			if err := e.ctl.DeleteStaff(ctx, wecomsim.RelationRequest{UserID: "zhangsan", ExternalUserID: ext}); err != nil {
-				t.Fatal(err)
+// The retention settings, on the gateway's clock: audit entries older than
+// audit.retention (48 h here) are deleted, younger ones kept; a customer
+// whose every relation ended longer ago than privacy.erase_lost_after (72 h)
+// is erased, with contact.erased to the CRM and an audit entry, while one
+// lost for less, or still followed by another staff member, is kept.
+func TestRetentionSettingsEraseLostCustomersAndOldAuditEntries(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d, func(t *testing.T) {
+			e := startE2E(t, d, func(c *config.Config) {
+				c.Audit.Retention = 48 * time.Hour
+				c.Privacy.EraseLostAfter = 72 * time.Hour
+			})
+			ctx := context.Background()
+			crm := e.crmEndpoint("/erased", "contact.erased")
+			crm.mu.Lock()
+			crm.now = e.clock.Now
+			crm.mu.Unlock()
+			f := newScopeFixture(t, e)
+			start := e.clock.Now()
+			var all struct {
+				Contacts []service.ContactView `json:"contacts"`
 			}
-		}
-		e.idle()
-		// Lost before a cut-off in the past: kept.
-		if n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(-time.Hour), e.gw.audit); err != nil || n != 0 {
-			t.Fatalf("cut-off before the loss: %d %v", n, err)
-		}
-		n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(time.Hour), e.gw.audit)
-		if err != nil || n != 1 {
-			t.Fatalf("erased %d, %v; want 1", n, err)
-		}
-		if got := dbHolds(t, e, "韩梅梅"); len(got) != 0 {
-			t.Fatalf("the lost customer's name is still in %v", got)
-		}
-		if got := dbHolds(t, e, "赵小满"); len(got) == 0 {
-			t.Fatal("a customer still followed by lisi was erased")
-		}
-		if got := crm.await(t, "contact.erased", 1); len(got) != 1 || got[0]["data"].(map[string]any)["contact_id"] != float64(f.own) {
-			t.Fatalf("contact.erased = %v", got)
-		}
-		if n, err := e.gw.contacts.EraseLostBefore(ctx, time.Now().Add(time.Hour), e.gw.audit); err != nil || n != 0 {
-			t.Fatalf("again: %d %v", n, err)
-		}
-	})
+			e.api("GET", "/api/v1/contacts", nil, &all) // audited: three list entries
+			auditedBefore := func(at time.Time) int {
+				var audit struct {
+					Entries []service.AuditEntry `json:"entries"`
+				}
+				if st := e.api("GET", "/api/v1/audit?limit=500&to="+at.UTC().Format(time.RFC3339Nano), nil, &audit); st != 200 {
+					t.Fatalf("audit: %d", st)
+				}
+				return len(audit.Entries)
+			}
+			if n := auditedBefore(start.Add(time.Minute)); n < 3 {
+				t.Fatalf("audit entries at the start: %d", n)
+			}
+			// 韩梅梅 deletes zhangsan: her only relation ends. 赵小满 leaves
+			// zhangsan but still has lisi.
+			ext := map[uint64]string{}
+			for _, c := range all.Contacts {
+				ext[c.ID] = c.ExternalUserID
+			}
+			for _, ext := range []string{ext[f.own], ext[f.shared]} {
+				if err := e.ctl.DeleteStaff(ctx, wecomsim.RelationRequest{UserID: "zhangsan", ExternalUserID: ext}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.idle()
+
+			// 47 h on: the audit keeps what is younger than 48 h.
+			e.clock.Advance(47 * time.Hour)
+			if n, err := e.gw.audit.Prune(ctx); err != nil || n != 0 {
+				t.Fatalf("prune at 47 h: %d, %v", n, err)
+			}
+			if n := auditedBefore(start.Add(time.Minute)); n < 3 {
+				t.Fatalf("audit entries at 47 h: %d", n)
+			}
+			// 49 h on: the hourly pass deletes the first hour's entries.
+			e.clock.Advance(2 * time.Hour)
+			e.waitFor("the audit pruned past 48 h", func() bool { return auditedBefore(start.Add(time.Minute)) == 0 })
+
+			// 71 h on: nobody has been lost for 72 h yet.
+			e.clock.Advance(22 * time.Hour)
+			if n, err := e.gw.contacts.EraseLostFor(ctx, e.gw.cfg.Privacy.EraseLostAfter, e.gw.audit); err != nil || n != 0 {
+				t.Fatalf("erased at 71 h: %d, %v", n, err)
+			}
+			if got := dbHolds(t, e, "韩梅梅"); len(got) == 0 {
+				t.Fatal("erased before the retention period ended")
+			}
+			// 73 h on: the hourly pass erases 韩梅梅 alone.
+			e.clock.Advance(2 * time.Hour)
+			if got := crm.await(t, "contact.erased", 1); len(got) != 1 || got[0]["data"].(map[string]any)["contact_id"] != float64(f.own) {
+				t.Fatalf("contact.erased = %v", got)
+			}
+			if got := dbHolds(t, e, "韩梅梅"); len(got) != 0 {
+				t.Fatalf("the lost customer's name is still in %v", got)
+			}
+			if got := dbHolds(t, e, "赵小满"); len(got) == 0 {
+				t.Fatal("a customer still followed by lisi was erased")
+			}
+			var audit struct {
+				Entries []service.AuditEntry `json:"entries"`
+			}
+			e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.own), nil, &audit)
+			if len(audit.Entries) == 0 || audit.Entries[0].Action != "erase" || audit.Entries[0].Role != "system" {
+				t.Fatalf("the erasure's audit entry: %+v", audit.Entries)
+			}
+			if n, err := e.gw.contacts.EraseLostFor(ctx, e.gw.cfg.Privacy.EraseLostAfter, e.gw.audit); err != nil || n != 0 {
+				t.Fatalf("again: %d %v", n, err)
+			}
+		})
+	}
 }
