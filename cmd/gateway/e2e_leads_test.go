@@ -104,6 +104,16 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, &out, crm); st != 200 || !out.Duplicate {
 			t.Fatalf("crm repeat: %d %+v", st, out)
 		}
+		// The same event id with another answer is a conflict naming event_id
+		// (the document's 409), and changes nothing.
+		var conflict struct {
+			Error errorDetail `json:"error"`
+		}
+		reused := map[string]any{"event_id": "crm-evt-1", "status": "accepted"}
+		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), reused, &conflict, crm); st != 409 ||
+			conflict.Error.Code != "conflict" || conflict.Error.Field != "event_id" || !strings.Contains(conflict.Error.Message, "rejected") {
+			t.Fatalf("reused event id: %d %+v", st, conflict)
+		}
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, nil); st != 403 {
 			t.Fatalf("admin token on the CRM endpoint: %d", st)
 		}
