@@ -198,7 +198,7 @@ func (h *leadsHandler) list(c *gin.Context) {
 	explained := make([]*service.ExplainedLead, len(list))
 	for i, l := range list {
 		ids[i] = l.ID
-		explained[i] = l.Explain()
+		explained[i] = service.ExplainLead(l)
 	}
 	if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
 		return
@@ -252,7 +252,7 @@ func (h *leadsHandler) get(c *gin.Context) {
 	if !audited(c, h.audit, service.AuditRead, service.AuditLead, l.ID) {
 		return
 	}
-	renderJSON(c, http.StatusOK, l.Explain())
+	renderJSON(c, http.StatusOK, service.ExplainLead(l))
 }
 
 func (h *leadsHandler) patch(c *gin.Context) {
@@ -272,7 +272,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	renderJSON(c, http.StatusOK, l.Explain())
+	renderJSON(c, http.StatusOK, service.ExplainLead(l))
 }
 
 func (h *leadsHandler) stage(c *gin.Context) {
@@ -292,7 +292,7 @@ func (h *leadsHandler) stage(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	renderJSON(c, http.StatusOK, l.Explain())
+	renderJSON(c, http.StatusOK, service.ExplainLead(l))
 }
 
 func (h *leadsHandler) crmStatus(c *gin.Context) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"strings"
 	"time"
@@ -118,7 +119,11 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		return []*model.Job{followUpJob(ev.CorpID, p)}
 	}
 	rec.Events = func(contact *model.Contact) []model.OutboxEvent {
-		return []model.OutboxEvent{contactAddedEvent(rec, contact, code)}
+		var label *webhook.CodeLabel
+		if code != nil {
+			label = &webhook.CodeLabel{ID: code.ID, Name: code.Name, Folder: code.Folder}
+		}
+		return []model.OutboxEvent{webhook.ContactAddedEvent(rec, contact, label)}
 	}
 	rctx := ctx
 	if code != nil && code.Mode == ModeRandom && hasCap(code.Roster, ev.UserID) {
@@ -331,7 +336,7 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, statu
 		}
 	}
 	rec.Events = func(rel *model.Relation) []model.OutboxEvent {
-		return []model.OutboxEvent{contactLostEvent(rec, rel)}
+		return []model.OutboxEvent{webhook.ContactLostEvent(rec, rel)}
 	}
 	changed, err := c.store.RecordLoss(ctx, rec)
 	if err != nil {

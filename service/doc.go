@@ -7,8 +7,9 @@
 //   - service/queue: the inbox that stores each event once, the dispatcher,
 //     the job runner and the leased worker pool under them, and the callback
 //     and queue metrics;
-//   - service/webhook: the webhooks' signer, network policy, HTTP client
-//     and retry schedule;
+//   - service/webhook: the webhook contract (event types, payloads with the
+//     lead, source kinds), and the webhooks' signer, network policy, HTTP
+//     client and retry schedule;
 //   - service/livecode: the live codes' shared core: rosters, UTM, slugs,
 //     geo;
 //   - service/auth: admin-API tokens, their roles and the Principal a
@@ -23,8 +24,8 @@
 //     and their pools, store codes with their nearest-store lookup, the
 //     in-memory code cache, and the WeCom tag catalogue;
 //   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
-//     tag rules, and the webhook contract, outbox rendering and the webhook
-//     service (endpoints, deliveries, replays) over service/webhook's client;
+//     tag rules, and the webhook service (endpoints, deliveries, replays)
+//     over service/webhook's client;
 //   - the audit log, the staff directory and shared WeCom tokens.
 //
 // facade.go names, for handler and cmd, what moved to a package of its own,

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
@@ -96,7 +97,7 @@ type Erasure struct {
 // Erase removes a customer's personal data everywhere it is held and tells
 // the CRM (contact.erased) in the same transaction; see model.EraseContact.
 func (c *Contacts) Erase(ctx context.Context, corpID string, id uint64) (*Erasure, error) {
-	erased, leadID, err := c.store.EraseContact(ctx, corpID, id, contactErasedEvent)
+	erased, leadID, err := c.store.EraseContact(ctx, corpID, id, webhook.ContactErasedEvent)
 	if err != nil {
 		return nil, err
 	}

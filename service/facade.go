@@ -3,6 +3,7 @@ package service
 import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // The names that handler and cmd know from package service, for the domains
@@ -30,3 +31,59 @@ var ErrUnauthenticated = auth.ErrUnauthenticated
 
 // NewAuth builds an Auth.
 func NewAuth(store auth.TokenStore, clk clock.Clock) *Auth { return auth.New(store, clk) }
+
+// The webhook contract and the lead it carries (service/webhook).
+type (
+	WebhookEnvelope      = webhook.WebhookEnvelope
+	WebhookContact       = webhook.WebhookContact
+	WebhookContactSource = webhook.WebhookContactSource
+	ContactAddedData     = webhook.ContactAddedData
+	ContactLostData      = webhook.ContactLostData
+	ContactErasedData    = webhook.ContactErasedData
+	GroupJoinedData      = webhook.GroupJoinedData
+	LeadEventData        = webhook.LeadEventData
+	LeadChange           = webhook.LeadChange
+	MergedLead           = webhook.MergedLead
+	Lead                 = webhook.Lead
+	LeadSource           = webhook.LeadSource
+	LeadTransition       = webhook.LeadTransition
+	BANT                 = webhook.BANT
+	BANTAnswer           = webhook.BANTAnswer
+	Behaviour            = webhook.Behaviour
+	ScoreLine            = webhook.ScoreLine
+)
+
+// Webhook event types, payload version, source kinds and BANT answers.
+const (
+	EventLeadCreated      = webhook.EventLeadCreated
+	EventLeadUpdated      = webhook.EventLeadUpdated
+	EventLeadStageChanged = webhook.EventLeadStageChanged
+	EventLeadQualified    = webhook.EventLeadQualified
+	EventLeadMerged       = webhook.EventLeadMerged
+	EventContactAdded     = webhook.EventContactAdded
+	EventContactLost      = webhook.EventContactLost
+	EventContactErased    = webhook.EventContactErased
+	EventGroupJoined      = webhook.EventGroupJoined
+	EventWebhookTest      = webhook.EventWebhookTest
+	WebhookVersion        = webhook.WebhookVersion
+
+	SourceChannel = webhook.SourceChannel
+	SourceStore   = webhook.SourceStore
+	SourceGroup   = webhook.SourceGroup
+	SourceUnknown = webhook.SourceUnknown
+
+	BANTUnknown = webhook.BANTUnknown
+	BANTNo      = webhook.BANTNo
+	BANTYes     = webhook.BANTYes
+)
+
+// The lists of the above.
+var (
+	WebhookEventTypes = webhook.WebhookEventTypes
+	WebhookVersions   = webhook.WebhookVersions
+	SourceKinds       = webhook.SourceKinds
+	BANTFields        = webhook.BANTFields
+)
+
+// ValidWebhookEventType reports whether t is a type an endpoint may subscribe to.
+func ValidWebhookEventType(t string) bool { return webhook.ValidWebhookEventType(t) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"slices"
 	"strings"
@@ -979,7 +980,9 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) e
 	at := eventTime(ev)
 	ch := model.ChatChange{CorpID: ev.CorpID, EventID: ev.ID, ChatID: ev.ChatID, Kind: kind, Day: livecode.Roster{}.LocalDay(at), At: at,
 		Source: SourceGroup}
-	ch.JoinEvents = func(m model.MemberChange) []model.OutboxEvent { return []model.OutboxEvent{groupJoinedEvent(ch, m)} }
+	ch.JoinEvents = func(m model.MemberChange) []model.OutboxEvent {
+		return []model.OutboxEvent{webhook.GroupJoinedEvent(ch, m)}
+	}
 	states := map[string]wecom.GroupChatMember{}
 	if gc != nil {
 		for _, m := range gc.Members {

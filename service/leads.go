@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"regexp"
 	"sort"
@@ -24,63 +25,6 @@ const (
 	JobLeadActivity = "lead_activity"
 	JobRescore      = "rescore"
 )
-
-// LeadSource is where a lead came from.
-type LeadSource struct {
-	Kind     string            `json:"kind"` // channel, store, group or unknown
-	CodeID   uint64            `json:"code_id,omitempty"`
-	CodeName string            `json:"code_name,omitempty"`
-	StoreID  uint64            `json:"store_id,omitempty"`
-	ChatID   string            `json:"chat_id,omitempty"`
-	State    string            `json:"state,omitempty"`
-	Staff    string            `json:"staff,omitempty"`
-	UTM      map[string]string `json:"utm,omitempty"`
-}
-
-// Lead is a lead as the API and the CRM see it.
-type Lead struct {
-	ID             uint64     `json:"id"`
-	CorpID         string     `json:"corp_id"`
-	ContactID      uint64     `json:"contact_id"`
-	ExternalUserID string     `json:"external_userid"`
-	UnionID        string     `json:"unionid,omitempty"`
-	Name           string     `json:"name"`
-	CorpName       string     `json:"corp_name,omitempty"`
-	Mobile         string     `json:"mobile,omitempty"`
-	MobileValid    bool       `json:"mobile_valid"`
-	Gender         int        `json:"gender"`
-	Source         LeadSource `json:"source"`
-	Owner          string     `json:"owner"`
-	// OwnerName is the owner's name in the WeCom address book (the staff
-	// directory); absent while the directory does not know them.
-	OwnerName      string         `json:"owner_name,omitempty"`
-	Tags           []string       `json:"tags"`
-	BANT           BANT           `json:"bant"`
-	Behaviour      Behaviour      `json:"behaviour"`
-	Score          int            `json:"score"`
-	Breakdown      []ScoreLine    `json:"score_breakdown"`
-	Stage          string         `json:"stage"`
-	StageChangedAt wire.Timestamp `json:"stage_changed_at"`
-	LastActivityAt wire.Timestamp `json:"last_activity_at"`
-	CreatedAt      wire.Timestamp `json:"created_at"`
-	UpdatedAt      wire.Timestamp `json:"updated_at"`
-	// MergedInto is the lead this one was absorbed into (same person); only
-	// the change feed shows absorbed leads.
-	MergedInto  uint64           `json:"merged_into,omitempty"`
-	Transitions []LeadTransition `json:"transitions,omitempty"`
-}
-
-// LeadTransition is a stage change with its reason and actor.
-type LeadTransition struct {
-	ID      uint64         `json:"id"`
-	LeadID  uint64         `json:"lead_id"`
-	From    string         `json:"from"`
-	To      string         `json:"to"`
-	Reason  string         `json:"reason"`
-	Actor   string         `json:"actor"`
-	ActorID string         `json:"actor_id,omitempty"`
-	At      wire.Timestamp `json:"at"`
-}
 
 func viewTransition(t *model.LeadTransition) *LeadTransition {
 	return &LeadTransition{ID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Reason: t.Reason, Actor: t.Actor,
@@ -559,11 +503,11 @@ func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, 
 	var events []model.OutboxEvent
 	switch changes := leadChanges(before, after); {
 	case lt.Created:
-		events = append(events, leadEvent(EventLeadCreated, after, at, LeadEventData{}))
+		events = append(events, webhook.LeadEvent(EventLeadCreated, after, at, LeadEventData{}))
 	case u.merged != nil:
-		events = append(events, leadEvent(EventLeadMerged, after, at, LeadEventData{Merged: u.merged, Changes: changes}))
+		events = append(events, webhook.LeadEvent(EventLeadMerged, after, at, LeadEventData{Merged: u.merged, Changes: changes}))
 	case len(changes) > 0:
-		events = append(events, leadEvent(EventLeadUpdated, after, at, LeadEventData{Changes: changes}))
+		events = append(events, webhook.LeadEvent(EventLeadUpdated, after, at, LeadEventData{Changes: changes}))
 	}
 	return lt.Emit(append(events, u.events...)...)
 }
@@ -606,7 +550,7 @@ func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransiti
 	if tr != nil {
 		extra.PreviousStage, extra.Transition = tr.From, viewTransition(tr)
 	}
-	u.events = append(u.events, leadEvent(eventType, v, at, extra))
+	u.events = append(u.events, webhook.LeadEvent(eventType, v, at, extra))
 	return nil
 }
 

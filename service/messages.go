@@ -291,8 +291,8 @@ type ExplainedTransition struct {
 	ReasonMessage Message `json:"reason_message"`
 }
 
-// Explain gives the lead's score lines and stage changes their messages.
-func (l *Lead) Explain() *ExplainedLead {
+// ExplainLead gives the lead's score lines and stage changes their messages.
+func ExplainLead(l *Lead) *ExplainedLead {
 	out := &ExplainedLead{Lead: l, Breakdown: make([]ExplainedScoreLine, len(l.Breakdown))}
 	for i, line := range l.Breakdown {
 		out.Breakdown[i] = ExplainedScoreLine{ScoreLine: line, ReasonMessage: ExplainScoreLine(line.Reason)}

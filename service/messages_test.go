@@ -118,7 +118,7 @@ func TestLangFromAcceptLanguage(t *testing.T) {
 // interfaces, as the handler's views hold them.
 func TestLocalizeWalksViews(t *testing.T) {
 	m := func() *Message { x := ExplainLoss("transferred"); return &x }
-	lead := (&Lead{Breakdown: []ScoreLine{{Reason: "added via a live code"}}, Transitions: []LeadTransition{{Actor: "system", Reason: "pushed to the CRM"}}}).Explain()
+	lead := ExplainLead(&Lead{Breakdown: []ScoreLine{{Reason: "added via a live code"}}, Transitions: []LeadTransition{{Actor: "system", Reason: "pushed to the CRM"}}})
 	byValue := ExplainLoss("staff_deleted")
 	v := map[string]any{
 		"lead":     lead,

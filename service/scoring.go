@@ -35,47 +35,6 @@ func ValidStage(s string) bool {
 	return false
 }
 
-// BANT answers.
-const (
-	BANTUnknown = "unknown"
-	BANTNo      = "no"
-	BANTYes     = "yes"
-)
-
-// BANTFields are the four qualification fields.
-var BANTFields = []string{"budget", "authority", "need", "timeline"}
-
-// BANTAnswer is one BANT field.
-type BANTAnswer struct {
-	Value string `json:"value"`
-	Note  string `json:"note,omitempty"`
-}
-
-// BANT is a lead's qualification.
-type BANT map[string]BANTAnswer
-
-// Yes counts the fields answered yes.
-func (b BANT) Yes() int {
-	n := 0
-	for _, f := range BANTFields {
-		if b[f].Value == BANTYes {
-			n++
-		}
-	}
-	return n
-}
-
-// Behaviour is what a lead did that scoring counts.
-type Behaviour struct {
-	Adds         int      `json:"adds"`
-	Codes        []string `json:"codes,omitempty"` // names of the codes they came through
-	GroupsJoined int      `json:"groups_joined"`
-	// NurtureFloor is the score a lead had when it went back to nurturing; it
-	// qualifies again only above it, so a lead the CRM turned down does not
-	// bounce straight back on its old score.
-	NurtureFloor *int `json:"nurture_floor,omitempty"`
-}
-
 // ScoringConfig sets the points and thresholds (PUT /api/v1/scoring).
 type ScoringConfig struct {
 	BANT                map[string]int `json:"bant"`           // points when the field is yes
@@ -141,12 +100,6 @@ func (c ScoringConfig) Validate() error {
 		return &apierr.ValidationError{Field: "sql_threshold", Reason: "must be above mql_threshold"}
 	}
 	return nil
-}
-
-// ScoreLine is one line of a score's breakdown.
-type ScoreLine struct {
-	Reason string `json:"reason"`
-	Points int    `json:"points"`
 }
 
 // ScoreInput is what a score is computed from.

@@ -293,7 +293,7 @@ func (w *Webhooks) applySpec(ctx context.Context, e *model.WebhookEndpoint, s We
 		e.Enabled = *s.Enabled
 	}
 	if s.Version != nil {
-		if err := checkWebhookVersion(*s.Version); err != nil {
+		if err := webhook.CheckVersion(*s.Version); err != nil {
 			return err
 		}
 		e.Version = *s.Version
@@ -566,7 +566,7 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 	}
 	now := w.clock.Now()
 	msgID := model.NewWebhookMsgID(now)
-	body, err := webhookTestBody(msgID, now)
+	body, err := webhook.TestBody(msgID, now)
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +591,7 @@ func SendTestWebhook(ctx context.Context, p webhook.NetworkPolicy, timeout time.
 		return webhook.AttemptResult{}, nil, &apierr.ValidationError{Field: "secret", Reason: err.Error()}
 	}
 	msgID := model.NewWebhookMsgID(now)
-	body, err := webhookTestBody(msgID, now)
+	body, err := webhook.TestBody(msgID, now)
 	if err != nil {
 		return webhook.AttemptResult{}, nil, err
 	}

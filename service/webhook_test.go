@@ -132,7 +132,7 @@ func (e *senderEnv) endpoint(url string, types ...string) *WebhookEndpoint {
 
 // testEvent is an event of corp ww1 carrying data.
 func testEvent(typ, subject string, data any) model.OutboxEvent {
-	return webhookEvent("ww1", typ, subject, time.Time{}, func(model.OutboxReader, int) (any, error) { return data, nil })
+	return webhook.NewEvent("ww1", typ, subject, time.Time{}, func(model.OutboxReader, int) (any, error) { return data, nil })
 }
 
 func (e *senderEnv) emit(typ, subject string, seq int) {

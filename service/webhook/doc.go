@@ -8,8 +8,14 @@
 // first KiB, latency and Retry-After) with the retry schedule (RetrySchedule,
 // NextAttempt, DisableAfter, the 24 h cap on a Retry-After).
 //
+// It also holds the webhook contract the CRM codes against (contract.go,
+// lead.go): the event types, the envelope, every payload shape (the lead
+// among them, which the admin API shows too), the source kinds, and the
+// functions that make each event's outbox entry (ContactAddedEvent,
+// LeadEvent, ...) for the domains' store writes.
+//
 // The webhook service itself (endpoints, the outbox's deliveries, replays)
-// and the contract (event types and payload shapes) are still in package
-// service: the lead payloads are the API's lead view. This package imports
-// no other service package but apierr.
+// is still in package service. This package imports no other service
+// package but apierr and wire; of the rest, model (the outbox entry) and
+// clock.
 package webhook

@@ -1,4 +1,4 @@
-package service
+package webhook
 
 import (
 	"encoding/json"
@@ -74,9 +74,9 @@ type WebhookEnvelope struct {
 	Data      any            `json:"data"`
 }
 
-// webhookEvent makes the outbox entry of one event: data renders its data
+// NewEvent makes the outbox entry of one event: data renders its data
 // for a version, reading through r what the change itself does not carry.
-func webhookEvent(corpID, typ, subject string, at time.Time, data func(r model.OutboxReader, version int) (any, error)) model.OutboxEvent {
+func NewEvent(corpID, typ, subject string, at time.Time, data func(r model.OutboxReader, version int) (any, error)) model.OutboxEvent {
 	return model.OutboxEvent{CorpID: corpID, Type: typ, Subject: subject, At: at,
 		Body: func(r model.OutboxReader, m model.OutboxMessage) ([]byte, error) {
 			if !slices.Contains(WebhookVersions, m.Version) {
@@ -163,11 +163,17 @@ func contactSource(label func(codeID uint64) (name, folder string, err error), k
 	return src, err
 }
 
-// contactAddedEvent is the contact.added of an add; code is the add's
+// CodeLabel is a channel code's name and folder as a caller holds them.
+type CodeLabel struct {
+	ID           uint64
+	Name, Folder string
+}
+
+// ContactAddedEvent is the contact.added of an add; code is the add's
 // channel code as the caller holds it (nil: read its label).
-func contactAddedEvent(rec model.AddRecord, c *model.Contact, code *CodeView) model.OutboxEvent {
+func ContactAddedEvent(rec model.AddRecord, c *model.Contact, code *CodeLabel) model.OutboxEvent {
 	contact := webhookContact(c)
-	return webhookEvent(rec.CorpID, EventContactAdded, "contact:"+rec.ExternalUserID, rec.At, func(r model.OutboxReader, _ int) (any, error) {
+	return NewEvent(rec.CorpID, EventContactAdded, "contact:"+rec.ExternalUserID, rec.At, func(r model.OutboxReader, _ int) (any, error) {
 		label := r.ChannelCodeLabel
 		if code != nil && code.ID == rec.CodeID {
 			label = func(uint64) (string, string, error) { return code.Name, code.Folder, nil }
@@ -181,9 +187,9 @@ func contactAddedEvent(rec model.AddRecord, c *model.Contact, code *CodeView) mo
 	})
 }
 
-// contactLostEvent is the contact.lost of a relation's end.
-func contactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEvent {
-	return webhookEvent(rec.CorpID, EventContactLost, "contact:"+rec.ExternalUserID, rec.At, func(r model.OutboxReader, _ int) (any, error) {
+// ContactLostEvent is the contact.lost of a relation's end.
+func ContactLostEvent(rec model.LossRecord, rel *model.Relation) model.OutboxEvent {
+	return NewEvent(rec.CorpID, EventContactLost, "contact:"+rec.ExternalUserID, rec.At, func(r model.OutboxReader, _ int) (any, error) {
 		c, err := r.Contact(rel.ContactID)
 		if err != nil {
 			return nil, err
@@ -208,9 +214,9 @@ type ContactErasedData struct {
 	ErasedAt       wire.Timestamp `json:"erased_at"`
 }
 
-// contactErasedEvent is the contact.erased of an erasure.
-func contactErasedEvent(c *model.Contact, leadID uint64) model.OutboxEvent {
-	return webhookEvent(c.CorpID, EventContactErased, "contact:"+c.ExternalUserID, *c.ErasedAt, func(model.OutboxReader, int) (any, error) {
+// ContactErasedEvent is the contact.erased of an erasure.
+func ContactErasedEvent(c *model.Contact, leadID uint64) model.OutboxEvent {
+	return NewEvent(c.CorpID, EventContactErased, "contact:"+c.ExternalUserID, *c.ErasedAt, func(model.OutboxReader, int) (any, error) {
 		return ContactErasedData{CorpID: c.CorpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, LeadID: leadID, ErasedAt: wire.At(*c.ErasedAt)}, nil
 	})
 }
@@ -233,9 +239,9 @@ type GroupJoinedData struct {
 	JoinedAt    wire.Timestamp `json:"joined_at"`
 }
 
-// groupJoinedEvent is the group.joined of a customer's new join.
-func groupJoinedEvent(ch model.ChatChange, m model.MemberChange) model.OutboxEvent {
-	return webhookEvent(ch.CorpID, EventGroupJoined, "contact:"+m.MemberID, ch.At, func(r model.OutboxReader, _ int) (any, error) {
+// GroupJoinedEvent is the group.joined of a customer's new join.
+func GroupJoinedEvent(ch model.ChatChange, m model.MemberChange) model.OutboxEvent {
+	return NewEvent(ch.CorpID, EventGroupJoined, "contact:"+m.MemberID, ch.At, func(r model.OutboxReader, _ int) (any, error) {
 		d := GroupJoinedData{CorpID: ch.CorpID, ChatID: ch.ChatID, ChatName: ch.ChatName, ExternalUserID: m.MemberID,
 			Owner: ch.Owner, JoinScene: m.JoinScene, State: m.State, CodeID: m.GroupCodeID, StoreCodeID: m.StoreCodeID,
 			StoreID: m.StoreID, JoinedAt: wire.At(m.JoinedAt)}
@@ -280,25 +286,25 @@ type MergedLead struct {
 	Reason         string `json:"reason"`
 }
 
-// leadEvent is a lead.* event with the lead as it is at this point of its
+// LeadEvent is a lead.* event with the lead as it is at this point of its
 // transaction (the data is rendered now, not at commit).
-func leadEvent(typ string, v *Lead, at time.Time, extra LeadEventData) model.OutboxEvent {
+func LeadEvent(typ string, v *Lead, at time.Time, extra LeadEventData) model.OutboxEvent {
 	extra.Lead = v
-	return webhookEvent(v.CorpID, typ, fmt.Sprintf("lead:%d", v.ID), at, func(r model.OutboxReader, _ int) (any, error) {
+	return NewEvent(v.CorpID, typ, fmt.Sprintf("lead:%d", v.ID), at, func(r model.OutboxReader, _ int) (any, error) {
 		var err error
 		v.OwnerName, err = r.StaffName(v.CorpID, v.Owner)
 		return extra, err
 	})
 }
 
-// webhookTestBody is the body of a webhook.test event.
-func webhookTestBody(msgID string, now time.Time) ([]byte, error) {
+// TestBody is the body of a webhook.test event.
+func TestBody(msgID string, now time.Time) ([]byte, error) {
 	return json.Marshal(WebhookEnvelope{ID: msgID, Type: EventWebhookTest, Version: WebhookVersion, Timestamp: wire.At(now),
 		Data: map[string]any{"message": "a test event from the SCRM gateway; answer 2xx once the signature verifies"}})
 }
 
-// checkWebhookVersion validates an endpoint's requested version.
-func checkWebhookVersion(v int) error {
+// CheckVersion validates an endpoint's requested version.
+func CheckVersion(v int) error {
 	if !slices.Contains(WebhookVersions, v) {
 		known := make([]string, len(WebhookVersions))
 		for i, x := range WebhookVersions {
