@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
 // TestCRMReadsLeadsBackWithItsOwnToken: an admin issues a crm token over the
@@ -101,6 +103,63 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 		}
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", id), nil, nil, tok.Secret); st != 401 {
 			t.Fatalf("revoked token: %d", st)
+		}
+	})
+}
+
+// TestCRMHearsOfMergedLeads: one person (one unionid) comes back under a
+// reissued external_userid; the gateway folds the new lead into the first,
+// the CRM receives lead.merged naming both (validated against the document),
+// and an answer on the absorbed lead's id goes to the kept lead.
+func TestCRMHearsOfMergedLeads(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		var tok service.Token
+		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "CRM sync"}, &tok); st != 201 {
+			t.Fatalf("token: %d", st)
+		}
+		crm := e.crmEndpoint("/crm", service.EventLeadCreated, service.EventLeadMerged)
+		code := e.createCode(map[string]any{"name": "秋季展会", "roster": roster(member("zhangsan"))})
+		first, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "李雷", UnionID: "o-merge-1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		created := crm.await(t, service.EventLeadCreated, 1)[0]["data"].(map[string]any)
+		if created["unionid"] != "o-merge-1" || created["external_userid"] != first.ExternalUserID {
+			t.Fatalf("lead.created data = %v", created)
+		}
+		kept := uint64(created["id"].(float64))
+
+		second, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID,
+			Customer: wecomsim.Customer{Name: "李雷", UnionID: "o-merge-1", Reissued: true}})
+		if err != nil || second.ExternalUserID == first.ExternalUserID {
+			t.Fatalf("reissued scan: %+v %v", second, err)
+		}
+		e.idle()
+		data := crm.await(t, service.EventLeadMerged, 1)[0]["data"].(map[string]any)
+		merged, _ := data["merged"].(map[string]any)
+		if data["id"] != float64(kept) || merged == nil || merged["external_userid"] != second.ExternalUserID || merged["id"] == float64(kept) {
+			t.Fatalf("lead.merged data = %v", data)
+		}
+		absorbed := uint64(merged["id"].(float64))
+
+		// The CRM reads the absorbed lead (it names the kept one) and
+		// answers on its id: the kept lead takes the answer.
+		var one service.Lead
+		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", absorbed), nil, &one, tok.Secret); st != 200 || one.MergedInto != kept {
+			t.Fatalf("absorbed lead: %d %+v", st, one)
+		}
+		if st := e.api("POST", fmt.Sprintf("/api/v1/leads/%d/stage", kept), map[string]any{"stage": "sql", "reason": "qualified by phone"}, nil); st != 200 {
+			t.Fatalf("stage: %d", st)
+		}
+		var res service.CRMResult
+		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", absorbed), map[string]any{"event_id": "crm-merge-1", "status": "accepted"}, &res, tok.Secret); st != 200 ||
+			res.LeadID != kept || res.MergedInto != kept || res.Stage != service.StageAccepted {
+			t.Fatalf("answer on the absorbed lead: %d %+v", st, res)
+		}
+		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", kept), nil, &one, tok.Secret); st != 200 || one.Stage != service.StageAccepted {
+			t.Fatalf("kept lead after the answer: %d %+v", st, one)
 		}
 	})
 }

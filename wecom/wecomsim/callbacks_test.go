@@ -57,6 +57,22 @@ func TestScanSendsVerifiableAddEvent(t *testing.T) {
 	if n := len(e.waitEvents(2)); n != 2 {
 		t.Fatalf("%d events", n)
 	}
+	// A reissued id: the same unionid under a new external_userid, which
+	// the unionid names from then on; the old customer stays.
+	re, err := e.ctl.Scan(ctx(), ScanRequest{ConfigID: id2, Customer: Customer{Name: "王小明", UnionID: "u-1", Reissued: true}})
+	if err != nil || re.ExternalUserID == res.ExternalUserID || re.AlreadyFriends {
+		t.Fatalf("reissued: %+v %v", re, err)
+	}
+	if c, ok := e.sim.Contact(re.ExternalUserID); !ok || c.ExternalContact.UnionID != "u-1" {
+		t.Fatalf("reissued contact: %+v", c)
+	}
+	if _, ok := e.sim.Contact(res.ExternalUserID); !ok {
+		t.Fatal("the first external_userid is gone")
+	}
+	by, err := e.ctl.Scan(ctx(), ScanRequest{ConfigID: id, Customer: Customer{UnionID: "u-1"}})
+	if err != nil || by.ExternalUserID != re.ExternalUserID {
+		t.Fatalf("unionid after the reissue: %+v %v", by, err)
+	}
 }
 
 func TestResendsSamePayloadUntilAcknowledged(t *testing.T) {

@@ -70,7 +70,7 @@ func (s *Sim) customerFor(c Customer) (*customer, *ctlError) {
 		}
 		return cu, nil
 	}
-	if c.UnionID != "" {
+	if c.UnionID != "" && !c.Reissued {
 		// WeCom maps one WeChat user to one external_userid per corp.
 		if ext, ok := s.st.byUnionID[c.UnionID]; ok {
 			return s.st.customers[ext], nil

@@ -311,6 +311,11 @@ type Customer struct {
 	ExternalUserID string `json:"external_userid,omitempty"`
 	Gender         int    `json:"gender,omitempty"`
 	Avatar         string `json:"avatar,omitempty"`
+	// Reissued makes a new external_userid for a known UnionID, as WeCom
+	// does when a corp's ids are upgraded (get_new_external_userid) and the
+	// person comes back under the new one: the old customer stays, and the
+	// unionid maps to the new one from then on.
+	Reissued bool `json:"reissued,omitempty"`
 }
 
 // ScanRequest is a customer scanning a contact way's QR code (or tapping its
