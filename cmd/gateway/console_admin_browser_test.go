@@ -77,24 +77,38 @@ func TestConsoleTokensInHeadlessChromium(t *testing.T) {
 	}
 }
 
-// An admin opens a delivery's detail on the webhooks screen (its attempt with
-// the HTTP status, and the exact payload), then disables the endpoint and
-// enables it again.
+// An admin opens a delivery's detail on the webhooks screen: a delivered
+// one's attempt with its HTTP status, latency and the exact payload, and a
+// failing one's answer from the CRM and its next attempt; then disables the
+// endpoint and enables it again.
 func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	requireChromium(t)
 	e := startE2E(t, "sqlite")
 	crm := e.crmEndpoint("/wecom-leads", service.EventContactAdded)
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("维护中，请稍后"))
+	}))
+	t.Cleanup(busy.Close)
+	var down service.WebhookEndpoint
+	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": busy.URL + "/busy", "event_types": []string{"contact.added"}}, &down); st != 201 {
+		t.Fatalf("second endpoint: %d", st)
+	}
 	e.scan(e.createCode(map[string]any{"name": "春季展会", "roster": roster(member("zhangsan"))}), "王小明")
 	e.idle()
 	crm.await(t, service.EventContactAdded, 1)
 	var list struct {
-		Deliveries []struct {
-			ID uint64 `json:"id"`
-		} `json:"deliveries"`
+		Deliveries []service.WebhookDelivery `json:"deliveries"`
 	}
 	if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered", nil, &list); st != 200 || len(list.Deliveries) != 1 {
 		t.Fatalf("deliveries: %d %+v", st, list)
 	}
+	delivered := list.Deliveries[0].ID
+	e.waitFor("a failed attempt on the busy endpoint", func() bool {
+		e.api("GET", fmt.Sprintf("/api/v1/webhook-deliveries?endpoint=%d&status=pending", down.ID), nil, &list)
+		return len(list.Deliveries) == 1 && list.Deliveries[0].AttemptsMade > 0
+	})
+	pending := list.Deliveries[0].ID
 
 	tctx, page, until := browserTab(t)
 	click := func(what, js string) {
@@ -111,13 +125,25 @@ func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	if err := chromedp.Do(tctx, chromedp.Navigate(e.base+"/console#/webhooks")); err != nil {
 		t.Fatal(err)
 	}
-	until("delivery listed", `!!document.querySelector('#webhooks [data-role="detail"]')`)
-	click("detail", `document.querySelector('#webhooks [data-role="detail"]')`)
+	detailOf := func(id uint64) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('#webhooks [data-role="detail"]')].find(b => b.closest('tr').querySelector('td').textContent === '%d')`, id)
+	}
+	until("deliveries listed", `!!`+detailOf(delivered)+` && !!`+detailOf(pending))
+	click("detail", detailOf(delivered))
 	until("detail shown", `(() => { const d = document.getElementById('delivery-detail');
 		return !d.hidden && d.querySelector('tbody td[data-label="HTTP"]')?.textContent === '204' &&
-			d.querySelector('pre.payload').textContent.includes('春季展会') && d.textContent.includes('contact.added'); })()`)
+			/^\d+ ms$/.test(d.querySelector('tbody td[data-label="耗时"]')?.textContent) &&
+			d.querySelector('pre.payload').textContent.includes('春季展会') && d.textContent.includes('contact.added') &&
+			!d.textContent.includes('下次尝试'); })()`)
+	click("failing detail", detailOf(pending))
+	until("failing detail shown", `(() => { const d = document.getElementById('delivery-detail');
+		return !d.hidden && d.querySelector('h3').textContent.includes('`+fmt.Sprint(pending)+`') &&
+			d.querySelector('tbody td[data-label="HTTP"]')?.textContent === '503' &&
+			d.querySelector('tbody td[data-label="响应"]')?.textContent.includes('维护中，请稍后') &&
+			/^\d+ ms$/.test(d.querySelector('tbody td[data-label="耗时"]')?.textContent) &&
+			d.textContent.includes('下次尝试'); })()`)
 
-	ep := `document.querySelector('#webhooks [data-role="toggle"]')`
+	ep := `document.querySelector('#webhooks tr[data-id="1"] [data-role="toggle"]')`
 	click("disable", ep)
 	until("disabled", ep+`.textContent === '启用' && `+ep+`.closest('tr').textContent.includes('已停用')`)
 	var got struct {
