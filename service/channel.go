@@ -33,7 +33,6 @@ const (
 	JobSyncWay      = "sync_way"
 	JobFetchProfile = "fetch_profile"
 	JobRemark       = "remark"
-	JobMarkTag      = "mark_tag"
 	JobUploadMedia  = "upload_media"
 )
 
@@ -93,12 +92,6 @@ type AttachmentSpec struct {
 	PicURL       string `json:"pic_url,omitempty"`        // link
 	AppID        string `json:"appid,omitempty"`          // miniprogram
 	Page         string `json:"page,omitempty"`           // miniprogram
-}
-
-// TagRef is a tag by name with its WeCom id.
-type TagRef struct {
-	Name string `json:"name"`
-	ID   string `json:"id"`
 }
 
 // MemberWay is a staff member's own single-user contact way (precise mode).
@@ -540,10 +533,10 @@ func (cc *ChannelCodes) validateWelcome(ctx context.Context, corpID string, w We
 		if (v.Start == "") != (v.End == "") {
 			bad(p+"start", "give both start and end, or neither")
 		} else if v.Start != "" {
-			if _, ok := parseHHMM(v.Start, false); !ok {
+			if _, ok := livecode.ParseClock(v.Start, false); !ok {
 				bad(p+"start", "must be HH:MM")
 			}
-			if _, ok := parseHHMM(v.End, true); !ok {
+			if _, ok := livecode.ParseClock(v.End, true); !ok {
 				bad(p+"end", "must be HH:MM")
 			}
 		}

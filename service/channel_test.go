@@ -93,19 +93,3 @@ func TestWayUsers(t *testing.T) {
 		t.Fatalf("backups: %v %q", users, alert)
 	}
 }
-
-func TestParseHHMM(t *testing.T) {
-	for in, want := range map[string]int{"00:00": 0, "09:30": 570, "23:59": 1439} {
-		if got, ok := parseHHMM(in, false); !ok || got != want {
-			t.Errorf("parseHHMM(%q) = %d %v", in, got, ok)
-		}
-	}
-	if got, ok := parseHHMM("24:00", true); !ok || got != 1440 {
-		t.Errorf("24:00 as end = %d %v", got, ok)
-	}
-	for _, in := range []string{"24:00", "9:30", "12:60", "ab:cd", "", "12:3x"} {
-		if _, ok := parseHHMM(in, false); ok {
-			t.Errorf("parseHHMM(%q) accepted", in)
-		}
-	}
-}

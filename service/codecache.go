@@ -41,7 +41,7 @@ func (v *CodeView) Welcome(at time.Time, name string) (msg wecom.WelcomeMessage,
 	text, atts := v.welcome.Text, v.welcome.Attachments
 	local := at.In(v.Roster.Zone())
 	for _, vr := range v.welcome.Variants {
-		if variantMatches(vr, local) {
+		if livecode.InWindow(vr.Weekdays, vr.Start, vr.End, local) {
 			text, atts = vr.Text, vr.Attachments
 			break
 		}
@@ -80,30 +80,6 @@ func (v *CodeView) NeedsName() bool {
 		}
 	}
 	return false
-}
-
-func variantMatches(v WelcomeVariant, local time.Time) bool {
-	if len(v.Weekdays) > 0 {
-		hit := false
-		for _, d := range v.Weekdays {
-			if time.Weekday(d) == local.Weekday() {
-				hit = true
-			}
-		}
-		if !hit {
-			return false
-		}
-	}
-	if v.Start == "" {
-		return true
-	}
-	start, _ := parseHHMM(v.Start, false)
-	end, _ := parseHHMM(v.End, true)
-	m := local.Hour()*60 + local.Minute()
-	if end <= start { // crosses midnight
-		return m >= start || m < end
-	}
-	return m >= start && m < end
 }
 
 // CodeCache holds every live channel code by (corp, state). Each replica
@@ -284,26 +260,4 @@ func allAttachments(w WelcomeSpec) []AttachmentSpec {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-// parseHHMM reads "HH:MM" as minutes after midnight; "24:00" only when
-// allow24 (an end of day).
-func parseHHMM(s string, allow24 bool) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	h := int(s[0]-'0')*10 + int(s[1]-'0')
-	m := int(s[3]-'0')*10 + int(s[4]-'0')
-	for _, c := range []byte{s[0], s[1], s[3], s[4]} {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	if h == 24 && m == 0 && allow24 {
-		return 24 * 60, true
-	}
-	if h > 23 || m > 59 {
-		return 0, false
-	}
-	return h*60 + m, true
 }

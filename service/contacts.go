@@ -362,24 +362,13 @@ func (c *Contacts) onEdit(ctx context.Context, ev *queue.InboundEvent) error {
 	return nil
 }
 
-type relPayload struct {
-	UserID         string `json:"userid"`
-	ExternalUserID string `json:"external_userid"`
-}
+type relPayload = livecode.RelationRef
 
 type remarkPayload struct {
 	relPayload
 	Template string `json:"template"`
 	CodeName string `json:"code_name"`
 	Day      string `json:"day"`
-}
-
-// tagPayload adds Tags to and removes Remove from a relation, in WeCom and
-// in the relation's record.
-type tagPayload struct {
-	relPayload
-	Tags   []TagRef `json:"tags"`
-	Remove []TagRef `json:"remove,omitempty"`
 }
 
 func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
@@ -420,7 +409,7 @@ func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 }
 
 func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
-	var p tagPayload
+	var p livecode.TagJob
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
@@ -87,3 +88,10 @@ var (
 
 // ValidWebhookEventType reports whether t is a type an endpoint may subscribe to.
 func ValidWebhookEventType(t string) bool { return webhook.ValidWebhookEventType(t) }
+
+// The live codes' core (service/livecode): a tag by name and id, and the job
+// that marks a relation's tags.
+type TagRef = livecode.TagRef
+
+// JobMarkTag is the job kind that adds and removes a relation's tags.
+const JobMarkTag = livecode.JobMarkTag

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -93,7 +94,7 @@ func (f FollowUps) run(ctx context.Context, j *model.Job) error {
 	}
 	if ids := tagIDs(p.Tags); len(ids) > 0 {
 		if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, ids, nil); err != nil {
-			later = append(later, f.stepFailed(p.stepJob(j.CorpID, JobMarkTag, tagPayload{relPayload: p.relPayload, Tags: p.Tags}), err))
+			later = append(later, f.stepFailed(p.stepJob(j.CorpID, JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}), err))
 		} else {
 			for _, t := range p.Tags {
 				tags = append(tags, t.Name)
@@ -153,7 +154,7 @@ func (f FollowUps) split(ctx context.Context, j *model.Job, p *followUpPayload, 
 		jobs = append(jobs, p.stepJob(j.CorpID, JobRemark, *p.Remark))
 	}
 	if len(p.Tags) > 0 {
-		jobs = append(jobs, p.stepJob(j.CorpID, JobMarkTag, tagPayload{relPayload: p.relPayload, Tags: p.Tags}))
+		jobs = append(jobs, p.stepJob(j.CorpID, JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}))
 	}
 	jobs = append(jobs, ActivityJob(j.CorpID, p.Activity))
 	if err := f.contacts.store.EnqueueJobs(ctx, jobs...); err != nil {

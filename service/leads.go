@@ -602,7 +602,7 @@ func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
 		return err
 	}
 	for _, r := range rels {
-		p := tagPayload{relPayload: relPayload{UserID: r.UserID, ExternalUserID: r.ExternalUserID}, Tags: add, Remove: remove}
+		p := livecode.TagJob{RelationRef: livecode.RelationRef{UserID: r.UserID, ExternalUserID: r.ExternalUserID}, Tags: add, Remove: remove}
 		if err := u.lt.EnqueueJobs(&model.Job{CorpID: l.CorpID, Kind: JobMarkTag,
 			Key: fmt.Sprintf("%s:rule:%d:%s:%s", JobMarkTag, l.ID, r.UserID, ev.Trigger+":"+ev.Key), OrderKey: "c:" + r.ExternalUserID,
 			Payload: queue.EncodePayload(p)}); err != nil {

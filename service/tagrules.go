@@ -109,8 +109,8 @@ func (r *TagRuleSpec) validate(knownTag func(string) bool) error {
 	if (c.Start == "") != (c.End == "") {
 		bad("conditions.start", "give both start and end, or neither")
 	} else if c.Start != "" {
-		s, ok1 := parseHHMM(c.Start, false)
-		e, ok2 := parseHHMM(c.End, true)
+		s, ok1 := livecode.ParseClock(c.Start, false)
+		e, ok2 := livecode.ParseClock(c.End, true)
 		switch {
 		case !ok1:
 			bad("conditions.start", "must be HH:MM")
@@ -213,7 +213,7 @@ func (r *TagRuleSpec) matches(ev RuleEvent, l ruleLead) bool {
 			return false
 		}
 	}
-	if c.Start != "" && !variantMatches(WelcomeVariant{Start: c.Start, End: c.End}, local) {
+	if c.Start != "" && !livecode.InWindow(nil, c.Start, c.End, local) {
 		return false
 	}
 	for _, t := range c.TagsAll {

@@ -10,10 +10,16 @@
 //   - RandomSlug: a new code's slug, its landing path and, with the
 //     family's prefix, its WeCom state;
 //   - geo: GCJ-02 conversion and great-circle distance for the store codes'
-//     nearest-store lookup.
+//     nearest-store lookup;
+//   - time windows: ParseClock ("HH:MM", shared by shifts, welcome variants
+//     and tag rules) and InWindow (weekdays and a time of day, across
+//     midnight), by which welcome variants and tag rules choose;
+//   - tags: TagRef, and the mark_tag job (JobMarkTag, its payload TagJob on
+//     a RelationRef) that codes' follow-ups and tag rules queue for the
+//     contacts service.
 //
 // The code families themselves (ChannelCodes, GroupCodes, StoreCodes, the
 // precise mode and the code cache) are still in package service; they move
-// here once the lead and contact code no longer reach into them. This
+// here once the lead code no longer reaches into them. This
 // package imports no other service package but apierr.
 package livecode

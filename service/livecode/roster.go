@@ -404,10 +404,10 @@ func (r Roster) Validate() error {
 }
 
 func validateShift(fail func(field, format string, args ...any), p string, s Shift, weekly bool) {
-	if _, ok := parseShiftClock(s.Start, false); !ok {
+	if _, ok := ParseClock(s.Start, false); !ok {
 		fail(p+".start", "must be a time HH:MM from 00:00 to 23:59")
 	}
-	if _, ok := parseShiftClock(s.End, true); !ok {
+	if _, ok := ParseClock(s.End, true); !ok {
 		fail(p+".end", "must be a time HH:MM from 00:00 to 24:00")
 	}
 	if !weekly {
@@ -569,8 +569,8 @@ func memberWindows(m *RosterMember, d civilDate, o *DateOverride, loc *time.Loca
 	}
 	var ws []dutyWindow
 	for _, s := range shifts {
-		start, ok1 := parseShiftClock(s.Start, false)
-		end, ok2 := parseShiftClock(s.End, true)
+		start, ok1 := ParseClock(s.Start, false)
+		end, ok2 := ParseClock(s.End, true)
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -588,9 +588,11 @@ func memberWindows(m *RosterMember, d civilDate, o *DateOverride, loc *time.Loca
 	return ws
 }
 
-// parseShiftClock reads "HH:MM" as minutes after midnight. Exactly two digits
-// each, so "9:00" and "09:00:00" are refused instead of half-understood.
-func parseShiftClock(s string, allow24 bool) (int, bool) {
+// ParseClock reads "HH:MM" as minutes after midnight; "24:00" only when
+// allow24 (an end of day). Exactly two digits each, so "9:00" and "09:00:00"
+// are refused instead of half-understood. Shifts, welcome variants and tag
+// rules' windows all read their times with it.
+func ParseClock(s string, allow24 bool) (int, bool) {
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
