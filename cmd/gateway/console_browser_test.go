@@ -201,7 +201,10 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	}
 	run(admin, "back to the code", fmt.Sprintf(`location.hash = '#/channels/%d'; 0`, code.ID))
 	until(admin, "overrides shown", `document.querySelectorAll('#overrides [data-role="override"]').length === 2 &&
-		document.querySelectorAll('#overrides [data-role="date"]')[1].value === '2026-12-31'`)
+		document.querySelectorAll('#overrides [data-role="date"]')[1].value === '2026-12-31' &&
+		document.querySelectorAll('#overrides [data-role="staff-names"]')[1].textContent === '张三 · 销售部（zhangsan）'`)
+	run(admin, "scroll to the overrides", `document.getElementById('overrides').scrollIntoView(); 0`)
+	saveScreenshot(t, admin, shots, "console-desktop-channel-overrides")
 
 	// Welcome attachments: an image uploaded ahead with its preview, and a link.
 	pic := image.NewRGBA(image.Rect(0, 0, 64, 64))

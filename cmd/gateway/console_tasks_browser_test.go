@@ -204,11 +204,27 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-latitude"), "31.2304"),
 		chromedp.SendKeys(chromedp.ID("f-longitude"), "121.4737"),
 		chromedp.SendKeys(chromedp.ID("f-staff"), "zhangsan，ghost"))
+	// The staff box names each userid from the directory, and marks the one
+	// it lacks.
+	staffNames := `[...document.querySelectorAll('#store-form [data-role="staff-names"] .badge')].map(b => b.textContent + (b.classList.contains('warn') ? '!' : '')).join('|')`
+	c.until("staff named", staffNames+` === '张三 · 销售部（zhangsan）|ghost（不在员工目录）!'`)
 	c.do("save", chromedp.Click(chromedp.ID("save-store")))
 	c.until("staff error on its box", `document.getElementById('f-staff').classList.contains('invalid') &&
 		document.querySelector('#store-form .error-box').textContent.includes('ghost')`)
 	c.shoot("console-desktop-store-form-error")
-	c.run("fix the staff", `document.getElementById('f-staff').value = 'zhangsan，lisi'; 0`)
+	// Fixed: ghost removed, and 李四 picked from the directory's suggestions.
+	c.run("remove ghost", `(() => { const i = document.getElementById('f-staff'); i.value = 'zhangsan';
+		i.dispatchEvent(new Event('input', { bubbles: true })); return 0; })()`)
+	if got := c.eval("suggestions", `document.querySelector('#store-form [data-role="staff-add"]').getAttribute('list')`); got != "staff-options" {
+		t.Fatalf("the staff adder suggests %q, want the directory", got)
+	}
+	// Typed into the suggesting box and left with Tab (Enter with the
+	// suggestions' popup open stalls headless Chromium's input layer).
+	c.do("add lisi", chromedp.SendKeys(chromedp.CSS(`#store-form [data-role="staff-add"]`), "lisi\t"))
+	c.until("lisi added", `document.getElementById('f-staff').value === 'zhangsan，lisi' &&
+		document.querySelector('#store-form [data-role="staff-add"]').value === '' &&
+		!document.getElementById('save-store').disabled && `+staffNames+` === '张三 · 销售部（zhangsan）|李四 · 销售部（lisi）'`)
+	c.shoot("console-desktop-store-form-staff")
 	c.do("save", chromedp.Click(chromedp.ID("save-store")))
 	c.until("store listed", `[...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '人民广场店')`)
 	var stores struct {

@@ -4,7 +4,7 @@ import { get, post, patch, del, download, objectURL, upload } from './api.js';
 import { h, field, val, list, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable } from './list.js';
 import { codeCharts } from './charts.js';
-import { staffPicker } from './staff.js';
+import { staffPicker, staffList, staffField } from './staff.js';
 
 const MODES = { random: '随机（企业微信分配）', precise: '精准（落地页分配）' };
 const STRATEGIES = [['round_robin', '轮流 round_robin'], ['least_loaded', '最少接待 least_loaded'], ['weighted', '按权重 weighted']];
@@ -266,10 +266,11 @@ function collectAttachments(form) {
 // it applies to (none: everyone), and a day off or that day's own shifts.
 function overrideRow(o, disabled) {
   const off = !o || o.off || !(o.shifts || []).length;
+  const users = h('input', { type: 'text', value: ((o && o.userids) || []).join('，'), disabled, placeholder: '留空：全部成员', data: { role: 'userids' } });
   const row = h('div', { class: 'override card', data: { role: 'override' } },
     h('div', { class: 'override-line' },
       h('label', null, '日期', h('input', { type: 'date', value: (o && o.date) || '', disabled, data: { role: 'date' } })),
-      h('label', null, '适用成员', h('input', { type: 'text', value: ((o && o.userids) || []).join('，'), disabled, placeholder: '留空：全部成员', data: { role: 'userids' } })),
+      h('label', null, '适用成员', users, staffList(users)),
       h('label', null, '安排', h('select', { disabled, data: { role: 'kind' } },
         h('option', { value: 'off', text: '休息（节假日）', selected: off }),
         h('option', { value: 'shifts', text: '特别班次（活动日）', selected: !off }))),
@@ -383,7 +384,7 @@ export async function formPage(ctx) {
     h('h2', { text: '接待排班' }),
     h('div', { class: 'grid2' },
       field({ label: '时区', name: 'roster.time_zone', type: 'select', value: r.time_zone || 'Asia/Shanghai', disabled: ro, options: timeZoneOptions(r.time_zone) }),
-      field({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
+      staffField({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
     h('div', { data: { field: 'roster.members' } }, members),
     ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' })) } }),
     h('h3', { text: '按日期调整（节假日、活动日）' }),

@@ -5,6 +5,7 @@ import { h, field, val, list, number, errorBox, showError, clearErrors, badge, t
 import { pagedTable, fetchAll } from './list.js';
 import { posterButtons, qrPreview, utmFields, readUTM, deleteBar } from './channels.js';
 import { codeCharts } from './charts.js';
+import { staffField } from './staff.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -179,7 +180,7 @@ export async function storeFormPage(ctx) {
       field({ label: '地址', name: 'address', value: st ? st.address : '' }),
       field({ label: '纬度（GCJ-02）', name: 'latitude', type: 'number', attrs: { step: 'any' }, value: st ? st.latitude : '' }),
       field({ label: '经度（GCJ-02）', name: 'longitude', type: 'number', attrs: { step: 'any' }, value: st ? st.longitude : '' }),
-      field({ label: '店员 userid', name: 'staff', hint: '逗号分隔', value: members.map((m) => m.userid).join('，') }),
+      staffField({ label: '店员 userid', name: 'staff', hint: '逗号分隔', value: members.map((m) => m.userid).join('，') }),
       field({ label: '门店群 chat_id', name: 'group_chat_id', value: st ? st.group_chat_id : '' })),
     formActions(st, '#/stores', 'save-store'));
   form.addEventListener('submit', submitter(form, box, '/stores', id, () => {

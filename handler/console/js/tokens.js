@@ -3,6 +3,7 @@
 import { get, post, del } from './api.js';
 import { h, field, val, errorBox, showError, onCreate, table, badge, fmtTime, toast, showSecret } from './dom.js';
 import { confirmAction } from './confirm.js';
+import { staffPicker } from './staff.js';
 
 const ROLES = [['admin', '管理员 admin'], ['staff', '员工 staff'], ['viewer', '只读 viewer'], ['crm', 'CRM crm']];
 
@@ -47,7 +48,7 @@ export async function page() {
     h('h2', { text: '新建令牌' }), h('div', { class: 'error-slot' }),
     field({ label: '名称', name: 'name', required: true, placeholder: '如：CRM 同步' }),
     field({ label: '角色', name: 'role', type: 'select', value: 'crm', options: ROLES }),
-    field({ label: '员工 userid（仅员工角色）', name: 'userid', hint: '员工令牌只看到自己名下的线索' }),
+    field({ label: '员工 userid（仅员工角色）', name: 'userid', hint: '员工令牌只看到自己名下的线索', attrs: { list: staffPicker() } }),
     field({ label: '到期时间（可选）', name: 'expires_at', type: 'datetime-local' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'create-token', text: '创建' }),
       h('button', { type: 'button', text: '取消', on: { click: () => { form.hidden = true; } } })));
