@@ -56,7 +56,7 @@ func (s *Store) EraseContact(ctx context.Context, corpID string, id uint64, even
 				// Free text about the person: stage-change reasons (a CRM's
 				// rejection reason among them) and the CRM's stored answers.
 				tx.Model(&LeadTransition{}).Where("corp_id = ? AND lead_id IN (?)", corpID, leads).Update("reason", ""),
-				tx.Model(&CRMStatus{}).Where("corp_id = ? AND lead_id IN (?)", corpID, leads).Update("result", ""),
+				tx.Model(&CRMStatus{}).Where("corp_id = ? AND lead_id IN (?)", corpID, leads).Updates(map[string]any{"result": "", "reason_digest": ""}),
 				tx.Model(&TimelineEntry{}).Where("corp_id = ? AND contact_id = ?", corpID, id).Update("detail", ""),
 				tx.Model(&Event{}).Where("corp_id = ? AND external_user_id = ? AND status IN ?", corpID, c.ExternalUserID,
 					[]string{StatusProcessed, StatusIgnored, StatusFailed}).Update("payload", ""),

@@ -531,7 +531,10 @@ type CRMStatus struct {
 	LeadID     uint64
 	Status     string
 	Result     string
-	At         time.Time
+	// ReasonDigest is the hex SHA-256 of the answer's reason; "" when not
+	// known (answers stored before version 15, erased leads).
+	ReasonDigest string `gorm:"size:64;not null;default:''"`
+	At           time.Time
 }
 
 func (CRMStatus) TableName() string { return "crm_statuses" }
@@ -545,9 +548,9 @@ func (s *Store) CRMStatusByEvent(ctx context.Context, corpID, eventID string) (*
 
 // RecordCRMStatus stores an answer in the lead's transaction; a repeat of the
 // event id is ErrConflict.
-func (lt *LeadTx) RecordCRMStatus(eventID, status, result string) error {
+func (lt *LeadTx) RecordCRMStatus(eventID, status, reasonDigest, result string) error {
 	err := lt.tx.Create(&CRMStatus{CorpID: lt.Lead.CorpID, CRMEventID: eventID, LeadID: lt.Lead.ID, Status: status,
-		Result: truncate(result, 512), At: lt.s.Now()}).Error
+		ReasonDigest: reasonDigest, Result: truncate(result, 512), At: lt.s.Now()}).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return ErrConflict
 	}

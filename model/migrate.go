@@ -41,6 +41,7 @@ var migrations = []migration{
 	{12, "staff directory", migrateV12},
 	{13, "erased contacts", migrateV13},
 	{14, "personal data sealed at rest, mobile blind index", migrateV14},
+	{15, "the digest of a CRM answer's reason", migrateV15},
 }
 
 // SchemaVersion is the version this build expects.

@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,8 +282,13 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 	if id != answered {
 		mergedInto = id
 	}
+	// The same event id is a repeat only with the same content: the lead,
+	// the status and the reason (by its digest, when the first one's is
+	// known).
+	sum := sha256.Sum256([]byte(a.Reason))
+	reasonDigest := hex.EncodeToString(sum[:])
 	if prev, err := s.store.CRMStatusByEvent(ctx, corpID, a.EventID); err == nil {
-		if prev.LeadID != id || prev.Status != a.Status {
+		if prev.LeadID != id || prev.Status != a.Status || (prev.ReasonDigest != "" && prev.ReasonDigest != reasonDigest) {
 			return nil, &apierr.ConflictError{Field: "event_id", Reason: fmt.Sprintf(
 				"this event id was already used for another answer (%s on lead %d): use a new event id for a new answer", prev.Status, prev.LeadID)}
 		}
@@ -315,7 +322,7 @@ func (s *Leads) ApplyCRMAnswer(ctx context.Context, corpID string, id uint64, a 
 				}
 			}
 			stage = lt.Lead.Stage
-			return lt.RecordCRMStatus(a.EventID, a.Status, stage)
+			return lt.RecordCRMStatus(a.EventID, a.Status, reasonDigest, stage)
 		})
 	})
 	if errors.Is(err, model.ErrConflict) {

@@ -381,6 +381,11 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			if !errors.As(err, &ce) || ce.Field != "event_id" {
 				t.Fatalf("reused event id = %v", err)
 			}
+			// The same status with another reason is another answer too.
+			_, err = leads.ApplyCRMAnswer(ctx, "ww", id, CRMAnswer{EventID: "crm-1", Status: CRMAccepted, Reason: "signed today"}, "crm")
+			if !errors.As(err, &ce) || ce.Field != "event_id" {
+				t.Fatalf("reused event id with another reason = %v", err)
+			}
 		})
 	}
 }

@@ -109,10 +109,14 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		var conflict struct {
 			Error errorDetail `json:"error"`
 		}
-		reused := map[string]any{"event_id": "crm-evt-1", "status": "accepted"}
-		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), reused, &conflict, crm); st != 409 ||
-			conflict.Error.Code != "conflict" || conflict.Error.Field != "event_id" || !strings.Contains(conflict.Error.Message, "rejected") {
-			t.Fatalf("reused event id: %d %+v", st, conflict)
+		for _, reused := range []map[string]any{
+			{"event_id": "crm-evt-1", "status": "accepted"},
+			{"event_id": "crm-evt-1", "status": "rejected", "reason": "budget next year"},
+		} {
+			if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), reused, &conflict, crm); st != 409 ||
+				conflict.Error.Code != "conflict" || conflict.Error.Field != "event_id" || !strings.Contains(conflict.Error.Message, "rejected") {
+				t.Fatalf("reused event id %v: %d %+v", reused, st, conflict)
+			}
 		}
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, nil); st != 403 {
 			t.Fatalf("admin token on the CRM endpoint: %d", st)
