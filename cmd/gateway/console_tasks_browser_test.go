@@ -333,10 +333,15 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.filter("lead-filters", map[string]string{"owner": "zhaoliu"})
 	c.until("no leads", leadNames+` === '' && !!document.querySelector('#leads tr.empty')`)
 
-	// The funnel for one channel code: its two leads of the six.
+	// The funnel for one channel code, chosen by name: its two leads of the
+	// six.
 	c.open("#/funnel", `document.querySelectorAll('#funnel .funnel-row').length === 6`)
 	raw := `document.querySelector('#funnel .funnel-row[data-stage="raw"] .count').textContent`
 	c.until("every code's leads", raw+` === '6'`)
+	// The code is picked by name from the list of codes.
+	if got := c.eval("code choices", `[...document.getElementById('funnel-filters').elements.code.options].map(o => o.value + '=' + o.textContent).join()`); got != fmt.Sprintf("=全部,%d=秋季展会", expo.ID) {
+		t.Fatalf("the funnel's code choices: %s", got)
+	}
 	c.filter("funnel-filters", map[string]string{"code": fmt.Sprint(expo.ID)})
 	c.until("the code's leads", raw+` === '2'`)
 	c.shoot("console-desktop-funnel-code")

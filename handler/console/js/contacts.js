@@ -2,7 +2,7 @@
 
 import { get } from './api.js';
 import { h, field, val, table, badge, fmtTime, msg } from './dom.js';
-import { pagedTable, fetchAll } from './list.js';
+import { pagedTable, channelCodeNames } from './list.js';
 import { stageBadge } from './leads.js';
 import { staffPicker } from './staff.js';
 
@@ -16,16 +16,8 @@ const TIMELINE = {
   joined_group: '入群', left_group: '退群',
 };
 
-// codeNames maps channel code ids to names, for the code filter and the
-// source column; a failure leaves ids shown as they are.
-async function codeNames() {
-  try {
-    return new Map((await fetchAll('/channel-codes', 'channel_codes')).map((c) => [String(c.id), c.name]));
-  } catch {
-    return new Map();
-  }
-}
-
+// sourceText is a contact's source with its channel code's name (names, see
+// channelCodeNames; a code it lacks shows as its id).
 function sourceText(c, names) {
   const kind = SOURCES[c.source] || c.source || '—';
   if (!c.source_code_id) return kind;
@@ -35,7 +27,7 @@ function sourceText(c, names) {
 
 export async function listPage(ctx) {
   const q = ctx.query;
-  const names = await codeNames();
+  const names = await channelCodeNames();
   const filter = h('form', { class: 'filters', id: 'contact-filters' },
     field({ label: '渠道活码', name: 'code', type: 'select', value: q.get('code') || '',
       options: [['', '全部'], ...[...names].map(([id, name]) => [id, name])] }),

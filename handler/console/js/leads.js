@@ -2,7 +2,7 @@
 
 import { get, post } from './api.js';
 import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, msg } from './dom.js';
-import { pagedTable } from './list.js';
+import { pagedTable, channelCodeNames } from './list.js';
 import { staffPicker } from './staff.js';
 
 export const STAGES = [
@@ -127,10 +127,13 @@ function stageForm(l, ctx) {
 export async function funnelPage(ctx) {
   const box = errorBox();
   const q = ctx.query;
+  const names = await channelCodeNames();
+  const code = q.get('code') || '';
   const filter = h('form', { class: 'filters', id: 'funnel-filters' },
     field({ label: '开始日期', name: 'from', type: 'date', value: q.get('from') || '' }),
     field({ label: '结束日期', name: 'to', type: 'date', value: q.get('to') || '' }),
-    field({ label: '渠道活码 ID', name: 'code', type: 'number', value: q.get('code') || '' }),
+    field({ label: '渠道活码', name: 'code', type: 'select', value: code, options: [['', '全部'],
+      ...(code && !names.has(code) ? [[code, '#' + code]] : []), ...names] }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: '查看' })));
   const out = h('div');
   async function load() {

@@ -46,3 +46,13 @@ export async function fetchAll(path, key) {
     after = res.next_after;
   }
 }
+
+// channelCodeNames is every channel code's name by id (as a string), for a
+// filter that picks a code from a list; empty when they cannot be read.
+export async function channelCodeNames() {
+  try {
+    return new Map((await fetchAll('/channel-codes', 'channel_codes')).map((c) => [String(c.id), c.name]));
+  } catch {
+    return new Map();
+  }
+}
