@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"database/sql"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/leadgate/scrm-gateway/service"
 )
@@ -15,7 +19,7 @@ import (
 // A customer who scanned a code through the simulator, with a mobile an
 // admin set on their lead: neither the name nor the mobile is anywhere in
 // the database's bytes (the SQLite file and WAL after a checkpoint; every
-// column of every MariaDB table), while the API shows both and finds the
+// column of every MariaDB table, and mysqldump's dump of the database), while the API shows both and finds the
 // lead by its mobile (blind index) and by part of the name.
 func TestCustomersNameAndMobileAreNotInTheDatabase(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
@@ -53,7 +57,16 @@ func TestCustomersNameAndMobileAreNotInTheDatabase(t *testing.T) {
 				t.Errorf("%q: sealed in %v, plain in %v", s, sealed, plain)
 			}
 		}
-		if e.gw.cfg.DB.Driver != "sqlite" {
+		if e.gw.cfg.DB.Driver == "mysql" {
+			dump := mysqlDump(t, e.gw.cfg.DB.DSN)
+			if !bytes.Contains(dump, []byte(lead.ExternalUserID)) {
+				t.Fatal("the dump does not hold the contact's external_userid: the grep reads nothing")
+			}
+			for _, s := range []string{mobile, "Quintessa", "Vexley"} {
+				if bytes.Contains(dump, []byte(s)) {
+					t.Errorf("%q is in the MariaDB dump", s)
+				}
+			}
 			return
 		}
 		db, err := sql.Open("sqlite", e.gw.cfg.DB.DSN)
@@ -82,4 +95,30 @@ func TestCustomersNameAndMobileAreNotInTheDatabase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mysqlDump is mysqldump's output for the database dsn names: every table's
+// rows as the server holds them.
+func mysqlDump(t *testing.T, dsn string) []byte {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--protocol=tcp", "-h", host, "-P", port, "-u", cfg.User, "--skip-extended-insert", cfg.DBName}
+	cmd := exec.Command("mysqldump", args...)
+	if cfg.Passwd != "" {
+		cmd.Env = append(os.Environ(), "MYSQL_PWD="+cfg.Passwd)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("mysqldump (the MariaDB client's, needed beside the server): %v %s", err, stderr.String())
+	}
+	return out
 }
