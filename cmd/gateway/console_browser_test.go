@@ -8,20 +8,16 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/model"
@@ -234,30 +230,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	until(admin, "poster shown", `!!document.querySelector('#print-poster #poster') && document.querySelector('#poster').dataset.ready === 'true' &&
 		document.querySelector('#poster').naturalWidth === 1748`)
 	shoot(admin, "console-desktop-print-poster")
-	var pdf []byte
-	do(admin, "print to PDF", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		yes := true
-		res, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes, PrintBackground: &yes})
-		pdf = res.Data
-		return err
-	}))
-	if dir := os.Getenv("GATEWAY_TEST_SCREENSHOTS"); dir != "" {
-		os.WriteFile(filepath.Join(dir, "console-poster.pdf"), pdf, 0o644)
-	}
-	// One page, A5: 148 × 210 mm is 419.5 × 595.3 pt.
-	boxes := regexp.MustCompile(`/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\]`).FindAllSubmatch(pdf, -1)
-	if len(boxes) != 1 {
-		t.Fatalf("the poster printed to %d pages, want 1 (%d bytes of PDF)", len(boxes), len(pdf))
-	}
-	if w, _ := strconv.ParseFloat(string(boxes[0][1]), 64); math.Abs(w-419.5) > 1.5 {
-		t.Fatalf("PDF page width %s pt, want A5 (419.5)", boxes[0][1])
-	}
-	if h, _ := strconv.ParseFloat(string(boxes[0][2]), 64); math.Abs(h-595.3) > 1.5 {
-		t.Fatalf("PDF page height %s pt, want A5 (595.3)", boxes[0][2])
-	}
-	if !bytes.Contains(pdf, []byte("/Subtype /Image")) && !bytes.Contains(pdf, []byte("/Subtype/Image")) {
-		t.Fatalf("the printed PDF holds no image")
-	}
+	printsOnOneA5Page(t, admin, "console-poster.pdf")
 
 	// A customer with a hostile name scans; their lead shows the name as text.
 	const hostile = `<img src=x onerror=alert(1)>`

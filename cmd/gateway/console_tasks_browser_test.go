@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/service"
@@ -100,6 +108,48 @@ func (c *consoleTab) filter(form string, values map[string]string) {
 	c.run("filter "+form, js.String())
 }
 
+// printsOnOneA5Page prints the tab's page to PDF as the browser would print
+// it (the page's CSS page size) and fails unless it is one A5 page holding an
+// image (the poster); the PDF is kept beside the screenshots as name.
+func printsOnOneA5Page(t *testing.T, tctx context.Context, name string) {
+	t.Helper()
+	var pdf []byte
+	if err := chromedp.Do(tctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		yes := true
+		res, err := cdp.Call(ctx, tg, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes, PrintBackground: &yes})
+		pdf = res.Data
+		return err
+	})); err != nil {
+		t.Fatalf("print %s to PDF: %v", name, err)
+	}
+	if dir := os.Getenv("GATEWAY_TEST_SCREENSHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, name), pdf, 0o644)
+	}
+	// One page, A5: 148 × 210 mm is 419.5 × 595.3 pt.
+	boxes := regexp.MustCompile(`/MediaBox\s*\[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\]`).FindAllSubmatch(pdf, -1)
+	if len(boxes) != 1 {
+		t.Fatalf("%s: the poster printed to %d pages, want 1 (%d bytes of PDF)", name, len(boxes), len(pdf))
+	}
+	if w, _ := strconv.ParseFloat(string(boxes[0][1]), 64); math.Abs(w-419.5) > 1.5 {
+		t.Fatalf("%s: PDF page width %s pt, want A5 (419.5)", name, boxes[0][1])
+	}
+	if h, _ := strconv.ParseFloat(string(boxes[0][2]), 64); math.Abs(h-595.3) > 1.5 {
+		t.Fatalf("%s: PDF page height %s pt, want A5 (595.3)", name, boxes[0][2])
+	}
+	if !bytes.Contains(pdf, []byte("/Subtype /Image")) && !bytes.Contains(pdf, []byte("/Subtype/Image")) {
+		t.Fatalf("%s: the printed PDF holds no image", name)
+	}
+}
+
+// printView opens a code's print view from its page (打印海报) and waits
+// for the poster, 1748 px wide (A5 at 300 dpi).
+func (c *consoleTab) printView(screen string) {
+	c.t.Helper()
+	c.do("print view", chromedp.Click(chromedp.CSS(screen+` a[data-role="print-poster"]`)))
+	c.until("poster shown", `!!document.querySelector('#print-poster #poster') && document.querySelector('#poster').dataset.ready === 'true' &&
+		document.querySelector('#poster').naturalWidth === 1748`)
+}
+
 // chartsDrawn is the condition that a code's page drew n charts with uPlot.
 func chartsDrawn(n int) string {
 	return fmt.Sprintf(`document.querySelector('#code-charts')?.dataset.ready === 'true' &&
@@ -188,6 +238,11 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	}
 	c.run("scroll to the charts", `document.getElementById('code-charts').scrollIntoView(); 0`)
 	c.shoot("console-desktop-group-charts")
+	// Its poster prints on one A5 page.
+	c.printView("#group-edit")
+	c.shoot("console-desktop-print-group-poster")
+	printsOnOneA5Page(t, c.ctx, "console-group-poster.pdf")
+	c.open(fmt.Sprintf("#/groups/%d", gc.ID), `!!document.getElementById('delete-group')`)
 	c.do("ask to delete", chromedp.Click(chromedp.ID("delete-group")), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
 	c.do("confirm", chromedp.Click(chromedp.ID("confirm-delete")))
 	c.until("group gone", `!!document.getElementById('groups') && !document.querySelector('#groups td a.name')`)
@@ -269,6 +324,10 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	}
 	c.run("scroll to the charts", `document.getElementById('code-charts').scrollIntoView(); 0`)
 	c.shoot("console-desktop-store-charts")
+	c.printView("#store-code-edit")
+	c.shoot("console-desktop-print-store-poster")
+	printsOnOneA5Page(t, c.ctx, "console-store-poster.pdf")
+	c.open(fmt.Sprintf("#/store-codes/%d", sc.ID), `!!document.getElementById('delete-store-code')`)
 	c.do("ask to delete", chromedp.Click(chromedp.ID("delete-store-code")), chromedp.WaitVisible(chromedp.ID("confirm-delete")))
 	c.do("confirm", chromedp.Click(chromedp.ID("confirm-delete")))
 	c.until("store code gone", `!!document.getElementById('stores') && document.querySelectorAll('#stores table').length === 2 &&
