@@ -306,6 +306,8 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	crm.mu.Unlock()
 
 	// Bulk replay of the second endpoint's failed deliveries.
+	// The endpoint is chosen by its URL from the list of endpoints.
+	until("endpoint choices", fmt.Sprintf(`[...document.querySelector('#delivery-filters [data-field="endpoint"]').options].some(o => o.value === '%d' && o.textContent === '#%d %s/v2（新 CRM）')`, ep2.ID, ep2.ID, down.URL))
 	run("filter", `document.querySelector('#delivery-filters [data-field="endpoint"]').value = '`+fmt.Sprint(ep2.ID)+`'`)
 	run("bulk replay", `document.querySelector('#bulk-replay [data-role="bulk-replay"]').click()`)
 	run("confirm bulk replay", `document.querySelector('#bulk-replay [data-role="confirm-bulk-replay"]').click()`)

@@ -15,7 +15,8 @@ const STATUS_KIND = { delivered: 'ok', failed: 'warn' };
 export async function page() {
   const section = h('section', { class: 'page', id: 'webhooks' });
   section.append(h('div', { class: 'page-head' }, h('h1', { text: 'Webhooks' })));
-  section.append(await endpoints(), await deliveries());
+  const dl = await deliveries();
+  section.append(await endpoints(dl.setEndpoints), dl.el);
   return section;
 }
 
@@ -107,7 +108,7 @@ function testButton(ep, result) {
   return b;
 }
 
-async function endpoints() {
+async function endpoints(onChange) {
   const box = errorBox();
   const secret = h('div', { class: 'secret card', id: 'webhook-secret', role: 'alert', hidden: true });
   const result = h('div', { class: 'card', id: 'endpoint-test-result', role: 'status', hidden: true });
@@ -127,6 +128,7 @@ async function endpoints() {
     next.add([...rows.values()]);
     if (t) t.el.replaceWith(next.el);
     t = next;
+    onChange([...rows.values()]);
   };
   const update = (ep) => { rows.set(ep.id, ep); draw(); };
   function actions(ep) {
@@ -198,7 +200,7 @@ function showEndpointSecret(el, ep) {
 async function deliveries() {
   const filter = h('form', { class: 'filters', id: 'delivery-filters' },
     field({ label: '状态', name: 'status', type: 'select', value: '', options: STATUS }),
-    field({ label: '端点 ID', name: 'endpoint', type: 'number' }),
+    field({ label: '端点', name: 'endpoint', type: 'select', value: '', options: [['', '全部']] }),
     field({ label: '事件类型', name: 'type', type: 'select', value: '', options: [['', '全部'], ...TYPES.map((x) => [x, x])] }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', text: '筛选' })));
   const detail = h('div', { class: 'card', id: 'delivery-detail', hidden: true });
@@ -239,7 +241,21 @@ async function deliveries() {
     },
   });
   await list.load();
-  return h('div', null, h('h2', { text: '投递记录' }), bulkReplay(filter, list), detail, list.nodes);
+  return { el: h('div', null, h('h2', { text: '投递记录' }), bulkReplay(filter, list), detail, list.nodes),
+    setEndpoints: endpointChoices(filter.querySelector('[data-field="endpoint"]')) };
+}
+
+// endpointChoices is the deliveries' endpoint filter: the endpoints by URL,
+// set again whenever the endpoints table changes (one made, edited or
+// deleted on this screen).
+function endpointChoices(sel) {
+  return (eps) => {
+    const keep = sel.value;
+    sel.replaceChildren(h('option', { value: '', text: '全部' }), ...eps.map((ep) =>
+      h('option', { value: String(ep.id), text: `#${ep.id} ${ep.url}${ep.description ? '（' + ep.description + '）' : ''}` })));
+    sel.value = keep;
+    if (sel.value !== keep) sel.value = '';
+  };
 }
 
 // bulkReplay sends again every failed delivery matching the filter's
