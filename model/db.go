@@ -43,6 +43,8 @@ type Store struct {
 	keys    *Keyring
 	// subs holds the webhook endpoints' subscriptions for the outbox.
 	subs subscriptions
+	// leadRules holds the scoring configs and tag rules for lead activity.
+	leadRules pollCache[*LeadRules]
 }
 
 // Open connects to sqlite (dsn is a file path, or ":memory:") or mysql (a

@@ -435,6 +435,7 @@ func (s *Store) SaveTagRule(ctx context.Context, r *TagRule) error {
 		r.CreatedAt = now
 	}
 	r.UpdatedAt = now
+	defer s.leadRulesChanged()
 	if err := s.db.WithContext(ctx).Save(r).Error; err != nil {
 		return fmt.Errorf("store: unable to save tag rule: %w", err)
 	}
@@ -450,8 +451,10 @@ func (s *Store) GetTagRule(ctx context.Context, corpID string, id uint64) (*TagR
 
 // DeleteTagRule retires a rule.
 func (s *Store) DeleteTagRule(ctx context.Context, corpID string, id uint64) error {
+	defer s.leadRulesChanged()
+	now := s.Now()
 	res := s.db.WithContext(ctx).Model(&TagRule{}).Where("id = ? AND corp_id = ? AND deleted_at IS NULL", id, corpID).
-		Update("deleted_at", s.Now())
+		Updates(map[string]any{"deleted_at": now, "updated_at": now})
 	if res.Error != nil {
 		return fmt.Errorf("store: unable to delete tag rule: %w", res.Error)
 	}
@@ -497,6 +500,7 @@ func (s *Store) GetScoringConfig(ctx context.Context, corpID string) (cfg string
 // SaveScoringConfig stores a new config and returns its version.
 func (s *Store) SaveScoringConfig(ctx context.Context, corpID, cfg string) (int, error) {
 	var version int
+	defer s.leadRulesChanged()
 	err := retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var c ScoringConfig

@@ -149,8 +149,17 @@ func ActivityJob(corpID string, a Activity) *model.Job {
 
 func (s *Leads) scoring(ctx context.Context, corpID string) (ScoringConfig, int, error) {
 	raw, version, ok, err := s.store.GetScoringConfig(ctx, corpID)
-	if err != nil || !ok {
+	if err != nil {
 		return DefaultScoring(), 0, err
+	}
+	return decodeScoring(corpID, raw, version, ok)
+}
+
+// decodeScoring is a stored scoring config (the defaults when there is
+// none).
+func decodeScoring(corpID, raw string, version int, ok bool) (ScoringConfig, int, error) {
+	if !ok {
+		return DefaultScoring(), 0, nil
 	}
 	cfg := DefaultScoring()
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
@@ -171,6 +180,27 @@ func (s *Leads) loadRules(ctx context.Context, corpID string) (ruleSet, error) {
 	if err != nil {
 		return ruleSet{}, err
 	}
+	return s.ruleSetOf(ctx, corpID, rows)
+}
+
+// activityRules is the scoring config and rules a lead's activity runs by,
+// held in memory by the store (model.Store.LeadRules): a scan reads
+// neither.
+func (s *Leads) activityRules(ctx context.Context, corpID string) (ScoringConfig, int, ruleSet, error) {
+	lr, err := s.store.LeadRules(ctx, corpID)
+	if err != nil {
+		return ScoringConfig{}, 0, ruleSet{}, err
+	}
+	cfg, version, err := decodeScoring(corpID, lr.Scoring, lr.ScoringVersion, lr.HasScoring)
+	if err != nil {
+		return cfg, 0, ruleSet{}, err
+	}
+	rs, err := s.ruleSetOf(ctx, corpID, lr.Rules)
+	return cfg, version, rs, err
+}
+
+// ruleSetOf is the rule set of a corp's live rules rows (not changed).
+func (s *Leads) ruleSetOf(ctx context.Context, corpID string, rows []model.TagRule) (ruleSet, error) {
 	rs := ruleSet{tagIDs: map[string]string{}}
 	var names []string
 	for i := range rows {
@@ -184,6 +214,9 @@ func (s *Leads) loadRules(ctx context.Context, corpID string) (ruleSet, error) {
 		}
 		rs.rules = append(rs.rules, v)
 		names = append(append(names, v.Actions.AddTags...), v.Actions.RemoveTags...)
+	}
+	if len(names) == 0 {
+		return rs, nil
 	}
 	tags, err := s.store.CorpTagsByName(ctx, corpID, names)
 	if err != nil {
@@ -237,11 +270,7 @@ func (s *Leads) afterActivity(ctx context.Context, corpID, unionID string) error
 // transaction.
 func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, contact *model.Contact) (
 	init func(c *model.Contact) *model.Lead, change func(lt *model.LeadTx) error, err error) {
-	cfg, version, err := s.scoring(ctx, corpID)
-	if err != nil {
-		return nil, nil, err
-	}
-	rs, err := s.loadRules(ctx, corpID)
+	cfg, version, rs, err := s.activityRules(ctx, corpID)
 	if err != nil {
 		return nil, nil, err
 	}
