@@ -328,7 +328,9 @@ type FollowUp struct {
 // RecordFollowUp writes a follow-up in one transaction, which also records
 // the job's outcome when ctx lets it (WithFinish). With no such contact (it
 // was erased) the lead is left alone. A lead merged into another is not
-// changed (ErrLeadMerged is not returned: the rest is written).
+// changed (ErrLeadMerged is not returned: the rest is written). An add is
+// nearly always of a new customer, so the lead is inserted first and read
+// only when the contact has one already.
 func (s *Store) RecordFollowUp(ctx context.Context, f FollowUp) error {
 	var fin *TxFinish
 	err := retryable(func() error {
@@ -347,7 +349,7 @@ func (s *Store) RecordFollowUp(ctx context.Context, f FollowUp) error {
 					Gender: f.Profile.Gender}
 				err := s.updateLeadTx(tx, func(tx *gorm.DB) *gorm.DB {
 					return tx.Where("corp_id = ? AND contact_id = ?", f.CorpID, f.ContactID)
-				}, func(*gorm.DB) (*Lead, error) { return f.LeadInit(c), nil }, f.Lead)
+				}, func(*gorm.DB) (*Lead, error) { return f.LeadInit(c), nil }, true, f.Lead)
 				if err != nil && !errors.Is(err, ErrLeadMerged) {
 					return err
 				}

@@ -78,17 +78,30 @@ type LeadTx struct {
 	tx      *gorm.DB
 	Lead    *Lead
 	Created bool
+	// transitions are recorded but not yet written (FlushTransitions).
+	transitions []*LeadTransition
 }
 
 // Transition records a stage change of the lead (the caller sets Lead.Stage)
-// and returns the record, for the lead.stage_changed payload.
+// and returns the record, for the lead.stage_changed payload. It is written
+// with the transaction's other transitions in one insert, by
+// FlushTransitions or when the lead is saved; its ID is set then.
 func (lt *LeadTx) Transition(from, to, reason, actor, actorID string, at time.Time) (*LeadTransition, error) {
 	tr := &LeadTransition{CorpID: lt.Lead.CorpID, LeadID: lt.Lead.ID, From: from, To: to,
 		Reason: truncate(reason, 512), Actor: actor, ActorID: truncate(actorID, 128), At: at.UTC()}
-	if err := lt.tx.Create(tr).Error; err != nil {
-		return nil, err
-	}
+	lt.transitions = append(lt.transitions, tr)
 	return tr, nil
+}
+
+// FlushTransitions writes the transitions recorded so far, in one insert,
+// and sets their IDs.
+func (lt *LeadTx) FlushTransitions() error {
+	if len(lt.transitions) == 0 {
+		return nil
+	}
+	trs := lt.transitions
+	lt.transitions = nil
+	return lt.tx.Create(&trs).Error
 }
 
 // FirstRun records that a rule ran for this lead and trigger, and reports
@@ -149,13 +162,37 @@ func (s *Store) UpdateLead(ctx context.Context, corpID string, id uint64, fn fun
 
 func (s *Store) updateLead(ctx context.Context, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), fn func(lt *LeadTx) error) error {
 	return retryable(func() error {
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.updateLeadTx(tx, where, create, fn) })
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.updateLeadTx(tx, where, create, false, fn) })
 	})
 }
 
 // updateLeadTx locks (or creates) a lead in tx, runs fn on it and saves it.
-func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), fn func(lt *LeadTx) error) error {
+// With insertFirst (the caller expects no lead yet, as for a new contact)
+// it inserts the new lead before reading, and reads only when one exists.
+func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create func(*gorm.DB) (*Lead, error), insertFirst bool, fn func(lt *LeadTx) error) error {
 	lt := &LeadTx{s: s, tx: tx}
+	insert := func() (bool, error) {
+		nl, err := create(tx)
+		if err != nil {
+			return false, err
+		}
+		now := s.Now()
+		nl.CreatedAt, nl.UpdatedAt = now, now
+		err = tx.Create(nl).Error
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return false, nil // there is one (or it was created concurrently): lock that one
+		}
+		if err != nil {
+			return false, err
+		}
+		lt.Lead, lt.Created = nl, true
+		return true, nil
+	}
+	if insertFirst && create != nil {
+		if _, err := insert(); err != nil {
+			return err
+		}
+	}
 	for attempt := 0; attempt < 2 && lt.Lead == nil; attempt++ {
 		var l Lead
 		q := where(tx).Where("deleted_at IS NULL")
@@ -171,20 +208,9 @@ func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create 
 		case create == nil:
 			return ErrNotFound
 		default:
-			nl, err := create(tx)
-			if err != nil {
+			if _, err := insert(); err != nil {
 				return err
 			}
-			now := s.Now()
-			nl.CreatedAt, nl.UpdatedAt = now, now
-			err = tx.Create(nl).Error
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				continue // created concurrently: lock that one
-			}
-			if err != nil {
-				return err
-			}
-			lt.Lead, lt.Created = nl, true
 		}
 	}
 	if lt.Lead == nil {
@@ -194,6 +220,9 @@ func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create 
 		return ErrLeadMerged
 	}
 	if err := fn(lt); err != nil {
+		return err
+	}
+	if err := lt.FlushTransitions(); err != nil {
 		return err
 	}
 	lt.Lead.UpdatedAt = s.Now()

@@ -500,6 +500,14 @@ type leadUpdate struct {
 	events []model.OutboxEvent
 	// merged is the lead this transaction absorbed (lead.merged).
 	merged *MergedLead
+	// moves are the events' transitions, whose ids are known once written.
+	moves []move
+}
+
+// move is a transition and its view in a stage event.
+type move struct {
+	tr   *model.LeadTransition
+	view *LeadTransition
 }
 
 // change runs fn on a locked lead and then announces, in the same
@@ -537,6 +545,14 @@ func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, 
 		events = append(events, webhook.LeadEvent(EventLeadMerged, after, at, LeadEventData{Merged: u.merged, Changes: changes}))
 	case len(changes) > 0:
 		events = append(events, webhook.LeadEvent(EventLeadUpdated, after, at, LeadEventData{Changes: changes}))
+	}
+	// The moves' transitions are written together; their ids go into the
+	// stage events before those are rendered.
+	if err := lt.FlushTransitions(); err != nil {
+		return err
+	}
+	for _, m := range u.moves {
+		m.view.ID = m.tr.ID
 	}
 	return lt.Emit(append(events, u.events...)...)
 }
@@ -578,6 +594,7 @@ func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransiti
 	var extra LeadEventData
 	if tr != nil {
 		extra.PreviousStage, extra.Transition = tr.From, viewTransition(tr)
+		u.moves = append(u.moves, move{tr: tr, view: extra.Transition})
 	}
 	u.events = append(u.events, webhook.LeadEvent(eventType, v, at, extra))
 	return nil

@@ -168,6 +168,13 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 				tr["actor"] != "admin" || tr["actor_id"] != "ops" || tr["id"] == nil || tr["at"] == nil {
 				t.Fatalf("lead.stage_changed data = %v", data)
 			}
+			// The transition's id is the stored one (transitions are written
+			// together after the change, their ids set then).
+			full, err := leads.Get(ctx, &Principal{Role: RoleAdmin, Name: "t"}, "ww", list[0].ID)
+			if err != nil || len(full.Transitions) == 0 || tr["id"] != float64(full.Transitions[len(full.Transitions)-1].ID) ||
+				full.Transitions[len(full.Transitions)-1].To != StageLost {
+				t.Fatalf("stored transitions %+v, %v; the event's id %v", full, err, tr["id"])
+			}
 			schema := loadSchema(t, leadSchema)
 			for _, d := range append(schemaDrift(schema, schema, created[0], "lead.created"), schemaDrift(schema, schema, data, "lead.stage_changed")...) {
 				t.Error(d)
