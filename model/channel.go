@@ -261,6 +261,31 @@ func (s *Store) bump(tx *gorm.DB, row any, keys []string, column string, delta i
 	}).Create(row).Error
 }
 
+// countAdd raises a staff member's count of adds through a code on a day
+// by one and returns the new count, in one statement: SQLite returns it
+// (RETURNING); MySQL hands it back as the statement's insert id
+// (LAST_INSERT_ID(expr)) when the row existed, and a new row holds 1.
+func (s *Store) countAdd(tx *gorm.DB, corpID string, codeID uint64, day, userID string) (int, error) {
+	if s.dialect == "mysql" {
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
+			"INSERT INTO staff_day_counts (code_id, day, user_id, corp_id, `count`) VALUES (?, ?, ?, ?, 1) "+
+				"ON DUPLICATE KEY UPDATE `count` = LAST_INSERT_ID(`count` + 1)", codeID, day, userID, corpID)
+		if err != nil {
+			return 0, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return 1, err // inserted
+		}
+		id, err := res.LastInsertId()
+		return int(id), err
+	}
+	var count int
+	err := tx.Raw("INSERT INTO staff_day_counts (code_id, day, user_id, corp_id, `count`) VALUES (?, ?, ?, ?, 1) "+
+		"ON CONFLICT (code_id, day, user_id) DO UPDATE SET `count` = `count` + 1 RETURNING `count`", codeID, day, userID, corpID).
+		Scan(&count).Error
+	return count, err
+}
+
 // PickHold is a precise-mode landing-page pick. While live (not consumed,
 // not expired) it counts toward the staff member's cap; the customer's add
 // consumes it (and counts as an add), and one never followed by an add

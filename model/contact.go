@@ -161,12 +161,7 @@ func (s *Store) RecordAdd(ctx context.Context, r AddRecord) (applied bool, count
 				}
 			}
 			if r.CodeID > 0 && r.CountDay != "" {
-				if err := s.bump(tx, &staffDayCount{CodeID: r.CodeID, Day: r.CountDay, UserID: r.UserID, CorpID: r.CorpID, Count: 1},
-					[]string{"code_id", "day", "user_id"}, "count", 1); err != nil {
-					return err
-				}
-				if err := tx.Model(&staffDayCount{}).Select("count").
-					Where("code_id = ? AND day = ? AND user_id = ?", r.CodeID, r.CountDay, r.UserID).Scan(&count).Error; err != nil {
+				if count, err = s.countAdd(tx, r.CorpID, r.CodeID, r.CountDay, r.UserID); err != nil {
 					return err
 				}
 			}

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -63,6 +64,27 @@ func TestPrunePickHoldsKeepsOnlyLiveHolds(t *testing.T) {
 		clock.Advance(5 * time.Minute)
 		if n, err := st.PrunePickHolds(ctx, clock.Now(), 100); err != nil || n != 1 {
 			t.Fatalf("prune after the last hold ran out: %d, %v", n, err)
+		}
+	})
+}
+
+// An add returns the staff member's count for the day after it, from the
+// statement that raised it (one statement, the count read back from it).
+func TestRecordAddReturnsTheDaysCount(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		code := &model.ChannelCode{CorpID: "ww1", Name: "n", State: "c:count", Slug: "count"}
+		if err := st.CreateChannelCode(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []struct {
+			user, day string
+			count     int
+		}{{"zhangsan", "2026-11-23", 1}, {"zhangsan", "2026-11-23", 2}, {"lisi", "2026-11-23", 1}, {"zhangsan", "2026-11-23", 3}, {"zhangsan", "2026-11-24", 1}} {
+			applied, n, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: uint64(i + 1), UserID: want.user,
+				ExternalUserID: fmt.Sprint("wm", i), CodeID: code.ID, At: clock.Now(), CountDay: want.day})
+			if err != nil || !applied || n != want.count {
+				t.Fatalf("add %d (%s on %s): count %d, applied %v, %v; want %d", i, want.user, want.day, n, applied, err, want.count)
+			}
 		}
 	})
 }
