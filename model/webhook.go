@@ -396,33 +396,58 @@ type AttemptRecorded struct {
 
 // RecordWebhookAttempts writes attempts and their deliveries' outcomes in
 // one transaction (the attempt rows in one insert), each only while its
-// owner still holds the lease. err fails them all.
+// owner still holds the lease. Deliveries that were simply delivered (by
+// the same owner, with the same status code) are settled by one update;
+// should any of them have lost its lease, the transaction is rolled back
+// and written again one delivery at a time, so that only those are left
+// out. err fails them all.
 func (s *Store) RecordWebhookAttempts(ctx context.Context, recs []WebhookAttemptRecord) (out []AttemptRecorded, err error) {
-	err = retryable(func() error {
-		out = make([]AttemptRecorded, len(recs))
-		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			now := s.Now()
-			var attempts []WebhookAttempt
-			for i, r := range recs {
-				disabled, a, err := s.recordAttempt(tx, r, now)
-				if errors.Is(err, errLeaseLost) {
-					out[i].Err = fmt.Errorf("store: webhook delivery %d: %w", r.DeliveryID, ErrLeaseLost)
-					continue
+	write := func(group bool) error {
+		return retryable(func() error {
+			out = make([]AttemptRecorded, len(recs))
+			return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				now := s.Now()
+				var attempts []WebhookAttempt
+				done := make([]bool, len(recs))
+				if group {
+					for _, idx := range deliveredGroups(recs) {
+						if err := s.settleDelivered(tx, recs, idx, now); err != nil {
+							return err
+						}
+						for _, i := range idx {
+							done[i] = true
+							attempts = append(attempts, *attemptRow(recs[i]))
+						}
+					}
 				}
-				if err != nil {
-					return err
+				for i, r := range recs {
+					if done[i] {
+						continue
+					}
+					disabled, a, err := s.recordAttempt(tx, r, now)
+					if errors.Is(err, errLeaseLost) {
+						out[i].Err = fmt.Errorf("store: webhook delivery %d: %w", r.DeliveryID, ErrLeaseLost)
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					out[i].Disabled = disabled
+					if a != nil {
+						attempts = append(attempts, *a)
+					}
 				}
-				out[i].Disabled = disabled
-				if a != nil {
-					attempts = append(attempts, *a)
+				if len(attempts) == 0 {
+					return nil
 				}
-			}
-			if len(attempts) == 0 {
-				return nil
-			}
-			return tx.Create(&attempts).Error
+				return tx.Create(&attempts).Error
+			})
 		})
-	})
+	}
+	err = write(true)
+	if errors.Is(err, errGroupLeaseLost) {
+		err = write(false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to record webhook attempts: %w", err)
 	}
@@ -433,6 +458,78 @@ func (s *Store) RecordWebhookAttempts(ctx context.Context, recs []WebhookAttempt
 		}
 	}
 	return out, nil
+}
+
+// errGroupLeaseLost: a delivery settled with others had lost its lease.
+var errGroupLeaseLost = errors.New("a grouped delivery lost its lease")
+
+// deliveredGroups are the indexes of records that settle a delivery as
+// delivered and change nothing else but the endpoint's failing_since,
+// grouped by owner and status code; groups of one are left out (the
+// one-by-one path costs the same).
+func deliveredGroups(recs []WebhookAttemptRecord) [][]int {
+	type key struct {
+		owner string
+		code  int
+	}
+	byKey := map[key][]int{}
+	var keys []key
+	for i, r := range recs {
+		if r.Status != DeliveryDelivered || r.Attempt <= 0 || r.Reason != "" || r.EndpointFailing || r.Disable != "" {
+			continue
+		}
+		k := key{r.Owner, r.StatusCode}
+		if byKey[k] == nil {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
+	}
+	var out [][]int
+	for _, k := range keys {
+		if len(byKey[k]) > 1 {
+			out = append(out, byKey[k])
+		}
+	}
+	return out
+}
+
+// settleDelivered marks the deliveries of recs[idx] delivered in one
+// update (all of one owner and status code), or fails with
+// errGroupLeaseLost when not all of them were still held.
+func (s *Store) settleDelivered(tx *gorm.DB, recs []WebhookAttemptRecord, idx []int, now time.Time) error {
+	ids := make([]uint64, len(idx))
+	for n, i := range idx {
+		ids[n] = recs[i].DeliveryID
+	}
+	r := recs[idx[0]]
+	res := tx.Model(&WebhookDelivery{}).Where("id IN ? AND status = ? AND lease_owner = ?", ids, StatusProcessing, r.Owner).
+		Updates(map[string]any{"status": DeliveryDelivered, "error": "", "lease_owner": "", "lease_until": nil,
+			"last_status_code": r.StatusCode, "processed_at": now})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != int64(len(ids)) {
+		return errGroupLeaseLost
+	}
+	for _, i := range idx {
+		if recs[i].EndpointHealthy {
+			if err := markEndpointHealthy(tx, recs[i].EndpointID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// attemptRow is the attempt row of a record that made a request.
+func attemptRow(r WebhookAttemptRecord) *WebhookAttempt {
+	return &WebhookAttempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, Attempt: r.Attempt, At: r.At.UTC(),
+		StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Response, Error: truncate(r.AttemptErr, 512)}
+}
+
+// markEndpointHealthy clears an endpoint's failing_since.
+func markEndpointHealthy(tx *gorm.DB, endpointID uint64) error {
+	return tx.Model(&WebhookEndpoint{}).Where("id = ? AND failing_since IS NOT NULL", endpointID).Update("failing_since", nil).Error
 }
 
 // recordAttempt writes one record's outcome in tx and returns its attempt
@@ -455,17 +552,15 @@ func (s *Store) recordAttempt(tx *gorm.DB, r WebhookAttemptRecord, now time.Time
 		return false, nil, errLeaseLost
 	}
 	if r.Attempt > 0 {
-		attempt = &WebhookAttempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, Attempt: r.Attempt, At: r.At.UTC(),
-			StatusCode: r.StatusCode, LatencyMS: r.Latency.Milliseconds(), Response: r.Response, Error: truncate(r.AttemptErr, 512)}
+		attempt = attemptRow(r)
 	}
-	ep := tx.Model(&WebhookEndpoint{})
 	switch {
 	case r.EndpointHealthy:
-		if err := ep.Where("id = ? AND failing_since IS NOT NULL", r.EndpointID).Update("failing_since", nil).Error; err != nil {
+		if err := markEndpointHealthy(tx, r.EndpointID); err != nil {
 			return false, nil, err
 		}
 	case r.EndpointFailing:
-		if err := ep.Where("id = ? AND failing_since IS NULL", r.EndpointID).Update("failing_since", r.At.UTC()).Error; err != nil {
+		if err := tx.Model(&WebhookEndpoint{}).Where("id = ? AND failing_since IS NULL", r.EndpointID).Update("failing_since", r.At.UTC()).Error; err != nil {
 			return false, nil, err
 		}
 	}

@@ -229,3 +229,70 @@ func TestWebhookAttemptsAreRecordedTogether(t *testing.T) {
 		}
 	})
 }
+
+// Deliveries that were simply delivered are settled by one update; when one
+// of them has lost its lease meanwhile, the others are still recorded and
+// only it is reported lost.
+func TestDeliveredAttemptsSettleInOneUpdate(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		ep := endpoint(t, st, "ww1")
+		for i := 0; i < 6; i++ {
+			if err := st.EmitWebhookNow(ctx, event("ww1", "lead.created", fmt.Sprint("lead:", i), clock.Now(), i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.ClaimWebhookDeliveries(ctx, "w", time.Minute, 6)
+		if err != nil || len(got) != 6 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		for _, c := range got {
+			if c.Delivery.Status != model.StatusProcessing || c.Delivery.LeaseOwner != "w" || c.Delivery.Attempts != 1 || c.Delivery.LeaseUntil == nil {
+				t.Fatalf("claimed delivery = %+v", c.Delivery)
+			}
+		}
+		now := clock.Now()
+		delivered := func(cs []model.ClaimedDelivery) []model.WebhookAttemptRecord {
+			var recs []model.WebhookAttemptRecord
+			for _, c := range cs {
+				recs = append(recs, model.WebhookAttemptRecord{DeliveryID: c.Delivery.ID, EndpointID: ep.ID, Owner: "w", Attempt: 1,
+					At: now, StatusCode: 204, Status: model.DeliveryDelivered})
+			}
+			return recs
+		}
+		before := st.Statements()
+		out, err := st.RecordWebhookAttempts(ctx, delivered(got[:3]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := st.Statements()
+		if n := after.Statements["update"] - before.Statements["update"]; n != 1 {
+			t.Fatalf("three delivered attempts sent %d updates, want 1", n)
+		}
+		for i, o := range out {
+			if o.Err != nil {
+				t.Fatalf("record %d: %v", i, o.Err)
+			}
+		}
+		// The fifth was handed back meanwhile: it alone is not recorded.
+		if err := st.FinishWebhookDelivery(ctx, got[4].Delivery.ID, "w", model.StatusFailed, "handed back"); err != nil {
+			t.Fatal(err)
+		}
+		out, err = st.RecordWebhookAttempts(ctx, delivered(got[3:]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Err != nil || !errors.Is(out[1].Err, model.ErrLeaseLost) || out[2].Err != nil {
+			t.Fatalf("recorded = %+v", out)
+		}
+		for i, c := range got {
+			want, attempts := model.DeliveryDelivered, 1
+			if i == 4 {
+				want, attempts = model.StatusFailed, 0
+			}
+			d, _, err := st.WebhookDelivery(ctx, "ww1", c.Delivery.ID)
+			if err != nil || d.Status != want || len(d.Attempts) != attempts || (i != 4 && (d.LastStatusCode != 204 || d.ProcessedAt == nil)) {
+				t.Fatalf("delivery %d = %+v, %v; want %s with %d attempts", i, d, err, want, attempts)
+			}
+		}
+	})
+}
