@@ -212,15 +212,6 @@ func (s *Store) Close() error {
 	return sqlDB.Close()
 }
 
-// lockClause is appended to claim queries: MySQL 8 and MariaDB 10.6+ let
-// concurrent claimers skip each other's rows; SQLite has one writer anyway.
-func (s *Store) lockClause() string {
-	if s.dialect == "mysql" {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
-
 // gormLogger routes GORM's messages into slog; SQL text is only logged at
 // debug level and for slow queries, never with bound values.
 type gormLogger struct {

@@ -86,10 +86,7 @@ const WelcomeWindow = 20 * time.Second
 // whose order key has an earlier unfinished event is left for later, so the
 // events of one contact or group are handled in order of arrival.
 func (s *Store) ClaimEvents(ctx context.Context, owner string, lease time.Duration, n int) ([]Event, error) {
-	var claimed []Event
-	err := s.claim(ctx, "wecom_events", owner, lease, n, deadlineLane{open: WelcomeWindow}, func(tx *gorm.DB, ids []uint64) error {
-		return tx.Where("id IN ?", ids).Order("lane DESC, id").Find(&claimed).Error
-	})
+	claimed, err := claim[Event](ctx, s, "wecom_events", owner, lease, n, deadlineLane{open: WelcomeWindow})
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to claim events: %w", err)
 	}

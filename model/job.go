@@ -109,10 +109,7 @@ func (s *Store) RearmJob(ctx context.Context, j *Job) error {
 // the deadline lane alone (while the dispatcher has a backlog, bulk work
 // waits but cap syncs do not).
 func (s *Store) ClaimJobs(ctx context.Context, owner string, lease time.Duration, n int, deadlineOnly bool) ([]Job, error) {
-	var claimed []Job
-	err := s.claim(ctx, "jobs", owner, lease, n, deadlineLane{only: deadlineOnly}, func(tx *gorm.DB, ids []uint64) error {
-		return tx.Where("id IN ?", ids).Order("lane DESC, id").Find(&claimed).Error
-	})
+	claimed, err := claim[Job](ctx, s, "jobs", owner, lease, n, deadlineLane{only: deadlineOnly})
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to claim jobs: %w", err)
 	}

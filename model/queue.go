@@ -10,6 +10,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Queue tables (wecom_events, jobs) share the claim columns: corp_id,
@@ -38,43 +39,112 @@ type deadlineLane struct {
 	only bool          // claim lane 1 alone, nothing else
 }
 
+// queueRow is a row of a queue table as a claim hands it out.
+type queueRow interface {
+	Event | Job
+}
+
+// leasedRow is what a claim sets on the rows it locked, as its update set
+// them in the table.
+type leasedRow[T queueRow] interface {
+	*T
+	leased(owner string, until time.Time)
+	laneAndID() (int, uint64)
+}
+
+func (e *Event) leased(owner string, until time.Time) {
+	e.Status, e.LeaseOwner, e.LeaseUntil, e.Attempts = StatusProcessing, owner, &until, e.Attempts+1
+}
+func (e *Event) laneAndID() (int, uint64) { return e.Lane, e.ID }
+
+func (j *Job) leased(owner string, until time.Time) {
+	j.Status, j.LeaseOwner, j.LeaseUntil, j.Attempts = StatusProcessing, owner, &until, j.Attempts+1
+}
+func (j *Job) laneAndID() (int, uint64) { return j.Lane, j.ID }
+
 // claim leases up to n due rows of table to owner, oldest first, skipping a
-// row whose order key has an earlier unfinished row; it returns their ids.
-// Rows of the deadline lane go first. One plain read finds the candidates of
-// both lanes (a UNION ALL of the lane-1 walk over (status, lane, id) and the
-// usual walk over (status, id), so one snapshot sees both); lane-1
-// candidates are locked first, the others only for the capacity left.
-func (s *Store) claim(ctx context.Context, table, owner string, lease time.Duration, n int, lane deadlineLane, load func(tx *gorm.DB, ids []uint64) error) error {
+// row whose order key has an earlier unfinished row, and returns them,
+// deadline lane first, then by id. Rows of the deadline lane go first. One
+// plain read finds the candidates of both lanes (a UNION ALL of the lane-1
+// walk over (status, lane, id) and the usual walk over (status, id), so one
+// snapshot sees both); lane-1 candidates are locked first, the others only
+// for the capacity left. The locking read returns the whole rows, and the
+// lease is set on them as the update sets it in the table: no read after
+// the update.
+func claim[T queueRow, P leasedRow[T]](ctx context.Context, s *Store, table, owner string, lease time.Duration, n int, lane deadlineLane) ([]T, error) {
 	now := s.Now()
-	return retryable(func() error {
+	var out []T
+	err := retryable(func() error {
+		out = nil
 		first, rest, err := s.claimCandidates(ctx, table, n, now, lane)
 		if err != nil || len(first)+len(rest) == 0 {
 			return err
 		}
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			ids, err := s.lockCandidates(tx, table, first, "id", n)
+			rows, err := lockRows[T](s, tx, first, "id", n)
 			if err != nil {
 				return err
 			}
-			if len(ids) < n {
-				more, err := s.lockCandidates(tx, table, rest, "id", n-len(ids))
+			if len(rows) < n {
+				more, err := lockRows[T](s, tx, rest, "id", n-len(rows))
 				if err != nil {
 					return err
 				}
-				ids = append(ids, more...)
+				rows = append(rows, more...)
 			}
-			if len(ids) == 0 {
+			if len(rows) == 0 {
 				return nil
 			}
+			ids := make([]uint64, len(rows))
+			for i := range rows {
+				_, ids[i] = P(&rows[i]).laneAndID()
+			}
+			until := now.Add(lease)
 			if err := tx.Table(table).Where("id IN ?", ids).Updates(map[string]any{
-				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
+				"status": StatusProcessing, "lease_owner": owner, "lease_until": until,
 				"attempts": gorm.Expr("attempts + 1"),
 			}).Error; err != nil {
 				return err
 			}
-			return load(tx, ids)
+			for i := range rows {
+				P(&rows[i]).leased(owner, until)
+			}
+			sort.SliceStable(rows, func(a, b int) bool {
+				la, ia := P(&rows[a]).laneAndID()
+				lb, ib := P(&rows[b]).laneAndID()
+				if la != lb {
+					return la > lb
+				}
+				return ia < ib
+			})
+			out = rows
+			return nil
 		})
 	})
+	return out, err
+}
+
+// lockRows is the second step of a claim: the candidates come from
+// one plain read, which sees a single snapshot: a row is a candidate only if
+// every earlier row of its order key was finished in that snapshot. They
+// are then locked and read whole, up to n in `order`, skipping rows another claimer
+// holds and rows no longer pending. In one locking statement MariaDB's READ
+// COMMITTED lets the NOT EXISTS subquery read an older snapshot than the
+// rows the locking scan reaches: a row emitted while the scan ran was
+// claimed while the earlier row of its key, emitted just before it, was
+// invisible to the subquery, and the two were sent out of order. The plain
+// read asks for twice n, so rows other claimers hold do not make a busy
+// queue look empty.
+func lockRows[T queueRow | WebhookDelivery](s *Store, tx *gorm.DB, cands []uint64, order string, n int) ([]T, error) {
+	if len(cands) == 0 || n <= 0 {
+		return nil, nil
+	}
+	var rows []T
+	q := tx.Where("id IN ? AND status = ?", cands, StatusPending).Order(order).Limit(n)
+	if s.dialect == "mysql" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	return rows, q.Find(&rows).Error
 }
 
 // claimCandidates is a claim's plain read: the lane-1 candidates (first)
@@ -121,27 +191,6 @@ ORDER BY e.id LIMIT ?`
 		}
 	}
 	return first, rest, nil
-}
-
-// lockCandidates is the second step of a claim: the candidates come from
-// one plain read, which sees a single snapshot: a row is a candidate only if
-// every earlier row of its order key was finished in that snapshot. They
-// are then locked by id, up to n in `order`, skipping rows another claimer
-// holds and rows no longer pending. In one locking statement MariaDB's READ
-// COMMITTED lets the NOT EXISTS subquery read an older snapshot than the
-// rows the locking scan reaches: a row emitted while the scan ran was
-// claimed while the earlier row of its key, emitted just before it, was
-// invisible to the subquery, and the two were sent out of order. The plain
-// read asks for twice n, so rows other claimers hold do not make a busy
-// queue look empty.
-func (s *Store) lockCandidates(tx *gorm.DB, table string, cands []uint64, order string, n int) ([]uint64, error) {
-	if len(cands) == 0 || n <= 0 {
-		return nil, nil
-	}
-	var ids []uint64
-	err := tx.Raw(`SELECT id FROM `+table+` WHERE id IN ? AND status = ? ORDER BY `+order+` LIMIT ?`+s.lockClause(),
-		cands, StatusPending, n).Scan(&ids).Error
-	return ids, err
 }
 
 // Outcome is the final status of a claimed row.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -262,12 +263,9 @@ type ClaimedDelivery struct {
 // due first, at most one at a time per (endpoint, subject).
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, n int) ([]ClaimedDelivery, error) {
 	var out []ClaimedDelivery
-	err := s.claimDeliveries(ctx, owner, lease, n, func(tx *gorm.DB, ids []uint64) error {
+	err := s.claimDeliveries(ctx, owner, lease, n, func(tx *gorm.DB, ds []WebhookDelivery) error {
 		out = out[:0]
-		var ds []WebhookDelivery
-		if err := tx.Where("id IN ?", ids).Order("id").Find(&ds).Error; err != nil {
-			return err
-		}
+		sort.Slice(ds, func(a, b int) bool { return ds[a].ID < ds[b].ID })
 		msgIDs := make([]uint64, 0, len(ds))
 		epSet := map[uint64]bool{}
 		var epIDs []uint64
@@ -316,7 +314,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease 
 // for each claim and turns draining a CRM outage's backlog quadratic. Order
 // per (endpoint, subject) is kept the same way: a delivery is skipped while
 // an earlier one of its order key is unfinished.
-func (s *Store) claimDeliveries(ctx context.Context, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ids []uint64) error) error {
+func (s *Store) claimDeliveries(ctx context.Context, owner string, lease time.Duration, n int, load func(tx *gorm.DB, ds []WebhookDelivery) error) error {
 	now := s.Now()
 	return retryable(func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -330,17 +328,28 @@ ORDER BY e.available_at, e.id LIMIT ?`
 			if err := tx.Raw(q, StatusPending, now, StatusPending, StatusProcessing, 2*n).Scan(&cands).Error; err != nil {
 				return err
 			}
-			ids, err := s.lockCandidates(tx, "webhook_deliveries", cands, "available_at, id", n)
-			if err != nil || len(ids) == 0 {
+			// The locking read returns the whole rows; the lease is set on
+			// them as the update sets it in the table.
+			ds, err := lockRows[WebhookDelivery](s, tx, cands, "available_at, id", n)
+			if err != nil || len(ds) == 0 {
 				return err
 			}
+			ids := make([]uint64, len(ds))
+			for i := range ds {
+				ids[i] = ds[i].ID
+			}
+			until := now.Add(lease)
 			if err := tx.Table("webhook_deliveries").Where("id IN ?", ids).Updates(map[string]any{
-				"status": StatusProcessing, "lease_owner": owner, "lease_until": now.Add(lease),
+				"status": StatusProcessing, "lease_owner": owner, "lease_until": until,
 				"attempts": gorm.Expr("attempts + 1"),
 			}).Error; err != nil {
 				return err
 			}
-			return load(tx, ids)
+			for i := range ds {
+				d := &ds[i]
+				d.Status, d.LeaseOwner, d.LeaseUntil, d.Attempts = StatusProcessing, owner, &until, d.Attempts+1
+			}
+			return load(tx, ds)
 		})
 	})
 }
