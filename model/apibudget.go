@@ -36,10 +36,18 @@ func (s *Store) UpdateBudget(ctx context.Context, name string, fn func(state []b
 				}
 				err := q.Take(&cur).Error
 				if errors.Is(err, gorm.ErrRecordNotFound) {
-					// Create the row, then lock it like any other.
-					err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&APIBudget{Name: name, State: "", UpdatedAt: s.Now()}).Error
+					// Create the row with fn's state; if another replica
+					// created it meanwhile, lock that one like any other.
+					next, err := fn(nil)
 					if err != nil {
 						return err
+					}
+					res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&APIBudget{Name: name, State: string(next), UpdatedAt: s.Now()})
+					if res.Error != nil && !errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+						return res.Error
+					}
+					if res.Error == nil && res.RowsAffected == 1 {
+						return nil
 					}
 					continue
 				}
