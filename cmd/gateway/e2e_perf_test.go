@@ -16,13 +16,15 @@ import (
 
 // Per fully processed scan (welcome, contact, relation, stats, lead, rules,
 // score, tags, remark, profile, outbox and its delivery), the gateway may
-// send at most this much to the database: what it sends today (2.7–3.0
-// transactions, 25.9–26.7 statements) with room for the batching of claims
-// and outcomes to vary, so one statement more per scan fails. The target is
-// 4 and 20; docs/BENCHMARKS.md says what stands in the way.
+// send at most this much to the database: what it sends today (2.6–3.0
+// transactions; 19.0–19.9 statements on SQLite, 19.4–20.1 on MariaDB, whose
+// shared WeCom budgets add a few writes while their grants grow) with room
+// for the batching of claims and outcomes to vary: under -race on a busy
+// machine the webhook sender claims fewer deliveries at a time (MariaDB
+// 21.1). The target is 4 and 20; docs/BENCHMARKS.md has the figures.
 const (
 	maxTransactionsPerScan = 3.5
-	maxStatementsPerScan   = 27.5
+	maxStatementsPerScan   = 21.5
 )
 
 // dbCounts reads gateway_db_transactions_total and
@@ -75,7 +77,18 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			}
 			defer observer.Close()
 			e.idleOn(observer)
+			// What an idle gateway sends on its own (caches' version polls,
+			// the webhook sender's poll, lease checks) goes on while the
+			// scans run, for as long as they take: its rate is measured
+			// first and taken off, so a slow run (-race, a busy machine)
+			// does not count its seconds as scans' work.
+			idleTx0, idleOps0 := e.dbCounts()
+			idleFrom := time.Now()
+			time.Sleep(3 * time.Second)
+			idleTx1, idleOps1 := e.dbCounts()
+			idleFor := time.Since(idleFrom).Seconds()
 			tx0, ops0 := e.dbCounts()
+			from := time.Now()
 
 			var wg sync.WaitGroup
 			for i := range scans {
@@ -91,15 +104,21 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			e.idleOn(observer)
 
 			tx1, ops1 := e.dbCounts()
-			var statements float64
+			share := time.Since(from).Seconds() / idleFor // the idle seconds' worth to take off
+			var statements, raw, idle float64
 			var per []string
 			for _, op := range model.StatementOps {
 				n := ops1[op] - ops0[op]
-				statements += n
-				per = append(per, fmt.Sprintf("%s %.1f", op, n/scans))
+				bg := (idleOps1[op] - idleOps0[op]) * share
+				raw += n
+				idle += bg
+				statements += max(0, n-bg)
+				per = append(per, fmt.Sprintf("%s %.1f", op, max(0, n-bg)/scans))
 			}
-			txPer, stPer := (tx1-tx0)/scans, statements/scans
-			t.Logf("%s: per scan %.1f transactions, %.1f statements (%s)", d, txPer, stPer, strings.Join(per, ", "))
+			idleTx := (idleTx1 - idleTx0) * share
+			txPer, stPer := max(0, tx1-tx0-idleTx)/scans, statements/scans
+			t.Logf("%s: per scan %.1f transactions, %.1f statements (%s); counted %.1f statements a scan, of which %.1f an idle gateway sends in %.1f s",
+				d, txPer, stPer, strings.Join(per, ", "), raw/scans, idle/scans, time.Since(from).Seconds())
 			if txPer > maxTransactionsPerScan || stPer > maxStatementsPerScan {
 				t.Fatalf("per scan %.1f transactions (budget %.1f), %.1f statements (budget %.1f)", txPer, maxTransactionsPerScan, stPer, maxStatementsPerScan)
 			}
