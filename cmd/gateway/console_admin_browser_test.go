@@ -100,9 +100,11 @@ func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	var list struct {
 		Deliveries []service.WebhookDelivery `json:"deliveries"`
 	}
-	if st := e.api("GET", "/api/v1/webhook-deliveries?status=delivered", nil, &list); st != 200 || len(list.Deliveries) != 1 {
-		t.Fatalf("deliveries: %d %+v", st, list)
-	}
+	// The receiver has the request before the gateway records its answer.
+	e.waitFor("the delivery recorded as delivered", func() bool {
+		e.api("GET", "/api/v1/webhook-deliveries?status=delivered", nil, &list)
+		return len(list.Deliveries) == 1
+	})
 	delivered := list.Deliveries[0].ID
 	e.waitFor("a failed attempt on the busy endpoint", func() bool {
 		e.api("GET", fmt.Sprintf("/api/v1/webhook-deliveries?endpoint=%d&status=pending", down.ID), nil, &list)
