@@ -385,7 +385,18 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 		return jobError(err)
 	}
 	prof, remark, tags := profileOf(d, p.UserID)
-	return c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tagsJSON(tags))
+	if err := c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tagsJSON(tags)); err != nil {
+		return err
+	}
+	// The lead holds a copy of the profile: it takes this one after the
+	// contact's jobs queued before (its own add among them).
+	err = c.store.EnqueueJobs(ctx, ActivityJob(j.CorpID, Activity{Trigger: TriggerProfileFetched,
+		Key: fmt.Sprintf("profile:%d", j.ID), ExternalUserID: p.ExternalUserID, UserID: p.UserID, At: c.clock.Now()}))
+	if err != nil {
+		return err
+	}
+	c.jobs.Notify()
+	return nil
 }
 
 func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {

@@ -126,6 +126,14 @@ func NewLeads(store *model.Store, jobs queue.Wake, cache *CodeCache, clk clock.C
 	return l
 }
 
+// TriggerProfileFetched is the activity of a profile fetched after the
+// lead was made (the fetch retried after the lead went ahead without it, or
+// a staff member's edit): the lead takes the profile's name, company and
+// unionid, which the CRM hears as lead.updated (and a unionid it shares
+// with another lead merges them). It is no customer activity: no behaviour,
+// no tag rules, and no lead is made for it. Tag rules cannot name it.
+const TriggerProfileFetched = "profile_fetched"
+
 // Activity is a lead event queued as a job (so it is applied once, after
 // the contact's profile is fetched, in order with the contact's other jobs).
 type Activity struct {
@@ -244,9 +252,15 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
+	if a.Trigger == TriggerProfileFetched {
+		init = nil // the lead, when it is made, reads the profile itself
+	}
 	err = s.store.UpdateLeadOfContact(ctx, j.CorpID, contact.ID, init, change)
 	if errors.Is(err, model.ErrLeadMerged) {
 		return queue.Ignore("lead was merged into another")
+	}
+	if a.Trigger == TriggerProfileFetched && errors.Is(err, model.ErrNotFound) {
+		return queue.Ignore("no lead yet: it takes the profile when it is made")
 	}
 	if err != nil {
 		return err
@@ -311,6 +325,9 @@ func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, 
 			}
 			// The contact's profile, as last fetched from WeCom.
 			l.Name, l.CorpName, l.UnionID, l.Gender = contact.Name, contact.CorpName, contact.UnionID, contact.Gender
+			if a.Trigger == TriggerProfileFetched {
+				return nil
+			}
 			if a.At.After(l.LastActivityAt) {
 				l.LastActivityAt = a.At
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -160,6 +161,53 @@ func TestCRMHearsOfMergedLeads(t *testing.T) {
 		}
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", kept), nil, &one, tok.Secret); st != 200 || one.Stage != service.StageAccepted {
 			t.Fatalf("kept lead after the answer: %d %+v", st, one)
+		}
+	})
+}
+
+// TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp: WeCom refuses the
+// customer's profile for good; the lead still reaches the CRM, once, with
+// what is known (the customer's id, the owner, the code). When the profile
+// can be read later (a staff member's edit of the contact fetches it again),
+// the name arrives as a lead.updated naming the field.
+func TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		ctx := context.Background()
+		crm := e.crmEndpoint("/crm", service.EventLeadCreated, service.EventLeadUpdated)
+		code := e.createCode(map[string]any{"name": "秋季展会", "roster": roster(member("zhangsan"))})
+		if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "externalcontact/get", ErrCode: wecom.CodeNoRelationship, Count: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		res := e.scan(code, "韩梅梅")
+		e.idle()
+		data := crm.await(t, service.EventLeadCreated, 1)[0]["data"].(map[string]any)
+		source, _ := data["source"].(map[string]any)
+		if data["external_userid"] != res.ExternalUserID || data["owner"] != "zhangsan" || data["name"] != "" ||
+			source == nil || source["code_id"] != float64(code.ID) {
+			t.Fatalf("lead.created data = %v", data)
+		}
+
+		if err := e.ctl.ClearFaults(ctx); err != nil {
+			t.Fatal(err)
+		}
+		remark := "展会客户"
+		if err := e.ctl.EditContact(ctx, wecomsim.EditContactRequest{UserID: "zhangsan", ExternalUserID: res.ExternalUserID, Remark: &remark}); err != nil {
+			t.Fatal(err)
+		}
+		e.idle()
+		e.waitFor("a lead.updated naming the fetched name", func() bool {
+			for _, u := range crm.ofType(service.EventLeadUpdated) {
+				d := u["data"].(map[string]any)
+				for _, ch := range d["changes"].([]any) {
+					if ch.(map[string]any)["field"] == "name" && d["name"] == "韩梅梅" {
+						return true
+					}
+				}
+			}
+			return false
+		})
+		if n := len(crm.ofType(service.EventLeadCreated)); n != 1 {
+			t.Fatalf("lead.created sent %d times", n)
 		}
 	})
 }
