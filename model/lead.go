@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -229,6 +230,71 @@ func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create 
 	return tx.Save(lt.Lead).Error
 }
 
+// UpdateLeadsAfter locks the next n live, unmerged leads of a corp after
+// id `after`, in id order, runs fn on each and saves them, all in one
+// transaction; it returns the last id it reached (0 when there were none).
+// A lead fn leaves as it was but for its scoring version is not saved on
+// its own: those are set in one update per version (updated_at moves as
+// for a saved lead). fn's ErrLeadMerged skips that lead; any other error
+// fails the batch.
+func (s *Store) UpdateLeadsAfter(ctx context.Context, corpID string, after uint64, n int, fn func(lt *LeadTx) error) (last uint64, err error) {
+	err = retryable(func() error {
+		last = 0
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var ls []Lead
+			q := tx.Where("corp_id = ? AND id > ? AND merged_into = 0 AND deleted_at IS NULL", corpID, after).Order("id").Limit(n)
+			if s.dialect == "mysql" {
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+			}
+			if err := q.Find(&ls).Error; err != nil {
+				return err
+			}
+			now := s.Now()
+			versionOnly := map[int][]uint64{}
+			var versions []int
+			for i := range ls {
+				last = ls[i].ID
+				before := ls[i]
+				lt := &LeadTx{s: s, tx: tx, Lead: &ls[i]}
+				if err := fn(lt); err != nil {
+					if errors.Is(err, ErrLeadMerged) {
+						continue
+					}
+					return err
+				}
+				if err := lt.FlushTransitions(); err != nil {
+					return err
+				}
+				after := *lt.Lead
+				after.ScoringVersion, after.UpdatedAt = before.ScoringVersion, before.UpdatedAt
+				if reflect.DeepEqual(before, after) {
+					v := lt.Lead.ScoringVersion
+					if versionOnly[v] == nil {
+						versions = append(versions, v)
+					}
+					versionOnly[v] = append(versionOnly[v], lt.Lead.ID)
+					continue
+				}
+				lt.Lead.UpdatedAt = now
+				if err := tx.Save(lt.Lead).Error; err != nil {
+					return err
+				}
+			}
+			for _, v := range versions {
+				if err := tx.Model(&Lead{}).Where("id IN ?", versionOnly[v]).
+					Updates(map[string]any{"scoring_version": v, "updated_at": now}).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to update leads: %w", err)
+	}
+	return last, nil
+}
+
 // Absorb folds lead `from` into this lead in its transaction (the same
 // person reached through several contacts, found by unionid): the absorbed
 // lead is marked merged, with a transition saying why, and returned as it
@@ -364,17 +430,6 @@ func (s *Store) GetLead(ctx context.Context, corpID string, id uint64) (*Lead, [
 		return nil, nil, fmt.Errorf("store: unable to read transitions: %w", err)
 	}
 	return &l, tr, nil
-}
-
-// LeadIDsAfter pages through a corp's unmerged lead ids (background rescoring).
-func (s *Store) LeadIDsAfter(ctx context.Context, corpID string, after uint64, n int) ([]uint64, error) {
-	var ids []uint64
-	err := s.db.WithContext(ctx).Model(&Lead{}).Where("corp_id = ? AND id > ? AND merged_into = 0 AND deleted_at IS NULL", corpID, after).
-		Order("id").Limit(n).Pluck("id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to page leads: %w", err)
-	}
-	return ids, nil
 }
 
 // FunnelCounts counts the leads that reached each stage in [from, to),

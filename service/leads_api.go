@@ -430,6 +430,11 @@ type rescorePayload struct {
 // re-arms itself for the next batch so other jobs run in between.
 const rescoreBatch = 500
 
+// rescoreChunk is how many leads one transaction of a step re-scores: few
+// enough that an API write on the same table waits a few milliseconds at
+// most (SQLite has one writer).
+const rescoreChunk = 100
+
 func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	var p rescorePayload
 	if err := queue.DecodePayload(j, &p); err != nil {
@@ -439,28 +444,26 @@ func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	ids, err := s.store.LeadIDsAfter(ctx, j.CorpID, p.After, rescoreBatch)
-	if err != nil {
-		return err
-	}
 	now := s.clock.Now()
-	for _, id := range ids {
-		err := s.store.UpdateLead(ctx, j.CorpID, id, func(lt *model.LeadTx) error {
+	after := p.After
+	for done := 0; done < rescoreBatch; done += rescoreChunk {
+		last, err := s.store.UpdateLeadsAfter(ctx, j.CorpID, after, rescoreChunk, func(lt *model.LeadTx) error {
 			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
 				lt.Lead.ScoringVersion = version
 				return u.rescore("score", now, 3)
 			})
 		})
-		if err != nil && !errors.Is(err, model.ErrLeadMerged) && !errors.Is(err, model.ErrNotFound) {
+		if err != nil {
 			return err
 		}
+		if last == 0 {
+			return nil // every lead is done
+		}
+		after = last
 	}
-	if len(ids) == rescoreBatch {
-		// More to do: continue after this batch (a rerun of the same job).
-		return s.store.RearmJob(ctx, &model.Job{CorpID: j.CorpID, Kind: JobRescore, Key: JobRescore, OrderKey: "rescore",
-			Payload: queue.EncodePayload(rescorePayload{Version: version, After: ids[len(ids)-1]})})
-	}
-	return nil
+	// More to do: continue after this batch (a rerun of the same job).
+	return s.store.RearmJob(ctx, &model.Job{CorpID: j.CorpID, Kind: JobRescore, Key: JobRescore, OrderKey: "rescore",
+		Payload: queue.EncodePayload(rescorePayload{Version: version, After: after})})
 }
 
 // FeedSettle is how far behind the clock the change feed stays: a lead
