@@ -75,6 +75,24 @@ func sampleOf(e ast.Expr) (string, bool) {
 	return "", false
 }
 
+// makesValidationError tells whether a function literal builds a
+// ValidationError (a validation's local helper, not a score line's).
+func makesValidationError(lit *ast.FuncLit) bool {
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CompositeLit); ok {
+			switch tt := c.Type.(type) {
+			case *ast.Ident:
+				found = found || tt.Name == "ValidationError"
+			case *ast.SelectorExpr:
+				found = found || tt.Sel.Name == "ValidationError"
+			}
+		}
+		return !found
+	})
+	return found
+}
+
 // apiTexts finds, in the non-test Go files of dirs, every text that reaches
 // an API answer as an error's reason: ValidationError's and
 // ConflictError's Reason, abortError's message, a CSV import row's message.
@@ -97,6 +115,31 @@ func apiTexts(t *testing.T, dirs ...string) []apiText {
 					out = append(out, apiText{at: fset.Position(e.Pos()).String(), sample: s})
 				}
 			}
+			// A validation writes its reasons through a local helper, bad :=
+			// func(field, format string, args ...any), that makes the
+			// ValidationError: its calls' format argument is a reason.
+			formatAt := map[string]int{}
+			ast.Inspect(f, func(n ast.Node) bool {
+				as, ok := n.(*ast.AssignStmt)
+				if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
+					return true
+				}
+				name, _ := as.Lhs[0].(*ast.Ident)
+				lit, _ := as.Rhs[0].(*ast.FuncLit)
+				if name == nil || lit == nil || !makesValidationError(lit) {
+					return true
+				}
+				i := 0
+				for _, field := range lit.Type.Params.List {
+					for _, pn := range field.Names {
+						if pn.Name == "format" {
+							formatAt[name.Name] = i
+						}
+						i++
+					}
+				}
+				return true
+			})
 			ast.Inspect(f, func(n ast.Node) bool {
 				switch x := n.(type) {
 				case *ast.CompositeLit:
@@ -129,6 +172,12 @@ func apiTexts(t *testing.T, dirs ...string) []apiText {
 						fn = ff.Name
 					case *ast.SelectorExpr:
 						fn = ff.Sel.Name
+					}
+					if i, ok := formatAt[fn]; ok && len(x.Args) > i {
+						sprintf := &ast.CallExpr{Fun: &ast.SelectorExpr{X: ast.NewIdent("fmt"), Sel: ast.NewIdent("Sprintf")}, Args: x.Args[i:]}
+						if s, ok := sampleOf(sprintf); ok {
+							out = append(out, apiText{at: fset.Position(x.Pos()).String(), sample: s})
+						}
 					}
 					switch {
 					case fn == "abortError" && len(x.Args) >= 4:

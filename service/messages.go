@@ -64,7 +64,12 @@ var terms = map[string]map[string]string{
 	"idof": {"token": "令牌", "job": "任务", "event": "事件", "delivery": "投递", "audit entry": "审计记录", "channel code": "渠道活码",
 		"contact": "客户", "lead": "线索", "endpoint": "端点", "positive integer": "正整数"},
 	"wecomerr": wecomErrors,
-	"status":   {queue.StatusPending: "待处理", queue.StatusProcessing: "处理中", queue.StatusProcessed: "已处理", queue.StatusIgnored: "已忽略", queue.StatusFailed: "失败"},
+	// an address's kind and why it is refused (see webhook.CheckURL)
+	"netkind": {"loopback": "本机回环", "private": "内网", "link-local": "链路本地", "multicast": "组播", "shared address space": "运营商共享",
+		"reserved": "保留", "broadcast": "广播", "unspecified": "未指定", "invalid": "无效", "cloud metadata": "云元数据"},
+	"netwhy": {"never allowed": "一律不允许",
+		"allowed only for a host named in webhooks.allowed_hosts, or with webhooks.allow_private_networks": "仅允许 webhooks.allowed_hosts 中列出的主机，或设置 webhooks.allow_private_networks 后允许"},
+	"status": {queue.StatusPending: "待处理", queue.StatusProcessing: "处理中", queue.StatusProcessed: "已处理", queue.StatusIgnored: "已忽略", queue.StatusFailed: "失败"},
 }
 
 // The messages of each family, most specific first; the last form of each

@@ -164,6 +164,13 @@ func TestLocalizeReason(t *testing.T) {
 		"must be one of admin, staff, viewer":                      "须为以下之一：admin, staff, viewer",
 		`tag "展会" is named by tag rules (展会加分): change them first`: "标签“展会”被标签规则（展会加分）使用：请先修改这些规则",
 		"must be a number from -90 to 90 (GCJ-02 degrees)":         "须为 -90 到 90 之间的数（GCJ-02 坐标，单位：度）",
+		// the validations' own reasons
+		"must be from 0 to 1000000000":                             "须为 0 到 1000000000",
+		"unknown placeholder {phone} (use {name}, {code}, {date})": "未知的占位符 {phone}（可用 {name}、{code}、{date}）",
+		`"lisi" is already members[0]`:                             "“lisi”已在成员列表中（members[0]）",
+		"must be a time HH:MM from 00:00 to 23:59":                 "须为 00:00 到 23:59 之间的时间 HH:MM",
+		"points to a loopback address (127.0.0.1); allowed only for a host named in webhooks.allowed_hosts, or with webhooks.allow_private_networks": "指向本机回环地址（127.0.0.1）：仅允许 webhooks.allowed_hosts 中列出的主机，或设置 webhooks.allow_private_networks 后允许",
+		`host "crm.lan" resolves to a private address (10.0.0.5); never allowed`:                                                                     "主机“crm.lan”解析为内网地址（10.0.0.5）：一律不允许",
 	} {
 		if got := LocalizeReason(reason, LangZH); got != zh {
 			t.Errorf("%q in Chinese = %q, want %q", reason, got, zh)
