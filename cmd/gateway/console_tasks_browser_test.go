@@ -206,14 +206,23 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		t.Fatalf("deleted code: %d", st)
 	}
 
-	// A group code made through its form; two customers join; its page
-	// charts the joins, per day and per group; then it is deleted.
+	// A group code made through its form, with groups made when it is full
+	// (a bad numbering refused on its box first); two customers join; its
+	// page charts the joins, per day and per group; then it is deleted.
 	c.open("#/groups/new", `!!document.getElementById('group-form')`)
 	c.do("fill the group code", chromedp.SendKeys(chromedp.ID("f-name"), "展会群"),
 		chromedp.SendKeys(chromedp.ID("f-title"), "加入展会交流群"),
 		chromedp.SendKeys(chromedp.ID("f-chat_ids"), chat.ChatID),
 		chromedp.SetValue(chromedp.ID("f-threshold"), "150"),
-		chromedp.SendKeys(chromedp.ID("f-utm-utm_campaign"), "autumn"))
+		chromedp.SendKeys(chromedp.ID("f-utm-utm_campaign"), "autumn"),
+		chromedp.Click(chromedp.ID("f-auto_create-enabled")),
+		chromedp.SendKeys(chromedp.ID("f-auto_create-room_base_name"), "展会新群"),
+		chromedp.SendKeys(chromedp.ID("f-auto_create-room_base_id"), "-1"))
+	c.do("create", chromedp.Click(chromedp.ID("save-group")))
+	c.until("numbering error on its box, in Chinese", `document.getElementById('f-auto_create-room_base_id').classList.contains('invalid') &&
+		document.querySelector('#group-form .error-box').textContent === '起始编号（auto_create.room_base_id）：须为 0 到 1000000000'`)
+	c.shoot("console-desktop-group-form-auto-create")
+	c.run("fix the numbering", `document.getElementById('f-auto_create-room_base_id').value = '3'; 0`)
 	c.do("create", chromedp.Click(chromedp.ID("save-group")))
 	c.until("group listed", `[...document.querySelectorAll('#groups td a.name')].some(a => a.textContent === '展会群')`)
 	var groups struct {
@@ -221,7 +230,8 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	}
 	e.api("GET", "/api/v1/group-codes", nil, &groups)
 	if len(groups.Codes) != 1 || groups.Codes[0].Threshold != 150 || groups.Codes[0].Title != "加入展会交流群" ||
-		len(groups.Codes[0].Pool) != 1 || groups.Codes[0].Pool[0].ChatID != chat.ChatID || groups.Codes[0].UTM["utm_campaign"] != "autumn" {
+		len(groups.Codes[0].Pool) != 1 || groups.Codes[0].Pool[0].ChatID != chat.ChatID || groups.Codes[0].UTM["utm_campaign"] != "autumn" ||
+		groups.Codes[0].AutoCreate != (service.AutoCreateSpec{Enabled: true, RoomBaseName: "展会新群", RoomBaseID: 3}) {
 		t.Fatalf("group code made by the form: %+v", groups.Codes)
 	}
 	gc := groups.Codes[0]

@@ -74,6 +74,7 @@ export async function groupFormPage(ctx) {
   const id = ctx.params[0];
   const g = id ? await get('/group-codes/' + id) : null;
   const chats = g ? (g.pool || []).slice().sort((a, b) => a.position - b.position).map((c) => c.chat_id) : [];
+  const ac = g && g.auto_create;
   const box = errorBox();
   const form = h('form', { class: 'card form', id: 'group-form' },
     box,
@@ -85,11 +86,19 @@ export async function groupFormPage(ctx) {
       hint: g ? '保存时按此列表替换群池' : '' }),
     field({ label: '落地页说明', name: 'text', type: 'textarea', rows: 2, wide: true, value: g ? g.text : '' }),
     field({ label: '入群欢迎语', name: 'welcome', type: 'textarea', rows: 2, wide: true, value: g ? g.welcome : '' }),
+    h('fieldset', { class: 'group', data: { field: 'auto_create' } }, h('legend', { text: '群满时自动建群' }),
+      h('p', { class: 'hint', text: '所有群都满员时，由企业微信按“新群名称 + 编号”自动创建新群。' }),
+      h('div', { class: 'grid2' },
+        field({ label: '自动建群', name: 'auto_create.enabled', type: 'checkbox', value: !!(ac && ac.enabled) }),
+        field({ label: '新群名称', name: 'auto_create.room_base_name', value: (ac && ac.room_base_name) || '', placeholder: '不填：活码名称' }),
+        field({ label: '起始编号', name: 'auto_create.room_base_id', type: 'number', value: ac && ac.room_base_id ? ac.room_base_id : '', placeholder: '0' }))),
     utmFields(g && g.utm),
     formActions(g, '#/groups', 'save-group'));
   form.addEventListener('submit', submitter(form, box, '/group-codes', id, () => {
     const spec = { name: val(form, 'name'), title: val(form, 'title'), text: val(form, 'text'), welcome: val(form, 'welcome'),
-      threshold: number(val(form, 'threshold')), utm: readUTM(form) };
+      threshold: number(val(form, 'threshold')), utm: readUTM(form),
+      auto_create: { enabled: val(form, 'auto_create.enabled'), room_base_name: val(form, 'auto_create.room_base_name'),
+        room_base_id: number(val(form, 'auto_create.room_base_id')) ?? 0 } };
     const ids = list(val(form, 'chat_ids'));
     if (!g || ids.join('\n') !== chats.join('\n')) spec.chat_ids = ids; // an edit replaces the pool only when it changed
     return spec;
