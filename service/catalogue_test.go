@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/leadgate/scrm-gateway/service/lead"
 )
 
 // apiText is a text the source hands to the API: where it was written and a
@@ -216,7 +218,7 @@ func TestEveryAPIReasonHasACodeAndChinese(t *testing.T) {
 		t.Fatalf("found only %d reasons: the scan is broken", len(texts))
 	}
 	// The sentinel errors whose text is answered as it is.
-	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", ErrNotLinked.Error()},
+	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", lead.ErrNotLinked.Error()},
 		apiText{"ErrEndpointDisabled", ErrEndpointDisabled.Error()}, apiText{"ErrDeliveryInFlight", ErrDeliveryInFlight.Error()},
 		apiText{"NotStaffReason", NotStaffReason("ghost")})
 	bad, callers := 0, 0

@@ -16,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
@@ -919,7 +920,7 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 // counts their adds and losses alone, and the staff maps hold only them.
 func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, id uint64, from, to string) (*CodeStats, error) {
 	if p.IsStaff() && p.UserID == "" {
-		return nil, ErrNotLinked
+		return nil, lead.ErrNotLinked
 	}
 	c, err := cc.store.GetChannelCode(ctx, corpID, id)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -151,6 +152,20 @@ func (c *CodeCache) snapshot() []*CodeView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// CodeByID returns the live code with id as leads name it (lead.Codes).
+func (c *CodeCache) CodeByID(id uint64) (lead.Code, bool) {
+	var found *CodeView
+	for _, v := range c.snapshot() {
+		if v.ID == id {
+			found = v
+		}
+	}
+	if found == nil {
+		return lead.Code{}, false
+	}
+	return lead.Code{ID: found.ID, Name: found.Name, Tags: found.Tags, UTM: found.UTM}, true
 }
 
 // Reload rebuilds the cache from the database. A failure keeps the old view.

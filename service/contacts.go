@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"strings"
 	"time"
@@ -15,8 +14,10 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -91,7 +92,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	// lead's rules need it), then the remark, the code's tags and the
 	// lead's activity (followup.go).
 	fu := followUpPayload{relPayload: rp, EventID: ev.ID}
-	activity := Activity{Trigger: TriggerContactAdded, Key: fmt.Sprintf("event:%d", ev.ID), ExternalUserID: ev.ExternalUserID,
+	activity := lead.Activity{Trigger: lead.TriggerContactAdded, Key: fmt.Sprintf("event:%d", ev.ID), ExternalUserID: ev.ExternalUserID,
 		UserID: ev.UserID, State: queue.Clip(ev.State, 64), At: at}
 	if code != nil {
 		activity.CodeID = code.ID
@@ -324,7 +325,7 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, statu
 	rec := model.LossRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
 		Status: status, Reason: reason, At: at}
 	if status != model.RelationTransferred {
-		rec.Jobs = []*model.Job{ActivityJob(ev.CorpID, Activity{Trigger: TriggerLost, Key: fmt.Sprintf("event:%d", ev.ID),
+		rec.Jobs = []*model.Job{lead.ActivityJob(ev.CorpID, lead.Activity{Trigger: lead.TriggerLost, Key: fmt.Sprintf("event:%d", ev.ID),
 			ExternalUserID: ev.ExternalUserID, UserID: ev.UserID, At: at})}
 		rec.StatDay = func(codeID uint64) string {
 			for _, v := range c.cache.snapshot() {
@@ -390,7 +391,7 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 	}
 	// The lead holds a copy of the profile: it takes this one after the
 	// contact's jobs queued before (its own add among them).
-	err = c.store.EnqueueJobs(ctx, ActivityJob(j.CorpID, Activity{Trigger: TriggerProfileFetched,
+	err = c.store.EnqueueJobs(ctx, lead.ActivityJob(j.CorpID, lead.Activity{Trigger: lead.TriggerProfileFetched,
 		Key: fmt.Sprintf("profile:%d", j.ID), ExternalUserID: p.ExternalUserID, UserID: p.UserID, At: c.clock.Now()}))
 	if err != nil {
 		return err
@@ -469,10 +470,10 @@ func (c *Contacts) List(ctx context.Context, p *Principal, q ContactQuery) ([]Co
 	f := q.filter()
 	if p.IsStaff() {
 		if p.UserID == "" {
-			return nil, ErrNotLinked
+			return nil, lead.ErrNotLinked
 		}
 		if f.UserID != "" && f.UserID != p.UserID {
-			return nil, ErrForbidden
+			return nil, lead.ErrForbidden
 		}
 		// Code and tag filters then read the member's own relations too.
 		f.UserID, f.Follower = p.UserID, p.UserID

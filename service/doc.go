@@ -13,7 +13,8 @@
 //   - service/livecode: the live codes' shared core: rosters, UTM, slugs,
 //     geo;
 //   - service/auth: admin-API tokens, their roles and the Principal a
-//     token resolves to.
+//     token resolves to;
+//   - service/lead: leads, scoring, stages, tag rules and the leads' API.
 //
 // What is still here:
 //
@@ -23,9 +24,9 @@
 //   - live codes: channel codes with caps and the precise mode, group codes
 //     and their pools, store codes with their nearest-store lookup, the
 //     in-memory code cache, and the WeCom tag catalogue;
-//   - contacts (adds, losses, welcomes, remarks, tags), leads with scoring and
-//     tag rules, and the webhook service (endpoints, deliveries, replays)
-//     over service/webhook's client;
+//   - contacts (adds, losses, welcomes, remarks, tags) and the webhook
+//     service (endpoints, deliveries, replays) over service/webhook's
+//     client;
 //   - the audit log, the staff directory and shared WeCom tokens.
 //
 // facade.go names, for handler and cmd, what moved to a package of its own,

@@ -3,10 +3,11 @@ package service
 import (
 	"context"
 	"errors"
-	"github.com/leadgate/scrm-gateway/service/webhook"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -70,7 +71,7 @@ func (c *Contacts) Export(ctx context.Context, corpID string, id uint64) (*Conta
 			return nil, err
 		}
 		if err == nil {
-			if out.Lead, err = viewLead(l, tr); err != nil {
+			if out.Lead, err = lead.ViewLead(l, tr); err != nil {
 				return nil, err
 			}
 		}

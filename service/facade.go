@@ -3,6 +3,7 @@ package service
 import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 )
@@ -95,3 +96,52 @@ type TagRef = livecode.TagRef
 
 // JobMarkTag is the job kind that adds and removes a relation's tags.
 const JobMarkTag = livecode.JobMarkTag
+
+// Leads, scoring and tag rules (service/lead).
+type (
+	Leads          = lead.Leads
+	LeadQuery      = lead.LeadQuery
+	LeadPatch      = lead.LeadPatch
+	LeadFeed       = lead.LeadFeed
+	Funnel         = lead.Funnel
+	CRMAnswer      = lead.CRMAnswer
+	CRMResult      = lead.CRMResult
+	ScoringConfig  = lead.ScoringConfig
+	TagRules       = lead.TagRules
+	TagRuleSpec    = lead.TagRuleSpec
+	RuleConditions = lead.RuleConditions
+	RuleActions    = lead.RuleActions
+	Activity       = lead.Activity
+)
+
+// Lead stages, triggers, job kinds and the feed's settling time.
+const (
+	StageRaw       = lead.StageRaw
+	StageMQL       = lead.StageMQL
+	StageSQL       = lead.StageSQL
+	StageHandedOff = lead.StageHandedOff
+	StageAccepted  = lead.StageAccepted
+	StageWon       = lead.StageWon
+	StageRejected  = lead.StageRejected
+	StageNurturing = lead.StageNurturing
+	StageLost      = lead.StageLost
+
+	TriggerContactAdded = lead.TriggerContactAdded
+	JobLeadActivity     = lead.JobLeadActivity
+	FeedSettle          = lead.FeedSettle
+)
+
+// Errors of the leads' API.
+var (
+	ErrNotLinked = lead.ErrNotLinked
+	ErrForbidden = lead.ErrForbidden
+)
+
+// ValidStage reports whether s is a lead stage.
+func ValidStage(s string) bool { return lead.ValidStage(s) }
+
+// IsFeedCursor reports whether c is a cursor of the leads' change feed.
+func IsFeedCursor(c string) bool { return lead.IsFeedCursor(c) }
+
+// DefaultScoring is the scoring a corp has until it sets its own.
+func DefaultScoring() ScoringConfig { return lead.DefaultScoring() }

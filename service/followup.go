@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -42,7 +43,7 @@ type followUpPayload struct {
 	ContactID uint64         `json:"contact_id"`
 	Remark    *remarkPayload `json:"remark,omitempty"`
 	Tags      []TagRef       `json:"tags,omitempty"`
-	Activity  Activity       `json:"activity"`
+	Activity  lead.Activity  `json:"activity"`
 }
 
 // followUpJob is the follow-up job of an add.
@@ -62,7 +63,7 @@ func (p *followUpPayload) stepJob(corpID, kind string, payload any) *model.Job {
 // the leads' activity.
 type FollowUps struct {
 	contacts *Contacts
-	leads    *Leads
+	leads    *lead.Leads
 }
 
 func (f FollowUps) run(ctx context.Context, j *model.Job) error {
@@ -103,7 +104,7 @@ func (f FollowUps) run(ctx context.Context, j *model.Job) error {
 	}
 	contact := &model.Contact{ID: p.ContactID, CorpID: j.CorpID, ExternalUserID: p.ExternalUserID, Name: prof.Name,
 		CorpName: prof.CorpName, UnionID: prof.UnionID, Gender: prof.Gender}
-	init, change, err := f.leads.prepareActivity(ctx, j.CorpID, p.Activity, contact)
+	init, change, err := f.leads.PrepareActivity(ctx, j.CorpID, p.Activity, contact)
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func (f FollowUps) run(ctx context.Context, j *model.Job) error {
 	if len(later) > 0 {
 		f.contacts.jobs.Notify()
 	}
-	return f.leads.afterActivity(ctx, j.CorpID, prof.UnionID)
+	return f.leads.AfterActivity(ctx, j.CorpID, prof.UnionID)
 }
 
 // stepFailed records the first attempt at a step on the job that takes it
@@ -156,7 +157,7 @@ func (f FollowUps) split(ctx context.Context, j *model.Job, p *followUpPayload, 
 	if len(p.Tags) > 0 {
 		jobs = append(jobs, p.stepJob(j.CorpID, JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}))
 	}
-	jobs = append(jobs, ActivityJob(j.CorpID, p.Activity))
+	jobs = append(jobs, lead.ActivityJob(j.CorpID, p.Activity))
 	if err := f.contacts.store.EnqueueJobs(ctx, jobs...); err != nil {
 		return err
 	}

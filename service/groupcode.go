@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"slices"
 	"strings"
@@ -17,8 +16,10 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -139,7 +140,7 @@ type GroupCodes struct {
 // The activity carries no code id: for leads that names a channel code; the
 // state names ours.
 func joinActivity(corpID string, j GroupJoin) *model.Job {
-	return ActivityJob(corpID, Activity{Trigger: TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
+	return lead.ActivityJob(corpID, lead.Activity{Trigger: lead.TriggerJoinedGroup, Key: fmt.Sprintf("join:%d:%s", j.EventID, j.ExternalUserID),
 		ExternalUserID: j.ExternalUserID, StoreID: j.StoreID, ChatID: j.ChatID, GroupCodeID: j.GroupCodeID, State: j.State, At: j.At})
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
 )
 
@@ -59,7 +60,7 @@ func form(code, pattern, en, zh string) messageForm {
 // terms translate parameter values that are themselves words of ours.
 var terms = map[string]map[string]string{
 	"bant":  {"budget": "预算", "authority": "决策权", "need": "需求", "timeline": "时间"},
-	"stage": {StageRaw: "新线索", StageMQL: "MQL", StageSQL: "SQL", StageHandedOff: "已移交", StageAccepted: "已接受", StageRejected: "已拒绝", StageNurturing: "培育中", StageWon: "赢单", StageLost: "已流失"},
+	"stage": {lead.StageRaw: "新线索", lead.StageMQL: "MQL", lead.StageSQL: "SQL", lead.StageHandedOff: "已移交", lead.StageAccepted: "已接受", lead.StageRejected: "已拒绝", lead.StageNurturing: "培育中", lead.StageWon: "赢单", lead.StageLost: "已流失"},
 	"crm":   {"accepted": "接受", "rejected": "拒绝", "won": "赢单", "lost": "丢单"},
 	"idof": {"token": "令牌", "job": "任务", "event": "事件", "delivery": "投递", "audit entry": "审计记录", "channel code": "渠道活码",
 		"contact": "客户", "lead": "线索", "endpoint": "端点", "positive integer": "正整数"},

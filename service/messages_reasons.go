@@ -3,6 +3,8 @@ package service
 import (
 	"regexp"
 	"slices"
+
+	"github.com/leadgate/scrm-gateway/service/lead"
 )
 
 // fixed is a form for a reason without parameters: its English text is its
@@ -63,7 +65,7 @@ var reasonForms = []messageForm{
 	fixed("error.throttled", "too many invalid tokens from this address; try again later", "此地址的无效令牌过多，请稍后再试"),
 	fixed("error.no_token", "missing bearer token", "缺少 Bearer 令牌"),
 	fixed("error.bad_token", ErrUnauthenticated.Error(), "API 令牌无效或缺失"),
-	fixed("error.not_linked", ErrNotLinked.Error(), "此员工令牌没有关联企业微信成员的 userid（用 gateway token create --userid 创建）"),
+	fixed("error.not_linked", lead.ErrNotLinked.Error(), "此员工令牌没有关联企业微信成员的 userid（用 gateway token create --userid 创建）"),
 	fixed("invalid.staff_token_userid", "a staff token acts for a WeCom staff member: give their userid", "员工令牌代表一位企业微信成员：请给出其 userid"),
 	fixed("invalid.userid_staff_only", "only a staff token acts for a staff member", "只有员工令牌才能关联成员"),
 	fixed("invalid.future", "must be in the future", "须为将来的时间"),

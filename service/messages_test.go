@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -17,12 +18,12 @@ import (
 // an English text that is the original again (a loss reason, a code already,
 // reads as a sentence).
 func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
-	cfg := DefaultScoring()
-	_, lines := cfg.Score(ScoreInput{BANT: BANT{"need": {Value: BANTYes}}, Behaviour: Behaviour{Adds: 1, GroupsJoined: 1},
+	cfg := lead.DefaultScoring()
+	_, lines := cfg.Score(lead.ScoreInput{BANT: BANT{"need": {Value: BANTYes}}, Behaviour: Behaviour{Adds: 1, GroupsJoined: 1},
 		Tags: []string{"高意向"}, RulePoints: map[string]int{"展会加分": 5}, LastActivityAt: time.Unix(0, 0)}, time.Unix(3*86400, 0))
-	_, sqlReason := cfg.Qualify(StageRaw, 70, nil, nil)
-	_, bantReason := cfg.Qualify(StageRaw, 0, BANT{"need": {Value: BANTYes}, "budget": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil)
-	_, mqlReason := cfg.Qualify(StageRaw, 40, nil, nil)
+	_, sqlReason := cfg.Qualify(lead.StageRaw, 70, nil, nil)
+	_, bantReason := cfg.Qualify(lead.StageRaw, 0, BANT{"need": {Value: BANTYes}, "budget": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil)
+	_, mqlReason := cfg.Qualify(lead.StageRaw, 40, nil, nil)
 	code := &model.GroupCode{Threshold: 3}
 	cases := []struct {
 		explain func(string) Message

@@ -61,26 +61,6 @@ func (q RetailStoreQuery) filter() model.RetailStoreFilter {
 	return model.RetailStoreFilter{CorpID: q.CorpID, City: q.City, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
 }
 
-// LeadQuery selects leads, newest first, by stage, owner, tag, a minimum
-// score, a search, or the contact whose lead it is (the lead it was merged
-// into, when the same person was merged by unionid).
-type LeadQuery struct {
-	CorpID    string
-	Stage     string
-	Owner     string
-	Tag       string
-	MinScore  *int
-	Q         string
-	ContactID uint64
-	BeforeID  uint64
-	Limit     int
-}
-
-func (q LeadQuery) filter() model.LeadFilter {
-	return model.LeadFilter{CorpID: q.CorpID, Stage: q.Stage, Owner: q.Owner, Tag: q.Tag, MinScore: q.MinScore,
-		Q: q.Q, ContactID: q.ContactID, BeforeID: q.BeforeID, Limit: q.Limit}
-}
-
 // DeliveryQuery selects webhook deliveries, newest first, by endpoint,
 // status, subject ("lead:<id>", "contact:<external_userid>") and event type.
 type DeliveryQuery struct {

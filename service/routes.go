@@ -1,6 +1,7 @@
 package service
 
 import (
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -15,7 +16,7 @@ type Routes struct {
 }
 
 // NewRoutes builds the routing table from the services that do the work.
-func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stores *StoreCodes, leads *Leads,
+func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stores *StoreCodes, leads *lead.Leads,
 	tags *TagCatalogue) Routes {
 	return Routes{
 		Events: map[string]queue.EventHandler{
@@ -56,8 +57,8 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			JobSyncStoreWay:     stores.runSyncWay,    // storecode.go
 
 			// Leads (leads.go): activity, rules and scoring; re-scoring.
-			JobLeadActivity: leads.runActivity,
-			JobRescore:      leads.runRescore,
+			lead.JobLeadActivity: leads.RunActivity,
+			lead.JobRescore:      leads.RunRescore,
 
 			// The tag catalogue (tagsync.go).
 			JobSyncTags: tags.runSync,

@@ -25,6 +25,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -177,7 +178,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.groups = service.NewGroupCodes(g.store, lookup, wakes.Jobs, reg, clk, log, cfg.PublicURL)
 	g.stores = service.NewStoreCodes(g.store, lookup, wakes.Jobs, clk, log, cfg.PublicURL)
 	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.stores, wakes.Jobs, reg, clk, log)
-	leads := service.NewLeads(g.store, wakes.Jobs, g.cache, clk, log)
+	leads := lead.New(g.store, wakes.Jobs, g.cache, clk, log)
 	g.tags = service.NewTagCatalogue(g.store, lookup, wakes.Jobs)
 	g.staff = service.NewStaffDirectory(g.store, lookup, clk, log)
 	routes := service.NewRoutes(g.contacts, g.codes, g.groups, g.stores, leads, g.tags)
@@ -219,7 +220,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies, Clock: clk,
 		Groups: g.groups, Stores: g.stores,
-		Codes: g.codes, Contacts: g.contacts, Webhooks: g.webhooks, Leads: leads, TagRules: service.NewTagRules(g.store), Tags: g.tags,
+		Codes: g.codes, Contacts: g.contacts, Webhooks: g.webhooks, Leads: leads, TagRules: lead.NewTagRules(g.store), Tags: g.tags,
 		LandingPerMinute: landingLimit(cfg), LandingBurst: cfg.HTTP.LandingBurst, Audit: g.audit,
 		Staff: g.staff,
 	})

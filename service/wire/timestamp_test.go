@@ -41,7 +41,7 @@ func TestTimestampIsUTCWithExactlyMilliseconds(t *testing.T) {
 // rawTimes are JSON-named time.Time fields that are not rendered by the API
 // or a payload: internal records kept as JSON.
 var rawTimes = map[string]string{
-	"service.Activity.At": "a lead activity job's payload, stored in the queue (the jobs route shows payloads as opaque strings)",
+	"lead.Activity.At": "a lead activity job's payload, stored in the queue (the jobs route shows payloads as opaque strings)",
 }
 
 // Every time the service packages render as JSON goes through Timestamp: a

@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"context"
@@ -19,7 +19,9 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // BenchmarkRescoreLeads changes the scoring config over a corp holding
@@ -44,11 +46,11 @@ func BenchmarkRescoreLeads(b *testing.B) {
 				b.Fatal(err)
 			}
 			wakes := queue.NewWakes()
-			leads := NewLeads(st, wakes.Jobs, NewCodeCache(st, log), clock.Real{}, log)
-			jobs := queue.NewJobRunner(st, map[string]queue.JobHandler{JobLeadActivity: leads.runActivity, JobRescore: leads.runRescore},
+			leads := New(st, wakes.Jobs, noCodes{}, clock.Real{}, log)
+			jobs := queue.NewJobRunner(st, map[string]queue.JobHandler{JobLeadActivity: leads.RunActivity, JobRescore: leads.RunRescore},
 				wakes, nil, clock.Real{}, queue.PoolOptions{Logger: log})
 			side := seedLeads(b, driver, dsn, st, leads, leadCount)
-			admin := &Principal{Role: RoleAdmin, Name: "bench"}
+			admin := &auth.Principal{Role: auth.RoleAdmin, Name: "bench"}
 
 			rctx, cancel := context.WithCancel(ctx)
 			var wg sync.WaitGroup
@@ -68,7 +70,7 @@ func BenchmarkRescoreLeads(b *testing.B) {
 				} else {
 					v := []string{"yes", "no"}[turn/2%2]
 					id := uint64(1 + turn*7919%leadCount)
-					if _, err := leads.Patch(ctx, "ww", id, LeadPatch{BANT: map[string]BANTAnswer{"need": {Value: v}}}, "bench"); err != nil {
+					if _, err := leads.Patch(ctx, "ww", id, LeadPatch{BANT: map[string]webhook.BANTAnswer{"need": {Value: v}}}, "bench"); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -137,14 +139,14 @@ func seedLeads(b *testing.B, driver, dsn string, st *model.Store, leads *Leads, 
 	ctx := context.Background()
 	now := time.Now()
 	if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww", EventID: 1, UserID: "zhangsan",
-		ExternalUserID: "wmSeed", Source: SourceUnknown, At: now}); err != nil {
+		ExternalUserID: "wmSeed", Source: webhook.SourceUnknown, At: now}); err != nil {
 		b.Fatal(err)
 	}
 	if err := st.UpdateContactProfile(ctx, "ww", "wmSeed", model.ContactProfile{Name: "种子", CorpName: "示例科技"}, "", "", "[]"); err != nil {
 		b.Fatal(err)
 	}
 	j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "seed", ExternalUserID: "wmSeed", UserID: "zhangsan", At: now})
-	if err := leads.runActivity(ctx, j); err != nil {
+	if err := leads.RunActivity(ctx, j); err != nil {
 		b.Fatal(err)
 	}
 

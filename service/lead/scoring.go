@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // Lead stages.
@@ -62,13 +63,13 @@ func DefaultScoring() ScoringConfig {
 
 // Validate checks a scoring config.
 func (c ScoringConfig) Validate() error {
-	for _, f := range BANTFields {
+	for _, f := range webhook.BANTFields {
 		if _, ok := c.BANT[f]; !ok {
 			return &apierr.ValidationError{Field: "bant." + f, Reason: "is required (points when the answer is yes)"}
 		}
 	}
 	for k, v := range c.BANT {
-		if !contains(BANTFields, k) {
+		if !contains(webhook.BANTFields, k) {
 			return &apierr.ValidationError{Field: "bant." + k, Reason: "is not a BANT field (budget, authority, need, timeline)"}
 		}
 		if v < 0 || v > 1000 {
@@ -104,8 +105,8 @@ func (c ScoringConfig) Validate() error {
 
 // ScoreInput is what a score is computed from.
 type ScoreInput struct {
-	BANT           BANT
-	Behaviour      Behaviour
+	BANT           webhook.BANT
+	Behaviour      webhook.Behaviour
 	Tags           []string
 	RulePoints     map[string]int // rule name → points its actions granted
 	LastActivityAt time.Time
@@ -113,15 +114,15 @@ type ScoreInput struct {
 
 // Score computes a lead's score and its breakdown, line by line, so anyone
 // can read why a lead has the score it has.
-func (c ScoringConfig) Score(in ScoreInput, now time.Time) (int, []ScoreLine) {
-	var lines []ScoreLine
+func (c ScoringConfig) Score(in ScoreInput, now time.Time) (int, []webhook.ScoreLine) {
+	var lines []webhook.ScoreLine
 	add := func(points int, format string, args ...any) {
 		if points != 0 {
-			lines = append(lines, ScoreLine{Reason: fmt.Sprintf(format, args...), Points: points})
+			lines = append(lines, webhook.ScoreLine{Reason: fmt.Sprintf(format, args...), Points: points})
 		}
 	}
-	for _, f := range BANTFields {
-		if in.BANT[f].Value == BANTYes {
+	for _, f := range webhook.BANTFields {
+		if in.BANT[f].Value == webhook.BANTYes {
 			add(c.BANT[f], "BANT %s: yes", f)
 		}
 	}
@@ -161,7 +162,7 @@ func (c ScoringConfig) Score(in ScoreInput, now time.Time) (int, []ScoreLine) {
 		total += l.Points
 	}
 	if lines == nil {
-		lines = []ScoreLine{}
+		lines = []webhook.ScoreLine{}
 	}
 	return total, lines
 }
@@ -169,7 +170,7 @@ func (c ScoringConfig) Score(in ScoreInput, now time.Time) (int, []ScoreLine) {
 // Qualify returns the stage a lead's score and BANT earn it from its current
 // stage, or "" when it stays. Only raw, nurturing and MQL leads move up by
 // score; leads with sales (handed off and after) are not touched.
-func (c ScoringConfig) Qualify(stage string, score int, bant BANT, floor *int) (string, string) {
+func (c ScoringConfig) Qualify(stage string, score int, bant webhook.BANT, floor *int) (string, string) {
 	if stage == StageNurturing && floor != nil && score <= *floor {
 		return "", ""
 	}

@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -19,7 +20,7 @@ const leadSchema = "lead.v1.json"
 
 func loadSchema(t *testing.T, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "docs", "webhooks", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "webhooks", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,25 +87,25 @@ func noZeroFields(t *testing.T, what string, v any) {
 
 // fullLead is a lead with every field set, as the API shows one, with what
 // every lead.* event adds set too.
-func fullLead(t *testing.T) *LeadEventData {
+func fullLead(t *testing.T) *webhook.LeadEventData {
 	at := wire.At(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	floor := 40
-	tr := LeadTransition{ID: 7, LeadID: 42, From: StageRaw, To: StageMQL, Reason: "score 45 ≥ 30",
+	tr := webhook.LeadTransition{ID: 7, LeadID: 42, From: StageRaw, To: StageMQL, Reason: "score 45 ≥ 30",
 		Actor: "admin", ActorID: "ops", At: at}
-	l := &Lead{ID: 42, CorpID: "ww", ContactID: 3, ExternalUserID: "wmA", UnionID: "u-1", Name: "李雷", CorpName: "ACME",
+	l := &webhook.Lead{ID: 42, CorpID: "ww", ContactID: 3, ExternalUserID: "wmA", UnionID: "u-1", Name: "李雷", CorpName: "ACME",
 		Mobile: "13800138000", MobileValid: true, Gender: 1,
-		Source: LeadSource{Kind: SourceChannel, CodeID: 5, CodeName: "秋季展会", StoreID: 9, ChatID: "wrChat", State: "c:abc",
+		Source: webhook.LeadSource{Kind: webhook.SourceChannel, CodeID: 5, CodeName: "秋季展会", StoreID: 9, ChatID: "wrChat", State: "c:abc",
 			Staff: "zhangsan", UTM: map[string]string{"utm_source": "wechat", "utm_medium": "qr", "utm_campaign": "autumn",
 				"utm_term": "crm", "utm_content": "booth"}},
 		Owner: "zhangsan", OwnerName: "张三", Tags: []string{"展会"},
-		BANT:      BANT{"budget": {Value: BANTYes, Note: "approved"}, "authority": {Value: BANTNo}, "need": {Value: BANTUnknown}, "timeline": {Value: BANTYes}},
-		Behaviour: Behaviour{Adds: 2, Codes: []string{"秋季展会"}, GroupsJoined: 1, NurtureFloor: &floor},
-		Score:     45, Breakdown: []ScoreLine{{Reason: "added via a live code", Points: 10}}, Stage: StageMQL,
+		BANT:      webhook.BANT{"budget": {Value: webhook.BANTYes, Note: "approved"}, "authority": {Value: webhook.BANTNo}, "need": {Value: webhook.BANTUnknown}, "timeline": {Value: webhook.BANTYes}},
+		Behaviour: webhook.Behaviour{Adds: 2, Codes: []string{"秋季展会"}, GroupsJoined: 1, NurtureFloor: &floor},
+		Score:     45, Breakdown: []webhook.ScoreLine{{Reason: "added via a live code", Points: 10}}, Stage: StageMQL,
 		StageChangedAt: at, LastActivityAt: at, CreatedAt: at, UpdatedAt: at, MergedInto: 40,
-		Transitions: []LeadTransition{tr}}
-	d := &LeadEventData{Lead: l, PreviousStage: StageRaw, Transition: &tr,
-		Changes: []LeadChange{{Field: "name", Previous: "李"}},
-		Merged:  &MergedLead{ID: 43, ContactID: 4, ExternalUserID: "wmB", Reason: "same unionid"}}
+		Transitions: []webhook.LeadTransition{tr}}
+	d := &webhook.LeadEventData{Lead: l, PreviousStage: StageRaw, Transition: &tr,
+		Changes: []webhook.LeadChange{{Field: "name", Previous: "李"}},
+		Merged:  &webhook.MergedLead{ID: 43, ContactID: 4, ExternalUserID: "wmB", Reason: "same unionid"}}
 	noZeroFields(t, "Lead", *l)
 	noZeroFields(t, "LeadEventData", *d)
 	noZeroFields(t, "LeadSource", l.Source)
@@ -132,8 +133,8 @@ func TestLeadSchemaMatchesTheLead(t *testing.T) {
 	}
 	// A lead as a webhook carries it (no transitions) and with only the
 	// fields a new lead has still meets every required key.
-	bare, _ := json.Marshal(&Lead{Source: LeadSource{Kind: SourceUnknown}, Tags: []string{}, Breakdown: []ScoreLine{},
-		BANT: BANT{"budget": {Value: BANTUnknown}, "authority": {Value: BANTUnknown}, "need": {Value: BANTUnknown}, "timeline": {Value: BANTUnknown}}})
+	bare, _ := json.Marshal(&webhook.Lead{Source: webhook.LeadSource{Kind: webhook.SourceUnknown}, Tags: []string{}, Breakdown: []webhook.ScoreLine{},
+		BANT: webhook.BANT{"budget": {Value: webhook.BANTUnknown}, "authority": {Value: webhook.BANTUnknown}, "need": {Value: webhook.BANTUnknown}, "timeline": {Value: webhook.BANTUnknown}}})
 	var bv map[string]any
 	_ = json.Unmarshal(bare, &bv)
 	for _, d := range schemaDrift(schema, schema, bv, "lead") {

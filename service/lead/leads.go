@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/leadgate/scrm-gateway/service/webhook"
 	"log/slog"
 	"regexp"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -26,22 +26,22 @@ const (
 	JobRescore      = "rescore"
 )
 
-func viewTransition(t *model.LeadTransition) *LeadTransition {
-	return &LeadTransition{ID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Reason: t.Reason, Actor: t.Actor,
+func viewTransition(t *model.LeadTransition) *webhook.LeadTransition {
+	return &webhook.LeadTransition{ID: t.ID, LeadID: t.LeadID, From: t.From, To: t.To, Reason: t.Reason, Actor: t.Actor,
 		ActorID: t.ActorID, At: wire.At(t.At)}
 }
 
 // leadState is a lead's decoded JSON columns.
 type leadState struct {
-	source     LeadSource
+	source     webhook.LeadSource
 	tags       []string
-	bant       BANT
-	behaviour  Behaviour
+	bant       webhook.BANT
+	behaviour  webhook.Behaviour
 	rulePoints map[string]int
 }
 
 func decodeLead(l *model.Lead) (leadState, error) {
-	st := leadState{bant: BANT{}, rulePoints: map[string]int{}, tags: []string{}}
+	st := leadState{bant: webhook.BANT{}, rulePoints: map[string]int{}, tags: []string{}}
 	for _, f := range []struct {
 		src string
 		dst any
@@ -53,9 +53,9 @@ func decodeLead(l *model.Lead) (leadState, error) {
 			return st, fmt.Errorf("lead %d: corrupt column: %w", l.ID, err)
 		}
 	}
-	for _, f := range BANTFields {
+	for _, f := range webhook.BANTFields {
 		if st.bant[f].Value == "" {
-			st.bant[f] = BANTAnswer{Value: BANTUnknown}
+			st.bant[f] = webhook.BANTAnswer{Value: webhook.BANTUnknown}
 		}
 	}
 	return st, nil
@@ -67,17 +67,17 @@ func (st *leadState) encode(l *model.Lead) {
 	l.Source, l.Tags, l.BANT, l.Behaviour, l.RulePoints = enc(st.source), enc(st.tags), enc(st.bant), enc(st.behaviour), enc(st.rulePoints)
 }
 
-func viewLead(l *model.Lead, tr []model.LeadTransition) (*Lead, error) {
+func ViewLead(l *model.Lead, tr []model.LeadTransition) (*webhook.Lead, error) {
 	st, err := decodeLead(l)
 	if err != nil {
 		return nil, err
 	}
-	var lines []ScoreLine
+	var lines []webhook.ScoreLine
 	_ = json.Unmarshal([]byte(l.Breakdown), &lines)
 	if lines == nil {
-		lines = []ScoreLine{}
+		lines = []webhook.ScoreLine{}
 	}
-	v := &Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
+	v := &webhook.Lead{ID: l.ID, CorpID: l.CorpID, ContactID: l.ContactID, ExternalUserID: l.ExternalUserID, UnionID: l.UnionID,
 		Name: l.Name, CorpName: l.CorpName, Mobile: l.Mobile, MobileValid: l.MobileValid, Gender: l.Gender, Source: st.source,
 		Owner: l.Owner, Tags: st.tags, BANT: st.bant, Behaviour: st.behaviour, Score: l.Score, Breakdown: lines, Stage: l.Stage,
 		StageChangedAt: wire.At(l.StageChangedAt), LastActivityAt: wire.At(l.LastActivityAt), CreatedAt: wire.At(l.CreatedAt),
@@ -110,19 +110,20 @@ func normalizeMobile(s string) (string, bool) {
 // Leads runs the lead lifecycle: creation from contacts, tag rules,
 // scoring, stage changes, and the CRM's answers.
 type Leads struct {
-	store *model.Store
+	store Store
 	jobs  queue.Wake
-	cache *CodeCache
+	codes Codes
 	clock clock.Clock
 	log   *slog.Logger
 }
 
-// NewLeads builds the service; jobs wakes the job runner.
-func NewLeads(store *model.Store, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger) *Leads {
+// New builds the service; jobs wakes the job runner, codes names the
+// channel codes a lead's activity comes through.
+func New(store Store, jobs queue.Wake, codes Codes, clk clock.Clock, log *slog.Logger) *Leads {
 	if log == nil {
 		log = slog.Default()
 	}
-	l := &Leads{store: store, jobs: jobs, cache: cache, clock: clk, log: log.With("component", "leads")}
+	l := &Leads{store: store, jobs: jobs, codes: codes, clock: clk, log: log.With("component", "leads")}
 	return l
 }
 
@@ -236,7 +237,7 @@ func (s *Leads) ruleSetOf(ctx context.Context, corpID string, rows []model.TagRu
 	return rs, nil
 }
 
-func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
+func (s *Leads) RunActivity(ctx context.Context, j *model.Job) error {
 	var a Activity
 	if err := queue.DecodePayload(j, &a); err != nil {
 		return err
@@ -248,7 +249,7 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	init, change, err := s.prepareActivity(ctx, j.CorpID, a, contact)
+	init, change, err := s.PrepareActivity(ctx, j.CorpID, a, contact)
 	if err != nil {
 		return err
 	}
@@ -265,12 +266,12 @@ func (s *Leads) runActivity(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	return s.afterActivity(ctx, j.CorpID, contact.UnionID)
+	return s.AfterActivity(ctx, j.CorpID, contact.UnionID)
 }
 
-// afterActivity follows a committed lead change: the job runner is woken
+// AfterActivity follows a committed lead change: the job runner is woken
 // for the jobs its rules queued, and leads of the same person are merged.
-func (s *Leads) afterActivity(ctx context.Context, corpID, unionID string) error {
+func (s *Leads) AfterActivity(ctx context.Context, corpID, unionID string) error {
 	s.jobs.Notify()
 	if unionID != "" {
 		return s.mergeByUnionID(ctx, corpID, unionID)
@@ -278,23 +279,21 @@ func (s *Leads) afterActivity(ctx context.Context, corpID, unionID string) error
 	return nil
 }
 
-// prepareActivity reads what applying activity a to the lead of contact
+// PrepareActivity reads what applying activity a to the lead of contact
 // takes (scoring, rules, source) and returns the lead's init (for a new
 // lead) and the change to run on the locked lead in the store's
 // transaction.
-func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, contact *model.Contact) (
+func (s *Leads) PrepareActivity(ctx context.Context, corpID string, a Activity, contact *model.Contact) (
 	init func(c *model.Contact) *model.Lead, change func(lt *model.LeadTx) error, err error) {
 	cfg, version, rs, err := s.activityRules(ctx, corpID)
 	if err != nil {
 		return nil, nil, err
 	}
-	var cached *CodeView
-	codeTags := []TagRef(nil)
+	var cached *Code
+	codeTags := []livecode.TagRef(nil)
 	if a.CodeID > 0 {
-		for _, v := range s.cache.snapshot() {
-			if v.ID == a.CodeID {
-				cached, codeTags = v, v.Tags
-			}
+		if v, ok := s.codes.CodeByID(a.CodeID); ok {
+			cached, codeTags = &v, v.Tags
 		}
 	}
 	codeName := ""
@@ -308,9 +307,9 @@ func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, 
 	init = func(c *model.Contact) *model.Lead {
 		l := &model.Lead{CorpID: corpID, ContactID: c.ID, ExternalUserID: c.ExternalUserID, Stage: StageRaw,
 			SourceCodeID: a.CodeID, Owner: a.UserID, Breakdown: "[]", StageChangedAt: a.At, LastActivityAt: a.At}
-		st := leadState{source: src, tags: []string{}, bant: BANT{}, rulePoints: map[string]int{}}
-		for _, f := range BANTFields {
-			st.bant[f] = BANTAnswer{Value: BANTUnknown}
+		st := leadState{source: src, tags: []string{}, bant: webhook.BANT{}, rulePoints: map[string]int{}}
+		for _, f := range webhook.BANTFields {
+			st.bant[f] = webhook.BANTAnswer{Value: webhook.BANTUnknown}
 		}
 		st.encode(l)
 		return l
@@ -374,12 +373,12 @@ func (s *Leads) prepareActivity(ctx context.Context, corpID string, a Activity, 
 // sourced from a channel code or a store code carries the code's UTM
 // parameters; a store source also names its store code. A code deleted
 // since leaves them out.
-func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached *CodeView) (LeadSource, error) {
+func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached *Code) (webhook.LeadSource, error) {
 	codeName := ""
 	if cached != nil {
 		codeName = cached.Name
 	}
-	src := LeadSource{Kind: SourceUnknown, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
+	src := webhook.LeadSource{Kind: webhook.SourceUnknown, CodeID: a.CodeID, CodeName: codeName, StoreID: a.StoreID, ChatID: a.ChatID,
 		State: a.State, Staff: a.UserID}
 	var utm string
 	// code names the lead's source code: the channel, store or group code
@@ -394,10 +393,10 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached 
 	case a.CodeID > 0 && cached != nil:
 		// The code cache holds it (reloaded after every change here, every
 		// 15 s for other replicas'): no read.
-		src.Kind = SourceChannel
+		src.Kind = webhook.SourceChannel
 		code(cached.ID, cached.Name, cached.UTM)
 	case a.CodeID > 0:
-		src.Kind = SourceChannel
+		src.Kind = webhook.SourceChannel
 		c, err := optional(s.store.GetChannelCode(ctx, corpID, a.CodeID))
 		if err != nil {
 			return src, err
@@ -406,7 +405,7 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached 
 			code(c.ID, c.Name, c.UTM)
 		}
 	case a.StoreID > 0:
-		src.Kind = SourceStore
+		src.Kind = webhook.SourceStore
 		if a.State == "" {
 			break
 		}
@@ -425,7 +424,7 @@ func (s *Leads) sourceOf(ctx context.Context, corpID string, a Activity, cached 
 			code(c.ID, c.Name, c.UTM)
 		}
 	case a.ChatID != "":
-		src.Kind = SourceGroup
+		src.Kind = webhook.SourceGroup
 		if a.GroupCodeID == 0 {
 			break
 		}
@@ -477,7 +476,7 @@ func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) erro
 			now := s.clock.Now()
 			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
 				st := u.st
-				u.merged = &MergedLead{ID: absorbed.ID, ContactID: absorbed.ContactID, ExternalUserID: absorbed.ExternalUserID, Reason: reason}
+				u.merged = &webhook.MergedLead{ID: absorbed.ID, ContactID: absorbed.ContactID, ExternalUserID: absorbed.ExternalUserID, Reason: reason}
 				for _, t := range ost.tags {
 					if !contains(st.tags, t) {
 						st.tags = append(st.tags, t)
@@ -490,8 +489,8 @@ func (s *Leads) mergeByUnionID(ctx context.Context, corpID, unionID string) erro
 						st.behaviour.Codes = append(st.behaviour.Codes, c)
 					}
 				}
-				for _, f := range BANTFields {
-					if st.bant[f].Value == BANTUnknown && ost.bant[f].Value != BANTUnknown {
+				for _, f := range webhook.BANTFields {
+					if st.bant[f].Value == webhook.BANTUnknown && ost.bant[f].Value != webhook.BANTUnknown {
 						st.bant[f] = ost.bant[f]
 					}
 				}
@@ -516,7 +515,7 @@ type leadUpdate struct {
 	// events are the stage events, in the order the moves were made.
 	events []model.OutboxEvent
 	// merged is the lead this transaction absorbed (lead.merged).
-	merged *MergedLead
+	merged *webhook.MergedLead
 	// moves are the events' transitions, whose ids are known once written.
 	moves []move
 }
@@ -524,7 +523,7 @@ type leadUpdate struct {
 // move is a transition and its view in a stage event.
 type move struct {
 	tr   *model.LeadTransition
-	view *LeadTransition
+	view *webhook.LeadTransition
 }
 
 // change runs fn on a locked lead and then announces, in the same
@@ -538,9 +537,9 @@ func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, 
 	if err != nil {
 		return queue.Permanent(err)
 	}
-	var before *Lead
+	var before *webhook.Lead
 	if !lt.Created {
-		if before, err = viewLead(lt.Lead, nil); err != nil {
+		if before, err = ViewLead(lt.Lead, nil); err != nil {
 			return queue.Permanent(err)
 		}
 	}
@@ -550,18 +549,18 @@ func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, 
 	}
 	st.encode(lt.Lead)
 	lt.Lead.UpdatedAt = now
-	after, err := viewLead(lt.Lead, nil)
+	after, err := ViewLead(lt.Lead, nil)
 	if err != nil {
 		return err
 	}
 	var events []model.OutboxEvent
 	switch changes := leadChanges(before, after); {
 	case lt.Created:
-		events = append(events, webhook.LeadEvent(EventLeadCreated, after, at, LeadEventData{}))
+		events = append(events, webhook.LeadEvent(webhook.EventLeadCreated, after, at, webhook.LeadEventData{}))
 	case u.merged != nil:
-		events = append(events, webhook.LeadEvent(EventLeadMerged, after, at, LeadEventData{Merged: u.merged, Changes: changes}))
+		events = append(events, webhook.LeadEvent(webhook.EventLeadMerged, after, at, webhook.LeadEventData{Merged: u.merged, Changes: changes}))
 	case len(changes) > 0:
-		events = append(events, webhook.LeadEvent(EventLeadUpdated, after, at, LeadEventData{Changes: changes}))
+		events = append(events, webhook.LeadEvent(webhook.EventLeadUpdated, after, at, webhook.LeadEventData{Changes: changes}))
 	}
 	// The moves' transitions are written together; their ids go into the
 	// stage events before those are rendered.
@@ -590,11 +589,11 @@ func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time
 	if from == "" {
 		return nil
 	}
-	if err := u.emit(EventLeadStageChanged, at, tr); err != nil {
+	if err := u.emit(webhook.EventLeadStageChanged, at, tr); err != nil {
 		return err
 	}
 	if to == StageSQL {
-		return u.emit(EventLeadQualified, at, nil)
+		return u.emit(webhook.EventLeadQualified, at, nil)
 	}
 	return nil
 }
@@ -604,11 +603,11 @@ func (u *leadUpdate) transition(from, to, reason, actor, actorID string, at time
 // previous stage and the transition.
 func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransition) error {
 	u.st.encode(u.lt.Lead)
-	v, err := viewLead(u.lt.Lead, nil)
+	v, err := ViewLead(u.lt.Lead, nil)
 	if err != nil {
 		return err
 	}
-	var extra LeadEventData
+	var extra webhook.LeadEventData
 	if tr != nil {
 		extra.PreviousStage, extra.Transition = tr.From, viewTransition(tr)
 		u.moves = append(u.moves, move{tr: tr, view: extra.Transition})
@@ -621,7 +620,7 @@ func (u *leadUpdate) emit(eventType string, at time.Time, tr *model.LeadTransiti
 // cascades (a rule's stage change firing stage_changed rules).
 func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
 	l := u.lt.Lead
-	var add, remove []TagRef
+	var add, remove []livecode.TagRef
 	for _, r := range u.rules.rules {
 		tags := map[string]bool{}
 		for _, t := range u.st.tags {
@@ -640,13 +639,13 @@ func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
 		for _, t := range r.Actions.AddTags {
 			if !contains(u.st.tags, t) {
 				u.st.tags = append(u.st.tags, t)
-				add = append(add, TagRef{Name: t, ID: u.rules.tagIDs[t]})
+				add = append(add, livecode.TagRef{Name: t, ID: u.rules.tagIDs[t]})
 			}
 		}
 		for _, t := range r.Actions.RemoveTags {
 			if i := indexOf(u.st.tags, t); i >= 0 {
 				u.st.tags = append(u.st.tags[:i], u.st.tags[i+1:]...)
-				remove = append(remove, TagRef{Name: t, ID: u.rules.tagIDs[t]})
+				remove = append(remove, livecode.TagRef{Name: t, ID: u.rules.tagIDs[t]})
 			}
 		}
 		if r.Actions.ScoreDelta != 0 {
@@ -666,8 +665,8 @@ func (u *leadUpdate) applyRules(ev RuleEvent, depth int) error {
 	}
 	for _, r := range rels {
 		p := livecode.TagJob{RelationRef: livecode.RelationRef{UserID: r.UserID, ExternalUserID: r.ExternalUserID}, Tags: add, Remove: remove}
-		if err := u.lt.EnqueueJobs(&model.Job{CorpID: l.CorpID, Kind: JobMarkTag,
-			Key: fmt.Sprintf("%s:rule:%d:%s:%s", JobMarkTag, l.ID, r.UserID, ev.Trigger+":"+ev.Key), OrderKey: "c:" + r.ExternalUserID,
+		if err := u.lt.EnqueueJobs(&model.Job{CorpID: l.CorpID, Kind: livecode.JobMarkTag,
+			Key: fmt.Sprintf("%s:rule:%d:%s:%s", livecode.JobMarkTag, l.ID, r.UserID, ev.Trigger+":"+ev.Key), OrderKey: "c:" + r.ExternalUserID,
 			Payload: queue.EncodePayload(p)}); err != nil {
 			return err
 		}
@@ -724,18 +723,18 @@ var leadFields = []string{"name", "corp_name", "mobile", "mobile_valid", "gender
 
 // leadChanges lists the fields that differ between two views of a lead,
 // each with its previous value; nil when before is nil (a new lead).
-func leadChanges(before, after *Lead) []LeadChange {
+func leadChanges(before, after *webhook.Lead) []webhook.LeadChange {
 	if before == nil {
 		return nil
 	}
-	fields := func(l *Lead) map[string]json.RawMessage {
+	fields := func(l *webhook.Lead) map[string]json.RawMessage {
 		b, _ := json.Marshal(l)
 		var m map[string]json.RawMessage
 		_ = json.Unmarshal(b, &m)
 		return m
 	}
 	b, a := fields(before), fields(after)
-	var out []LeadChange
+	var out []webhook.LeadChange
 	for _, f := range leadFields {
 		if bytes.Equal(b[f], a[f]) {
 			continue
@@ -744,7 +743,7 @@ func leadChanges(before, after *Lead) []LeadChange {
 		if prev == nil {
 			prev = json.RawMessage(`""`) // an omitted empty string
 		}
-		out = append(out, LeadChange{Field: f, Previous: prev})
+		out = append(out, webhook.LeadChange{Field: f, Previous: prev})
 	}
 	return out
 }

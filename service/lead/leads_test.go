@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 )
@@ -31,7 +32,7 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			}
 			run := func(ext, key string) {
 				j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: key, ExternalUserID: ext, UserID: "zhangsan", At: now})
-				if err := leads.runActivity(ctx, j); err != nil {
+				if err := leads.RunActivity(ctx, j); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -41,7 +42,7 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			if err != nil || len(old) != 1 {
 				t.Fatalf("leads = %+v %v", old, err)
 			}
-			if _, err := leads.Patch(ctx, "ww", old[0].ID, LeadPatch{BANT: map[string]BANTAnswer{"need": {Value: BANTYes}}}, "admin"); err != nil {
+			if _, err := leads.Patch(ctx, "ww", old[0].ID, LeadPatch{BANT: map[string]webhook.BANTAnswer{"need": {Value: webhook.BANTYes}}}, "admin"); err != nil {
 				t.Fatal(err)
 			}
 			run("wmNew", "b")
@@ -53,7 +54,7 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.Behaviour.Adds != 2 || v.BANT["need"].Value != BANTYes {
+			if v.Behaviour.Adds != 2 || v.BANT["need"].Value != webhook.BANTYes {
 				t.Fatalf("merged lead = %+v", v)
 			}
 			// The absorbed lead answers as merged and records why.
@@ -77,17 +78,25 @@ func TestLeadsMergeByUnionID(t *testing.T) {
 			}
 			// Activity on the absorbed contact is not lost silently: it is ignored with a reason.
 			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "c", ExternalUserID: "wmNew", At: now})
-			if err := leads.runActivity(ctx, j); err == nil || err.Error() != "lead was merged into another" {
+			if err := leads.RunActivity(ctx, j); err == nil || err.Error() != "lead was merged into another" {
 				t.Fatalf("activity on a merged lead = %v", err)
 			}
 		})
 	}
 }
 
+// noCodes is a code cache that holds no live code: the tests' leads come
+// through none.
+type noCodes struct{}
+
+func (noCodes) CodeByID(uint64) (Code, bool) { return Code{}, false }
+
+func ptr[T any](v T) *T { return &v }
+
 func newLeadsEnv(t *testing.T, driver string) (*model.Store, *Leads) {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return st, NewLeads(st, queue.NewWake(), NewCodeCache(st, log), clock.Real{}, log)
+	return st, New(st, queue.NewWake(), noCodes{}, clock.Real{}, log)
 }
 
 // addContact records an add of ext by zhangsan, with its profile fetched.
@@ -95,7 +104,7 @@ func addContact(t *testing.T, st *model.Store, eventID uint64, ext string, p mod
 	t.Helper()
 	ctx := context.Background()
 	if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww", EventID: eventID, UserID: "zhangsan",
-		ExternalUserID: ext, Source: SourceUnknown, At: at}); err != nil {
+		ExternalUserID: ext, Source: webhook.SourceUnknown, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.UpdateContactProfile(ctx, "ww", ext, p, "", "", "[]"); err != nil {
@@ -143,7 +152,7 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 			now := time.Now().UTC().Truncate(time.Second)
 			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "李雷"}, now)
 			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "a", ExternalUserID: "wmA", UserID: "zhangsan", At: now})
-			if err := leads.runActivity(ctx, j); err != nil {
+			if err := leads.RunActivity(ctx, j); err != nil {
 				t.Fatal(err)
 			}
 			list, err := st.ListLeads(ctx, model.LeadFilter{CorpID: "ww"})
@@ -153,11 +162,11 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 			if _, err := leads.SetStage(ctx, "ww", list[0].ID, StageLost, "moved abroad", "ops"); err != nil {
 				t.Fatal(err)
 			}
-			created := emitted(t, st, EventLeadCreated)
+			created := emitted(t, st, webhook.EventLeadCreated)
 			if len(created) != 1 || created[0]["previous_stage"] != nil || created[0]["transition"] != nil {
 				t.Fatalf("lead.created = %v", created)
 			}
-			changed := emitted(t, st, EventLeadStageChanged)
+			changed := emitted(t, st, webhook.EventLeadStageChanged)
 			if len(changed) != 1 {
 				t.Fatalf("lead.stage_changed emitted %d times", len(changed))
 			}
@@ -170,7 +179,7 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 			}
 			// The transition's id is the stored one (transitions are written
 			// together after the change, their ids set then).
-			full, err := leads.Get(ctx, &Principal{Role: RoleAdmin, Name: "t"}, "ww", list[0].ID)
+			full, err := leads.Get(ctx, &auth.Principal{Role: auth.RoleAdmin, Name: "t"}, "ww", list[0].ID)
 			if err != nil || len(full.Transitions) == 0 || tr["id"] != float64(full.Transitions[len(full.Transitions)-1].ID) ||
 				full.Transitions[len(full.Transitions)-1].To != StageLost {
 				t.Fatalf("stored transitions %+v, %v; the event's id %v", full, err, tr["id"])
@@ -208,14 +217,14 @@ func TestScoreBreakdownAndQualify(t *testing.T) {
 	cfg := DefaultScoring()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	in := ScoreInput{
-		BANT:           BANT{"need": {Value: BANTYes}, "budget": {Value: BANTNo}},
-		Behaviour:      Behaviour{Adds: 1, GroupsJoined: 2},
+		BANT:           webhook.BANT{"need": {Value: webhook.BANTYes}, "budget": {Value: webhook.BANTNo}},
+		Behaviour:      webhook.Behaviour{Adds: 1, GroupsJoined: 2},
 		Tags:           []string{"b", "a"},
 		RulePoints:     map[string]int{"vip": 15},
 		LastActivityAt: now.Add(-14 * 24 * time.Hour), // one half-life ago
 	}
 	score, lines := cfg.Score(in, now)
-	want := []ScoreLine{{Reason: "BANT need: yes", Points: 20}, {Reason: "added via a live code", Points: 10}, {Reason: "joined a customer group", Points: 10},
+	want := []webhook.ScoreLine{{Reason: "BANT need: yes", Points: 20}, {Reason: "added via a live code", Points: 10}, {Reason: "joined a customer group", Points: 10},
 		{Reason: "tag a", Points: 5}, {Reason: "tag b", Points: 5}, {Reason: "rule vip", Points: 15}, {Reason: "recency: last activity 14 days ago", Points: 5}}
 	if score != 70 || len(lines) != len(want) {
 		t.Fatalf("score %d lines %+v", score, lines)
@@ -229,7 +238,7 @@ func TestScoreBreakdownAndQualify(t *testing.T) {
 	cases := []struct {
 		stage string
 		score int
-		bant  BANT
+		bant  webhook.BANT
 		floor *int
 		want  string
 	}{
@@ -237,7 +246,7 @@ func TestScoreBreakdownAndQualify(t *testing.T) {
 		{StageRaw, 30, nil, nil, StageMQL},
 		{StageRaw, 60, nil, nil, StageSQL},
 		{StageMQL, 45, nil, nil, ""},
-		{StageMQL, 10, BANT{"budget": {Value: BANTYes}, "need": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil, StageSQL},
+		{StageMQL, 10, webhook.BANT{"budget": {Value: webhook.BANTYes}, "need": {Value: webhook.BANTYes}, "timeline": {Value: webhook.BANTYes}}, nil, StageSQL},
 		{StageHandedOff, 500, nil, nil, ""},
 		{StageNurturing, 80, nil, &floor, ""},
 		{StageNurturing, 81, nil, &floor, StageSQL},
@@ -303,7 +312,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			run := func(ext, key string) {
 				t.Helper()
 				j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: key, ExternalUserID: ext, UserID: "zhangsan", At: now})
-				if err := leads.runActivity(ctx, j); err != nil {
+				if err := leads.RunActivity(ctx, j); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -312,7 +321,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			}
 			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "韩梅梅", UnionID: "u-1"}, now)
 			run("wmA", "a")
-			created := emitted(t, st, EventLeadCreated)
+			created := emitted(t, st, webhook.EventLeadCreated)
 			if len(created) != 1 {
 				t.Fatalf("lead.created emitted %d times", len(created))
 			}
@@ -321,7 +330,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 				len(c["score_breakdown"].([]any)) == 0 || c["behaviour"].(map[string]any)["adds"] != float64(1) {
 				t.Fatalf("lead.created data = %v", c)
 			}
-			if n := len(emitted(t, st, EventLeadUpdated)); n != 0 {
+			if n := len(emitted(t, st, webhook.EventLeadUpdated)); n != 0 {
 				t.Fatalf("a new lead also sent %d lead.updated", n)
 			}
 			id := uint64(c["id"].(float64))
@@ -337,7 +346,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			if _, err := leads.Patch(ctx, "ww", id, LeadPatch{CorpName: ptr("ACME")}, "ops"); err != nil {
 				t.Fatal(err)
 			}
-			updated := emitted(t, st, EventLeadUpdated)
+			updated := emitted(t, st, webhook.EventLeadUpdated)
 			if len(updated) != 1 {
 				t.Fatalf("lead.updated emitted %d times: %v", len(updated), updated)
 			}
@@ -354,7 +363,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 			// The same person through a second contact: merged into the first.
 			addContact(t, st, 2, "wmB", model.ContactProfile{Name: "韩梅梅", UnionID: "u-1"}, now)
 			run("wmB", "b")
-			merged := emitted(t, st, EventLeadMerged)
+			merged := emitted(t, st, webhook.EventLeadMerged)
 			if len(merged) != 1 || merged[0]["id"] != float64(id) {
 				t.Fatalf("lead.merged = %v", merged)
 			}

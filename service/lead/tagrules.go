@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/livecode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -48,10 +49,10 @@ type RuleConditions struct {
 
 // RuleActions are applied, in this order, when a rule fires.
 type RuleActions struct {
-	AddTags    []string              `json:"add_tags,omitempty"`
-	RemoveTags []string              `json:"remove_tags,omitempty"`
-	ScoreDelta int                   `json:"score_delta,omitempty"`
-	SetBANT    map[string]BANTAnswer `json:"set_bant,omitempty"`
+	AddTags    []string                      `json:"add_tags,omitempty"`
+	RemoveTags []string                      `json:"remove_tags,omitempty"`
+	ScoreDelta int                           `json:"score_delta,omitempty"`
+	SetBANT    map[string]webhook.BANTAnswer `json:"set_bant,omitempty"`
 }
 
 // TagRuleSpec is a rule as the API reads and writes it.
@@ -174,10 +175,10 @@ func (r *TagRuleSpec) validate(knownTag func(string) bool) error {
 		bad("actions.score_delta", "must be between -1000 and 1000")
 	}
 	for f, v := range a.SetBANT {
-		if !contains(BANTFields, f) {
+		if !contains(webhook.BANTFields, f) {
 			bad("actions.set_bant."+f, "is not a BANT field (budget, authority, need, timeline)")
 		}
-		if v.Value != BANTYes && v.Value != BANTNo && v.Value != BANTUnknown {
+		if v.Value != webhook.BANTYes && v.Value != webhook.BANTNo && v.Value != webhook.BANTUnknown {
 			bad("actions.set_bant."+f+".value", "must be yes, no or unknown")
 		}
 	}
@@ -265,11 +266,11 @@ func orDefault(s, d string) string {
 
 // TagRules manages tag rules.
 type TagRules struct {
-	store *model.Store
+	store RuleStore
 }
 
 // NewTagRules builds the service.
-func NewTagRules(store *model.Store) *TagRules { return &TagRules{store: store} }
+func NewTagRules(store RuleStore) *TagRules { return &TagRules{store: store} }
 
 func (tr *TagRules) knownTags(ctx context.Context, corpID string, spec *TagRuleSpec) (func(string) bool, error) {
 	names := append(append(append(append([]string{}, spec.Conditions.TagsAll...), spec.Conditions.TagsNone...), spec.Actions.AddTags...), spec.Actions.RemoveTags...)

@@ -1,4 +1,4 @@
-package service
+package lead
 
 import (
 	"context"
@@ -14,13 +14,35 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
+// LeadQuery selects leads, newest first, by stage, owner, tag, a minimum
+// score, a search, or the contact whose lead it is (the lead it was merged
+// into, when the same person was merged by unionid).
+type LeadQuery struct {
+	CorpID    string
+	Stage     string
+	Owner     string
+	Tag       string
+	MinScore  *int
+	Q         string
+	ContactID uint64
+	BeforeID  uint64
+	Limit     int
+}
+
+func (q LeadQuery) filter() model.LeadFilter {
+	return model.LeadFilter{CorpID: q.CorpID, Stage: q.Stage, Owner: q.Owner, Tag: q.Tag, MinScore: q.MinScore,
+		Q: q.Q, ContactID: q.ContactID, BeforeID: q.BeforeID, Limit: q.Limit}
+}
+
 // List returns leads; a staff principal sees only their own.
-func (s *Leads) List(ctx context.Context, p *Principal, q LeadQuery) ([]*Lead, error) {
-	if p != nil && p.Role == RoleStaff {
+func (s *Leads) List(ctx context.Context, p *auth.Principal, q LeadQuery) ([]*webhook.Lead, error) {
+	if p != nil && p.Role == auth.RoleStaff {
 		if p.UserID == "" {
 			return nil, ErrNotLinked
 		}
@@ -30,9 +52,9 @@ func (s *Leads) List(ctx context.Context, p *Principal, q LeadQuery) ([]*Lead, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Lead, 0, len(rows))
+	out := make([]*webhook.Lead, 0, len(rows))
 	for i := range rows {
-		v, err := viewLead(&rows[i], nil)
+		v, err := ViewLead(&rows[i], nil)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +64,7 @@ func (s *Leads) List(ctx context.Context, p *Principal, q LeadQuery) ([]*Lead, e
 }
 
 // nameOwners fills in the owners' names from the staff directory.
-func (s *Leads) nameOwners(ctx context.Context, corpID string, leads []*Lead) error {
+func (s *Leads) nameOwners(ctx context.Context, corpID string, leads []*webhook.Lead) error {
 	var ids []string
 	for _, l := range leads {
 		if l.Owner != "" && !contains(ids, l.Owner) {
@@ -66,34 +88,34 @@ var ErrNotLinked = errors.New("this staff token is not linked to a WeCom userid 
 var ErrForbidden = errors.New("forbidden")
 
 // Get returns one lead with its score breakdown and transitions.
-func (s *Leads) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*Lead, error) {
+func (s *Leads) Get(ctx context.Context, p *auth.Principal, corpID string, id uint64) (*webhook.Lead, error) {
 	l, tr, err := s.store.GetLead(ctx, corpID, id)
 	if err != nil {
 		return nil, err
 	}
-	if p != nil && p.Role == RoleStaff && (p.UserID == "" || l.Owner != p.UserID) {
+	if p != nil && p.Role == auth.RoleStaff && (p.UserID == "" || l.Owner != p.UserID) {
 		// Not another seller's lead, not even its existence.
 		return nil, model.ErrNotFound
 	}
-	v, err := viewLead(l, tr)
+	v, err := ViewLead(l, tr)
 	if err != nil {
 		return nil, err
 	}
-	return v, s.nameOwners(ctx, corpID, []*Lead{v})
+	return v, s.nameOwners(ctx, corpID, []*webhook.Lead{v})
 }
 
 // LeadPatch is what an admin may change on a lead; absent fields stay.
 type LeadPatch struct {
-	Name     *string               `json:"name"`
-	CorpName *string               `json:"corp_name"`
-	Mobile   *string               `json:"mobile"`
-	Owner    *string               `json:"owner"`
-	BANT     map[string]BANTAnswer `json:"bant"`
+	Name     *string                       `json:"name"`
+	CorpName *string                       `json:"corp_name"`
+	Mobile   *string                       `json:"mobile"`
+	Owner    *string                       `json:"owner"`
+	BANT     map[string]webhook.BANTAnswer `json:"bant"`
 }
 
 // Patch changes fields of a lead, rescoring it and running the
 // field_changed rules.
-func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch, actor string) (*Lead, error) {
+func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch, actor string) (*webhook.Lead, error) {
 	if p.Name != nil && utf8.RuneCountInString(*p.Name) > 128 {
 		return nil, &apierr.ValidationError{Field: "name", Reason: "must be at most 128 characters"}
 	}
@@ -107,10 +129,10 @@ func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch
 		return nil, &apierr.ValidationError{Field: "owner", Reason: "must be a WeCom userid"}
 	}
 	for f, v := range p.BANT {
-		if !contains(BANTFields, f) {
+		if !contains(webhook.BANTFields, f) {
 			return nil, &apierr.ValidationError{Field: "bant." + f, Reason: "is not a BANT field (budget, authority, need, timeline)"}
 		}
-		if v.Value != BANTYes && v.Value != BANTNo && v.Value != BANTUnknown {
+		if v.Value != webhook.BANTYes && v.Value != webhook.BANTNo && v.Value != webhook.BANTUnknown {
 			return nil, &apierr.ValidationError{Field: "bant." + f + ".value", Reason: "must be yes, no or unknown"}
 		}
 		if utf8.RuneCountInString(v.Note) > 500 {
@@ -145,7 +167,7 @@ func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch
 			if p.Owner != nil && *p.Owner != l.Owner {
 				l.Owner, changed = *p.Owner, append(changed, "owner")
 			}
-			for _, f := range BANTFields {
+			for _, f := range webhook.BANTFields {
 				if v, ok := p.BANT[f]; ok && v != st.bant[f] {
 					st.bant[f], changed = v, append(changed, "bant."+f)
 				}
@@ -181,7 +203,7 @@ var stageMoves = map[string][]string{
 }
 
 // SetStage moves a lead by an admin's decision, with the reason recorded.
-func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reason, actor string) (*Lead, error) {
+func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reason, actor string) (*webhook.Lead, error) {
 	if !ValidStage(to) {
 		return nil, &apierr.ValidationError{Field: "stage", Reason: "must be one of " + strings.Join(Stages, ", ")}
 	}
@@ -435,7 +457,7 @@ const rescoreBatch = 500
 // most (SQLite has one writer).
 const rescoreChunk = 100
 
-func (s *Leads) runRescore(ctx context.Context, j *model.Job) error {
+func (s *Leads) RunRescore(ctx context.Context, j *model.Job) error {
 	var p rescorePayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -479,7 +501,7 @@ func IsFeedCursor(c string) bool { return strings.HasPrefix(c, feedCursorPrefix)
 
 // LeadFeed is one page of the change feed.
 type LeadFeed struct {
-	Leads []*Lead `json:"leads"`
+	Leads []*webhook.Lead `json:"leads"`
 	// NextCursor continues the feed after the page's last lead; it is set
 	// on every page, so a CRM can keep it and ask again later.
 	NextCursor string `json:"next_cursor"`
@@ -505,9 +527,9 @@ func (s *Leads) Changes(ctx context.Context, corpID string, after time.Time, cur
 	if err != nil {
 		return nil, err
 	}
-	feed := &LeadFeed{Leads: make([]*Lead, 0, len(rows))}
+	feed := &LeadFeed{Leads: make([]*webhook.Lead, 0, len(rows))}
 	for i := range rows {
-		v, err := viewLead(&rows[i], nil)
+		v, err := ViewLead(&rows[i], nil)
 		if err != nil {
 			return nil, err
 		}
