@@ -230,6 +230,14 @@ func (s *Store) updateLeadTx(tx *gorm.DB, where func(*gorm.DB) *gorm.DB, create 
 	return tx.Save(lt.Lead).Error
 }
 
+// LeadUnchanged reports whether lead b holds what a held, but for its
+// scoring version and updated_at.
+func LeadUnchanged(a, b *Lead) bool {
+	x := *b
+	x.ScoringVersion, x.UpdatedAt = a.ScoringVersion, a.UpdatedAt
+	return reflect.DeepEqual(*a, x)
+}
+
 // UpdateLeadsAfter locks the next n live, unmerged leads of a corp after
 // id `after`, in id order, runs fn on each and saves them, all in one
 // transaction; it returns the last id it reached (0 when there were none).
@@ -265,9 +273,7 @@ func (s *Store) UpdateLeadsAfter(ctx context.Context, corpID string, after uint6
 				if err := lt.FlushTransitions(); err != nil {
 					return err
 				}
-				after := *lt.Lead
-				after.ScoringVersion, after.UpdatedAt = before.ScoringVersion, before.UpdatedAt
-				if reflect.DeepEqual(before, after) {
+				if LeadUnchanged(&before, lt.Lead) {
 					v := lt.Lead.ScoringVersion
 					if versionOnly[v] == nil {
 						versions = append(versions, v)

@@ -537,18 +537,24 @@ func (s *Leads) change(lt *model.LeadTx, cfg ScoringConfig, rules ruleSet, now, 
 	if err != nil {
 		return queue.Permanent(err)
 	}
-	var before *webhook.Lead
-	if !lt.Created {
-		if before, err = ViewLead(lt.Lead, nil); err != nil {
-			return queue.Permanent(err)
-		}
-	}
+	orig := *lt.Lead
 	u := &leadUpdate{s: s, lt: lt, st: &st, cfg: cfg, rules: rules, now: now}
 	if err := fn(u); err != nil {
 		return err
 	}
 	st.encode(lt.Lead)
 	lt.Lead.UpdatedAt = now
+	if !lt.Created && u.merged == nil && len(u.events) == 0 && model.LeadUnchanged(&orig, lt.Lead) {
+		// Nothing the CRM sees moved (a re-score that leaves the score as
+		// it was): no event, and no views to compare.
+		return lt.FlushTransitions()
+	}
+	var before *webhook.Lead
+	if !lt.Created {
+		if before, err = ViewLead(&orig, nil); err != nil {
+			return queue.Permanent(err)
+		}
+	}
 	after, err := ViewLead(lt.Lead, nil)
 	if err != nil {
 		return err
