@@ -260,35 +260,44 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		t.Fatalf("deleted group code: %d", st)
 	}
 
-	// A store through its form: a userid that is not a staff member is
-	// refused on the staff box, then the store is made.
-	c.open("#/stores/new", `!!document.getElementById('store-form')`)
+	// A store through its form, with its staff's roster: members (a userid
+	// that is not a staff member refused on its box first), a weekly shift,
+	// and a backup named from the directory.
+	c.open("#/stores/new", `!!document.getElementById('store-form') && !!document.querySelector('#store-form .member [data-role="userid"]')`)
+	if got := c.eval("no caps", `String(!!document.querySelector('#store-form [data-role="cap"]'))`); got != "false" {
+		t.Fatal("the store form offers a daily cap, which stores do not have")
+	}
 	c.do("fill the store", chromedp.SendKeys(chromedp.ID("f-name"), "人民广场店"),
 		chromedp.SendKeys(chromedp.ID("f-city"), "上海市"),
 		chromedp.SendKeys(chromedp.ID("f-address"), "人民大道 1 号"),
 		chromedp.SendKeys(chromedp.ID("f-latitude"), "31.2304"),
 		chromedp.SendKeys(chromedp.ID("f-longitude"), "121.4737"),
-		chromedp.SendKeys(chromedp.ID("f-staff"), "zhangsan，ghost"))
-	// The staff box names each userid from the directory, and marks the one
-	// it lacks.
+		chromedp.SendKeys(chromedp.CSS(`#store-form .member [data-role="userid"]`), "zhangsan"),
+		chromedp.Click(chromedp.ID("add-member")),
+		chromedp.SendKeys(chromedp.CSS(`#store-form .member:nth-of-type(2) [data-role="userid"]`), "ghost"),
+		chromedp.SendKeys(chromedp.ID("f-staff-backups"), "nobody"))
+	// The backups box names each userid from the directory, and marks the
+	// one it lacks.
 	staffNames := `[...document.querySelectorAll('#store-form [data-role="staff-names"] .badge')].map(b => b.textContent + (b.classList.contains('warn') ? '!' : '')).join('|')`
-	c.until("staff named", staffNames+` === '张三 · 销售部（zhangsan）|ghost（不在员工目录）!'`)
-	c.do("save", chromedp.Click(chromedp.ID("save-store")))
-	c.until("staff error on its box", `document.getElementById('f-staff').classList.contains('invalid') &&
-		document.querySelector('#store-form .error-box').textContent.includes('ghost')`)
-	c.shoot("console-desktop-store-form-error")
-	// Fixed: ghost removed, and 李四 picked from the directory's suggestions.
-	c.run("remove ghost", `(() => { const i = document.getElementById('f-staff'); i.value = 'zhangsan';
+	c.until("backup marked", staffNames+` === 'nobody（不在员工目录）!'`)
+	c.run("clear the backup", `(() => { const i = document.getElementById('f-staff-backups'); i.value = '';
 		i.dispatchEvent(new Event('input', { bubbles: true })); return 0; })()`)
 	if got := c.eval("suggestions", `document.querySelector('#store-form [data-role="staff-add"]').getAttribute('list')`); got != "staff-options" {
 		t.Fatalf("the staff adder suggests %q, want the directory", got)
 	}
 	// Typed into the suggesting box and left with Tab (Enter with the
 	// suggestions' popup open stalls headless Chromium's input layer).
-	c.do("add lisi", chromedp.SendKeys(chromedp.CSS(`#store-form [data-role="staff-add"]`), "lisi\t"))
-	c.until("lisi added", `document.getElementById('f-staff').value === 'zhangsan，lisi' &&
-		document.querySelector('#store-form [data-role="staff-add"]').value === '' &&
-		!document.getElementById('save-store').disabled && `+staffNames+` === '张三 · 销售部（zhangsan）|李四 · 销售部（lisi）'`)
+	c.do("add wangwu", chromedp.SendKeys(chromedp.CSS(`#store-form [data-role="staff-add"]`), "wangwu\t"))
+	c.until("wangwu added", `document.getElementById('f-staff-backups').value === 'wangwu' &&
+		document.querySelector('#store-form [data-role="staff-add"]').value === '' && /^王五.*（wangwu）$/.test(`+staffNames+`)`)
+	c.do("save", chromedp.Click(chromedp.ID("save-store")))
+	c.until("staff error on its box", `document.querySelector('#store-form .member:nth-of-type(2) [data-role="userid"]').classList.contains('invalid') &&
+		document.querySelector('#store-form .error-box').textContent.includes('“ghost”不是本企业的企业微信成员')`)
+	c.shoot("console-desktop-store-form-error")
+	// Fixed: lisi instead, on duty on weekdays.
+	c.run("lisi instead", `document.querySelector('#store-form .member:nth-of-type(2) [data-role="userid"]').value = 'lisi'; 0`)
+	c.run("a shift", `[...document.querySelectorAll('#store-form .member:nth-of-type(2) button')].find(b => b.textContent === '+ 班次').click(); 0`)
+	c.until("shift shown", `document.querySelectorAll('#store-form .member:nth-of-type(2) .shift').length === 1`)
 	c.shoot("console-desktop-store-form-staff")
 	c.do("save", chromedp.Click(chromedp.ID("save-store")))
 	c.until("store listed", `[...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '人民广场店')`)
@@ -296,10 +305,19 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		Stores []service.RetailStore `json:"stores"`
 	}
 	e.api("GET", "/api/v1/stores", nil, &stores)
-	if len(stores.Stores) != 1 || stores.Stores[0].City != "上海市" || stores.Stores[0].Latitude != 31.2304 ||
-		len(stores.Stores[0].Staff.Members) != 2 || stores.Stores[0].Staff.Members[1].UserID != "lisi" {
+	if len(stores.Stores) != 1 || stores.Stores[0].City != "上海市" || stores.Stores[0].Latitude != 31.2304 {
 		t.Fatalf("store made by the form: %+v", stores.Stores)
 	}
+	if r := stores.Stores[0].Staff; len(r.Members) != 2 || r.Members[0].UserID != "zhangsan" || r.Members[1].UserID != "lisi" ||
+		len(r.Members[1].Shifts) != 1 || r.Members[1].Shifts[0].Start != "09:00" || r.Members[1].Shifts[0].End != "18:00" ||
+		fmt.Sprint(r.Members[1].Shifts[0].Weekdays) != "[1 2 3 4 5]" || strings.Join(r.Backups, ",") != "wangwu" || r.TimeZone != "Asia/Shanghai" {
+		t.Fatalf("store staff made by the form: %+v", r)
+	}
+	// The store's page shows the same roster.
+	c.open(fmt.Sprintf("#/stores/%d", stores.Stores[0].ID), `document.querySelectorAll('#store-form .member').length === 2 &&
+		document.querySelector('#store-form .member:nth-of-type(2) [data-role="userid"]').value === 'lisi' &&
+		document.querySelectorAll('#store-form .member:nth-of-type(2) .shift').length === 1 &&
+		document.getElementById('f-staff-backups').value === 'wangwu'`)
 	shop := stores.Stores[0]
 
 	// A store code over it through its form; a customer finds the store and

@@ -146,12 +146,12 @@ function shiftRow(s, disabled) {
   return row;
 }
 
-function memberRow(m, disabled) {
+function memberRow(m, disabled, caps = true) {
   const shifts = h('div', { class: 'shifts' }, (m.shifts || []).map((s) => shiftRow(s, disabled)));
   const row = h('fieldset', { class: 'member' },
     h('div', { class: 'member-line' },
       h('label', null, '成员 userid', h('input', { type: 'text', value: m.userid || '', disabled, data: { role: 'userid' }, placeholder: 'zhangsan', list: staffPicker(), autocomplete: 'off' })),
-      h('label', null, '每日上限', h('input', { type: 'number', min: 0, value: m.daily_cap || '', disabled, data: { role: 'cap' }, placeholder: '不限' })),
+      caps ? h('label', null, '每日上限', h('input', { type: 'number', min: 0, value: m.daily_cap || '', disabled, data: { role: 'cap' }, placeholder: '不限' })) : null,
       h('label', null, '权重', h('input', { type: 'number', min: 0, value: m.weight || '', disabled, data: { role: 'weight' }, placeholder: '1' })),
       h('label', { class: 'switch' }, h('input', { type: 'checkbox', checked: !m.offline, disabled, data: { role: 'online' } }), '在线'),
       disabled ? null : h('button', { type: 'button', class: 'small link', text: '移除成员', on: { click: () => row.remove() } })),
@@ -162,19 +162,20 @@ function memberRow(m, disabled) {
 }
 
 // collectRoster reads the roster editor, naming each control by its API
-// field path so errors can point at it.
-function collectRoster(form, orig) {
+// field path (under prefix: roster, or a store's staff) so errors can point
+// at it.
+function collectRoster(form, prefix) {
   const members = [];
   form.querySelectorAll('.member').forEach((row, i) => {
-    const p = `roster.members[${i}]`;
+    const p = `${prefix}.members[${i}]`;
     row.dataset.field = p;
     const q = (r) => row.querySelector(`[data-role="${r}"]`);
     q('userid').dataset.field = p + '.userid';
-    q('cap').dataset.field = p + '.daily_cap';
+    if (q('cap')) q('cap').dataset.field = p + '.daily_cap';
     q('weight').dataset.field = p + '.weight';
     q('online').dataset.field = p + '.offline';
     const m = { userid: q('userid').value.trim() };
-    const cap = parseInt(q('cap').value, 10);
+    const cap = q('cap') ? parseInt(q('cap').value, 10) : 0;
     if (cap > 0) m.daily_cap = cap;
     const w = parseInt(q('weight').value, 10);
     if (w > 0) m.weight = w;
@@ -195,9 +196,29 @@ function collectRoster(form, orig) {
     if (shifts.length) m.shifts = shifts;
     members.push(m);
   });
-  const roster = { time_zone: val(form, 'roster.time_zone') || 'Asia/Shanghai', members, backups: list(val(form, 'roster.backups')) };
-  roster.overrides = collectOverrides(form);
+  const roster = { time_zone: val(form, prefix + '.time_zone') || 'Asia/Shanghai', members, backups: list(val(form, prefix + '.backups')) };
+  roster.overrides = collectOverrides(form, prefix);
   return roster;
+}
+
+// rosterEditor edits a roster (a channel code's, or a store's staff, under
+// prefix): the time zone, backups, members with their cap (unless caps is
+// false: stores have none), weight, online switch and weekly shifts, and the
+// date overrides. collect(form) reads it in the API's shape.
+export function rosterEditor(r, ro, prefix, caps = true) {
+  const members = h('div', { class: 'members' }, (r.members || []).map((m) => memberRow(m, ro, caps)));
+  const overrides = h('div', { class: 'overrides', id: 'overrides', data: { field: prefix + '.overrides' } }, (r.overrides || []).map((o) => overrideRow(o, ro)));
+  const nodes = [
+    h('div', { class: 'grid2' },
+      field({ label: '时区', name: prefix + '.time_zone', type: 'select', value: r.time_zone || 'Asia/Shanghai', disabled: ro, options: timeZoneOptions(r.time_zone) }),
+      staffField({ label: '备用成员', name: prefix + '.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
+    h('div', { data: { field: prefix + '.members' } }, members),
+    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' }, false, caps)) } }),
+    h('h3', { text: '按日期调整（节假日、活动日）' }),
+    overrides,
+    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-override', text: '+ 日期调整', on: { click: () => overrides.append(overrideRow(null, false)) } }),
+  ];
+  return { nodes, collect: (form) => collectRoster(form, prefix) };
 }
 
 // attachmentsEditor edits the welcome's attachments: images uploaded ahead
@@ -282,10 +303,10 @@ function overrideRow(o, disabled) {
 
 // collectOverrides reads the override rows, naming each control's field
 // so the API's errors point at it.
-function collectOverrides(form) {
+function collectOverrides(form, prefix) {
   const out = [];
   form.querySelectorAll('[data-role="override"]').forEach((row, i) => {
-    const p = `roster.overrides[${i}]`;
+    const p = `${prefix}.overrides[${i}]`;
     const q = (r) => row.querySelector(`[data-role="${r}"]`);
     row.dataset.field = p;
     q('date').dataset.field = p + '.date';
@@ -358,7 +379,7 @@ export async function formPage(ctx) {
   const r = (code && code.roster) || { time_zone: 'Asia/Shanghai', members: [{ userid: '', shifts: [] }] };
   const w = (code && code.welcome) || { text: '' };
   const box = errorBox();
-  const members = h('div', { class: 'members' }, (r.members || []).map((m) => memberRow(m, ro)));
+  const roster = rosterEditor(r, ro, 'roster');
   const modeField = field({ label: '分配模式', name: 'mode', type: 'select', value: code ? code.mode : 'random', disabled: ro || !!code,
     options: Object.entries(MODES), hint: code ? '创建后不能更改' : '精准模式：每位成员一个码，落地页按策略分配，上限精确' });
   const strategyField = field({ label: '精准分配策略', name: 'strategy', type: 'select', value: (code && code.strategy) || 'round_robin', disabled: ro, options: STRATEGIES });
@@ -382,14 +403,7 @@ export async function formPage(ctx) {
     ro ? null : h('button', { type: 'button', class: 'small', id: 'add-variant', text: '+ 时段欢迎语', on: { click: () => form.querySelector('#variants').append(variantRow({}, false)) } }),
     utmFields(code && code.utm, ro),
     h('h2', { text: '接待排班' }),
-    h('div', { class: 'grid2' },
-      field({ label: '时区', name: 'roster.time_zone', type: 'select', value: r.time_zone || 'Asia/Shanghai', disabled: ro, options: timeZoneOptions(r.time_zone) }),
-      staffField({ label: '备用成员', name: 'roster.backups', value: (r.backups || []).join('，'), disabled: ro, hint: '没有成员在岗时才分配给他们；userid 逗号分隔' })),
-    h('div', { data: { field: 'roster.members' } }, members),
-    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-member', text: '+ 成员', on: { click: () => members.append(memberRow({ userid: '' })) } }),
-    h('h3', { text: '按日期调整（节假日、活动日）' }),
-    h('div', { class: 'overrides', id: 'overrides', data: { field: 'roster.overrides' } }, (r.overrides || []).map((o) => overrideRow(o, ro))),
-    ro ? null : h('button', { type: 'button', class: 'small', id: 'add-override', text: '+ 日期调整', on: { click: () => form.querySelector('#overrides').append(overrideRow(null, false)) } }),
+    roster.nodes,
     ro ? null : h('div', { class: 'actions sticky' },
       h('button', { type: 'submit', class: 'primary', id: 'save-channel', text: code ? '保存' : '创建' }),
       h('a', { href: '#/channels', class: 'button', text: '取消' })));
@@ -402,7 +416,7 @@ export async function formPage(ctx) {
       name: val(form, 'name'), folder: val(form, 'folder'), description: val(form, 'description'),
       tags: list(val(form, 'tags')), remark_template: val(form, 'remark_template'), skip_verify: val(form, 'skip_verify'),
       welcome: { ...w, text: val(form, 'welcome.text'), attachments: collectAttachments(form), variants: collectVariants(form) },
-      roster: collectRoster(form, code && code.roster), utm: readUTM(form),
+      roster: roster.collect(form), utm: readUTM(form),
     };
     if (!code) spec.mode = val(form, 'mode');
     if ((code ? code.mode : spec.mode) === 'precise') spec.strategy = val(form, 'strategy');

@@ -3,9 +3,8 @@
 import { get, post, patch, upload } from './api.js';
 import { h, field, val, list, number, errorBox, showError, clearErrors, badge, toast, msg } from './dom.js';
 import { pagedTable, fetchAll } from './list.js';
-import { posterButtons, qrPreview, utmFields, readUTM, deleteBar } from './channels.js';
+import { posterButtons, qrPreview, utmFields, readUTM, deleteBar, rosterEditor } from './channels.js';
 import { codeCharts } from './charts.js';
-import { staffField } from './staff.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -178,7 +177,8 @@ export async function storeCodeFormPage(ctx) {
 export async function storeFormPage(ctx) {
   const id = ctx.params[0];
   const st = id ? await get('/stores/' + id) : null;
-  const members = st ? ((st.staff && st.staff.members) || []) : [];
+  const staff = rosterEditor((st && st.staff && (st.staff.members || []).length) ? st.staff : { time_zone: 'Asia/Shanghai', members: [{ userid: '' }] },
+    false, 'staff', false);
   const box = errorBox();
   const form = h('form', { class: 'card form', id: 'store-form' },
     box,
@@ -189,15 +189,14 @@ export async function storeFormPage(ctx) {
       field({ label: '地址', name: 'address', value: st ? st.address : '' }),
       field({ label: '纬度（GCJ-02）', name: 'latitude', type: 'number', attrs: { step: 'any' }, value: st ? st.latitude : '' }),
       field({ label: '经度（GCJ-02）', name: 'longitude', type: 'number', attrs: { step: 'any' }, value: st ? st.longitude : '' }),
-      staffField({ label: '店员 userid', name: 'staff', hint: '逗号分隔', value: members.map((m) => m.userid).join('，') }),
       field({ label: '门店群 chat_id', name: 'group_chat_id', value: st ? st.group_chat_id : '' })),
+    h('h2', { text: '店员排班' }),
+    h('p', { class: 'hint', text: '顾客扫门店活码后添加此门店在岗的店员；门店不设每日上限。' }),
+    staff.nodes,
     formActions(st, '#/stores', 'save-store'));
   form.addEventListener('submit', submitter(form, box, '/stores', id, () => {
-    // a member kept keeps the rest of their roster entry (shifts, cap)
-    const before = new Map(members.map((m) => [m.userid, m]));
     const spec = { name: val(form, 'name'), province: val(form, 'province'), city: val(form, 'city'), address: val(form, 'address'),
-      latitude: number(val(form, 'latitude')), longitude: number(val(form, 'longitude')),
-      staff: { ...(st ? st.staff : {}), members: list(val(form, 'staff')).map((userid) => before.get(userid) || { userid }) } };
+      latitude: number(val(form, 'latitude')), longitude: number(val(form, 'longitude')), staff: staff.collect(form) };
     if (val(form, 'group_chat_id') || st) spec.group_chat_id = val(form, 'group_chat_id');
     return spec;
   }, saved(ctx, id, '#/stores')));
