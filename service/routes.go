@@ -56,7 +56,7 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			JobReconcileJoinWay: groups.runSync,       // groupcode.go
 			JobSyncStoreWay:     stores.runSyncWay,    // storecode.go
 
-			// Leads (leads.go): activity, rules and scoring; re-scoring.
+			// Leads (service/lead): activity, rules and scoring; re-scoring.
 			lead.JobLeadActivity: leads.RunActivity,
 			lead.JobRescore:      leads.RunRescore,
 
