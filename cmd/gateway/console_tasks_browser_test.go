@@ -448,3 +448,30 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.do("reload", chromedp.Reload())
 	c.until("still signed out", `!!document.getElementById('sign-in')`)
 }
+
+// TestConsoleListsPageInHeadlessChromium follows the contacts' and the
+// leads' cursors with 加载更多: 51 customers are one page of 50 and one of 1,
+// and the button goes once the last page is in.
+func TestConsoleListsPageInHeadlessChromium(t *testing.T) {
+	c := newConsoleTab(t, 3*time.Minute)
+	e := startE2E(t, "sqlite")
+	code := e.createCode(map[string]any{"name": "大型展会", "roster": roster(member("zhangsan"), member("lisi"))})
+	for i := range 51 {
+		e.scan(code, fmt.Sprintf("访客%02d", i))
+	}
+	e.idle()
+	c.signIn(e.base, e.token)
+	for _, l := range []struct{ hash, section, more string }{
+		{"#/contacts", "contacts", "more-contacts"},
+		{"#/leads", "leads", "more-leads"},
+	} {
+		rows := fmt.Sprintf(`document.querySelectorAll('#%s td a.name').length`, l.section)
+		more := fmt.Sprintf(`document.getElementById(%q)`, l.more)
+		c.open(l.hash, rows+` === 50 && !`+more+`.hidden`)
+		c.run("more", more+`.click(); 0`)
+		c.until(l.hash+" second page", rows+` === 51 && `+more+`.hidden`)
+		if got := c.eval("distinct", fmt.Sprintf(`String(new Set([...document.querySelectorAll('#%s td a.name')].map(a => a.textContent)).size)`, l.section)); got != "51" {
+			t.Fatalf("%s: %s distinct customers over the two pages, want 51", l.hash, got)
+		}
+	}
+}
