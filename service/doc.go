@@ -11,7 +11,7 @@
 //     lead, source kinds), and the webhooks' signer, network policy, HTTP
 //     client and retry schedule;
 //   - service/livecode: the live codes' shared core: rosters, UTM, slugs,
-//     geo;
+//     geo, time windows, and tags with the mark_tag job's payload;
 //   - service/auth: admin-API tokens, their roles and the Principal a
 //     token resolves to;
 //   - service/lead: leads, scoring, stages, tag rules and the leads' API.
