@@ -238,14 +238,42 @@ func LeadUnchanged(a, b *Lead) bool {
 	return reflect.DeepEqual(*a, x)
 }
 
-// UpdateLeadsAfter locks the next n live, unmerged leads of a corp after
-// id `after`, in id order, runs fn on each and saves them, all in one
-// transaction; it returns the last id it reached (0 when there were none).
-// A lead fn leaves as it was but for its scoring version is not saved on
-// its own: those are set in one update per version (updated_at moves as
-// for a saved lead). fn's ErrLeadMerged skips that lead; any other error
-// fails the batch.
+// UpdateLeadsAfter runs fn on the next n live, unmerged leads of a corp
+// after id `after`, in id order, and saves them, in transactions of
+// leadsPerTx; it returns the last id it reached (0 when there were none).
+// Each transaction locks its leads in one read. A lead fn leaves as it was
+// but for its scoring version is not saved on its own: those are set in one
+// update per version (updated_at moves as for a saved lead). fn's
+// ErrLeadMerged skips that lead; any other error fails the transaction
+// (those before it stay done).
 func (s *Store) UpdateLeadsAfter(ctx context.Context, corpID string, after uint64, n int, fn func(lt *LeadTx) error) (last uint64, err error) {
+	per := s.leadsPerTx()
+	for done := 0; done < n; done += per {
+		l, err := s.updateLeadsTx(ctx, corpID, after, min(per, n-done), fn)
+		if err != nil {
+			return last, err
+		}
+		if l == 0 {
+			break
+		}
+		last, after = l, l
+	}
+	return last, nil
+}
+
+// leadsPerTx is how many leads one transaction of UpdateLeadsAfter takes:
+// on SQLite few enough that an API write, which waits for the one writer,
+// waits milliseconds; MySQL locks only the rows, so an API call waits only
+// when it writes one of them, and fewer commits go faster.
+func (s *Store) leadsPerTx() int {
+	if s.dialect == "mysql" {
+		return 500
+	}
+	return 100
+}
+
+// updateLeadsTx is one transaction of UpdateLeadsAfter.
+func (s *Store) updateLeadsTx(ctx context.Context, corpID string, after uint64, n int, fn func(lt *LeadTx) error) (last uint64, err error) {
 	err = retryable(func() error {
 		last = 0
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

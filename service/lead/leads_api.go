@@ -452,11 +452,6 @@ type rescorePayload struct {
 // re-arms itself for the next batch so other jobs run in between.
 const rescoreBatch = 500
 
-// rescoreChunk is how many leads one transaction of a step re-scores: few
-// enough that an API write on the same table waits a few milliseconds at
-// most (SQLite has one writer).
-const rescoreChunk = 100
-
 func (s *Leads) RunRescore(ctx context.Context, j *model.Job) error {
 	var p rescorePayload
 	if err := queue.DecodePayload(j, &p); err != nil {
@@ -467,21 +462,16 @@ func (s *Leads) RunRescore(ctx context.Context, j *model.Job) error {
 		return err
 	}
 	now := s.clock.Now()
-	after := p.After
-	for done := 0; done < rescoreBatch; done += rescoreChunk {
-		last, err := s.store.UpdateLeadsAfter(ctx, j.CorpID, after, rescoreChunk, func(lt *model.LeadTx) error {
-			return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
-				lt.Lead.ScoringVersion = version
-				return u.rescore("score", now, 3)
-			})
+	// The store takes the batch in a few transactions (a hundred leads
+	// each on SQLite, whose one writer API writes wait for).
+	after, err := s.store.UpdateLeadsAfter(ctx, j.CorpID, p.After, rescoreBatch, func(lt *model.LeadTx) error {
+		return s.change(lt, cfg, ruleSet{}, now, now, func(u *leadUpdate) error {
+			lt.Lead.ScoringVersion = version
+			return u.rescore("score", now, 3)
 		})
-		if err != nil {
-			return err
-		}
-		if last == 0 {
-			return nil // every lead is done
-		}
-		after = last
+	})
+	if err != nil || after == 0 {
+		return err // done, or the job retries the step (re-scoring again changes nothing)
 	}
 	// More to do: continue after this batch (a rerun of the same job).
 	return s.store.RearmJob(ctx, &model.Job{CorpID: j.CorpID, Kind: JobRescore, Key: JobRescore, OrderKey: "rescore",
