@@ -309,8 +309,10 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		!!document.getElementById('contact-lead') &&
 		[...document.querySelectorAll('#contact table')[0].querySelectorAll('td')].some(td => td.textContent === '正常') &&
 		[...document.querySelectorAll('#contact table')[1].querySelectorAll('td')].some(td => td.textContent === '已发送欢迎语')`)
+	// The staff member by userid, and their name from the directory.
+	until(admin, "relation's name", `[...document.querySelectorAll('#contact table')[0].querySelectorAll('tbody tr')].every(tr => tr.querySelector('[data-role="staff-name"]').textContent !== '')`)
 	got = eval(admin, "relation", `[...document.querySelectorAll('#contact table')[0].querySelectorAll('tbody tr')].map(tr => tr.children[0].textContent).join()`)
-	if got != "zhangsan" && got != "lisi" {
+	if got != "zhangsan 张三" && got != "lisi 李四" {
 		t.Fatalf("contact's relations: %q", got)
 	}
 	shoot(admin, "console-desktop-contact")

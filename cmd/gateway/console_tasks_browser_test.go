@@ -313,7 +313,8 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		fmt.Sprint(r.Members[1].Shifts[0].Weekdays) != "[1 2 3 4 5]" || strings.Join(r.Backups, ",") != "wangwu" || r.TimeZone != "Asia/Shanghai" {
 		t.Fatalf("store staff made by the form: %+v", r)
 	}
-	// The store's page shows the same roster.
+	// The stores list names the staff; the store's page shows the same roster.
+	c.until("staff named in the list", `[...document.querySelectorAll('#stores td[data-label="店员"]')].some(td => td.textContent === 'zhangsan 张三，lisi 李四')`)
 	c.open(fmt.Sprintf("#/stores/%d", stores.Stores[0].ID), `document.querySelectorAll('#store-form .member').length === 2 &&
 		document.querySelector('#store-form .member:nth-of-type(2) [data-role="userid"]').value === 'lisi' &&
 		document.querySelectorAll('#store-form .member:nth-of-type(2) .shift').length === 1 &&
@@ -417,6 +418,8 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.until("MQL leads", leadNames+` === '李雷'`)
 	c.filter("lead-filters", map[string]string{"stage": "", "owner": "lisi"})
 	c.until("lisi's leads", leadNames+` === '王小明'`)
+	// The owner by userid and name.
+	c.until("owner named", `document.querySelector('#leads td[data-label="负责人"]').textContent === 'lisi 李四'`)
 	c.filter("lead-filters", map[string]string{"owner": "zhaoliu"})
 	c.until("no leads", leadNames+` === '' && !!document.querySelector('#leads tr.empty')`)
 

@@ -4,7 +4,7 @@ import { get } from './api.js';
 import { h, field, val, table, badge, fmtTime, msg } from './dom.js';
 import { pagedTable, channelCodeNames } from './list.js';
 import { stageBadge } from './leads.js';
-import { staffPicker } from './staff.js';
+import { staffPicker, staffRef } from './staff.js';
 
 const GENDER = { 0: '未知', 1: '男', 2: '女' };
 const TYPE = { 1: '微信用户', 2: '企业微信用户' };
@@ -98,7 +98,7 @@ export async function detailPage(ctx) {
       : '—'));
 
   const rels = table([
-    { label: '员工', render: (r) => h('span', { class: 'name', text: r.userid }) },
+    { label: '员工', render: (r) => h('span', { class: 'name' }, staffRef(r.userid)) },
     { label: '状态', render: (r) => [badge(RELATION[r.status] || r.status, RELATION_KIND[r.status]), r.half_added ? badge('单向添加') : null] },
     { label: '备注', render: (r) => r.remark || '—' },
     { label: '标签', render: (r) => (r.tags.length ? r.tags.map((x) => badge(x, 'tag')) : '—') },
@@ -111,7 +111,7 @@ export async function detailPage(ctx) {
   const timeline = table([
     { label: '时间', render: (e) => fmtTime(e.at) },
     { label: '事件', render: (e) => badge(TIMELINE[e.kind] || e.kind, e.kind === 'lost' || e.kind === 'deleted' ? 'warn' : '') },
-    { label: '员工', render: (e) => e.userid || '—' },
+    { label: '员工', render: (e) => staffRef(e.userid) },
     { label: '详情', cls: 'detail', render: (e) => msg(e.message, e.detail) || '—' },
   ], '还没有记录');
   timeline.add((res.timeline || []).slice().reverse());

@@ -3,7 +3,7 @@
 import { get, post } from './api.js';
 import { h, field, val, errorBox, showError, clearErrors, table, badge, fmtTime, toast, msg } from './dom.js';
 import { pagedTable, channelCodeNames } from './list.js';
-import { staffPicker } from './staff.js';
+import { staffPicker, staffRef } from './staff.js';
 
 export const STAGES = [
   ['raw', '新线索'], ['mql', 'MQL 市场认可'], ['sql', 'SQL 销售认可'], ['handed_off', '已移交 CRM'], ['accepted', 'CRM 已接受'],
@@ -42,7 +42,7 @@ export async function listPage(ctx) {
         l.corp_name ? h('div', { class: 'muted', text: l.corp_name }) : null] },
       { label: '阶段', render: (l) => stageBadge(l.stage) },
       { label: '分数', cls: 'num', render: (l) => String(l.score) },
-      { label: '负责人', render: (l) => l.owner || '—' },
+      { label: '负责人', render: (l) => staffRef(l.owner) },
       { label: '来源', render: source },
       { label: '标签', render: (l) => (l.tags || []).map((x) => badge(x, 'tag')) },
       { label: '最近活动', render: (l) => fmtTime(l.last_activity_at) },

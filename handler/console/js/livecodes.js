@@ -5,6 +5,7 @@ import { h, field, val, list, number, errorBox, showError, clearErrors, badge, t
 import { pagedTable, fetchAll } from './list.js';
 import { posterButtons, qrPreview, utmFields, readUTM, deleteBar, rosterEditor } from './channels.js';
 import { codeCharts } from './charts.js';
+import { staffRef } from './staff.js';
 
 // pagedList shows a list endpoint as a table with a "more" button.
 async function pagedList(path, key, columns, empty) {
@@ -125,7 +126,7 @@ export async function storesPage(ctx) {
     { label: '门店', render: (s) => nameCell(ctx, '#/stores/' + s.id, s.name) },
     { label: '城市', render: (s) => [s.province, s.city].filter(Boolean).join(' ') || '—' },
     { label: '地址', render: (s) => s.address || '—' },
-    { label: '店员', render: (s) => ((s.staff && s.staff.members) || []).map((m) => m.userid).join('，') || '—' },
+    { label: '店员', render: (s) => { const m = (s.staff && s.staff.members) || []; return m.length ? m.map((x, i) => [i ? '，' : '', staffRef(x.userid)]) : '—'; } },
     { label: '门店群', render: (s) => s.group_chat_id || '—' },
   ], '还没有门店');
   return h('section', { class: 'page', id: 'stores' },

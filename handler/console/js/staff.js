@@ -85,3 +85,18 @@ export function staffField(opts) {
   f.append(staffList(f.querySelector('input')));
   return f;
 }
+
+// staffRef shows a staff member in a list or a detail: their userid, and
+// their name beside it once the directory is read (nothing for a userid it
+// lacks, or when it cannot be read).
+export function staffRef(userid) {
+  if (!userid) return '—';
+  const name = h('small', { class: 'muted staff-name', data: { role: 'staff-name' } });
+  const show = () => {
+    const label = directory && directory.get(userid);
+    name.textContent = label ? ' ' + label.split(' · ')[0] : '';
+  };
+  load().then(show, show);
+  show();
+  return h('span', { class: 'staff-ref' }, h('span', { class: 'userid', text: userid }), name);
+}
