@@ -404,6 +404,7 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 		f.elements.stage.value = 'mql'; f.elements.reason.value = '展会上聊过，有预算'; f.querySelector('button[type=submit]').click(); return 0; })()`)
 	c.until("stage shown", `!!document.querySelector('#lead') && document.querySelector('#lead h1').textContent.includes('MQL') &&
 		document.getElementById('lead').innerText.includes('展会上聊过，有预算')`)
+	c.until("owner named", `[...document.querySelectorAll('#lead dl.facts dt')].find(dt => dt.textContent === '负责人').nextElementSibling.textContent === 'zhangsan 张三'`)
 	c.shoot("console-desktop-lead-moved")
 	if l := e.leadOf(first.ExternalUserID); l.Stage != service.StageMQL || !strings.HasSuffix(stagesOf(l), "mql/admin") {
 		t.Fatalf("lead after the form: %s, %s", l.Stage, stagesOf(l))

@@ -64,11 +64,11 @@ export async function detailPage(ctx) {
   const l = await get('/leads/' + id);
   const s = l.source || {};
   const facts = h('dl', { class: 'facts' },
-    [['公司', l.corp_name], ['手机', l.mobile ? `${l.mobile}${l.mobile_valid ? '' : '（非大陆手机号）'}` : ''], ['负责人', l.owner],
+    [['公司', l.corp_name], ['手机', l.mobile ? `${l.mobile}${l.mobile_valid ? '' : '（非大陆手机号）'}` : ''], ['负责人', l.owner ? staffRef(l.owner) : ''],
       ['来源', [source(l), s.staff ? `接待：${s.staff}` : ''].filter(Boolean).join('，')],
       ['外部联系人', l.external_userid], ['创建时间', fmtTime(l.created_at)], ['阶段变更', fmtTime(l.stage_changed_at)],
       ['最近活动', fmtTime(l.last_activity_at)]]
-      .map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v || '—' })]),
+      .map(([k, v]) => [h('dt', { text: k }), v instanceof Node ? h('dd', null, v) : h('dd', { text: v || '—' })]),
     h('dt', { text: '标签' }), h('dd', null, (l.tags || []).length ? l.tags.map((x) => badge(x, 'tag')) : '—'));
 
   const score = table([
