@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -478,4 +479,51 @@ func TestConsoleListsPageInHeadlessChromium(t *testing.T) {
 			t.Fatalf("%s: %s distinct customers over the two pages, want 51", l.hash, got)
 		}
 	}
+}
+
+// TestConsoleSignsInToOneOfSeveralCorps: with two corps configured, the
+// sign-in's CorpID says which corp the console works on (?corp= on every
+// call); the sign-in refuses none and an unknown one on that box.
+func TestConsoleSignsInToOneOfSeveralCorps(t *testing.T) {
+	c := newConsoleTab(t, 3*time.Minute)
+	const other = "wwsecondcorp"
+	e := startE2E(t, "sqlite", func(cfg *config.Config) {
+		cfg.Corps = append(cfg.Corps, config.Corp{ID: other, Secret: "other-secret", CallbackToken: "othertoken",
+			CallbackAESKey: "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"})
+	})
+	if st := e.api("POST", "/api/v1/channel-codes?corp="+e2eCorp, map[string]any{"name": "主企业的码", "roster": roster(member("zhangsan"))}, nil); st != 201 {
+		t.Fatalf("create code: %d", st)
+	}
+	signIn := func(corp string) {
+		t.Helper()
+		c.do("open the console", chromedp.Navigate(e.base+"/console"))
+		c.do("sign in", chromedp.WaitVisible(chromedp.ID("f-token")), chromedp.SendKeys(chromedp.ID("f-token"), e.token),
+			chromedp.SendKeys(chromedp.ID("f-corp"), corp), chromedp.Click(chromedp.CSS(`#sign-in button[type="submit"]`)))
+	}
+	signOut := func() {
+		t.Helper()
+		c.do("sign out", chromedp.Click(chromedp.ID("sign-out")))
+		c.until("signed out", `!!document.getElementById('sign-in')`)
+	}
+	names := `[...document.querySelectorAll('#channels td a.name')].map(a => a.textContent).join()`
+
+	// Without a CorpID, or with one not configured, the sign-in refuses on
+	// the CorpID box.
+	refused := func(what, text string) {
+		t.Helper()
+		c.until(what, `!!document.getElementById('sign-in') && document.getElementById('f-corp').classList.contains('invalid') &&
+			document.querySelector('#sign-in .error-box').textContent.includes(`+"'"+text+"'"+`) && !sessionStorage.getItem('scrm-console.token')`)
+	}
+	signIn("")
+	refused("which corp?", "配置了多个企业")
+	c.shoot("console-desktop-corp-missing")
+	c.do("reload", chromedp.Reload())
+	signIn("wwnosuchcorp")
+	refused("unknown corp", "没有这个企业")
+	c.do("reload", chromedp.Reload())
+	signIn(e2eCorp)
+	c.until("the corp's codes", `!!document.querySelector('#channels') && `+names+` === '主企业的码'`)
+	signOut()
+	signIn(other)
+	c.until("the other corp's codes", `!!document.querySelector('#channels tr.empty') && `+names+` === ''`)
 }

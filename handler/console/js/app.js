@@ -1,6 +1,6 @@
 // The console shell: sign-in, the role's navigation, and the hash router.
 
-import { session, detectRole, setUnauthenticatedHandler } from './api.js';
+import { session, detectRole, setUnauthenticatedHandler, get } from './api.js';
 import { h, clear, field, errorBox, showError } from './dom.js';
 import * as channels from './channels.js';
 import * as live from './livecodes.js';
@@ -113,6 +113,9 @@ function signInPage(message) {
         showError(form, box, { message: '此令牌的角色是 crm（供 CRM 回调使用），不能登录控制台。', field: 'token' });
         return;
       }
+      // The corp is checked now, not on every screen after: with several
+      // corps configured the API needs one, and it must be one of them.
+      await get('/channel-codes', { limit: 1 });
       state.role = role;
       showShell();
       const want = location.hash && location.hash !== '#/' ? location.hash : defaultRoute();
