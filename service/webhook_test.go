@@ -184,7 +184,9 @@ func (e *senderEnv) only(status string, n ...int) model.DeliveryWithAttempts {
 	var ds []model.DeliveryWithAttempts
 	servicetest.Eventually(e.t, fmt.Sprintf("delivery %s after %d attempts", status, atLeast), func() bool {
 		ds = e.deliveries(model.WebhookDeliveryFilter{})
-		return len(ds) == 1 && ds[0].Status == status && len(ds[0].Attempts) >= atLeast
+		// The delivery and its attempts are two reads: a delivery read
+		// before an attempt's commit and its attempts after it disagree.
+		return len(ds) == 1 && ds[0].Status == status && len(ds[0].Attempts) >= atLeast && ds[0].WebhookDelivery.Attempts == len(ds[0].Attempts)
 	})
 	return ds[0]
 }
