@@ -211,3 +211,44 @@ func TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp(t *testing.T) {
 		}
 	})
 }
+
+// TestTokensEndAtTheirExpiry: a token made with expires_at works until then
+// (on the gateway's clock) and is 401 from then on, listed with its expiry;
+// an expiry in the past is refused naming expires_at.
+func TestTokensEndAtTheirExpiry(t *testing.T) {
+	eachE2E(t, func(t *testing.T, e *e2e) {
+		var bad struct {
+			Error errorDetail `json:"error"`
+		}
+		past := e.clock.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "old", "expires_at": past}, &bad); st != 400 || bad.Error.Field != "expires_at" {
+			t.Fatalf("expiry in the past: %d %+v", st, bad)
+		}
+		until := e.clock.Now().Add(time.Hour).UTC()
+		var tok service.Token
+		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "trial", "expires_at": until.Format(time.RFC3339Nano)}, &tok); st != 201 ||
+			tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(until.Truncate(time.Millisecond)) {
+			t.Fatalf("token with an expiry: %d %+v", st, tok)
+		}
+		if st := e.api("GET", "/api/v1/me", nil, nil, tok.Secret); st != 200 {
+			t.Fatalf("before its expiry: %d", st)
+		}
+		e.clock.Advance(59 * time.Minute)
+		if st := e.api("GET", "/api/v1/me", nil, nil, tok.Secret); st != 200 {
+			t.Fatalf("a minute before its expiry: %d", st)
+		}
+		e.clock.Advance(2 * time.Minute)
+		if st := e.api("GET", "/api/v1/me", nil, nil, tok.Secret); st != 401 {
+			t.Fatalf("after its expiry: %d", st)
+		}
+		var list struct {
+			Tokens []service.Token `json:"tokens"`
+		}
+		e.api("GET", "/api/v1/tokens", nil, &list)
+		for _, x := range list.Tokens {
+			if x.ID == tok.ID && (x.ExpiresAt == nil || x.RevokedAt != nil) {
+				t.Fatalf("listed as %+v", x)
+			}
+		}
+	})
+}
