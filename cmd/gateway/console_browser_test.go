@@ -530,6 +530,8 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		{"#/scoring", `!!document.getElementById('scoring-form')`, "scoring"},
 		{fmt.Sprintf("#/groups/%d", gc.ID), `!!document.getElementById('group-form')`, "group-form"},
 		{"#/stores", `document.querySelectorAll('#stores table').length === 2`, "stores"},
+		{"#/stores/new", `!!document.querySelector('#store-form .member')`, "store-form"},
+		{fmt.Sprintf("#/channels/%d", code.ID), `document.querySelectorAll('#overrides [data-role="override"]').length === 2`, "channel-overrides"},
 	} {
 		run(phone, s.hash, `location.hash = '`+s.hash+`'; 0`)
 		until(phone, s.hash, s.ready)
