@@ -4,14 +4,44 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
-// inlineBlock finds the inline <script> and <style> blocks of a page.
-var inlineBlock = regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style)>`)
+// inlineBlocks calls fn with the kind ("script" or "style") and content of
+// each inline <script> or <style> block of a page: from the opening tag to
+// the first closing tag of either kind after it. A linear scan: a regular
+// expression with a lazy `.*?` backtracked over every byte of a large page
+// (the store page lists its stores) and cost more than the rest of the
+// request.
+func inlineBlocks(page []byte, fn func(kind string, content []byte)) {
+	opens := [][]byte{[]byte("<script>"), []byte("<style>")}
+	closes := [][]byte{[]byte("</script>"), []byte("</style>")}
+	for {
+		at, kind := -1, 0
+		for k, o := range opens {
+			if i := bytes.Index(page, o); i >= 0 && (at < 0 || i < at) {
+				at, kind = i, k
+			}
+		}
+		if at < 0 {
+			return
+		}
+		body := page[at+len(opens[kind]):]
+		end, endLen := -1, 0
+		for _, c := range closes {
+			if i := bytes.Index(body, c); i >= 0 && (end < 0 || i < end) {
+				end, endLen = i, len(c)
+			}
+		}
+		if end < 0 {
+			return
+		}
+		fn(strings.Trim(string(opens[kind]), "<>"), body[:end])
+		page = body[end+endLen:]
+	}
+}
 
 // landingCSP returns the Content-Security-Policy of a landing page: nothing
 // from elsewhere but images (WeCom's QR codes), no framing, and only the
@@ -19,15 +49,15 @@ var inlineBlock = regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style
 // injected one would not run even if escaping ever failed.
 func landingCSP(page []byte) string {
 	var scripts, styles []string
-	for _, m := range inlineBlock.FindAllSubmatch(page, -1) {
-		sum := sha256.Sum256(m[2])
+	inlineBlocks(page, func(kind string, content []byte) {
+		sum := sha256.Sum256(content)
 		h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-		if string(m[1]) == "script" {
+		if kind == "script" {
 			scripts = append(scripts, h)
 		} else {
 			styles = append(styles, h)
 		}
-	}
+	})
 	src := func(hashes []string) string {
 		if len(hashes) == 0 {
 			return "'none'"

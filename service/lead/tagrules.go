@@ -122,7 +122,7 @@ func (r *TagRuleSpec) validate(knownTag func(string) bool) error {
 		}
 	}
 	if c.TimeZone != "" {
-		if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "Local" {
+		if _, err := livecode.LoadZone(c.TimeZone); err != nil || c.TimeZone == "Local" {
 			bad("conditions.time_zone", "must be an IANA time zone such as Asia/Shanghai")
 		}
 	}
@@ -201,7 +201,7 @@ func (r *TagRuleSpec) matches(ev RuleEvent, l ruleLead) bool {
 		return false
 	}
 	loc := time.UTC
-	if l, err := time.LoadLocation(orDefault(c.TimeZone, livecode.DefaultRosterTimeZone)); err == nil {
+	if l, err := livecode.LoadZone(orDefault(c.TimeZone, livecode.DefaultRosterTimeZone)); err == nil {
 		loc = l
 	}
 	local := ev.At.In(loc)

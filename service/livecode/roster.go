@@ -108,7 +108,7 @@ func (r Roster) Location() (*time.Location, error) {
 	if name == "Local" {
 		return nil, errors.New("roster: time zone must be an IANA name such as Asia/Shanghai, not Local")
 	}
-	loc, err := time.LoadLocation(name)
+	loc, err := LoadZone(name)
 	if err != nil {
 		return nil, fmt.Errorf("roster: unknown time zone %q: %w", name, err)
 	}
@@ -123,7 +123,7 @@ func (r Roster) Zone() *time.Location {
 	if loc, err := r.Location(); err == nil {
 		return loc
 	}
-	if loc, err := time.LoadLocation(DefaultRosterTimeZone); err == nil {
+	if loc, err := LoadZone(DefaultRosterTimeZone); err == nil {
 		return loc
 	}
 	return time.FixedZone("CST", 8*60*60)
