@@ -261,16 +261,26 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		document.getElementById('delivery-detail').innerText.includes('对方返回 HTTP 503')`)
 	check("#/webhooks (a delivery's detail)")
 	saveScreenshot(t, tctx, screenshotDir(t), "console-zh-delivery-detail")
-	// A form's own errors: a channel code saved without its fields.
-	if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](`location.hash = '#/channels/new'; 0`)); err != nil {
-		t.Fatal(err)
+	// The forms' own errors: each form saved with what the API refuses (the
+	// validations' reasons read in Chinese too).
+	for _, f := range []struct{ hash, form, save, fill string }{
+		{"#/channels/new", "channel-form", "save-channel", ``},
+		{"#/groups/new", "group-form", "save-group", `document.getElementById('f-name').value = '群'; document.getElementById('f-chat_ids').value = 'x';
+			document.getElementById('f-auto_create-room_base_id').value = '-1'`},
+		{"#/stores/new", "store-form", "save-store", `document.getElementById('f-name').value = '店'; document.getElementById('f-latitude').value = '31';
+			document.getElementById('f-longitude').value = '121'; document.querySelector('#store-form .member [data-role="userid"]').value = 'ghost1'`},
+		{"#/rules/new", "rule-form", "save-rule", `document.getElementById('f-name').value = '规则'; document.getElementById('f-actions-score_delta').value = '5000'`},
+	} {
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](fmt.Sprintf(`location.hash = %q; 0`, f.hash))); err != nil {
+			t.Fatal(err)
+		}
+		until(f.hash+" form", fmt.Sprintf(`!!document.getElementById(%q)`, f.save))
+		if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](f.fill+fmt.Sprintf(`; document.getElementById(%q).click(); 0`, f.save))); err != nil {
+			t.Fatal(err)
+		}
+		until(f.hash+" errors", fmt.Sprintf(`!!document.querySelector('#%s .error-box') && !document.querySelector('#%s .error-box').hidden`, f.form, f.form))
+		check(f.hash + " (refused)")
 	}
-	until("the form", `!!document.getElementById('save-channel')`)
-	if _, err := chromedp.Run(tctx, chromedp.Evaluate[any](`document.getElementById('save-channel').click(); 0`)); err != nil {
-		t.Fatal(err)
-	}
-	until("the form's errors", `!document.querySelector('#channel-form .error-box').hidden`)
-	check("#/channels/new (refused)")
 
 	if len(seen) > 0 {
 		keys := make([]string, 0, len(seen))
