@@ -28,7 +28,7 @@ import (
 // docs/BENCHMARKS.md has the figures.
 const (
 	maxTransactionsPerScan = 3.5
-	maxStatementsPerScan   = 23
+	maxStatementsPerScan   = 23.0
 )
 
 // dbCounts reads gateway_db_transactions_total and
