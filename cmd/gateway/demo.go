@@ -80,6 +80,10 @@ func setupDemo(cfg *config.Config, addr string, log *slog.Logger) (*demoEnv, err
 	cfg.Corps = []config.Corp{{ID: demoCorp, Name: "Demo corp (simulated WeCom)", Secret: sc.Secret,
 		CallbackToken: sc.Token, CallbackAESKey: sc.EncodingAESKey}}
 	cfg.WeCom.APIBase = base
+	// The rewritten config has a corp now; it is still the demo (its data
+	// key, its landing limits, /readyz), whether the demo was asked for or
+	// started because nothing was configured.
+	cfg.DemoRequested = true
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = base
 	}

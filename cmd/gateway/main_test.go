@@ -244,3 +244,53 @@ func TestHelpListsTheCommands(t *testing.T) {
 		}
 	}
 }
+
+// The README's first command, `go run ./cmd/gateway` with nothing
+// configured at all (no variable, no file, the default SQLite file in the
+// working directory): the demo starts, with its own data key, says so on
+// /readyz and sets no landing limit for loadgen.
+func TestDemoStartsWithNothingConfigured(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	cfg, err := config.Load("", envMap(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Demo() {
+		t.Fatal("nothing configured is not the demo")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGateway(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ln.Addr().String(), io.Discard)
+	if err != nil {
+		t.Fatalf("the demo did not start with nothing configured: %v", err)
+	}
+	if !g.cfg.Demo() || landingLimit(g.cfg) != 0 {
+		t.Fatalf("the rewritten config is not the demo: demo %v, landing limit %d", g.cfg.Demo(), landingLimit(g.cfg))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	for _, f := range []string{"gateway.db", demoKeyFile, demoTokenFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the demo's %s: %v", f, err)
+		}
+	}
+	resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "demo") {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
+	}
+}
