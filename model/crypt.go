@@ -269,6 +269,8 @@ func installKeyring(db *gorm.DB, kr *Keyring) error {
 		cb.Create().Before("*").Register("keyring:create", put),
 		cb.Query().Before("*").Register("keyring:query", put),
 		cb.Update().Before("*").Register("keyring:update", put),
+		cb.Create().Before("gorm:create").Register("keyring:lead_mobile_index", keepMobileIndex),
+		cb.Update().Before("gorm:update").Register("keyring:lead_mobile_index", keepMobileIndex),
 		cb.Delete().Before("*").Register("keyring:delete", put),
 		cb.Row().Before("*").Register("keyring:row", put),
 		cb.Raw().Before("*").Register("keyring:raw", put),

@@ -24,7 +24,7 @@ type Lead struct {
 	CorpName       string `gorm:"serializer:sealed"`
 	Mobile         string `gorm:"serializer:sealed"`
 	// MobileIndex is the mobile's keyed blind index (exact-match search),
-	// kept by BeforeSave.
+	// kept by keepMobileIndex.
 	MobileIndex    string
 	MobileValid    bool
 	Gender         int
@@ -682,15 +682,37 @@ func (lt *LeadTx) RecordCRMStatus(eventID, status, reasonDigest, result string) 
 // Emit writes webhook events in the lead's transaction (outbox).
 func (lt *LeadTx) Emit(es ...OutboxEvent) error { return lt.s.emit(lt.tx, es...) }
 
-// BeforeSave keeps the mobile's blind index in step with the mobile, under
-// the active key (a column map update of mobile sets mobile_index itself).
-func (l *Lead) BeforeSave(tx *gorm.DB) error {
-	kr := keyringFrom(tx.Statement.Context)
-	if kr == nil {
-		return ErrNoKeyring
+// keepMobileIndex keeps the mobile's blind index in step with the mobile,
+// under the active key, on every create and save of a lead (a column map
+// update of mobile sets mobile_index itself). It runs as a callback
+// registered by installKeyring, where a GORM hook would have to be an
+// exported method taking *gorm.DB.
+func keepMobileIndex(tx *gorm.DB) {
+	if tx.Error != nil || tx.Statement.SkipHooks || tx.Statement.Schema == nil || tx.Statement.Schema.Table != (Lead{}).TableName() {
+		return
 	}
-	l.MobileIndex = kr.blindIndex(kr.active, l.Mobile)
-	return nil
+	kr := keyringFrom(tx.Statement.Context)
+	set := func(v reflect.Value) {
+		if l, ok := v.Addr().Interface().(*Lead); ok {
+			if kr == nil {
+				_ = tx.AddError(ErrNoKeyring)
+				return
+			}
+			l.MobileIndex = kr.blindIndex(kr.active, l.Mobile)
+		}
+	}
+	switch rv := tx.Statement.ReflectValue; rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if v := reflect.Indirect(rv.Index(i)); v.CanAddr() {
+				set(v)
+			}
+		}
+	case reflect.Struct:
+		if rv.CanAddr() {
+			set(rv)
+		}
+	}
 }
 
 // searchLeads pages through the leads q selects, newest first, reading only
