@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 )
@@ -15,19 +14,8 @@ import (
 func TestLeadRulesAreHeldInMemory(t *testing.T) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d, func(t *testing.T) {
-			dsn := modeltest.DSN(t, d)
-			open := func() *model.Store {
-				st, err := model.Open(d, dsn, model.Options{Clock: clock.Real{}, MaxOpenConns: 4, Keys: modeltest.Keys})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = st.Close() })
-				if _, err := st.Migrate(ctx); err != nil {
-					t.Fatal(err)
-				}
-				return st
-			}
-			st, other := open(), open()
+			replicas := modeltest.Replicas(t, d, 2)
+			st, other := replicas[0], replicas[1]
 			read := func(s *model.Store) *model.LeadRules {
 				t.Helper()
 				lr, err := s.LeadRules(ctx, "ww1")

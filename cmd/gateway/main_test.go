@@ -124,15 +124,8 @@ func TestDemoScanReachesEventsAPI(t *testing.T) {
 	if !strings.Contains(logs.String(), "DEMO MODE") {
 		t.Fatalf("the log does not say demo: %s", logs.String())
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- g.serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	serveInTest(t, g, ln)
+	ctx := context.Background()
 	base := "http://" + ln.Addr().String()
 
 	tokBytes, err := os.ReadFile(filepath.Join(dir, demoTokenFile))
@@ -270,15 +263,7 @@ func TestDemoStartsWithNothingConfigured(t *testing.T) {
 	if !g.cfg.Demo() || landingLimit(g.cfg) != 0 {
 		t.Fatalf("the rewritten config is not the demo: demo %v, landing limit %d", g.cfg.Demo(), landingLimit(g.cfg))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- g.serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	serveInTest(t, g, ln)
 	for _, f := range []string{"gateway.db", demoKeyFile, demoTokenFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("the demo's %s: %v", f, err)
@@ -293,4 +278,19 @@ func TestDemoStartsWithNothingConfigured(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "demo") {
 		t.Fatalf("/readyz: %d %s", resp.StatusCode, body)
 	}
+}
+
+// serveInTest serves g on ln until the test ends, then stops it and checks
+// it stopped cleanly.
+func serveInTest(t *testing.T, g *gateway, ln net.Listener) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 }

@@ -59,6 +59,26 @@ func Open(t testing.TB, driver string, clk clock.Clock) *model.Store {
 	return st
 }
 
+// Replicas returns n stores on one fresh, migrated database on driver, as n
+// gateway replicas hold them, each with its own connections and caches.
+func Replicas(t testing.TB, driver string, n int) []*model.Store {
+	t.Helper()
+	dsn := DSN(t, driver)
+	out := make([]*model.Store, n)
+	for i := range out {
+		st, err := model.Open(driver, dsn, model.Options{Clock: clock.Real{}, MaxOpenConns: 4, Keys: Keys})
+		if err != nil {
+			t.Fatalf("open %s: %v", driver, err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		if _, err := st.Migrate(context.Background()); err != nil {
+			t.Fatalf("migrate %s: %v", driver, err)
+		}
+		out[i] = st
+	}
+	return out
+}
+
 // DSN returns a DSN for a fresh, empty database on driver, removed when the
 // test ends.
 func DSN(t testing.TB, driver string) string {

@@ -192,6 +192,17 @@ func (s *Leads) loadRules(ctx context.Context, corpID string) (ruleSet, error) {
 	return s.ruleSetOf(ctx, corpID, rows)
 }
 
+// changeRules is the scoring config and tag rules an admin's change of a
+// lead is scored and tagged by, read fresh.
+func (s *Leads) changeRules(ctx context.Context, corpID string) (ScoringConfig, ruleSet, error) {
+	cfg, _, err := s.scoring(ctx, corpID)
+	if err != nil {
+		return cfg, ruleSet{}, err
+	}
+	rs, err := s.loadRules(ctx, corpID)
+	return cfg, rs, err
+}
+
 // activityRules is the scoring config and rules a lead's activity runs by,
 // held in memory by the store (model.Store.LeadRules): a scan reads
 // neither.

@@ -139,11 +139,7 @@ func (s *Leads) Patch(ctx context.Context, corpID string, id uint64, p LeadPatch
 			return nil, &apierr.ValidationError{Field: "bant." + f + ".note", Reason: "must be at most 500 characters"}
 		}
 	}
-	cfg, _, err := s.scoring(ctx, corpID)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := s.loadRules(ctx, corpID)
+	cfg, rs, err := s.changeRules(ctx, corpID)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +206,7 @@ func (s *Leads) SetStage(ctx context.Context, corpID string, id uint64, to, reas
 	if strings.TrimSpace(reason) == "" || utf8.RuneCountInString(reason) > 500 {
 		return nil, &apierr.ValidationError{Field: "reason", Reason: "a reason of 1 to 500 characters is required"}
 	}
-	cfg, _, err := s.scoring(ctx, corpID)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := s.loadRules(ctx, corpID)
+	cfg, rs, err := s.changeRules(ctx, corpID)
 	if err != nil {
 		return nil, err
 	}

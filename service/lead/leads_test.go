@@ -93,6 +93,15 @@ func (noCodes) CodeByID(uint64) (Code, bool) { return Code{}, false }
 
 func ptr[T any](v T) *T { return &v }
 
+// subscribeCRM gives corp "ww" a CRM endpoint, so lead events are emitted.
+func subscribeCRM(t *testing.T, st *model.Store) {
+	t.Helper()
+	if err := st.CreateWebhookEndpoint(context.Background(), &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
+		Enabled: true, Secret: webhook.NewSecret()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newLeadsEnv(t *testing.T, driver string) (*model.Store, *Leads) {
 	st := modeltest.Open(t, driver, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -145,10 +154,7 @@ func TestStageChangedPayloadCarriesThePreviousStage(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
 			st, leads := newLeadsEnv(t, d)
-			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
-				Enabled: true, Secret: webhook.NewSecret()}); err != nil {
-				t.Fatal(err)
-			}
+			subscribeCRM(t, st)
 			now := time.Now().UTC().Truncate(time.Second)
 			addContact(t, st, 1, "wmA", model.ContactProfile{Name: "李雷"}, now)
 			j := ActivityJob("ww", Activity{Trigger: TriggerContactAdded, Key: "a", ExternalUserID: "wmA", UserID: "zhangsan", At: now})
@@ -304,10 +310,7 @@ func TestLeadEventsTellTheCRMEveryChange(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
 			st, leads := newLeadsEnv(t, d)
-			if err := st.CreateWebhookEndpoint(ctx, &model.WebhookEndpoint{CorpID: "ww", URL: "https://crm.example.com/hook",
-				Enabled: true, Secret: webhook.NewSecret()}); err != nil {
-				t.Fatal(err)
-			}
+			subscribeCRM(t, st)
 			now := time.Now().UTC().Truncate(time.Second)
 			run := func(ext, key string) {
 				t.Helper()
