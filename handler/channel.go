@@ -15,15 +15,17 @@ import (
 
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
 // channelHandler serves channel codes, media, contacts, jobs and the
 // precise-mode landing page.
 type channelHandler struct {
-	codes    *service.ChannelCodes
+	codes    *channelcode.ChannelCodes
 	contacts *service.Contacts
 	audit    *service.Audit
-	staff    *service.StaffDirectory
+	staff    *staff.Directory
 	corps    []string
 	fetchQR  func(ctx context.Context, url string) ([]byte, error)
 }
@@ -64,8 +66,8 @@ func (h *channelHandler) create(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.ChannelCodeSpec
-	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, service.RosterRefs("roster", spec.Roster)) {
+	var spec channelcode.ChannelCodeSpec
+	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, staff.RosterRefs("roster", spec.Roster)) {
 		return
 	}
 	code, err := h.codes.Create(c.Request.Context(), corp, principal(c).Name, spec)
@@ -77,7 +79,7 @@ func (h *channelHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.ChannelCodeQuery{CorpID: corp, Folder: c.Query("folder"), Q: c.Query("q"), Limit: 100}
+	f := channelcode.ChannelCodeQuery{CorpID: corp, Folder: c.Query("folder"), Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -86,7 +88,7 @@ func (h *channelHandler) list(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "channel_codes", codes, f.Limit, "next_after", func(v *service.ChannelCode) uint64 { return v.ID })
+	renderPage(c, "channel_codes", codes, f.Limit, "next_after", func(v *channelcode.ChannelCode) uint64 { return v.ID })
 }
 
 // pageParams reads ?after= and ?limit= (1..500).
@@ -116,8 +118,8 @@ func (h *channelHandler) update(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.ChannelCodeSpec
-	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, service.RosterRefs("roster", spec.Roster)) {
+	var spec channelcode.ChannelCodeSpec
+	if !bindJSON(c, &spec) || !knownStaff(c, h.staff, corp, staff.RosterRefs("roster", spec.Roster)) {
 		return
 	}
 	code, err := h.codes.Update(c.Request.Context(), corp, id, spec)
@@ -157,7 +159,7 @@ func (h *channelHandler) qr(c *gin.Context) {
 	}
 	var png []byte
 	var err error
-	if code.Mode == service.ModePrecise {
+	if code.Mode == channelcode.ModePrecise {
 		png, err = qrcode.Encode(code.LandingURL, qrcode.Medium, 512)
 	} else {
 		png, err = h.fetchQR(c.Request.Context(), code.QRCode)
@@ -346,7 +348,7 @@ func (h *channelHandler) landing(c *gin.Context) {
 		c.Status(http.StatusNotFound)
 		_ = landingPage.Execute(c.Writer, gin.H{"Title": "二维码已失效", "Message": "这个活码不存在或已停用。"})
 		return
-	case errors.Is(err, service.ErrNobodyOnDuty):
+	case errors.Is(err, channelcode.ErrNobodyOnDuty):
 		c.Status(http.StatusServiceUnavailable)
 		_ = landingPage.Execute(c.Writer, gin.H{"Title": "暂无顾问在线", "Message": "当前没有顾问值班，请稍后再试。"})
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 )
 
 // mountLiveCodes mounts the group-code and store-code routes that Deps
@@ -28,7 +29,7 @@ func mountLiveCodes(api *gin.RouterGroup, r *gin.Engine, d Deps) {
 
 // groupHandler serves group codes and their landing page.
 type groupHandler struct {
-	groups  *service.GroupCodes
+	groups  *groupcode.GroupCodes
 	corps   []string
 	fetchQR func(ctx context.Context, url string) ([]byte, error)
 	pages   renderedPages
@@ -96,7 +97,7 @@ func (h *groupHandler) create(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.GroupCodeSpec
+	var spec groupcode.GroupCodeSpec
 	if !bindJSON(c, &spec) {
 		return
 	}
@@ -109,7 +110,7 @@ func (h *groupHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.GroupCodeQuery{CorpID: corp, Q: c.Query("q"), Limit: 100}
+	f := groupcode.GroupCodeQuery{CorpID: corp, Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -118,7 +119,7 @@ func (h *groupHandler) list(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "group_codes", codes, f.Limit, "next_after", func(v *service.GroupCode) uint64 { return v.ID })
+	renderPage(c, "group_codes", codes, f.Limit, "next_after", func(v *groupcode.GroupCode) uint64 { return v.ID })
 }
 
 func (h *groupHandler) get(c *gin.Context) {
@@ -135,7 +136,7 @@ func (h *groupHandler) update(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.GroupCodeSpec
+	var spec groupcode.GroupCodeSpec
 	if !bindJSON(c, &spec) {
 		return
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -86,8 +88,8 @@ func landingFixture(b testing.TB, st *model.Store) landingSetup {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	jobs := queue.NewWake()
 	noClient := func(string) (*wecom.Client, error) { return nil, fmt.Errorf("no WeCom in this benchmark") }
-	groups := service.NewGroupCodes(st, noClient, jobs, nil, clock.Real{}, log, "http://gw.example")
-	storeCodes := service.NewStoreCodes(st, noClient, jobs, clock.Real{}, log, "http://gw.example")
+	groups := groupcode.NewGroupCodes(st, noClient, jobs, nil, clock.Real{}, log, "http://gw.example")
+	storeCodes := storecode.NewStoreCodes(st, noClient, jobs, clock.Real{}, log, "http://gw.example")
 	cb, err := service.NewCallbacks(queue.NewInbox(st, nil), nil, clock.Real{}, service.CallbackLimits{}, service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
 		b.Fatal(err)
@@ -104,8 +106,8 @@ func landingFixture(b testing.TB, st *model.Store) landingSetup {
 type landingSetup struct {
 	srv          *httptest.Server
 	group, store string
-	groups       *service.GroupCodes
-	stores       *service.StoreCodes
+	groups       *groupcode.GroupCodes
+	stores       *storecode.StoreCodes
 }
 
 // loadLoop sends b.N GETs from `clients` goroutines and reports req/s and

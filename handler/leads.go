@@ -12,12 +12,14 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
+	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
 // leadsHandler serves leads, the funnel, scoring, tag rules and the CRM's answers.
 type leadsHandler struct {
 	leads *service.Leads
-	staff *service.StaffDirectory
+	staff *staff.Directory
 	rules *service.TagRules
 	tags  *service.TagCatalogue
 	audit *service.Audit
@@ -195,10 +197,10 @@ func (h *leadsHandler) list(c *gin.Context) {
 		return
 	}
 	ids := make([]uint64, len(list))
-	explained := make([]*service.ExplainedLead, len(list))
+	explained := make([]*explain.ExplainedLead, len(list))
 	for i, l := range list {
 		ids[i] = l.ID
-		explained[i] = service.ExplainLead(l)
+		explained[i] = explain.Lead(l)
 	}
 	if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
 		return
@@ -252,7 +254,7 @@ func (h *leadsHandler) get(c *gin.Context) {
 	if !audited(c, h.audit, service.AuditRead, service.AuditLead, l.ID) {
 		return
 	}
-	renderJSON(c, http.StatusOK, service.ExplainLead(l))
+	renderJSON(c, http.StatusOK, explain.Lead(l))
 }
 
 func (h *leadsHandler) patch(c *gin.Context) {
@@ -264,7 +266,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 	if !bindJSON(c, &p) {
 		return
 	}
-	if p.Owner != nil && *p.Owner != "" && !knownStaff(c, h.staff, corp, []service.StaffRef{{Field: "owner", UserID: *p.Owner}}) {
+	if p.Owner != nil && *p.Owner != "" && !knownStaff(c, h.staff, corp, []staff.Ref{{Field: "owner", UserID: *p.Owner}}) {
 		return
 	}
 	l, err := h.leads.Patch(c.Request.Context(), corp, id, p, principal(c).Name)
@@ -272,7 +274,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	renderJSON(c, http.StatusOK, service.ExplainLead(l))
+	renderJSON(c, http.StatusOK, explain.Lead(l))
 }
 
 func (h *leadsHandler) stage(c *gin.Context) {
@@ -292,7 +294,7 @@ func (h *leadsHandler) stage(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	renderJSON(c, http.StatusOK, service.ExplainLead(l))
+	renderJSON(c, http.StatusOK, explain.Lead(l))
 }
 
 func (h *leadsHandler) crmStatus(c *gin.Context) {

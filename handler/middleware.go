@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
 )
 
 const (
@@ -96,7 +97,7 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
-	// MessageCode is the message's own stable code (see service.ReasonCode),
+	// MessageCode is the message's own stable code (see explain.ReasonCode),
 	// the same in every language.
 	MessageCode string `json:"message_code,omitempty"`
 	Field       string `json:"field,omitempty"`
@@ -112,9 +113,9 @@ func wantsChinese(c *gin.Context) bool {
 // the request asks for Chinese by name (Accept-Language: zh-CN, as the
 // console does): the common reasons have a Chinese text.
 func abortError(c *gin.Context, status int, code, message, field string) {
-	mc := service.ReasonCode(message)
+	mc := explain.ReasonCode(message)
 	if wantsChinese(c) {
-		message = service.LocalizeReason(message, service.LangZH)
+		message = explain.LocalizeReason(message, explain.LangZH)
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, MessageCode: mc, Field: field}})
 }

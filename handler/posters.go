@@ -16,7 +16,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/leadgate/scrm-gateway/handler/poster"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 )
 
 // The scan instruction under each kind of code's QR.
@@ -91,7 +91,7 @@ func (h *channelHandler) poster(c *gin.Context) {
 	var qr image.Image
 	var err error
 	qrKey := code.LandingURL
-	if code.Mode == service.ModePrecise {
+	if code.Mode == channelcode.ModePrecise {
 		qr, err = urlQR(code.LandingURL)
 	} else {
 		var raw []byte

@@ -6,8 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/explain"
 )
 
 // corpAndID reads what an item route is about: the corp (see liveCorp) and
@@ -50,7 +49,7 @@ func reply(c *gin.Context, status int, v any, err error) {
 // renderJSON renders v as JSON with the text of every message in it in the
 // language the request asks for (Accept-Language; Chinese by default).
 func renderJSON(c *gin.Context, status int, v any) {
-	service.Localize(v, service.Lang(c.GetHeader("Accept-Language")))
+	explain.Localize(v, explain.Lang(c.GetHeader("Accept-Language")))
 	c.JSON(status, v)
 }
 

@@ -14,6 +14,10 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/staff"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 )
 
 // Deps are the router's collaborators.
@@ -29,7 +33,7 @@ type Deps struct {
 	// Clock times requests and dates default ranges (required).
 	Clock clock.Clock
 	// Channel codes and contacts (nil leaves their routes out).
-	Codes    *service.ChannelCodes
+	Codes    *channelcode.ChannelCodes
 	Contacts *service.Contacts
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
 	Webhooks *service.Webhooks
@@ -37,11 +41,11 @@ type Deps struct {
 	TagRules *service.TagRules
 	Tags     *service.TagCatalogue
 	// Group codes and store codes (nil leaves their routes out).
-	Groups *service.GroupCodes
-	Stores *service.StoreCodes
+	Groups *groupcode.GroupCodes
+	Stores *storecode.StoreCodes
 	// Staff is the WeCom staff directory: GET /api/v1/staff, and the check of
 	// userids in rosters, store staff and lead owners (nil: no check).
-	Staff *service.StaffDirectory
+	Staff *staff.Directory
 	// FetchQR downloads a WeCom QR image (nil: a plain HTTP GET).
 	FetchQR func(ctx context.Context, url string) ([]byte, error)
 	// Mount lets main attach extra routes (the demo simulator) to the same engine.

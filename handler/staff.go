@@ -6,11 +6,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
 // staffHandler serves the staff directory.
 type staffHandler struct {
-	staff *service.StaffDirectory
+	staff *staff.Directory
 	corps []string
 }
 
@@ -39,7 +40,7 @@ func (h *staffHandler) refresh(c *gin.Context) {
 
 // knownStaff renders 400 naming the first of refs that is not a staff
 // member of the corp, and reports whether all are.
-func knownStaff(c *gin.Context, dir *service.StaffDirectory, corp string, refs []service.StaffRef) bool {
+func knownStaff(c *gin.Context, dir *staff.Directory, corp string, refs []staff.Ref) bool {
 	if err := dir.Check(c.Request.Context(), corp, refs); err != nil {
 		renderError(c, err)
 		return false

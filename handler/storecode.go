@@ -14,12 +14,15 @@ import (
 
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
+	"github.com/leadgate/scrm-gateway/service/staff"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 )
 
 // storeHandler serves stores, store codes and the store landing page.
 type storeHandler struct {
-	stores *service.StoreCodes
-	staff  *service.StaffDirectory
+	stores *storecode.StoreCodes
+	staff  *staff.Directory
 	corps  []string
 	pages  renderedPages
 }
@@ -52,11 +55,11 @@ func (h *storeHandler) createStore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.StoreSpec
+	var spec storecode.StoreSpec
 	if !bindJSON(c, &spec) {
 		return
 	}
-	if spec.Staff != nil && !knownStaff(c, h.staff, corp, service.RosterRefs("staff", spec.Staff)) {
+	if spec.Staff != nil && !knownStaff(c, h.staff, corp, staff.RosterRefs("staff", spec.Staff)) {
 		return
 	}
 	st, err := h.stores.CreateStore(c.Request.Context(), corp, spec)
@@ -97,7 +100,7 @@ func (h *storeHandler) importStores(c *gin.Context) {
 	}
 	if wantsChinese(c) {
 		for i := range res.Errors {
-			res.Errors[i].Message = service.LocalizeReason(res.Errors[i].Message, service.LangZH)
+			res.Errors[i].Message = explain.LocalizeReason(res.Errors[i].Message, explain.LangZH)
 		}
 	}
 	c.JSON(http.StatusOK, res)
@@ -108,7 +111,7 @@ func (h *storeHandler) listStores(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.RetailStoreQuery{CorpID: corp, City: c.Query("city"), Q: c.Query("q"), Limit: 100}
+	f := storecode.RetailStoreQuery{CorpID: corp, City: c.Query("city"), Q: c.Query("q"), Limit: 100}
 	if !pageParams(c, &f.AfterID, &f.Limit) {
 		return
 	}
@@ -117,7 +120,7 @@ func (h *storeHandler) listStores(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "stores", list, f.Limit, "next_after", func(v *service.RetailStore) uint64 { return v.ID })
+	renderPage(c, "stores", list, f.Limit, "next_after", func(v *storecode.RetailStore) uint64 { return v.ID })
 }
 
 func (h *storeHandler) getStore(c *gin.Context) {
@@ -134,11 +137,11 @@ func (h *storeHandler) updateStore(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.StoreSpec
+	var spec storecode.StoreSpec
 	if !bindJSON(c, &spec) {
 		return
 	}
-	if spec.Staff != nil && !knownStaff(c, h.staff, corp, service.RosterRefs("staff", spec.Staff)) {
+	if spec.Staff != nil && !knownStaff(c, h.staff, corp, staff.RosterRefs("staff", spec.Staff)) {
 		return
 	}
 	st, err := h.stores.UpdateStore(c.Request.Context(), corp, id, spec)
@@ -158,7 +161,7 @@ func (h *storeHandler) createCode(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.StoreCodeSpec
+	var spec storecode.StoreCodeSpec
 	if !bindJSON(c, &spec) {
 		return
 	}
@@ -181,7 +184,7 @@ func (h *storeHandler) listCodes(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "store_codes", codes, limit, "next_after", func(v *service.StoreCode) uint64 { return v.ID })
+	renderPage(c, "store_codes", codes, limit, "next_after", func(v *storecode.StoreCode) uint64 { return v.ID })
 }
 
 func (h *storeHandler) getCode(c *gin.Context) {
@@ -198,7 +201,7 @@ func (h *storeHandler) updateCode(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.StoreCodeSpec
+	var spec storecode.StoreCodeSpec
 	if !bindJSON(c, &spec) {
 		return
 	}

@@ -14,9 +14,11 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -33,21 +35,21 @@ const welcomeProbeEvery = time.Second
 // enqueues each side effect (profile, remark, tags) as its own job.
 type Contacts struct {
 	store   *model.Store
-	clients Clients
-	cache   *CodeCache
-	codes   *ChannelCodes
+	clients livecode.Clients
+	cache   *channelcode.CodeCache
+	codes   *channelcode.ChannelCodes
 	jobs    queue.Wake
 	clock   clock.Clock
 	log     *slog.Logger
 	// stores attributes adds through store codes (s: states).
-	stores *StoreCodes
+	stores *storecode.StoreCodes
 
 	welcomes       *prometheus.CounterVec
 	welcomeLatency prometheus.Histogram
 }
 
 // NewContacts builds the service; jobs wakes the job runner.
-func NewContacts(store *model.Store, clients Clients, cache *CodeCache, codes *ChannelCodes, stores *StoreCodes, jobs queue.Wake,
+func NewContacts(store *model.Store, clients livecode.Clients, cache *channelcode.CodeCache, codes *channelcode.ChannelCodes, stores *storecode.StoreCodes, jobs queue.Wake,
 	reg prometheus.Registerer, clk clock.Clock, log *slog.Logger) *Contacts {
 	if log == nil {
 		log = slog.Default()
@@ -74,11 +76,11 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.UserID == "" || ev.ExternalUserID == "" {
 		return queue.Permanent(errors.New("add event without UserID or ExternalUserID"))
 	}
-	var code *CodeView
+	var code *channelcode.CodeView
 	if strings.HasPrefix(ev.State, "c:") {
 		code = c.cache.ByState(ctx, ev.CorpID, ev.State)
 	}
-	at := eventTime(ev)
+	at := ev.OccurredAt()
 
 	// 1. The welcome, before anything else touches the database or WeCom.
 	welcome := c.sendWelcome(ctx, ev, code, at)
@@ -108,7 +110,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		rec.StatDay = day
 		// Every add counts toward the cap; in precise mode it takes the place
 		// of the landing-page pick that led to it.
-		rec.CountDay, rec.ConsumeHold = day, code.Mode == ModePrecise
+		rec.CountDay, rec.ConsumeHold = day, code.Mode == channelcode.ModePrecise
 		if code.RemarkTemplate != "" {
 			fu.Remark = &remarkPayload{relPayload: rp, Template: code.RemarkTemplate, CodeName: code.Name, Day: day}
 		}
@@ -127,7 +129,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		return []model.OutboxEvent{webhook.ContactAddedEvent(rec, contact, label)}
 	}
 	rctx := ctx
-	if code != nil && code.Mode == ModeRandom && hasCap(code.Roster, ev.UserID) {
+	if code != nil && code.Mode == channelcode.ModeRandom && hasCap(code.Roster, ev.UserID) {
 		// A capped member may need the way rewritten after the add: the
 		// event is finished after that, not with the add.
 		rctx = model.WithoutFinish(ctx)
@@ -140,7 +142,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		return nil
 	}
 	c.jobs.Notify()
-	if code != nil && code.Mode == ModeRandom && capReached(code.Roster, ev.UserID, count) {
+	if code != nil && code.Mode == channelcode.ModeRandom && capReached(code.Roster, ev.UserID, count) {
 		// Take them off the contact way now rather than at the next tick.
 		if err := c.codes.RequestSync(ctx, ev.CorpID, code.ID); err != nil {
 			return err
@@ -168,19 +170,10 @@ func capReached(r livecode.Roster, userID string, count int) bool {
 	return false
 }
 
-// eventTime is when WeCom created the event (the welcome window starts
-// then), falling back to when we received it.
-func eventTime(ev *queue.InboundEvent) time.Time {
-	if ev.CreateTime > 0 {
-		return time.Unix(ev.CreateTime, 0).UTC()
-	}
-	return ev.ReceivedAt
-}
-
 // sendWelcome sends the code's welcome within WeCom's window and returns a
 // one-line outcome for the contact's timeline. It never fails the event: a
 // welcome that cannot be sent in time can never be sent.
-func (c *Contacts) sendWelcome(ctx context.Context, ev *queue.InboundEvent, code *CodeView, at time.Time) string {
+func (c *Contacts) sendWelcome(ctx context.Context, ev *queue.InboundEvent, code *channelcode.CodeView, at time.Time) string {
 	switch {
 	case ev.WelcomeCode == "":
 		c.welcomes.WithLabelValues("no_code").Inc()
@@ -303,7 +296,7 @@ func (c *Contacts) customerName(ctx context.Context, ev *queue.InboundEvent, dea
 	if err != nil {
 		return ""
 	}
-	return clipRunes(d.Contact.Name, 20)
+	return livecode.ClipRunes(d.Contact.Name, 20)
 }
 
 func (c *Contacts) onDelFollowUser(ctx context.Context, ev *queue.InboundEvent) error {
@@ -321,14 +314,14 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, statu
 	if ev.UserID == "" || ev.ExternalUserID == "" {
 		return queue.Permanent(errors.New("event without UserID or ExternalUserID"))
 	}
-	at := eventTime(ev)
+	at := ev.OccurredAt()
 	rec := model.LossRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
 		Status: status, Reason: reason, At: at}
 	if status != model.RelationTransferred {
 		rec.Jobs = []*model.Job{lead.ActivityJob(ev.CorpID, lead.Activity{Trigger: lead.TriggerLost, Key: fmt.Sprintf("event:%d", ev.ID),
 			ExternalUserID: ev.ExternalUserID, UserID: ev.UserID, At: at})}
 		rec.StatDay = func(codeID uint64) string {
-			for _, v := range c.cache.snapshot() {
+			for _, v := range c.cache.Snapshot() {
 				if v.ID == codeID {
 					return v.Roster.LocalDay(at)
 				}
@@ -383,7 +376,7 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 	}
 	d, err := client.GetExternalContact(ctx, p.ExternalUserID, "")
 	if err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	prof, remark, tags := profileOf(d, p.UserID)
 	if err := c.store.UpdateContactProfile(ctx, j.CorpID, p.ExternalUserID, prof, p.UserID, remark, tagsJSON(tags)); err != nil {
@@ -409,13 +402,13 @@ func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 	if ct, err := c.store.ContactByExternalID(ctx, j.CorpID, p.ExternalUserID); err == nil {
 		name = ct.Name
 	}
-	remark := fillRemark(p.Template, name, p.CodeName, p.Day)
+	remark := channelcode.FillRemark(p.Template, name, p.CodeName, p.Day)
 	client, err := c.clients(j.CorpID)
 	if err != nil {
 		return queue.Permanent(err)
 	}
 	if err := client.Remark(ctx, wecom.RemarkUpdate{UserID: p.UserID, ExternalUserID: p.ExternalUserID, Remark: &remark}); err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	return c.store.SetRelationRemark(ctx, j.CorpID, p.UserID, p.ExternalUserID, remark)
 }
@@ -434,7 +427,7 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 		return queue.Permanent(err)
 	}
 	if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, add, remove); err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	// Mirror the change on the relation's record.
 	rels, err := c.store.RelationsOf(ctx, j.CorpID, p.ExternalUserID)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
@@ -26,6 +27,13 @@ import (
 // calls (each sets a state, so repeating it changes nothing) and writes
 // the rest once.
 const JobFollowUp = "follow_up"
+
+// The steps of a follow-up that run as jobs of their own when they fail in
+// it (and fetch_profile after a customer's edit).
+const (
+	JobFetchProfile = "fetch_profile"
+	JobRemark       = "remark"
+)
 
 // stepRetryAfter is when a step that failed in a follow-up is tried again
 // as its own job: the job runner's first backoff.
@@ -86,7 +94,7 @@ func (f FollowUps) run(ctx context.Context, j *model.Job) error {
 	prof, remark, tags := profileOf(d, p.UserID)
 	var later []*model.Job
 	if p.Remark != nil {
-		text := fillRemark(p.Remark.Template, prof.Name, p.Remark.CodeName, p.Remark.Day)
+		text := channelcode.FillRemark(p.Remark.Template, prof.Name, p.Remark.CodeName, p.Remark.Day)
 		if err := client.Remark(ctx, wecom.RemarkUpdate{UserID: p.UserID, ExternalUserID: p.ExternalUserID, Remark: &text}); err != nil {
 			later = append(later, f.stepFailed(p.stepJob(j.CorpID, JobRemark, *p.Remark), err))
 		} else {
@@ -135,7 +143,7 @@ func (f FollowUps) stepFailed(j *model.Job, err error) *model.Job {
 	switch wecom.Classify(err) {
 	case wecom.ActionPermanent, wecom.ActionConfig:
 		j.Status, j.Attempts, j.ProcessedAt = model.StatusFailed, 1, &now
-		j.Error = jobError(err).Error()
+		j.Error = livecode.JobError(err).Error()
 		f.contacts.log.Error("failed", "type", j.Kind, "key", j.Key, "reason", j.Error)
 	case wecom.ActionDefer:
 		wait, _ := wecom.RetryAfter(err)

@@ -6,19 +6,6 @@ import "github.com/leadgate/scrm-gateway/model"
 // first) or BeforeID (newest first) being the previous page's last id and
 // Limit the page size; the store's filters stay the store's.
 
-// ChannelCodeQuery selects channel codes by folder and a name search.
-type ChannelCodeQuery struct {
-	CorpID  string
-	Folder  string
-	Q       string
-	AfterID uint64
-	Limit   int
-}
-
-func (q ChannelCodeQuery) filter() model.ChannelCodeFilter {
-	return model.ChannelCodeFilter{CorpID: q.CorpID, Folder: q.Folder, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
-}
-
 // ContactQuery selects contacts by the code they came through, the staff
 // member who follows them, a tag and a name search.
 type ContactQuery struct {
@@ -34,31 +21,6 @@ type ContactQuery struct {
 func (q ContactQuery) filter() model.ContactFilter {
 	return model.ContactFilter{CorpID: q.CorpID, CodeID: q.CodeID, UserID: q.UserID, Tag: q.Tag, Q: q.Q,
 		AfterID: q.AfterID, Limit: q.Limit}
-}
-
-// GroupCodeQuery selects group codes by a name search.
-type GroupCodeQuery struct {
-	CorpID  string
-	Q       string
-	AfterID uint64
-	Limit   int
-}
-
-func (q GroupCodeQuery) filter() model.GroupCodeFilter {
-	return model.GroupCodeFilter{CorpID: q.CorpID, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
-}
-
-// RetailStoreQuery selects stores by city and a name search.
-type RetailStoreQuery struct {
-	CorpID  string
-	City    string
-	Q       string
-	AfterID uint64
-	Limit   int
-}
-
-func (q RetailStoreQuery) filter() model.RetailStoreFilter {
-	return model.RetailStoreFilter{CorpID: q.CorpID, City: q.City, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
 }
 
 // DeliveryQuery selects webhook deliveries, newest first, by endpoint,

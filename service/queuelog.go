@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -52,21 +53,21 @@ type JobQuery struct {
 // EventView is a stored event as the API shows it. XML and Event (the
 // parsed message) are set only when one event is read.
 type EventView struct {
-	ID             uint64          `json:"id"`
-	CorpID         string          `json:"corp_id"`
-	Type           string          `json:"type"`
-	Status         string          `json:"status"`
-	Attempts       int             `json:"attempts"`
-	Error          string          `json:"error,omitempty"`
-	ErrorMessage   *Message        `json:"error_message,omitempty"` // Error as a message (see ExplainFailure)
-	UserID         string          `json:"user_id,omitempty"`
-	ExternalUserID string          `json:"external_user_id,omitempty"`
-	ChatID         string          `json:"chat_id,omitempty"`
-	State          string          `json:"state,omitempty"`
-	ReceivedAt     wire.Timestamp  `json:"received_at"`
-	ProcessedAt    *wire.Timestamp `json:"processed_at,omitempty"`
-	XML            string          `json:"xml,omitempty"`
-	Event          *wecom.Event    `json:"event,omitempty"`
+	ID             uint64           `json:"id"`
+	CorpID         string           `json:"corp_id"`
+	Type           string           `json:"type"`
+	Status         string           `json:"status"`
+	Attempts       int              `json:"attempts"`
+	Error          string           `json:"error,omitempty"`
+	ErrorMessage   *explain.Message `json:"error_message,omitempty"` // Error as a message (see ExplainFailure)
+	UserID         string           `json:"user_id,omitempty"`
+	ExternalUserID string           `json:"external_user_id,omitempty"`
+	ChatID         string           `json:"chat_id,omitempty"`
+	State          string           `json:"state,omitempty"`
+	ReceivedAt     wire.Timestamp   `json:"received_at"`
+	ProcessedAt    *wire.Timestamp  `json:"processed_at,omitempty"`
+	XML            string           `json:"xml,omitempty"`
+	Event          *wecom.Event     `json:"event,omitempty"`
 }
 
 // JobView is a job as the API shows it.
@@ -80,22 +81,20 @@ type JobView struct {
 	Attempts int    `json:"attempts"`
 	Error    string `json:"error,omitempty"`
 	// ErrorMessage is Error as a message (see ExplainFailure).
-	ErrorMessage *Message        `json:"error_message,omitempty"`
-	AvailableAt  wire.Timestamp  `json:"available_at"`
-	CreatedAt    wire.Timestamp  `json:"created_at"`
-	ProcessedAt  *wire.Timestamp `json:"processed_at,omitempty"`
+	ErrorMessage *explain.Message `json:"error_message,omitempty"`
+	AvailableAt  wire.Timestamp   `json:"available_at"`
+	CreatedAt    wire.Timestamp   `json:"created_at"`
+	ProcessedAt  *wire.Timestamp  `json:"processed_at,omitempty"`
 }
 
 var queueStatuses = map[string]bool{
 	queue.StatusPending: true, queue.StatusProcessing: true, queue.StatusProcessed: true, queue.StatusIgnored: true, queue.StatusFailed: true,
 }
 
-const queueStatusReason = "must be one of pending, processing, processed, ignored, failed"
-
 // Events lists events newest first, without their payloads.
 func (l *QueueLog) Events(ctx context.Context, q EventQuery) ([]EventView, error) {
 	if q.Status != "" && !queueStatuses[q.Status] {
-		return nil, &apierr.ValidationError{Field: "status", Reason: queueStatusReason}
+		return nil, &apierr.ValidationError{Field: "status", Reason: "must be one of pending, processing, processed, ignored, failed"}
 	}
 	rows, err := l.store.ListEvents(ctx, model.EventFilter{CorpID: q.CorpID, Status: q.Status, Type: q.Type,
 		BeforeID: q.BeforeID, Limit: q.Limit})
@@ -121,7 +120,7 @@ func (l *QueueLog) Event(ctx context.Context, id uint64) (*EventView, error) {
 
 func viewEvent(e *model.Event, full bool) EventView {
 	v := EventView{
-		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error, ErrorMessage: ExplainFailure(e.Error),
+		ID: e.ID, CorpID: e.CorpID, Type: e.Type, Status: e.Status, Attempts: e.Attempts, Error: e.Error, ErrorMessage: explain.Failure(e.Error),
 		UserID: e.UserID, ExternalUserID: e.ExternalUserID, ChatID: e.ChatID, State: e.State,
 		ReceivedAt: wire.At(e.ReceivedAt), ProcessedAt: wire.AtPtr(e.ProcessedAt),
 	}
@@ -150,7 +149,7 @@ func (l *QueueLog) Jobs(ctx context.Context, q JobQuery) ([]JobView, error) {
 
 func viewJob(j *model.Job) JobView {
 	return JobView{ID: j.ID, CorpID: j.CorpID, Kind: j.Kind, Key: j.Key, Payload: j.Payload,
-		Status: j.Status, Attempts: j.Attempts, Error: j.Error, ErrorMessage: ExplainFailure(j.Error), AvailableAt: wire.At(j.AvailableAt),
+		Status: j.Status, Attempts: j.Attempts, Error: j.Error, ErrorMessage: explain.Failure(j.Error), AvailableAt: wire.At(j.AvailableAt),
 		CreatedAt: wire.At(j.CreatedAt), ProcessedAt: wire.AtPtr(j.ProcessedAt)}
 }
 

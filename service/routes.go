@@ -1,8 +1,11 @@
 package service
 
 import (
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -16,7 +19,7 @@ type Routes struct {
 }
 
 // NewRoutes builds the routing table from the services that do the work.
-func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stores *StoreCodes, leads *lead.Leads,
+func NewRoutes(contacts *Contacts, codes *channelcode.ChannelCodes, groups *groupcode.GroupCodes, stores *storecode.StoreCodes, leads *lead.Leads,
 	tags *TagCatalogue) Routes {
 	return Routes{
 		Events: map[string]queue.EventHandler{
@@ -28,11 +31,11 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			eventType(wecom.EventExternalContact, wecom.ChangeDelContact):     contacts.onDelContact,
 			eventType(wecom.EventExternalContact, wecom.ChangeEditContact):    contacts.onEdit,
 
-			// Customer groups (groupcode.go): joins and leaves through group
+			// Customer groups (service/groupcode): joins and leaves through group
 			// and store codes, new groups for auto-create pools, dismissals.
-			eventType(wecom.EventExternalChat, wecom.ChangeChatUpdate):  groups.onChatUpdate,
-			eventType(wecom.EventExternalChat, wecom.ChangeChatCreate):  groups.onChatCreate,
-			eventType(wecom.EventExternalChat, wecom.ChangeChatDismiss): groups.onChatDismiss,
+			eventType(wecom.EventExternalChat, wecom.ChangeChatUpdate):  groups.OnChatUpdate,
+			eventType(wecom.EventExternalChat, wecom.ChangeChatCreate):  groups.OnChatCreate,
+			eventType(wecom.EventExternalChat, wecom.ChangeChatDismiss): groups.OnChatDismiss,
 
 			// The corp's tag catalogue changed in WeCom (tagsync.go).
 			eventType(wecom.EventExternalTag, wecom.ChangeTagCreate):  tags.onTagEvent,
@@ -50,11 +53,11 @@ func NewRoutes(contacts *Contacts, codes *ChannelCodes, groups *GroupCodes, stor
 			JobMarkTag:      contacts.runMarkTag,
 
 			// Live codes: the one writer of each WeCom contact or join way.
-			JobSyncWay:          codes.runSyncWay,     // channel.go
-			JobUploadMedia:      codes.runUploadMedia, // channel.go
-			JobSyncJoinWay:      groups.runSync,       // groupcode.go
-			JobReconcileJoinWay: groups.runSync,       // groupcode.go
-			JobSyncStoreWay:     stores.runSyncWay,    // storecode.go
+			channelcode.JobSyncWay:        codes.RunSyncWay,     // service/channelcode
+			channelcode.JobUploadMedia:    codes.RunUploadMedia, // service/channelcode
+			groupcode.JobSyncJoinWay:      groups.RunSync,       // service/groupcode
+			groupcode.JobReconcileJoinWay: groups.RunSync,       // service/groupcode
+			storecode.JobSyncStoreWay:     stores.RunSyncWay,    // service/storecode
 
 			// Leads (service/lead): activity, rules and scoring; re-scoring.
 			lead.JobLeadActivity: leads.RunActivity,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -21,12 +22,12 @@ const JobSyncTags = "sync_tags"
 // periodic reconcile, since events can be missed).
 type TagCatalogue struct {
 	store   *model.Store
-	clients Clients
+	clients livecode.Clients
 	jobs    queue.Wake
 }
 
 // NewTagCatalogue builds the service; jobs wakes the job runner.
-func NewTagCatalogue(store *model.Store, clients Clients, jobs queue.Wake) *TagCatalogue {
+func NewTagCatalogue(store *model.Store, clients livecode.Clients, jobs queue.Wake) *TagCatalogue {
 	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 
@@ -51,9 +52,9 @@ func (t *TagCatalogue) runSync(ctx context.Context, j *model.Job) error {
 	}
 	groups, err := client.GetCorpTags(ctx, nil, nil)
 	if err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
-	return t.store.ReplaceCorpTags(ctx, j.CorpID, catalogue(j.CorpID, groups))
+	return t.store.ReplaceCorpTags(ctx, j.CorpID, livecode.Catalogue(j.CorpID, groups))
 }
 
 // tag finds a tag of the catalogue by its WeCom id.
@@ -74,9 +75,9 @@ func (t *TagCatalogue) tag(ctx context.Context, corpID, tagID string) (*model.Co
 func (t *TagCatalogue) reread(ctx context.Context, corpID string, client *wecom.Client) error {
 	groups, err := client.GetCorpTags(ctx, nil, nil)
 	if err != nil {
-		return wecomAdminError(err)
+		return livecode.AdminError(err)
 	}
-	return t.store.ReplaceCorpTags(ctx, corpID, catalogue(corpID, groups))
+	return t.store.ReplaceCorpTags(ctx, corpID, livecode.Catalogue(corpID, groups))
 }
 
 // Rename renames a tag in WeCom and the catalogue; inUse names the tag
@@ -98,7 +99,7 @@ func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, i
 		return nil, err
 	}
 	if err := client.EditCorpTag(ctx, wecom.CorpTagEdit{ID: tagID, Name: &name}); err != nil {
-		return nil, wecomAdminError(err)
+		return nil, livecode.AdminError(err)
 	}
 	if err := t.reread(ctx, corpID, client); err != nil {
 		return nil, err
@@ -125,7 +126,7 @@ func (t *TagCatalogue) Delete(ctx context.Context, corpID, tagID string, inUse [
 		return err
 	}
 	if err := client.DeleteCorpTag(ctx, []string{tagID}, nil); err != nil {
-		return wecomAdminError(err)
+		return livecode.AdminError(err)
 	}
 	return t.reread(ctx, corpID, client)
 }
@@ -162,9 +163,9 @@ func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names [
 	}
 	g, err := client.AddCorpTag(ctx, wecom.NewCorpTags{GroupName: group, Tags: tags})
 	if err != nil {
-		return nil, wecomAdminError(err)
+		return nil, livecode.AdminError(err)
 	}
-	rows := catalogue(corpID, []wecom.TagGroup{*g})
+	rows := livecode.Catalogue(corpID, []wecom.TagGroup{*g})
 	if err := t.store.UpsertCorpTags(ctx, rows); err != nil {
 		return nil, err
 	}

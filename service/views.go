@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
@@ -80,9 +81,9 @@ func viewTimelineEntry(e *model.TimelineEntry) TimelineView {
 // FollowView is a relation with the tags its staff member set, and its loss
 // reason as a message when it was lost.
 type FollowView struct {
-	LossMessage *Message        `json:"loss_message,omitempty"`
-	Relation    RelationView    `json:"relation"`
-	Tags        json.RawMessage `json:"tags"`
+	LossMessage *explain.Message `json:"loss_message,omitempty"`
+	Relation    RelationView     `json:"relation"`
+	Tags        json.RawMessage  `json:"tags"`
 }
 
 // ContactDetailView is a contact with every follow and its timeline, each
@@ -102,7 +103,7 @@ func viewContactDetail(d *model.ContactDetail) *ContactDetailView {
 			f.Tags = json.RawMessage("[]")
 		}
 		if r.LossReason != "" {
-			m := ExplainLoss(r.LossReason)
+			m := explain.Loss(r.LossReason)
 			f.LossMessage = &m
 		}
 		v.Relations = append(v.Relations, f)
@@ -127,20 +128,21 @@ func viewTags(tags []model.CorpTag) []TagView {
 	return out
 }
 
-// MediaView is an uploaded welcome image (without its bytes).
-type MediaView struct {
-	ID          uint64          `json:"id"`
-	CorpID      string          `json:"corp_id"`
-	SHA256      string          `json:"sha256"`
-	Filename    string          `json:"filename"`
-	ContentType string          `json:"content_type"`
-	MediaID     string          `json:"media_id,omitempty"`
-	UploadedAt  *wire.Timestamp `json:"uploaded_at,omitempty"`
-	ExpiresAt   *wire.Timestamp `json:"expires_at,omitempty"`
-	CreatedAt   wire.Timestamp  `json:"created_at"`
+// TimelineItem is a contact's timeline entry with its detail as a message.
+type TimelineItem struct {
+	TimelineView
+	Message *explain.Message `json:"message,omitempty"`
 }
 
-func viewMedia(a *model.MediaAsset) *MediaView {
-	return &MediaView{ID: a.ID, CorpID: a.CorpID, SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType,
-		MediaID: a.MediaID, UploadedAt: wire.AtPtr(a.UploadedAt), ExpiresAt: wire.AtPtr(a.ExpiresAt), CreatedAt: wire.At(a.CreatedAt)}
+// ExplainTimelineEntries gives each entry its message.
+func ExplainTimelineEntries(list []model.TimelineEntry) []TimelineItem {
+	out := make([]TimelineItem, len(list))
+	for i, e := range list {
+		out[i].TimelineView = viewTimelineEntry(&e)
+		if e.Detail != "" {
+			m := explain.Timeline(e.Detail)
+			out[i].Message = &m
+		}
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
@@ -230,18 +231,18 @@ type WebhookEndpoint struct {
 	DisabledAt     *wire.Timestamp `json:"disabled_at,omitempty"`
 	DisabledReason string          `json:"disabled_reason,omitempty"`
 	// DisabledReasonMessage is DisabledReason as a message.
-	DisabledReasonMessage   *Message        `json:"disabled_reason_message,omitempty"`
-	FailingSince            *wire.Timestamp `json:"failing_since,omitempty"`
-	PreviousSecretExpiresAt *wire.Timestamp `json:"previous_secret_expires_at,omitempty"`
-	CreatedBy               string          `json:"created_by,omitempty"`
-	CreatedAt               wire.Timestamp  `json:"created_at"`
-	UpdatedAt               wire.Timestamp  `json:"updated_at"`
-	Secret                  string          `json:"secret,omitempty"`
+	DisabledReasonMessage   *explain.Message `json:"disabled_reason_message,omitempty"`
+	FailingSince            *wire.Timestamp  `json:"failing_since,omitempty"`
+	PreviousSecretExpiresAt *wire.Timestamp  `json:"previous_secret_expires_at,omitempty"`
+	CreatedBy               string           `json:"created_by,omitempty"`
+	CreatedAt               wire.Timestamp   `json:"created_at"`
+	UpdatedAt               wire.Timestamp   `json:"updated_at"`
+	Secret                  string           `json:"secret,omitempty"`
 }
 
 func (w *Webhooks) view(e *model.WebhookEndpoint) *WebhookEndpoint {
 	v := &WebhookEndpoint{ID: e.ID, CorpID: e.CorpID, URL: e.URL, Description: e.Description, EventTypes: e.Types(),
-		Version: e.Version, Enabled: e.Enabled, DisabledAt: wire.AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason, DisabledReasonMessage: ExplainFailure(e.DisabledReason),
+		Version: e.Version, Enabled: e.Enabled, DisabledAt: wire.AtPtr(e.DisabledAt), DisabledReason: e.DisabledReason, DisabledReasonMessage: explain.Failure(e.DisabledReason),
 		FailingSince: wire.AtPtr(e.FailingSince), CreatedBy: e.CreatedBy, CreatedAt: wire.At(e.CreatedAt), UpdatedAt: wire.At(e.UpdatedAt)}
 	if v.EventTypes == nil {
 		v.EventTypes = []string{}
@@ -429,8 +430,8 @@ type WebhookDelivery struct {
 	AttemptsMade int    `json:"attempts_made"`
 	Error        string `json:"error,omitempty"`
 	// ErrorMessage is Error as a message (see ExplainFailure).
-	ErrorMessage   *Message `json:"error_message,omitempty"`
-	LastStatusCode int      `json:"last_status_code,omitempty"`
+	ErrorMessage   *explain.Message `json:"error_message,omitempty"`
+	LastStatusCode int              `json:"last_status_code,omitempty"`
 	// NextAttemptAt is when a pending delivery is due.
 	NextAttemptAt *wire.Timestamp  `json:"next_attempt_at,omitempty"`
 	CreatedAt     wire.Timestamp   `json:"created_at"`
@@ -450,19 +451,19 @@ type WebhookAttempt struct {
 	Response   string         `json:"response,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	// ErrorMessage is Error as a message (see ExplainFailure).
-	ErrorMessage *Message `json:"error_message,omitempty"`
+	ErrorMessage *explain.Message `json:"error_message,omitempty"`
 }
 
 func viewDelivery(d *model.DeliveryWithAttempts) WebhookDelivery {
 	v := WebhookDelivery{ID: d.ID, CorpID: d.CorpID, EndpointID: d.EndpointID, EventType: d.EventType, Subject: d.Subject,
-		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, ErrorMessage: ExplainFailure(d.Error), LastStatusCode: d.LastStatusCode,
+		Status: d.Status, AttemptsMade: d.WebhookDelivery.Attempts, Error: d.Error, ErrorMessage: explain.Failure(d.Error), LastStatusCode: d.LastStatusCode,
 		CreatedAt: wire.At(d.CreatedAt), FinishedAt: wire.AtPtr(d.ProcessedAt), WebhookID: d.WebhookID, Attempts: []WebhookAttempt{}}
 	if d.Status == model.StatusPending {
 		v.NextAttemptAt = wire.AtPtr(&d.AvailableAt)
 	}
 	for _, a := range d.Attempts {
 		v.Attempts = append(v.Attempts, WebhookAttempt{Attempt: a.Attempt, At: wire.At(a.At), StatusCode: a.StatusCode,
-			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error, ErrorMessage: ExplainFailure(a.Error)})
+			LatencyMS: a.LatencyMS, Response: a.Response, Error: a.Error, ErrorMessage: explain.Failure(a.Error)})
 	}
 	return v
 }
@@ -550,7 +551,7 @@ type WebhookTestResult struct {
 	Response   string `json:"response,omitempty"`
 	Error      string `json:"error,omitempty"`
 	// ErrorMessage is Error as a message (see ExplainFailure).
-	ErrorMessage *Message `json:"error_message,omitempty"`
+	ErrorMessage *explain.Message `json:"error_message,omitempty"`
 	// Payload is the exact body sent.
 	Payload json.RawMessage `json:"payload"`
 }
@@ -575,7 +576,7 @@ func (w *Webhooks) SendTest(ctx context.Context, corpID string, id uint64) (*Web
 		LatencyMS: res.Latency.Milliseconds(), Response: res.Response, Payload: body}
 	if !out.OK {
 		out.Error = res.Describe()
-		out.ErrorMessage = ExplainFailure(out.Error)
+		out.ErrorMessage = explain.Failure(out.Error)
 	}
 	return out, nil
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -119,7 +119,7 @@ func TestLandingPagesInHeadlessChromium(t *testing.T) {
 		pool = append(pool, g.ChatID)
 	}
 	e.idle()
-	var gc service.GroupCode
+	var gc groupcode.GroupCode
 	if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "秋季展会群", "title": "加入秋季展会交流群",
 		"text": "扫码进群，领取展会资料和专属优惠。", "chat_ids": pool, "threshold": 200}, &gc); st != 201 {
 		t.Fatalf("create group code: %d", st)

@@ -22,6 +22,10 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/explain"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -144,7 +148,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		[...document.querySelectorAll('#channels td a.name')].some(a => a.textContent === '秋季展会')`)
 
 	var list struct {
-		Codes []service.ChannelCode `json:"channel_codes"`
+		Codes []channelcode.ChannelCode `json:"channel_codes"`
 	}
 	if st := e.api("GET", "/api/v1/channel-codes", nil, &list); st != 200 || len(list.Codes) != 1 {
 		t.Fatalf("codes: %d %+v", st, list.Codes)
@@ -189,7 +193,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	run(admin, "fix the window", `(() => { document.querySelectorAll('#overrides [data-role="windows"]')[1].value = '10:00-16:00';
 		document.getElementById('save-channel').click(); return 0; })()`)
 	until(admin, "saved", `!!document.querySelector('#channels')`)
-	var withOverrides service.ChannelCode
+	var withOverrides channelcode.ChannelCode
 	e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &withOverrides)
 	if ov := withOverrides.Roster.Overrides; len(ov) != 2 || ov[0].Date != "2026-12-25" || !ov[0].Off || len(ov[0].UserIDs) != 0 ||
 		ov[1].Date != "2026-12-31" || ov[1].Off || strings.Join(ov[1].UserIDs, ",") != "zhangsan" || len(ov[1].Shifts) != 1 || ov[1].Shifts[0].Start != "10:00" || ov[1].Shifts[0].End != "16:00" {
@@ -217,7 +221,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		r.querySelector('[data-role="title"]').value = '展会资料'; r.querySelector('[data-role="url"]').value = 'https://example.com/expo';
 		document.getElementById('save-channel').click(); return 0; })()`)
 	until(admin, "saved with attachments", `!!document.querySelector('#channels')`)
-	var withAttachments service.ChannelCode
+	var withAttachments channelcode.ChannelCode
 	e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &withAttachments)
 	if at := withAttachments.Welcome.Attachments; len(at) != 2 || at[0].Type != "image" || at[0].MediaAssetID == 0 ||
 		at[1].Type != "link" || at[1].Title != "展会资料" || at[1].URL != "https://example.com/expo" {
@@ -411,10 +415,10 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	}
 	var lead struct {
 		Tags      []string                     `json:"tags"`
-		Breakdown []service.ExplainedScoreLine `json:"score_breakdown"`
+		Breakdown []explain.ExplainedScoreLine `json:"score_breakdown"`
 	}
 	e.api("GET", fmt.Sprintf("/api/v1/leads/%d", found.Leads[0].ID), nil, &lead)
-	ruleLine := slices.ContainsFunc(lead.Breakdown, func(l service.ExplainedScoreLine) bool {
+	ruleLine := slices.ContainsFunc(lead.Breakdown, func(l explain.ExplainedScoreLine) bool {
 		return l.Reason == "rule 展会线索加分" && l.Points == 10 && l.ReasonMessage.Text == "规则 展会线索加分"
 	})
 	if !strings.Contains(","+strings.Join(lead.Tags, ",")+",", ",展会线索,") || !ruleLine {
@@ -444,7 +448,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.idle()
-	var gc service.GroupCode
+	var gc groupcode.GroupCode
 	if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{grp.ChatID},
 		"utm": map[string]string{"utm_source": "poster"}}, &gc); st != 201 {
 		t.Fatalf("create group code: %d", st)
@@ -488,7 +492,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		document.querySelector('#import-result tbody td:nth-child(3)').textContent.startsWith('须为 -90 到 90')`)
 	shoot(admin, "console-desktop-store-import")
 	var imported struct {
-		Stores []service.RetailStore `json:"stores"`
+		Stores []storecode.RetailStore `json:"stores"`
 	}
 	e.api("GET", "/api/v1/stores?q="+url.QueryEscape("徐汇店"), nil, &imported)
 	if len(imported.Stores) != 1 || imported.Stores[0].City != "上海市" {

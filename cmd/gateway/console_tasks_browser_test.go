@@ -19,6 +19,8 @@ import (
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -227,12 +229,12 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.do("create", chromedp.Click(chromedp.ID("save-group")))
 	c.until("group listed", `[...document.querySelectorAll('#groups td a.name')].some(a => a.textContent === '展会群')`)
 	var groups struct {
-		Codes []service.GroupCode `json:"group_codes"`
+		Codes []groupcode.GroupCode `json:"group_codes"`
 	}
 	e.api("GET", "/api/v1/group-codes", nil, &groups)
 	if len(groups.Codes) != 1 || groups.Codes[0].Threshold != 150 || groups.Codes[0].Title != "加入展会交流群" ||
 		len(groups.Codes[0].Pool) != 1 || groups.Codes[0].Pool[0].ChatID != chat.ChatID || groups.Codes[0].UTM["utm_campaign"] != "autumn" ||
-		groups.Codes[0].AutoCreate != (service.AutoCreateSpec{Enabled: true, RoomBaseName: "展会新群", RoomBaseID: 3}) {
+		groups.Codes[0].AutoCreate != (groupcode.AutoCreateSpec{Enabled: true, RoomBaseName: "展会新群", RoomBaseID: 3}) {
 		t.Fatalf("group code made by the form: %+v", groups.Codes)
 	}
 	gc := groups.Codes[0]
@@ -303,7 +305,7 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.do("save", chromedp.Click(chromedp.ID("save-store")))
 	c.until("store listed", `[...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '人民广场店')`)
 	var stores struct {
-		Stores []service.RetailStore `json:"stores"`
+		Stores []storecode.RetailStore `json:"stores"`
 	}
 	e.api("GET", "/api/v1/stores", nil, &stores)
 	if len(stores.Stores) != 1 || stores.Stores[0].City != "上海市" || stores.Stores[0].Latitude != 31.2304 {
@@ -330,7 +332,7 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	c.do("create", chromedp.Click(chromedp.ID("save-store-code")))
 	c.until("store code listed", `[...document.querySelectorAll('#stores td a.name')].some(a => a.textContent === '就近门店')`)
 	var codes struct {
-		Codes []service.StoreCode `json:"store_codes"`
+		Codes []storecode.StoreCode `json:"store_codes"`
 	}
 	e.api("GET", "/api/v1/store-codes", nil, &codes)
 	if len(codes.Codes) != 1 || len(codes.Codes[0].Stores) != 1 || codes.Codes[0].Stores[0].StoreID != shop.ID {

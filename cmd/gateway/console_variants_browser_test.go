@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 )
 
 // TestConsoleWelcomeVariantsInHeadlessChromium edits a channel code's
@@ -18,7 +17,7 @@ import (
 func TestConsoleWelcomeVariantsInHeadlessChromium(t *testing.T) {
 	path := requireChromium(t)
 	e := startE2E(t, "sqlite")
-	var code service.ChannelCode
+	var code channelcode.ChannelCode
 	if st := e.api("POST", "/api/v1/channel-codes", map[string]any{"name": "夜间咨询", "welcome": map[string]any{"text": "您好{name}"},
 		"roster": roster(member("zhangsan"))}, &code); st != 201 {
 		t.Fatalf("create: %d", st)
@@ -43,9 +42,9 @@ func TestConsoleWelcomeVariantsInHeadlessChromium(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	get := func() service.ChannelCode {
+	get := func() channelcode.ChannelCode {
 		t.Helper()
-		var c service.ChannelCode
+		var c channelcode.ChannelCode
 		if st := e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &c); st != 200 {
 			t.Fatalf("get: %d", st)
 		}

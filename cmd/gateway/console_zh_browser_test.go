@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -96,7 +98,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.idle()
-	var group service.GroupCode
+	var group groupcode.GroupCode
 	if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{chat.ChatID}}, &group); st != 201 {
 		t.Fatalf("group code: %d", st)
 	}
@@ -145,7 +147,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		return len(d.Deliveries) > 0 && d.Deliveries[0].Error != ""
 	})
 	e.waitFor("the sync alert", func() bool {
-		var c service.ChannelCode
+		var c channelcode.ChannelCode
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &c)
 		return c.Alert != ""
 	})

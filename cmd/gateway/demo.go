@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -234,7 +235,7 @@ func (d *demoEnv) restoreWays(ctx context.Context, store *model.Store) error {
 			ways = append(ways, wecomsim.ContactWay{ConfigID: c.ConfigID, QRCode: c.QRCode, State: c.State, SkipVerify: c.SkipVerify,
 				Remark: c.Name, User: users})
 		}
-		var members map[string]service.MemberWay
+		var members map[string]channelcode.MemberWay
 		_ = json.Unmarshal([]byte(c.MemberWays), &members)
 		for uid, m := range members {
 			ways = append(ways, wecomsim.ContactWay{ConfigID: m.ConfigID, QRCode: m.QRCode, State: c.State, SkipVerify: c.SkipVerify,

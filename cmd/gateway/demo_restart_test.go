@@ -17,6 +17,9 @@ import (
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -101,7 +104,7 @@ func TestDemoRestartKeepsItsCodesWorking(t *testing.T) {
 	if st := call(base, "POST", "/api/v1/tags", map[string]any{"group": "来源", "names": []string{"展会"}}, nil); st != 201 {
 		t.Fatalf("tag catalogue: %d", st)
 	}
-	var code service.ChannelCode
+	var code channelcode.ChannelCode
 	if st := call(base, "POST", "/api/v1/channel-codes", map[string]any{"name": "展会", "tags": []string{"展会"},
 		"welcome": map[string]any{"text": "您好{name}"}, "roster": roster(member("zhangsan"), member("lisi"))}, &code); st != 201 {
 		t.Fatalf("create: %d", st)
@@ -111,11 +114,11 @@ func TestDemoRestartKeepsItsCodesWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	idle(g)
-	var group service.GroupCode
+	var group groupcode.GroupCode
 	if st := call(base, "POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{chat.ChatID}}, &group); st != 201 {
 		t.Fatalf("group code: %d", st)
 	}
-	var shop service.RetailStore
+	var shop storecode.RetailStore
 	if st := call(base, "POST", "/api/v1/stores", map[string]any{"name": "静安店", "latitude": 31.2, "longitude": 121.4,
 		"staff": roster(member("lisi"))}, &shop); st != 201 {
 		t.Fatalf("store: %d", st)
@@ -160,13 +163,13 @@ func TestDemoRestartKeepsItsCodesWorking(t *testing.T) {
 		t.Fatalf("group code patch after a restart: %d", st)
 	}
 	idle(g)
-	var got service.ChannelCode
+	var got channelcode.ChannelCode
 	call(base, "GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &got)
 	way, err := ctl.ContactWay(ctx, code.ConfigID)
 	if err != nil || got.Alert != "" || strings.Join(way.User, ",") != "zhangsan" {
 		t.Fatalf("after the sync: alert %q, way %+v %v", got.Alert, way, err)
 	}
-	var gotGroup service.GroupCode
+	var gotGroup groupcode.GroupCode
 	call(base, "GET", fmt.Sprintf("/api/v1/group-codes/%d", group.ID), nil, &gotGroup)
 	if gotGroup.Alert != "" {
 		t.Fatalf("group code alert after the sync: %q", gotGroup.Alert)

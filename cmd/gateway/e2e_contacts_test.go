@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -130,7 +131,7 @@ func TestLossesHandoverUnknownStateAndNoWelcomeCode(t *testing.T) {
 		if len(w) != 2 {
 			t.Fatalf("welcomes = %d, want 2 (none for the unknown state or the missing code)", len(w))
 		}
-		var stats service.CodeStats
+		var stats channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", code.ID), nil, &stats)
 		if stats.Total.Adds != 3 || stats.Total.Losses != 1 || stats.Total.Net != 2 {
 			t.Fatalf("stats = %+v (a handover is not a loss)", stats.Total)
@@ -180,7 +181,7 @@ func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
 		staff, _, _ := auth.CreateToken(ctx, "event staff", service.RoleStaff)
 		viewer, _, _ := auth.CreateToken(ctx, "dashboard", service.RoleViewer)
 		spec := map[string]any{"name": "员工建的码", "roster": roster(member("zhangsan"))}
-		var code service.ChannelCode
+		var code channelcode.ChannelCode
 		if st := e.api("POST", "/api/v1/channel-codes", spec, &code, staff); st != 201 {
 			t.Fatalf("staff create: %d", st)
 		}
@@ -213,7 +214,7 @@ func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
 			t.Fatalf("qr.png: %d %v", resp.StatusCode, err)
 		}
 		// PATCH by the admin renames the way in WeCom.
-		var patched service.ChannelCode
+		var patched channelcode.ChannelCode
 		if st := e.api("PATCH", path, map[string]any{"name": "改名", "skip_verify": false}, &patched); st != 200 || patched.Name != "改名" {
 			t.Fatalf("admin patch: %d %+v", st, patched)
 		}
@@ -245,7 +246,7 @@ func pngBytes(t *testing.T, shade uint8) []byte {
 	return b.Bytes()
 }
 
-func (e *e2e) upload(data []byte) service.MediaView {
+func (e *e2e) upload(data []byte) channelcode.MediaView {
 	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -264,7 +265,7 @@ func (e *e2e) upload(data []byte) service.MediaView {
 	if resp.StatusCode != 201 {
 		e.t.Fatalf("upload: %d %s", resp.StatusCode, b)
 	}
-	var a service.MediaView
+	var a channelcode.MediaView
 	if err := jsonUnmarshal(b, &a); err != nil {
 		e.t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -53,9 +54,9 @@ func (e *e2e) customers(chatID string) int {
 	return n
 }
 
-func (e *e2e) groupCode(id uint64) service.GroupCode {
+func (e *e2e) groupCode(id uint64) groupcode.GroupCode {
 	e.t.Helper()
-	var v service.GroupCode
+	var v groupcode.GroupCode
 	if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d", id), nil, &v); st != 200 {
 		e.t.Fatalf("get group code: %d", st)
 	}
@@ -81,7 +82,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 			pool = append(pool, g.ChatID)
 		}
 		e.idle()
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{
 			"name": "秋季展会群", "title": "加入展会交流群", "text": "扫码进群，领取展会资料", "chat_ids": pool, "threshold": 3,
 			"auto_create": map[string]any{"enabled": true, "room_base_name": "展会新群", "room_base_id": 1},
@@ -209,7 +210,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 			t.Fatalf("%d jobs failed: %+v", n, jobs)
 		}
 
-		var stats service.GroupCodeStats
+		var stats groupcode.GroupCodeStats
 		if st := e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d/stats", code.ID), nil, &stats); st != 200 {
 			t.Fatalf("stats: %d", st)
 		}
@@ -260,7 +261,7 @@ func TestGroupCodeDryAlertDismissAndValidation(t *testing.T) {
 			}
 		}
 
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "小群", "chat_ids": []string{a.ChatID, b.ChatID},
 			"threshold": 1, "auto_create": map[string]any{"enabled": false}}, &code); st != 201 {
 			t.Fatalf("create: %d", st)
@@ -354,7 +355,7 @@ func TestGroupCodeReconcileCatchesSilentChanges(t *testing.T) {
 		a, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "甲群", Owner: "wangwu"})
 		b, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "乙群", Owner: "wangwu"})
 		e.idle()
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "对账", "chat_ids": []string{a.ChatID, b.ChatID},
 			"threshold": 2}, &code); st != 201 {
 			t.Fatalf("create: %d", st)
@@ -388,7 +389,7 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 		g, _ := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "活动群", Owner: "zhangsan"})
 		e.idle()
 		utm := map[string]any{"utm_source": "poster", "utm_campaign": "autumn"}
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "活动", "chat_ids": []string{g.ChatID},
 			"welcome": "欢迎入群", "utm": utm}, &code); st != 201 {
 			t.Fatalf("create: %d %+v", st, code)
@@ -401,9 +402,9 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 			t.Fatalf("utm = %v", code.UTM)
 		}
 		path := fmt.Sprintf("/api/v1/group-codes/%d", code.ID)
-		patch := func(body map[string]any) (int, service.GroupCode) {
+		patch := func(body map[string]any) (int, groupcode.GroupCode) {
 			t.Helper()
-			var v service.GroupCode
+			var v groupcode.GroupCode
 			st := e.api("PATCH", path, body, &v)
 			return st, v
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -25,7 +26,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{g.ChatID}}, &code); st != 201 {
 			t.Fatalf("create: %d %+v", st, code)
 		}

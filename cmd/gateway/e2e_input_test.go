@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -99,7 +102,7 @@ func TestAdminInputIsStrict(t *testing.T) {
 			t.Errorf("in Chinese: %d %+v", st, got)
 		}
 		var list struct {
-			Codes []service.ChannelCode `json:"channel_codes"`
+			Codes []channelcode.ChannelCode `json:"channel_codes"`
 		}
 		e.api("GET", "/api/v1/channel-codes", nil, &list)
 		if len(list.Codes) != 1 {
@@ -212,7 +215,7 @@ func TestFailedSyncAlertsTheCodeUntilASyncSucceeds(t *testing.T) {
 		}
 		e.idle()
 		alert := func() string {
-			var got service.ChannelCode // fresh: alert is left out when empty
+			var got channelcode.ChannelCode // fresh: alert is left out when empty
 			e.api("GET", item, nil, &got)
 			return got.Alert
 		}
@@ -259,12 +262,12 @@ func TestFailedGroupSyncAlertsTheCode(t *testing.T) {
 			pool = append(pool, g.ChatID)
 		}
 		e.idle()
-		var code service.GroupCode
+		var code groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": pool, "threshold": 3}, &code); st != 201 {
 			t.Fatalf("create: %d", st)
 		}
 		alert := func() string {
-			var got service.GroupCode
+			var got groupcode.GroupCode
 			e.api("GET", fmt.Sprintf("/api/v1/group-codes/%d", code.ID), nil, &got)
 			return got.Alert
 		}
@@ -307,11 +310,11 @@ func TestFailedGroupSyncAlertsTheCode(t *testing.T) {
 func TestStaffDirectoryAndUseridChecks(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		var dir service.StaffList
+		var dir staff.List
 		if st := e.api("GET", "/api/v1/staff", nil, &dir); st != 200 || len(dir.Staff) != 5 || dir.RefreshedAt == nil {
 			t.Fatalf("staff: %d %+v", st, dir)
 		}
-		var lisi service.Staff
+		var lisi staff.Member
 		for _, s := range dir.Staff {
 			if s.UserID == "lisi" {
 				lisi = s

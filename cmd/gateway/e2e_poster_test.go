@@ -7,7 +7,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -24,7 +24,7 @@ func TestPostersForEveryKindOfCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		var group service.GroupCode
+		var group groupcode.GroupCode
 		if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "title": "加入展会交流群", "text": "扫码进群",
 			"chat_ids": []string{g.ChatID}, "threshold": 100}, &group); st != 201 {
 			t.Fatalf("group code: %d", st)

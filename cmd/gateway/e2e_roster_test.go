@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -72,7 +72,7 @@ func TestShiftBoundaryRewritesTheWayAndBackupsTakeOver(t *testing.T) {
 		if u := users(); u != "wangwu" {
 			t.Fatalf("10:01 way = %q", u)
 		}
-		var v service.ChannelCode
+		var v channelcode.ChannelCode
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &v)
 		if !strings.Contains(v.Alert, "backups") {
 			t.Fatalf("alert = %q", v.Alert)
@@ -197,7 +197,7 @@ func TestPreciseBurstRespectsCapsExactly(t *testing.T) {
 				t.Fatalf("visitor %d was shown %s but added %s", i, owner[picked[i]], scanned[i])
 			}
 		}
-		var stats service.CodeStats
+		var stats channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", code.ID), nil, &stats)
 		if stats.Total.Adds != visitors/5 {
 			t.Fatalf("stats total = %+v", stats.Total)

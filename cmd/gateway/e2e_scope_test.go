@@ -17,13 +17,14 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
 // scopeFixture: zhangsan's customer 韩梅梅 (code A), lisi's customer 李雷
 // (code B), and 赵小满, who added both.
 type scopeFixture struct {
-	codeA, codeB             service.ChannelCode
+	codeA, codeB             channelcode.ChannelCode
 	own, others, shared      uint64 // contact ids
 	ownLead, othersLead      uint64
 	admin, viewer, crm       string
@@ -37,7 +38,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 	f.codeB = e.createCode(map[string]any{"name": "展台B", "roster": roster(member("lisi"))})
 	e.scan(f.codeA, "韩梅梅")
 	e.scan(f.codeB, "李雷")
-	for _, code := range []service.ChannelCode{f.codeA, f.codeB} {
+	for _, code := range []channelcode.ChannelCode{f.codeA, f.codeB} {
 		if _, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "赵小满", UnionID: "union-ww"}}); err != nil {
 			t.Fatal(err)
 		}
@@ -191,12 +192,12 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 		}
 
 		// A channel code's stats give a staff member their own figures only.
-		var stats service.CodeStats
+		var stats channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeB.ID), nil, &stats, f.zhangsan)
 		if stats.Total.Adds != 0 || len(stats.Staff) != 0 || len(stats.Days) != 0 {
 			t.Errorf("zhangsan's view of lisi's code stats: %+v", stats)
 		}
-		stats = service.CodeStats{}
+		stats = channelcode.CodeStats{}
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeB.ID), nil, &stats, f.lisi)
 		if stats.Total.Adds != 2 || stats.Staff["lisi"] == nil || stats.Staff["lisi"].Adds != 2 {
 			t.Errorf("lisi's own code stats: %+v", stats)
@@ -539,7 +540,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 			"reason": "赵小满 said no"}, nil, f.crm); st != 200 {
 			t.Fatalf("crm answer: %d", st)
 		}
-		var statsBefore service.CodeStats
+		var statsBefore channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsBefore)
 
 		path := fmt.Sprintf("/api/v1/contacts/%d/erase", f.shared)
@@ -572,7 +573,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		if st := e.api("POST", path, nil, &res); st != 200 || res.Erased {
 			t.Fatalf("erase again: %d %+v", st, res)
 		}
-		var statsAfter service.CodeStats
+		var statsAfter channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsAfter)
 		var all struct {
 			Contacts []service.ContactView `json:"contacts"`

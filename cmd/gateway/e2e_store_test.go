@@ -11,26 +11,27 @@ import (
 	"testing"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
-func (e *e2e) createStore(name string, lat, lng float64, extra ...any) service.RetailStore {
+func (e *e2e) createStore(name string, lat, lng float64, extra ...any) storecode.RetailStore {
 	e.t.Helper()
 	body := map[string]any{"name": name, "latitude": lat, "longitude": lng, "province": "上海市", "city": "上海市",
 		"staff": roster(member("zhangsan"), member("lisi"))}
 	for i := 0; i+1 < len(extra); i += 2 {
 		body[extra[i].(string)] = extra[i+1]
 	}
-	var st service.RetailStore
+	var st storecode.RetailStore
 	if code := e.api("POST", "/api/v1/stores", body, &st); code != 201 {
 		e.t.Fatalf("create store %s: %d", name, code)
 	}
 	return st
 }
 
-func (e *e2e) createStoreCode(body map[string]any) service.StoreCode {
+func (e *e2e) createStoreCode(body map[string]any) storecode.StoreCode {
 	e.t.Helper()
-	var c service.StoreCode
+	var c storecode.StoreCode
 	var raw map[string]any
 	if st := e.api("POST", "/api/v1/store-codes", body, &raw); st != 201 {
 		e.t.Fatalf("create store code: %d %v", st, raw)
@@ -41,7 +42,7 @@ func (e *e2e) createStoreCode(body map[string]any) service.StoreCode {
 
 // nearest calls the public endpoint and returns the status and the result
 // (or the error body).
-func (e *e2e) nearest(slug, query string) (int, service.NearestResult, string) {
+func (e *e2e) nearest(slug, query string) (int, storecode.NearestResult, string) {
 	e.t.Helper()
 	resp, err := http.Get(e.base + "/s/" + slug + "/nearest?" + query)
 	if err != nil {
@@ -49,7 +50,7 @@ func (e *e2e) nearest(slug, query string) (int, service.NearestResult, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var res service.NearestResult
+	var res storecode.NearestResult
 	if resp.StatusCode == 200 {
 		if err := jsonUnmarshal(b, &res); err != nil {
 			e.t.Fatal(err)
@@ -63,7 +64,7 @@ type hitWant struct {
 	m     float64
 }
 
-func checkHits(t *testing.T, what string, res service.NearestResult, fallback bool, want ...hitWant) {
+func checkHits(t *testing.T, what string, res storecode.NearestResult, fallback bool, want ...hitWant) {
 	t.Helper()
 	if res.Fallback != fallback || len(res.Stores) != len(want) {
 		t.Fatalf("%s: fallback=%v stores=%+v, want %v", what, res.Fallback, res.Stores, want)
@@ -98,7 +99,7 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 
 		city := e.createStoreCode(map[string]any{"name": "门店活码", "title": "找到离您最近的门店",
 			"store_ids": []uint64{square.ID, lujiazui.ID, beijing.ID}, "radius_m": 10000, "fallback_store_id": beijing.ID})
-		if len(city.Stores) != 3 || city.Offer != service.OfferStaff || city.RadiusM != 10000 {
+		if len(city.Stores) != 3 || city.Offer != storecode.OfferStaff || city.RadiusM != 10000 {
 			t.Fatalf("code = %+v", city)
 		}
 		for _, s := range city.Stores {
@@ -195,7 +196,7 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 		}
 		e.idle()
 		_, res, _ = e.nearest(city.Slug, "lat=31.2397&lng=121.4998")
-		if res.Stores[0].Offer != service.OfferGroup || res.Stores[1].Offer != service.OfferStaff {
+		if res.Stores[0].Offer != storecode.OfferGroup || res.Stores[1].Offer != storecode.OfferStaff {
 			t.Fatalf("offers = %+v", res.Stores)
 		}
 		joined, err := e.ctl.Join(ctx, wecomsim.JoinRequest{QRCode: res.Stores[0].QRCode, Customer: wecomsim.Customer{Name: "进群客户"}})
@@ -215,13 +216,13 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 			t.Fatalf("timeline = %+v", detail.Timeline)
 		}
 
-		var stats service.StoreCodeStats
+		var stats storecode.StoreCodeStats
 		if st := e.api("GET", fmt.Sprintf("/api/v1/store-codes/%d/stats", city.ID), nil, &stats); st != 200 {
 			t.Fatalf("stats: %d", st)
 		}
 		lj, sq, bj := stats.Stores[lujiazui.ID], stats.Stores[square.ID], stats.Stores[beijing.ID]
-		if lj == nil || sq == nil || bj == nil || *lj != (service.StoreTotals{Scans: 2, Adds: 1, Joins: 1}) ||
-			*sq != (service.StoreTotals{Scans: 1}) || *bj != (service.StoreTotals{Scans: 3}) || len(stats.Days) != 1 {
+		if lj == nil || sq == nil || bj == nil || *lj != (storecode.StoreTotals{Scans: 2, Adds: 1, Joins: 1}) ||
+			*sq != (storecode.StoreTotals{Scans: 1}) || *bj != (storecode.StoreTotals{Scans: 3}) || len(stats.Days) != 1 {
 			t.Fatalf("stats = %+v (lujiazui %+v, square %+v, beijing %+v)", stats, lj, sq, bj)
 		}
 
@@ -277,7 +278,7 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 			"杭州店,西湖区,浙江省,杭州市,30.2741,120.1551,wangwu," + group.ChatID + "\n" +
 			"假群店,某路,上海市,上海市,31.2,121.4,zhangsan,wrnope\n" +
 			"幽灵店,某路,上海市,上海市,31.2,121.4,zhangsan|ghost,\n"
-		importCSV := func(lang, csv string) service.ImportResult {
+		importCSV := func(lang, csv string) storecode.ImportResult {
 			t.Helper()
 			req, _ := http.NewRequest("POST", e.base+"/api/v1/stores/import", bytes.NewBufferString(csv))
 			req.Header.Set("Authorization", "Bearer "+e.token)
@@ -287,7 +288,7 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var res service.ImportResult
+			var res storecode.ImportResult
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if err := jsonUnmarshal(b, &res); err != nil || resp.StatusCode != 200 {
@@ -317,7 +318,7 @@ func TestStoreValidationAndCSVImport(t *testing.T) {
 			zh.Errors[0].Message != "“ghost”不是本企业的企业微信成员（见员工目录）" || zh.Errors[0].Code != "invalid.not_staff" {
 			t.Fatalf("Chinese row error: %+v", zh)
 		}
-		var xjh service.RetailStore
+		var xjh storecode.RetailStore
 		e.api("GET", fmt.Sprintf("/api/v1/stores/%d", res.StoreIDs[0]), nil, &xjh)
 		if xjh.Address != "徐汇区虹桥路1号, 东座" || xjh.Latitude != 31.195 || len(xjh.Staff.Members) != 2 {
 			t.Fatalf("imported store = %+v", xjh)

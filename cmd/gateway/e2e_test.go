@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -193,9 +194,9 @@ func callAPI(t *testing.T, base, token, method, path string, body, out any) int 
 	return resp.StatusCode
 }
 
-func (e *e2e) createCode(spec map[string]any) service.ChannelCode {
+func (e *e2e) createCode(spec map[string]any) channelcode.ChannelCode {
 	e.t.Helper()
-	var code service.ChannelCode
+	var code channelcode.ChannelCode
 	var raw map[string]any
 	if st := e.api("POST", "/api/v1/channel-codes", spec, &raw); st != 201 {
 		e.t.Fatalf("create code: %d %v", st, raw)
@@ -257,7 +258,7 @@ func (e *e2e) idleOn(st *model.Store) {
 	}
 }
 
-func (e *e2e) scan(code service.ChannelCode, name string) wecomsim.ScanResult {
+func (e *e2e) scan(code channelcode.ChannelCode, name string) wecomsim.ScanResult {
 	e.t.Helper()
 	res, err := e.ctl.Scan(context.Background(), wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: name}})
 	if err != nil {
@@ -364,7 +365,7 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "added" || detail.Timeline[0].Detail != "welcome sent" {
 			t.Fatalf("timeline = %+v", detail.Timeline)
 		}
-		var stats service.CodeStats
+		var stats channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", code.ID), nil, &stats)
 		if stats.Total.Adds != 1 || stats.Staff[res.UserID] == nil || stats.Staff[res.UserID].Adds != 1 {
 			t.Fatalf("stats = %+v", stats)
@@ -389,7 +390,7 @@ func TestDailyCapTakesStaffOffTheWay(t *testing.T) {
 		if strings.Join(way.User, ",") != "lisi" {
 			t.Fatalf("way users = %v", way.User)
 		}
-		var v service.ChannelCode
+		var v channelcode.ChannelCode
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &v)
 		if strings.Join(v.WeComUsers, ",") != "lisi" {
 			t.Fatalf("code view users = %v", v.WeComUsers)

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -108,7 +109,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.idle()
-	var group service.GroupCode
+	var group groupcode.GroupCode
 	if st := e.api("POST", "/api/v1/group-codes", map[string]any{"name": "展会群", "chat_ids": []string{g.ChatID}}, &group); st != 201 {
 		t.Fatalf("group code: %d", st)
 	}

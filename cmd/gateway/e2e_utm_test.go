@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -89,7 +91,7 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 			}
 		}
 		var codes struct {
-			Codes []service.ChannelCode `json:"channel_codes"`
+			Codes []channelcode.ChannelCode `json:"channel_codes"`
 		}
 		if e.api("GET", "/api/v1/channel-codes", nil, &codes); len(codes.Codes) != 0 || ways() != before {
 			t.Fatalf("a refused code left %d codes and %d contact ways", len(codes.Codes), ways()-before)
@@ -103,8 +105,8 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 		}
 		path := fmt.Sprintf("/api/v1/channel-codes/%d", code.ID)
 		// call decodes into a fresh code (decoding into a used one would merge maps).
-		call := func(method string, body any) (int, service.ChannelCode) {
-			var c service.ChannelCode
+		call := func(method string, body any) (int, channelcode.ChannelCode) {
+			var c channelcode.ChannelCode
 			st := e.api(method, path, body, &c)
 			return st, c
 		}
@@ -162,7 +164,7 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 			}
 		}
 		var storeCodes struct {
-			Codes []service.StoreCode `json:"store_codes"`
+			Codes []storecode.StoreCode `json:"store_codes"`
 		}
 		if e.api("GET", "/api/v1/store-codes", nil, &storeCodes); len(storeCodes.Codes) != 0 {
 			t.Fatalf("a refused store code was made: %+v", storeCodes.Codes)
@@ -189,7 +191,7 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 		if got := sourceUTM(e.leadCreatedFor(crm, add.ExternalUserID)); !maps.Equal(got, storeUTM) {
 			t.Fatalf("store lead.created source.utm = %v", got)
 		}
-		var scGot service.StoreCode
+		var scGot storecode.StoreCode
 		newUTM := map[string]string{"utm_source": "flyer", "utm_campaign": "winter"}
 		if st := e.api("PATCH", scPath, map[string]any{"utm": newUTM}, &scGot); st != 200 || !maps.Equal(scGot.UTM, newUTM) {
 			t.Fatalf("store code PATCH utm: %d %v", st, scGot.UTM)

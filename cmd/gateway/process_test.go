@@ -28,6 +28,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -443,13 +444,13 @@ func (f *fleet) idle() {
 
 // createCode makes a channel code on gateway i that welcomes, tags and
 // remarks.
-func (f *fleet) createCode(i int, roster map[string]any) service.ChannelCode {
+func (f *fleet) createCode(i int, roster map[string]any) channelcode.ChannelCode {
 	f.t.Helper()
 	return f.createNamedCode(i, "进程", roster)
 }
 
 // createNamedCode is createCode with a name (the remark is the name).
-func (f *fleet) createNamedCode(i int, name string, roster map[string]any) service.ChannelCode {
+func (f *fleet) createNamedCode(i int, name string, roster map[string]any) channelcode.ChannelCode {
 	f.t.Helper()
 	var raw map[string]any
 	spec := map[string]any{"name": name, "welcome": map[string]any{"text": "欢迎光临"}, "tags": []string{"展会"},
@@ -457,7 +458,7 @@ func (f *fleet) createNamedCode(i int, name string, roster map[string]any) servi
 	if st := f.api(i, "POST", "/api/v1/channel-codes", spec, &raw); st != 201 {
 		f.t.Fatalf("create code: %d %v", st, raw)
 	}
-	var code service.ChannelCode
+	var code channelcode.ChannelCode
 	b, _ := json.Marshal(raw)
 	_ = json.Unmarshal(b, &code)
 	return code
@@ -465,7 +466,7 @@ func (f *fleet) createNamedCode(i int, name string, roster map[string]any) servi
 
 // burst scans the code n times, one every gap, and calls during(i) before
 // the i-th scan (the scans already made go on meanwhile).
-func (f *fleet) burst(code service.ChannelCode, n int, gap time.Duration, during func(i int)) []wecomsim.ScanResult {
+func (f *fleet) burst(code channelcode.ChannelCode, n int, gap time.Duration, during func(i int)) []wecomsim.ScanResult {
 	f.t.Helper()
 	res := make([]wecomsim.ScanResult, n)
 	var wg sync.WaitGroup
@@ -494,7 +495,7 @@ func (f *fleet) burst(code service.ChannelCode, n int, gap time.Duration, during
 
 // welcomeOutcomes checks every scan's contact, welcome, tag, remark and lead,
 // and returns the welcome outcomes the timeline recorded, by their first words.
-func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...service.ChannelCode) map[string]int {
+func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...channelcode.ChannelCode) map[string]int {
 	f.t.Helper()
 	ctx := context.Background()
 	added := map[string]int{}
@@ -505,7 +506,7 @@ func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...service.Ch
 			added[ext]++
 		}
 	}
-	byState := map[string]service.ChannelCode{}
+	byState := map[string]channelcode.ChannelCode{}
 	for _, c := range codes {
 		byState[c.State] = c
 	}
@@ -687,7 +688,7 @@ func TestTwoGatewaysOnOneDatabase(t *testing.T) {
 	)
 	capped := []string{"zhangsan", "lisi"}
 	rost := roster(member(capped[0], "daily_cap", capN), member(capped[1], "daily_cap", capN), member("wangwu"))
-	var codes []service.ChannelCode
+	var codes []channelcode.ChannelCode
 	for _, name := range []string{"早一", "早二", "早三", "早四"} {
 		codes = append(codes, f.createNamedCode(0, name, rost))
 	}

@@ -25,8 +25,12 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/staff"
+	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -64,12 +68,12 @@ type gateway struct {
 	store      *model.Store
 	dispatcher *queue.Dispatcher
 	jobs       *queue.JobRunner
-	cache      *service.CodeCache
-	codes      *service.ChannelCodes
+	cache      *channelcode.CodeCache
+	codes      *channelcode.ChannelCodes
 	webhooks   *service.Webhooks
-	groups     *service.GroupCodes
-	staff      *service.StaffDirectory
-	stores     *service.StoreCodes
+	groups     *groupcode.GroupCodes
+	staff      *staff.Directory
+	stores     *storecode.StoreCodes
 	tags       *service.TagCatalogue
 	audit      *service.Audit
 	contacts   *service.Contacts
@@ -172,15 +176,15 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		return nil, err
 	}
 	auth := service.NewAuth(g.store, clk)
-	g.cache = service.NewCodeCache(g.store, log)
+	g.cache = channelcode.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
-	g.codes = service.NewChannelCodes(g.store, lookup, wakes.Jobs, g.cache, clk, log, cfg.PublicURL)
-	g.groups = service.NewGroupCodes(g.store, lookup, wakes.Jobs, reg, clk, log, cfg.PublicURL)
-	g.stores = service.NewStoreCodes(g.store, lookup, wakes.Jobs, clk, log, cfg.PublicURL)
+	g.codes = channelcode.NewChannelCodes(g.store, lookup, wakes.Jobs, g.cache, clk, log, cfg.PublicURL)
+	g.groups = groupcode.NewGroupCodes(g.store, lookup, wakes.Jobs, reg, clk, log, cfg.PublicURL)
+	g.stores = storecode.NewStoreCodes(g.store, lookup, wakes.Jobs, clk, log, cfg.PublicURL)
 	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.stores, wakes.Jobs, reg, clk, log)
 	leads := lead.New(g.store, wakes.Jobs, g.cache, clk, log)
 	g.tags = service.NewTagCatalogue(g.store, lookup, wakes.Jobs)
-	g.staff = service.NewStaffDirectory(g.store, lookup, clk, log)
+	g.staff = staff.New(g.store, lookup, clk, log)
 	routes := service.NewRoutes(g.contacts, g.codes, g.groups, g.stores, leads, g.tags)
 
 	d := cfg.Dispatcher

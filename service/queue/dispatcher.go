@@ -18,6 +18,15 @@ type InboundEvent struct {
 	*wecom.Event
 }
 
+// OccurredAt is when WeCom created the event (a welcome's window starts
+// then), or when it was received when WeCom gave no time.
+func (ev *InboundEvent) OccurredAt() time.Time {
+	if ev.CreateTime > 0 {
+		return time.Unix(ev.CreateTime, 0).UTC()
+	}
+	return ev.ReceivedAt
+}
+
 // EventHandler handles one event type. Return nil when done, Ignore(reason)
 // when there is nothing to do, Permanent(err) when retrying cannot help; any
 // other error is retried with backoff (or after its RetryAfter).

@@ -1,4 +1,4 @@
-package service
+package livecode
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// landingCache holds what the public landing pages of one kind of code
+// LandingCache holds what the public landing pages of one kind of code
 // (/g/, /s/) show, by slug, so that a poster's scanners cost no database
 // read: the first request of a slug loads it, the others are served from
-// memory. A change made through this process clears it (clear, called after
+// memory. A change made through this process clears it (Clear, called after
 // the change committed); a change made by another replica is seen within
 // the poll, when the version of the tables the pages read moved (Run).
-type landingCache[V any] struct {
+type LandingCache[V any] struct {
 	name string
 	// version fingerprints the tables the pages read.
 	version func(ctx context.Context) (string, error)
@@ -24,13 +24,15 @@ type landingCache[V any] struct {
 	seen   string // the version last polled
 }
 
-func newLandingCache[V any](name string, version func(ctx context.Context) (string, error)) *landingCache[V] {
-	return &landingCache[V]{name: name, version: version, bySlug: map[string]V{}}
+// NewLandingCache builds an empty cache; name labels its log lines and
+// version fingerprints the tables its pages read.
+func NewLandingCache[V any](name string, version func(ctx context.Context) (string, error)) *LandingCache[V] {
+	return &LandingCache[V]{name: name, version: version, bySlug: map[string]V{}}
 }
 
-// get returns slug's page, loading it on a miss. Errors (not found
+// Get returns slug's page, loading it on a miss. Errors (not found
 // included) are not kept.
-func (c *landingCache[V]) get(ctx context.Context, slug string, load func(ctx context.Context) (V, error)) (V, error) {
+func (c *LandingCache[V]) Get(ctx context.Context, slug string, load func(ctx context.Context) (V, error)) (V, error) {
 	c.mu.Lock()
 	v, ok := c.bySlug[slug]
 	gen := c.gen
@@ -50,16 +52,16 @@ func (c *landingCache[V]) get(ctx context.Context, slug string, load func(ctx co
 	return v, nil
 }
 
-// clear forgets every page, after a change.
-func (c *landingCache[V]) clear() {
+// Clear forgets every page, after a change.
+func (c *LandingCache[V]) Clear() {
 	c.mu.Lock()
 	c.gen++
 	clear(c.bySlug)
 	c.mu.Unlock()
 }
 
-// poll reads the version once and clears the pages when it moved.
-func (c *landingCache[V]) poll(ctx context.Context) error {
+// Poll reads the version once and clears the pages when it moved.
+func (c *LandingCache[V]) Poll(ctx context.Context) error {
 	v, err := c.version(ctx)
 	if err != nil {
 		return err
@@ -69,17 +71,17 @@ func (c *landingCache[V]) poll(ctx context.Context) error {
 	c.seen = v
 	c.mu.Unlock()
 	if moved {
-		c.clear()
+		c.Clear()
 	}
 	return nil
 }
 
-// run polls every interval until ctx ends.
-func (c *landingCache[V]) run(ctx context.Context, every time.Duration, log *slog.Logger) {
+// Run polls every interval until ctx ends.
+func (c *LandingCache[V]) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if err := c.poll(ctx); err != nil && ctx.Err() == nil {
+		if err := c.Poll(ctx); err != nil && ctx.Err() == nil {
 			log.Error("poll landing pages' version", "pages", c.name, "err", err)
 		}
 		select {

@@ -1,4 +1,4 @@
-package service
+package storecode
 
 import (
 	"context"
@@ -20,8 +20,10 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -101,7 +103,7 @@ type StoreCodeStore struct {
 	JoinChatID string   `json:"join_chat_id,omitempty"`
 	Alert      string   `json:"alert,omitempty"`
 	// AlertMessage is Alert as a message.
-	AlertMessage *Message `json:"alert_message,omitempty"`
+	AlertMessage *explain.Message `json:"alert_message,omitempty"`
 }
 
 // StoreCode is a store code as the API shows it.
@@ -127,7 +129,7 @@ type StoreCode struct {
 // add is attributed to both.
 type StoreCodes struct {
 	store     *model.Store
-	clients   Clients
+	clients   livecode.Clients
 	jobs      queue.Wake
 	clock     clock.Clock
 	log       *slog.Logger
@@ -140,7 +142,7 @@ type StoreCodes struct {
 	// would otherwise reload hundreds of rows per request. A change made
 	// here drops the cache at once; one made on another replica shows
 	// within the poll (RunLandingPoll).
-	landing *landingCache[*codeStores]
+	landing *livecode.LandingCache[*codeStores]
 
 	// Scans are counted in memory and added to the database at most once a
 	// second, so a burst of scanners costs one write per store, not one each.
@@ -156,26 +158,26 @@ type scanKey struct {
 }
 
 // invalidate drops every cached landing after a change.
-func (s *StoreCodes) invalidate() { s.landing.clear() }
+func (s *StoreCodes) invalidate() { s.landing.Clear() }
 
 // RunLandingPoll clears the landing pages when another replica changed a
 // store code, its ways or the stores, polling every interval until ctx
 // ends.
 func (s *StoreCodes) RunLandingPoll(ctx context.Context, every time.Duration) {
-	s.landing.run(ctx, every, s.log)
+	s.landing.Run(ctx, every, s.log)
 }
 
 type stateRef struct{ codeID, storeID uint64 }
 
 // NewStoreCodes builds the service; jobs wakes the job runner.
-func NewStoreCodes(store *model.Store, clients Clients, jobs queue.Wake, clk clock.Clock,
+func NewStoreCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, clk clock.Clock,
 	log *slog.Logger, publicURL string) *StoreCodes {
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &StoreCodes{store: store, clients: clients, jobs: jobs, clock: clk, log: log.With("component", "store_codes"),
 		publicURL: strings.TrimRight(publicURL, "/"), states: map[string]stateRef{},
-		landing: newLandingCache[*codeStores]("store codes", store.StoreLandingVersion), scans: map[scanKey]int{}}
+		landing: livecode.NewLandingCache[*codeStores]("store codes", store.StoreLandingVersion), scans: map[scanKey]int{}}
 	return s
 }
 
@@ -339,11 +341,11 @@ func (s *StoreCodes) checkGroup(ctx context.Context, corpID, chatID string) erro
 		return err
 	}
 	_, err = client.GetGroupChat(ctx, chatID, false)
-	if isChatGone(err) {
+	if livecode.IsChatGone(err) {
 		return &apierr.ValidationError{Field: "group_chat_id", Reason: "no such group chat in WeCom (or it was dismissed)"}
 	}
 	if err != nil {
-		return wecomAdminError(err)
+		return livecode.AdminError(err)
 	}
 	return nil
 }
@@ -480,7 +482,7 @@ var importColumns = map[string][]string{
 // separated by "|"). Rows that fail validation, or name a userid that dir
 // does not know as a staff member, are reported with their line and field;
 // the others are stored together.
-func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reader, dir *StaffDirectory) (*ImportResult, error) {
+func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reader, dir *staff.Directory) (*ImportResult, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
@@ -600,7 +602,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 				kept = append(kept, st)
 				continue
 			}
-			res.Errors = append(res.Errors, ImportError{Row: goodLines[i], Field: "staff", Message: NotStaffReason(goodStaff[i][bad])})
+			res.Errors = append(res.Errors, ImportError{Row: goodLines[i], Field: "staff", Message: staff.NotStaffReason(goodStaff[i][bad])})
 		}
 		good = kept
 		slices.SortStableFunc(res.Errors, func(a, b ImportError) int { return a.Row - b.Row })
@@ -612,7 +614,7 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 		res.StoreIDs = append(res.StoreIDs, st.ID)
 	}
 	for i := range res.Errors {
-		res.Errors[i].Code = ReasonCode(res.Errors[i].Message)
+		res.Errors[i].Code = explain.ReasonCode(res.Errors[i].Message)
 	}
 	res.Imported, res.Failed = len(good), len(res.Errors)
 	return res, nil
@@ -648,8 +650,8 @@ func (s *StoreCodes) codeView(c *model.StoreCode, ways []model.StoreCodeWay, nam
 		CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, w := range ways {
 		v.Stores = append(v.Stores, StoreCodeStore{StoreID: w.StoreID, Name: names[w.StoreID], State: w.State, ConfigID: w.ConfigID,
-			QRCode: w.QRCode, WeComUsers: decodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert,
-			AlertMessage: ExplainAlert(w.Alert)})
+			QRCode: w.QRCode, WeComUsers: livecode.DecodeChats(w.WeComUsers), JoinQRCode: w.JoinQRCode, JoinChatID: w.JoinChatID, Alert: w.Alert,
+			AlertMessage: explain.Alert(w.Alert)})
 	}
 	return v
 }
@@ -831,7 +833,7 @@ func (s *StoreCodes) CreateCode(ctx context.Context, corpID, actor string, spec 
 		w := &model.StoreCodeWay{CorpID: corpID, StoreID: stores[i].ID, State: wayState(c.Slug, stores[i].ID), WeComUsers: "[]"}
 		if err := s.ensureWay(ctx, client, c, &stores[i], w); err != nil {
 			s.dropWays(context.WithoutCancel(ctx), client, ways)
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 		ways = append(ways, w)
 	}
@@ -886,7 +888,7 @@ func (s *StoreCodes) UpdateCode(ctx context.Context, corpID string, id uint64, s
 			}
 			w := &model.StoreCodeWay{CorpID: corpID, CodeID: c.ID, StoreID: stores[i].ID, State: wayState(c.Slug, stores[i].ID), WeComUsers: "[]"}
 			if err := s.ensureWay(ctx, client, c, &stores[i], w); err != nil {
-				return nil, wecomAdminError(err)
+				return nil, livecode.AdminError(err)
 			}
 			if err := s.store.SaveStoreCodeWay(ctx, w); err != nil {
 				return nil, err
@@ -939,13 +941,13 @@ func (s *StoreCodes) DeleteCode(ctx context.Context, corpID string, id uint64) e
 
 func (s *StoreCodes) retire(ctx context.Context, client *wecom.Client, w *model.StoreCodeWay) error {
 	if w.ConfigID != "" {
-		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !isGone(err) {
-			return wecomAdminError(err)
+		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !livecode.IsWayGone(err) {
+			return livecode.AdminError(err)
 		}
 	}
 	if w.JoinConfigID != "" {
-		if err := client.DeleteJoinWay(ctx, w.JoinConfigID); err != nil && !isGone(err) {
-			return wecomAdminError(err)
+		if err := client.DeleteJoinWay(ctx, w.JoinConfigID); err != nil && !livecode.IsWayGone(err) {
+			return livecode.AdminError(err)
 		}
 	}
 	return s.store.RetireStoreCodeWay(ctx, w.ID)
@@ -954,7 +956,7 @@ func (s *StoreCodes) retire(ctx context.Context, client *wecom.Client, w *model.
 func (s *StoreCodes) dropWays(ctx context.Context, client *wecom.Client, ways []*model.StoreCodeWay) {
 	for _, w := range ways {
 		if w.ConfigID != "" {
-			if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !isGone(err) {
+			if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !livecode.IsWayGone(err) {
 				s.log.Warn("could not delete contact way", "config_id", w.ConfigID, "err", err)
 			}
 		}
@@ -972,15 +974,15 @@ func (s *StoreCodes) dropWays(ctx context.Context, client *wecom.Client, ways []
 // WeCom's error unmapped, for the caller to map.
 func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *model.StoreCode, st *model.RetailStore, w *model.StoreCodeWay) error {
 	roster := decodeStaff(st)
-	current := decodeChats(w.WeComUsers)
-	users, alert := wayUsers(roster, roster.Eligible(s.clock.Now(), nil), current)
+	current := livecode.DecodeChats(w.WeComUsers)
+	users, alert := livecode.WayUsers(roster, roster.Eligible(s.clock.Now(), nil), current)
 	if len(users) == 0 {
 		return &apierr.ValidationError{Field: "store_ids", Reason: fmt.Sprintf("store %d has no staff", st.ID)}
 	}
 	switch {
 	case w.ConfigID == "":
 		way, err := client.AddContactWay(ctx, wecom.NewContactWay{Type: wecom.ContactWayMulti, Scene: wecom.SceneQRCode,
-			Remark: clipRunes(c.Name, 30), SkipVerify: true, State: w.State, User: users})
+			Remark: livecode.ClipRunes(c.Name, 30), SkipVerify: true, State: w.State, User: users})
 		if err != nil {
 			return err
 		}
@@ -990,9 +992,9 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 			return err
 		}
 	}
-	w.WeComUsers, w.Alert = encodeChats(users), alert
+	w.WeComUsers, w.Alert = livecode.EncodeChats(users), alert
 	wantJoin := c.Offer == OfferGroup && st.GroupChatID != ""
-	jw := wecom.JoinWay{ConfigID: w.JoinConfigID, Scene: wecom.SceneQRCode, Remark: clipRunes(c.Name, 30),
+	jw := wecom.JoinWay{ConfigID: w.JoinConfigID, Scene: wecom.SceneQRCode, Remark: livecode.ClipRunes(c.Name, 30),
 		ChatIDs: []string{st.GroupChatID}, State: w.State}
 	switch {
 	case wantJoin && w.JoinConfigID == "":
@@ -1012,7 +1014,7 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 		}
 		w.JoinChatID = st.GroupChatID
 	case !wantJoin && w.JoinConfigID != "":
-		if err := client.DeleteJoinWay(ctx, w.JoinConfigID); err != nil && !isGone(err) {
+		if err := client.DeleteJoinWay(ctx, w.JoinConfigID); err != nil && !livecode.IsWayGone(err) {
 			return err
 		}
 		w.JoinConfigID, w.JoinQRCode, w.JoinChatID = "", "", ""
@@ -1037,7 +1039,7 @@ type storeWayPayload struct {
 	WayID uint64 `json:"way_id"`
 }
 
-func (s *StoreCodes) runSyncWay(ctx context.Context, j *model.Job) error {
+func (s *StoreCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 	defer s.invalidate()
 	var p storeWayPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
@@ -1076,7 +1078,7 @@ func (s *StoreCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 		if errors.As(err, &ve) {
 			return queue.Permanent(err)
 		}
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	return s.store.SaveStoreCodeWay(ctx, w)
 }
@@ -1106,8 +1108,8 @@ func (s *StoreCodes) Tick(ctx context.Context) error {
 		if r == nil {
 			continue
 		}
-		current := decodeChats(w.WeComUsers)
-		users, _ := wayUsers(*r, r.Eligible(now, nil), current)
+		current := livecode.DecodeChats(w.WeComUsers)
+		users, _ := livecode.WayUsers(*r, r.Eligible(now, nil), current)
 		if !slices.Equal(users, current) {
 			if err := s.RequestSync(ctx, w.CorpID, w.ID); err != nil {
 				return err
@@ -1163,7 +1165,7 @@ type codeStores struct {
 }
 
 func (s *StoreCodes) bySlug(ctx context.Context, slug string) (*codeStores, error) {
-	return s.landing.get(ctx, slug, func(ctx context.Context) (*codeStores, error) { return s.loadStores(ctx, slug) })
+	return s.landing.Get(ctx, slug, func(ctx context.Context) (*codeStores, error) { return s.loadStores(ctx, slug) })
 }
 
 func (s *StoreCodes) loadStores(ctx context.Context, slug string) (*codeStores, error) {
@@ -1372,7 +1374,7 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 		return nil, err
 	}
 	s.flushScans(ctx)
-	from, to = dayRange(s.clock.Now(), from, to)
+	from, to = livecode.DayRange(s.clock.Now(), from, to)
 	out := &StoreCodeStats{CodeID: id, From: from, To: to, Stores: map[uint64]*StoreTotals{}, Days: []StoreDayStat{}}
 	days := map[string]*StoreDayStat{}
 	add := func(day string, storeID uint64, f func(t *StoreTotals)) {
@@ -1431,3 +1433,17 @@ func (s *StoreCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 	sort.Slice(out.Days, func(i, j int) bool { return out.Days[i].Day < out.Days[j].Day })
 	return out, nil
 }
+
+// RetailStoreQuery selects stores by city and a name search.
+type RetailStoreQuery struct {
+	CorpID  string
+	City    string
+	Q       string
+	AfterID uint64
+	Limit   int
+}
+
+func (q RetailStoreQuery) filter() model.RetailStoreFilter {
+	return model.RetailStoreFilter{CorpID: q.CorpID, City: q.City, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
+}
+func ptr[T any](v T) *T { return &v }

@@ -1,4 +1,4 @@
-package service
+package channelcode
 
 import (
 	"strings"
@@ -21,12 +21,12 @@ func TestFillRemarkFitsWeComLimit(t *testing.T) {
 		{"固定文字", "任何人", "x", "固定文字"},
 	}
 	for _, c := range cases {
-		got := fillRemark(c.tmpl, c.name, c.code, "2026-11-23")
+		got := FillRemark(c.tmpl, c.name, c.code, "2026-11-23")
 		if got != c.want {
-			t.Errorf("fillRemark(%q, %q) = %q, want %q", c.tmpl, c.name, got, c.want)
+			t.Errorf("FillRemark(%q, %q) = %q, want %q", c.tmpl, c.name, got, c.want)
 		}
 		if n := len([]rune(got)); n > 20 {
-			t.Errorf("fillRemark(%q) is %d characters", c.tmpl, n)
+			t.Errorf("FillRemark(%q) is %d characters", c.tmpl, n)
 		}
 	}
 }
@@ -76,19 +76,19 @@ func TestWelcomeVariantChosenInRosterZone(t *testing.T) {
 
 func TestWayUsers(t *testing.T) {
 	r := livecode.Roster{Members: []livecode.RosterMember{{UserID: "b"}, {UserID: "a"}}}
-	users, alert := wayUsers(r, livecode.Eligibility{Users: []string{"a"}}, []string{"a", "b"})
+	users, alert := livecode.WayUsers(r, livecode.Eligibility{Users: []string{"a"}}, []string{"a", "b"})
 	if strings.Join(users, ",") != "a" || alert != "" {
 		t.Fatalf("normal: %v %q", users, alert)
 	}
-	users, alert = wayUsers(r, livecode.Eligibility{Empty: true}, []string{"b"})
+	users, alert = livecode.WayUsers(r, livecode.Eligibility{Empty: true}, []string{"b"})
 	if strings.Join(users, ",") != "b" || alert == "" {
 		t.Fatalf("empty keeps current: %v %q", users, alert)
 	}
-	users, _ = wayUsers(r, livecode.Eligibility{Empty: true}, nil)
+	users, _ = livecode.WayUsers(r, livecode.Eligibility{Empty: true}, nil)
 	if strings.Join(users, ",") != "a,b" {
 		t.Fatalf("empty on a new code uses every member: %v", users)
 	}
-	users, alert = wayUsers(r, livecode.Eligibility{Users: []string{"z"}, UsingBackups: true}, nil)
+	users, alert = livecode.WayUsers(r, livecode.Eligibility{Users: []string{"z"}, UsingBackups: true}, nil)
 	if strings.Join(users, ",") != "z" || !strings.Contains(alert, "backups") {
 		t.Fatalf("backups: %v %q", users, alert)
 	}

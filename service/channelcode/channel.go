@@ -1,4 +1,4 @@
-package service
+package channelcode
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
@@ -31,10 +33,8 @@ const (
 
 // Job kinds of the channel-code domain.
 const (
-	JobSyncWay      = "sync_way"
-	JobFetchProfile = "fetch_profile"
-	JobRemark       = "remark"
-	JobUploadMedia  = "upload_media"
+	JobSyncWay     = "sync_way"
+	JobUploadMedia = "upload_media"
 )
 
 // Attachment types a welcome may carry.
@@ -114,7 +114,7 @@ type ChannelCode struct {
 	QRCode         string               `json:"qr_code"`
 	LandingURL     string               `json:"landing_url,omitempty"`
 	SkipVerify     bool                 `json:"skip_verify"`
-	Tags           []TagRef             `json:"tags"`
+	Tags           []livecode.TagRef    `json:"tags"`
 	RemarkTemplate string               `json:"remark_template"`
 	Welcome        WelcomeSpec          `json:"welcome"`
 	Roster         livecode.Roster      `json:"roster"`
@@ -123,7 +123,7 @@ type ChannelCode struct {
 	WeComUsers     []string             `json:"wecom_users"`
 	MemberWays     map[string]MemberWay `json:"member_ways,omitempty"`
 	Alert          string               `json:"alert,omitempty"`
-	AlertMessage   *Message             `json:"alert_message,omitempty"`
+	AlertMessage   *explain.Message     `json:"alert_message,omitempty"`
 	UTM            map[string]string    `json:"utm"`
 	SyncedAt       *wire.Timestamp      `json:"synced_at,omitempty"`
 	CreatedBy      string               `json:"created_by,omitempty"`
@@ -131,14 +131,11 @@ type ChannelCode struct {
 	UpdatedAt      wire.Timestamp       `json:"updated_at"`
 }
 
-// Clients finds the WeCom API client of a corp.
-type Clients func(corpID string) (*wecom.Client, error)
-
 // ChannelCodes manages channel live codes and keeps their WeCom contact ways
 // in step with their rosters.
 type ChannelCodes struct {
 	store     *model.Store
-	clients   Clients
+	clients   livecode.Clients
 	jobs      queue.Wake
 	cache     *CodeCache
 	clock     clock.Clock
@@ -148,7 +145,7 @@ type ChannelCodes struct {
 
 // NewChannelCodes builds the service; jobs wakes the job runner after it
 // queues work. publicURL prefixes landing URLs.
-func NewChannelCodes(store *model.Store, clients Clients, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
+func NewChannelCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -159,7 +156,7 @@ func NewChannelCodes(store *model.Store, clients Clients, jobs queue.Wake, cache
 
 // stored is the decoded JSON columns of a code.
 type stored struct {
-	tags       []TagRef
+	tags       []livecode.TagRef
 	welcome    WelcomeSpec
 	roster     livecode.Roster
 	users      []string
@@ -180,7 +177,7 @@ func decodeCode(c *model.ChannelCode) (stored, error) {
 		}
 	}
 	if s.tags == nil {
-		s.tags = []TagRef{}
+		s.tags = []livecode.TagRef{}
 	}
 	if s.users == nil {
 		s.users = []string{}
@@ -196,7 +193,7 @@ func (cc *ChannelCodes) view(c *model.ChannelCode) (*ChannelCode, error) {
 	v := &ChannelCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Folder: c.Folder, Description: c.Description,
 		State: c.State, Slug: c.Slug, ConfigID: c.ConfigID, QRCode: c.QRCode, SkipVerify: c.SkipVerify, Tags: s.tags,
 		RemarkTemplate: c.RemarkTemplate, Welcome: s.welcome, Roster: s.roster, Mode: c.Mode, Strategy: c.Strategy,
-		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert), UTM: livecode.UTMView(c.UTM), SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
+		WeComUsers: s.users, MemberWays: s.memberWays, Alert: c.Alert, AlertMessage: explain.Alert(c.Alert), UTM: livecode.UTMView(c.UTM), SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy,
 		CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	if c.Mode == ModePrecise {
 		v.LandingURL = cc.publicURL + "/c/" + c.Slug
@@ -237,7 +234,7 @@ func (cc *ChannelCodes) Create(ctx context.Context, corpID, actor string, spec C
 		return nil, err
 	}
 	c := &model.ChannelCode{CorpID: corpID, CreatedBy: actor, Mode: ModeRandom, SkipVerify: true, Tags: "[]", WeComUsers: "[]", MemberWays: "{}"}
-	s := stored{tags: []TagRef{}, memberWays: map[string]MemberWay{}}
+	s := stored{tags: []livecode.TagRef{}, memberWays: map[string]MemberWay{}}
 	if spec.Name == nil {
 		return nil, &apierr.ValidationError{Field: "name", Reason: "is required"}
 	}
@@ -259,11 +256,11 @@ func (cc *ChannelCodes) Create(ctx context.Context, corpID, actor string, spec C
 	now := cc.clock.Now()
 	if c.Mode == ModeRandom {
 		e := s.roster.Eligible(now, nil)
-		users, alert := wayUsers(s.roster, e, nil)
+		users, alert := livecode.WayUsers(s.roster, e, nil)
 		way, err := client.AddContactWay(ctx, wecom.NewContactWay{Type: wecom.ContactWayMulti, Scene: wecom.SceneQRCode,
-			Remark: clipRunes(c.Name, 30), SkipVerify: c.SkipVerify, State: c.State, User: users})
+			Remark: livecode.ClipRunes(c.Name, 30), SkipVerify: c.SkipVerify, State: c.State, User: users})
 		if err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 		c.ConfigID, c.QRCode, c.Alert = way.ConfigID, way.QRCode, alert
 		s.users = users
@@ -315,8 +312,8 @@ func (cc *ChannelCodes) Update(ctx context.Context, corpID string, id uint64, sp
 		}
 	}
 	if c.Mode == ModeRandom && (c.Name != oldName || c.SkipVerify != oldSkip) {
-		if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: c.ConfigID, Remark: clipRunes(c.Name, 30), SkipVerify: &c.SkipVerify}); err != nil {
-			return nil, wecomAdminError(err)
+		if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: c.ConfigID, Remark: livecode.ClipRunes(c.Name, 30), SkipVerify: &c.SkipVerify}); err != nil {
+			return nil, livecode.AdminError(err)
 		}
 	}
 	if c.Mode == ModePrecise && (spec.Roster != nil || c.SkipVerify != oldSkip) {
@@ -324,7 +321,7 @@ func (cc *ChannelCodes) Update(ctx context.Context, corpID string, id uint64, sp
 			// Member ways keep their config_id (posters point at the landing page); update them in place.
 			for _, w := range s.memberWays {
 				if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: w.ConfigID, SkipVerify: &c.SkipVerify}); err != nil {
-					return nil, wecomAdminError(err)
+					return nil, livecode.AdminError(err)
 				}
 			}
 		}
@@ -363,8 +360,8 @@ func (cc *ChannelCodes) Delete(ctx context.Context, corpID string, id uint64) er
 		return err
 	}
 	if c.ConfigID != "" {
-		if err := client.DeleteContactWay(ctx, c.ConfigID); err != nil && !isGone(err) {
-			return wecomAdminError(err)
+		if err := client.DeleteContactWay(ctx, c.ConfigID); err != nil && !livecode.IsWayGone(err) {
+			return livecode.AdminError(err)
 		}
 	}
 	cc.dropWays(ctx, client, "", s.memberWays)
@@ -436,9 +433,9 @@ func (cc *ChannelCodes) apply(ctx context.Context, c *model.ChannelCode, s *stor
 				names = append(names, t)
 			}
 		}
-		refs := make([]TagRef, len(names))
+		refs := make([]livecode.TagRef, len(names))
 		for i, n := range names {
-			refs[i] = TagRef{Name: n}
+			refs[i] = livecode.TagRef{Name: n}
 		}
 		s.tags = refs
 	}
@@ -577,9 +574,9 @@ func (cc *ChannelCodes) ensureTags(ctx context.Context, client *wecom.Client, co
 		// The catalogue may be stale (tags made in the WeCom console): refresh it once.
 		groups, err := client.GetCorpTags(ctx, nil, nil)
 		if err != nil {
-			return wecomAdminError(err)
+			return livecode.AdminError(err)
 		}
-		if err := cc.store.UpsertCorpTags(ctx, catalogue(corpID, groups)); err != nil {
+		if err := cc.store.UpsertCorpTags(ctx, livecode.Catalogue(corpID, groups)); err != nil {
 			return err
 		}
 		for _, g := range groups {
@@ -599,9 +596,9 @@ func (cc *ChannelCodes) ensureTags(ctx context.Context, client *wecom.Client, co
 	if len(missing) > 0 {
 		g, err := client.AddCorpTag(ctx, wecom.NewCorpTags{GroupName: "渠道活码", Tags: missing})
 		if err != nil {
-			return wecomAdminError(err)
+			return livecode.AdminError(err)
 		}
-		if err := cc.store.UpsertCorpTags(ctx, catalogue(corpID, []wecom.TagGroup{*g})); err != nil {
+		if err := cc.store.UpsertCorpTags(ctx, livecode.Catalogue(corpID, []wecom.TagGroup{*g})); err != nil {
 			return err
 		}
 		for _, t := range g.Tags {
@@ -615,16 +612,6 @@ func (cc *ChannelCodes) ensureTags(ctx context.Context, client *wecom.Client, co
 		}
 	}
 	return nil
-}
-
-func catalogue(corpID string, groups []wecom.TagGroup) []model.CorpTag {
-	var out []model.CorpTag
-	for _, g := range groups {
-		for _, t := range g.Tags {
-			out = append(out, model.CorpTag{CorpID: corpID, TagID: t.ID, Name: t.Name, GroupID: g.GroupID, GroupName: g.GroupName})
-		}
-	}
-	return out
 }
 
 // syncMemberWays gives every roster member (and backup) of a precise-mode
@@ -643,9 +630,9 @@ func (cc *ChannelCodes) syncMemberWays(ctx context.Context, client *wecom.Client
 			continue
 		}
 		way, err := client.AddContactWay(ctx, wecom.NewContactWay{Type: wecom.ContactWaySingle, Scene: wecom.SceneQRCode,
-			Remark: clipRunes(c.Name, 30), SkipVerify: c.SkipVerify, State: c.State, User: []string{uid}})
+			Remark: livecode.ClipRunes(c.Name, 30), SkipVerify: c.SkipVerify, State: c.State, User: []string{uid}})
 		if err != nil {
-			return wecomAdminError(err)
+			return livecode.AdminError(err)
 		}
 		s.memberWays[uid] = MemberWay{ConfigID: way.ConfigID, QRCode: way.QRCode}
 	}
@@ -653,8 +640,8 @@ func (cc *ChannelCodes) syncMemberWays(ctx context.Context, client *wecom.Client
 		if want[uid] {
 			continue
 		}
-		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !isGone(err) {
-			return wecomAdminError(err)
+		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !livecode.IsWayGone(err) {
+			return livecode.AdminError(err)
 		}
 		delete(s.memberWays, uid)
 	}
@@ -669,40 +656,15 @@ func (cc *ChannelCodes) syncMemberWays(ctx context.Context, client *wecom.Client
 
 func (cc *ChannelCodes) dropWays(ctx context.Context, client *wecom.Client, configID string, members map[string]MemberWay) {
 	if configID != "" {
-		if err := client.DeleteContactWay(ctx, configID); err != nil && !isGone(err) {
+		if err := client.DeleteContactWay(ctx, configID); err != nil && !livecode.IsWayGone(err) {
 			cc.log.Warn("could not delete contact way", "config_id", configID, "err", err)
 		}
 	}
 	for _, w := range members {
-		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !isGone(err) {
+		if err := client.DeleteContactWay(ctx, w.ConfigID); err != nil && !livecode.IsWayGone(err) {
 			cc.log.Warn("could not delete contact way", "config_id", w.ConfigID, "err", err)
 		}
 	}
-}
-
-// wayUsers turns an eligibility into the list for the contact way. WeCom
-// needs at least one user, so when nobody is eligible the current list
-// stays (or, for a new code, every member) and the admin is told.
-func wayUsers(r livecode.Roster, e livecode.Eligibility, current []string) ([]string, string) {
-	switch {
-	case e.Empty:
-		keep := current
-		if len(keep) == 0 {
-			keep = r.MemberIDs()
-		}
-		return keep, "no staff member or backup is eligible now; the contact way keeps its last list"
-	case e.UsingBackups:
-		return e.Users, "no rostered staff member is eligible now; backups are receiving customers"
-	}
-	return e.Users, ""
-}
-
-// syncFailedAlertPrefix starts the alert of a code whose WeCom sync failed.
-const syncFailedAlertPrefix = "WeCom sync failed: "
-
-// syncFailedAlert is the alert a code carries while its WeCom sync fails.
-func syncFailedAlert(err error) string {
-	return syncFailedAlertPrefix + err.Error() + "; retrying until a sync succeeds"
 }
 
 // RequestSync asks for the code's contact way to be brought in step with
@@ -725,7 +687,7 @@ type syncPayload struct {
 
 // runSyncWay rewrites a random-mode code's user list when it differs from
 // the eligible set. The job's order key makes it the one writer per code.
-func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
+func (cc *ChannelCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 	var p syncPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -749,7 +711,7 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	users, alert := wayUsers(s.roster, s.roster.Eligible(now, counts), s.users)
+	users, alert := livecode.WayUsers(s.roster, s.roster.Eligible(now, counts), s.users)
 	if !slices.Equal(users, s.users) {
 		client, err := cc.clients(c.CorpID)
 		if err != nil {
@@ -758,11 +720,11 @@ func (cc *ChannelCodes) runSyncWay(ctx context.Context, j *model.Job) error {
 		if err := client.UpdateContactWay(ctx, wecom.ContactWayUpdate{ConfigID: c.ConfigID, User: users}); err != nil {
 			// The code shows the failure until a sync succeeds; Tick sees
 			// the alert differ from the roster's and asks again each minute.
-			if aerr := cc.store.SetChannelCodeAlert(ctx, c.ID, syncFailedAlert(err)); aerr != nil {
+			if aerr := cc.store.SetChannelCodeAlert(ctx, c.ID, livecode.SyncFailedAlert(err)); aerr != nil {
 				return aerr
 			}
 			cc.cache.Reload(ctx)
-			return jobError(err)
+			return livecode.JobError(err)
 		}
 		cc.log.Info("contact way rewritten", "code", c.ID, "users", users)
 	}
@@ -801,7 +763,7 @@ func (cc *ChannelCodes) Tick(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		users, alert := wayUsers(s.roster, s.roster.Eligible(now, counts), s.users)
+		users, alert := livecode.WayUsers(s.roster, s.roster.Eligible(now, counts), s.users)
 		if !slices.Equal(users, s.users) || alert != c.Alert {
 			if err := cc.RequestSync(ctx, c.CorpID, c.ID); err != nil {
 				return err
@@ -836,7 +798,7 @@ type mediaPayload struct {
 	AssetID uint64 `json:"asset_id"`
 }
 
-func (cc *ChannelCodes) runUploadMedia(ctx context.Context, j *model.Job) error {
+func (cc *ChannelCodes) RunUploadMedia(ctx context.Context, j *model.Job) error {
 	var p mediaPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -858,7 +820,7 @@ func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint6
 	}
 	m, err := client.UploadMedia(ctx, wecom.MediaImage, a.Filename, a.Data)
 	if err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	created := m.CreatedAt
 	if created.IsZero() {
@@ -903,7 +865,7 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 	}
 	if a.MediaID == "" || (a.ExpiresAt != nil && a.ExpiresAt.Before(cc.clock.Now().Add(24*time.Hour))) {
 		if err := cc.uploadAsset(ctx, corpID, a.ID); err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 		if a, err = cc.store.GetMediaAsset(ctx, corpID, a.ID); err != nil {
 			return nil, err
@@ -918,7 +880,7 @@ func (cc *ChannelCodes) UploadImage(ctx context.Context, corpID, filename, conte
 //
 // A staff principal is owed only their own figures: every total and day then
 // counts their adds and losses alone, and the staff maps hold only them.
-func (cc *ChannelCodes) Stats(ctx context.Context, p *Principal, corpID string, id uint64, from, to string) (*CodeStats, error) {
+func (cc *ChannelCodes) Stats(ctx context.Context, p *auth.Principal, corpID string, id uint64, from, to string) (*CodeStats, error) {
 	if p.IsStaff() && p.UserID == "" {
 		return nil, lead.ErrNotLinked
 	}
@@ -1021,14 +983,6 @@ func encodeInto(c *model.ChannelCode, s *stored) error {
 
 func ptr[T any](v T) *T { return &v }
 
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
-
 // placeholders lists the {...} tokens of a template.
 func placeholders(t string) []string {
 	var out []string
@@ -1046,39 +1000,46 @@ func placeholders(t string) []string {
 	}
 }
 
-// fillRemark fills a remark template and cuts the customer's name so the
+// FillRemark fills a remark template and cuts the customer's name so the
 // result fits WeCom's 20 characters.
-func fillRemark(t, name, code, date string) string {
+func FillRemark(t, name, code, date string) string {
 	fixed := strings.NewReplacer("{name}", "", "{code}", code, "{date}", date).Replace(t)
 	room := 20 - utf8.RuneCountInString(fixed)
 	if n := strings.Count(t, "{name}"); n > 0 && room > 0 {
-		name = clipRunes(name, room/n)
+		name = livecode.ClipRunes(name, room/n)
 	} else {
 		name = ""
 	}
-	return clipRunes(strings.NewReplacer("{name}", name, "{code}", code, "{date}", date).Replace(t), 20)
+	return livecode.ClipRunes(strings.NewReplacer("{name}", name, "{code}", code, "{date}", date).Replace(t), 20)
 }
 
-// isGone reports a WeCom answer meaning the contact way no longer exists.
-func isGone(err error) bool {
-	var ae *wecom.APIError
-	return errors.As(err, &ae) && (ae.Code == 41044 || ae.Code == 40058 && strings.Contains(ae.Msg, "config_id"))
+// ChannelCodeQuery selects channel codes by folder and a name search.
+type ChannelCodeQuery struct {
+	CorpID  string
+	Folder  string
+	Q       string
+	AfterID uint64
+	Limit   int
 }
 
-// wecomAdminError turns a WeCom failure during an admin action into an
-// error the API can show.
-func wecomAdminError(err error) error {
-	return &apierr.UpstreamError{Err: err}
+func (q ChannelCodeQuery) filter() model.ChannelCodeFilter {
+	return model.ChannelCodeFilter{CorpID: q.CorpID, Folder: q.Folder, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
 }
 
-// jobError maps a WeCom error for the job runner: permanent and
-// configuration errors stop, the rest are retried (after WeCom's retry-after).
-func jobError(err error) error {
-	switch wecom.Classify(err) {
-	case wecom.ActionPermanent:
-		return queue.Permanent(err)
-	case wecom.ActionConfig:
-		return queue.Permanent(fmt.Errorf("configuration: %w", err))
-	}
-	return err
+// MediaView is an uploaded welcome image (without its bytes).
+type MediaView struct {
+	ID          uint64          `json:"id"`
+	CorpID      string          `json:"corp_id"`
+	SHA256      string          `json:"sha256"`
+	Filename    string          `json:"filename"`
+	ContentType string          `json:"content_type"`
+	MediaID     string          `json:"media_id,omitempty"`
+	UploadedAt  *wire.Timestamp `json:"uploaded_at,omitempty"`
+	ExpiresAt   *wire.Timestamp `json:"expires_at,omitempty"`
+	CreatedAt   wire.Timestamp  `json:"created_at"`
+}
+
+func viewMedia(a *model.MediaAsset) *MediaView {
+	return &MediaView{ID: a.ID, CorpID: a.CorpID, SHA256: a.SHA256, Filename: a.Filename, ContentType: a.ContentType,
+		MediaID: a.MediaID, UploadedAt: wire.AtPtr(a.UploadedAt), ExpiresAt: wire.AtPtr(a.ExpiresAt), CreatedAt: wire.At(a.CreatedAt)}
 }

@@ -1,13 +1,13 @@
-package service
+package explain
 
 import (
 	"reflect"
 	"regexp"
 	"strings"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // Message is a reason, alert, loss or timeline entry as the API shows it: a
@@ -213,32 +213,32 @@ func explain(forms []messageForm, text string) Message {
 	return Message{}
 }
 
-// ExplainScoreLine is a score line's reason as a message.
-func ExplainScoreLine(reason string) Message { return explain(scoreForms, reason) }
+// ScoreLine is a score line's reason as a message.
+func ScoreLine(reason string) Message { return explain(scoreForms, reason) }
 
-// ExplainTransition is a stage change's reason as a message; an admin's or
+// Transition is a stage change's reason as a message; an admin's or
 // the CRM's own words are kept as they are (code "text").
-func ExplainTransition(actor, reason string) Message {
+func Transition(actor, reason string) Message {
 	if actor == "admin" {
 		return explain(nil, reason)
 	}
 	return explain(stageForms, reason)
 }
 
-// ExplainTimeline is a timeline entry's detail as a message: a welcome's
+// Timeline is a timeline entry's detail as a message: a welcome's
 // outcome, a loss's reason, or the group joined or left.
-func ExplainTimeline(detail string) Message {
+func Timeline(detail string) Message {
 	if m := explain(lossForms, detail); m.Code != asIs.code {
 		return m
 	}
 	return explain(timelineForms, detail)
 }
 
-// ExplainLoss is a relation's loss reason as a message.
-func ExplainLoss(reason string) Message { return explain(lossForms, reason) }
+// Loss is a relation's loss reason as a message.
+func Loss(reason string) Message { return explain(lossForms, reason) }
 
-// ExplainAlert is a code's alert as a message (nil when there is none).
-func ExplainAlert(alert string) *Message {
+// Alert is a code's alert as a message (nil when there is none).
+func Alert(alert string) *Message {
 	if alert == "" {
 		return nil
 	}
@@ -257,6 +257,13 @@ func ReasonCode(reason string) string {
 		return f.Code
 	}
 	return ""
+}
+
+// KnownReason tells whether the catalogue has a form of its own for an
+// error answer's reason (TestEveryAPIReasonHasACodeAndChinese holds every
+// reason the source writes to it).
+func KnownReason(reason string) bool {
+	return explain(apiReasonForms, reason).Code != asIs.code
 }
 
 // LocalizeReason is a 400's reason in lang: the common reasons have a
@@ -280,50 +287,31 @@ func LocalizeReason(reason, lang string) string {
 // stage change with its message. (A webhook's lead keeps its documented
 // shape.)
 type ExplainedLead struct {
-	*Lead
+	*webhook.Lead
 	Breakdown   []ExplainedScoreLine  `json:"score_breakdown"`
 	Transitions []ExplainedTransition `json:"transitions,omitempty"`
 }
 
 // ExplainedScoreLine is a score line with its reason as a message.
 type ExplainedScoreLine struct {
-	ScoreLine
+	webhook.ScoreLine
 	ReasonMessage Message `json:"reason_message"`
 }
 
 // ExplainedTransition is a stage change with its reason as a message.
 type ExplainedTransition struct {
-	LeadTransition
+	webhook.LeadTransition
 	ReasonMessage Message `json:"reason_message"`
 }
 
-// ExplainLead gives the lead's score lines and stage changes their messages.
-func ExplainLead(l *Lead) *ExplainedLead {
+// Lead gives the lead's score lines and stage changes their messages.
+func Lead(l *webhook.Lead) *ExplainedLead {
 	out := &ExplainedLead{Lead: l, Breakdown: make([]ExplainedScoreLine, len(l.Breakdown))}
 	for i, line := range l.Breakdown {
-		out.Breakdown[i] = ExplainedScoreLine{ScoreLine: line, ReasonMessage: ExplainScoreLine(line.Reason)}
+		out.Breakdown[i] = ExplainedScoreLine{ScoreLine: line, ReasonMessage: ScoreLine(line.Reason)}
 	}
 	for _, t := range l.Transitions {
-		out.Transitions = append(out.Transitions, ExplainedTransition{LeadTransition: t, ReasonMessage: ExplainTransition(t.Actor, t.Reason)})
-	}
-	return out
-}
-
-// TimelineItem is a contact's timeline entry with its detail as a message.
-type TimelineItem struct {
-	TimelineView
-	Message *Message `json:"message,omitempty"`
-}
-
-// ExplainTimelineEntries gives each entry its message.
-func ExplainTimelineEntries(list []model.TimelineEntry) []TimelineItem {
-	out := make([]TimelineItem, len(list))
-	for i, e := range list {
-		out[i].TimelineView = viewTimelineEntry(&e)
-		if e.Detail != "" {
-			m := ExplainTimeline(e.Detail)
-			out[i].Message = &m
-		}
+		out.Transitions = append(out.Transitions, ExplainedTransition{LeadTransition: t, ReasonMessage: Transition(t.Actor, t.Reason)})
 	}
 	return out
 }

@@ -1,10 +1,11 @@
-package service
+package groupcode
 
 import (
 	"slices"
 	"testing"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/explain"
 )
 
 func TestDesiredChats(t *testing.T) {
@@ -66,9 +67,23 @@ func TestCurrentChat(t *testing.T) {
 	}
 }
 
-func TestWayStateFitsWeCom(t *testing.T) {
-	s := wayState("abcdefghij", ^uint64(0))
-	if len(s) > 30 || s != "s:abcdefghij.3w5e11264sgsf" {
-		t.Fatalf("wayState = %q (%d chars)", s, len(s))
+// The alerts of a pool with no room read as their messages (the texts
+// service/explain's catalogue holds).
+func TestDryAlertsHaveTheirMessages(t *testing.T) {
+	code := &model.GroupCode{Threshold: 3}
+	for _, tc := range []struct {
+		chats    []string
+		code, zh string
+	}{
+		{nil, "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
+		{[]string{"wr1"}, "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
+	} {
+		m := explain.Alert(dryAlert(code, tc.chats))
+		if m == nil || m.Code != tc.code || m.In(explain.LangZH) != tc.zh {
+			t.Errorf("dryAlert(%v) = %+v, want %s %q", tc.chats, m, tc.code, tc.zh)
+		}
+	}
+	if dryAlert(&model.GroupCode{Threshold: 3, AutoCreate: true}, []string{"wr1"}) != "" {
+		t.Error("an auto-create pool has no alert while it serves a group")
 	}
 }

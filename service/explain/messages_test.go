@@ -1,14 +1,14 @@
-package service
+package explain
 
 import (
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
+	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -19,24 +19,23 @@ import (
 // reads as a sentence).
 func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 	cfg := lead.DefaultScoring()
-	_, lines := cfg.Score(lead.ScoreInput{BANT: BANT{"need": {Value: BANTYes}}, Behaviour: Behaviour{Adds: 1, GroupsJoined: 1},
+	_, lines := cfg.Score(lead.ScoreInput{BANT: webhook.BANT{"need": {Value: webhook.BANTYes}}, Behaviour: webhook.Behaviour{Adds: 1, GroupsJoined: 1},
 		Tags: []string{"高意向"}, RulePoints: map[string]int{"展会加分": 5}, LastActivityAt: time.Unix(0, 0)}, time.Unix(3*86400, 0))
 	_, sqlReason := cfg.Qualify(lead.StageRaw, 70, nil, nil)
-	_, bantReason := cfg.Qualify(lead.StageRaw, 0, BANT{"need": {Value: BANTYes}, "budget": {Value: BANTYes}, "timeline": {Value: BANTYes}}, nil)
+	_, bantReason := cfg.Qualify(lead.StageRaw, 0, webhook.BANT{"need": {Value: webhook.BANTYes}, "budget": {Value: webhook.BANTYes}, "timeline": {Value: webhook.BANTYes}}, nil)
 	_, mqlReason := cfg.Qualify(lead.StageRaw, 40, nil, nil)
-	code := &model.GroupCode{Threshold: 3}
 	cases := []struct {
 		explain func(string) Message
 		text    string
 		code    string
 		zh      string
 	}{
-		{ExplainScoreLine, lines[0].Reason, "score.bant", "BANT 需求为“是”"},
-		{ExplainScoreLine, lines[1].Reason, "score.added_via_code", "通过活码添加"},
-		{ExplainScoreLine, lines[2].Reason, "score.joined_group", "加入客户群"},
-		{ExplainScoreLine, lines[3].Reason, "score.tag", "标签 高意向"},
-		{ExplainScoreLine, lines[4].Reason, "score.rule", "规则 展会加分"},
-		{ExplainScoreLine, lines[5].Reason, "score.recency", "最近活动：3 天前"},
+		{ScoreLine, lines[0].Reason, "score.bant", "BANT 需求为“是”"},
+		{ScoreLine, lines[1].Reason, "score.added_via_code", "通过活码添加"},
+		{ScoreLine, lines[2].Reason, "score.joined_group", "加入客户群"},
+		{ScoreLine, lines[3].Reason, "score.tag", "标签 高意向"},
+		{ScoreLine, lines[4].Reason, "score.rule", "规则 展会加分"},
+		{ScoreLine, lines[5].Reason, "score.recency", "最近活动：3 天前"},
 		{sys, sqlReason, "stage.score_sql", "分数 70 达到 SQL 阈值 60"},
 		{sys, bantReason, "stage.bant_sql", "BANT 四项中 3 项为“是”"},
 		{sys, mqlReason, "stage.score_mql", "分数 40 达到 MQL 阈值 30"},
@@ -46,26 +45,27 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 		{sys, "CRM: rejected (no budget this year)", "stage.crm_reason", "CRM：拒绝（no budget this year）"},
 		{sys, "CRM: won", "stage.crm", "CRM：赢单"},
 		{admin, "called, wants a demo", "text", "called, wants a demo"},
-		{ExplainTimeline, "welcome sent", "welcome.sent", "已发送欢迎语"},
-		{ExplainTimeline, "welcome failed: " + (&wecom.APIError{API: "externalcontact/send_welcome_msg", Code: 41050, Msg: "invalid welcome_code"}).Error(),
+		{Timeline, "welcome sent", "welcome.sent", "已发送欢迎语"},
+		{Timeline, "welcome failed: " + (&wecom.APIError{API: "externalcontact/send_welcome_msg", Code: 41050, Msg: "invalid welcome_code"}).Error(),
 			"welcome.failed", "欢迎语发送失败：企业微信接口 externalcontact/send_welcome_msg 出错（错误码 41050）：欢迎语凭证无效或已过期"},
-		{ExplainTimeline, "welcome not sent: the 20 s window had passed when the event was handled", "welcome.expired", "未发送欢迎语：处理时已过 20 秒窗口"},
-		{ExplainTimeline, "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)", "welcome.unknown", "欢迎语结果未知：企业微信在 20 秒窗口内未应答（可能已送达）"},
-		{ExplainTimeline, "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it", "welcome.unknown_rerun", "欢迎语结果未知：此前在 20 秒窗口内对该事件的一次尝试可能已发送"},
-		{ExplainTimeline, "welcome not sent: WeCom says the welcome code has expired (41050)", "welcome.code_expired", "未发送欢迎语：企业微信答复欢迎语凭证已过期（41050）"},
-		{ExplainTimeline, "no welcome configured", "welcome.none", "未设置欢迎语"},
-		{ExplainTimeline, "group 展会群 (wrOgQhDgAA1)", "group.named", "群 展会群（wrOgQhDgAA1）"},
-		{ExplainTimeline, "group wrOgQhDgAA1", "group.id", "群 wrOgQhDgAA1"},
-		{ExplainTimeline, "customer_deleted", "loss.customer_deleted", "客户删除了成员"},
-		{ExplainLoss, "staff_deleted", "loss.staff_deleted", "成员删除了客户"},
-		{ExplainLoss, "transferred", "loss.transferred", "已转接给其他成员"},
-		{alert, syncFailedAlert(&wecom.APIError{API: "externalcontact/update_contact_way", Code: 40058, Msg: "invalid Request Parameter"}), "alert.sync_failed",
+		{Timeline, "welcome not sent: the 20 s window had passed when the event was handled", "welcome.expired", "未发送欢迎语：处理时已过 20 秒窗口"},
+		{Timeline, "welcome outcome unknown: WeCom did not answer before the 20 s window closed (it may have been delivered)", "welcome.unknown", "欢迎语结果未知：企业微信在 20 秒窗口内未应答（可能已送达）"},
+		{Timeline, "welcome outcome unknown: an earlier attempt at this event, made within the 20 s window, may have sent it", "welcome.unknown_rerun", "欢迎语结果未知：此前在 20 秒窗口内对该事件的一次尝试可能已发送"},
+		{Timeline, "welcome not sent: WeCom says the welcome code has expired (41050)", "welcome.code_expired", "未发送欢迎语：企业微信答复欢迎语凭证已过期（41050）"},
+		{Timeline, "no welcome configured", "welcome.none", "未设置欢迎语"},
+		{Timeline, "group 展会群 (wrOgQhDgAA1)", "group.named", "群 展会群（wrOgQhDgAA1）"},
+		{Timeline, "group wrOgQhDgAA1", "group.id", "群 wrOgQhDgAA1"},
+		{Timeline, "customer_deleted", "loss.customer_deleted", "客户删除了成员"},
+		{Loss, "staff_deleted", "loss.staff_deleted", "成员删除了客户"},
+		{Loss, "transferred", "loss.transferred", "已转接给其他成员"},
+		{alert, livecode.SyncFailedAlert(&wecom.APIError{API: "externalcontact/update_contact_way", Code: 40058, Msg: "invalid Request Parameter"}), "alert.sync_failed",
 			"企业微信同步失败：企业微信接口 externalcontact/update_contact_way 出错（错误码 40058）：参数不合法；将持续重试，直到同步成功"},
-		{alert, dryAlert(code, nil), "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
-		{alert, dryAlert(code, []string{"wr1"}), "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
+		// As groupcode's dryAlert writes them (TestDryAlertsHaveTheirMessages there).
+		{alert, "every group in the pool is dismissed; the join way lists nothing that exists: add groups", "alert.pool_dismissed", "群池中的群都已解散，加入群聊方式没有可用的群：请添加群"},
+		{alert, "every group in the pool has 3 customers or more; the code keeps serving wr1: add groups or raise the threshold", "alert.pool_full", "群池中每个群都已有 3 位及以上客户，活码继续使用 wr1：请添加群或提高阈值"},
 	}
-	_, a1 := wayUsers(livecode.Roster{}, livecode.Eligibility{Empty: true}, nil)
-	_, a2 := wayUsers(livecode.Roster{}, livecode.Eligibility{UsingBackups: true}, nil)
+	_, a1 := livecode.WayUsers(livecode.Roster{}, livecode.Eligibility{Empty: true}, nil)
+	_, a2 := livecode.WayUsers(livecode.Roster{}, livecode.Eligibility{UsingBackups: true}, nil)
 	cases = append(cases, struct {
 		explain    func(string) Message
 		text, code string
@@ -102,9 +102,9 @@ func TestMessagesHaveCodesAndBothLanguages(t *testing.T) {
 	}
 }
 
-func sys(s string) Message   { return ExplainTransition("system", s) }
-func admin(s string) Message { return ExplainTransition("admin", s) }
-func alert(s string) Message { return *ExplainAlert(s) }
+func sys(s string) Message   { return Transition("system", s) }
+func admin(s string) Message { return Transition("admin", s) }
+func alert(s string) Message { return *Alert(s) }
 
 func TestLangFromAcceptLanguage(t *testing.T) {
 	for in, want := range map[string]string{"": LangZH, "zh-CN,zh;q=0.9": LangZH, "en-US,en;q=0.8": LangEN, "fr, en;q=0.5": LangEN,
@@ -118,19 +118,23 @@ func TestLangFromAcceptLanguage(t *testing.T) {
 // Localize reaches messages in structs, pointers, slices, maps and
 // interfaces, as the handler's views hold them.
 func TestLocalizeWalksViews(t *testing.T) {
-	m := func() *Message { x := ExplainLoss("transferred"); return &x }
-	lead := ExplainLead(&Lead{Breakdown: []ScoreLine{{Reason: "added via a live code"}}, Transitions: []LeadTransition{{Actor: "system", Reason: "pushed to the CRM"}}})
-	byValue := ExplainLoss("staff_deleted")
+	type timelineItem struct {
+		Kind    string
+		Message *Message
+	}
+	m := func() *Message { x := Loss("transferred"); return &x }
+	lead := Lead(&webhook.Lead{Breakdown: []webhook.ScoreLine{{Reason: "added via a live code"}}, Transitions: []webhook.LeadTransition{{Actor: "system", Reason: "pushed to the CRM"}}})
+	byValue := Loss("staff_deleted")
 	v := map[string]any{
 		"lead":     lead,
 		"rels":     []map[string]any{{"loss_message": m()}},
 		"value":    byValue,
-		"timeline": ExplainTimelineEntries([]model.TimelineEntry{{Detail: "welcome sent"}}),
+		"timeline": []timelineItem{{Message: func() *Message { x := Timeline("welcome sent"); return &x }()}},
 	}
 	Localize(v, LangZH)
 	got := []string{lead.Breakdown[0].ReasonMessage.Text, lead.Transitions[0].ReasonMessage.Text,
 		v["rels"].([]map[string]any)[0]["loss_message"].(*Message).Text, v["value"].(Message).Text,
-		v["timeline"].([]TimelineItem)[0].Message.Text}
+		v["timeline"].([]timelineItem)[0].Message.Text}
 	if strings.Join(got, "|") != "通过活码添加|已推送到 CRM|已转接给其他成员|成员删除了客户|已发送欢迎语" {
 		t.Fatalf("localized = %q", got)
 	}
@@ -213,7 +217,7 @@ func TestFailuresReadInChinese(t *testing.T) {
 		{"the endpoint answered 410 Gone", "failure.gone", "端点答复 410 Gone（已不存在）"},
 		{"store: unable to look up staff: database is locked", "failure.other", "处理出错（英文原文见详情）"},
 	} {
-		m := ExplainFailure(c.err)
+		m := Failure(c.err)
 		if m.Code != c.code || m.In(LangZH) != c.zh {
 			t.Errorf("%q: %s %q, want %s %q", c.err, m.Code, m.In(LangZH), c.code, c.zh)
 		}
@@ -221,7 +225,7 @@ func TestFailuresReadInChinese(t *testing.T) {
 			t.Errorf("%q has no English", c.err)
 		}
 	}
-	if ExplainFailure("") != nil {
+	if Failure("") != nil {
 		t.Fatal("no error, yet a message")
 	}
 }
@@ -230,8 +234,8 @@ func TestFailuresReadInChinese(t *testing.T) {
 // reason no form knows has none.
 func TestReasonCode(t *testing.T) {
 	for reason, code := range map[string]string{
-		"must be 1 to 64 characters": "invalid.chars_range",
-		NotStaffReason("ghost"):      "invalid.not_staff",
+		"must be 1 to 64 characters":  "invalid.chars_range",
+		staff.NotStaffReason("ghost"): "invalid.not_staff",
 		(&apierr.UpstreamError{Err: &wecom.APIError{API: "externalcontact/get", Code: 60020}}).Error(): "failure.wecom",
 		"something nobody wrote a form for": "",
 	} {

@@ -1,9 +1,11 @@
-package service
+package explain
 
 import (
 	"regexp"
 	"slices"
 
+	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/lead"
 )
 
@@ -64,7 +66,7 @@ var reasonForms = []messageForm{
 	fixed("error.own_customers", "this token may see only its own staff member's customers", "此令牌只能查看其所属成员的客户"),
 	fixed("error.throttled", "too many invalid tokens from this address; try again later", "此地址的无效令牌过多，请稍后再试"),
 	fixed("error.no_token", "missing bearer token", "缺少 Bearer 令牌"),
-	fixed("error.bad_token", ErrUnauthenticated.Error(), "API 令牌无效或缺失"),
+	fixed("error.bad_token", auth.ErrUnauthenticated.Error(), "API 令牌无效或缺失"),
 	fixed("error.not_linked", lead.ErrNotLinked.Error(), "此员工令牌没有关联企业微信成员的 userid（用 gateway token create --userid 创建）"),
 	fixed("invalid.staff_token_userid", "a staff token acts for a WeCom staff member: give their userid", "员工令牌代表一位企业微信成员：请给出其 userid"),
 	fixed("invalid.userid_staff_only", "only a staff token acts for a staff member", "只有员工令牌才能关联成员"),
@@ -104,13 +106,13 @@ var reasonForms = []messageForm{
 	form("invalid.job_not_finished", `job (?P<id>\d+) is (?P<status>\w+); only failed or ignored jobs can be retried`,
 		"job {id} is {status}; only failed or ignored jobs can be retried", "任务 {id} 的状态为 {status|status}：只有失败或已忽略的任务可以重试"),
 	fixed("invalid.retry_status", "must be failed or ignored: only finished jobs can be retried", "须为 failed（失败）或 ignored（已忽略）：只有已结束的任务可以重试"),
-	fixed("invalid.queue_status", queueStatusReason, "须为以下之一：pending（待处理）、processing（处理中）、processed（已处理）、ignored（已忽略）、failed（失败）"),
+	fixed("invalid.queue_status", "must be one of pending, processing, processed, ignored, failed", "须为以下之一：pending（待处理）、processing（处理中）、processed（已处理）、ignored（已忽略）、failed（失败）"),
 	form("invalid.event_type", `unknown event type "(?P<type>.*)"; known: (?P<known>.*)`, `unknown event type "{type}"; known: {known}`, "未知的事件类型“{type}”；可用：{known}"),
 	fixed("invalid.event_type_bare", "unknown event type", "未知的事件类型"),
 	form("invalid.at_most_bytes", `must be at most (?P<n>\d+) bytes`, "must be at most {n} bytes", "最多 {n} 字节"),
 	fixed("invalid.version_fixed", "is fixed when the endpoint is made; make a new endpoint for another version", "创建端点时即已确定：要用其他版本请新建端点"),
-	fixed("conflict.endpoint_disabled", ErrEndpointDisabled.Error(), "端点已停用：请先启用再重发"),
-	fixed("conflict.delivery_in_flight", ErrDeliveryInFlight.Error(), "这次投递正在发送中"),
+	fixed("conflict.endpoint_disabled", model.ErrEndpointDisabled.Error(), "端点已停用：请先启用再重发"),
+	fixed("conflict.delivery_in_flight", model.ErrDeliveryInFlight.Error(), "这次投递正在发送中"),
 	fixed("invalid.replay_status", "only failed or delivered deliveries can be replayed", "只有失败或已送达的投递可以重发"),
 	form("invalid.payload_version", `unknown payload version; known: (?P<known>.*)`, "unknown payload version; known: {known}", "未知的负载版本；可用：{known}"),
 	fixed("invalid.absolute_https", "must be an absolute https URL", "须为完整的 https 网址"),
@@ -236,8 +238,8 @@ var wecomErrors = map[string]string{
 	"84061": "不存在外部联系人关系", "*": "未知错误",
 }
 
-// ExplainFailure is an error text as a message (nil when there is none).
-func ExplainFailure(text string) *Message {
+// Failure is an error text as a message (nil when there is none).
+func Failure(text string) *Message {
 	if text == "" {
 		return nil
 	}

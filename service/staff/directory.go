@@ -1,4 +1,4 @@
-package service
+package staff
 
 import (
 	"context"
@@ -24,13 +24,13 @@ const (
 	staffRetry = time.Minute
 )
 
-// StaffDirectory is each corp's WeCom address book (user/list and
+// Directory is each corp's WeCom address book (user/list and
 // department/list), cached in the database: names, departments and avatars
 // for the console's pickers, and the list userids in admin input are checked
 // against.
-type StaffDirectory struct {
+type Directory struct {
 	store   *model.Store
-	clients Clients
+	clients livecode.Clients
 	clock   clock.Clock
 	log     *slog.Logger
 
@@ -38,12 +38,12 @@ type StaffDirectory struct {
 	tried map[string]time.Time // corp → last refresh attempt
 }
 
-// NewStaffDirectory builds the directory.
-func NewStaffDirectory(store *model.Store, clients Clients, clk clock.Clock, log *slog.Logger) *StaffDirectory {
+// New builds the directory.
+func New(store *model.Store, clients livecode.Clients, clk clock.Clock, log *slog.Logger) *Directory {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &StaffDirectory{store: store, clients: clients, clock: clk, log: log.With("component", "staff"), tried: map[string]time.Time{}}
+	return &Directory{store: store, clients: clients, clock: clk, log: log.With("component", "staff"), tried: map[string]time.Time{}}
 }
 
 // DepartmentRef names one department of a staff member.
@@ -52,8 +52,8 @@ type DepartmentRef struct {
 	Name string `json:"name"`
 }
 
-// Staff is one staff member as the API shows them.
-type Staff struct {
+// Member is one staff member as the API shows them.
+type Member struct {
 	UserID      string          `json:"userid"`
 	Name        string          `json:"name"`
 	Departments []DepartmentRef `json:"departments"`
@@ -63,14 +63,14 @@ type Staff struct {
 	Active bool `json:"active"`
 }
 
-// StaffList is a corp's directory and when it was read from WeCom.
-type StaffList struct {
-	Staff       []Staff         `json:"staff"`
+// List is a corp's directory and when it was read from WeCom.
+type List struct {
+	Staff       []Member        `json:"staff"`
 	RefreshedAt *wire.Timestamp `json:"refreshed_at,omitempty"`
 }
 
 // Refresh reads the corp's address book from WeCom and keeps it.
-func (d *StaffDirectory) Refresh(ctx context.Context, corpID string) (*StaffList, error) {
+func (d *Directory) Refresh(ctx context.Context, corpID string) (*List, error) {
 	d.mu.Lock()
 	d.tried[corpID] = d.clock.Now()
 	d.mu.Unlock()
@@ -80,7 +80,7 @@ func (d *StaffDirectory) Refresh(ctx context.Context, corpID string) (*StaffList
 	}
 	depts, err := client.ListDepartments(ctx)
 	if err != nil {
-		return nil, wecomAdminError(err)
+		return nil, livecode.AdminError(err)
 	}
 	names := map[int]string{}
 	var roots []int
@@ -98,7 +98,7 @@ func (d *StaffDirectory) Refresh(ctx context.Context, corpID string) (*StaffList
 	for _, root := range roots {
 		members, err := client.ListStaff(ctx, root, true)
 		if err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 		for _, m := range members {
 			if seen[m.UserID] {
@@ -122,7 +122,7 @@ func (d *StaffDirectory) Refresh(ctx context.Context, corpID string) (*StaffList
 
 // List returns the corp's directory, read from WeCom first when it was
 // never read or is older than an hour (or as it is, if WeCom fails then).
-func (d *StaffDirectory) List(ctx context.Context, corpID string) (*StaffList, error) {
+func (d *Directory) List(ctx context.Context, corpID string) (*List, error) {
 	l, err := d.read(ctx, corpID)
 	if err != nil {
 		return nil, err
@@ -140,14 +140,14 @@ func (d *StaffDirectory) List(ctx context.Context, corpID string) (*StaffList, e
 	return l, nil
 }
 
-func (d *StaffDirectory) read(ctx context.Context, corpID string) (*StaffList, error) {
+func (d *Directory) read(ctx context.Context, corpID string) (*List, error) {
 	rows, err := d.store.ListStaff(ctx, corpID)
 	if err != nil {
 		return nil, err
 	}
-	out := &StaffList{Staff: make([]Staff, 0, len(rows))}
+	out := &List{Staff: make([]Member, 0, len(rows))}
 	for _, r := range rows {
-		s := Staff{UserID: r.UserID, Name: r.Name, Avatar: r.Avatar, Active: r.Status == 0 || r.Status == 1, Departments: []DepartmentRef{}}
+		s := Member{UserID: r.UserID, Name: r.Name, Avatar: r.Avatar, Active: r.Status == 0 || r.Status == 1, Departments: []DepartmentRef{}}
 		_ = json.Unmarshal([]byte(r.Departments), &s.Departments)
 		out.Staff = append(out.Staff, s)
 		if at := r.RefreshedAt; out.RefreshedAt == nil || at.Before(out.RefreshedAt.Time) {
@@ -158,15 +158,15 @@ func (d *StaffDirectory) read(ctx context.Context, corpID string) (*StaffList, e
 	return out, nil
 }
 
-// StaffRef is a userid given in admin input, with the field that gave it.
-type StaffRef struct {
+// Ref is a userid given in admin input, with the field that gave it.
+type Ref struct {
 	Field  string
 	UserID string
 }
 
 // Check refuses the first userid that is not a staff member of the corp,
 // naming its field (see Unknown).
-func (d *StaffDirectory) Check(ctx context.Context, corpID string, refs []StaffRef) error {
+func (d *Directory) Check(ctx context.Context, corpID string, refs []Ref) error {
 	if d == nil || len(refs) == 0 {
 		return nil
 	}
@@ -195,7 +195,7 @@ func NotStaffReason(userID string) string {
 // the cached directory lacks makes it refresh from WeCom (at most once a
 // minute) before it is reported; while the directory cannot be read at
 // all, none is (WeCom still checks the userids it is given).
-func (d *StaffDirectory) Unknown(ctx context.Context, corpID string, ids []string) (map[string]bool, error) {
+func (d *Directory) Unknown(ctx context.Context, corpID string, ids []string) (map[string]bool, error) {
 	if d == nil || len(ids) == 0 {
 		return nil, nil
 	}
@@ -240,16 +240,16 @@ func (d *StaffDirectory) Unknown(ctx context.Context, corpID string, ids []strin
 
 // RosterRefs lists the userids of a roster with their fields, under prefix
 // ("roster" or "staff").
-func RosterRefs(prefix string, r *livecode.Roster) []StaffRef {
+func RosterRefs(prefix string, r *livecode.Roster) []Ref {
 	if r == nil {
 		return nil
 	}
-	var refs []StaffRef
+	var refs []Ref
 	for i, m := range r.Members {
-		refs = append(refs, StaffRef{Field: fmt.Sprintf("%s.members[%d].userid", prefix, i), UserID: m.UserID})
+		refs = append(refs, Ref{Field: fmt.Sprintf("%s.members[%d].userid", prefix, i), UserID: m.UserID})
 	}
 	for i, u := range r.Backups {
-		refs = append(refs, StaffRef{Field: fmt.Sprintf("%s.backups[%d]", prefix, i), UserID: u})
+		refs = append(refs, Ref{Field: fmt.Sprintf("%s.backups[%d]", prefix, i), UserID: u})
 	}
 	return refs
 }

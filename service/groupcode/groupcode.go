@@ -1,8 +1,7 @@
-package service
+package groupcode
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
@@ -41,8 +41,6 @@ const (
 	maxJoinWayChats = 5
 	// maxPoolChats bounds a pool so a create stays one bounded request.
 	maxPoolChats = 500
-	// codeChatGone is WeCom's answer for an unknown or dismissed chat_id.
-	codeChatGone = 40050
 	// reconcileEvery is how often each code's listed groups are re-read
 	// from WeCom in case an event was lost.
 	reconcileEvery = 5 * time.Minute
@@ -112,7 +110,7 @@ type GroupCode struct {
 	Current           string            `json:"current_chat_id,omitempty"`
 	Dry               bool              `json:"dry"`
 	Alert             string            `json:"alert,omitempty"`
-	AlertMessage      *Message          `json:"alert_message,omitempty"`
+	AlertMessage      *explain.Message  `json:"alert_message,omitempty"`
 	SyncedAt          *wire.Timestamp   `json:"synced_at,omitempty"`
 	CreatedBy         string            `json:"created_by,omitempty"`
 	CreatedAt         wire.Timestamp    `json:"created_at"`
@@ -124,7 +122,7 @@ type GroupCode struct {
 // pool that still have room.
 type GroupCodes struct {
 	store     *model.Store
-	clients   Clients
+	clients   livecode.Clients
 	jobs      queue.Wake
 	clock     clock.Clock
 	log       *slog.Logger
@@ -132,7 +130,7 @@ type GroupCodes struct {
 	dry       *prometheus.GaugeVec
 	// landing holds the /g/ pages: every method that changes a code or
 	// its pool clears it.
-	landing *landingCache[*GroupLanding]
+	landing *livecode.LandingCache[*GroupLanding]
 }
 
 // joinActivity is the job each attributed join enqueues, in the
@@ -157,7 +155,7 @@ type GroupJoin struct {
 }
 
 // NewGroupCodes builds the service; jobs wakes the job runner.
-func NewGroupCodes(store *model.Store, clients Clients, jobs queue.Wake, reg prometheus.Registerer,
+func NewGroupCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, reg prometheus.Registerer,
 	clk clock.Clock, log *slog.Logger, publicURL string) *GroupCodes {
 	if log == nil {
 		log = slog.Default()
@@ -169,7 +167,7 @@ func NewGroupCodes(store *model.Store, clients Clients, jobs queue.Wake, reg pro
 			Help: "1 when every group in a group code's pool has reached its threshold (the code keeps serving its last group or waits for WeCom to create one).",
 		}, []string{"code_id", "auto_create"}),
 	}
-	g.landing = newLandingCache[*GroupLanding]("group codes", store.GroupLandingVersion)
+	g.landing = livecode.NewLandingCache[*GroupLanding]("group codes", store.GroupLandingVersion)
 	if reg != nil {
 		reg.MustRegister(g.dry)
 	}
@@ -222,32 +220,13 @@ func dryAlert(c *model.GroupCode, chats []string) string {
 		c.Threshold, strings.Join(chats, ", "))
 }
 
-func decodeChats(s string) []string {
-	var out []string
-	if s != "" {
-		_ = json.Unmarshal([]byte(s), &out)
-	}
-	if out == nil {
-		out = []string{}
-	}
-	return out
-}
-
-func encodeChats(chats []string) string {
-	if chats == nil {
-		chats = []string{}
-	}
-	b, _ := json.Marshal(chats)
-	return string(b)
-}
-
 func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *GroupCode {
-	listed := decodeChats(c.ChatList)
+	listed := livecode.DecodeChats(c.ChatList)
 	v := &GroupCode{ID: c.ID, CorpID: c.CorpID, Name: c.Name, Title: c.Title, Text: c.Text, State: c.State, Slug: c.Slug,
 		ConfigID: c.ConfigID, QRCode: c.QRCode, LandingURL: g.publicURL + "/g/" + c.Slug, Threshold: c.Threshold,
 		AutoCreate: AutoCreateSpec{Enabled: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID},
 		Welcome:    c.Welcome, WelcomeTemplateID: c.WelcomeTemplateID, UTM: livecode.UTMView(c.UTM),
-		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: ExplainAlert(c.Alert),
+		Pool: make([]PoolGroup, 0, len(pool)), ChatList: listed, Dry: c.Dry, Alert: c.Alert, AlertMessage: explain.Alert(c.Alert),
 		SyncedAt: wire.AtPtr(c.SyncedAt), CreatedBy: c.CreatedBy, CreatedAt: wire.At(c.CreatedAt), UpdatedAt: wire.At(c.UpdatedAt)}
 	for _, p := range pool {
 		v.Pool = append(v.Pool, PoolGroup{ChatID: p.ChatID, Position: p.Position, Name: p.Name, Members: p.Members,
@@ -262,7 +241,7 @@ func (g *GroupCodes) view(c *model.GroupCode, pool []model.GroupCodeChat) *Group
 // listed group with room. When none has room it is the group the code
 // keeps serving, reported as full, or "" while WeCom is to create one.
 func currentChat(c *model.GroupCode, pool []model.GroupCodeChat) (string, bool) {
-	listed := decodeChats(c.ChatList)
+	listed := livecode.DecodeChats(c.ChatList)
 	byID := map[string]model.GroupCodeChat{}
 	for _, p := range pool {
 		byID[p.ChatID] = p
@@ -365,7 +344,7 @@ func (g *GroupCodes) apply(c *model.GroupCode, spec GroupCodeSpec) ([]string, er
 		c.RoomBaseName, c.RoomBaseID = name, a.RoomBaseID
 	}
 	if c.AutoCreate && c.RoomBaseName == "" {
-		c.RoomBaseName = clipRunes(c.Name, 36)
+		c.RoomBaseName = livecode.ClipRunes(c.Name, 36)
 	}
 	var chats []string
 	if spec.ChatIDs != nil {
@@ -411,11 +390,11 @@ func (g *GroupCodes) readPool(ctx context.Context, client *wecom.Client, c *mode
 			return nil, &apierr.ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: fmt.Sprintf("already in the pool of group code %d", owner)}
 		}
 		gc, err := client.GetGroupChat(ctx, id, true)
-		if isChatGone(err) {
+		if livecode.IsChatGone(err) {
 			return nil, &apierr.ValidationError{Field: fmt.Sprintf("chat_ids[%d]", i), Reason: "no such group chat in WeCom (or it was dismissed)"}
 		}
 		if err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 		counts := chatCounts(gc)
 		now := g.clock.Now()
@@ -435,20 +414,15 @@ func chatCounts(gc *wecom.GroupChat) model.ChatCounts {
 	return c
 }
 
-func isChatGone(err error) bool {
-	var ae *wecom.APIError
-	return errors.As(err, &ae) && ae.Code == codeChatGone
-}
-
 func (g *GroupCodes) joinWay(c *model.GroupCode, chats []string) wecom.JoinWay {
-	return wecom.JoinWay{ConfigID: c.ConfigID, Scene: wecom.SceneQRCode, Remark: clipRunes(c.Name, 30),
+	return wecom.JoinWay{ConfigID: c.ConfigID, Scene: wecom.SceneQRCode, Remark: livecode.ClipRunes(c.Name, 30),
 		AutoCreateRoom: c.AutoCreate, RoomBaseName: c.RoomBaseName, RoomBaseID: c.RoomBaseID, ChatIDs: chats, State: c.State}
 }
 
 // Create validates a spec, reads the pool's groups, makes the join way and
 // stores the code.
 func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec GroupCodeSpec) (*GroupCode, error) {
-	defer g.landing.clear() // after the change commits
+	defer g.landing.Clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return nil, err
@@ -487,7 +461,7 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	// was made, so a refused create leaves nothing behind in WeCom.
 	if c.Welcome != "" {
 		if c.WelcomeTemplateID, err = client.AddGroupWelcome(ctx, wecom.GroupWelcome{Text: c.Welcome}, true); err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 	}
 	undo := func() {
@@ -499,15 +473,15 @@ func (g *GroupCodes) Create(ctx context.Context, corpID, actor string, spec Grou
 	c.ConfigID, err = client.AddJoinWay(ctx, g.joinWay(c, list))
 	if err != nil {
 		undo()
-		return nil, wecomAdminError(err)
+		return nil, livecode.AdminError(err)
 	}
 	jw, err := client.GetJoinWay(ctx, c.ConfigID)
 	if err != nil {
 		undo()
-		return nil, wecomAdminError(err)
+		return nil, livecode.AdminError(err)
 	}
 	now := g.clock.Now()
-	c.QRCode, c.ChatList, c.Dry, c.Alert, c.SyncedAt = jw.QRCode, encodeChats(list), dry, "", &now
+	c.QRCode, c.ChatList, c.Dry, c.Alert, c.SyncedAt = jw.QRCode, livecode.EncodeChats(list), dry, "", &now
 	if dry {
 		c.Alert = dryAlert(c, list)
 	}
@@ -575,7 +549,7 @@ func (g *GroupCodes) dropJoinWay(ctx context.Context, client *wecom.Client, conf
 // way by the sync job; new join-way settings are written at once so the
 // admin sees a WeCom refusal.
 func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec GroupCodeSpec) (*GroupCode, error) {
-	defer g.landing.clear() // after the change commits
+	defer g.landing.Clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return nil, err
@@ -609,13 +583,13 @@ func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec 
 		}
 	}
 	if c.Name != old.Name || c.AutoCreate != old.AutoCreate || c.RoomBaseName != old.RoomBaseName || c.RoomBaseID != old.RoomBaseID {
-		if err := client.UpdateJoinWay(ctx, g.joinWay(c, decodeChats(c.ChatList))); err != nil {
-			return nil, wecomAdminError(err)
+		if err := client.UpdateJoinWay(ctx, g.joinWay(c, livecode.DecodeChats(c.ChatList))); err != nil {
+			return nil, livecode.AdminError(err)
 		}
 	}
 	if spec.Welcome != nil {
 		if err := g.syncWelcome(ctx, client, c, old.Welcome); err != nil {
-			return nil, wecomAdminError(err)
+			return nil, livecode.AdminError(err)
 		}
 	}
 	if err := g.store.SaveGroupCode(ctx, c); err != nil {
@@ -635,7 +609,7 @@ func (g *GroupCodes) Update(ctx context.Context, corpID string, id uint64, spec 
 // Delete removes the join way and retires the code; its statistics and the
 // contacts it brought stay.
 func (g *GroupCodes) Delete(ctx context.Context, corpID string, id uint64) error {
-	defer g.landing.clear() // after the change commits
+	defer g.landing.Clear() // after the change commits
 	client, err := g.clients(corpID)
 	if err != nil {
 		return err
@@ -646,11 +620,11 @@ func (g *GroupCodes) Delete(ctx context.Context, corpID string, id uint64) error
 	}
 	if c.WelcomeTemplateID != "" {
 		if err := client.DeleteGroupWelcome(ctx, c.WelcomeTemplateID); err != nil && !wecom.GroupWelcomeGone(err) {
-			return wecomAdminError(err)
+			return livecode.AdminError(err)
 		}
 	}
-	if err := client.DeleteJoinWay(ctx, c.ConfigID); err != nil && !isGone(err) {
-		return wecomAdminError(err)
+	if err := client.DeleteJoinWay(ctx, c.ConfigID); err != nil && !livecode.IsWayGone(err) {
+		return livecode.AdminError(err)
 	}
 	if err := g.store.DeleteGroupCode(ctx, id); err != nil {
 		return err
@@ -690,13 +664,13 @@ type joinSyncPayload struct {
 	Reconcile bool   `json:"reconcile,omitempty"`
 }
 
-// runSync rewrites a code's join way when the groups it should list
+// RunSync rewrites a code's join way when the groups it should list
 // differ from what it lists. A reconcile first re-reads the listed groups
 // from WeCom, for events that never arrived. With auto-create on it adopts
 // the groups WeCom created into the pool before deciding, so it never
 // takes a fresh group off the way.
-func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
-	defer g.landing.clear() // after the change commits
+func (g *GroupCodes) RunSync(ctx context.Context, j *model.Job) error {
+	defer g.landing.Clear() // after the change commits
 	var p joinSyncPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -716,7 +690,7 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 	if err != nil {
 		return err
 	}
-	written := decodeChats(c.ChatList)
+	written := livecode.DecodeChats(c.ChatList)
 	if p.Reconcile {
 		want, _ := desiredChats(pool, c.Threshold, written)
 		for _, pc := range pool {
@@ -731,7 +705,7 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 	if c.AutoCreate {
 		jw, err := client.GetJoinWay(ctx, c.ConfigID)
 		if err != nil {
-			return jobError(err)
+			return livecode.JobError(err)
 		}
 		for _, id := range jw.ChatIDs {
 			if slices.ContainsFunc(pool, func(p model.GroupCodeChat) bool { return p.ChatID == id }) {
@@ -755,7 +729,7 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 	}
 	if len(list) > 0 && !slices.Equal(list, written) {
 		if err := client.UpdateJoinWay(ctx, g.joinWay(c, list)); err != nil {
-			if isChatGone(err) {
+			if livecode.IsChatGone(err) {
 				// A listed group vanished without a dismiss event: find it,
 				// mark it, and let the retry choose again.
 				for _, id := range list {
@@ -765,17 +739,17 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 				}
 				return fmt.Errorf("a listed group is gone; choosing again: %w", err)
 			}
-			if aerr := g.store.SetGroupCodeAlert(ctx, c.ID, syncFailedAlert(err)); aerr != nil {
+			if aerr := g.store.SetGroupCodeAlert(ctx, c.ID, livecode.SyncFailedAlert(err)); aerr != nil {
 				return aerr
 			}
-			return jobError(err)
+			return livecode.JobError(err)
 		}
 		g.log.Info("join way rewritten", "code", c.ID, "chats", list, "dry", dry)
 	}
 	if len(list) == 0 {
 		list = written
 	}
-	if err := g.store.SetGroupCodeSync(ctx, c.ID, encodeChats(list), dry, alert, p.Reconcile); err != nil {
+	if err := g.store.SetGroupCodeSync(ctx, c.ID, livecode.EncodeChats(list), dry, alert, p.Reconcile); err != nil {
 		return err
 	}
 	c.Dry = dry
@@ -786,27 +760,27 @@ func (g *GroupCodes) runSync(ctx context.Context, j *model.Job) error {
 // refresh re-reads one pooled group's counts; a group WeCom no longer has
 // is marked dismissed.
 func (g *GroupCodes) refresh(ctx context.Context, client *wecom.Client, corpID, chatID string) error {
-	defer g.landing.clear() // after the change commits
+	defer g.landing.Clear() // after the change commits
 	gc, err := client.GetGroupChat(ctx, chatID, true)
-	if isChatGone(err) {
+	if livecode.IsChatGone(err) {
 		_, err := g.store.MarkGroupChatDismissed(ctx, corpID, chatID)
 		return err
 	}
 	if err != nil {
-		return jobError(err)
+		return livecode.JobError(err)
 	}
 	return g.store.SetGroupChatCounts(ctx, corpID, chatID, chatCounts(gc))
 }
 
 // adopt puts a group WeCom created for the code at the end of its pool.
 func (g *GroupCodes) adopt(ctx context.Context, client *wecom.Client, c *model.GroupCode, chatID string) (bool, error) {
-	defer g.landing.clear() // after the change commits
+	defer g.landing.Clear() // after the change commits
 	gc, err := client.GetGroupChat(ctx, chatID, true)
-	if isChatGone(err) {
+	if livecode.IsChatGone(err) {
 		return false, nil
 	}
 	if err != nil {
-		return false, jobError(err)
+		return false, livecode.JobError(err)
 	}
 	counts := chatCounts(gc)
 	now := g.clock.Now()
@@ -829,7 +803,7 @@ func (g *GroupCodes) Tick(ctx context.Context) error {
 	for i := range codes {
 		c := &codes[i]
 		g.setGauge(c)
-		if strings.HasPrefix(c.Alert, syncFailedAlertPrefix) {
+		if strings.HasPrefix(c.Alert, livecode.SyncFailedAlertPrefix) {
 			// Its last sync failed: ask again until one succeeds.
 			if err := g.RequestSync(ctx, c.CorpID, c.ID); err != nil {
 				return err
@@ -845,9 +819,9 @@ func (g *GroupCodes) Tick(ctx context.Context) error {
 	return nil
 }
 
-// onChatCreate lets codes with auto-create adopt a group WeCom just made
+// OnChatCreate lets codes with auto-create adopt a group WeCom just made
 // for them (their sync reads the join way's list).
-func (g *GroupCodes) onChatCreate(ctx context.Context, ev *queue.InboundEvent) error {
+func (g *GroupCodes) OnChatCreate(ctx context.Context, ev *queue.InboundEvent) error {
 	codes, err := g.store.ListGroupCodes(ctx, model.GroupCodeFilter{CorpID: ev.CorpID, AutoCreate: true})
 	if err != nil {
 		return err
@@ -863,8 +837,8 @@ func (g *GroupCodes) onChatCreate(ctx context.Context, ev *queue.InboundEvent) e
 	return nil
 }
 
-func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *queue.InboundEvent) error {
-	defer g.landing.clear() // after the change commits
+func (g *GroupCodes) OnChatDismiss(ctx context.Context, ev *queue.InboundEvent) error {
+	defer g.landing.Clear() // after the change commits
 	if ev.ChatID == "" {
 		return queue.Permanent(errors.New("dismiss event without ChatId"))
 	}
@@ -881,12 +855,12 @@ func (g *GroupCodes) onChatDismiss(ctx context.Context, ev *queue.InboundEvent) 
 	return g.RequestSync(ctx, ev.CorpID, row.CodeID)
 }
 
-// onChatUpdate records joins and leaves of pooled groups and store groups
+// OnChatUpdate records joins and leaves of pooled groups and store groups
 // (stats, and timeline entries for members who came through our codes),
 // refreshes the group's counts from groupchat/get, and asks for the join
 // way to be rewritten when the group filled up or got room again.
-func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) error {
-	defer g.landing.clear() // after the change commits
+func (g *GroupCodes) OnChatUpdate(ctx context.Context, ev *queue.InboundEvent) error {
+	defer g.landing.Clear() // after the change commits
 	if ev.ChatID == "" {
 		return queue.Permanent(errors.New("update event without ChatId"))
 	}
@@ -930,7 +904,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) e
 			return queue.Permanent(err)
 		}
 		gc, err := client.GetGroupChat(ctx, ev.ChatID, true)
-		if isChatGone(err) {
+		if livecode.IsChatGone(err) {
 			return queue.Ignore("group is gone")
 		}
 		if err != nil {
@@ -965,7 +939,7 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) e
 			return queue.Permanent(err)
 		}
 		gc, err = client.GetGroupChat(ctx, ev.ChatID, true)
-		if isChatGone(err) {
+		if livecode.IsChatGone(err) {
 			if pooled {
 				if _, err := g.store.MarkGroupChatDismissed(ctx, ev.CorpID, ev.ChatID); err != nil {
 					return err
@@ -978,9 +952,9 @@ func (g *GroupCodes) onChatUpdate(ctx context.Context, ev *queue.InboundEvent) e
 			return err
 		}
 	}
-	at := eventTime(ev)
+	at := ev.OccurredAt()
 	ch := model.ChatChange{CorpID: ev.CorpID, EventID: ev.ID, ChatID: ev.ChatID, Kind: kind, Day: livecode.Roster{}.LocalDay(at), At: at,
-		Source: SourceGroup}
+		Source: webhook.SourceGroup}
 	ch.JoinEvents = func(m model.MemberChange) []model.OutboxEvent {
 		return []model.OutboxEvent{webhook.GroupJoinedEvent(ch, m)}
 	}
@@ -1064,13 +1038,13 @@ type GroupLanding struct {
 // Landing returns the landing page of a code by slug, from memory when it
 // can (the same page, unchanged, until the code or its pool changes).
 func (g *GroupCodes) Landing(ctx context.Context, slug string) (*GroupLanding, error) {
-	return g.landing.get(ctx, slug, func(ctx context.Context) (*GroupLanding, error) { return g.loadLanding(ctx, slug) })
+	return g.landing.Get(ctx, slug, func(ctx context.Context) (*GroupLanding, error) { return g.loadLanding(ctx, slug) })
 }
 
 // RunLandingPoll clears the landing pages when another replica changed a
 // group code or pool, polling every interval until ctx ends.
 func (g *GroupCodes) RunLandingPoll(ctx context.Context, every time.Duration) {
-	g.landing.run(ctx, every, g.log)
+	g.landing.Run(ctx, every, g.log)
 }
 
 func (g *GroupCodes) loadLanding(ctx context.Context, slug string) (*GroupLanding, error) {
@@ -1124,7 +1098,7 @@ func (g *GroupCodes) Stats(ctx context.Context, corpID string, id uint64, from, 
 	if _, err := g.store.GetGroupCode(ctx, corpID, id); err != nil {
 		return nil, err
 	}
-	from, to = dayRange(g.clock.Now(), from, to)
+	from, to = livecode.DayRange(g.clock.Now(), from, to)
 	rows, err := g.store.GroupCodeMemberCounts(ctx, id, from, to)
 	if err != nil {
 		return nil, err
@@ -1172,15 +1146,14 @@ func ensure(m map[string]*JoinTotals, k string) *JoinTotals {
 	return t
 }
 
-// dayRange fills empty bounds: to defaults to today in China time, from
-// to 29 days before to.
-func dayRange(now time.Time, from, to string) (string, string) {
-	if to == "" {
-		to = livecode.Roster{}.LocalDay(now)
-	}
-	if from == "" {
-		t, _ := time.Parse("2006-01-02", to)
-		from = t.AddDate(0, 0, -29).Format("2006-01-02")
-	}
-	return from, to
+// GroupCodeQuery selects group codes by a name search.
+type GroupCodeQuery struct {
+	CorpID  string
+	Q       string
+	AfterID uint64
+	Limit   int
+}
+
+func (q GroupCodeQuery) filter() model.GroupCodeFilter {
+	return model.GroupCodeFilter{CorpID: q.CorpID, Q: q.Q, AfterID: q.AfterID, Limit: q.Limit}
 }

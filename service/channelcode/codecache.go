@@ -1,4 +1,4 @@
-package service
+package channelcode
 
 import (
 	"context"
@@ -26,7 +26,7 @@ type CodeView struct {
 	Folder         string
 	State          string
 	Mode           string
-	Tags           []TagRef
+	Tags           []livecode.TagRef
 	RemarkTemplate string
 	Roster         livecode.Roster
 	// UTM is the code's UTM object as stored (JSON), for the lead's source.
@@ -143,8 +143,8 @@ func (c *CodeCache) ByState(ctx context.Context, corpID, state string) *CodeView
 	return nil
 }
 
-// snapshot returns every cached code.
-func (c *CodeCache) snapshot() []*CodeView {
+// Snapshot returns every cached code.
+func (c *CodeCache) Snapshot() []*CodeView {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	out := make([]*CodeView, 0, len(c.byState))
@@ -157,7 +157,7 @@ func (c *CodeCache) snapshot() []*CodeView {
 // CodeByID returns the live code with id as leads name it (lead.Codes).
 func (c *CodeCache) CodeByID(id uint64) (lead.Code, bool) {
 	var found *CodeView
-	for _, v := range c.snapshot() {
+	for _, v := range c.Snapshot() {
 		if v.ID == id {
 			found = v
 		}
