@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -51,7 +52,7 @@ func BenchmarkCallbackAccept(b *testing.B) {
 				b.Fatal(err)
 			}
 			r := handler.New(handler.Deps{
-				Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{}), Gatherer: reg,
+				Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth.New(st, clock.Real{}), Gatherer: reg,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{},
 			})
 			srv := httptest.NewServer(r)

@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -38,7 +39,7 @@ func FuzzCallbackHandler(f *testing.F) {
 		f.Fatal(err)
 	}
 	srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Callbacks: cb, Queue: service.NewQueueLog(st),
-		Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		Auth: auth.New(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	f.Cleanup(srv.Close)
 	cr, _ := wecom.NewCrypter(token, aesKey, corpID)
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {

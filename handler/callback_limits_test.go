@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -121,7 +122,7 @@ func TestCallbacksBeyondTheInFlightBoundAre503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{})}))
+	srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth.New(st, clock.Real{})}))
 	defer srv.Close()
 	held := &heldBody{started: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error, 1)

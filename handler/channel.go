@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/staff"
 )
@@ -31,9 +32,9 @@ type channelHandler struct {
 }
 
 func (h *channelHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
-	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
-	writers := requireRole(service.RoleAdmin, service.RoleStaff)
-	admin := requireRole(service.RoleAdmin)
+	all := requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer)
+	writers := requireRole(auth.RoleAdmin, auth.RoleStaff)
+	admin := requireRole(auth.RoleAdmin)
 	api.POST("/channel-codes", writers, h.create)
 	api.GET("/channel-codes", all, h.list)
 	api.GET("/channel-codes/:id", all, h.get)

@@ -5,8 +5,7 @@ import (
 	"net/http/pprof"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 // mountProfiling serves Go's profiles under /api/v1/debug/pprof/ to admins,
@@ -31,6 +30,6 @@ func mountProfiling(api *gin.RouterGroup) {
 		}
 		h(c.Writer, c.Request)
 	}
-	api.GET("/debug/pprof/", requireRole(service.RoleAdmin), serve)
-	api.GET("/debug/pprof/:name", requireRole(service.RoleAdmin), serve)
+	api.GET("/debug/pprof/", requireRole(auth.RoleAdmin), serve)
+	api.GET("/debug/pprof/:name", requireRole(auth.RoleAdmin), serve)
 }

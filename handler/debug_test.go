@@ -14,14 +14,14 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 func TestProfilesAreServedToAdminsOnly(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	ctx := context.Background()
-	admin, _, _ := e.auth.CreateToken(ctx, "ops", service.RoleAdmin)
-	viewer, _, _ := e.auth.CreateToken(ctx, "watch", service.RoleViewer)
+	admin, _, _ := e.auth.CreateToken(ctx, "ops", auth.RoleAdmin)
+	viewer, _, _ := e.auth.CreateToken(ctx, "watch", auth.RoleViewer)
 	get := func(path, tok string) (int, string) {
 		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
 		if tok != "" {
@@ -76,7 +76,7 @@ func TestAccessLogOfSuccessesIsDebugOnly(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		var buf syncBuffer
 		st := modeltest.Open(t, "sqlite", nil)
-		r := handler.New(handler.Deps{Clock: clock.Real{}, Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))})
+		r := handler.New(handler.Deps{Clock: clock.Real{}, Auth: auth.New(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))})
 		srv := httptest.NewServer(r)
 		for _, path := range []string{"/healthz", "/api/v1/me"} {
 			resp, err := http.Get(srv.URL + path)

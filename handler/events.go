@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 // queueHandler serves the inbox's events and the side-effect jobs.
@@ -15,7 +16,7 @@ type queueHandler struct {
 }
 
 func (h *queueHandler) routes(api *gin.RouterGroup) {
-	admin := requireRole(service.RoleAdmin)
+	admin := requireRole(auth.RoleAdmin)
 	api.GET("/events", admin, h.listEvents)
 	api.GET("/events/:id", admin, h.getEvent)
 	api.GET("/jobs", admin, h.listJobs)

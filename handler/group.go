@@ -10,8 +10,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 )
 
@@ -36,9 +36,9 @@ type groupHandler struct {
 }
 
 func (h *groupHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
-	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
-	writers := requireRole(service.RoleAdmin, service.RoleStaff)
-	admin := requireRole(service.RoleAdmin)
+	all := requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer)
+	writers := requireRole(auth.RoleAdmin, auth.RoleStaff)
+	admin := requireRole(auth.RoleAdmin)
 	api.POST("/group-codes", writers, h.create)
 	api.GET("/group-codes", all, h.list)
 	api.GET("/group-codes/:id", all, h.get)

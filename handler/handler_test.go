@@ -23,6 +23,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
@@ -39,7 +40,7 @@ type env struct {
 	srv        *httptest.Server
 	crypter    *wecom.Crypter
 	dispatcher *queue.Dispatcher
-	auth       *service.Auth
+	auth       *auth.Auth
 	reg        *prometheus.Registry
 
 	handled  sync.Map // dedupe key -> *atomic.Int32
@@ -70,7 +71,7 @@ func newEnv(t *testing.T, driver string) *env {
 	}, wakes, clock.Real{}, queue.DispatcherOptions{
 		Workers: 4, SweepInterval: 50 * time.Millisecond, Logger: log, Metrics: metrics,
 	})
-	e.auth = service.NewAuth(st, clock.Real{})
+	e.auth = auth.New(st, clock.Real{})
 	cb, err := service.NewCallbacks(queue.NewInbox(st, wakes.Events.Notify), metrics, clock.Real{}, service.CallbackLimits{},
 		service.CallbackCorp{ID: corpID, Token: token, AESKey: aesKey})
 	if err != nil {
@@ -223,7 +224,7 @@ func TestOfficialVectorPostIsAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: service.NewAuth(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth.New(st, clock.Real{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock: clock.Real{}})
 	srv := httptest.NewServer(r)
 	defer srv.Close()
@@ -415,11 +416,11 @@ func apiGet(t *testing.T, e *env, path, tok string) (int, map[string]any) {
 func TestEventsAPI(t *testing.T) {
 	eachDriver(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		admin, _, err := e.auth.CreateToken(ctx, "ops", service.RoleAdmin)
+		admin, _, err := e.auth.CreateToken(ctx, "ops", auth.RoleAdmin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		staff, _, _ := e.auth.CreateToken(ctx, "sales", service.RoleStaff)
+		staff, _, _ := e.auth.CreateToken(ctx, "sales", auth.RoleStaff)
 		e.post(addEvent("wm1"))
 		e.post(addEvent("wm2"))
 		e.post(&wecom.Event{ToUserName: corpID, CreateTime: 1700000002, MsgType: "event", Event: wecom.EventExternalTag, ChangeType: "create", ID: "et1", TagType: "tag"})
@@ -487,7 +488,7 @@ func TestHealthAndReady(t *testing.T) {
 func TestMeTellsATokenItsRole(t *testing.T) {
 	eachDriver(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		staff, _, err := e.auth.CreateTokenFor(ctx, "张三的手机", service.RoleStaff, "zhangsan")
+		staff, _, err := e.auth.CreateTokenFor(ctx, "张三的手机", auth.RoleStaff, "zhangsan")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -506,8 +507,8 @@ func TestMeTellsATokenItsRole(t *testing.T) {
 // a trusted proxy, so a client cannot dodge the throttle by inventing one.
 func TestRepeatedFailedAuthenticationIsThrottled(t *testing.T) {
 	st := modeltest.Open(t, "sqlite", nil)
-	auth := service.NewAuth(st, clock.Real{})
-	admin, _, err := auth.CreateToken(context.Background(), "ops", service.RoleAdmin)
+	tokens := auth.New(st, clock.Real{})
+	admin, _, err := tokens.CreateToken(context.Background(), "ops", auth.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +530,7 @@ func TestRepeatedFailedAuthenticationIsThrottled(t *testing.T) {
 		proxies []string
 	}{{"no trusted proxy", nil}, {"behind a trusted proxy", []string{"127.0.0.1"}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Auth: auth, Queue: service.NewQueueLog(st), TrustedProxies: tc.proxies,
+			srv := httptest.NewServer(handler.New(handler.Deps{Clock: clock.Real{}, Auth: tokens, Queue: service.NewQueueLog(st), TrustedProxies: tc.proxies,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 			defer srv.Close()
 			for i := 0; i < 20; i++ {

@@ -19,6 +19,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/storecode"
@@ -94,7 +95,7 @@ func landingFixture(b testing.TB, st *model.Store) landingSetup {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := handler.New(handler.Deps{Callbacks: cb, Auth: service.NewAuth(st, clock.Real{}), Logger: log,
+	r := handler.New(handler.Deps{Callbacks: cb, Auth: auth.New(st, clock.Real{}), Logger: log,
 		Groups: groups, Stores: storeCodes, Clock: clock.Real{}})
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)

@@ -12,15 +12,17 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/explain"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
 // leadsHandler serves leads, the funnel, scoring, tag rules and the CRM's answers.
 type leadsHandler struct {
-	leads *service.Leads
+	leads *lead.Leads
 	staff *staff.Directory
-	rules *service.TagRules
+	rules *lead.TagRules
 	tags  *service.TagCatalogue
 	audit *service.Audit
 	corps []string
@@ -28,24 +30,24 @@ type leadsHandler struct {
 }
 
 func (h *leadsHandler) routes(api *gin.RouterGroup) {
-	read := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
+	read := requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer)
 	// The CRM reads leads back to reconcile: one lead, and the change feed.
-	readOrCRM := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer, service.RoleCRM)
-	admin := requireRole(service.RoleAdmin)
+	readOrCRM := requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer, auth.RoleCRM)
+	admin := requireRole(auth.RoleAdmin)
 	api.GET("/leads", readOrCRM, h.list)
 	api.GET("/leads/:id", readOrCRM, h.get)
 	api.PATCH("/leads/:id", admin, h.patch)
 	api.POST("/leads/:id/stage", admin, h.stage)
-	api.GET("/funnel", requireRole(service.RoleAdmin, service.RoleViewer), h.funnel)
+	api.GET("/funnel", requireRole(auth.RoleAdmin, auth.RoleViewer), h.funnel)
 	api.GET("/scoring", read, h.getScoring)
 	api.PUT("/scoring", admin, h.putScoring)
 	api.PATCH("/scoring", admin, h.patchScoring)
 	api.POST("/tag-rules", admin, h.createRule)
-	api.GET("/tag-rules", requireRole(service.RoleAdmin, service.RoleViewer), h.listRules)
-	api.GET("/tag-rules/:id", requireRole(service.RoleAdmin, service.RoleViewer), h.getRule)
+	api.GET("/tag-rules", requireRole(auth.RoleAdmin, auth.RoleViewer), h.listRules)
+	api.GET("/tag-rules/:id", requireRole(auth.RoleAdmin, auth.RoleViewer), h.getRule)
 	api.PATCH("/tag-rules/:id", admin, h.patchRule)
 	api.DELETE("/tag-rules/:id", admin, h.deleteRule)
-	api.POST("/crm/leads/:id/status", requireRole(service.RoleCRM), h.crmStatus)
+	api.POST("/crm/leads/:id/status", requireRole(auth.RoleCRM), h.crmStatus)
 	api.GET("/tags", read, h.listTags)
 	api.POST("/tags", admin, h.createTags)
 	api.PATCH("/tags/:id", admin, h.renameTag)
@@ -132,7 +134,7 @@ func (h *leadsHandler) createTags(c *gin.Context) {
 
 func renderLeadError(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, service.ErrNotLinked):
+	case errors.Is(err, lead.ErrNotLinked):
 		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
 	case errors.Is(err, apierr.ErrLeadMerged):
 		abortError(c, http.StatusConflict, "merged", "the lead was merged into another (same person)", "")
@@ -146,20 +148,20 @@ func (h *leadsHandler) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if c.Query("updated_after") != "" || service.IsFeedCursor(c.Query("cursor")) {
-		if principal(c).Role == service.RoleStaff {
+	if c.Query("updated_after") != "" || lead.IsFeedCursor(c.Query("cursor")) {
+		if principal(c).Role == auth.RoleStaff {
 			abortError(c, http.StatusForbidden, "forbidden", "the change feed is for the crm, admin and viewer roles", "")
 			return
 		}
 		h.changes(c, corp)
 		return
 	}
-	if principal(c).Role == service.RoleCRM {
+	if principal(c).Role == auth.RoleCRM {
 		abortError(c, http.StatusForbidden, "forbidden", "the crm role reads leads through the change feed (updated_after) or one by id", "")
 		return
 	}
-	f := service.LeadQuery{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
-	if f.Stage != "" && !service.ValidStage(f.Stage) {
+	f := lead.LeadQuery{CorpID: corp, Stage: c.Query("stage"), Owner: c.Query("owner"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	if f.Stage != "" && !lead.ValidStage(f.Stage) {
 		abortError(c, http.StatusBadRequest, "invalid", "unknown stage", "stage")
 		return
 	}
@@ -262,7 +264,7 @@ func (h *leadsHandler) patch(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var p service.LeadPatch
+	var p lead.LeadPatch
 	if !bindJSON(c, &p) {
 		return
 	}
@@ -302,7 +304,7 @@ func (h *leadsHandler) crmStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var a service.CRMAnswer
+	var a lead.CRMAnswer
 	if !bindJSON(c, &a) {
 		return
 	}
@@ -379,7 +381,7 @@ func (h *leadsHandler) putScoring(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var cfg service.ScoringConfig
+	var cfg lead.ScoringConfig
 	if !decodeBody(c, body, &cfg) || !requireFields(c, body, cfg) {
 		return
 	}
@@ -404,7 +406,7 @@ func (h *leadsHandler) patchScoring(c *gin.Context) {
 	h.saveScoring(c, corp, cfg)
 }
 
-func (h *leadsHandler) saveScoring(c *gin.Context, corp string, cfg service.ScoringConfig) {
+func (h *leadsHandler) saveScoring(c *gin.Context, corp string, cfg lead.ScoringConfig) {
 	version, err := h.leads.SetScoring(c.Request.Context(), corp, cfg)
 	reply(c, http.StatusAccepted, gin.H{"version": version, "config": cfg, "rescoring": "started in the background"}, err)
 }
@@ -414,7 +416,7 @@ func (h *leadsHandler) createRule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var spec service.TagRuleSpec
+	var spec lead.TagRuleSpec
 	if !bindJSON(c, &spec) {
 		return
 	}
@@ -465,10 +467,10 @@ func (h *leadsHandler) patchRule(c *gin.Context) {
 		return
 	}
 	if _, ok := present["conditions"]; ok {
-		cur.Conditions = service.RuleConditions{}
+		cur.Conditions = lead.RuleConditions{}
 	}
 	if _, ok := present["actions"]; ok {
-		cur.Actions = service.RuleActions{}
+		cur.Actions = lead.RuleActions{}
 	}
 	if !decodeBody(c, body, cur) {
 		return

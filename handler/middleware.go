@@ -12,9 +12,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/clock"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/explain"
+	"github.com/leadgate/scrm-gateway/service/lead"
 )
 
 const (
@@ -132,9 +133,9 @@ func renderError(c *gin.Context, err error) {
 		abortError(c, http.StatusConflict, "conflict", ce.Reason, ce.Field)
 	case errors.Is(err, apierr.ErrNotFound):
 		abortError(c, http.StatusNotFound, "not_found", "not found", "")
-	case errors.Is(err, service.ErrNotLinked):
+	case errors.Is(err, lead.ErrNotLinked):
 		abortError(c, http.StatusForbidden, "forbidden", err.Error(), "")
-	case errors.Is(err, service.ErrForbidden):
+	case errors.Is(err, lead.ErrForbidden):
 		abortError(c, http.StatusForbidden, "forbidden", "this token may see only its own staff member's customers", "")
 	case errors.Is(err, apierr.ErrConflict):
 		abortError(c, http.StatusConflict, "conflict", "already exists", "")
@@ -150,7 +151,7 @@ func renderError(c *gin.Context, err error) {
 // authenticate resolves the bearer token. A client (its address, or the
 // forwarded one when the peer is a trusted proxy) that keeps presenting
 // invalid tokens is answered 429 for the rest of the throttle's window.
-func authenticate(auth *service.Auth, throttle *authThrottle) gin.HandlerFunc {
+func authenticate(tokens *auth.Auth, throttle *authThrottle) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		client := c.ClientIP()
 		if wait, after := throttle.blocked(client); wait {
@@ -165,8 +166,8 @@ func authenticate(auth *service.Auth, throttle *authThrottle) gin.HandlerFunc {
 			abortError(c, http.StatusUnauthorized, "unauthenticated", "missing bearer token", "")
 			return
 		}
-		p, err := auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
-		if errors.Is(err, service.ErrUnauthenticated) {
+		p, err := tokens.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+		if errors.Is(err, auth.ErrUnauthenticated) {
 			throttle.failed(client)
 			c.Header("WWW-Authenticate", `Bearer realm="gateway", error="invalid_token"`)
 			abortError(c, http.StatusUnauthorized, "unauthenticated", err.Error(), "")
@@ -195,8 +196,8 @@ func requireRole(roles ...string) gin.HandlerFunc {
 	}
 }
 
-func principal(c *gin.Context) *service.Principal {
+func principal(c *gin.Context) *auth.Principal {
 	v, _ := c.Get(ctxPrincipal)
-	p, _ := v.(*service.Principal)
+	p, _ := v.(*auth.Principal)
 	return p
 }

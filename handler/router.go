@@ -14,8 +14,10 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 )
@@ -26,7 +28,7 @@ type Deps struct {
 	Callbacks *service.Callbacks
 	// Queue serves the events and jobs listings (nil leaves them out).
 	Queue    *service.QueueLog
-	Auth     *service.Auth
+	Auth     *auth.Auth
 	Gatherer prometheus.Gatherer
 	Ready    func(ctx context.Context) (map[string]any, error)
 	Logger   *slog.Logger
@@ -37,8 +39,8 @@ type Deps struct {
 	Contacts *service.Contacts
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
 	Webhooks *service.Webhooks
-	Leads    *service.Leads
-	TagRules *service.TagRules
+	Leads    *lead.Leads
+	TagRules *lead.TagRules
 	Tags     *service.TagCatalogue
 	// Group codes and store codes (nil leaves their routes out).
 	Groups *groupcode.GroupCodes
@@ -107,7 +109,7 @@ func New(d Deps) *gin.Engine {
 	api := r.Group("/api/v1", authenticate(d.Auth, newAuthThrottle(d.Clock.Now)))
 	api.GET("/me", func(c *gin.Context) { c.JSON(http.StatusOK, principal(c)) })
 	if d.Audit != nil {
-		api.GET("/audit", requireRole(service.RoleAdmin), (&auditHandler{audit: d.Audit}).list)
+		api.GET("/audit", requireRole(auth.RoleAdmin), (&auditHandler{audit: d.Audit}).list)
 	}
 	(&tokensHandler{auth: d.Auth}).routes(api)
 	if d.Queue != nil {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
@@ -16,8 +16,8 @@ type staffHandler struct {
 }
 
 func (h *staffHandler) routes(api *gin.RouterGroup) {
-	api.GET("/staff", requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer), h.list)
-	api.POST("/staff/refresh", requireRole(service.RoleAdmin), h.refresh)
+	api.GET("/staff", requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer), h.list)
+	api.POST("/staff/refresh", requireRole(auth.RoleAdmin), h.refresh)
 }
 
 func (h *staffHandler) list(c *gin.Context) {

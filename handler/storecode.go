@@ -12,8 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
@@ -28,9 +28,9 @@ type storeHandler struct {
 }
 
 func (h *storeHandler) routes(api *gin.RouterGroup, r *gin.Engine) {
-	all := requireRole(service.RoleAdmin, service.RoleStaff, service.RoleViewer)
-	writers := requireRole(service.RoleAdmin, service.RoleStaff)
-	admin := requireRole(service.RoleAdmin)
+	all := requireRole(auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer)
+	writers := requireRole(auth.RoleAdmin, auth.RoleStaff)
+	admin := requireRole(auth.RoleAdmin)
 	api.POST("/stores", writers, h.createStore)
 	api.POST("/stores/import", writers, h.importStores)
 	api.GET("/stores", all, h.listStores)

@@ -4,24 +4,23 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 // tokensHandler lets an admin issue, list and revoke API tokens.
 type tokensHandler struct {
-	auth *service.Auth
+	auth *auth.Auth
 }
 
 func (h *tokensHandler) routes(api *gin.RouterGroup) {
-	admin := requireRole(service.RoleAdmin)
+	admin := requireRole(auth.RoleAdmin)
 	api.POST("/tokens", admin, h.create)
 	api.GET("/tokens", admin, h.list)
 	api.DELETE("/tokens/:id", admin, h.revoke)
 }
 
 func (h *tokensHandler) create(c *gin.Context) {
-	var s service.TokenSpec
+	var s auth.TokenSpec
 	if !bindJSON(c, &s) {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 // webhookHandler serves webhook endpoints and the delivery log (admin only).
@@ -22,7 +23,7 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 		return
 	}
 	h := &webhookHandler{hooks: d.Webhooks, corps: d.corpIDs()}
-	admin := requireRole(service.RoleAdmin)
+	admin := requireRole(auth.RoleAdmin)
 	api.POST("/webhook-endpoints", admin, h.create)
 	api.GET("/webhook-endpoints", admin, h.list)
 	api.GET("/webhook-endpoints/:id", admin, h.get)

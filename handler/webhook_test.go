@@ -21,6 +21,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 )
@@ -45,15 +46,15 @@ func newHookEnv(t *testing.T, driver string, policy webhook.NetworkPolicy) *hook
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = hooks.Run(ctx); close(done) }()
-	auth := service.NewAuth(st, clock.Real{})
-	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: auth, Logger: log, Webhooks: hooks, Clock: clock.Real{}})
+	tokens := auth.New(st, clock.Real{})
+	r := handler.New(handler.Deps{Callbacks: cb, Queue: service.NewQueueLog(st), Auth: tokens, Logger: log, Webhooks: hooks, Clock: clock.Real{}})
 	e := &hookEnv{t: t, st: st, hooks: hooks, srv: httptest.NewServer(r)}
 	t.Cleanup(func() { e.srv.Close(); cancel(); <-done })
-	e.admin, _, err = auth.CreateToken(ctx, "admin", service.RoleAdmin)
+	e.admin, _, err = tokens.CreateToken(ctx, "admin", auth.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.viewer, _, _ = auth.CreateToken(ctx, "viewer", service.RoleViewer)
+	e.viewer, _, _ = tokens.CreateToken(ctx, "viewer", auth.RoleViewer)
 	return e
 }
 
@@ -176,7 +177,7 @@ func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 			ctx := context.Background()
 			for i := 1; i <= 3; i++ {
 				body := fmt.Sprintf(`{"type":"lead.created","timestamp":"2026-11-23T10:00:00.000Z","data":{"id":%d}}`, i)
-				if err := e.st.EmitWebhookNow(ctx, model.OutboxEvent{CorpID: corpID, Type: service.EventLeadCreated,
+				if err := e.st.EmitWebhookNow(ctx, model.OutboxEvent{CorpID: corpID, Type: webhook.EventLeadCreated,
 					Subject: fmt.Sprint("lead:", i), Body: func(model.OutboxReader, model.OutboxMessage) ([]byte, error) {
 						return []byte(body), nil
 					}}); err != nil {
@@ -259,9 +260,9 @@ func TestWebhookEndpointsAndDeliveriesAPI(t *testing.T) {
 func TestWebhookAdminActionsRefuseOtherRolesAndBadFilters(t *testing.T) {
 	e := newHookEnv(t, "sqlite", webhook.NetworkPolicy{AllowHTTP: true, AllowPrivateNetworks: true})
 	ctx := context.Background()
-	auth := service.NewAuth(e.st, clock.Real{})
-	staff, _, _ := auth.CreateTokenFor(ctx, "sales", service.RoleStaff, "zhangsan")
-	crmTok, _, _ := auth.CreateToken(ctx, "crm", service.RoleCRM)
+	tokens := auth.New(e.st, clock.Real{})
+	staff, _, _ := tokens.CreateTokenFor(ctx, "sales", auth.RoleStaff, "zhangsan")
+	crmTok, _, _ := tokens.CreateToken(ctx, "crm", auth.RoleCRM)
 	st, ep := e.call("POST", "/api/v1/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/in"})
 	if st != 201 {
 		t.Fatalf("create: %d %v", st, ep)
@@ -349,8 +350,8 @@ func TestWebhookTestEventIsSignedWithEverySecretAndReportsTheAnswer(t *testing.T
 			t.Errorf("no signature under %s among %v", secret[:10], sigs)
 		}
 	}
-	var body service.WebhookEnvelope
-	if err := json.Unmarshal(req.body, &body); err != nil || body.Type != service.EventWebhookTest || body.ID != id || res["webhook_id"] != id {
+	var body webhook.WebhookEnvelope
+	if err := json.Unmarshal(req.body, &body); err != nil || body.Type != webhook.EventWebhookTest || body.ID != id || res["webhook_id"] != id {
 		t.Fatalf("body %s (%v), result %v", req.body, err, res)
 	}
 	var sent any

@@ -9,6 +9,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
@@ -52,7 +53,7 @@ const (
 )
 
 // Record notes that p did action on the subjects of kind through route.
-func (a *Audit) Record(ctx context.Context, p *Principal, action, kind, route string, ids ...uint64) error {
+func (a *Audit) Record(ctx context.Context, p *auth.Principal, action, kind, route string, ids ...uint64) error {
 	if a == nil || len(ids) == 0 {
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
@@ -220,7 +221,7 @@ func TestEveryAPIReasonHasACodeAndChinese(t *testing.T) {
 		t.Fatalf("found only %d reasons: the scan is broken", len(texts))
 	}
 	// The sentinel errors whose text is answered as it is.
-	texts = append(texts, apiText{"ErrUnauthenticated", ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", lead.ErrNotLinked.Error()},
+	texts = append(texts, apiText{"ErrUnauthenticated", auth.ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", lead.ErrNotLinked.Error()},
 		apiText{"ErrEndpointDisabled", ErrEndpointDisabled.Error()}, apiText{"ErrDeliveryInFlight", ErrDeliveryInFlight.Error()},
 		apiText{"NotStaffReason", staff.NotStaffReason("ghost")})
 	bad, callers := 0, 0

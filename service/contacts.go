@@ -14,6 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
@@ -87,7 +88,7 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 
 	// 2. Everything else, once, in one transaction.
 	rec := model.AddRecord{CorpID: ev.CorpID, EventID: ev.ID, UserID: ev.UserID, ExternalUserID: ev.ExternalUserID,
-		State: queue.Clip(ev.State, 64), Source: SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
+		State: queue.Clip(ev.State, 64), Source: webhook.SourceUnknown, HalfAdded: ev.ChangeType == wecom.ChangeAddHalfContact, At: at,
 		Detail: welcome}
 	rp := relPayload{UserID: ev.UserID, ExternalUserID: ev.ExternalUserID}
 	// One follow-up job: the profile first (the remark's {name} and the
@@ -100,12 +101,12 @@ func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
 		activity.CodeID = code.ID
 	} else {
 		if _, storeID, ok := c.stores.ByState(ev.CorpID, ev.State); ok {
-			rec.Source, activity.StoreID = SourceStore, storeID
+			rec.Source, activity.StoreID = webhook.SourceStore, storeID
 		}
 	}
 	fu.Activity = activity
 	if code != nil {
-		rec.CodeID, rec.Source = code.ID, SourceChannel
+		rec.CodeID, rec.Source = code.ID, webhook.SourceChannel
 		day := code.Roster.LocalDay(at)
 		rec.StatDay = day
 		// Every add counts toward the cap; in precise mode it takes the place
@@ -459,7 +460,7 @@ func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
 
 // List returns contacts. A staff principal sees only the contacts they
 // follow, and may not ask for another staff member's (?staff=).
-func (c *Contacts) List(ctx context.Context, p *Principal, q ContactQuery) ([]ContactView, error) {
+func (c *Contacts) List(ctx context.Context, p *auth.Principal, q ContactQuery) ([]ContactView, error) {
 	f := q.filter()
 	if p.IsStaff() {
 		if p.UserID == "" {
@@ -486,7 +487,7 @@ func (c *Contacts) List(ctx context.Context, p *Principal, q ContactQuery) ([]Co
 // only a contact they follow (another's is not found, not even its
 // existence), with their own relations and the timeline's entries that are
 // theirs or no one's.
-func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint64) (*ContactDetailView, error) {
+func (c *Contacts) Get(ctx context.Context, p *auth.Principal, corpID string, id uint64) (*ContactDetailView, error) {
 	d, err := c.store.GetContact(ctx, corpID, id)
 	if err != nil {
 		return nil, err
@@ -516,7 +517,7 @@ func (c *Contacts) Get(ctx context.Context, p *Principal, corpID string, id uint
 
 // follows reports whether p's staff member follows the contact of rels (a
 // relation of theirs not handed over to someone else).
-func follows(p *Principal, rels []model.Relation) bool {
+func follows(p *auth.Principal, rels []model.Relation) bool {
 	if p.UserID == "" {
 		return false
 	}

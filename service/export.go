@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/service/wire"
@@ -21,7 +22,7 @@ type ContactExport struct {
 	Relations  []RelationView      `json:"relations"`
 	Tags       map[uint64]jsonTags `json:"relation_tags"`
 	Timeline   []TimelineView      `json:"timeline"`
-	Lead       *Lead               `json:"lead"`
+	Lead       *webhook.Lead       `json:"lead"`
 	Events     []ExportedEvent     `json:"events"`
 }
 
@@ -106,7 +107,7 @@ func (c *Contacts) Erase(ctx context.Context, corpID string, id uint64) (*Erasur
 }
 
 // retentionPrincipal is who the audit names for erasures by the retention setting.
-var retentionPrincipal = &Principal{Name: "retention (privacy.erase_lost_after)", Role: "system"}
+var retentionPrincipal = &auth.Principal{Name: "retention (privacy.erase_lost_after)", Role: "system"}
 
 // EraseLostBefore erases every customer whose relations all ended before
 // `before` and reports how many it erased; audit (may be nil) records each.

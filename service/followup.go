@@ -47,11 +47,11 @@ const followUpSplitAfter = 3
 type followUpPayload struct {
 	relPayload
 	// EventID names the add; split jobs take their keys from it.
-	EventID   uint64         `json:"event_id"`
-	ContactID uint64         `json:"contact_id"`
-	Remark    *remarkPayload `json:"remark,omitempty"`
-	Tags      []TagRef       `json:"tags,omitempty"`
-	Activity  lead.Activity  `json:"activity"`
+	EventID   uint64            `json:"event_id"`
+	ContactID uint64            `json:"contact_id"`
+	Remark    *remarkPayload    `json:"remark,omitempty"`
+	Tags      []livecode.TagRef `json:"tags,omitempty"`
+	Activity  lead.Activity     `json:"activity"`
 }
 
 // followUpJob is the follow-up job of an add.
@@ -103,7 +103,7 @@ func (f FollowUps) run(ctx context.Context, j *model.Job) error {
 	}
 	if ids := tagIDs(p.Tags); len(ids) > 0 {
 		if err := client.MarkTag(ctx, p.UserID, p.ExternalUserID, ids, nil); err != nil {
-			later = append(later, f.stepFailed(p.stepJob(j.CorpID, JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}), err))
+			later = append(later, f.stepFailed(p.stepJob(j.CorpID, livecode.JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}), err))
 		} else {
 			for _, t := range p.Tags {
 				tags = append(tags, t.Name)
@@ -163,7 +163,7 @@ func (f FollowUps) split(ctx context.Context, j *model.Job, p *followUpPayload, 
 		jobs = append(jobs, p.stepJob(j.CorpID, JobRemark, *p.Remark))
 	}
 	if len(p.Tags) > 0 {
-		jobs = append(jobs, p.stepJob(j.CorpID, JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}))
+		jobs = append(jobs, p.stepJob(j.CorpID, livecode.JobMarkTag, livecode.TagJob{RelationRef: p.relPayload, Tags: p.Tags}))
 	}
 	jobs = append(jobs, lead.ActivityJob(j.CorpID, p.Activity))
 	if err := f.contacts.store.EnqueueJobs(ctx, jobs...); err != nil {
@@ -208,7 +208,7 @@ func tagsJSON(names []string) string {
 }
 
 // tagIDs are the WeCom ids of refs that have one.
-func tagIDs(refs []TagRef) []string {
+func tagIDs(refs []livecode.TagRef) []string {
 	out := make([]string, 0, len(refs))
 	for _, t := range refs {
 		if t.ID != "" {

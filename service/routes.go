@@ -4,6 +4,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -47,10 +48,10 @@ func NewRoutes(contacts *Contacts, codes *channelcode.ChannelCodes, groups *grou
 			// The follow-up of one add (followup.go): profile, remark, tags
 			// and lead in one job, and the steps it hands to jobs of their
 			// own (contacts.go; fetch_profile also after an edit).
-			JobFollowUp:     FollowUps{contacts: contacts, leads: leads}.run,
-			JobFetchProfile: contacts.runFetchProfile,
-			JobRemark:       contacts.runRemark,
-			JobMarkTag:      contacts.runMarkTag,
+			JobFollowUp:         FollowUps{contacts: contacts, leads: leads}.run,
+			JobFetchProfile:     contacts.runFetchProfile,
+			JobRemark:           contacts.runRemark,
+			livecode.JobMarkTag: contacts.runMarkTag,
 
 			// Live codes: the one writer of each WeCom contact or join way.
 			channelcode.JobSyncWay:        codes.RunSyncWay,     // service/channelcode

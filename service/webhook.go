@@ -257,8 +257,8 @@ func validateEventTypes(types []string) (string, error) {
 	seen := map[string]bool{}
 	out := []string{}
 	for _, t := range types {
-		if !ValidWebhookEventType(t) {
-			return "", &apierr.ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(WebhookEventTypes, ", "))}
+		if !webhook.ValidWebhookEventType(t) {
+			return "", &apierr.ValidationError{Field: "event_types", Reason: fmt.Sprintf("unknown event type %q; known: %s", t, strings.Join(webhook.WebhookEventTypes, ", "))}
 		}
 		if !seen[t] {
 			seen[t] = true
@@ -308,7 +308,7 @@ func (w *Webhooks) CreateEndpoint(ctx context.Context, corpID, createdBy string,
 	if s.URL == nil {
 		return nil, &apierr.ValidationError{Field: "url", Reason: "is required"}
 	}
-	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: WebhookVersion, Enabled: true, Secret: webhook.NewSecret(),
+	e := &model.WebhookEndpoint{CorpID: corpID, EventTypes: "[]", Version: webhook.WebhookVersion, Enabled: true, Secret: webhook.NewSecret(),
 		CreatedBy: createdBy}
 	if err := w.applySpec(ctx, e, s); err != nil {
 		return nil, err
@@ -412,7 +412,7 @@ func CheckDeliveryQuery(f DeliveryQuery) error {
 	if f.Status != "" && !slices.Contains(deliveryStatuses, f.Status) {
 		return &apierr.ValidationError{Field: "status", Reason: "must be one of " + strings.Join(deliveryStatuses, ", ")}
 	}
-	if f.EventType != "" && !ValidWebhookEventType(f.EventType) {
+	if f.EventType != "" && !webhook.ValidWebhookEventType(f.EventType) {
 		return &apierr.ValidationError{Field: "type", Reason: "unknown event type"}
 	}
 	return nil

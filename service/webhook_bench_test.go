@@ -53,7 +53,7 @@ func seed(b *testing.B, st *model.Store, n int) {
 	for i := 0; i < n; i += 5000 {
 		es := make([]model.OutboxEvent, 0, 5000)
 		for j := i; j < min(n, i+5000); j++ {
-			es = append(es, testEvent(EventLeadStageChanged, fmt.Sprint("lead:", j/3),
+			es = append(es, testEvent(webhook.EventLeadStageChanged, fmt.Sprint("lead:", j/3),
 				map[string]any{"id": j / 3, "stage": "mql", "score": 42, "name": "王小明", "mobile": "13800000000"}))
 		}
 		if err := st.EmitWebhooksNow(context.Background(), es); err != nil {

@@ -259,10 +259,10 @@ func TestWebhookDeliveredSignedAndRecorded(t *testing.T) {
 		if !strings.HasPrefix(ep.Secret, "whsec_") {
 			t.Fatalf("secret not returned on create: %+v", ep)
 		}
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		d := e.only(model.DeliveryDelivered)
 		got := rc.receipts()
-		if len(got) != 1 || got[0].ID != d.WebhookID || got[0].Type != EventLeadCreated {
+		if len(got) != 1 || got[0].ID != d.WebhookID || got[0].Type != webhook.EventLeadCreated {
 			t.Fatalf("receipts = %+v", got)
 		}
 		e.verify(ep.Secret, got[0], true)
@@ -309,7 +309,7 @@ func TestWebhookReceiverDownThenUpFollowsTheSchedule(t *testing.T) {
 			return true
 		})
 		ep := e.endpoint(rc.srv.URL)
-		e.emit(EventLeadQualified, "lead:7", 1)
+		e.emit(webhook.EventLeadQualified, "lead:7", 1)
 		for i, wait := range webhook.RetrySchedule[:4] {
 			d := e.only(model.StatusPending, i+1)
 			if due := d.AvailableAt.Sub(e.clock.Now()); due < wait-time.Millisecond || due > wait+time.Millisecond {
@@ -361,7 +361,7 @@ func TestWebhookGivesUpAfterTheLastScheduledAttempt(t *testing.T) {
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 		e.endpoint(rc.srv.URL)
 		start := e.clock.Now()
-		e.emit(EventContactAdded, "contact:a", 1)
+		e.emit(webhook.EventContactAdded, "contact:a", 1)
 		var total time.Duration
 		for i, wait := range webhook.RetrySchedule {
 			d := e.only(model.StatusPending, i+1)
@@ -405,8 +405,8 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 		rc := newReceiver(t)
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusGone); return true })
 		ep := e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
-		e.emit(EventLeadStageChanged, "lead:1", 2) // waits behind the first, then fails with the endpoint
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadStageChanged, "lead:1", 2) // waits behind the first, then fails with the endpoint
 		servicetest.Eventually(t, "both failed", func() bool {
 			n, _ := e.st.CountWebhookDeliveries(context.Background(), model.StatusFailed)
 			return n == 2
@@ -429,7 +429,7 @@ func TestWebhook410DisablesTheEndpoint(t *testing.T) {
 			t.Fatalf("replay to a disabled endpoint: %v", err)
 		}
 		// New events are not even queued for it.
-		e.emit(EventLeadCreated, "lead:2", 3)
+		e.emit(webhook.EventLeadCreated, "lead:2", 3)
 		if n, _ := e.st.CountWebhookDeliveries(context.Background(), ""); n != 2 {
 			t.Fatalf("deliveries = %d", n)
 		}
@@ -458,7 +458,7 @@ func TestWebhookRetryAfterIsHonoured(t *testing.T) {
 			return true
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending)
 		if due := d.AvailableAt.Sub(e.clock.Now()); due != 120*time.Second {
 			t.Fatalf("429 Retry-After 120: next in %v", due)
@@ -505,7 +505,7 @@ func TestWebhookRedirectIsAFailure(t *testing.T) {
 			return true
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending)
 		if len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 307 || !strings.Contains(d.Error, "redirect") {
 			t.Fatalf("delivery = %+v", d)
@@ -527,11 +527,11 @@ func TestWebhookOrderPerSubject(t *testing.T) {
 			return false
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		servicetest.Eventually(t, "first attempt", func() bool { return len(rc.receipts()) == 1 })
-		e.emit(EventLeadStageChanged, "lead:1", 2)
-		e.emit(EventLeadQualified, "lead:1", 3)
-		e.emit(EventLeadCreated, "lead:2", 4) // another subject is not held up
+		e.emit(webhook.EventLeadStageChanged, "lead:1", 2)
+		e.emit(webhook.EventLeadQualified, "lead:1", 3)
+		e.emit(webhook.EventLeadCreated, "lead:2", 4) // another subject is not held up
 		servicetest.Eventually(t, "lead:2 delivered", func() bool { return len(rc.receipts()) == 2 })
 		e.settle()
 		got := rc.receipts()
@@ -555,8 +555,8 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		ctx := context.Background()
 		rc := newReceiver(t)
 		ep := e.endpoint(rc.srv.URL)
-		other := e.endpoint(rc.srv.URL+"/other", EventContactAdded)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		other := e.endpoint(rc.srv.URL+"/other", webhook.EventContactAdded)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		servicetest.Eventually(t, "delivered", func() bool { return len(rc.receipts()) == 1 })
 		d := e.only(model.DeliveryDelivered)
 
@@ -577,7 +577,7 @@ func TestWebhookReplayOneAndByFilter(t *testing.T) {
 		}
 
 		for i := 0; i < 3; i++ {
-			e.emit(EventContactAdded, fmt.Sprint("contact:", i), 10+i)
+			e.emit(webhook.EventContactAdded, fmt.Sprint("contact:", i), 10+i)
 		}
 		servicetest.Eventually(t, "both endpoints", func() bool { return len(rc.receipts()) == 8 })
 		if _, err := e.w.ReplayMatching(ctx, DeliveryQuery{CorpID: "ww1", Status: model.StatusPending}); err == nil {
@@ -615,7 +615,7 @@ func TestWebhookDisabledEndpointsPendingDeliveriesFailAndReplay(t *testing.T) {
 		})
 		ep := e.endpoint(rc.srv.URL)
 		for i := 0; i < 3; i++ {
-			e.emit(EventContactLost, fmt.Sprint("contact:", i), i)
+			e.emit(webhook.EventContactLost, fmt.Sprint("contact:", i), i)
 		}
 		servicetest.Eventually(t, "first attempts", func() bool { return len(rc.receipts()) == 3 })
 		servicetest.Eventually(t, "requeued", func() bool {
@@ -657,7 +657,7 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		})
 		ep := e.endpoint(rc.srv.URL)
 		start := e.clock.Now()
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		e.only(model.StatusPending)
 		v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
 		if v.FailingSince == nil || !v.FailingSince.Equal(start) {
@@ -665,14 +665,14 @@ func TestWebhookEndpointFailingThreeDaysIsDisabled(t *testing.T) {
 		}
 		// Still failing a second short of 3 days: not yet.
 		e.clock.Advance(webhook.DisableAfter - time.Second)
-		e.emit(EventLeadCreated, "lead:2", 2)
+		e.emit(webhook.EventLeadCreated, "lead:2", 2)
 		servicetest.Eventually(t, "attempt a second before 3 days", func() bool { return len(rc.receipts()) == 3 }) // lead:1's retry is due too
 		e.settle()
 		if v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID); !v.Enabled {
 			t.Fatal("disabled before 3 days")
 		}
 		e.clock.Advance(time.Second)
-		e.emit(EventLeadCreated, "lead:3", 3)
+		e.emit(webhook.EventLeadCreated, "lead:3", 3)
 		servicetest.Eventually(t, "disabled", func() bool {
 			v, _ := e.w.GetEndpoint(ctx, "ww1", ep.ID)
 			return !v.Enabled
@@ -700,7 +700,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 		if err != nil || rot.Secret == "" || rot.Secret == ep.Secret || rot.PreviousSecretExpiresAt == nil {
 			t.Fatalf("%+v %v", rot, err)
 		}
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		servicetest.Eventually(t, "first", func() bool { return len(rc.receipts()) == 1 })
 		r := rc.receipts()[0]
 		if len(strings.Split(r.Signature, " ")) != 2 {
@@ -710,7 +710,7 @@ func TestWebhookSecretRotationKeepsTheOldOneFor24h(t *testing.T) {
 		e.verify(rot.Secret, r, true)
 
 		e.advance(SecretGrace + time.Second)
-		e.emit(EventLeadCreated, "lead:2", 2)
+		e.emit(webhook.EventLeadCreated, "lead:2", 2)
 		servicetest.Eventually(t, "second", func() bool { return len(rc.receipts()) == 2 })
 		r = rc.receipts()[1]
 		if strings.Contains(r.Signature, " ") {
@@ -773,7 +773,7 @@ func TestWebhookURLPolicyRefusesPrivateTargets(t *testing.T) {
 	e.w.SetNetworkPolicy(open)
 	ep := e.endpoint(rc.srv.URL)
 	e.w.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true})
-	e.emit(EventLeadCreated, "lead:1", 1)
+	e.emit(webhook.EventLeadCreated, "lead:1", 1)
 	servicetest.Eventually(t, "refused", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: ep.ID})
 		return len(ds) == 1 && ds[0].Status == model.StatusFailed
@@ -792,7 +792,7 @@ func TestSendTestWebhook(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	got := rc.receipts()
-	if len(got) != 1 || got[0].Type != EventWebhookTest || string(got[0].Body) != string(body) {
+	if len(got) != 1 || got[0].Type != webhook.EventWebhookTest || string(got[0].Body) != string(body) {
 		t.Fatalf("receipts = %+v", got)
 	}
 	(&senderEnv{t: t}).verify(secret, got[0], true)
@@ -835,7 +835,7 @@ func TestTwoSendersOnOneDatabaseNeverDoubleSend(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < perSubject; i++ {
 				env := []*senderEnv{a, b}[(s+i)%2]
-				err := env.st.EmitWebhookNow(context.Background(), testEvent(EventLeadStageChanged, fmt.Sprint("lead:", s),
+				err := env.st.EmitWebhookNow(context.Background(), testEvent(webhook.EventLeadStageChanged, fmt.Sprint("lead:", s),
 					map[string]any{"seq": s*1000 + i}))
 				if err != nil {
 					t.Error(err)
@@ -891,7 +891,7 @@ func TestWebhookRetryWaitsFromTheEndOfTheAttempt(t *testing.T) {
 			return true
 		})
 		e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		d := e.only(model.StatusPending, 1)
 		if due := d.AvailableAt.Sub(e.clock.Now()); due != webhook.RetrySchedule[0] {
 			t.Fatalf("next attempt due %v after the slow attempt ended, want %v", due, webhook.RetrySchedule[0])
@@ -907,7 +907,7 @@ func TestWebhookReplayContinuesTheAttemptNumbers(t *testing.T) {
 		rc := newReceiver(t)
 		rc.setAnswer(func(_ int, _ receipt, w http.ResponseWriter) bool { w.WriteHeader(http.StatusBadRequest); return true })
 		e.endpoint(rc.srv.URL)
-		e.emit(EventLeadCreated, "lead:1", 1)
+		e.emit(webhook.EventLeadCreated, "lead:1", 1)
 		for i := range webhook.RetrySchedule {
 			servicetest.Eventually(t, "attempt", func() bool { return len(e.deliveries(model.WebhookDeliveryFilter{})[0].Attempts) == i+1 })
 			e.advance(webhook.RetrySchedule[i])
@@ -972,15 +972,15 @@ func TestWebhookPolicyKeepsMetadataClosedAndAdmitsNamedHosts(t *testing.T) {
 		}
 	}
 	ep := e.endpoint(named)
-	e.emit(EventLeadCreated, "lead:1", 1)
+	e.emit(webhook.EventLeadCreated, "lead:1", 1)
 	servicetest.Eventually(t, "delivered to the named host", func() bool { return len(rc.receipts()) == 1 })
 
 	// Saved while private networks were open, an unnamed private endpoint
 	// is refused on the connection.
 	e.w.SetNetworkPolicy(open)
-	otherEP := e.endpoint(other, EventLeadQualified)
+	otherEP := e.endpoint(other, webhook.EventLeadQualified)
 	e.w.SetNetworkPolicy(webhook.NetworkPolicy{AllowHTTP: true, AllowedHosts: []string{"localhost"}})
-	e.emit(EventLeadQualified, "lead:2", 2)
+	e.emit(webhook.EventLeadQualified, "lead:2", 2)
 	servicetest.Eventually(t, "refused on the connection", func() bool {
 		ds := e.deliveries(model.WebhookDeliveryFilter{EndpointID: otherEP.ID})
 		return len(ds) == 1 && ds[0].Status == model.StatusFailed && strings.Contains(ds[0].Error, "loopback")

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // An admin creates a token on the tokens screen, sees its secret once and
@@ -84,7 +85,7 @@ func TestConsoleTokensInHeadlessChromium(t *testing.T) {
 func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	requireChromium(t)
 	e := startE2E(t, "sqlite")
-	crm := e.crmEndpoint("/wecom-leads", service.EventContactAdded)
+	crm := e.crmEndpoint("/wecom-leads", webhook.EventContactAdded)
 	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("维护中，请稍后"))
@@ -96,7 +97,7 @@ func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	}
 	e.scan(e.createCode(map[string]any{"name": "春季展会", "roster": roster(member("zhangsan"))}), "王小明")
 	e.idle()
-	crm.await(t, service.EventContactAdded, 1)
+	crm.await(t, webhook.EventContactAdded, 1)
 	var list struct {
 		Deliveries []service.WebhookDelivery `json:"deliveries"`
 	}
@@ -191,7 +192,7 @@ func browserTab(t *testing.T) (context.Context, func() string, func(what, cond s
 func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	requireChromium(t)
 	e := startE2E(t, "sqlite")
-	crm := e.crmEndpoint("/crm", service.EventContactAdded) // endpoint 1, verifying every signature
+	crm := e.crmEndpoint("/crm", webhook.EventContactAdded) // endpoint 1, verifying every signature
 	var answer atomic.Int32
 	answer.Store(500)
 	var second atomic.Int32
@@ -208,7 +209,7 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	}
 	e.scan(e.createCode(map[string]any{"name": "春季展会", "roster": roster(member("zhangsan"))}), "王小明")
 	e.idle()
-	crm.await(t, service.EventContactAdded, 1)
+	crm.await(t, webhook.EventContactAdded, 1)
 	// The second endpoint's delivery fails: its CRM answers 500 and the
 	// endpoint is disabled while the delivery waits for its retry.
 	var ds struct {
@@ -269,7 +270,7 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	run("test", row(1)+`.querySelector('[data-role="test"]').click()`)
 	until("test result", `(() => { const r = document.getElementById('endpoint-test-result');
 		return !r.hidden && r.textContent.includes('成功') && r.textContent.includes('HTTP 204'); })()`)
-	crm.await(t, service.EventWebhookTest, 1)
+	crm.await(t, webhook.EventWebhookTest, 1)
 
 	// Rotate the secret: the new one is shown once; the CRM still holding
 	// the old one verifies the next test event, and so does the new one.
@@ -295,13 +296,13 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	testReady := `!` + row(1) + `.querySelector('[data-role="test"]').disabled`
 	until("test button ready", testReady)
 	run("test with the old secret", row(1)+`.querySelector('[data-role="test"]').click()`)
-	crm.await(t, service.EventWebhookTest, 2)
+	crm.await(t, webhook.EventWebhookTest, 2)
 	crm.mu.Lock()
 	crm.secret = fresh
 	crm.mu.Unlock()
 	until("test button ready", testReady)
 	run("test with the new secret", row(1)+`.querySelector('[data-role="test"]').click()`)
-	crm.await(t, service.EventWebhookTest, 3)
+	crm.await(t, webhook.EventWebhookTest, 3)
 	if crm.mu.Lock(); len(crm.bad) != 0 {
 		t.Fatalf("refused signatures: %v", crm.bad)
 	}

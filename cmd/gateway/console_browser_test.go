@@ -22,9 +22,11 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -46,7 +48,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	downloads := t.TempDir()
 	e := startE2E(t, "sqlite")
 	ctx := context.Background()
-	viewer, _, err := service.NewAuth(e.gw.store, e.clock).CreateToken(ctx, "console viewer", service.RoleViewer)
+	viewer, _, err := auth.New(e.gw.store, e.clock).CreateToken(ctx, "console viewer", auth.RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,12 +396,12 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		document.querySelector('#tag-catalogue .error-box').textContent.includes('被标签规则（展会线索加分）使用')`)
 	shoot(admin, "console-desktop-tags")
 	var rules struct {
-		Rules []service.TagRuleSpec `json:"tag_rules"`
+		Rules []lead.TagRuleSpec `json:"tag_rules"`
 	}
 	if st := e.api("GET", "/api/v1/tag-rules", nil, &rules); st != 200 || len(rules.Rules) != 1 {
 		t.Fatalf("rules: %d %+v", st, rules.Rules)
 	}
-	if r := rules.Rules[0]; r.Trigger != service.TriggerContactAdded || fmt.Sprint(r.Conditions.CodeIDs) != fmt.Sprint([]uint64{expo.ID}) ||
+	if r := rules.Rules[0]; r.Trigger != lead.TriggerContactAdded || fmt.Sprint(r.Conditions.CodeIDs) != fmt.Sprint([]uint64{expo.ID}) ||
 		strings.Join(r.Actions.AddTags, ",") != "展会线索" || r.Actions.ScoreDelta != 10 || r.Enabled == nil || !*r.Enabled {
 		t.Fatalf("rule made by the form = %+v", r)
 	}
@@ -413,16 +415,16 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	if st := e.api("GET", "/api/v1/leads?q="+url.QueryEscape("展会访客"), nil, &found); st != 200 || len(found.Leads) != 1 {
 		t.Fatalf("expo lead: %d %+v", st, found)
 	}
-	var lead struct {
+	var scored struct {
 		Tags      []string                     `json:"tags"`
 		Breakdown []explain.ExplainedScoreLine `json:"score_breakdown"`
 	}
-	e.api("GET", fmt.Sprintf("/api/v1/leads/%d", found.Leads[0].ID), nil, &lead)
-	ruleLine := slices.ContainsFunc(lead.Breakdown, func(l explain.ExplainedScoreLine) bool {
+	e.api("GET", fmt.Sprintf("/api/v1/leads/%d", found.Leads[0].ID), nil, &scored)
+	ruleLine := slices.ContainsFunc(scored.Breakdown, func(l explain.ExplainedScoreLine) bool {
 		return l.Reason == "rule 展会线索加分" && l.Points == 10 && l.ReasonMessage.Text == "规则 展会线索加分"
 	})
-	if !strings.Contains(","+strings.Join(lead.Tags, ",")+",", ",展会线索,") || !ruleLine {
-		t.Fatalf("expo lead: tags %v, score lines %v", lead.Tags, lead.Breakdown)
+	if !strings.Contains(","+strings.Join(scored.Tags, ",")+",", ",展会线索,") || !ruleLine {
+		t.Fatalf("expo lead: tags %v, score lines %v", scored.Tags, scored.Breakdown)
 	}
 
 	// The scoring form saves new thresholds and says leads are re-scored.
@@ -435,7 +437,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		document.getElementById('rescoring').textContent.includes('重新评分')`)
 	shoot(admin, "console-desktop-scoring")
 	var scoring struct {
-		Config service.ScoringConfig `json:"config"`
+		Config lead.ScoringConfig `json:"config"`
 	}
 	if st := e.api("GET", "/api/v1/scoring", nil, &scoring); st != 200 || scoring.Config.MQL != 40 || scoring.Config.SQL != 85 ||
 		scoring.Config.BANT["need"] != 20 || !scoring.Config.SQLOnBANT {

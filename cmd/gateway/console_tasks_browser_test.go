@@ -18,8 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/config"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -369,13 +369,13 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 	}
 
 	// A rule disabled and enabled in place, then deleted after the confirm.
-	var rule service.TagRuleSpec
+	var rule lead.TagRuleSpec
 	if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "展会加分", "trigger": "contact_added",
 		"conditions": map[string]any{"code_ids": []uint64{expo.ID}}, "actions": map[string]any{"score_delta": 5}}, &rule); st != 201 {
 		t.Fatalf("rule: %d", st)
 	}
 	enabled := func() bool {
-		var r service.TagRuleSpec
+		var r lead.TagRuleSpec
 		e.api("GET", fmt.Sprintf("/api/v1/tag-rules/%d", rule.ID), nil, &r)
 		return r.Enabled != nil && *r.Enabled
 	}
@@ -401,15 +401,15 @@ func TestConsoleTasksInHeadlessChromium(t *testing.T) {
 
 	// A lead moved to MQL with a reason; the list filtered by stage
 	// and by owner (the owner box suggests the staff directory).
-	lead := e.leadOf(first.ExternalUserID)
-	c.open(fmt.Sprintf("#/leads/%d", lead.ID), `!!document.getElementById('stage-form')`)
+	moved := e.leadOf(first.ExternalUserID)
+	c.open(fmt.Sprintf("#/leads/%d", moved.ID), `!!document.getElementById('stage-form')`)
 	c.run("move the lead", `(() => { const f = document.getElementById('stage-form');
 		f.elements.stage.value = 'mql'; f.elements.reason.value = '展会上聊过，有预算'; f.querySelector('button[type=submit]').click(); return 0; })()`)
 	c.until("stage shown", `!!document.querySelector('#lead') && document.querySelector('#lead h1').textContent.includes('MQL') &&
 		document.getElementById('lead').innerText.includes('展会上聊过，有预算')`)
 	c.until("owner named", `[...document.querySelectorAll('#lead dl.facts dt')].find(dt => dt.textContent === '负责人').nextElementSibling.textContent === 'zhangsan 张三'`)
 	c.shoot("console-desktop-lead-moved")
-	if l := e.leadOf(first.ExternalUserID); l.Stage != service.StageMQL || !strings.HasSuffix(stagesOf(l), "mql/admin") {
+	if l := e.leadOf(first.ExternalUserID); l.Stage != lead.StageMQL || !strings.HasSuffix(stagesOf(l), "mql/admin") {
 		t.Fatalf("lead after the form: %s, %s", l.Stage, stagesOf(l))
 	}
 	leadNames := `[...document.querySelectorAll('#leads td a.name')].map(a => a.textContent).sort().join()`

@@ -17,6 +17,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -104,7 +105,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	}
 	shop := e.createStore("人民广场店", 31.2304, 121.4737)
 	storeCode := e.createStoreCode(map[string]any{"name": "门店活码", "store_ids": []uint64{shop.ID}})
-	var rule service.TagRuleSpec
+	var rule lead.TagRuleSpec
 	if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "展会加分", "trigger": "contact_added",
 		"conditions": map[string]any{"code_ids": []uint64{code.ID}}, "actions": map[string]any{"add_tags": []string{"高意向"}, "score_delta": 15}}, &rule); st != 201 {
 		t.Fatalf("rule: %d", st)
@@ -151,7 +152,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d", code.ID), nil, &c)
 		return c.Alert != ""
 	})
-	lead := e.leadOf(res.ExternalUserID)
+	firstLead := e.leadOf(res.ExternalUserID)
 	var contacts struct {
 		Contacts []service.ContactView `json:"contacts"`
 	}
@@ -160,7 +161,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		t.Fatalf("contacts: %+v", contacts)
 	}
 	lostLead := e.leadOf(gone.ExternalUserID)
-	if lostLead.Stage != service.StageLost {
+	if lostLead.Stage != lead.StageLost {
 		t.Fatalf("the customer who left: lead %s, want lost", lostLead.Stage)
 	}
 	var lostContacts struct {
@@ -219,7 +220,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		"#/stores", "#/stores/new", fmt.Sprintf("#/stores/%d", shop.ID), "#/store-codes/new", fmt.Sprintf("#/store-codes/%d", storeCode.ID),
 		"#/contacts", fmt.Sprintf("#/contacts/%d", contacts.Contacts[0].ID),
 		fmt.Sprintf("#/contacts/%d", lostContacts.Contacts[0].ID),
-		"#/leads", fmt.Sprintf("#/leads/%d", lead.ID), fmt.Sprintf("#/leads/%d", lostLead.ID), "#/funnel",
+		"#/leads", fmt.Sprintf("#/leads/%d", firstLead.ID), fmt.Sprintf("#/leads/%d", lostLead.ID), "#/funnel",
 		"#/rules", "#/rules/new", fmt.Sprintf("#/rules/%d", rule.ID), "#/scoring",
 		fmt.Sprintf("#/print/channel-codes/%d", code.ID), fmt.Sprintf("#/print/group-codes/%d", group.ID),
 		fmt.Sprintf("#/print/store-codes/%d", storeCode.ID),

@@ -21,7 +21,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -161,19 +161,19 @@ func (d *demoEnv) saveLoop() {
 
 // afterStore makes sure there is an admin token for the demo and tells the
 // user where it is.
-func (d *demoEnv) afterStore(ctx context.Context, auth *service.Auth, cfg config.Config, stdout io.Writer) error {
+func (d *demoEnv) afterStore(ctx context.Context, tokens *auth.Auth, cfg config.Config, stdout io.Writer) error {
 	path := demoTokenFile
 	if cfg.DB.Driver == "sqlite" && cfg.DB.DSN != ":memory:" {
 		path = filepath.Join(filepath.Dir(cfg.DB.DSN), demoTokenFile)
 	}
 	if b, err := os.ReadFile(path); err == nil {
 		tok := strings.TrimSpace(string(b))
-		if _, err := auth.Authenticate(ctx, tok); err == nil {
+		if _, err := tokens.Authenticate(ctx, tok); err == nil {
 			fmt.Fprintf(stdout, "demo admin token (from %s): %s\n", path, tok)
 			return nil
 		}
 	}
-	tok, _, err := auth.CreateToken(ctx, "demo admin", service.RoleAdmin)
+	tok, _, err := tokens.CreateToken(ctx, "demo admin", auth.RoleAdmin)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,10 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/livecode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -58,7 +61,7 @@ func TestWeComFaultsDelaySideEffectsButLoseNone(t *testing.T) {
 			t.Fatalf("%d jobs failed: %+v", n, jobs)
 		}
 		// The faults really fired and were retried.
-		retried, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Kind: service.JobMarkTag})
+		retried, _ := e.gw.store.ListJobs(ctx, model.JobFilter{Kind: livecode.JobMarkTag})
 		maxAttempts := 0
 		for _, j := range retried {
 			maxAttempts = max(maxAttempts, j.Attempts)
@@ -121,10 +124,10 @@ func TestLossesHandoverUnknownStateAndNoWelcomeCode(t *testing.T) {
 		if r, _ := status(b.ExternalUserID); r.Status != model.RelationTransferred {
 			t.Fatalf("handover: %+v", r)
 		}
-		if _, c := status(u.ExternalUserID); c.Source != service.SourceUnknown || c.State != "x:console" || c.SourceCodeID != 0 {
+		if _, c := status(u.ExternalUserID); c.Source != webhook.SourceUnknown || c.State != "x:console" || c.SourceCodeID != 0 {
 			t.Fatalf("unknown state contact: %+v", c)
 		}
-		if _, c := status(noCode.ExternalUserID); c.Source != service.SourceChannel {
+		if _, c := status(noCode.ExternalUserID); c.Source != webhook.SourceChannel {
 			t.Fatalf("no-welcome-code contact: %+v", c)
 		}
 		w, _ := e.ctl.Welcomes(ctx, wecomsim.WelcomeQuery{})
@@ -177,9 +180,9 @@ func TestChannelCodeValidationRolesAndDelete(t *testing.T) {
 			t.Fatalf("unknown staff: %d %v", st, out)
 		}
 
-		auth := service.NewAuth(e.gw.store, e.clock)
-		staff, _, _ := auth.CreateToken(ctx, "event staff", service.RoleStaff)
-		viewer, _, _ := auth.CreateToken(ctx, "dashboard", service.RoleViewer)
+		tokens := auth.New(e.gw.store, e.clock)
+		staff, _, _ := tokens.CreateToken(ctx, "event staff", auth.RoleStaff)
+		viewer, _, _ := tokens.CreateToken(ctx, "dashboard", auth.RoleViewer)
 		spec := map[string]any{"name": "员工建的码", "roster": roster(member("zhangsan"))}
 		var code channelcode.ChannelCode
 		if st := e.api("POST", "/api/v1/channel-codes", spec, &code, staff); st != 201 {

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -18,9 +20,9 @@ import (
 // is refused at once when the token is revoked.
 func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
-		var tok service.Token
+		var tok auth.Token
 		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "CRM sync"}, &tok); st != 201 ||
-			tok.Secret == "" || tok.Role != service.RoleCRM || tok.Prefix == "" {
+			tok.Secret == "" || tok.Role != auth.RoleCRM || tok.Prefix == "" {
 			t.Fatalf("issue: %d %+v", st, tok)
 		}
 		var bad struct {
@@ -29,13 +31,13 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "staff", "name": "sales"}, &bad); st != 400 || bad.Error.Field != "userid" {
 			t.Fatalf("staff token without userid: %d %+v", st, bad)
 		}
-		crm := e.crmEndpoint("/crm", service.EventLeadCreated, service.EventLeadUpdated)
+		crm := e.crmEndpoint("/crm", webhook.EventLeadCreated, webhook.EventLeadUpdated)
 		since := time.Now().UTC().Add(-time.Second)
 
 		code := e.createCode(map[string]any{"name": "秋季展会", "roster": roster(member("zhangsan"))})
 		res := e.scan(code, "韩梅梅")
 		e.idle()
-		created := crm.await(t, service.EventLeadCreated, 1)[0]["data"].(map[string]any)
+		created := crm.await(t, webhook.EventLeadCreated, 1)[0]["data"].(map[string]any)
 		if created["name"] != "韩梅梅" || created["external_userid"] != res.ExternalUserID || created["owner"] != "zhangsan" ||
 			created["score"].(float64) <= 0 || len(created["score_breakdown"].([]any)) == 0 {
 			t.Fatalf("lead.created data = %v", created)
@@ -44,28 +46,28 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", id), map[string]any{"corp_name": "ACME"}, nil); st != 200 {
 			t.Fatalf("patch: %d", st)
 		}
-		updated := crm.await(t, service.EventLeadUpdated, 1)[0]["data"].(map[string]any)
+		updated := crm.await(t, webhook.EventLeadUpdated, 1)[0]["data"].(map[string]any)
 		change := updated["changes"].([]any)[0].(map[string]any)
 		if updated["corp_name"] != "ACME" || change["field"] != "corp_name" || change["previous"] != "" {
 			t.Fatalf("lead.updated data = %v", updated)
 		}
 
 		// The CRM reads the lead, and the change feed, with its own token.
-		var one service.Lead
+		var one webhook.Lead
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", id), nil, &one, tok.Secret); st != 200 || one.CorpName != "ACME" {
 			t.Fatalf("crm reads the lead: %d %+v", st, one)
 		}
 		if st := e.api("GET", "/api/v1/leads", nil, &bad, tok.Secret); st != 403 {
 			t.Fatalf("crm lists leads outside the feed: %d", st)
 		}
-		var feed service.LeadFeed
+		var feed lead.LeadFeed
 		path := "/api/v1/leads?updated_after=" + url.QueryEscape(since.Format(time.RFC3339Nano))
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			if st := e.api("GET", path, nil, &feed, tok.Secret); st != 200 {
 				t.Fatalf("feed: %d", st)
 			}
-			// The feed holds back the last moments (service.FeedSettle).
+			// The feed holds back the last moments (lead.FeedSettle).
 			if len(feed.Leads) == 1 && feed.Leads[0].CorpName == "ACME" {
 				break
 			}
@@ -74,7 +76,7 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		var rest service.LeadFeed
+		var rest lead.LeadFeed
 		if st := e.api("GET", "/api/v1/leads?cursor="+feed.NextCursor, nil, &rest, tok.Secret); st != 200 || len(rest.Leads) != 0 || rest.NextCursor != feed.NextCursor {
 			t.Fatalf("feed after the cursor: %d %+v", st, rest)
 		}
@@ -85,7 +87,7 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 		// The admin sees when it was used, never its secret; revoking it
 		// refuses its next request.
 		var list struct {
-			Tokens []service.Token `json:"tokens"`
+			Tokens []auth.Token `json:"tokens"`
 		}
 		if st := e.api("GET", "/api/v1/tokens", nil, &list); st != 200 {
 			t.Fatal(st)
@@ -115,18 +117,18 @@ func TestCRMReadsLeadsBackWithItsOwnToken(t *testing.T) {
 func TestCRMHearsOfMergedLeads(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		var tok service.Token
+		var tok auth.Token
 		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "CRM sync"}, &tok); st != 201 {
 			t.Fatalf("token: %d", st)
 		}
-		crm := e.crmEndpoint("/crm", service.EventLeadCreated, service.EventLeadMerged)
+		crm := e.crmEndpoint("/crm", webhook.EventLeadCreated, webhook.EventLeadMerged)
 		code := e.createCode(map[string]any{"name": "秋季展会", "roster": roster(member("zhangsan"))})
 		first, err := e.ctl.Scan(ctx, wecomsim.ScanRequest{ConfigID: code.ConfigID, Customer: wecomsim.Customer{Name: "李雷", UnionID: "o-merge-1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.idle()
-		created := crm.await(t, service.EventLeadCreated, 1)[0]["data"].(map[string]any)
+		created := crm.await(t, webhook.EventLeadCreated, 1)[0]["data"].(map[string]any)
 		if created["unionid"] != "o-merge-1" || created["external_userid"] != first.ExternalUserID {
 			t.Fatalf("lead.created data = %v", created)
 		}
@@ -138,7 +140,7 @@ func TestCRMHearsOfMergedLeads(t *testing.T) {
 			t.Fatalf("reissued scan: %+v %v", second, err)
 		}
 		e.idle()
-		data := crm.await(t, service.EventLeadMerged, 1)[0]["data"].(map[string]any)
+		data := crm.await(t, webhook.EventLeadMerged, 1)[0]["data"].(map[string]any)
 		merged, _ := data["merged"].(map[string]any)
 		if data["id"] != float64(kept) || merged == nil || merged["external_userid"] != second.ExternalUserID || merged["id"] == float64(kept) {
 			t.Fatalf("lead.merged data = %v", data)
@@ -147,19 +149,19 @@ func TestCRMHearsOfMergedLeads(t *testing.T) {
 
 		// The CRM reads the absorbed lead (it names the kept one) and
 		// answers on its id: the kept lead takes the answer.
-		var one service.Lead
+		var one webhook.Lead
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", absorbed), nil, &one, tok.Secret); st != 200 || one.MergedInto != kept {
 			t.Fatalf("absorbed lead: %d %+v", st, one)
 		}
 		if st := e.api("POST", fmt.Sprintf("/api/v1/leads/%d/stage", kept), map[string]any{"stage": "sql", "reason": "qualified by phone"}, nil); st != 200 {
 			t.Fatalf("stage: %d", st)
 		}
-		var res service.CRMResult
+		var res lead.CRMResult
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", absorbed), map[string]any{"event_id": "crm-merge-1", "status": "accepted"}, &res, tok.Secret); st != 200 ||
-			res.LeadID != kept || res.MergedInto != kept || res.Stage != service.StageAccepted {
+			res.LeadID != kept || res.MergedInto != kept || res.Stage != lead.StageAccepted {
 			t.Fatalf("answer on the absorbed lead: %d %+v", st, res)
 		}
-		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", kept), nil, &one, tok.Secret); st != 200 || one.Stage != service.StageAccepted {
+		if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", kept), nil, &one, tok.Secret); st != 200 || one.Stage != lead.StageAccepted {
 			t.Fatalf("kept lead after the answer: %d %+v", st, one)
 		}
 	})
@@ -173,14 +175,14 @@ func TestCRMHearsOfMergedLeads(t *testing.T) {
 func TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		crm := e.crmEndpoint("/crm", service.EventLeadCreated, service.EventLeadUpdated)
+		crm := e.crmEndpoint("/crm", webhook.EventLeadCreated, webhook.EventLeadUpdated)
 		code := e.createCode(map[string]any{"name": "秋季展会", "roster": roster(member("zhangsan"))})
 		if _, err := e.ctl.AddFault(ctx, wecomsim.Fault{API: "externalcontact/get", ErrCode: wecom.CodeNoRelationship, Count: 1000}); err != nil {
 			t.Fatal(err)
 		}
 		res := e.scan(code, "韩梅梅")
 		e.idle()
-		data := crm.await(t, service.EventLeadCreated, 1)[0]["data"].(map[string]any)
+		data := crm.await(t, webhook.EventLeadCreated, 1)[0]["data"].(map[string]any)
 		source, _ := data["source"].(map[string]any)
 		if data["external_userid"] != res.ExternalUserID || data["owner"] != "zhangsan" || data["name"] != "" ||
 			source == nil || source["code_id"] != float64(code.ID) {
@@ -196,7 +198,7 @@ func TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp(t *testing.T) {
 		}
 		e.idle()
 		e.waitFor("a lead.updated naming the fetched name", func() bool {
-			for _, u := range crm.ofType(service.EventLeadUpdated) {
+			for _, u := range crm.ofType(webhook.EventLeadUpdated) {
 				d := u["data"].(map[string]any)
 				for _, ch := range d["changes"].([]any) {
 					if ch.(map[string]any)["field"] == "name" && d["name"] == "韩梅梅" {
@@ -206,7 +208,7 @@ func TestLeadCreatedGoesOutWhenTheProfileFetchGivesUp(t *testing.T) {
 			}
 			return false
 		})
-		if n := len(crm.ofType(service.EventLeadCreated)); n != 1 {
+		if n := len(crm.ofType(webhook.EventLeadCreated)); n != 1 {
 			t.Fatalf("lead.created sent %d times", n)
 		}
 	})
@@ -225,7 +227,7 @@ func TestTokensEndAtTheirExpiry(t *testing.T) {
 			t.Fatalf("expiry in the past: %d %+v", st, bad)
 		}
 		until := e.clock.Now().Add(time.Hour).UTC()
-		var tok service.Token
+		var tok auth.Token
 		if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "trial", "expires_at": until.Format(time.RFC3339Nano)}, &tok); st != 201 ||
 			tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(until.Truncate(time.Millisecond)) {
 			t.Fatalf("token with an expiry: %d %+v", st, tok)
@@ -242,7 +244,7 @@ func TestTokensEndAtTheirExpiry(t *testing.T) {
 			t.Fatalf("after its expiry: %d", st)
 		}
 		var list struct {
-			Tokens []service.Token `json:"tokens"`
+			Tokens []auth.Token `json:"tokens"`
 		}
 		e.api("GET", "/api/v1/tokens", nil, &list)
 		for _, x := range list.Tokens {

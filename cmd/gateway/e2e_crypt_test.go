@@ -14,6 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // A customer who scanned a code through the simulator, with a mobile an
@@ -29,7 +30,7 @@ func TestCustomersNameAndMobileAreNotInTheDatabase(t *testing.T) {
 		e.scan(code, name)
 		e.idle()
 		var leads struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		if st := e.api("GET", "/api/v1/leads?q=vexley", nil, &leads); st != 200 || len(leads.Leads) != 1 {
 			t.Fatalf("leads ?q=vexley: %d %+v", st, leads)

@@ -8,6 +8,9 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -21,10 +24,10 @@ func TestTheFollowUpOfAnAddIsOneJob(t *testing.T) {
 		ctx := context.Background()
 		code := e.createCode(map[string]any{"name": "一步", "tags": []string{"一步"}, "remark_template": "{name}-{code}",
 			"welcome": map[string]any{"text": "欢迎"}, "roster": roster(member("zhangsan"))})
-		lead := func(name string) *service.Lead {
+		leadOf := func(name string) *webhook.Lead {
 			t.Helper()
 			var page struct {
-				Leads []*service.Lead `json:"leads"`
+				Leads []*webhook.Lead `json:"leads"`
 			}
 			if st := e.api("GET", "/api/v1/leads?q="+url.QueryEscape(name), nil, &page); st != 200 || len(page.Leads) != 1 {
 				t.Fatalf("lead of %s: %d %+v", name, st, page)
@@ -45,7 +48,7 @@ func TestTheFollowUpOfAnAddIsOneJob(t *testing.T) {
 			if err != nil || len(rels) != 1 || rels[0].Remark != name+"-一步" || rels[0].Tags != `["一步"]` {
 				t.Fatalf("relation: %+v %v", rels, err)
 			}
-			if l := lead(name); l.Name != name || l.Behaviour.Adds != 1 || len(l.Tags) != 1 || l.Tags[0] != "一步" {
+			if l := leadOf(name); l.Name != name || l.Behaviour.Adds != 1 || len(l.Tags) != 1 || l.Tags[0] != "一步" {
 				t.Fatalf("lead: %+v", l)
 			}
 		}
@@ -72,7 +75,7 @@ func TestTheFollowUpOfAnAddIsOneJob(t *testing.T) {
 			kinds[j.Kind] = j.Status
 		}
 		want := map[string]string{service.JobFollowUp: model.StatusProcessed, service.JobFetchProfile: model.StatusProcessed,
-			service.JobRemark: model.StatusProcessed, service.JobMarkTag: model.StatusProcessed, service.JobLeadActivity: model.StatusProcessed}
+			service.JobRemark: model.StatusProcessed, livecode.JobMarkTag: model.StatusProcessed, lead.JobLeadActivity: model.StatusProcessed}
 		if fmt.Sprint(kinds) != fmt.Sprint(want) {
 			t.Fatalf("jobs of the second add: %v, want %v", kinds, want)
 		}

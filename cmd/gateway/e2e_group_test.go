@@ -14,6 +14,8 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -189,7 +191,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 
 		// Joins through the code are on the contacts' timelines.
 		c, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, last.ExternalUserID)
-		if err != nil || c.Source != service.SourceGroup || c.Name != "第二十五位" || c.State != code.State {
+		if err != nil || c.Source != webhook.SourceGroup || c.Name != "第二十五位" || c.State != code.State {
 			t.Fatalf("contact = %+v, %v", c, err)
 		}
 		var detail struct {
@@ -202,7 +204,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 		}
 
 		// Each join through the code was lead behaviour, and no side effect failed.
-		if n, _ := e.gw.store.CountJobs(ctx, service.JobLeadActivity, model.StatusProcessed); n != 25 {
+		if n, _ := e.gw.store.CountJobs(ctx, lead.JobLeadActivity, model.StatusProcessed); n != 25 {
 			t.Fatalf("%d lead activities processed, want one per join (25)", n)
 		}
 		if n, _ := e.gw.store.CountJobs(ctx, "", model.StatusFailed); n != 0 {
@@ -486,13 +488,13 @@ func TestGroupCodeWelcomeTemplateAndUTM(t *testing.T) {
 		}
 		e.idle()
 		var leads struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		if st := e.api("GET", "/api/v1/leads", nil, &leads); st != 200 || len(leads.Leads) != 1 {
 			t.Fatalf("leads: %d %+v", st, leads)
 		}
 		src := leads.Leads[0].Source
-		if leads.Leads[0].ExternalUserID != res.ExternalUserID || src.Kind != service.SourceGroup || src.ChatID != g.ChatID ||
+		if leads.Leads[0].ExternalUserID != res.ExternalUserID || src.Kind != webhook.SourceGroup || src.ChatID != g.ChatID ||
 			src.State != code.State || src.CodeID != code.ID || src.CodeName != "活动二" ||
 			len(src.UTM) != 2 || src.UTM["utm_source"] != "moments" || src.UTM["utm_medium"] != "qr" {
 			t.Fatalf("lead source = %+v", src)

@@ -9,6 +9,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		crm := e.crmEndpoint("/scrm", service.EventGroupJoined)
+		crm := e.crmEndpoint("/scrm", webhook.EventGroupJoined)
 
 		g, err := e.ctl.CreateGroup(ctx, wecomsim.CreateGroupRequest{Name: "展会一群", Owner: "zhangsan"})
 		if err != nil {
@@ -48,23 +49,23 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 		}
 		// Every callback, event and job is finished, so the outbox holds all
 		// the joins will ever emit: one group.joined, delivered once.
-		ds, err := e.gw.store.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{CorpID: e2eCorp, EventType: service.EventGroupJoined})
+		ds, err := e.gw.store.ListWebhookDeliveries(ctx, model.WebhookDeliveryFilter{CorpID: e2eCorp, EventType: webhook.EventGroupJoined})
 		if err != nil || len(ds) != 1 {
 			t.Fatalf("group.joined deliveries = %+v, %v", ds, err)
 		}
-		crm.await(t, service.EventGroupJoined, 1)
+		crm.await(t, webhook.EventGroupJoined, 1)
 		e.waitFor("the delivery recorded", func() bool {
 			d, _, err := e.gw.store.WebhookDelivery(ctx, e2eCorp, ds[0].ID)
 			return err == nil && d.Status == model.DeliveryDelivered
 		})
-		got := crm.ofType(service.EventGroupJoined)
+		got := crm.ofType(webhook.EventGroupJoined)
 		if len(got) != 1 || len(crm.bad) != 0 {
 			t.Fatalf("group.joined arrived %d times (staff %s joined too); refused %v", len(got), staff.UserID, crm.bad)
 		}
 		payload := got[0]
 		delete(payload, "webhook-id")
 		conforms(t, "group.joined.v1.json", payload)
-		var data service.GroupJoinedData
+		var data webhook.GroupJoinedData
 		b, _ := json.Marshal(payload["data"])
 		if err := json.Unmarshal(b, &data); err != nil {
 			t.Fatal(err)
@@ -97,7 +98,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		second := crm.await(t, service.EventGroupJoined, 2)[1]
+		second := crm.await(t, webhook.EventGroupJoined, 2)[1]
 		delete(second, "webhook-id")
 		conforms(t, "group.joined.v1.json", second)
 		leads, err := e.gw.store.ListLeads(ctx, model.LeadFilter{CorpID: e2eCorp})

@@ -13,6 +13,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -109,7 +110,7 @@ func TestAdminInputIsStrict(t *testing.T) {
 			t.Fatalf("refused bodies made codes: %d codes", len(list.Codes))
 		}
 		var rules struct {
-			Rules []service.TagRuleSpec `json:"tag_rules"`
+			Rules []lead.TagRuleSpec `json:"tag_rules"`
 		}
 		e.api("GET", "/api/v1/tag-rules", nil, &rules)
 		if len(rules.Rules) != 0 {
@@ -134,8 +135,8 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 			t.Fatalf("partial PUT: %d %+v", st, got)
 		}
 		var cfg struct {
-			Version int                   `json:"version"`
-			Config  service.ScoringConfig `json:"config"`
+			Version int                `json:"version"`
+			Config  lead.ScoringConfig `json:"config"`
 		}
 		e.api("GET", "/api/v1/scoring", nil, &cfg)
 		if cfg.Version != 0 || cfg.Config.MQL != 30 {
@@ -161,7 +162,7 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 			t.Fatalf("after patch: %+v", cfg)
 		}
 		// A whole config is taken.
-		full := service.DefaultScoring()
+		full := lead.DefaultScoring()
 		full.MQL, full.SQL = 100, 200
 		if st := e.api("PUT", "/api/v1/scoring", full, nil); st != 202 {
 			t.Fatalf("full PUT: %d", st)
@@ -180,7 +181,7 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 		res := e.scan(code, "韩梅梅")
 		e.idle()
 		l := e.leadOf(res.ExternalUserID)
-		if l.Stage != service.StageRaw {
+		if l.Stage != lead.StageRaw {
 			t.Fatalf("stage %s, want raw", l.Stage)
 		}
 		// Three BANT yes: SQL on BANT, straight from raw.
@@ -191,7 +192,7 @@ func TestScoringPutPatchAndFunnelSkips(t *testing.T) {
 		if l = e.leadOf(res.ExternalUserID); !strings.HasPrefix(stagesOf(l), "raw/system,sql/") {
 			t.Fatalf("transitions = %s", stagesOf(l))
 		}
-		var f service.Funnel
+		var f lead.Funnel
 		e.api("GET", "/api/v1/funnel?from="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), nil, &f)
 		if f.Counts["raw"] != 1 || f.Counts["mql"] != 1 || f.Counts["sql"] != 1 || f.Conversions["mql_to_sql"] != 1 || f.Conversions["raw_to_mql"] != 1 {
 			t.Fatalf("funnel = %+v", f)

@@ -8,31 +8,34 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
-func (e *e2e) leadOf(ext string) service.Lead {
+func (e *e2e) leadOf(ext string) webhook.Lead {
 	e.t.Helper()
 	c, err := e.gw.store.ContactByExternalID(context.Background(), e2eCorp, ext)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	var list struct {
-		Leads []service.Lead `json:"leads"`
+		Leads []webhook.Lead `json:"leads"`
 	}
 	e.api("GET", "/api/v1/leads?limit=500", nil, &list)
 	for _, l := range list.Leads {
 		if l.ContactID == c.ID {
-			var full service.Lead
+			var full webhook.Lead
 			e.api("GET", fmt.Sprintf("/api/v1/leads/%d", l.ID), nil, &full)
 			return full
 		}
 	}
 	e.t.Fatalf("no lead for %s", ext)
-	return service.Lead{}
+	return webhook.Lead{}
 }
 
-func stagesOf(l service.Lead) string {
+func stagesOf(l webhook.Lead) string {
 	var s []string
 	for _, t := range l.Transitions {
 		s = append(s, t.To+"/"+t.Actor)
@@ -54,7 +57,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 			t.Fatalf("create tag: %d %+v", st, created)
 		}
 		// Rule: a contact added through this code gets 高意向 and 15 points.
-		var rule service.TagRuleSpec
+		var rule lead.TagRuleSpec
 		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "展会加分", "priority": 1, "trigger": "contact_added",
 			"conditions": map[string]any{"code_ids": []uint64{code.ID}},
 			"actions":    map[string]any{"add_tags": []string{"高意向"}, "score_delta": 15}}, &rule); st != 201 {
@@ -64,7 +67,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		e.idle()
 
 		l := e.leadOf(res.ExternalUserID)
-		if l.Stage != service.StageMQL || l.Name != "李雷" || l.Owner != "zhangsan" || l.Source.CodeID != code.ID || l.Source.Kind != "channel" {
+		if l.Stage != lead.StageMQL || l.Name != "李雷" || l.Owner != "zhangsan" || l.Source.CodeID != code.ID || l.Source.Kind != "channel" {
 			t.Fatalf("new lead = %+v", l)
 		}
 		// added via code 10 + tag 展会 5 + tag 高意向 5 + rule 15 + recency 10 = 45 ≥ MQL 30
@@ -84,21 +87,21 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		}
 
 		// The admin learns two BANT answers: 45 + 20 + 15 = 80 ≥ SQL 60.
-		var patched service.Lead
+		var patched webhook.Lead
 		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", l.ID), map[string]any{
 			"bant":   map[string]any{"need": map[string]string{"value": "yes", "note": "expanding"}, "budget": map[string]string{"value": "yes"}},
 			"mobile": "+86 138-0013-8000"}, &patched); st != 200 {
 			t.Fatalf("patch: %d", st)
 		}
-		if patched.Stage != service.StageHandedOff || patched.Score != 80 || patched.Mobile != "13800138000" || !patched.MobileValid {
+		if patched.Stage != lead.StageHandedOff || patched.Score != 80 || patched.Mobile != "13800138000" || !patched.MobileValid {
 			t.Fatalf("after BANT: %+v", patched)
 		}
 
 		// The CRM rejects it: back to nurturing. A repeat of the answer changes nothing.
-		crm, _, _ := service.NewAuth(e.gw.store, e.clock).CreateToken(ctx, "crm", service.RoleCRM)
+		crm, _, _ := auth.New(e.gw.store, e.clock).CreateToken(ctx, "crm", auth.RoleCRM)
 		answer := map[string]any{"event_id": "crm-evt-1", "status": "rejected", "reason": "no budget this year"}
-		var out service.CRMResult
-		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, &out, crm); st != 200 || out.Stage != service.StageNurturing {
+		var out lead.CRMResult
+		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, &out, crm); st != 200 || out.Stage != lead.StageNurturing {
 			t.Fatalf("crm reject: %d %+v", st, out)
 		}
 		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", l.ID), answer, &out, crm); st != 200 || !out.Duplicate {
@@ -137,7 +140,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		}
 
 		// The funnel counts each stage reached.
-		var f service.Funnel
+		var f lead.Funnel
 		e.api("GET", "/api/v1/funnel?from="+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), nil, &f)
 		if f.Counts["raw"] != 1 || f.Counts["sql"] != 1 || f.Counts["rejected"] != 1 || f.Conversions["raw_to_mql"] != 1 {
 			t.Fatalf("funnel = %+v", f)
@@ -148,7 +151,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		if l = e.leadOf(res.ExternalUserID); l.Stage != service.StageLost {
+		if l = e.leadOf(res.ExternalUserID); l.Stage != lead.StageLost {
 			t.Fatalf("after the customer left: %s", l.Stage)
 		}
 	})
@@ -162,12 +165,12 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		e.idle()
 		l := e.leadOf(res.ExternalUserID)
 
-		auth := service.NewAuth(e.gw.store, e.clock)
-		own, _, _ := auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
-		other, _, _ := auth.CreateTokenFor(ctx, "lisi", service.RoleStaff, "lisi")
-		unlinked, _, _ := auth.CreateToken(ctx, "booth", service.RoleStaff)
+		tokens := auth.New(e.gw.store, e.clock)
+		own, _, _ := tokens.CreateTokenFor(ctx, "zhangsan", auth.RoleStaff, "zhangsan")
+		other, _, _ := tokens.CreateTokenFor(ctx, "lisi", auth.RoleStaff, "lisi")
+		unlinked, _, _ := tokens.CreateToken(ctx, "booth", auth.RoleStaff)
 		var list struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		if e.api("GET", "/api/v1/leads", nil, &list, own); len(list.Leads) != 1 {
 			t.Fatalf("owner sees %d leads", len(list.Leads))
@@ -206,7 +209,7 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		}
 		// A PATCH replaces conditions and actions whole when it names them
 		// (a set_bant entry can be dropped), and keeps what it leaves out.
-		var rule service.TagRuleSpec
+		var rule lead.TagRuleSpec
 		if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "两项", "trigger": "contact_added",
 			"conditions": map[string]any{"weekdays": []int{1}},
 			"actions":    map[string]any{"set_bant": map[string]any{"budget": map[string]string{"value": "yes"}, "need": map[string]string{"value": "yes"}}}},
@@ -214,14 +217,14 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 			t.Fatalf("create rule: %d %+v", st, rule)
 		}
 		id := rule.ID
-		rule = service.TagRuleSpec{} // decoding into a filled map would merge
+		rule = lead.TagRuleSpec{} // decoding into a filled map would merge
 		if st := e.api("PATCH", fmt.Sprintf("/api/v1/tag-rules/%d", id), map[string]any{
 			"actions": map[string]any{"set_bant": map[string]any{"need": map[string]string{"value": "no"}}}}, &rule); st != 200 ||
 			len(rule.Actions.SetBANT) != 1 || rule.Actions.SetBANT["need"].Value != "no" || rule.Name != "两项" ||
 			len(rule.Conditions.Weekdays) != 1 {
 			t.Fatalf("patch rule: %d %+v", st, rule)
 		}
-		rule = service.TagRuleSpec{}
+		rule = lead.TagRuleSpec{}
 		if st := e.api("PATCH", fmt.Sprintf("/api/v1/tag-rules/%d", id), map[string]any{"conditions": map[string]any{}}, &rule); st != 200 ||
 			len(rule.Conditions.Weekdays) != 0 || rule.Actions.SetBANT["need"].Value != "no" {
 			t.Fatalf("patch conditions: %d %+v", st, rule)
@@ -237,7 +240,7 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		}
 
 		// A new scoring config re-scores leads in the background.
-		cfg := service.DefaultScoring()
+		cfg := lead.DefaultScoring()
 		cfg.TagDefault = 50
 		var put struct {
 			Version int `json:"version"`
@@ -249,7 +252,7 @@ func TestLeadVisibilityRulesValidationAndRescoring(t *testing.T) {
 		if got := e.leadOf(res.ExternalUserID); got.Score != l.Score+45 {
 			t.Fatalf("rescored %d → %d, want +45", l.Score, got.Score)
 		}
-		bad2 := service.DefaultScoring()
+		bad2 := lead.DefaultScoring()
 		bad2.SQL = 10
 		if st := e.api("PUT", "/api/v1/scoring", bad2, &out); st != 400 || out["error"]["field"] != "sql_threshold" {
 			t.Fatalf("bad scoring: %d %v", st, out)
@@ -279,7 +282,7 @@ func TestSamePersonTwoStaffIsOneLead(t *testing.T) {
 			t.Fatalf("scans = %+v / %+v", a, b)
 		}
 		var list struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		e.api("GET", "/api/v1/leads", nil, &list)
 		if len(list.Leads) != 1 {
@@ -291,7 +294,7 @@ func TestSamePersonTwoStaffIsOneLead(t *testing.T) {
 		}
 		// The contact's lead, by contact id.
 		var byContact struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", l.ContactID), nil, &byContact); st != 200 ||
 			len(byContact.Leads) != 1 || byContact.Leads[0].ID != l.ID {

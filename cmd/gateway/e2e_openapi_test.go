@@ -19,7 +19,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/leadgate/scrm-gateway/docs"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 // The e2e tests hold every admin-API answer and every webhook body they see
@@ -336,12 +336,12 @@ func TestOpenAPIRolesAreTheRoutersRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	auth := service.NewAuth(e.gw.store, e.clock)
-	tokens := map[string]string{service.RoleAdmin: e.token}
-	for _, role := range []string{service.RoleViewer, service.RoleCRM} {
-		tokens[role], _, _ = auth.CreateToken(ctx, role, role)
+	issuer := auth.New(e.gw.store, e.clock)
+	tokens := map[string]string{auth.RoleAdmin: e.token}
+	for _, role := range []string{auth.RoleViewer, auth.RoleCRM} {
+		tokens[role], _, _ = issuer.CreateToken(ctx, role, role)
 	}
-	tokens[service.RoleStaff], _, _ = auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
+	tokens[auth.RoleStaff], _, _ = issuer.CreateTokenFor(ctx, "zhangsan", auth.RoleStaff, "zhangsan")
 	queries := map[string][]string{
 		"get /api/v1/leads": {"", "?updated_after=2026-01-01T00:00:00.000Z"},
 	}
@@ -361,7 +361,7 @@ func TestOpenAPIRolesAreTheRoutersRoles(t *testing.T) {
 				qs = []string{""}
 			}
 			var got []string
-			for _, role := range []string{service.RoleAdmin, service.RoleStaff, service.RoleViewer, service.RoleCRM} {
+			for _, role := range []string{auth.RoleAdmin, auth.RoleStaff, auth.RoleViewer, auth.RoleCRM} {
 				for _, q := range qs {
 					var body any
 					if m != "get" && m != "delete" {

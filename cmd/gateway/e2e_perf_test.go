@@ -11,7 +11,7 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
 // Per fully processed scan (welcome, contact, relation, stats, lead, rules,
@@ -65,7 +65,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			// No sweep: nearly every statement counted is one the scans
 			// caused (the webhook sender still polls once a second).
 			e := startE2E(t, d, func(c *config.Config) { c.Dispatcher.SweepInterval = time.Hour })
-			crm := e.crmEndpoint("/crm", service.EventContactAdded)
+			crm := e.crmEndpoint("/crm", webhook.EventContactAdded)
 			code := e.createCode(map[string]any{
 				"name": "秋季展会", "tags": []string{"展会"}, "remark_template": "{name}-{code}",
 				"welcome": map[string]any{"text": "您好{name}"}, "roster": roster(member("zhangsan"), member("lisi")),
@@ -104,7 +104,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			}
 			wg.Wait()
 			e.idleOn(observer)
-			crm.await(t, service.EventContactAdded, scans)
+			crm.await(t, webhook.EventContactAdded, scans)
 			e.idleOn(observer)
 
 			tx1, ops1 := e.dbCounts()
@@ -126,7 +126,7 @@ func TestDatabaseWorkPerScanStaysWithinBudget(t *testing.T) {
 			if txPer > maxTransactionsPerScan || stPer > maxStatementsPerScan {
 				t.Fatalf("per scan %.1f transactions (budget %.1f), %.1f statements (budget %.1f)", txPer, maxTransactionsPerScan, stPer, maxStatementsPerScan)
 			}
-			if got := len(crm.ofType(service.EventContactAdded)); got != scans {
+			if got := len(crm.ofType(webhook.EventContactAdded)); got != scans {
 				t.Fatalf("contact.added delivered %d times, want %d", got, scans)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -25,7 +26,7 @@ func TestFailedJobsAreRetriedFromTheAPI(t *testing.T) {
 			e.scan(code, fmt.Sprint("客户", i))
 		}
 		e.idle()
-		failed, err := e.gw.store.ListJobs(ctx, model.JobFilter{Kind: service.JobMarkTag, Status: model.StatusFailed})
+		failed, err := e.gw.store.ListJobs(ctx, model.JobFilter{Kind: livecode.JobMarkTag, Status: model.StatusFailed})
 		if err != nil || len(failed) != 3 {
 			t.Fatalf("failed mark_tag jobs = %d (%v), want 3", len(failed), err)
 		}
@@ -54,7 +55,7 @@ func TestFailedJobsAreRetriedFromTheAPI(t *testing.T) {
 		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"kind": service.JobRemark}, &res); st != 200 || res.Retried != 0 {
 			t.Fatalf("retry of another kind: %d %+v", st, res)
 		}
-		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"status": "failed", "kind": service.JobMarkTag}, &res); st != 200 || res.Retried != 2 {
+		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"status": "failed", "kind": livecode.JobMarkTag}, &res); st != 200 || res.Retried != 2 {
 			t.Fatalf("retry all: %d %+v", st, res)
 		}
 		e.idle()

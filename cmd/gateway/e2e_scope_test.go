@@ -17,7 +17,10 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -62,7 +65,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 		}
 	}
 	var leads struct {
-		Leads []service.Lead `json:"leads"`
+		Leads []webhook.Lead `json:"leads"`
 	}
 	e.api("GET", "/api/v1/leads", nil, &leads)
 	for _, l := range leads.Leads {
@@ -76,12 +79,12 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 	if f.own == 0 || f.others == 0 || f.shared == 0 || f.ownLead == 0 || f.othersLead == 0 {
 		t.Fatalf("fixture: %+v", f)
 	}
-	auth := service.NewAuth(e.gw.store, nil)
-	f.viewer, _, _ = auth.CreateToken(ctx, "dashboard", service.RoleViewer)
-	f.crm, _, _ = auth.CreateToken(ctx, "crm", service.RoleCRM)
-	f.zhangsan, _, _ = auth.CreateTokenFor(ctx, "zhangsan", service.RoleStaff, "zhangsan")
-	f.lisi, _, _ = auth.CreateTokenFor(ctx, "lisi", service.RoleStaff, "lisi")
-	f.unlinked, _, _ = auth.CreateToken(ctx, "booth", service.RoleStaff)
+	tokens := auth.New(e.gw.store, nil)
+	f.viewer, _, _ = tokens.CreateToken(ctx, "dashboard", auth.RoleViewer)
+	f.crm, _, _ = tokens.CreateToken(ctx, "crm", auth.RoleCRM)
+	f.zhangsan, _, _ = tokens.CreateTokenFor(ctx, "zhangsan", auth.RoleStaff, "zhangsan")
+	f.lisi, _, _ = tokens.CreateTokenFor(ctx, "lisi", auth.RoleStaff, "lisi")
+	f.unlinked, _, _ = tokens.CreateToken(ctx, "booth", auth.RoleStaff)
 	return f
 }
 
@@ -152,7 +155,7 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 			}
 		}
 		var leads struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		if st := e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", f.others), nil, &leads, f.zhangsan); st != 200 || len(leads.Leads) != 0 {
 			t.Errorf("lead of another's contact: %d %+v", st, leads)
@@ -375,7 +378,7 @@ func TestReadsOfPersonalDataAreAudited(t *testing.T) {
 }
 
 func tokenID(t *testing.T, e *e2e, tok string) uint64 {
-	var me service.Principal
+	var me auth.Principal
 	if st := e.api("GET", "/api/v1/me", nil, &me, tok); st != 200 {
 		t.Fatalf("me: %d", st)
 	}
@@ -394,7 +397,7 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 			Relations []service.RelationView  `json:"relations"`
 			Tags      map[string][]string     `json:"relation_tags"`
 			Timeline  []service.TimelineView  `json:"timeline"`
-			Lead      *service.Lead           `json:"lead"`
+			Lead      *webhook.Lead           `json:"lead"`
 			Events    []service.ExportedEvent `json:"events"`
 		}
 		path := fmt.Sprintf("/api/v1/contacts/%d/export", f.shared)
@@ -520,23 +523,23 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 		// Free text about the customer beyond the profile: a BANT note, a
 		// mobile, and the CRM's rejection reason in the stage history.
 		var leads struct {
-			Leads []service.Lead `json:"leads"`
+			Leads []webhook.Lead `json:"leads"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/leads?contact=%d", f.shared), nil, &leads)
 		if len(leads.Leads) != 1 {
 			t.Fatalf("the shared customer's lead: %+v", leads)
 		}
-		lead := leads.Leads[0].ID
+		leadID := leads.Leads[0].ID
 		yes := map[string]string{"value": "yes"}
-		var patched service.Lead
-		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", lead), map[string]any{"mobile": "13600001111", "bant": map[string]any{
+		var patched webhook.Lead
+		if st := e.api("PATCH", fmt.Sprintf("/api/v1/leads/%d", leadID), map[string]any{"mobile": "13600001111", "bant": map[string]any{
 			"need": map[string]string{"value": "yes", "note": "赵小满 needs 40 seats"}, "budget": yes, "authority": yes, "timeline": yes}}, &patched); st != 200 {
 			t.Fatalf("patch: %d", st)
 		}
-		if patched.Stage != service.StageHandedOff {
+		if patched.Stage != lead.StageHandedOff {
 			t.Fatalf("not handed to the CRM: %+v", patched)
 		}
-		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", lead), map[string]any{"event_id": "crm-erase-1", "status": "rejected",
+		if st := e.api("POST", fmt.Sprintf("/api/v1/crm/leads/%d/status", leadID), map[string]any{"event_id": "crm-erase-1", "status": "rejected",
 			"reason": "赵小满 said no"}, nil, f.crm); st != 200 {
 			t.Fatalf("crm answer: %d", st)
 		}

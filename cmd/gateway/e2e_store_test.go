@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/storecode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -182,10 +183,10 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 		if len(rels) != 1 || rels[0].State != city.Stores[1].State {
 			t.Fatalf("relation = %+v, want state %s", rels, city.Stores[1].State)
 		}
-		if ct, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, add.ExternalUserID); err != nil || ct.Source != service.SourceStore {
+		if ct, err := e.gw.store.ContactByExternalID(ctx, e2eCorp, add.ExternalUserID); err != nil || ct.Source != webhook.SourceStore {
 			t.Fatalf("store add contact = %+v %v, want source store", ct, err)
 		}
-		if l := e.leadOf(add.ExternalUserID); l.Source.Kind != service.SourceStore || l.Source.StoreID != lujiazui.ID {
+		if l := e.leadOf(add.ExternalUserID); l.Source.Kind != webhook.SourceStore || l.Source.StoreID != lujiazui.ID {
 			t.Fatalf("store add lead source = %+v", l.Source)
 		}
 

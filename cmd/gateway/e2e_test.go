@@ -22,6 +22,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -137,7 +138,7 @@ func startE2E(t *testing.T, driver string, adjust ...func(*config.Config)) *e2e 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- g.serve(ctx, ln) }()
-	tok, _, err := service.NewAuth(g.store, clk).CreateToken(context.Background(), "e2e admin", service.RoleAdmin)
+	tok, _, err := auth.New(g.store, clk).CreateToken(context.Background(), "e2e admin", auth.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
+	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -95,11 +98,11 @@ func TestTimestampWalkerFindsEveryForm(t *testing.T) {
 func TestEveryTimestampHasMilliseconds(t *testing.T) {
 	e := startE2E(t, "sqlite")
 	ctx := context.Background()
-	crm := e.crmEndpoint("/crm", service.WebhookEventTypes...)
+	crm := e.crmEndpoint("/crm", webhook.WebhookEventTypes...)
 
 	code := e.createCode(map[string]any{"name": "展会", "roster": roster(member("zhangsan"))})
 	res := e.scan(code, "韩梅梅")
-	var rule service.TagRuleSpec
+	var rule lead.TagRuleSpec
 	if st := e.api("POST", "/api/v1/tag-rules", map[string]any{"name": "展会加分", "trigger": "contact_added",
 		"conditions": map[string]any{"code_ids": []uint64{code.ID}}, "actions": map[string]any{"score_delta": 5}}, &rule); st != 201 {
 		t.Fatalf("rule: %d", st)
@@ -119,15 +122,15 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 	if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向"}}, nil); st != 201 {
 		t.Fatalf("tags: %d", st)
 	}
-	var tok service.Token
+	var tok auth.Token
 	if st := e.api("POST", "/api/v1/tokens", map[string]any{"role": "crm", "name": "CRM"}, &tok); st != 201 {
 		t.Fatalf("token: %d", st)
 	}
 	e.idle()
-	lead := e.leadOf(res.ExternalUserID)
-	crm.await(t, service.EventLeadCreated, 1)
+	first := e.leadOf(res.ExternalUserID)
+	crm.await(t, webhook.EventLeadCreated, 1)
 	// The CRM's read makes the token's last_used_at.
-	if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", lead.ID), nil, nil, tok.Secret); st != 200 {
+	if st := e.api("GET", fmt.Sprintf("/api/v1/leads/%d", first.ID), nil, nil, tok.Secret); st != 200 {
 		t.Fatalf("crm read: %d", st)
 	}
 	var eps struct {
@@ -164,9 +167,9 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 	if len(events.Events) == 0 || len(jobs.Jobs) == 0 {
 		t.Fatalf("events %d, jobs %d", len(events.Events), len(jobs.Jobs))
 	}
-	contact := lead.ContactID
-	// The change feed shows what settled (service.FeedSettle) before now.
-	e.clock.Advance(service.FeedSettle + time.Second)
+	contact := first.ContactID
+	// The change feed shows what settled (lead.FeedSettle) before now.
+	e.clock.Advance(lead.FeedSettle + time.Second)
 
 	// Every GET route of the API and where to read it; a route added
 	// without a line here fails the test.
@@ -174,7 +177,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 		"/api/v1/me":                           {"/api/v1/me"},
 		"/api/v1/tokens":                       {"/api/v1/tokens"},
 		"/api/v1/leads":                        {"/api/v1/leads", "/api/v1/leads?updated_after=2000-01-01T00:00:00Z"},
-		"/api/v1/leads/:id":                    {fmt.Sprintf("/api/v1/leads/%d", lead.ID)},
+		"/api/v1/leads/:id":                    {fmt.Sprintf("/api/v1/leads/%d", first.ID)},
 		"/api/v1/funnel":                       {"/api/v1/funnel"},
 		"/api/v1/scoring":                      {"/api/v1/scoring"},
 		"/api/v1/tag-rules":                    {"/api/v1/tag-rules"},
@@ -235,7 +238,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 			}
 		}
 	}
-	for _, p := range crm.ofType(service.EventLeadCreated) {
+	for _, p := range crm.ofType(webhook.EventLeadCreated) {
 		b, _ := json.Marshal(p)
 		if checkTimestamps(t, "lead.created", b) < 4 {
 			t.Errorf("lead.created has too few timestamps: %s", b)

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/storecode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -20,7 +20,7 @@ func (e *e2e) leadCreatedFor(crm *crmReceiver, ext string) map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		for _, p := range crm.ofType(service.EventLeadCreated) {
+		for _, p := range crm.ofType(webhook.EventLeadCreated) {
 			data := p["data"].(map[string]any)
 			if data["external_userid"] != ext {
 				continue
@@ -66,7 +66,7 @@ func (e *e2e) apiError(method, path string, body any) (int, string) {
 func TestUTMOnCodesReachesTheLead(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
-		crm := e.crmEndpoint("", service.EventLeadCreated)
+		crm := e.crmEndpoint("", webhook.EventLeadCreated)
 
 		// Refused with the field; no code and no contact way made.
 		ways := func() int {
@@ -115,7 +115,7 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 		}
 		first := e.scan(code, "王小明")
 		e.idle()
-		if l := e.leadOf(first.ExternalUserID); l.Source.Kind != service.SourceChannel || !maps.Equal(l.Source.UTM, utm) {
+		if l := e.leadOf(first.ExternalUserID); l.Source.Kind != webhook.SourceChannel || !maps.Equal(l.Source.UTM, utm) {
 			t.Fatalf("lead source = %+v", l.Source)
 		}
 		if got := sourceUTM(e.leadCreatedFor(crm, first.ExternalUserID)); !maps.Equal(got, utm) {
@@ -184,7 +184,7 @@ func TestUTMOnCodesReachesTheLead(t *testing.T) {
 		}
 		e.idle()
 		l := e.leadOf(add.ExternalUserID)
-		if l.Source.Kind != service.SourceStore || l.Source.StoreID != shop.ID || l.Source.CodeID != sc.ID ||
+		if l.Source.Kind != webhook.SourceStore || l.Source.StoreID != shop.ID || l.Source.CodeID != sc.ID ||
 			l.Source.CodeName != "门店活码" || !maps.Equal(l.Source.UTM, storeUTM) {
 			t.Fatalf("store lead source = %+v", l.Source)
 		}

@@ -126,14 +126,14 @@ func (c *crmReceiver) ofType(typ string) []map[string]any {
 
 func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
-		crm := e.crmEndpoint("/wecom-leads", service.EventContactAdded, service.EventContactLost)
+		crm := e.crmEndpoint("/wecom-leads", webhook.EventContactAdded, webhook.EventContactLost)
 
 		code := e.createCode(map[string]any{"name": "春季展会", "folder": "展会", "roster": roster(member("zhangsan"))})
 		res := e.scan(code, "王小明")
 		e.idle()
-		crm.await(t, service.EventContactAdded, 1)
+		crm.await(t, webhook.EventContactAdded, 1)
 		time.Sleep(100 * time.Millisecond)
-		got := crm.ofType(service.EventContactAdded)
+		got := crm.ofType(webhook.EventContactAdded)
 		if len(got) != 1 || len(crm.bad) != 0 {
 			t.Fatalf("contact.added arrived %d times; refused %v", len(got), crm.bad)
 		}
@@ -144,7 +144,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 			}
 		}
 		conforms(t, "contact.added.v1.json", payload)
-		var data service.ContactAddedData
+		var data webhook.ContactAddedData
 		b, _ := json.Marshal(got[0]["data"])
 		if err := json.Unmarshal(b, &data); err != nil {
 			t.Fatal(err)
@@ -175,7 +175,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.idle()
-		lostPayload := crm.await(t, service.EventContactLost, 1)[0]
+		lostPayload := crm.await(t, webhook.EventContactLost, 1)[0]
 		delete(lostPayload, "webhook-id")
 		conforms(t, "contact.lost.v1.json", lostPayload)
 		lost := lostPayload["data"].(map[string]any)
@@ -198,13 +198,13 @@ func TestWebhookTestCommandSendsASignedEvent(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), []string{"webhook-test", "--url", crm.srv.URL, "--secret", crm.secret}, &out, &errOut, allow)
-	if code != 0 || len(crm.ofType(service.EventWebhookTest)) != 1 {
+	if code != 0 || len(crm.ofType(webhook.EventWebhookTest)) != 1 {
 		t.Fatalf("exit %d, received %d, refused %v\n%s%s", code, len(crm.got), crm.bad, out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "webhook-signature: v1,") || !strings.Contains(out.String(), "HTTP 204") {
 		t.Fatalf("output:\n%s", out.String())
 	}
-	test := crm.ofType(service.EventWebhookTest)[0]
+	test := crm.ofType(webhook.EventWebhookTest)[0]
 	delete(test, "webhook-id")
 	conforms(t, "webhook.test.v1.json", test)
 

@@ -14,7 +14,7 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 )
 
 func main() {
@@ -150,7 +150,7 @@ func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	secret, tok, err := service.NewAuth(st, clock.Real{}).CreateTokenFor(ctx, *name, *role, *userID)
+	secret, tok, err := auth.New(st, clock.Real{}).CreateTokenFor(ctx, *name, *role, *userID)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/leadgate/scrm-gateway/model/modeltest"
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -499,7 +500,7 @@ func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...channelcod
 	f.t.Helper()
 	ctx := context.Background()
 	added := map[string]int{}
-	for _, p := range f.crm.ofType(service.EventContactAdded) {
+	for _, p := range f.crm.ofType(webhook.EventContactAdded) {
 		d, _ := p["data"].(map[string]any)
 		c, _ := d["contact"].(map[string]any)
 		if ext, ok := c["external_userid"].(string); ok {
@@ -520,7 +521,7 @@ func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...channelcod
 			Contacts []service.ContactView `json:"contacts"`
 		}
 		f.api(0, "GET", "/api/v1/contacts?q="+r.ExternalUserID, nil, &list)
-		if len(list.Contacts) != 1 || list.Contacts[0].Source != service.SourceChannel {
+		if len(list.Contacts) != 1 || list.Contacts[0].Source != webhook.SourceChannel {
 			f.t.Fatalf("contact of %s = %+v", r.ExternalUserID, list.Contacts)
 		}
 		var detail struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
@@ -175,7 +176,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		g.close()
 		return nil, err
 	}
-	auth := service.NewAuth(g.store, clk)
+	tokens := auth.New(g.store, clk)
 	g.cache = channelcode.NewCodeCache(g.store, log)
 	g.cache.Reload(ctx)
 	g.codes = channelcode.NewChannelCodes(g.store, lookup, wakes.Jobs, g.cache, clk, log, cfg.PublicURL)
@@ -205,7 +206,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 			g.close()
 			return nil, err
 		}
-		if err := g.demo.afterStore(ctx, auth, cfg, stdout); err != nil {
+		if err := g.demo.afterStore(ctx, tokens, cfg, stdout); err != nil {
 			g.close()
 			return nil, err
 		}
@@ -221,7 +222,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 		return nil, fmt.Errorf("openapi document: %w", err)
 	}
 	g.handler = handler.New(handler.Deps{
-		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: auth, Gatherer: reg,
+		OpenAPI: openapi, Callbacks: callbacks, Queue: service.NewQueueLog(g.store), Auth: tokens, Gatherer: reg,
 		Ready: g.ready, Logger: log, Mount: mount, TrustedProxies: cfg.HTTP.TrustedProxies, Clock: clk,
 		Groups: g.groups, Stores: g.stores,
 		Codes: g.codes, Contacts: g.contacts, Webhooks: g.webhooks, Leads: leads, TagRules: lead.NewTagRules(g.store), Tags: g.tags,
