@@ -20,6 +20,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 // Deps are the router's collaborators.
@@ -38,7 +39,7 @@ type Deps struct {
 	Codes    *channelcode.ChannelCodes
 	Contacts *service.Contacts
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
-	Webhooks *service.Webhooks
+	Webhooks *outbound.Webhooks
 	Leads    *lead.Leads
 	TagRules *lead.TagRules
 	Tags     *service.TagCatalogue

@@ -7,13 +7,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/auth"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 // webhookHandler serves webhook endpoints and the delivery log (admin only).
 type webhookHandler struct {
-	hooks *service.Webhooks
+	hooks *outbound.Webhooks
 	corps []string
 }
 
@@ -37,8 +37,8 @@ func mountWebhooks(api *gin.RouterGroup, d Deps) {
 	api.POST("/webhook-deliveries/replay", admin, h.replayMatching)
 }
 
-func bindEndpoint(c *gin.Context) (service.WebhookEndpointSpec, bool) {
-	var spec service.WebhookEndpointSpec
+func bindEndpoint(c *gin.Context) (outbound.WebhookEndpointSpec, bool) {
+	var spec outbound.WebhookEndpointSpec
 	return spec, decodeJSON(c, &spec, 64<<10)
 }
 
@@ -147,12 +147,12 @@ func queryFilter(c *gin.Context) deliveryFilterParams {
 		Contact: c.Query("contact"), Subject: c.Query("subject"), Type: c.Query("type")}
 }
 
-func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (service.DeliveryQuery, bool) {
+func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (outbound.DeliveryQuery, bool) {
 	corp, ok := liveCorp(c, h.corps)
 	if !ok {
-		return service.DeliveryQuery{}, false
+		return outbound.DeliveryQuery{}, false
 	}
-	f := service.DeliveryQuery{CorpID: corp, Status: p.Status, EventType: p.Type, Subject: p.Subject}
+	f := outbound.DeliveryQuery{CorpID: corp, Status: p.Status, EventType: p.Type, Subject: p.Subject}
 	if p.Endpoint != "" {
 		n, err := strconv.ParseUint(string(p.Endpoint), 10, 64)
 		if err != nil || n == 0 {
@@ -182,7 +182,7 @@ func (h *webhookHandler) filter(c *gin.Context, p deliveryFilterParams) (service
 		abortError(c, http.StatusBadRequest, "invalid", "give at most one of lead, contact and subject", "subject")
 		return f, false
 	}
-	if err := service.CheckDeliveryQuery(f); err != nil {
+	if err := outbound.CheckDeliveryQuery(f); err != nil {
 		renderError(c, err)
 		return f, false
 	}
@@ -203,7 +203,7 @@ func (h *webhookHandler) deliveries(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "deliveries", ds, f.Limit, "next_before", func(v service.WebhookDelivery) uint64 { return v.ID })
+	renderPage(c, "deliveries", ds, f.Limit, "next_before", func(v outbound.WebhookDelivery) uint64 { return v.ID })
 }
 
 func (h *webhookHandler) delivery(c *gin.Context) {
@@ -221,7 +221,7 @@ func (h *webhookHandler) replay(c *gin.Context) {
 		return
 	}
 	err := h.hooks.Replay(c.Request.Context(), corp, id)
-	if service.IsReplayConflict(err) {
+	if outbound.IsReplayConflict(err) {
 		abortError(c, http.StatusConflict, "conflict", err.Error(), "")
 		return
 	}

@@ -24,12 +24,13 @@ import (
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 type hookEnv struct {
 	t      *testing.T
 	st     *model.Store
-	hooks  *service.Webhooks
+	hooks  *outbound.Webhooks
 	srv    *httptest.Server
 	admin  string
 	viewer string
@@ -42,7 +43,7 @@ func newHookEnv(t *testing.T, driver string, policy webhook.NetworkPolicy) *hook
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := service.NewWebhooks(st, clock.Real{}, service.WebhookOptions{Policy: policy, PollInterval: 20 * time.Millisecond, Workers: 2, Logger: log})
+	hooks := outbound.NewWebhooks(st, clock.Real{}, outbound.WebhookOptions{Policy: policy, PollInterval: 20 * time.Millisecond, Workers: 2, Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = hooks.Run(ctx); close(done) }()

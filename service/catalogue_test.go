@@ -15,6 +15,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/staff"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 // apiText is a text the source hands to the API: where it was written and a
@@ -222,7 +223,7 @@ func TestEveryAPIReasonHasACodeAndChinese(t *testing.T) {
 	}
 	// The sentinel errors whose text is answered as it is.
 	texts = append(texts, apiText{"ErrUnauthenticated", auth.ErrUnauthenticated.Error()}, apiText{"ErrNotLinked", lead.ErrNotLinked.Error()},
-		apiText{"ErrEndpointDisabled", ErrEndpointDisabled.Error()}, apiText{"ErrDeliveryInFlight", ErrDeliveryInFlight.Error()},
+		apiText{"ErrEndpointDisabled", outbound.ErrEndpointDisabled.Error()}, apiText{"ErrDeliveryInFlight", outbound.ErrDeliveryInFlight.Error()},
 		apiText{"NotStaffReason", staff.NotStaffReason("ghost")})
 	bad, callers := 0, 0
 	for _, x := range texts {

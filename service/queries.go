@@ -22,20 +22,3 @@ func (q ContactQuery) filter() model.ContactFilter {
 	return model.ContactFilter{CorpID: q.CorpID, CodeID: q.CodeID, UserID: q.UserID, Tag: q.Tag, Q: q.Q,
 		AfterID: q.AfterID, Limit: q.Limit}
 }
-
-// DeliveryQuery selects webhook deliveries, newest first, by endpoint,
-// status, subject ("lead:<id>", "contact:<external_userid>") and event type.
-type DeliveryQuery struct {
-	CorpID     string
-	EndpointID uint64
-	Status     string
-	Subject    string
-	EventType  string
-	BeforeID   uint64
-	Limit      int
-}
-
-func (q DeliveryQuery) filter() model.WebhookDeliveryFilter {
-	return model.WebhookDeliveryFilter{CorpID: q.CorpID, EndpointID: q.EndpointID, Status: q.Status, Subject: q.Subject,
-		EventType: q.EventType, BeforeID: q.BeforeID, Limit: q.Limit}
-}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 // An admin creates a token on the tokens screen, sees its secret once and
@@ -91,7 +91,7 @@ func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 		w.Write([]byte("维护中，请稍后"))
 	}))
 	t.Cleanup(busy.Close)
-	var down service.WebhookEndpoint
+	var down outbound.WebhookEndpoint
 	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": busy.URL + "/busy", "event_types": []string{"contact.added"}}, &down); st != 201 {
 		t.Fatalf("second endpoint: %d", st)
 	}
@@ -99,7 +99,7 @@ func TestConsoleWebhookDetailInHeadlessChromium(t *testing.T) {
 	e.idle()
 	crm.await(t, webhook.EventContactAdded, 1)
 	var list struct {
-		Deliveries []service.WebhookDelivery `json:"deliveries"`
+		Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 	}
 	// The receiver has the request before the gateway records its answer.
 	e.waitFor("the delivery recorded as delivered", func() bool {
@@ -203,7 +203,7 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 		w.WriteHeader(int(answer.Load()))
 	}))
 	t.Cleanup(down.Close)
-	var ep2 service.WebhookEndpoint
+	var ep2 outbound.WebhookEndpoint
 	if st := e.api("POST", "/api/v1/webhook-endpoints", map[string]any{"url": down.URL + "/v1", "event_types": []string{"contact.added"}}, &ep2); st != 201 {
 		t.Fatalf("second endpoint: %d", st)
 	}
@@ -213,7 +213,7 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 	// The second endpoint's delivery fails: its CRM answers 500 and the
 	// endpoint is disabled while the delivery waits for its retry.
 	var ds struct {
-		Deliveries []service.WebhookDelivery `json:"deliveries"`
+		Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 	}
 	deliveriesOf := fmt.Sprintf("/api/v1/webhook-deliveries?endpoint=%d", ep2.ID)
 	e.waitFor("an attempt on the second endpoint", func() bool {
@@ -259,7 +259,7 @@ func TestConsoleWebhookEndpointActionsInHeadlessChromium(t *testing.T) {
 		f.querySelector('button[type="submit"]').click(); })()`)
 	until("saved", `!document.getElementById('endpoint-edit') && `+row(ep2.ID)+`.textContent.includes('新 CRM') &&
 		`+row(ep2.ID)+`.textContent.includes('/v2') && `+row(ep2.ID)+`.querySelector('[data-role="toggle"]').textContent === '停用'`)
-	var got service.WebhookEndpoint
+	var got outbound.WebhookEndpoint
 	e.api("GET", fmt.Sprintf("/api/v1/webhook-endpoints/%d", ep2.ID), nil, &got)
 	if got.URL != down.URL+"/v2" || got.Description != "新 CRM" || !got.Enabled ||
 		strings.Join(got.EventTypes, ",") != "lead.created,contact.added" && strings.Join(got.EventTypes, ",") != "contact.added,lead.created" {

@@ -19,6 +19,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -142,7 +143,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	e.idle()
 	e.waitFor("the refused delivery", func() bool {
 		var d struct {
-			Deliveries []service.WebhookDelivery `json:"deliveries"`
+			Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 		}
 		e.api("GET", "/api/v1/webhook-deliveries", nil, &d)
 		return len(d.Deliveries) > 0 && d.Deliveries[0].Error != ""

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -77,7 +77,7 @@ func TestGroupJoinDeliversOneSignedGroupJoined(t *testing.T) {
 		}
 
 		var list struct {
-			Deliveries []service.WebhookDelivery `json:"deliveries"`
+			Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 		}
 		if st := e.api("GET", "/api/v1/webhook-deliveries?type=group.joined", nil, &list); st != 200 {
 			t.Fatalf("deliveries: %d", st)

@@ -17,6 +17,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -134,7 +135,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 		t.Fatalf("crm read: %d", st)
 	}
 	var eps struct {
-		Endpoints []service.WebhookEndpoint `json:"webhook_endpoints"`
+		Endpoints []outbound.WebhookEndpoint `json:"webhook_endpoints"`
 	}
 	e.api("GET", "/api/v1/webhook-endpoints", nil, &eps)
 	if st := e.api("POST", fmt.Sprintf("/api/v1/webhook-endpoints/%d/rotate-secret", eps.Endpoints[0].ID), nil, nil); st != 200 {
@@ -142,7 +143,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 	}
 	// A test event, and a bulk replay of an endpoint's failed deliveries,
 	// answer as the document says.
-	var probe service.WebhookTestResult
+	var probe outbound.WebhookTestResult
 	if st := e.api("POST", fmt.Sprintf("/api/v1/webhook-endpoints/%d/test", eps.Endpoints[0].ID), nil, &probe); st != 200 || !probe.OK {
 		t.Fatalf("test event: %d %+v", st, probe)
 	}
@@ -150,7 +151,7 @@ func TestEveryTimestampHasMilliseconds(t *testing.T) {
 		t.Fatalf("bulk replay: %d", st)
 	}
 	var ds struct {
-		Deliveries []service.WebhookDelivery `json:"deliveries"`
+		Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 	}
 	e.waitFor("a delivered delivery", func() bool {
 		e.api("GET", "/api/v1/webhook-deliveries?status=delivered", nil, &ds)

@@ -18,8 +18,8 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -156,7 +156,7 @@ func TestScanDeliversASignedContactAddedToTheCRM(t *testing.T) {
 		}
 
 		var list struct {
-			Deliveries []service.WebhookDelivery `json:"deliveries"`
+			Deliveries []outbound.WebhookDelivery `json:"deliveries"`
 		}
 		// The CRM has the request before the sender records the outcome
 		// (in a transaction shared with other sends): wait for the record.

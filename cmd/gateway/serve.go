@@ -33,6 +33,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -71,7 +72,7 @@ type gateway struct {
 	jobs       *queue.JobRunner
 	cache      *channelcode.CodeCache
 	codes      *channelcode.ChannelCodes
-	webhooks   *service.Webhooks
+	webhooks   *outbound.Webhooks
 	groups     *groupcode.GroupCodes
 	staff      *staff.Directory
 	stores     *storecode.StoreCodes
@@ -196,7 +197,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.dispatcher = queue.NewDispatcher(g.store, routes.Events, wakes, clk, pool)
 	g.jobs = queue.NewJobRunner(g.store, routes.Jobs, wakes, g.dispatcher, clk, pool)
 	wh := cfg.Webhooks
-	g.webhooks = service.NewWebhooks(g.store, clk, service.WebhookOptions{
+	g.webhooks = outbound.NewWebhooks(g.store, clk, outbound.WebhookOptions{
 		Policy:  webhook.NetworkPolicy{AllowHTTP: wh.AllowHTTP, AllowPrivateNetworks: wh.AllowPrivateNetworks, AllowedHosts: wh.AllowedHosts},
 		Workers: wh.Workers, Timeout: wh.Timeout, PollInterval: wh.PollInterval, Logger: log, Registerer: reg,
 	})

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/clock"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
 	"github.com/leadgate/scrm-gateway/service/webhook"
+	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
 )
 
 // cmdWebhookTest sends one signed webhook.test event to a URL, so a CRM
@@ -38,7 +38,7 @@ func cmdWebhookTest(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	policy := webhook.NetworkPolicy{AllowHTTP: cfg.Webhooks.AllowHTTP, AllowPrivateNetworks: cfg.Webhooks.AllowPrivateNetworks,
 		AllowedHosts: cfg.Webhooks.AllowedHosts}
-	res, body, err := service.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, clock.Real{})
+	res, body, err := outbound.SendTestWebhook(ctx, policy, cfg.Webhooks.Timeout, *url, *secret, clock.Real{})
 	var ve *apierr.ValidationError
 	if errors.As(err, &ve) {
 		return fmt.Errorf("webhook-test: --%s %s", ve.Field, ve.Reason)

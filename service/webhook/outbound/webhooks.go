@@ -1,4 +1,4 @@
-package service
+package outbound
 
 import (
 	"context"
@@ -598,4 +598,21 @@ func SendTestWebhook(ctx context.Context, p webhook.NetworkPolicy, timeout time.
 	}
 	c := webhook.NewClient(p, timeout, 1, clk)
 	return c.Post(ctx, url, []string{secret}, msgID, now, body), body, nil
+}
+
+// DeliveryQuery selects webhook deliveries, newest first, by endpoint,
+// status, subject ("lead:<id>", "contact:<external_userid>") and event type.
+type DeliveryQuery struct {
+	CorpID     string
+	EndpointID uint64
+	Status     string
+	Subject    string
+	EventType  string
+	BeforeID   uint64
+	Limit      int
+}
+
+func (q DeliveryQuery) filter() model.WebhookDeliveryFilter {
+	return model.WebhookDeliveryFilter{CorpID: q.CorpID, EndpointID: q.EndpointID, Status: q.Status, Subject: q.Subject,
+		EventType: q.EventType, BeforeID: q.BeforeID, Limit: q.Limit}
 }
