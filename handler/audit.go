@@ -6,14 +6,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/audit"
 )
 
 // audited records that the caller read (listed, exported) the subjects
 // before they are answered; on failure the request is answered with the
 // error instead and false is returned.
-func audited(c *gin.Context, a *service.Audit, action, kind string, ids ...uint64) bool {
+func audited(c *gin.Context, a *audit.Log, action, kind string, ids ...uint64) bool {
 	if err := a.Record(c.Request.Context(), principal(c), action, kind, c.FullPath(), ids...); err != nil {
 		renderError(c, err)
 		return false
@@ -22,10 +21,10 @@ func audited(c *gin.Context, a *service.Audit, action, kind string, ids ...uint6
 }
 
 // auditHandler serves GET /api/v1/audit (admin).
-type auditHandler struct{ audit *service.Audit }
+type auditHandler struct{ audit *audit.Log }
 
 func (h *auditHandler) list(c *gin.Context) {
-	q := service.AuditQuery{Subject: c.Query("subject"), Limit: 100}
+	q := audit.Query{Subject: c.Query("subject"), Limit: 100}
 	if v := c.Query("token"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n == 0 {
@@ -55,5 +54,5 @@ func (h *auditHandler) list(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	renderPage(c, "entries", list, q.Limit, "next_before", func(e service.AuditEntry) uint64 { return e.ID })
+	renderPage(c, "entries", list, q.Limit, "next_before", func(e audit.Entry) uint64 { return e.ID })
 }

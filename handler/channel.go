@@ -13,10 +13,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/skip2/go-qrcode"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
@@ -24,8 +25,8 @@ import (
 // precise-mode landing page.
 type channelHandler struct {
 	codes    *channelcode.ChannelCodes
-	contacts *service.Contacts
-	audit    *service.Audit
+	contacts *contact.Contacts
+	audit    *audit.Log
 	staff    *staff.Directory
 	corps    []string
 	fetchQR  func(ctx context.Context, url string) ([]byte, error)
@@ -242,7 +243,7 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	f := service.ContactQuery{CorpID: corp, UserID: c.Query("staff"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
+	f := contact.ContactQuery{CorpID: corp, UserID: c.Query("staff"), Tag: c.Query("tag"), Q: c.Query("q"), Limit: 50}
 	if v := c.Query("code"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -263,10 +264,10 @@ func (h *channelHandler) listContacts(c *gin.Context) {
 	for i, v := range list {
 		ids[i] = v.ID
 	}
-	if !audited(c, h.audit, service.AuditList, service.AuditContact, ids...) {
+	if !audited(c, h.audit, audit.List, audit.Contact, ids...) {
 		return
 	}
-	renderPage(c, "contacts", list, f.Limit, "next_after", func(v service.ContactView) uint64 { return v.ID })
+	renderPage(c, "contacts", list, f.Limit, "next_after", func(v contact.ContactView) uint64 { return v.ID })
 }
 
 func (h *channelHandler) getContact(c *gin.Context) {
@@ -279,7 +280,7 @@ func (h *channelHandler) getContact(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	if !audited(c, h.audit, service.AuditRead, service.AuditContact, d.Contact.ID) {
+	if !audited(c, h.audit, audit.Read, audit.Contact, d.Contact.ID) {
 		return
 	}
 	renderJSON(c, http.StatusOK, d)
@@ -297,10 +298,10 @@ func (h *channelHandler) exportContact(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	if !audited(c, h.audit, service.AuditExport, service.AuditContact, id) {
+	if !audited(c, h.audit, audit.Export, audit.Contact, id) {
 		return
 	}
-	if x.Lead != nil && !audited(c, h.audit, service.AuditExport, service.AuditLead, x.Lead.ID) {
+	if x.Lead != nil && !audited(c, h.audit, audit.Export, audit.Lead, x.Lead.ID) {
 		return
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="contact-%d.json"`, id))
@@ -319,7 +320,7 @@ func (h *channelHandler) eraseContact(c *gin.Context) {
 		renderError(c, err)
 		return
 	}
-	if res.Erased && !audited(c, h.audit, service.AuditErase, service.AuditContact, id) {
+	if res.Erased && !audited(c, h.audit, audit.Erase, audit.Contact, id) {
 		return
 	}
 	renderJSON(c, http.StatusOK, res)

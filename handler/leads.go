@@ -10,11 +10,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/leadgate/scrm-gateway/clock"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/apierr"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/staff"
 )
 
@@ -23,8 +24,8 @@ type leadsHandler struct {
 	leads *lead.Leads
 	staff *staff.Directory
 	rules *lead.TagRules
-	tags  *service.TagCatalogue
-	audit *service.Audit
+	tags  *livecode.TagCatalogue
+	audit *audit.Log
 	corps []string
 	clock clock.Clock
 }
@@ -204,7 +205,7 @@ func (h *leadsHandler) list(c *gin.Context) {
 		ids[i] = l.ID
 		explained[i] = explain.Lead(l)
 	}
-	if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
+	if !audited(c, h.audit, audit.List, audit.Lead, ids...) {
 		return
 	}
 	resp := gin.H{"leads": explained}
@@ -236,7 +237,7 @@ func (h *leadsHandler) changes(c *gin.Context, corp string) {
 		for i, l := range feed.Leads {
 			ids[i] = l.ID
 		}
-		if !audited(c, h.audit, service.AuditList, service.AuditLead, ids...) {
+		if !audited(c, h.audit, audit.List, audit.Lead, ids...) {
 			return
 		}
 	}
@@ -253,7 +254,7 @@ func (h *leadsHandler) get(c *gin.Context) {
 		renderLeadError(c, err)
 		return
 	}
-	if !audited(c, h.audit, service.AuditRead, service.AuditLead, l.ID) {
+	if !audited(c, h.audit, audit.Read, audit.Lead, l.ID) {
 		return
 	}
 	renderJSON(c, http.StatusOK, explain.Lead(l))

@@ -14,10 +14,13 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook/outbound"
@@ -37,12 +40,12 @@ type Deps struct {
 	Clock clock.Clock
 	// Channel codes and contacts (nil leaves their routes out).
 	Codes    *channelcode.ChannelCodes
-	Contacts *service.Contacts
+	Contacts *contact.Contacts
 	// Webhooks serves webhook endpoints and deliveries (nil leaves them out).
 	Webhooks *outbound.Webhooks
 	Leads    *lead.Leads
 	TagRules *lead.TagRules
-	Tags     *service.TagCatalogue
+	Tags     *livecode.TagCatalogue
 	// Group codes and store codes (nil leaves their routes out).
 	Groups *groupcode.GroupCodes
 	Stores *storecode.StoreCodes
@@ -59,7 +62,7 @@ type Deps struct {
 	LandingBurst     int
 	// Audit records reads of personal data (nil: nothing is recorded and
 	// GET /api/v1/audit is not served).
-	Audit *service.Audit
+	Audit *audit.Log
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For names
 	// the client (the failed-authentication throttle, the access log); none:
 	// the client is the peer.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
@@ -20,17 +21,17 @@ type Routes struct {
 }
 
 // NewRoutes builds the routing table from the services that do the work.
-func NewRoutes(contacts *Contacts, codes *channelcode.ChannelCodes, groups *groupcode.GroupCodes, stores *storecode.StoreCodes, leads *lead.Leads,
-	tags *TagCatalogue) Routes {
+func NewRoutes(contacts *contact.Contacts, codes *channelcode.ChannelCodes, groups *groupcode.GroupCodes, stores *storecode.StoreCodes, leads *lead.Leads,
+	tags *livecode.TagCatalogue) Routes {
 	return Routes{
 		Events: map[string]queue.EventHandler{
 			// A customer added, deleted or edited (contacts.go): the welcome,
 			// then the contact, relation, counts and follow-up jobs.
-			eventType(wecom.EventExternalContact, wecom.ChangeAddContact):     contacts.onAdd,
-			eventType(wecom.EventExternalContact, wecom.ChangeAddHalfContact): contacts.onAdd,
-			eventType(wecom.EventExternalContact, wecom.ChangeDelFollowUser):  contacts.onDelFollowUser,
-			eventType(wecom.EventExternalContact, wecom.ChangeDelContact):     contacts.onDelContact,
-			eventType(wecom.EventExternalContact, wecom.ChangeEditContact):    contacts.onEdit,
+			eventType(wecom.EventExternalContact, wecom.ChangeAddContact):     contacts.OnAdd,
+			eventType(wecom.EventExternalContact, wecom.ChangeAddHalfContact): contacts.OnAdd,
+			eventType(wecom.EventExternalContact, wecom.ChangeDelFollowUser):  contacts.OnDelFollowUser,
+			eventType(wecom.EventExternalContact, wecom.ChangeDelContact):     contacts.OnDelContact,
+			eventType(wecom.EventExternalContact, wecom.ChangeEditContact):    contacts.OnEdit,
 
 			// Customer groups (service/groupcode): joins and leaves through group
 			// and store codes, new groups for auto-create pools, dismissals.
@@ -39,19 +40,19 @@ func NewRoutes(contacts *Contacts, codes *channelcode.ChannelCodes, groups *grou
 			eventType(wecom.EventExternalChat, wecom.ChangeChatDismiss): groups.OnChatDismiss,
 
 			// The corp's tag catalogue changed in WeCom (tagsync.go).
-			eventType(wecom.EventExternalTag, wecom.ChangeTagCreate):  tags.onTagEvent,
-			eventType(wecom.EventExternalTag, wecom.ChangeTagUpdate):  tags.onTagEvent,
-			eventType(wecom.EventExternalTag, wecom.ChangeTagDelete):  tags.onTagEvent,
-			eventType(wecom.EventExternalTag, wecom.ChangeTagShuffle): tags.onTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagCreate):  tags.OnTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagUpdate):  tags.OnTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagDelete):  tags.OnTagEvent,
+			eventType(wecom.EventExternalTag, wecom.ChangeTagShuffle): tags.OnTagEvent,
 		},
 		Jobs: map[string]queue.JobHandler{
 			// The follow-up of one add (followup.go): profile, remark, tags
 			// and lead in one job, and the steps it hands to jobs of their
 			// own (contacts.go; fetch_profile also after an edit).
-			JobFollowUp:         FollowUps{contacts: contacts, leads: leads}.run,
-			JobFetchProfile:     contacts.runFetchProfile,
-			JobRemark:           contacts.runRemark,
-			livecode.JobMarkTag: contacts.runMarkTag,
+			contact.JobFollowUp:     contact.NewFollowUps(contacts, leads).Run,
+			contact.JobFetchProfile: contacts.RunFetchProfile,
+			contact.JobRemark:       contacts.RunRemark,
+			livecode.JobMarkTag:     contacts.RunMarkTag,
 
 			// Live codes: the one writer of each WeCom contact or join way.
 			channelcode.JobSyncWay:        codes.RunSyncWay,     // service/channelcode
@@ -65,7 +66,7 @@ func NewRoutes(contacts *Contacts, codes *channelcode.ChannelCodes, groups *grou
 			lead.JobRescore:      leads.RunRescore,
 
 			// The tag catalogue (tagsync.go).
-			JobSyncTags: tags.runSync,
+			livecode.JobSyncTags: tags.RunSync,
 		},
 	}
 }

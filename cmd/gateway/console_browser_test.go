@@ -21,9 +21,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/explain"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
@@ -555,7 +555,7 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	e.scan(code, "备注失败")
 	e.idle()
 	failed, err := e.gw.store.ListJobs(ctx, model.JobFilter{Status: model.StatusFailed})
-	if err != nil || len(failed) != 1 || failed[0].Kind != service.JobRemark || !strings.Contains(failed[0].Error, "84061") {
+	if err != nil || len(failed) != 1 || failed[0].Kind != contact.JobRemark || !strings.Contains(failed[0].Error, "84061") {
 		t.Fatalf("failed jobs: %+v %v", failed, err)
 	}
 	run(admin, "jobs", `location.hash = '#/jobs'; 0`)

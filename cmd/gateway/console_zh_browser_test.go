@@ -14,8 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
@@ -155,7 +155,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 	})
 	firstLead := e.leadOf(res.ExternalUserID)
 	var contacts struct {
-		Contacts []service.ContactView `json:"contacts"`
+		Contacts []contact.ContactView `json:"contacts"`
 	}
 	e.api("GET", "/api/v1/contacts?q="+res.ExternalUserID, nil, &contacts)
 	if len(contacts.Contacts) != 1 {
@@ -166,7 +166,7 @@ func TestConsoleIsChineseOnEveryScreen(t *testing.T) {
 		t.Fatalf("the customer who left: lead %s, want lost", lostLead.Stage)
 	}
 	var lostContacts struct {
-		Contacts []service.ContactView `json:"contacts"`
+		Contacts []contact.ContactView `json:"contacts"`
 	}
 	e.api("GET", "/api/v1/contacts?q="+gone.ExternalUserID, nil, &lostContacts)
 	if len(lostContacts.Contacts) != 1 {

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/config"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -198,13 +198,13 @@ func TestDemoRestartKeepsItsCodesWorking(t *testing.T) {
 		t.Fatalf("the new customer's tags after a restart: %+v %v", c, err)
 	}
 	var list struct {
-		Contacts []service.ContactView `json:"contacts"`
+		Contacts []contact.ContactView `json:"contacts"`
 	}
 	call(base, "GET", "/api/v1/contacts?q="+old.ExternalUserID, nil, &list)
 	if len(list.Contacts) != 1 {
 		t.Fatalf("the old customer: %+v", list)
 	}
-	var detail service.ContactDetailView
+	var detail contact.ContactDetailView
 	call(base, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 	if len(detail.Relations) != 1 || detail.Relations[0].Relation.Remark != remark {
 		t.Fatalf("the old customer's profile was not fetched again: %+v", detail.Relations)

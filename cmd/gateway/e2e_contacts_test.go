@@ -18,6 +18,7 @@ import (
 	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom"
@@ -428,14 +429,14 @@ func TestWelcomeWindowIsReadOnTheGatewaysClock(t *testing.T) {
 func (e *e2e) timeline(ext string) string {
 	e.t.Helper()
 	var list struct {
-		Contacts []service.ContactView `json:"contacts"`
+		Contacts []contact.ContactView `json:"contacts"`
 	}
 	e.api("GET", "/api/v1/contacts?q="+ext, nil, &list)
 	if len(list.Contacts) != 1 {
 		e.t.Fatalf("contacts for %s = %+v", ext, list.Contacts)
 	}
 	var detail struct {
-		Timeline []service.TimelineView `json:"timeline"`
+		Timeline []contact.TimelineView `json:"timeline"`
 	}
 	e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 	if len(detail.Timeline) != 1 {

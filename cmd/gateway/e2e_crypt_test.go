@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 )
 
@@ -47,7 +47,7 @@ func TestCustomersNameAndMobileAreNotInTheDatabase(t *testing.T) {
 			}
 		}
 		var contacts struct {
-			Contacts []service.ContactView `json:"contacts"`
+			Contacts []contact.ContactView `json:"contacts"`
 		}
 		if st := e.api("GET", "/api/v1/contacts?q=quintessa", nil, &contacts); st != 200 || len(contacts.Contacts) != 1 || contacts.Contacts[0].Name != name {
 			t.Fatalf("contacts ?q=quintessa: %d %+v", st, contacts)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
@@ -57,7 +57,7 @@ func TestTheFollowUpOfAnAddIsOneJob(t *testing.T) {
 		e.idle()
 		check(first, "一号")
 		jobs, err := e.gw.store.ListJobs(ctx, model.JobFilter{Limit: 10})
-		if err != nil || len(jobs) != 1 || jobs[0].Kind != service.JobFollowUp || jobs[0].Status != model.StatusProcessed || jobs[0].Attempts != 1 {
+		if err != nil || len(jobs) != 1 || jobs[0].Kind != contact.JobFollowUp || jobs[0].Status != model.StatusProcessed || jobs[0].Attempts != 1 {
 			t.Fatalf("jobs of one add: %+v %v", jobs, err)
 		}
 
@@ -74,8 +74,8 @@ func TestTheFollowUpOfAnAddIsOneJob(t *testing.T) {
 		for _, j := range jobs[:len(jobs)-1] {
 			kinds[j.Kind] = j.Status
 		}
-		want := map[string]string{service.JobFollowUp: model.StatusProcessed, service.JobFetchProfile: model.StatusProcessed,
-			service.JobRemark: model.StatusProcessed, livecode.JobMarkTag: model.StatusProcessed, lead.JobLeadActivity: model.StatusProcessed}
+		want := map[string]string{contact.JobFollowUp: model.StatusProcessed, contact.JobFetchProfile: model.StatusProcessed,
+			contact.JobRemark: model.StatusProcessed, livecode.JobMarkTag: model.StatusProcessed, lead.JobLeadActivity: model.StatusProcessed}
 		if fmt.Sprint(kinds) != fmt.Sprint(want) {
 			t.Fatalf("jobs of the second add: %v, want %v", kinds, want)
 		}

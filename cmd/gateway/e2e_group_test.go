@@ -12,7 +12,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
@@ -195,7 +195,7 @@ func TestGroupCodePoolRotatesAndAutoCreates(t *testing.T) {
 			t.Fatalf("contact = %+v, %v", c, err)
 		}
 		var detail struct {
-			Timeline []service.TimelineView `json:"timeline"`
+			Timeline []contact.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, &detail)
 		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "joined_group" || detail.Timeline[0].CodeID != code.ID ||

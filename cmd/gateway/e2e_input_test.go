@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/wecom"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -374,13 +374,13 @@ func TestTagCatalogueRenameAndDelete(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		ctx := context.Background()
 		var made struct {
-			Tags []service.TagView `json:"tags"`
+			Tags []livecode.TagView `json:"tags"`
 		}
 		if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向", "待跟进"}}, &made); st != 201 || len(made.Tags) != 2 {
 			t.Fatalf("create: %d %+v", st, made)
 		}
 		hot, todo := made.Tags[0], made.Tags[1]
-		var renamed service.TagView
+		var renamed livecode.TagView
 		if st := e.api("PATCH", "/api/v1/tags/"+hot.ID, map[string]any{"name": "强意向"}, &renamed); st != 200 || renamed.Name != "强意向" || renamed.ID != hot.ID {
 			t.Fatalf("rename: %d %+v", st, renamed)
 		}
@@ -420,7 +420,7 @@ func TestTagCatalogueRenameAndDelete(t *testing.T) {
 			t.Fatalf("delete: %d", st)
 		}
 		var list struct {
-			Tags []service.TagView `json:"tags"`
+			Tags []livecode.TagView `json:"tags"`
 		}
 		e.api("GET", "/api/v1/tags", nil, &list)
 		if len(list.Tags) != 1 || list.Tags[0].Name != "待跟进" || strings.Contains(names(), "强意向") {

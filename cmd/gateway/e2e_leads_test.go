@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -51,7 +51,7 @@ func TestLeadLifecycleThroughTheSimulator(t *testing.T) {
 		ctx := context.Background()
 		code := e.createCode(map[string]any{"name": "春季展会", "tags": []string{"展会"}, "roster": roster(member("zhangsan"))})
 		var created struct {
-			Tags []service.TagView `json:"tags"`
+			Tags []livecode.TagView `json:"tags"`
 		}
 		if st := e.api("POST", "/api/v1/tags", map[string]any{"group": "线索", "names": []string{"高意向"}}, &created); st != 201 || len(created.Tags) != 1 {
 			t.Fatalf("create tag: %d %+v", st, created)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -52,7 +53,7 @@ func TestFailedJobsAreRetriedFromTheAPI(t *testing.T) {
 		var res struct {
 			Retried int `json:"retried"`
 		}
-		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"kind": service.JobRemark}, &res); st != 200 || res.Retried != 0 {
+		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"kind": contact.JobRemark}, &res); st != 200 || res.Retried != 0 {
 			t.Fatalf("retry of another kind: %d %+v", st, res)
 		}
 		if st := e.api("POST", "/api/v1/jobs/retry", map[string]any{"status": "failed", "kind": livecode.JobMarkTag}, &res); st != 200 || res.Retried != 2 {

@@ -16,9 +16,10 @@ import (
 
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -49,7 +50,7 @@ func newScopeFixture(t *testing.T, e *e2e) *scopeFixture {
 	}
 	e.idle()
 	var all struct {
-		Contacts []service.ContactView `json:"contacts"`
+		Contacts []contact.ContactView `json:"contacts"`
 	}
 	if st := e.api("GET", "/api/v1/contacts", nil, &all); st != 200 || len(all.Contacts) != 3 {
 		t.Fatalf("admin contacts: %d %+v", st, all)
@@ -95,7 +96,7 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		f := newScopeFixture(t, e)
 		type contactList struct {
-			Contacts []service.ContactView `json:"contacts"`
+			Contacts []contact.ContactView `json:"contacts"`
 		}
 		names := func(path, tok string) (int, []string) {
 			var l contactList
@@ -134,18 +135,18 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 		}
 
 		// Another staff member's customer is not found by id, whatever the route.
-		contact := func(id uint64) string { return fmt.Sprintf("/api/v1/contacts/%d", id) }
+		contactURL := func(id uint64) string { return fmt.Sprintf("/api/v1/contacts/%d", id) }
 		for _, tc := range []struct {
 			path, tok string
 			status    int
 		}{
-			{contact(f.own), f.zhangsan, 200},
-			{contact(f.shared), f.zhangsan, 200},
-			{contact(f.others), f.zhangsan, 404},
-			{contact(f.own), f.lisi, 404},
-			{contact(f.others), f.viewer, 200},
-			{contact(f.others), f.unlinked, 404},
-			{contact(f.others), f.crm, 403},
+			{contactURL(f.own), f.zhangsan, 200},
+			{contactURL(f.shared), f.zhangsan, 200},
+			{contactURL(f.others), f.zhangsan, 404},
+			{contactURL(f.own), f.lisi, 404},
+			{contactURL(f.others), f.viewer, 200},
+			{contactURL(f.others), f.unlinked, 404},
+			{contactURL(f.others), f.crm, 403},
 			{fmt.Sprintf("/api/v1/leads/%d", f.othersLead), f.zhangsan, 404},
 			{fmt.Sprintf("/api/v1/leads/%d", f.ownLead), f.zhangsan, 200},
 			{fmt.Sprintf("/api/v1/leads/%d", f.ownLead), f.lisi, 404},
@@ -164,13 +165,13 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 		// The shared customer shows the staff member's own relation and only
 		// the timeline entries that are theirs or no one's.
 		var detail struct {
-			Contact   service.ContactView `json:"contact"`
+			Contact   contact.ContactView `json:"contact"`
 			Relations []struct {
-				Relation service.RelationView `json:"relation"`
+				Relation contact.RelationView `json:"relation"`
 			} `json:"relations"`
-			Timeline []service.TimelineView `json:"timeline"`
+			Timeline []contact.TimelineView `json:"timeline"`
 		}
-		e.api("GET", contact(f.shared), nil, &detail)
+		e.api("GET", contactURL(f.shared), nil, &detail)
 		if len(detail.Relations) != 2 {
 			t.Fatalf("admin sees %d relations of the shared customer", len(detail.Relations))
 		}
@@ -184,7 +185,7 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 			t.Fatalf("no timeline entry of lisi's: %+v", detail.Timeline)
 		}
 		detail.Relations, detail.Timeline = nil, nil
-		e.api("GET", contact(f.shared), nil, &detail, f.zhangsan)
+		e.api("GET", contactURL(f.shared), nil, &detail, f.zhangsan)
 		if len(detail.Relations) != 1 || detail.Relations[0].Relation.UserID != "zhangsan" || len(detail.Timeline) == 0 {
 			t.Fatalf("zhangsan's view of the shared customer: %+v", detail)
 		}
@@ -222,8 +223,8 @@ func TestStaffSeeOnlyTheirOwnCustomers(t *testing.T) {
 			{"/api/v1/channel-codes/" + a, 200, 200, 200, 403},
 			{"/api/v1/channel-codes/" + a + "/stats", 200, 200, 200, 403},
 			{"/api/v1/contacts", 200, 200, 200, 403},
-			{contact(f.own), 200, 200, 200, 403},
-			{contact(f.others), 200, 200, 404, 403},
+			{contactURL(f.own), 200, 200, 200, 403},
+			{contactURL(f.others), 200, 200, 404, 403},
 			{"/api/v1/leads", 200, 200, 200, 403},
 			{fmt.Sprintf("/api/v1/leads/%d", f.othersLead), 200, 200, 404, 200},
 			{"/api/v1/tokens", 200, 403, 403, 403},
@@ -317,10 +318,10 @@ func TestReadsOfPersonalDataAreAudited(t *testing.T) {
 		f := newScopeFixture(t, e)
 		start := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 		type page struct {
-			Entries    []service.AuditEntry `json:"entries"`
-			NextBefore uint64               `json:"next_before"`
+			Entries    []audit.Entry `json:"entries"`
+			NextBefore uint64        `json:"next_before"`
 		}
-		audit := func(query string) []service.AuditEntry {
+		audit := func(query string) []audit.Entry {
 			t.Helper()
 			var p page
 			if st := e.api("GET", "/api/v1/audit?"+query, nil, &p); st != 200 {
@@ -393,12 +394,12 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 	eachE2E(t, func(t *testing.T, e *e2e) {
 		f := newScopeFixture(t, e)
 		var x struct {
-			Contact   service.ContactView     `json:"contact"`
-			Relations []service.RelationView  `json:"relations"`
+			Contact   contact.ContactView     `json:"contact"`
+			Relations []contact.RelationView  `json:"relations"`
 			Tags      map[string][]string     `json:"relation_tags"`
-			Timeline  []service.TimelineView  `json:"timeline"`
+			Timeline  []contact.TimelineView  `json:"timeline"`
 			Lead      *webhook.Lead           `json:"lead"`
-			Events    []service.ExportedEvent `json:"events"`
+			Events    []contact.ExportedEvent `json:"events"`
 		}
 		path := fmt.Sprintf("/api/v1/contacts/%d/export", f.shared)
 		if st := e.api("GET", path, nil, &x); st != 200 {
@@ -414,7 +415,7 @@ func TestContactExportHoldsEverythingAndIsAudited(t *testing.T) {
 			}
 		}
 		var audit struct {
-			Entries []service.AuditEntry `json:"entries"`
+			Entries []audit.Entry `json:"entries"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.shared), nil, &audit)
 		if len(audit.Entries) == 0 || audit.Entries[0].Action != "export" || audit.Entries[0].Route != "/api/v1/contacts/:id/export" {
@@ -552,7 +553,7 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 				t.Errorf("erase as a non-admin: %d", st)
 			}
 		}
-		var res service.Erasure
+		var res contact.Erasure
 		if st := e.api("POST", path, nil, &res); st != 200 || !res.Erased || res.LeadID == 0 {
 			t.Fatalf("erase: %d %+v", st, res)
 		}
@@ -572,21 +573,21 @@ func TestEraseRemovesACustomersDataEverywhere(t *testing.T) {
 			t.Fatalf("contact.erased = %v", erased[0])
 		}
 		// Again: nothing changes, nothing is sent.
-		res = service.Erasure{}
+		res = contact.Erasure{}
 		if st := e.api("POST", path, nil, &res); st != 200 || res.Erased {
 			t.Fatalf("erase again: %d %+v", st, res)
 		}
 		var statsAfter channelcode.CodeStats
 		e.api("GET", fmt.Sprintf("/api/v1/channel-codes/%d/stats", f.codeA.ID), nil, &statsAfter)
 		var all struct {
-			Contacts []service.ContactView `json:"contacts"`
+			Contacts []contact.ContactView `json:"contacts"`
 		}
 		e.api("GET", "/api/v1/contacts", nil, &all)
 		if statsAfter.Total != statsBefore.Total || len(all.Contacts) != 3 {
 			t.Fatalf("counts changed: %+v → %+v, %d contacts", statsBefore.Total, statsAfter.Total, len(all.Contacts))
 		}
 		var audit struct {
-			Entries []service.AuditEntry `json:"entries"`
+			Entries []audit.Entry `json:"entries"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.shared), nil, &audit)
 		var erasures int
@@ -627,12 +628,12 @@ func TestRetentionSettingsEraseLostCustomersAndOldAuditEntries(t *testing.T) {
 			f := newScopeFixture(t, e)
 			start := e.clock.Now()
 			var all struct {
-				Contacts []service.ContactView `json:"contacts"`
+				Contacts []contact.ContactView `json:"contacts"`
 			}
 			e.api("GET", "/api/v1/contacts", nil, &all) // audited: three list entries
 			auditedBefore := func(at time.Time) int {
 				var audit struct {
-					Entries []service.AuditEntry `json:"entries"`
+					Entries []audit.Entry `json:"entries"`
 				}
 				if st := e.api("GET", "/api/v1/audit?limit=500&to="+at.UTC().Format(time.RFC3339Nano), nil, &audit); st != 200 {
 					t.Fatalf("audit: %d", st)
@@ -687,7 +688,7 @@ func TestRetentionSettingsEraseLostCustomersAndOldAuditEntries(t *testing.T) {
 				t.Fatal("a customer still followed by lisi was erased")
 			}
 			var audit struct {
-				Entries []service.AuditEntry `json:"entries"`
+				Entries []audit.Entry `json:"entries"`
 			}
 			e.api("GET", fmt.Sprintf("/api/v1/audit?subject=contact:%d", f.own), nil, &audit)
 			if len(audit.Entries) == 0 || audit.Entries[0].Action != "erase" || audit.Entries[0].Role != "system" {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/storecode"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
@@ -210,7 +210,7 @@ func TestStoreCodeNearestRadiusFallbackAndAttribution(t *testing.T) {
 			t.Fatal(err)
 		}
 		var detail struct {
-			Timeline []service.TimelineView `json:"timeline"`
+			Timeline []contact.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, &detail)
 		if len(detail.Timeline) != 1 || detail.Timeline[0].Kind != "joined_group" || detail.Timeline[0].CodeID != city.ID {

@@ -21,9 +21,9 @@ import (
 	"github.com/leadgate/scrm-gateway/config"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
 
@@ -334,7 +334,7 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 
 		// Recorded and counted in the gateway.
 		var list struct {
-			Contacts []service.ContactView `json:"contacts"`
+			Contacts []contact.ContactView `json:"contacts"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts?code=%d", code.ID), nil, &list)
 		if len(list.Contacts) != 1 || list.Contacts[0].Name != "王小明" || list.Contacts[0].Source != "channel" || list.Contacts[0].SourceCodeID != code.ID {
@@ -344,7 +344,7 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		// of its name; a LIKE wildcard in q is a plain character.
 		for q, want := range map[string]int{res.ExternalUserID[:6]: 1, "小明": 1, "%": 0, res.ExternalUserID[1:]: 0} {
 			var found struct {
-				Contacts []service.ContactView `json:"contacts"`
+				Contacts []contact.ContactView `json:"contacts"`
 			}
 			e.api("GET", "/api/v1/contacts?q="+url.QueryEscape(q), nil, &found)
 			if len(found.Contacts) != want {
@@ -353,10 +353,10 @@ func TestChannelCodeScanGreetedOnceTaggedRemarkedCounted(t *testing.T) {
 		}
 		var detail struct {
 			Relations []struct {
-				Relation service.RelationView `json:"relation"`
+				Relation contact.RelationView `json:"relation"`
 				Tags     []string             `json:"tags"`
 			} `json:"relations"`
-			Timeline []service.TimelineView `json:"timeline"`
+			Timeline []contact.TimelineView `json:"timeline"`
 		}
 		e.api("GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 		if len(detail.Relations) != 1 || detail.Relations[0].Relation.UserID != res.UserID ||

@@ -27,8 +27,8 @@ import (
 	"github.com/leadgate/scrm-gateway/clock"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/model/modeltest"
-	"github.com/leadgate/scrm-gateway/service"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/webhook"
 	"github.com/leadgate/scrm-gateway/wecom/wecomsim"
 )
@@ -518,14 +518,14 @@ func (f *fleet) welcomeOutcomes(scans []wecomsim.ScanResult, codes ...channelcod
 			f.t.Fatalf("%s scanned state %q, none of the codes'", r.ExternalUserID, r.State)
 		}
 		var list struct {
-			Contacts []service.ContactView `json:"contacts"`
+			Contacts []contact.ContactView `json:"contacts"`
 		}
 		f.api(0, "GET", "/api/v1/contacts?q="+r.ExternalUserID, nil, &list)
 		if len(list.Contacts) != 1 || list.Contacts[0].Source != webhook.SourceChannel {
 			f.t.Fatalf("contact of %s = %+v", r.ExternalUserID, list.Contacts)
 		}
 		var detail struct {
-			Timeline []service.TimelineView `json:"timeline"`
+			Timeline []contact.TimelineView `json:"timeline"`
 		}
 		f.api(0, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 		said := ""
@@ -945,14 +945,14 @@ func TestWelcomeOfAKilledGatewayIsNotRepeatedNorCalledExpired(t *testing.T) {
 			timeline := func(ext string) string {
 				t.Helper()
 				var list struct {
-					Contacts []service.ContactView `json:"contacts"`
+					Contacts []contact.ContactView `json:"contacts"`
 				}
 				f.api(0, "GET", "/api/v1/contacts?q="+ext, nil, &list)
 				if len(list.Contacts) != 1 {
 					t.Fatalf("contact %s: %+v", ext, list.Contacts)
 				}
 				var detail struct {
-					Timeline []service.TimelineView `json:"timeline"`
+					Timeline []contact.TimelineView `json:"timeline"`
 				}
 				f.api(0, "GET", fmt.Sprintf("/api/v1/contacts/%d", list.Contacts[0].ID), nil, &detail)
 				for _, e := range detail.Timeline {

@@ -25,10 +25,13 @@ import (
 	"github.com/leadgate/scrm-gateway/handler"
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/channelcode"
+	"github.com/leadgate/scrm-gateway/service/contact"
 	"github.com/leadgate/scrm-gateway/service/groupcode"
 	"github.com/leadgate/scrm-gateway/service/lead"
+	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
 	"github.com/leadgate/scrm-gateway/service/staff"
 	"github.com/leadgate/scrm-gateway/service/storecode"
@@ -76,9 +79,9 @@ type gateway struct {
 	groups     *groupcode.GroupCodes
 	staff      *staff.Directory
 	stores     *storecode.StoreCodes
-	tags       *service.TagCatalogue
-	audit      *service.Audit
-	contacts   *service.Contacts
+	tags       *livecode.TagCatalogue
+	audit      *audit.Log
+	contacts   *contact.Contacts
 	handler    http.Handler
 	demo       *demoEnv
 	closers    []func()
@@ -183,9 +186,9 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	g.codes = channelcode.NewChannelCodes(g.store, lookup, wakes.Jobs, g.cache, clk, log, cfg.PublicURL)
 	g.groups = groupcode.NewGroupCodes(g.store, lookup, wakes.Jobs, reg, clk, log, cfg.PublicURL)
 	g.stores = storecode.NewStoreCodes(g.store, lookup, wakes.Jobs, clk, log, cfg.PublicURL)
-	g.contacts = service.NewContacts(g.store, lookup, g.cache, g.codes, g.stores, wakes.Jobs, reg, clk, log)
+	g.contacts = contact.NewContacts(g.store, lookup, g.cache, g.codes, g.stores, wakes.Jobs, reg, clk, log)
 	leads := lead.New(g.store, wakes.Jobs, g.cache, clk, log)
-	g.tags = service.NewTagCatalogue(g.store, lookup, wakes.Jobs)
+	g.tags = livecode.NewTagCatalogue(g.store, lookup, wakes.Jobs)
 	g.staff = staff.New(g.store, lookup, clk, log)
 	routes := service.NewRoutes(g.contacts, g.codes, g.groups, g.stores, leads, g.tags)
 
@@ -217,7 +220,7 @@ func newGateway(ctx context.Context, cfg config.Config, log *slog.Logger, addr s
 	if g.demo != nil {
 		mount = g.demo.mount
 	}
-	g.audit = service.NewAudit(g.store, clk, cfg.Audit.Retention)
+	g.audit = audit.New(g.store, clk, cfg.Audit.Retention)
 	openapi, err := docs.OpenAPI()
 	if err != nil {
 		return nil, fmt.Errorf("openapi document: %w", err)

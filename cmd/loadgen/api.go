@@ -22,7 +22,7 @@ type adminAPI struct {
 	hc    *http.Client
 }
 
-// rosterMember mirrors service.RosterMember's JSON; loadgen speaks to the
+// rosterMember mirrors livecode.RosterMember's JSON; loadgen speaks to the
 // gateway over HTTP only, like any other client of the admin API.
 type rosterMember struct {
 	UserID   string `json:"userid"`

@@ -1,4 +1,4 @@
-package service
+package livecode
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/leadgate/scrm-gateway/model"
 	"github.com/leadgate/scrm-gateway/service/apierr"
-	"github.com/leadgate/scrm-gateway/service/livecode"
 	"github.com/leadgate/scrm-gateway/service/queue"
+	"github.com/leadgate/scrm-gateway/service/wire"
 	"github.com/leadgate/scrm-gateway/wecom"
 )
 
@@ -22,16 +22,16 @@ const JobSyncTags = "sync_tags"
 // periodic reconcile, since events can be missed).
 type TagCatalogue struct {
 	store   *model.Store
-	clients livecode.Clients
+	clients Clients
 	jobs    queue.Wake
 }
 
 // NewTagCatalogue builds the service; jobs wakes the job runner.
-func NewTagCatalogue(store *model.Store, clients livecode.Clients, jobs queue.Wake) *TagCatalogue {
+func NewTagCatalogue(store *model.Store, clients Clients, jobs queue.Wake) *TagCatalogue {
 	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 
-func (t *TagCatalogue) onTagEvent(ctx context.Context, ev *queue.InboundEvent) error {
+func (t *TagCatalogue) OnTagEvent(ctx context.Context, ev *queue.InboundEvent) error {
 	return t.RequestSync(ctx, ev.CorpID)
 }
 
@@ -45,16 +45,16 @@ func (t *TagCatalogue) RequestSync(ctx context.Context, corpID string) error {
 	return nil
 }
 
-func (t *TagCatalogue) runSync(ctx context.Context, j *model.Job) error {
+func (t *TagCatalogue) RunSync(ctx context.Context, j *model.Job) error {
 	client, err := t.clients(j.CorpID)
 	if err != nil {
 		return queue.Permanent(err)
 	}
 	groups, err := client.GetCorpTags(ctx, nil, nil)
 	if err != nil {
-		return livecode.JobError(err)
+		return JobError(err)
 	}
-	return t.store.ReplaceCorpTags(ctx, j.CorpID, livecode.Catalogue(j.CorpID, groups))
+	return t.store.ReplaceCorpTags(ctx, j.CorpID, Catalogue(j.CorpID, groups))
 }
 
 // tag finds a tag of the catalogue by its WeCom id.
@@ -75,9 +75,9 @@ func (t *TagCatalogue) tag(ctx context.Context, corpID, tagID string) (*model.Co
 func (t *TagCatalogue) reread(ctx context.Context, corpID string, client *wecom.Client) error {
 	groups, err := client.GetCorpTags(ctx, nil, nil)
 	if err != nil {
-		return livecode.AdminError(err)
+		return AdminError(err)
 	}
-	return t.store.ReplaceCorpTags(ctx, corpID, livecode.Catalogue(corpID, groups))
+	return t.store.ReplaceCorpTags(ctx, corpID, Catalogue(corpID, groups))
 }
 
 // Rename renames a tag in WeCom and the catalogue; inUse names the tag
@@ -99,7 +99,7 @@ func (t *TagCatalogue) Rename(ctx context.Context, corpID, tagID, name string, i
 		return nil, err
 	}
 	if err := client.EditCorpTag(ctx, wecom.CorpTagEdit{ID: tagID, Name: &name}); err != nil {
-		return nil, livecode.AdminError(err)
+		return nil, AdminError(err)
 	}
 	if err := t.reread(ctx, corpID, client); err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (t *TagCatalogue) Delete(ctx context.Context, corpID, tagID string, inUse [
 		return err
 	}
 	if err := client.DeleteCorpTag(ctx, []string{tagID}, nil); err != nil {
-		return livecode.AdminError(err)
+		return AdminError(err)
 	}
 	return t.reread(ctx, corpID, client)
 }
@@ -163,11 +163,28 @@ func (t *TagCatalogue) Create(ctx context.Context, corpID, group string, names [
 	}
 	g, err := client.AddCorpTag(ctx, wecom.NewCorpTags{GroupName: group, Tags: tags})
 	if err != nil {
-		return nil, livecode.AdminError(err)
+		return nil, AdminError(err)
 	}
-	rows := livecode.Catalogue(corpID, []wecom.TagGroup{*g})
+	rows := Catalogue(corpID, []wecom.TagGroup{*g})
 	if err := t.store.UpsertCorpTags(ctx, rows); err != nil {
 		return nil, err
 	}
 	return viewTags(rows), nil
+}
+
+// TagView is one entry of a corp's WeCom tag catalogue.
+type TagView struct {
+	ID        string         `json:"id"`
+	Name      string         `json:"name"`
+	GroupID   string         `json:"group_id"`
+	GroupName string         `json:"group_name"`
+	UpdatedAt wire.Timestamp `json:"updated_at"`
+}
+
+func viewTags(tags []model.CorpTag) []TagView {
+	out := make([]TagView, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: wire.At(t.UpdatedAt)})
+	}
+	return out
 }

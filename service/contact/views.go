@@ -1,4 +1,4 @@
-package service
+package contact
 
 import (
 	"encoding/json"
@@ -111,23 +111,6 @@ func viewContactDetail(d *model.ContactDetail) *ContactDetailView {
 	return v
 }
 
-// TagView is one entry of a corp's WeCom tag catalogue.
-type TagView struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	GroupID   string         `json:"group_id"`
-	GroupName string         `json:"group_name"`
-	UpdatedAt wire.Timestamp `json:"updated_at"`
-}
-
-func viewTags(tags []model.CorpTag) []TagView {
-	out := make([]TagView, 0, len(tags))
-	for _, t := range tags {
-		out = append(out, TagView{ID: t.TagID, Name: t.Name, GroupID: t.GroupID, GroupName: t.GroupName, UpdatedAt: wire.At(t.UpdatedAt)})
-	}
-	return out
-}
-
 // TimelineItem is a contact's timeline entry with its detail as a message.
 type TimelineItem struct {
 	TimelineView
@@ -145,4 +128,21 @@ func ExplainTimelineEntries(list []model.TimelineEntry) []TimelineItem {
 		}
 	}
 	return out
+}
+
+// ContactQuery selects contacts by the code they came through, the staff
+// member who follows them, a tag and a name search.
+type ContactQuery struct {
+	CorpID  string
+	CodeID  uint64
+	UserID  string
+	Tag     string
+	Q       string
+	AfterID uint64
+	Limit   int
+}
+
+func (q ContactQuery) filter() model.ContactFilter {
+	return model.ContactFilter{CorpID: q.CorpID, CodeID: q.CodeID, UserID: q.UserID, Tag: q.Tag, Q: q.Q,
+		AfterID: q.AfterID, Limit: q.Limit}
 }

@@ -1,4 +1,4 @@
-package service
+package contact
 
 import (
 	"context"
@@ -74,7 +74,12 @@ type FollowUps struct {
 	leads    *lead.Leads
 }
 
-func (f FollowUps) run(ctx context.Context, j *model.Job) error {
+// NewFollowUps builds the follow-up job's runner.
+func NewFollowUps(contacts *Contacts, leads *lead.Leads) FollowUps {
+	return FollowUps{contacts: contacts, leads: leads}
+}
+
+func (f FollowUps) Run(ctx context.Context, j *model.Job) error {
 	var p followUpPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package service
+package contact
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
+	"github.com/leadgate/scrm-gateway/service/audit"
 	"github.com/leadgate/scrm-gateway/service/auth"
 	"github.com/leadgate/scrm-gateway/service/lead"
 	"github.com/leadgate/scrm-gateway/service/webhook"
@@ -110,8 +111,8 @@ func (c *Contacts) Erase(ctx context.Context, corpID string, id uint64) (*Erasur
 var retentionPrincipal = &auth.Principal{Name: "retention (privacy.erase_lost_after)", Role: "system"}
 
 // EraseLostBefore erases every customer whose relations all ended before
-// `before` and reports how many it erased; audit (may be nil) records each.
-func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, audit *Audit) (int, error) {
+// `before` and reports how many it erased; log (may be nil) records each.
+func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, log *audit.Log) (int, error) {
 	n := 0
 	for {
 		refs, err := c.store.LostContactsBefore(ctx, before, 100)
@@ -126,7 +127,7 @@ func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, audit 
 			}
 			if res.Erased {
 				n, progress = n+1, true
-				if err := audit.Record(ctx, retentionPrincipal, AuditErase, AuditContact, "retention", r.ID); err != nil {
+				if err := log.Record(ctx, retentionPrincipal, audit.Erase, audit.Contact, "retention", r.ID); err != nil {
 					return n, err
 				}
 			}
@@ -139,15 +140,15 @@ func (c *Contacts) EraseLostBefore(ctx context.Context, before time.Time, audit 
 
 // EraseLostFor erases every customer lost for longer than after (the
 // retention setting, privacy.erase_lost_after) by the clock now.
-func (c *Contacts) EraseLostFor(ctx context.Context, after time.Duration, audit *Audit) (int, error) {
-	return c.EraseLostBefore(ctx, c.clock.Now().Add(-after), audit)
+func (c *Contacts) EraseLostFor(ctx context.Context, after time.Duration, log *audit.Log) (int, error) {
+	return c.EraseLostBefore(ctx, c.clock.Now().Add(-after), log)
 }
 
 // RunRetention erases customers lost for longer than after, at once and
 // then every interval on the contacts' clock, until ctx ends.
-func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration, audit *Audit) {
+func (c *Contacts) RunRetention(ctx context.Context, after, every time.Duration, log *audit.Log) {
 	for {
-		if n, err := c.EraseLostFor(ctx, after, audit); err != nil {
+		if n, err := c.EraseLostFor(ctx, after, log); err != nil {
 			c.log.Error("erase lost customers", "err", err)
 		} else if n > 0 {
 			c.log.Info("erased lost customers", "count", n, "lost_for_more_than", after.String())

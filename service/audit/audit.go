@@ -1,4 +1,4 @@
-package service
+package audit
 
 import (
 	"context"
@@ -14,46 +14,46 @@ import (
 	"github.com/leadgate/scrm-gateway/service/wire"
 )
 
-// AuditStore is what the audit needs from the database.
-type AuditStore interface {
+// Store is what the audit needs from the database.
+type Store interface {
 	RecordAudit(ctx context.Context, entries []model.AuditEntry) error
 	ListAudit(ctx context.Context, f model.AuditFilter) ([]model.AuditEntry, error)
 	PruneAudit(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
-// Audit records every read, export and erasure of a customer's or lead's
+// Log records every read, export and erasure of a customer's or lead's
 // personal data by an API token, and keeps the record for a retention period.
 // A read whose record cannot be written is not answered: the record comes
 // first.
-type Audit struct {
-	store     AuditStore
+type Log struct {
+	store     Store
 	clock     clock.Clock
 	retention time.Duration
 }
 
-// DefaultAuditRetention is how long audit entries are kept when not configured.
-const DefaultAuditRetention = 365 * 24 * time.Hour
+// DefaultRetention is how long audit entries are kept when not configured.
+const DefaultRetention = 365 * 24 * time.Hour
 
-// NewAudit builds the audit; retention 0 is DefaultAuditRetention.
-func NewAudit(store AuditStore, clk clock.Clock, retention time.Duration) *Audit {
+// New builds the audit; retention 0 is DefaultRetention.
+func New(store Store, clk clock.Clock, retention time.Duration) *Log {
 	if retention <= 0 {
-		retention = DefaultAuditRetention
+		retention = DefaultRetention
 	}
-	return &Audit{store: store, clock: clk, retention: retention}
+	return &Log{store: store, clock: clk, retention: retention}
 }
 
 // Audit actions and subject kinds.
 const (
-	AuditRead    = model.AuditRead
-	AuditList    = model.AuditList
-	AuditExport  = model.AuditExport
-	AuditErase   = model.AuditErase
-	AuditContact = model.AuditContact
-	AuditLead    = model.AuditLead
+	Read    = model.AuditRead
+	List    = model.AuditList
+	Export  = model.AuditExport
+	Erase   = model.AuditErase
+	Contact = model.AuditContact
+	Lead    = model.AuditLead
 )
 
 // Record notes that p did action on the subjects of kind through route.
-func (a *Audit) Record(ctx context.Context, p *auth.Principal, action, kind, route string, ids ...uint64) error {
+func (a *Log) Record(ctx context.Context, p *auth.Principal, action, kind, route string, ids ...uint64) error {
 	if a == nil || len(ids) == 0 {
 		return nil
 	}
@@ -70,9 +70,9 @@ func (a *Audit) Record(ctx context.Context, p *auth.Principal, action, kind, rou
 	return a.store.RecordAudit(ctx, entries)
 }
 
-// AuditQuery selects audit entries: a subject ("contact:12", "lead:5"), a
+// Query selects audit entries: a subject ("contact:12", "lead:5"), a
 // token id, a time range [From, To), and a page before an entry id.
-type AuditQuery struct {
+type Query struct {
 	Subject  string
 	TokenID  uint64
 	From, To time.Time
@@ -80,8 +80,8 @@ type AuditQuery struct {
 	Limit    int
 }
 
-// AuditEntry is the API's view of one audit entry.
-type AuditEntry struct {
+// Entry is the API's view of one audit entry.
+type Entry struct {
 	ID        uint64         `json:"id"`
 	At        wire.Timestamp `json:"at"`
 	TokenID   uint64         `json:"token_id"`
@@ -95,12 +95,12 @@ type AuditEntry struct {
 }
 
 // List returns audit entries newest first.
-func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
+func (a *Log) List(ctx context.Context, q Query) ([]Entry, error) {
 	f := model.AuditFilter{TokenID: q.TokenID, From: q.From, To: q.To, BeforeID: q.BeforeID, Limit: q.Limit}
 	if q.Subject != "" {
 		kind, id, ok := strings.Cut(q.Subject, ":")
 		n, err := strconv.ParseUint(id, 10, 64)
-		if !ok || err != nil || n == 0 || (kind != AuditContact && kind != AuditLead) {
+		if !ok || err != nil || n == 0 || (kind != Contact && kind != Lead) {
 			return nil, &apierr.ValidationError{Field: "subject", Reason: "must be contact:<id> or lead:<id>"}
 		}
 		f.SubjectKind, f.SubjectID = kind, n
@@ -112,9 +112,9 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AuditEntry, len(rows))
+	out := make([]Entry, len(rows))
 	for i, r := range rows {
-		out[i] = AuditEntry{ID: r.ID, At: wire.At(r.At), TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
+		out[i] = Entry{ID: r.ID, At: wire.At(r.At), TokenID: r.TokenID, TokenName: r.TokenName, Role: r.Role, Action: r.Action,
 			Subject: r.SubjectKind + ":" + strconv.FormatUint(r.SubjectID, 10), Route: r.Route, Client: r.Client, RequestID: r.RequestID}
 	}
 	return out, nil
@@ -122,7 +122,7 @@ func (a *Audit) List(ctx context.Context, q AuditQuery) ([]AuditEntry, error) {
 
 // Prune deletes the entries older than the retention period and reports how
 // many went. Every replica may run it; the deletes do not conflict.
-func (a *Audit) Prune(ctx context.Context) (int64, error) {
+func (a *Log) Prune(ctx context.Context) (int64, error) {
 	before := a.clock.Now().Add(-a.retention)
 	var total int64
 	for {
@@ -136,7 +136,7 @@ func (a *Audit) Prune(ctx context.Context) (int64, error) {
 
 // Run prunes at once and then every interval, on the audit's clock (so a
 // test that moves the clock sees the period end), until ctx ends.
-func (a *Audit) Run(ctx context.Context, every time.Duration) {
+func (a *Log) Run(ctx context.Context, every time.Duration) {
 	for {
 		_, _ = a.Prune(ctx)
 		select {

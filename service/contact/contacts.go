@@ -1,4 +1,4 @@
-package service
+package contact
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func NewContacts(store *model.Store, clients livecode.Clients, cache *channelcod
 	return c
 }
 
-func (c *Contacts) onAdd(ctx context.Context, ev *queue.InboundEvent) error {
+func (c *Contacts) OnAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.UserID == "" || ev.ExternalUserID == "" {
 		return queue.Permanent(errors.New("add event without UserID or ExternalUserID"))
 	}
@@ -300,11 +300,11 @@ func (c *Contacts) customerName(ctx context.Context, ev *queue.InboundEvent, dea
 	return livecode.ClipRunes(d.Contact.Name, 20)
 }
 
-func (c *Contacts) onDelFollowUser(ctx context.Context, ev *queue.InboundEvent) error {
+func (c *Contacts) OnDelFollowUser(ctx context.Context, ev *queue.InboundEvent) error {
 	return c.recordLoss(ctx, ev, model.RelationLost, "customer_deleted")
 }
 
-func (c *Contacts) onDelContact(ctx context.Context, ev *queue.InboundEvent) error {
+func (c *Contacts) OnDelContact(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.Source == "DELETE_BY_TRANSFER" {
 		return c.recordLoss(ctx, ev, model.RelationTransferred, "transferred")
 	}
@@ -343,8 +343,8 @@ func (c *Contacts) recordLoss(ctx context.Context, ev *queue.InboundEvent, statu
 	return nil
 }
 
-// onEdit refreshes the profile after a change made in the WeCom client.
-func (c *Contacts) onEdit(ctx context.Context, ev *queue.InboundEvent) error {
+// OnEdit refreshes the profile after a change made in the WeCom client.
+func (c *Contacts) OnEdit(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.ExternalUserID == "" {
 		return queue.Permanent(errors.New("edit event without ExternalUserID"))
 	}
@@ -366,7 +366,7 @@ type remarkPayload struct {
 	Day      string `json:"day"`
 }
 
-func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
+func (c *Contacts) RunFetchProfile(ctx context.Context, j *model.Job) error {
 	var p relPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -394,7 +394,7 @@ func (c *Contacts) runFetchProfile(ctx context.Context, j *model.Job) error {
 	return nil
 }
 
-func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
+func (c *Contacts) RunRemark(ctx context.Context, j *model.Job) error {
 	var p remarkPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
@@ -414,7 +414,7 @@ func (c *Contacts) runRemark(ctx context.Context, j *model.Job) error {
 	return c.store.SetRelationRemark(ctx, j.CorpID, p.UserID, p.ExternalUserID, remark)
 }
 
-func (c *Contacts) runMarkTag(ctx context.Context, j *model.Job) error {
+func (c *Contacts) RunMarkTag(ctx context.Context, j *model.Job) error {
 	var p livecode.TagJob
 	if err := queue.DecodePayload(j, &p); err != nil {
 		return err
