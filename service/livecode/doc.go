@@ -16,10 +16,19 @@
 //     midnight), by which welcome variants and tag rules choose;
 //   - tags: TagRef, and the mark_tag job (JobMarkTag, its payload TagJob on
 //     a RelationRef) that codes' follow-ups and tag rules queue for the
-//     contacts service.
+//     contacts service; the corp's tag catalogue as WeCom keeps it
+//     (TagCatalogue: the sync_tags job, the change_external_tag events, and
+//     the admin's create, rename and delete);
+//   - speaking to WeCom alike: Clients, AdminError and JobError (how a WeCom
+//     failure reaches an admin or the job runner), IsWayGone and IsChatGone,
+//     the alert of a failing sync (SyncFailedAlert), WayUsers (the list a
+//     contact way carries for an eligibility), the stored chat lists, a
+//     stats query's day range;
+//   - LandingCache: the public landing pages of a family (/g/, /s/) by slug,
+//     cleared on a change and polled for other replicas' changes.
 //
-// The code families themselves (ChannelCodes, GroupCodes, StoreCodes, the
-// precise mode and the code cache) are still in package service; they move
-// here once the lead code no longer reaches into them. This
-// package imports no other service package but apierr.
+// The families are packages of their own above this one: channelcode,
+// groupcode and storecode. The leads (service/lead) import this package for
+// tags, UTM and time windows, so it imports no service package above the
+// leaves (apierr, wire) but queue (job payloads and outcomes).
 package livecode

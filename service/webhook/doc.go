@@ -14,8 +14,8 @@
 // functions that make each event's outbox entry (ContactAddedEvent,
 // LeadEvent, ...) for the domains' store writes.
 //
-// The webhook service itself (endpoints, the outbox's deliveries, replays)
-// is still in package service. This package imports no other service
-// package but apierr and wire; of the rest, model (the outbox entry) and
-// clock.
+// The webhook service itself (endpoints, the outbox's deliveries, replays,
+// the sender's loop) is service/webhook/outbound, above the leads and the
+// messages. This package imports no other service package but apierr and
+// wire; of the rest, model (the outbox entry) and clock.
 package webhook
