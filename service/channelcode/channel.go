@@ -685,7 +685,7 @@ type syncPayload struct {
 	CodeID uint64 `json:"code_id"`
 }
 
-// runSyncWay rewrites a random-mode code's user list when it differs from
+// RunSyncWay rewrites a random-mode code's user list when it differs from
 // the eligible set. The job's order key makes it the one writer per code.
 func (cc *ChannelCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 	var p syncPayload
@@ -798,6 +798,8 @@ type mediaPayload struct {
 	AssetID uint64 `json:"asset_id"`
 }
 
+// RunUploadMedia runs an upload_media job: a welcome image uploaded to WeCom
+// as media.
 func (cc *ChannelCodes) RunUploadMedia(ctx context.Context, j *model.Job) error {
 	var p mediaPayload
 	if err := queue.DecodePayload(j, &p); err != nil {

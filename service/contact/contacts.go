@@ -73,6 +73,9 @@ func NewContacts(store *model.Store, clients livecode.Clients, cache *channelcod
 	return c
 }
 
+// OnAdd handles a customer added through any way (a full or half add):
+// the welcome first, within WeCom's window, then the contact, the relation,
+// the counts and the follow-up job.
 func (c *Contacts) OnAdd(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.UserID == "" || ev.ExternalUserID == "" {
 		return queue.Permanent(errors.New("add event without UserID or ExternalUserID"))
@@ -300,10 +303,12 @@ func (c *Contacts) customerName(ctx context.Context, ev *queue.InboundEvent, dea
 	return livecode.ClipRunes(d.Contact.Name, 20)
 }
 
+// OnDelFollowUser records that the customer deleted the staff member.
 func (c *Contacts) OnDelFollowUser(ctx context.Context, ev *queue.InboundEvent) error {
 	return c.recordLoss(ctx, ev, model.RelationLost, "customer_deleted")
 }
 
+// OnDelContact records that the staff member deleted the customer.
 func (c *Contacts) OnDelContact(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.Source == "DELETE_BY_TRANSFER" {
 		return c.recordLoss(ctx, ev, model.RelationTransferred, "transferred")
@@ -366,6 +371,8 @@ type remarkPayload struct {
 	Day      string `json:"day"`
 }
 
+// RunFetchProfile runs a fetch_profile job: the customer's profile from
+// WeCom onto the contact and its lead.
 func (c *Contacts) RunFetchProfile(ctx context.Context, j *model.Job) error {
 	var p relPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
@@ -394,6 +401,8 @@ func (c *Contacts) RunFetchProfile(ctx context.Context, j *model.Job) error {
 	return nil
 }
 
+// RunRemark runs a remark job: the code's remark template, filled, as the
+// staff member's remark on the customer.
 func (c *Contacts) RunRemark(ctx context.Context, j *model.Job) error {
 	var p remarkPayload
 	if err := queue.DecodePayload(j, &p); err != nil {
@@ -414,6 +423,8 @@ func (c *Contacts) RunRemark(ctx context.Context, j *model.Job) error {
 	return c.store.SetRelationRemark(ctx, j.CorpID, p.UserID, p.ExternalUserID, remark)
 }
 
+// RunMarkTag runs a mark_tag job: tags added to and removed from a relation
+// in WeCom, then kept on the relation.
 func (c *Contacts) RunMarkTag(ctx context.Context, j *model.Job) error {
 	var p livecode.TagJob
 	if err := queue.DecodePayload(j, &p); err != nil {

@@ -79,6 +79,8 @@ func NewFollowUps(contacts *Contacts, leads *lead.Leads) FollowUps {
 	return FollowUps{contacts: contacts, leads: leads}
 }
 
+// Run runs a follow_up job: the add's profile, remark and tags in WeCom
+// and the lead's activity; a step that fails becomes a job of its own.
 func (f FollowUps) Run(ctx context.Context, j *model.Job) error {
 	var p followUpPayload
 	if err := queue.DecodePayload(j, &p); err != nil {

@@ -837,6 +837,8 @@ func (g *GroupCodes) OnChatCreate(ctx context.Context, ev *queue.InboundEvent) e
 	return nil
 }
 
+// OnChatDismiss marks a pooled group dismissed and rewrites its code's
+// join way.
 func (g *GroupCodes) OnChatDismiss(ctx context.Context, ev *queue.InboundEvent) error {
 	defer g.landing.Clear() // after the change commits
 	if ev.ChatID == "" {

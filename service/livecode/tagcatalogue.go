@@ -31,6 +31,8 @@ func NewTagCatalogue(store *model.Store, clients Clients, jobs queue.Wake) *TagC
 	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 
+// OnTagEvent handles a change_external_tag event: the catalogue is read
+// again (coalesced).
 func (t *TagCatalogue) OnTagEvent(ctx context.Context, ev *queue.InboundEvent) error {
 	return t.RequestSync(ctx, ev.CorpID)
 }
@@ -45,6 +47,7 @@ func (t *TagCatalogue) RequestSync(ctx context.Context, corpID string) error {
 	return nil
 }
 
+// RunSync runs a sync_tags job: the corp's tag catalogue read from WeCom.
 func (t *TagCatalogue) RunSync(ctx context.Context, j *model.Job) error {
 	client, err := t.clients(j.CorpID)
 	if err != nil {

@@ -1039,6 +1039,9 @@ type storeWayPayload struct {
 	WayID uint64 `json:"way_id"`
 }
 
+// RunSyncWay runs a sync_store_way job: the store way's staff brought in
+// step with the store's roster. The job's order key makes it the one writer
+// per way.
 func (s *StoreCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 	defer s.invalidate()
 	var p storeWayPayload
