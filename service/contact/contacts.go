@@ -308,7 +308,8 @@ func (c *Contacts) OnDelFollowUser(ctx context.Context, ev *queue.InboundEvent) 
 	return c.recordLoss(ctx, ev, model.RelationLost, "customer_deleted")
 }
 
-// OnDelContact records that the staff member deleted the customer.
+// OnDelContact records that the staff member deleted the customer (or that
+// the customer was transferred to another staff member).
 func (c *Contacts) OnDelContact(ctx context.Context, ev *queue.InboundEvent) error {
 	if ev.Source == "DELETE_BY_TRANSFER" {
 		return c.recordLoss(ctx, ev, model.RelationTransferred, "transferred")
