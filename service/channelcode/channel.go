@@ -134,7 +134,7 @@ type ChannelCode struct {
 // ChannelCodes manages channel live codes and keeps their WeCom contact ways
 // in step with their rosters.
 type ChannelCodes struct {
-	store     *model.Store
+	store     Store
 	clients   livecode.Clients
 	jobs      queue.Wake
 	cache     *CodeCache
@@ -145,7 +145,7 @@ type ChannelCodes struct {
 
 // NewChannelCodes builds the service; jobs wakes the job runner after it
 // queues work. publicURL prefixes landing URLs.
-func NewChannelCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
+func NewChannelCodes(store Store, clients livecode.Clients, jobs queue.Wake, cache *CodeCache, clk clock.Clock, log *slog.Logger, publicURL string) *ChannelCodes {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -90,7 +90,7 @@ func (v *CodeView) NeedsName() bool {
 // database before an add is taken for a foreign one, so a code made on
 // another replica a moment ago is known at once.
 type CodeCache struct {
-	store *model.Store
+	store Store
 	log   *slog.Logger
 
 	mu      sync.RWMutex
@@ -100,7 +100,7 @@ type CodeCache struct {
 }
 
 // NewCodeCache builds an empty cache; call Reload before use.
-func NewCodeCache(store *model.Store, log *slog.Logger) *CodeCache {
+func NewCodeCache(store Store, log *slog.Logger) *CodeCache {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -35,7 +35,7 @@ const welcomeProbeEvery = time.Second
 // transaction that records the contact, relation, counts and stats and
 // enqueues each side effect (profile, remark, tags) as its own job.
 type Contacts struct {
-	store   *model.Store
+	store   Store
 	clients livecode.Clients
 	cache   *channelcode.CodeCache
 	codes   *channelcode.ChannelCodes
@@ -50,7 +50,7 @@ type Contacts struct {
 }
 
 // NewContacts builds the service; jobs wakes the job runner.
-func NewContacts(store *model.Store, clients livecode.Clients, cache *channelcode.CodeCache, codes *channelcode.ChannelCodes, stores *storecode.StoreCodes, jobs queue.Wake,
+func NewContacts(store Store, clients livecode.Clients, cache *channelcode.CodeCache, codes *channelcode.ChannelCodes, stores *storecode.StoreCodes, jobs queue.Wake,
 	reg prometheus.Registerer, clk clock.Clock, log *slog.Logger) *Contacts {
 	if log == nil {
 		log = slog.Default()

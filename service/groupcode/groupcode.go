@@ -121,7 +121,7 @@ type GroupCode struct {
 // one WeCom join way whose chat list always names the first groups of the
 // pool that still have room.
 type GroupCodes struct {
-	store     *model.Store
+	store     Store
 	clients   livecode.Clients
 	jobs      queue.Wake
 	clock     clock.Clock
@@ -155,7 +155,7 @@ type GroupJoin struct {
 }
 
 // NewGroupCodes builds the service; jobs wakes the job runner.
-func NewGroupCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, reg prometheus.Registerer,
+func NewGroupCodes(store Store, clients livecode.Clients, jobs queue.Wake, reg prometheus.Registerer,
 	clk clock.Clock, log *slog.Logger, publicURL string) *GroupCodes {
 	if log == nil {
 		log = slog.Default()

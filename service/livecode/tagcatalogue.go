@@ -21,13 +21,13 @@ const JobSyncTags = "sync_tags"
 // made in the WeCom console arrive as change_external_tag events (plus a
 // periodic reconcile, since events can be missed).
 type TagCatalogue struct {
-	store   *model.Store
+	store   TagStore
 	clients Clients
 	jobs    queue.Wake
 }
 
 // NewTagCatalogue builds the service; jobs wakes the job runner.
-func NewTagCatalogue(store *model.Store, clients Clients, jobs queue.Wake) *TagCatalogue {
+func NewTagCatalogue(store TagStore, clients Clients, jobs queue.Wake) *TagCatalogue {
 	return &TagCatalogue{store: store, clients: clients, jobs: jobs}
 }
 

@@ -29,7 +29,7 @@ const (
 // for the console's pickers, and the list userids in admin input are checked
 // against.
 type Directory struct {
-	store   *model.Store
+	store   Store
 	clients livecode.Clients
 	clock   clock.Clock
 	log     *slog.Logger
@@ -39,7 +39,7 @@ type Directory struct {
 }
 
 // New builds the directory.
-func New(store *model.Store, clients livecode.Clients, clk clock.Clock, log *slog.Logger) *Directory {
+func New(store Store, clients livecode.Clients, clk clock.Clock, log *slog.Logger) *Directory {
 	if log == nil {
 		log = slog.Default()
 	}

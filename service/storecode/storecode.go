@@ -128,7 +128,7 @@ type StoreCode struct {
 // has its own WeCom contact way whose state names code and store, so every
 // add is attributed to both.
 type StoreCodes struct {
-	store     *model.Store
+	store     Store
 	clients   livecode.Clients
 	jobs      queue.Wake
 	clock     clock.Clock
@@ -170,7 +170,7 @@ func (s *StoreCodes) RunLandingPoll(ctx context.Context, every time.Duration) {
 type stateRef struct{ codeID, storeID uint64 }
 
 // NewStoreCodes builds the service; jobs wakes the job runner.
-func NewStoreCodes(store *model.Store, clients livecode.Clients, jobs queue.Wake, clk clock.Clock,
+func NewStoreCodes(store Store, clients livecode.Clients, jobs queue.Wake, clk clock.Clock,
 	log *slog.Logger, publicURL string) *StoreCodes {
 	if log == nil {
 		log = slog.Default()

@@ -106,7 +106,7 @@ func newWebhookMetrics(reg prometheus.Registerer) *webhookMetrics {
 // per subject, claimed with leases so replicas never send one delivery twice
 // at once.
 type Webhooks struct {
-	store   *model.Store
+	store   Store
 	client  *webhook.Client
 	pool    *queue.Pool
 	clock   clock.Clock
@@ -120,7 +120,7 @@ type Webhooks struct {
 
 // NewWebhooks builds the service; Run starts sending. clk is the clock of
 // schedules, signatures and the endpoint's disable.
-func NewWebhooks(store *model.Store, clk clock.Clock, opts WebhookOptions) *Webhooks {
+func NewWebhooks(store Store, clk clock.Clock, opts WebhookOptions) *Webhooks {
 	opts.defaults()
 	w := &Webhooks{
 		store:   store,
