@@ -297,10 +297,69 @@ type PickHold struct {
 	UserID     string
 	ExpiresAt  time.Time
 	ConsumedAt *time.Time
-	CreatedAt  time.Time
+	// Released is set when the hold stops counting (consumed by its add, or
+	// swept once expired); until then it is one of its tally's live holds.
+	Released  bool
+	CreatedAt time.Time
 }
 
 func (PickHold) TableName() string { return "pick_holds" }
+
+// pickTally is the number of a staff member's holds of a code and day that
+// still count (not released): raised by a pick, lowered by its add or by
+// the sweep of an expired hold, so a pick reads one row a member instead of
+// counting every live hold.
+type pickTally struct {
+	CodeID uint64 `gorm:"primaryKey"`
+	Day    string `gorm:"primaryKey"`
+	UserID string `gorm:"primaryKey"`
+	Live   int
+}
+
+func (pickTally) TableName() string { return "pick_tallies" }
+
+// sweepBatch bounds how many expired holds one sweep releases.
+const sweepBatch = 1000
+
+// sweepHolds releases up to sweepBatch holds (of codeID, or of every code
+// when it is 0) that expired by at and still counted, lowering their
+// tallies, and returns how many it released. The rows are locked as they
+// are read (MySQL), so an add consuming one of them at the same moment
+// either wins before (the sweep no longer sees it) or waits and finds it
+// released: a hold leaves its tally once.
+func (s *Store) sweepHolds(tx *gorm.DB, codeID uint64, at time.Time) (int, error) {
+	q := tx.Model(&PickHold{}).Select("id, code_id, day, user_id").Where("released = ? AND expires_at <= ?", false, at.UTC())
+	if codeID != 0 {
+		q = q.Where("code_id = ?", codeID)
+	}
+	if s.dialect == "mysql" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var expired []PickHold
+	if err := q.Order("id").Limit(sweepBatch).Find(&expired).Error; err != nil || len(expired) == 0 {
+		return 0, err
+	}
+	ids := make([]uint64, len(expired))
+	type key struct {
+		code      uint64
+		day, user string
+	}
+	gone := map[key]int{}
+	for i, h := range expired {
+		ids[i] = h.ID
+		gone[key{h.CodeID, h.Day, h.UserID}]++
+	}
+	if err := tx.Model(&PickHold{}).Where("id IN ?", ids).Update("released", true).Error; err != nil {
+		return 0, err
+	}
+	for k, n := range gone {
+		if err := tx.Model(&pickTally{}).Where("code_id = ? AND day = ? AND user_id = ?", k.code, k.day, k.user).
+			Update("live", gorm.Expr("live - ?", n)).Error; err != nil {
+			return 0, err
+		}
+	}
+	return len(expired), nil
+}
 
 // LockChannelCode runs fn while holding the code's row lock (MySQL) or the
 // single writer (SQLite), so precise-mode picks across replicas are
@@ -328,22 +387,31 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 				for _, r := range rows {
 					out[r.UserID] = r.Count
 				}
-				var held []struct {
-					UserID string
-					N      int
+				// The holds that ran out by at stop counting; the tallies
+				// then hold exactly the live ones.
+				for {
+					n, err := s.sweepHolds(tx, codeID, at)
+					if err != nil {
+						return nil, err
+					}
+					if n < sweepBatch {
+						break
+					}
 				}
-				if err := tx.Model(&PickHold{}).Select("user_id, COUNT(*) AS n").
-					Where("code_id = ? AND day = ? AND consumed_at IS NULL AND expires_at > ?", codeID, day, at.UTC()).
-					Group("user_id").Scan(&held).Error; err != nil {
+				var tallies []pickTally
+				if err := tx.Where("code_id = ? AND day = ? AND live > 0", codeID, day).Find(&tallies).Error; err != nil {
 					return nil, err
 				}
-				for _, h := range held {
-					out[h.UserID] += h.N
+				for _, h := range tallies {
+					out[h.UserID] += h.Live
 				}
 				return out, nil
 			}
 			hold := func(day, userID string, until time.Time) error {
 				if err := tx.Create(&PickHold{CodeID: codeID, Day: day, UserID: userID, ExpiresAt: until.UTC(), CreatedAt: now}).Error; err != nil {
+					return err
+				}
+				if err := s.bump(tx, &pickTally{CodeID: codeID, Day: day, UserID: userID, Live: 1}, []string{"code_id", "day", "user_id"}, "live", 1); err != nil {
 					return err
 				}
 				return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
@@ -356,6 +424,8 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 // consumeHold turns the staff member's oldest pick of the code and day that
 // was still live at the add (`at`) into the add. A pick that had run out
 // stopped counting already, so an add after it consumes nothing.
+// A hold that ran out and was swept already left its tally then, so
+// consuming it changes no count.
 func consumeHold(tx *gorm.DB, codeID uint64, day, userID string, at, now time.Time) error {
 	var id uint64
 	if err := tx.Model(&PickHold{}).Select("id").
@@ -363,27 +433,59 @@ func consumeHold(tx *gorm.DB, codeID uint64, day, userID string, at, now time.Ti
 		Order("id").Limit(1).Scan(&id).Error; err != nil || id == 0 {
 		return err
 	}
+	res := tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL AND released = ?", id, false).
+		Updates(map[string]any{"consumed_at": now, "released": true})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 1 {
+		return tx.Model(&pickTally{}).Where("code_id = ? AND day = ? AND user_id = ?", codeID, day, userID).
+			Update("live", gorm.Expr("live - 1")).Error
+	}
 	return tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL", id).Update("consumed_at", now).Error
 }
 
 // PrunePickHolds deletes the holds that no longer count: consumed by their
 // add (which counts in staff_day_counts instead) or expired by before (an
 // expired hold counts for nobody, and an add that arrives later consumes
-// nothing but a hold still live at the add). At most limit rows go per
+// nothing but a hold still live at the add), and the tallies left at zero. At most limit rows go per
 // statement, so a first prune of a long history holds no huge transaction.
 // It returns how many rows went.
 func (s *Store) PrunePickHolds(ctx context.Context, before time.Time, limit int) (int64, error) {
+	// Expired holds of codes nobody picks from any more are released here,
+	// their tallies lowered, before they go.
+	for {
+		var n int
+		err := retryable(func() error {
+			return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				var err error
+				n, err = s.sweepHolds(tx, 0, before)
+				return err
+			})
+		})
+		if err != nil {
+			return 0, fmt.Errorf("store: unable to release expired pick holds: %w", err)
+		}
+		if n < sweepBatch {
+			break
+		}
+	}
 	var total int64
 	for {
-		n, err := s.deleteFirst(ctx, &PickHold{}, limit, "consumed_at IS NOT NULL OR expires_at <= ?", before.UTC())
+		n, err := s.deleteFirst(ctx, &PickHold{}, limit, "released = ?", true)
 		if err != nil {
 			return total, fmt.Errorf("store: unable to prune pick holds: %w", err)
 		}
 		total += n
 		if n < int64(limit) {
-			return total, nil
+			break
 		}
 	}
+	// A tally at zero counts nothing; a pick makes it again.
+	if err := s.db.WithContext(ctx).Where("live <= 0").Delete(&pickTally{}).Error; err != nil {
+		return total, fmt.Errorf("store: unable to prune pick tallies: %w", err)
+	}
+	return total, nil
 }
 
 func notFound(err error, what string) error {

@@ -42,6 +42,7 @@ var migrations = []migration{
 	{13, "erased contacts", migrateV13},
 	{14, "personal data sealed at rest, mobile blind index", migrateV14},
 	{15, "the digest of a CRM answer's reason", migrateV15},
+	{16, "running tallies of live pick holds", migrateV16},
 }
 
 // SchemaVersion is the version this build expects.

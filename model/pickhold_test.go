@@ -88,3 +88,83 @@ func TestRecordAddReturnsTheDaysCount(t *testing.T) {
 		}
 	})
 }
+
+// A pick reads its members' counts from running tallies: a hold raises its
+// member's, an add consuming it or its expiry lowers it, once. An add whose
+// hold ran out (and was swept) before the add was handled consumes that
+// hold, not another visitor's live one, and lowers nothing again.
+func TestPickTalliesCountTheLiveHoldsOnce(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		code := &model.ChannelCode{CorpID: "ww1", Name: "t", State: "c:tally", Slug: "tally", Mode: "precise"}
+		if err := st.CreateChannelCode(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		const day = "2026-11-24"
+		hold := func(user string, life time.Duration) {
+			t.Helper()
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
+				return hold(day, user, clock.Now().Add(life))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		counts := func() string {
+			t.Helper()
+			var out map[string]int
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
+				var err error
+				out, err = counts(day, clock.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("zhangsan=%d lisi=%d", out["zhangsan"], out["lisi"])
+		}
+		add := func(event uint64, user string, at time.Time) {
+			t.Helper()
+			if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: event, UserID: user, ExternalUserID: fmt.Sprintf("wm%d", event),
+				CodeID: code.ID, At: at, CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := clock.Now()
+		hold("zhangsan", time.Minute)   // its visitor adds late
+		hold("zhangsan", 5*time.Minute) // another visitor, still live
+		hold("lisi", 5*time.Minute)
+		for i := 0; i < 3; i++ {
+			hold("lisi", 30*time.Second) // visitors who never scan
+		}
+		if got := counts(); got != "zhangsan=2 lisi=4" {
+			t.Fatalf("after the picks: %s", got)
+		}
+		clock.Advance(2 * time.Minute)
+		if got := counts(); got != "zhangsan=1 lisi=1" {
+			t.Fatalf("after four holds ran out: %s", got)
+		}
+		// The first visitor's add, made while their hold was live, handled
+		// now: the add counts, the other visitor's hold still does.
+		add(1, "zhangsan", start.Add(30*time.Second))
+		if got := counts(); got != "zhangsan=2 lisi=1" {
+			t.Fatalf("after the late add: %s", got)
+		}
+		add(2, "lisi", clock.Now()) // consumes lisi's live hold: the add takes its place
+		if got := counts(); got != "zhangsan=2 lisi=1" {
+			t.Fatalf("after lisi's add: %s", got)
+		}
+		if _, err := st.PrunePickHolds(ctx, clock.Now(), 100); err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(); got != "zhangsan=2 lisi=1" {
+			t.Fatalf("after a prune: %s", got)
+		}
+		clock.Advance(5 * time.Minute)
+		if n, err := st.PrunePickHolds(ctx, clock.Now(), 100); err != nil || n != 1 {
+			t.Fatalf("prune after the last hold ran out: %d, %v", n, err)
+		}
+		if got := counts(); got != "zhangsan=1 lisi=1" {
+			t.Fatalf("when only the adds count: %s", got)
+		}
+	})
+}
