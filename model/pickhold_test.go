@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,6 +166,66 @@ func TestPickTalliesCountTheLiveHoldsOnce(t *testing.T) {
 		}
 		if got := counts(); got != "zhangsan=1 lisi=1" {
 			t.Fatalf("when only the adds count: %s", got)
+		}
+	})
+}
+
+// Version 16 starts each tally from the holds that still count when it
+// runs: consumed ones are released, live ones counted.
+func TestMigrationTalliesTheLiveHolds(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		code := &model.ChannelCode{CorpID: "ww1", Name: "m", State: "c:v16", Slug: "v16", Mode: "precise"}
+		if err := st.CreateChannelCode(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		const day = "2026-11-25"
+		counts := func() map[string]int {
+			t.Helper()
+			var out map[string]int
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
+				var err error
+				out, err = counts(day, clock.Now())
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		for _, u := range []string{"zhangsan", "zhangsan", "zhangsan", "lisi"} {
+			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
+				return hold(day, u, clock.Now().Add(5*time.Minute))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 1, UserID: "lisi", ExternalUserID: "wmM",
+			CodeID: code.ID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+			t.Fatal(err)
+		}
+		// Back to version 15: no tallies, no released column (the consumed
+		// hold is told by consumed_at alone).
+		db := st.RawDB()
+		drop := []string{"DROP INDEX idx_pick_holds_sweep", "DROP INDEX idx_pick_holds_released"}
+		if strings.HasSuffix(t.Name(), "mysql") {
+			drop = []string{"DROP INDEX idx_pick_holds_sweep ON pick_holds", "DROP INDEX idx_pick_holds_released ON pick_holds"}
+		}
+		for _, q := range append(drop, "ALTER TABLE pick_holds DROP COLUMN released", "DROP TABLE pick_tallies",
+			"DELETE FROM schema_migrations WHERE version = 16") {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := st.Migrate(ctx); err != nil || len(applied) != 1 || applied[0] != 16 {
+			t.Fatalf("migrate %v %v", applied, err)
+		}
+		if got := counts(); got["zhangsan"] != 3 || got["lisi"] != 1 {
+			t.Fatalf("counts after version 16: %v, want zhangsan 3 (held), lisi 1 (the add)", got)
+		}
+		clock.Advance(6 * time.Minute)
+		if got := counts(); got["zhangsan"] != 0 || got["lisi"] != 1 {
+			t.Fatalf("counts once the holds ran out: %v", got)
 		}
 	})
 }
