@@ -236,27 +236,31 @@ func storeView(st *model.RetailStore) *RetailStore {
 
 // renameFields moves validation errors of a roster under another field.
 func renameFields(err error, from, to string) error {
-	if err == nil {
-		return nil
-	}
 	var out []error
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
+	for _, e := range leaves(err) {
 		var ve *apierr.ValidationError
 		if errors.As(e, &ve) {
-			out = append(out, &apierr.ValidationError{Field: to + strings.TrimPrefix(ve.Field, from), Reason: ve.Reason})
-			return
+			e = &apierr.ValidationError{Field: to + strings.TrimPrefix(ve.Field, from), Reason: ve.Reason}
 		}
 		out = append(out, e)
 	}
-	walk(err)
 	return errors.Join(out...)
+}
+
+// leaves lists the errors inside a joined error (err itself when it joins
+// nothing; none for nil).
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, x := range j.Unwrap() {
+			out = append(out, leaves(x)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
 }
 
 // applyStore validates spec onto st; prefix goes before field names (CSV rows).
@@ -620,25 +624,18 @@ func (s *StoreCodes) ImportStores(ctx context.Context, corpID string, r io.Reade
 	return res, nil
 }
 
-// flatten lists the validation errors inside a joined error.
+// flatten lists the validation errors inside a joined error; any other
+// error becomes a reason without a field.
 func flatten(err error) []*apierr.ValidationError {
 	var out []*apierr.ValidationError
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
+	for _, e := range leaves(err) {
 		var ve *apierr.ValidationError
 		if errors.As(e, &ve) {
 			out = append(out, ve)
-		} else if e != nil {
+		} else {
 			out = append(out, &apierr.ValidationError{Reason: e.Error()})
 		}
 	}
-	walk(err)
 	return out
 }
 
