@@ -14,39 +14,14 @@ import (
 // expired) and keeps the live ones, which still count toward the cap.
 func TestPrunePickHoldsKeepsOnlyLiveHolds(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
-		code := &model.ChannelCode{CorpID: "ww1", Name: "p", State: "c:prune", Slug: "prune", Mode: "precise"}
-		if err := st.CreateChannelCode(ctx, code); err != nil {
-			t.Fatal(err)
-		}
 		const day = "2026-11-23"
-		hold := func(user string, life time.Duration) {
-			t.Helper()
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
-				return hold(day, user, clock.Now().Add(life))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		counts := func() map[string]int {
-			t.Helper()
-			var out map[string]int
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
-				var err error
-				out, err = counts(day, clock.Now())
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
-		}
+		codeID, hold, counts := precise(t, st, clock, "prune", day)
 		hold("zhangsan", time.Minute)  // runs out
 		hold("lisi", 5*time.Minute)    // consumed by its add
 		hold("wangwu", 5*time.Minute)  // still live at the prune
 		hold("wangwu", 30*time.Second) // runs out
 		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 1, UserID: "lisi", ExternalUserID: "wmL",
-			CodeID: code.ID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+			CodeID: codeID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(2 * time.Minute)
@@ -96,37 +71,17 @@ func TestRecordAddReturnsTheDaysCount(t *testing.T) {
 // hold, not another visitor's live one, and lowers nothing again.
 func TestPickTalliesCountTheLiveHoldsOnce(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
-		code := &model.ChannelCode{CorpID: "ww1", Name: "t", State: "c:tally", Slug: "tally", Mode: "precise"}
-		if err := st.CreateChannelCode(ctx, code); err != nil {
-			t.Fatal(err)
-		}
 		const day = "2026-11-24"
-		hold := func(user string, life time.Duration) {
-			t.Helper()
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
-				return hold(day, user, clock.Now().Add(life))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		codeID, hold, countsOf := precise(t, st, clock, "tally", day)
 		counts := func() string {
 			t.Helper()
-			var out map[string]int
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
-				var err error
-				out, err = counts(day, clock.Now())
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return fmt.Sprintf("zhangsan=%d lisi=%d", out["zhangsan"], out["lisi"])
+			n := countsOf()
+			return fmt.Sprintf("zhangsan=%d lisi=%d", n["zhangsan"], n["lisi"])
 		}
 		add := func(event uint64, user string, at time.Time) {
 			t.Helper()
 			if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: event, UserID: user, ExternalUserID: fmt.Sprintf("wm%d", event),
-				CodeID: code.ID, At: at, CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+				CodeID: codeID, At: at, CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -174,34 +129,13 @@ func TestPickTalliesCountTheLiveHoldsOnce(t *testing.T) {
 // runs: consumed ones are released, live ones counted.
 func TestMigrationTalliesTheLiveHolds(t *testing.T) {
 	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
-		code := &model.ChannelCode{CorpID: "ww1", Name: "m", State: "c:v16", Slug: "v16", Mode: "precise"}
-		if err := st.CreateChannelCode(ctx, code); err != nil {
-			t.Fatal(err)
-		}
 		const day = "2026-11-25"
-		counts := func() map[string]int {
-			t.Helper()
-			var out map[string]int
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
-				var err error
-				out, err = counts(day, clock.Now())
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
-		}
+		codeID, hold, counts := precise(t, st, clock, "v16", day)
 		for _, u := range []string{"zhangsan", "zhangsan", "zhangsan", "lisi"} {
-			err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
-				return hold(day, u, clock.Now().Add(5*time.Minute))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			hold(u, 5*time.Minute)
 		}
 		if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: 1, UserID: "lisi", ExternalUserID: "wmM",
-			CodeID: code.ID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+			CodeID: codeID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
 			t.Fatal(err)
 		}
 		// Back to version 15: no tallies, no released column (the consumed
@@ -228,4 +162,37 @@ func TestMigrationTalliesTheLiveHolds(t *testing.T) {
 			t.Fatalf("counts once the holds ran out: %v", got)
 		}
 	})
+}
+
+// precise makes a precise-mode code and returns its id, a way to hold a
+// pick for user, and the members' counts on day as a pick reads them.
+func precise(t *testing.T, st *model.Store, clock *modeltest.Clock, slug, day string) (uint64, func(user string, life time.Duration), func() map[string]int) {
+	t.Helper()
+	code := &model.ChannelCode{CorpID: "ww1", Name: slug, State: "c:" + slug, Slug: slug, Mode: "precise"}
+	if err := st.CreateChannelCode(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	hold := func(user string, life time.Duration) {
+		t.Helper()
+		err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, _ func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
+			return hold(day, user, clock.Now().Add(life))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func() map[string]int {
+		t.Helper()
+		var out map[string]int
+		err := st.LockChannelCode(ctx, code.ID, func(_ *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), _ func(string, string, time.Time) error) error {
+			var err error
+			out, err = counts(day, clock.Now())
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	return code.ID, hold, counts
 }
