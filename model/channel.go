@@ -365,7 +365,8 @@ func (s *Store) sweepHolds(tx *gorm.DB, codeID uint64, at time.Time) (int, error
 // single writer (SQLite), so precise-mode picks across replicas are
 // serialized. counts gives each staff member's adds on a day plus their
 // holds still live at `at`; hold records a pick held until `until` (and the
-// code's last pick).
+// code's last pick), written in the same transaction once fn returns nil
+// (so counts does not see the holds fn made: fn counts them itself).
 func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *ChannelCode, counts func(day string, at time.Time) (map[string]int, error), hold func(day, userID string, until time.Time) error) error) error {
 	now := s.Now()
 	return retryable(func() error {
@@ -407,16 +408,31 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 				}
 				return out, nil
 			}
+			// The picks are written when fn is done, together: one insert
+			// of the holds, one raise of each member's tally, one update
+			// of the last pick.
+			var holds []PickHold
 			hold := func(day, userID string, until time.Time) error {
-				if err := tx.Create(&PickHold{CodeID: codeID, Day: day, UserID: userID, ExpiresAt: until.UTC(), CreatedAt: now}).Error; err != nil {
-					return err
-				}
-				if err := s.bump(tx, &pickTally{CodeID: codeID, Day: day, UserID: userID, Live: 1}, []string{"code_id", "day", "user_id"}, "live", 1); err != nil {
-					return err
-				}
-				return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", userID).Error
+				holds = append(holds, PickHold{CodeID: codeID, Day: day, UserID: userID, ExpiresAt: until.UTC(), CreatedAt: now})
+				return nil
 			}
-			return fn(&c, counts, hold)
+			if err := fn(&c, counts, hold); err != nil || len(holds) == 0 {
+				return err
+			}
+			if err := tx.CreateInBatches(holds, 100).Error; err != nil {
+				return err
+			}
+			type member struct{ day, user string }
+			raise := map[member]int{}
+			for _, h := range holds {
+				raise[member{h.Day, h.UserID}]++
+			}
+			for m, n := range raise {
+				if err := s.bump(tx, &pickTally{CodeID: codeID, Day: m.day, UserID: m.user, Live: n}, []string{"code_id", "day", "user_id"}, "live", n); err != nil {
+					return err
+				}
+			}
+			return tx.Model(&ChannelCode{}).Where("id = ?", codeID).Update("last_pick", holds[len(holds)-1].UserID).Error
 		})
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -141,6 +142,11 @@ type ChannelCodes struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	publicURL string
+	picks     pickQueue
+	// slugs remembers each precise-mode code's id by its slug: a code's
+	// slug and mode never change, so a landing page reads no row to find
+	// its code (a deleted one is refused under the code's lock).
+	slugs sync.Map
 }
 
 // NewChannelCodes builds the service; jobs wakes the job runner after it

@@ -3,6 +3,7 @@ package channelcode
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/leadgate/scrm-gateway/model"
@@ -32,16 +33,118 @@ const pickHold = 5 * time.Minute
 // their daily cap until that customer's add arrives (and counts as the add)
 // or the hold runs out. Caps are exact because picks are serialized per code
 // (row lock), not left to WeCom's random choice.
+//
+// The visitors who arrive while a code's picks are being written wait and
+// are picked together in the next transaction, one after another under the
+// same lock, so a crowd at one poster costs one commit a group rather than
+// one a visitor.
 func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, error) {
-	code, err := cc.store.ChannelCodeBySlug(ctx, slug)
+	codeID, err := cc.preciseCode(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	if code.Mode != ModePrecise {
-		return nil, model.ErrNotFound
+	req := &pickRequest{done: make(chan struct{})}
+	if cc.picks.enqueue(codeID, req) {
+		// Not this visitor's goroutine: the writer serves whoever arrives
+		// meanwhile, and this visitor's answer is not held up by them.
+		go cc.pickGroups(codeID)
 	}
-	var out *Assignment
-	err = cc.store.LockChannelCode(ctx, code.ID, func(c *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
+	select {
+	case <-req.done:
+		return req.out, req.err
+	case <-ctx.Done():
+		return nil, ctx.Err() // its hold, if made, runs out unused
+	}
+}
+
+// preciseCode is the id of the precise-mode code with slug.
+func (cc *ChannelCodes) preciseCode(ctx context.Context, slug string) (uint64, error) {
+	if id, ok := cc.slugs.Load(slug); ok {
+		return id.(uint64), nil
+	}
+	code, err := cc.store.ChannelCodeBySlug(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	if code.Mode != ModePrecise {
+		return 0, model.ErrNotFound
+	}
+	cc.slugs.Store(slug, code.ID)
+	return code.ID, nil
+}
+
+// pickRequest is one visitor waiting for a pick.
+type pickRequest struct {
+	done chan struct{}
+	out  *Assignment
+	err  error
+}
+
+// pickQueue holds, per code, the visitors waiting for the transaction in
+// progress to end; the caller that finds a code idle writes its picks
+// until nobody waits.
+type pickQueue struct {
+	mu      sync.Mutex
+	waiting map[uint64][]*pickRequest
+	busy    map[uint64]bool
+}
+
+// enqueue adds r to the code's queue and reports whether the caller is to
+// write the code's picks (nobody else is).
+func (q *pickQueue) enqueue(codeID uint64, r *pickRequest) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.waiting == nil {
+		q.waiting, q.busy = map[uint64][]*pickRequest{}, map[uint64]bool{}
+	}
+	q.waiting[codeID] = append(q.waiting[codeID], r)
+	if q.busy[codeID] {
+		return false
+	}
+	q.busy[codeID] = true
+	return true
+}
+
+// take hands over the code's waiting visitors, or marks it idle when there
+// are none.
+func (q *pickQueue) take(codeID uint64) []*pickRequest {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	group := q.waiting[codeID]
+	delete(q.waiting, codeID)
+	if len(group) == 0 {
+		delete(q.busy, codeID)
+	}
+	return group
+}
+
+// maxPickGroup bounds the visitors picked in one transaction.
+const maxPickGroup = 256
+
+// pickGroups writes the code's picks, a group a transaction, until nobody
+// waits.
+func (cc *ChannelCodes) pickGroups(codeID uint64) {
+	for {
+		group := cc.picks.take(codeID)
+		if len(group) == 0 {
+			return
+		}
+		for len(group) > 0 {
+			n := min(len(group), maxPickGroup)
+			cc.pickGroup(codeID, group[:n])
+			group = group[n:]
+		}
+	}
+}
+
+// pickGroup picks for each visitor of group in turn under the code's lock,
+// in one transaction: each pick sees the holds of those before it.
+func (cc *ChannelCodes) pickGroup(codeID uint64, group []*pickRequest) {
+	// The visitors' own contexts may end; the group's transaction is
+	// everyone's, so it runs on its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := cc.store.LockChannelCode(ctx, codeID, func(c *model.ChannelCode, counts func(string, time.Time) (map[string]int, error), hold func(string, string, time.Time) error) error {
 		s, err := decodeCode(c)
 		if err != nil {
 			return err
@@ -52,23 +155,33 @@ func (cc *ChannelCodes) Pick(ctx context.Context, slug string) (*Assignment, err
 		if err != nil {
 			return err
 		}
-		e := s.roster.Eligible(now, n)
-		uid := s.roster.Pick(livecode.Strategy(c.Strategy), e, n, c.LastPick)
-		if uid == "" {
-			return ErrNobodyOnDuty
+		last := c.LastPick
+		for _, r := range group {
+			r.out, r.err = nil, nil // the transaction may run again
+			e := s.roster.Eligible(now, n)
+			uid := s.roster.Pick(livecode.Strategy(c.Strategy), e, n, last)
+			if uid == "" {
+				r.err = ErrNobodyOnDuty
+				continue
+			}
+			way, ok := s.memberWays[uid]
+			if !ok {
+				r.err = errors.New("no contact way for " + uid + "; edit the roster to recreate it")
+				continue
+			}
+			if err := hold(day, uid, now.Add(pickHold)); err != nil {
+				return err
+			}
+			n[uid]++
+			last = uid
+			r.out = &Assignment{CodeID: c.ID, CodeName: c.Name, UserID: uid, QRCode: way.QRCode, Backup: e.UsingBackups}
 		}
-		way, ok := s.memberWays[uid]
-		if !ok {
-			return errors.New("no contact way for " + uid + "; edit the roster to recreate it")
-		}
-		if err := hold(day, uid, now.Add(pickHold)); err != nil {
-			return err
-		}
-		out = &Assignment{CodeID: c.ID, CodeName: c.Name, UserID: uid, QRCode: way.QRCode, Backup: e.UsingBackups}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	for _, r := range group {
+		if err != nil {
+			r.out, r.err = nil, err
+		}
+		close(r.done)
 	}
-	return out, nil
 }
