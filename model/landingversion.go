@@ -25,7 +25,7 @@ func (s *Store) StoreLandingVersion(ctx context.Context) (string, error) {
 	return s.fingerprint(ctx, `SELECT
   (SELECT COUNT(*) FROM store_codes), (SELECT CAST(MAX(updated_at) AS CHAR) FROM store_codes),
   (SELECT COUNT(*) FROM store_code_ways), (SELECT CAST(MAX(updated_at) AS CHAR) FROM store_code_ways),
-  (SELECT COUNT(*) FROM retail_stores), (SELECT CAST(MAX(updated_at) AS CHAR) FROM retail_stores)`)
+  (SELECT COUNT(*) FROM stores), (SELECT CAST(MAX(updated_at) AS CHAR) FROM stores)`)
 }
 
 // fingerprint reads one row of q and joins its columns.
