@@ -382,14 +382,6 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 				return notFound(err, "channel code")
 			}
 			counts := func(day string, at time.Time) (map[string]int, error) {
-				var rows []staffDayCount
-				if err := tx.Where("code_id = ? AND day = ?", codeID, day).Find(&rows).Error; err != nil {
-					return nil, err
-				}
-				out := make(map[string]int, len(rows))
-				for _, r := range rows {
-					out[r.UserID] = r.Count
-				}
 				// The holds that ran out by at stop counting; the tallies
 				// then hold exactly the live ones.
 				for {
@@ -401,12 +393,22 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 						break
 					}
 				}
-				var tallies []pickTally
-				if err := tx.Where("code_id = ? AND day = ? AND live > 0", codeID, day).Find(&tallies).Error; err != nil {
+				// Adds and live holds in one statement, so one snapshot:
+				// an add that consumes a hold meanwhile (it moves one from
+				// the tally to the adds, outside this lock) is seen whole
+				// or not at all, never as neither.
+				var rows []struct {
+					UserID string
+					N      int
+				}
+				if err := tx.Raw("SELECT user_id, `count` AS n FROM staff_day_counts WHERE code_id = ? AND day = ? "+
+					"UNION ALL SELECT user_id, live AS n FROM pick_tallies WHERE code_id = ? AND day = ? AND live > 0",
+					codeID, day, codeID, day).Scan(&rows).Error; err != nil {
 					return nil, err
 				}
-				for _, h := range tallies {
-					out[h.UserID] += h.Live
+				out := make(map[string]int, len(rows))
+				for _, r := range rows {
+					out[r.UserID] += r.N
 				}
 				return out, nil
 			}
@@ -441,26 +443,35 @@ func (s *Store) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *C
 
 // consumeHold turns the staff member's oldest pick of the code and day that
 // was still live at the add (`at`) into the add. A pick that had run out
-// stopped counting already, so an add after it consumes nothing.
-// A hold that ran out and was swept already left its tally then, so
-// consuming it changes no count.
+// stopped counting already, so an add after it consumes nothing. A hold
+// that ran out and was swept already left its tally then, so consuming it
+// changes no count.
+//
+// Adds for the same member at the same moment each take a hold of their
+// own: one that finds the oldest hold taken by another (MySQL: its update
+// waits for the other's commit and then matches nothing) tries the next.
 func consumeHold(tx *gorm.DB, codeID uint64, day, userID string, at, now time.Time) error {
-	var id uint64
-	if err := tx.Model(&PickHold{}).Select("id").
-		Where("code_id = ? AND day = ? AND user_id = ? AND consumed_at IS NULL AND expires_at > ?", codeID, day, userID, at.UTC()).
-		Order("id").Limit(1).Scan(&id).Error; err != nil || id == 0 {
-		return err
+	for {
+		var id uint64
+		if err := tx.Model(&PickHold{}).Select("id").
+			Where("code_id = ? AND day = ? AND user_id = ? AND consumed_at IS NULL AND expires_at > ?", codeID, day, userID, at.UTC()).
+			Order("id").Limit(1).Scan(&id).Error; err != nil || id == 0 {
+			return err
+		}
+		res := tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL AND released = ?", id, false).
+			Updates(map[string]any{"consumed_at": now, "released": true})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			return tx.Model(&pickTally{}).Where("code_id = ? AND day = ? AND user_id = ?", codeID, day, userID).
+				Update("live", gorm.Expr("live - 1")).Error
+		}
+		res = tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL", id).Update("consumed_at", now)
+		if res.Error != nil || res.RowsAffected == 1 {
+			return res.Error
+		}
 	}
-	res := tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL AND released = ?", id, false).
-		Updates(map[string]any{"consumed_at": now, "released": true})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 1 {
-		return tx.Model(&pickTally{}).Where("code_id = ? AND day = ? AND user_id = ?", codeID, day, userID).
-			Update("live", gorm.Expr("live - 1")).Error
-	}
-	return tx.Model(&PickHold{}).Where("id = ? AND consumed_at IS NULL", id).Update("consumed_at", now).Error
 }
 
 // PrunePickHolds deletes the holds that no longer count: consumed by their

@@ -3,6 +3,7 @@ package model_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,4 +196,38 @@ func precise(t *testing.T, st *model.Store, clock *modeltest.Clock, slug, day st
 		return out
 	}
 	return code.ID, hold, counts
+}
+
+// Customers of one member who add at the same moment each consume a hold
+// of their own (on MySQL their transactions overlap): none is left counting
+// beside the adds, so the member's count is the adds alone.
+func TestSimultaneousAddsEachConsumeAHold(t *testing.T) {
+	each(t, func(t *testing.T, st *model.Store, clock *modeltest.Clock) {
+		const day, n = "2026-11-26", 24
+		codeID, hold, counts := precise(t, st, clock, "crowd", day)
+		for range n {
+			hold("zhangsan", 5*time.Minute)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: uint64(100 + i), UserID: "zhangsan",
+					ExternalUserID: fmt.Sprintf("wmS%d", i), CodeID: codeID, At: clock.Now(), CountDay: day, ConsumeHold: true, StatDay: day})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := counts()["zhangsan"]; got != n {
+			t.Fatalf("count after %d holds and their %d adds: %d, want %d (a hold left counting beside its add)", n, n, got, n)
+		}
+	})
 }

@@ -3,6 +3,7 @@ package channelcode
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -98,4 +99,53 @@ type lockCounter struct {
 func (l *lockCounter) LockChannelCode(ctx context.Context, codeID uint64, fn func(c *model.ChannelCode, counts func(day string, at time.Time) (map[string]int, error), hold func(day, userID string, until time.Time) error) error) error {
 	l.locks.Add(1)
 	return l.Store.LockChannelCode(ctx, codeID, fn)
+}
+
+// Visitors pick and then add while others pick: each add moves a place
+// from the member's holds to their adds outside the code's lock, and a
+// pick must never see that move half made. With a cap of 25 and 60
+// visitors who all scan what they are shown, exactly 25 are added.
+func TestPicksAndAddsTogetherKeepTheCap(t *testing.T) {
+	for _, driver := range modeltest.Drivers {
+		t.Run(driver, func(t *testing.T) {
+			clk := modeltest.NewClock(time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC))
+			st := modeltest.Open(t, driver, clk)
+			ctx := context.Background()
+			code := &model.ChannelCode{CorpID: "ww1", Name: "边选边加", State: "c:both", Slug: "both", Mode: ModePrecise,
+				Roster:     `{"members":[{"userid":"zhangsan","daily_cap":25}]}`,
+				MemberWays: `{"zhangsan":{"config_id":"cz","qr_code":"https://qr/z"}}`}
+			if err := st.CreateChannelCode(ctx, code); err != nil {
+				t.Fatal(err)
+			}
+			cc := NewChannelCodes(st, nil, queue.NewWake(), nil, clk, nil, "")
+			day := "2026-11-24"
+			var added atomic.Int32
+			var wg sync.WaitGroup
+			for i := range 60 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					time.Sleep(time.Duration(i%20) * 5 * time.Millisecond) // in waves, so adds and picks overlap
+					a, err := cc.Pick(ctx, "both")
+					if errors.Is(err, ErrNobodyOnDuty) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, _, _, err := st.RecordAdd(ctx, model.AddRecord{CorpID: "ww1", EventID: uint64(i + 1), UserID: a.UserID,
+						ExternalUserID: fmt.Sprintf("wm%d", i), CodeID: code.ID, At: clk.Now(), CountDay: day, ConsumeHold: true, StatDay: day}); err != nil {
+						t.Error(err)
+						return
+					}
+					added.Add(1)
+				}()
+			}
+			wg.Wait()
+			if n := added.Load(); n != 25 {
+				t.Fatalf("%d customers added under a cap of 25", n)
+			}
+		})
+	}
 }
