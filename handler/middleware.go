@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -121,6 +122,10 @@ func abortError(c *gin.Context, status int, code, message, field string) {
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: message, MessageCode: mc, Field: field}})
 }
 
+// statusClientClosed is logged for a request whose client went away
+// before the answer (nginx's 499).
+const statusClientClosed = 499
+
 // renderError maps a service error to a status and the error shape.
 func renderError(c *gin.Context, err error) {
 	var ve *apierr.ValidationError
@@ -142,6 +147,10 @@ func renderError(c *gin.Context, err error) {
 	case errors.As(err, &ue):
 		slog.Default().Warn("upstream failure", "request_id", c.GetString(ctxRequestID), "err", err)
 		abortError(c, http.StatusBadGateway, "upstream", ue.Error(), "")
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The client went away (a visitor closed the page): nothing failed
+		// here and nobody reads the answer; 499 as proxies log it.
+		c.AbortWithStatus(statusClientClosed)
 	default:
 		slog.Default().Error("request failed", "request_id", c.GetString(ctxRequestID), "err", err)
 		abortError(c, http.StatusInternalServerError, "internal", "internal error", "")
