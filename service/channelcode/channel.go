@@ -678,13 +678,8 @@ func (cc *ChannelCodes) dropWays(ctx context.Context, client *wecom.Client, conf
 func (cc *ChannelCodes) RequestSync(ctx context.Context, corpID string, codeID uint64) error {
 	// The deadline lane: a way that still lists a staff member at their cap
 	// hands them more customers with every scan.
-	err := cc.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncWay, Key: fmt.Sprintf("sync_way:%d", codeID),
+	return livecode.RequestSync(ctx, cc.store, cc.jobs, &model.Job{CorpID: corpID, Kind: JobSyncWay, Key: fmt.Sprintf("sync_way:%d", codeID),
 		OrderKey: fmt.Sprintf("way:%d", codeID), Payload: queue.EncodePayload(syncPayload{CodeID: codeID}), Lane: model.LaneDeadline})
-	if err != nil {
-		return err
-	}
-	cc.jobs.NotifyDeadline()
-	return nil
 }
 
 type syncPayload struct {
@@ -699,11 +694,8 @@ func (cc *ChannelCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 		return err
 	}
 	c, err := cc.store.GetChannelCode(ctx, j.CorpID, p.CodeID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("code deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "code deleted")
 	}
 	if c.Mode != ModeRandom {
 		return queue.Ignore("precise-mode codes keep one way per member")
@@ -816,11 +808,8 @@ func (cc *ChannelCodes) RunUploadMedia(ctx context.Context, j *model.Job) error 
 
 func (cc *ChannelCodes) uploadAsset(ctx context.Context, corpID string, id uint64) error {
 	a, err := cc.store.GetMediaAsset(ctx, corpID, id)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("asset deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "asset deleted")
 	}
 	client, err := cc.clients(corpID)
 	if err != nil {

@@ -650,13 +650,8 @@ func (g *GroupCodes) RequestSync(ctx context.Context, corpID string, codeID uint
 }
 
 func (g *GroupCodes) rearm(ctx context.Context, corpID string, codeID uint64, kind string, reconcile bool) error {
-	err := g.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, codeID),
+	return livecode.RequestSync(ctx, g.store, g.jobs, &model.Job{CorpID: corpID, Kind: kind, Key: fmt.Sprintf("%s:%d", kind, codeID),
 		OrderKey: fmt.Sprintf("join_way:%d", codeID), Payload: queue.EncodePayload(joinSyncPayload{CodeID: codeID, Reconcile: reconcile})})
-	if err != nil {
-		return err
-	}
-	g.jobs.Notify()
-	return nil
 }
 
 type joinSyncPayload struct {
@@ -676,11 +671,8 @@ func (g *GroupCodes) RunSync(ctx context.Context, j *model.Job) error {
 		return err
 	}
 	c, err := g.store.GetGroupCode(ctx, j.CorpID, p.CodeID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("code deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "code deleted")
 	}
 	client, err := g.clients(c.CorpID)
 	if err != nil {
@@ -845,11 +837,8 @@ func (g *GroupCodes) OnChatDismiss(ctx context.Context, ev *queue.InboundEvent) 
 		return queue.Permanent(errors.New("dismiss event without ChatId"))
 	}
 	row, err := g.store.PoolChat(ctx, ev.CorpID, ev.ChatID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("not a pooled group")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "not a pooled group")
 	}
 	if _, err := g.store.MarkGroupChatDismissed(ctx, ev.CorpID, ev.ChatID); err != nil {
 		return err

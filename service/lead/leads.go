@@ -254,11 +254,8 @@ func (s *Leads) RunActivity(ctx context.Context, j *model.Job) error {
 		return err
 	}
 	contact, err := s.store.ContactByExternalID(ctx, j.CorpID, a.ExternalUserID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("no such contact")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "no such contact")
 	}
 	init, change, err := s.PrepareActivity(ctx, j.CorpID, a, contact)
 	if err != nil {

@@ -39,12 +39,7 @@ func (t *TagCatalogue) OnTagEvent(ctx context.Context, ev *queue.InboundEvent) e
 
 // RequestSync asks for a full catalogue refresh (coalesced).
 func (t *TagCatalogue) RequestSync(ctx context.Context, corpID string) error {
-	if err := t.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncTags, Key: JobSyncTags, OrderKey: "tags",
-		Payload: "{}"}); err != nil {
-		return err
-	}
-	t.jobs.Notify()
-	return nil
+	return RequestSync(ctx, t.store, t.jobs, &model.Job{CorpID: corpID, Kind: JobSyncTags, Key: JobSyncTags, OrderKey: "tags", Payload: "{}"})
 }
 
 // RunSync runs a sync_tags job: the corp's tag catalogue read from WeCom.

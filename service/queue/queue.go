@@ -513,6 +513,16 @@ func (e *ignoreError) Error() string { return e.reason }
 // Ignore marks an item as deliberately not handled.
 func Ignore(reason string) error { return &ignoreError{reason: reason} }
 
+// IgnoreIfGone is Ignore(reason) when err says the row the item was about
+// is gone (model.ErrNotFound): work for a deleted code, way or contact has
+// nothing left to do. Any other error is returned as it is.
+func IgnoreIfGone(err error, reason string) error {
+	if errors.Is(err, model.ErrNotFound) {
+		return Ignore(reason)
+	}
+	return err
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }

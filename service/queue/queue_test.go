@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -241,5 +242,18 @@ func TestHeartbeatKeepsLeasesAndADeadReplicasEventsAreTakenOver(t *testing.T) {
 				return n == 2
 			})
 		})
+	}
+}
+
+// A job or event about a deleted row is ignored with its reason; any other
+// failure stays a failure.
+func TestIgnoreIfGone(t *testing.T) {
+	var ig *ignoreError
+	if err := IgnoreIfGone(fmt.Errorf("store: %w", model.ErrNotFound), "code deleted"); !errors.As(err, &ig) || ig.reason != "code deleted" {
+		t.Fatalf("a gone row: %v", err)
+	}
+	other := errors.New("connection refused")
+	if err := IgnoreIfGone(other, "code deleted"); err != other {
+		t.Fatalf("another failure: %v", err)
 	}
 }

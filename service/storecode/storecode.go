@@ -1023,13 +1023,8 @@ func (s *StoreCodes) ensureWay(ctx context.Context, client *wecom.Client, c *mod
 
 // RequestSync asks for a store way to be brought in step (coalesced).
 func (s *StoreCodes) RequestSync(ctx context.Context, corpID string, wayID uint64) error {
-	err := s.store.RearmJob(ctx, &model.Job{CorpID: corpID, Kind: JobSyncStoreWay, Key: fmt.Sprintf("%s:%d", JobSyncStoreWay, wayID),
+	return livecode.RequestSync(ctx, s.store, s.jobs, &model.Job{CorpID: corpID, Kind: JobSyncStoreWay, Key: fmt.Sprintf("%s:%d", JobSyncStoreWay, wayID),
 		OrderKey: fmt.Sprintf("store_way:%d", wayID), Payload: queue.EncodePayload(storeWayPayload{WayID: wayID})})
-	if err != nil {
-		return err
-	}
-	s.jobs.Notify()
-	return nil
 }
 
 type storeWayPayload struct {
@@ -1046,28 +1041,19 @@ func (s *StoreCodes) RunSyncWay(ctx context.Context, j *model.Job) error {
 		return err
 	}
 	w, err := s.store.GetStoreCodeWay(ctx, p.WayID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("way deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "way deleted")
 	}
 	if w.RetiredAt != nil {
 		return queue.Ignore("store no longer on the code")
 	}
 	c, err := s.store.GetStoreCode(ctx, w.CorpID, w.CodeID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("code deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "code deleted")
 	}
 	st, err := s.store.GetRetailStore(ctx, w.CorpID, w.StoreID)
-	if errors.Is(err, model.ErrNotFound) {
-		return queue.Ignore("store deleted")
-	}
 	if err != nil {
-		return err
+		return queue.IgnoreIfGone(err, "store deleted")
 	}
 	client, err := s.clients(w.CorpID)
 	if err != nil {
